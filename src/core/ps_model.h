@@ -1,0 +1,251 @@
+/* ps_model.h: the domain's records and enumerations (core layer).
+ * Every enumeration is an X-macro so the API's strings, parsing and printing
+ * come from one list. Records hold their strings inline (fixed caps, checked
+ * at input) so they can be copied and filled by any store backend without
+ * ownership questions. */
+#ifndef PS_MODEL_H
+#define PS_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Caps on text fields, in bytes (not counting the NUL). Input longer than
+ * these is refused with invalid_field naming the field. */
+#define PS_ID_MAX 64     /* catalog ids: services, products, plans */
+#define PS_NAME_MAX 200  /* tenant names, catalog names */
+#define PS_UPN_MAX 254   /* user principal names (an e-mail address) */
+#define PS_TEXT_MAX 1000 /* titles, descriptions */
+
+#define PS_ROLE_MAP(X)                          \
+	X(OPERATOR, "operator")                 \
+	X(SUPPORT, "support")                   \
+	X(GLOBAL_ADMIN, "global_admin")         \
+	X(BILLING_ADMIN, "billing_admin")       \
+	X(LICENSE_ADMIN, "license_admin")       \
+	X(READER, "reader")
+
+#define PS_SEGMENT_MAP(X)                       \
+	X(COMMERCIAL, "commercial")             \
+	X(EDUCATION, "education")               \
+	X(GOVERNMENT, "government")             \
+	X(NONPROFIT, "nonprofit")
+
+#define PS_PAYMENT_MAP(X)                       \
+	X(INVOICE, "invoice")                   \
+	X(CARD, "card")
+
+#define PS_TERM_MAP(X)                          \
+	X(MONTHLY, "monthly")                   \
+	X(ANNUAL, "annual")
+
+/* A subscription's life: the provider's lifecycle (provisioning, active,
+ * expired, disabled) and the two ends a tenant causes (cancelled, replaced). */
+#define PS_SUB_STATUS_MAP(X)                    \
+	X(PROVISIONING, "provisioning")         \
+	X(ACTIVE, "active")                     \
+	X(EXPIRED, "expired")                   \
+	X(DISABLED, "disabled")                 \
+	X(CANCELLED, "cancelled")               \
+	X(REPLACED, "replaced")
+
+#define PS_OP_STATE_MAP(X)                              \
+	X(PENDING_CREDIT_CHECK, "pending_credit_check") \
+	X(PROVISIONING, "provisioning")                 \
+	X(COMPLETED, "completed")                       \
+	X(FAILED, "failed")
+
+#define PS_OP_KIND_MAP(X)                       \
+	X(UPGRADE, "upgrade")                   \
+	X(SWITCH, "switch")
+
+#define PS_INCIDENT_STATUS_MAP(X)               \
+	X(INVESTIGATING, "investigating")       \
+	X(DEGRADED, "degraded")                 \
+	X(INTERRUPTED, "interrupted")           \
+	X(RESTORING, "restoring")               \
+	X(RESOLVED, "resolved")
+
+#define PS_CREDIT_STATUS_MAP(X)                 \
+	X(PENDING, "pending")                   \
+	X(APPROVED, "approved")                 \
+	X(DENIED, "denied")
+
+#define PS_INVOICE_STATUS_MAP(X)                \
+	X(OPEN, "open")                         \
+	X(PAID, "paid")                         \
+	X(VOID, "void")
+
+#define PS__ENUM(prefix, name, str) prefix##_##name,
+#define PS_DECLARE_ENUM(tag, prefix, MAP)                                       \
+	enum tag { MAP(PS__ENUM_##prefix) prefix##__COUNT };                      \
+	const char *tag##_name(enum tag v);                                       \
+	bool tag##_parse(const char *s, enum tag *out);
+
+#define PS__ENUM_PS_ROLE(n, s) PS_ROLE_##n,
+#define PS__ENUM_PS_SEG(n, s) PS_SEG_##n,
+#define PS__ENUM_PS_PAY(n, s) PS_PAY_##n,
+#define PS__ENUM_PS_TERM(n, s) PS_TERM_##n,
+#define PS__ENUM_PS_SUB(n, s) PS_SUB_##n,
+#define PS__ENUM_PS_OP(n, s) PS_OP_##n,
+#define PS__ENUM_PS_OPK(n, s) PS_OPK_##n,
+#define PS__ENUM_PS_INC(n, s) PS_INC_##n,
+#define PS__ENUM_PS_CC(n, s) PS_CC_##n,
+#define PS__ENUM_PS_INV(n, s) PS_INV_##n,
+
+/* enum ps_role { PS_ROLE_OPERATOR, ... }; ps_role_name(); ps_role_parse(); and so on. */
+PS_DECLARE_ENUM(ps_role, PS_ROLE, PS_ROLE_MAP)
+PS_DECLARE_ENUM(ps_segment, PS_SEG, PS_SEGMENT_MAP)
+PS_DECLARE_ENUM(ps_payment, PS_PAY, PS_PAYMENT_MAP)
+PS_DECLARE_ENUM(ps_term, PS_TERM, PS_TERM_MAP)
+PS_DECLARE_ENUM(ps_sub_status, PS_SUB, PS_SUB_STATUS_MAP)
+PS_DECLARE_ENUM(ps_op_state, PS_OP, PS_OP_STATE_MAP)
+PS_DECLARE_ENUM(ps_op_kind, PS_OPK, PS_OP_KIND_MAP)
+PS_DECLARE_ENUM(ps_incident_status, PS_INC, PS_INCIDENT_STATUS_MAP)
+PS_DECLARE_ENUM(ps_credit_status, PS_CC, PS_CREDIT_STATUS_MAP)
+PS_DECLARE_ENUM(ps_invoice_status, PS_INV, PS_INVOICE_STATUS_MAP)
+
+/* Defines tag_name() and tag_parse() for an enum declared above; one .c file
+ * per enum uses it. */
+#include <string.h>
+#define PS__STR(n, s) s,
+#define PS_DEFINE_ENUM(tag, prefix, MAP)                                   \
+	static const char *const tag##_names[] = {MAP(PS__STR)};           \
+	const char *tag##_name(enum tag v)                                 \
+	{                                                                  \
+		return (unsigned)v < prefix##__COUNT ? tag##_names[v] : "?"; \
+	}                                                                  \
+	bool tag##_parse(const char *s, enum tag *out)                     \
+	{                                                                  \
+		for (unsigned i = 0; s && i < prefix##__COUNT; i++)        \
+			if (strcmp(s, tag##_names[i]) == 0) {              \
+				*out = (enum tag)i;                        \
+				return true;                               \
+			}                                                  \
+		return false;                                              \
+	}
+
+
+/* Roles bound to one tenant, as opposed to the provider's (operator, support). */
+bool ps_role_is_tenant(enum ps_role r);
+/* A subscription still held: not cancelled, replaced or expired. */
+bool ps_sub_status_is_live(enum ps_sub_status s);
+
+/* Public ids are a prefix and a number: "ten_12", "sub_7". */
+#define PS_PFX_TENANT "ten_"
+#define PS_PFX_USER "usr_"
+#define PS_PFX_SUB "sub_"
+#define PS_PFX_INCIDENT "inc_"
+#define PS_PFX_OPERATION "op_"
+#define PS_PFX_INVOICE "inv_"
+#define PS_PFX_CREDIT "cc_"
+#define PS_PFX_SUPPORT "sr_"
+#define PS_PFX_TOKEN "tok_"
+/* Parse "sub_12" (with that prefix) into 12; false when it is not one. */
+bool ps_id_parse(const char *s, const char *prefix, int64_t *out);
+
+/* Who is calling: a token's role and, for tenant roles, its tenant. */
+struct ps_principal {
+	int64_t token_id;
+	enum ps_role role;
+	int64_t tenant_id; /* 0 for operator and support */
+};
+
+struct ps_tenant {
+	int64_t id;
+	char name[PS_NAME_MAX + 1];
+	enum ps_segment segment;
+	enum ps_payment payment;
+	int64_t credit_limit; /* minor units per month */
+	char currency[4];     /* ISO 4217 */
+	int64_t created_at;
+};
+
+struct ps_user {
+	int64_t tenant_id;
+	int64_t id;
+	char upn[PS_UPN_MAX + 1];
+	char display_name[PS_NAME_MAX + 1];
+	int64_t created_at;
+};
+
+struct ps_subscription {
+	int64_t tenant_id;
+	int64_t id;
+	char plan_id[PS_ID_MAX + 1];
+	char product_id[PS_ID_MAX + 1];
+	int64_t quantity; /* purchased seats */
+	int64_t assigned; /* seats held by users; kept by the store with every assignment */
+	enum ps_sub_status status;
+	enum ps_term term;
+	bool prepaid;
+	int64_t term_start, term_end;
+	int64_t addon_of;    /* the base subscription's id, 0 when not an add-on */
+	int64_t replaced_by; /* the successor's id, 0 when none */
+	int64_t created_at;
+};
+
+struct ps_assignment {
+	int64_t tenant_id;
+	int64_t subscription_id;
+	int64_t user_id;
+	char product_id[PS_ID_MAX + 1];
+	int64_t assigned_at;
+};
+
+struct ps_incident {
+	int64_t id;
+	char service_id[PS_ID_MAX + 1];
+	enum ps_incident_status status;
+	char title[PS_TEXT_MAX + 1];
+	int64_t opened_at;
+	int64_t resolved_at; /* 0 while open */
+};
+
+struct ps_invoice {
+	int64_t tenant_id;
+	int64_t id;
+	int64_t subscription_id; /* 0 when not for one subscription */
+	int64_t amount;          /* minor units */
+	int64_t paid;            /* minor units settled so far */
+	char currency[4];
+	int64_t issued_at;
+	int64_t due_at;
+	enum ps_invoice_status status;
+};
+
+struct ps_credit_check {
+	int64_t tenant_id;
+	int64_t id;
+	enum ps_credit_status status;
+	int64_t amount; /* the monthly charge it would allow */
+	int64_t requested_at;
+	int64_t expected_by;
+	int64_t decided_at;
+};
+
+struct ps_operation {
+	int64_t tenant_id;
+	int64_t id;
+	enum ps_op_kind kind;
+	enum ps_op_state state;
+	int64_t source_sub;
+	char target_plan[PS_ID_MAX + 1];
+	int64_t new_sub;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+struct ps_audit {
+	int64_t tenant_id; /* 0 for provider-wide events */
+	int64_t id;
+	int64_t at;
+	int64_t token_id;
+	enum ps_role role;
+	char action[64];     /* "subscription.purchase" */
+	char object[64];     /* "sub_12" */
+	char request_id[64];
+	char detail[PS_TEXT_MAX + 1]; /* a small JSON object */
+};
+
+#endif

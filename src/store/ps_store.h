@@ -1,0 +1,145 @@
+/* ps_store.h: the one store interface (store layer). A backend (SQLite now,
+ * PostgreSQL later) is a struct whose first member is struct ps_store, with a
+ * table of operations; callers never see SQL. One method per question the
+ * service asks.
+ *
+ * Transactions: every change happens between begin(PS_TX_WRITE) and
+ * commit(); rollback() undoes everything since begin. Reads may run inside
+ * a read transaction (begin(PS_TX_READ)) to see one consistent state; a read
+ * method called outside any transaction sees the latest committed state.
+ * A handle is used by one thread at a time; open one per thread.
+ *
+ * Every method returns PS_OK or an error code with `err` filled:
+ *   PS_NOT_FOUND   the object does not exist (for this tenant)
+ *   PS_CONFLICT    a uniqueness rule would break (err->field names it)
+ *   PS_STORE       the backend failed (I/O, busy past its timeout, ...)
+ *   PS_SCHEMA      the store's schema is newer than this binary
+ * Out-structs are caller-owned and fully overwritten on PS_OK.
+ * List methods call cb once per row in id order, rows with id > after, at
+ * most `limit` rows (0: no limit); a cb returning false stops the walk. */
+#ifndef PS_STORE_H
+#define PS_STORE_H
+
+#include "../common/ps_buf.h"
+#include "../common/ps_err.h"
+#include "../core/ps_model.h"
+#include "../core/ps_rules.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ps_tx { PS_TX_READ, PS_TX_WRITE };
+
+struct ps_store;
+
+typedef bool (*ps_tenant_cb)(void *arg, const struct ps_tenant *t);
+typedef bool (*ps_user_cb)(void *arg, const struct ps_user *u);
+typedef bool (*ps_sub_cb)(void *arg, const struct ps_subscription *s);
+typedef bool (*ps_assignment_cb)(void *arg, const struct ps_assignment *a);
+typedef bool (*ps_incident_cb)(void *arg, const struct ps_incident *i);
+typedef bool (*ps_audit_cb)(void *arg, const struct ps_audit *a);
+
+struct ps_store_ops {
+	const char *name; /* "sqlite" */
+	void (*close)(struct ps_store *st);
+	/* Create the schema or bring it to this binary's version, in one
+	 * transaction. PS_SCHEMA when the store is newer than the binary. */
+	ps_code (*migrate)(struct ps_store *st, struct ps_err *err);
+	/* PS_SCHEMA when the store was not migrated to this binary's version. */
+	ps_code (*check_schema)(struct ps_store *st, struct ps_err *err);
+
+	ps_code (*begin)(struct ps_store *st, enum ps_tx kind, struct ps_err *err);
+	ps_code (*commit)(struct ps_store *st, struct ps_err *err);
+	void (*rollback)(struct ps_store *st); /* no-op outside a transaction */
+
+	/* The catalog document (JSON text), replaced whole. */
+	ps_code (*catalog_put)(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err);
+	ps_code (*catalog_get)(struct ps_store *st, struct ps_buf *json, struct ps_err *err); /* NOT_FOUND: none loaded */
+
+	/* Tokens, by the SHA-256 hex of the secret. tenant_id 0 for provider roles. */
+	ps_code (*token_insert)(struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id,
+				int64_t now, int64_t *id_out, struct ps_err *err);
+	ps_code (*token_find)(struct ps_store *st, const char *hash, struct ps_principal *out, struct ps_err *err);
+
+	/* Tenants. insert assigns t->id. */
+	ps_code (*tenant_insert)(struct ps_store *st, struct ps_tenant *t, struct ps_err *err);
+	ps_code (*tenant_get)(struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err);
+	ps_code (*tenant_list)(struct ps_store *st, int64_t after, size_t limit, ps_tenant_cb cb, void *arg,
+			       struct ps_err *err);
+
+	/* Users. insert assigns u->id; CONFLICT (field "upn") when the tenant has that upn. */
+	ps_code (*user_insert)(struct ps_store *st, struct ps_user *u, struct ps_err *err);
+	ps_code (*user_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out, struct ps_err *err);
+	ps_code (*user_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb,
+			     void *arg, struct ps_err *err);
+
+	/* Subscriptions. insert assigns s->id (s->assigned is stored as 0).
+	 * update writes quantity, status, term_start, term_end, replaced_by. */
+	ps_code (*sub_insert)(struct ps_store *st, struct ps_subscription *s, struct ps_err *err);
+	ps_code (*sub_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,
+			   struct ps_err *err);
+	ps_code (*sub_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg,
+			    struct ps_err *err);
+	ps_code (*sub_update)(struct ps_store *st, const struct ps_subscription *s, struct ps_err *err);
+
+	/* License assignments. insert: CONFLICT (field "user") when the user
+	 * already holds a seat of a->product_id in this tenant; the
+	 * subscription's `assigned` count goes up by one in the same
+	 * statement group. delete: NOT_FOUND when the user holds no seat of that
+	 * subscription; the count goes down by one. */
+	ps_code (*assignment_insert)(struct ps_store *st, const struct ps_assignment *a, struct ps_err *err);
+	ps_code (*assignment_delete)(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t user_id,
+				     struct ps_err *err);
+	ps_code (*assignment_list)(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user,
+				   size_t limit, ps_assignment_cb cb, void *arg, struct ps_err *err);
+
+	/* Service health (shared by every tenant). insert assigns i->id.
+	 * update writes status and resolved_at. */
+	ps_code (*incident_insert)(struct ps_store *st, struct ps_incident *i, struct ps_err *err);
+	ps_code (*incident_get)(struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err);
+	ps_code (*incident_update)(struct ps_store *st, const struct ps_incident *i, struct ps_err *err);
+	ps_code (*incident_list)(struct ps_store *st, bool open_only, int64_t after, size_t limit, ps_incident_cb cb,
+				 void *arg, struct ps_err *err);
+
+	/* Money and operations: inserted here so the engine's reasons have real
+	 * data; their full life comes with the billing and upgrade work.
+	 * Each insert assigns ->id. */
+	ps_code (*invoice_insert)(struct ps_store *st, struct ps_invoice *inv, struct ps_err *err);
+	ps_code (*credit_check_insert)(struct ps_store *st, struct ps_credit_check *c, struct ps_err *err);
+	ps_code (*operation_insert)(struct ps_store *st, struct ps_operation *op, struct ps_err *err);
+
+	/* The audit log. insert assigns a->id. */
+	ps_code (*audit_insert)(struct ps_store *st, struct ps_audit *a, struct ps_err *err);
+	ps_code (*audit_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_audit_cb cb,
+			      void *arg, struct ps_err *err);
+
+	/* Everything the engine needs of one tenant at `now`, into snap (reset
+	 * first): the tenant; all its subscriptions in id order; open incidents;
+	 * its unfinished operations (state pending_credit_check or
+	 * provisioning); its oldest pending credit check; the sum of open
+	 * invoices' unpaid amounts whose due_at < now and the oldest such due_at;
+	 * and the count and oldest start of automatic upgrade operations
+	 * (kind upgrade) created in (now - PS_CAPACITY_WINDOW_S, now]. Plans are
+	 * not resolved (snap->subs[i].plan is NULL) and capacity_limit is left
+	 * 0: the caller owns both. NOT_FOUND when the tenant does not exist. */
+	ps_code (*snapshot_load)(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
+				 struct ps_err *err);
+};
+
+struct ps_store {
+	const struct ps_store_ops *ops;
+};
+
+/* Open the store a URL names: "sqlite:PATH" or a plain path (SQLite, the
+ * default), or "postgresql://..." (when built in). The file is created if
+ * missing; the schema is not touched (call migrate or check_schema). */
+ps_code ps_store_open(const char *url, struct ps_store **out, struct ps_err *err);
+void ps_store_close(struct ps_store *st); /* accepts NULL */
+
+/* The SQLite backend's constructor (store/sqlite.c). */
+ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *err);
+
+/* The current schema version of this binary. */
+#define PS_SCHEMA_VERSION 1
+
+#endif
