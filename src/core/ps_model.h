@@ -141,6 +141,7 @@ bool ps_sub_status_is_live(enum ps_sub_status s);
 #define PS_PFX_CREDIT "cc_"
 #define PS_PFX_SUPPORT "sr_"
 #define PS_PFX_TOKEN "tok_"
+#define PS_PFX_AUDIT "aud_"
 /* Parse "sub_12" (with that prefix) into 12; false when it is not one. */
 bool ps_id_parse(const char *s, const char *prefix, int64_t *out);
 

@@ -1,0 +1,127 @@
+/* app.c: the request context, the catalog in memory, permissions, the audit
+ * helper and the Upgrade tab use case (app layer). */
+#include "ps_app.h"
+#include "ps_app_int.h"
+
+#include "../common/ps_log.h"
+#include "../common/ps_mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st)
+{
+	memset(c, 0, sizeof *c);
+	c->app = app;
+	c->st = st;
+	c->lang = PS_LANG_EN;
+	ps_snapshot_init(&c->snap);
+}
+
+void ps_ctx_fini(struct ps_ctx *c)
+{
+	ps_snapshot_fini(&c->snap);
+	ps_free(c->verdict);
+	c->verdict = NULL;
+}
+
+ps_code ps_app_load_catalog(struct ps_app *app, struct ps_store *st, struct ps_err *err)
+{
+	struct ps_buf doc;
+	struct ps_faults faults = {0};
+	struct ps_catalog *cat = NULL;
+	ps_buf_init(&doc, (size_t)64 << 20);
+	ps_code rc = st->ops->catalog_get(st, &doc, err);
+	if (rc == PS_NOT_FOUND) {
+		ps_err_set(err, rc, "catalog", "the store has no catalog: run `planshift init --db URL --catalog FILE`");
+		goto out;
+	}
+	if (rc != PS_OK)
+		goto out;
+	if (!ps_catalog_parse(ps_buf_str(&doc), doc.len, &cat, &faults)) {
+		rc = ps_err_set(err, PS_INTERNAL, "catalog", "the stored catalog does not validate: %s",
+				faults.n ? faults.msgs[0] : "unknown fault");
+		goto out;
+	}
+	ps_catalog_free(app->catalog);
+	app->catalog = cat;
+out:
+	ps_faults_fini(&faults);
+	ps_buf_fini(&doc);
+	return rc;
+}
+
+void ps_app_fini(struct ps_app *app)
+{
+	ps_catalog_free(app->catalog);
+	app->catalog = NULL;
+}
+
+ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant)
+{
+	enum ps_role r = c->who.role;
+	if (tenant && ps_role_is_tenant(r) && c->who.tenant_id != tenant)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	bool ok = false;
+	switch (perm) {
+	case PS_PERM_ANY:
+		ok = true;
+		break;
+	case PS_PERM_READ_TENANT:
+	case PS_PERM_SUPPORT_READ:
+		ok = true; /* every tenant role, the operator and support */
+		break;
+	case PS_PERM_BUY:
+		ok = r == PS_ROLE_BILLING_ADMIN || r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
+		break;
+	case PS_PERM_LICENSES:
+		ok = r == PS_ROLE_LICENSE_ADMIN || r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
+		break;
+	case PS_PERM_MAKE_TOKENS:
+	case PS_PERM_AUDIT:
+		ok = r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
+		break;
+	case PS_PERM_OPERATOR:
+		ok = r == PS_ROLE_OPERATOR;
+		break;
+	}
+	if (!ok)
+		return ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this", ps_role_name(r));
+	return PS_OK;
+}
+
+ps_code ps_app_audit(struct ps_ctx *c, int64_t tenant, const char *action, const char *object, const char *detail)
+{
+	struct ps_audit a;
+	memset(&a, 0, sizeof a);
+	a.tenant_id = tenant;
+	a.at = c->now;
+	a.token_id = c->who.token_id;
+	a.role = c->who.role;
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.object, sizeof a.object, "%s", object ? object : "");
+	snprintf(a.request_id, sizeof a.request_id, "%s", c->request_id);
+	snprintf(a.detail, sizeof a.detail, "%s", detail ? detail : "{}");
+	return c->st->ops->audit_insert(c->st, &a, &c->err);
+}
+
+ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
+	if (rc != PS_OK)
+		return rc;
+	rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	if (rc != PS_OK)
+		return rc;
+	ps_snapshot_resolve(&c->snap, c->app->catalog);
+	c->snap.capacity_limit = c->app->upgrade_capacity;
+	const struct ps_snap_sub *s = ps_snapshot_sub(&c->snap, sub);
+	if (!s)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such subscription");
+	if (!c->verdict)
+		c->verdict = ps_malloc(sizeof *c->verdict);
+	ps_rules_evaluate(c->app->catalog, &c->snap, s, c->now, flags, c->verdict);
+	return PS_OK;
+}

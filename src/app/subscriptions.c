@@ -1,0 +1,358 @@
+/* subscriptions.c: purchases, licence counts, the subscription lifecycle and
+ * seat assignments (app layer). */
+#include "ps_app.h"
+#include "ps_app_int.h"
+
+#include "../common/ps_time.h"
+#include "../core/ps_money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PS_QUANTITY_MAX 1000000
+#define PS_INVOICE_DAYS 30
+
+static ps_code load_tenant(struct ps_ctx *c, int64_t tenant, struct ps_tenant *t)
+{
+	ps_code rc = c->st->ops->tenant_get(c->st, tenant, t, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	return rc;
+}
+
+static ps_code load_sub(struct ps_ctx *c, int64_t tenant, int64_t id, struct ps_subscription *s)
+{
+	ps_code rc = c->st->ops->sub_get(c->st, tenant, id, s, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such subscription");
+	return rc;
+}
+
+static ps_code audit_sub(struct ps_ctx *c, const struct ps_subscription *s, const char *action)
+{
+	char ref[32], detail[256];
+	snprintf(detail, sizeof detail, "{\"plan\":\"%s\",\"quantity\":%lld,\"status\":\"%s\"}", s->plan_id,
+		 (long long)s->quantity, ps_sub_status_name(s->status));
+	return ps_app_audit(c, s->tenant_id, action, ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s->id), detail);
+}
+
+/* ---- purchase ---- */
+
+struct purchase_arg {
+	const struct ps_purchase_in *in;
+	struct ps_subscription *out;
+};
+
+static ps_code purchase_tx(struct ps_ctx *c, void *arg)
+{
+	struct purchase_arg *a = arg;
+	const struct ps_purchase_in *in = a->in;
+	struct ps_subscription *s = a->out;
+	struct ps_tenant t;
+	ps_code rc = load_tenant(c, s->tenant_id, &t);
+	if (rc != PS_OK)
+		return rc;
+	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, in->plan);
+	if (strcmp(plan->currency, t.currency) != 0)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan %s is sold in %s; this tenant pays in %s",
+				  plan->id, plan->currency, t.currency);
+	if (plan->segment != PS_SEG_COMMERCIAL && plan->segment != t.segment)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan %s is for %s customers; this tenant is %s",
+				  plan->id, ps_segment_name(plan->segment), ps_segment_name(t.segment));
+	if (plan->addon) {
+		if (!in->addon_of)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of",
+					  "plan %s is an add-on: addon_of must name the subscription it attaches to",
+					  plan->id);
+		struct ps_subscription base;
+		rc = c->st->ops->sub_get(c->st, s->tenant_id, in->addon_of, &base, &c->err);
+		if (rc == PS_NOT_FOUND)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "no such subscription for addon_of");
+		if (rc != PS_OK)
+			return rc;
+		if (!ps_sub_status_is_live(base.status))
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "subscription %s%lld is %s",
+					  PS_PFX_SUB, (long long)base.id, ps_sub_status_name(base.status));
+		const struct ps_plan *bp = ps_catalog_plan(c->app->catalog, base.plan_id);
+		bool fits = false;
+		for (size_t i = 0; bp && i < plan->n_attaches_to; i++)
+			fits = fits || plan->attaches_to[i] == bp;
+		if (!fits)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of",
+					  "add-on %s does not attach to plan %s", plan->id, base.plan_id);
+		s->addon_of = base.id;
+	} else if (in->addon_of) {
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "plan %s is not an add-on", plan->id);
+	}
+	rc = c->st->ops->sub_insert(c->st, s, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	/* The first invoice: the whole term when prepaid, else the first month. */
+	struct ps_invoice inv;
+	memset(&inv, 0, sizeof inv);
+	inv.tenant_id = s->tenant_id;
+	inv.subscription_id = s->id;
+	inv.amount = s->prepaid ? ps_term_value(plan->price_per_seat_month, s->quantity, s->term)
+				: plan->price_per_seat_month * s->quantity;
+	snprintf(inv.currency, sizeof inv.currency, "%s", plan->currency);
+	inv.issued_at = c->now;
+	if (t.payment == PS_PAY_CARD || s->prepaid) {
+		inv.due_at = c->now;
+		inv.paid = inv.amount;
+		inv.status = PS_INV_PAID;
+	} else {
+		inv.due_at = c->now + (int64_t)PS_INVOICE_DAYS * PS_DAY;
+		inv.status = PS_INV_OPEN;
+	}
+	rc = c->st->ops->invoice_insert(c->st, &inv, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	return audit_sub(c, s, "subscription.purchase");
+}
+
+ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purchase_in *in,
+			struct ps_subscription *out)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
+	if (rc != PS_OK)
+		return rc;
+	if (!in->plan)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan is required");
+	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, in->plan);
+	if (!plan)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %.64s in the catalog", in->plan);
+	if (in->quantity < 1 || in->quantity > PS_QUANTITY_MAX)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity", "quantity must be an integer from 1 to %d",
+				  PS_QUANTITY_MAX);
+	memset(out, 0, sizeof *out);
+	if (!in->term)
+		out->term = PS_TERM_MONTHLY;
+	else if (!ps_term_parse(in->term, &out->term))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "term", "term must be monthly or annual");
+	out->tenant_id = tenant;
+	snprintf(out->plan_id, sizeof out->plan_id, "%s", plan->id);
+	snprintf(out->product_id, sizeof out->product_id, "%s", plan->product->id);
+	out->quantity = in->quantity;
+	out->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
+	out->prepaid = in->prepaid;
+	out->term_start = c->now;
+	out->term_end = ps_term_end(c->now, out->term);
+	out->created_at = c->now;
+	struct purchase_arg a = {in, out};
+	return ps_app_tx(c, purchase_tx, &a);
+}
+
+/* ---- quantity, cancel, status ---- */
+
+struct change_arg {
+	int64_t tenant, sub;
+	int64_t quantity;
+	enum ps_sub_status status;
+	const char *action;
+	struct ps_subscription *out;
+};
+
+static ps_code quantity_tx(struct ps_ctx *c, void *arg)
+{
+	struct change_arg *a = arg;
+	ps_code rc = load_sub(c, a->tenant, a->sub, a->out);
+	if (rc != PS_OK)
+		return rc;
+	if (!ps_sub_status_is_live(a->out->status))
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: its quantity cannot change",
+				  ps_sub_status_name(a->out->status));
+	a->out->quantity = a->quantity;
+	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	return audit_sub(c, a->out, "subscription.quantity");
+}
+
+ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
+			    struct ps_subscription *out)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
+	if (rc != PS_OK)
+		return rc;
+	if (quantity < 1 || quantity > PS_QUANTITY_MAX)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity", "quantity must be an integer from 1 to %d",
+				  PS_QUANTITY_MAX);
+	struct change_arg a = {.tenant = tenant, .sub = sub, .quantity = quantity, .out = out};
+	return ps_app_tx(c, quantity_tx, &a);
+}
+
+static bool any_live_addon(void *arg, const struct ps_subscription *s)
+{
+	int64_t *base = arg;
+	if (s->addon_of == base[0] && ps_sub_status_is_live(s->status)) {
+		base[1] = s->id;
+		return false;
+	}
+	return true;
+}
+
+static ps_code cancel_tx(struct ps_ctx *c, void *arg)
+{
+	struct change_arg *a = arg;
+	ps_code rc = load_sub(c, a->tenant, a->sub, a->out);
+	if (rc != PS_OK)
+		return rc;
+	if (!ps_sub_status_is_live(a->out->status))
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is already %s",
+				  ps_sub_status_name(a->out->status));
+	if (a->out->assigned > 0)
+		return ps_err_set(&c->err, PS_CONFLICT, "assigned",
+				  "%lld users still hold licenses of this subscription: unassign them, or change "
+				  "plans manually to move them, before cancelling",
+				  (long long)a->out->assigned);
+	int64_t probe[2] = {a->out->id, 0};
+	rc = c->st->ops->sub_list(c->st, a->tenant, 0, 0, any_live_addon, probe, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (probe[1])
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "add-on %s%lld is attached: cancel it first",
+				  PS_PFX_SUB, (long long)probe[1]);
+	a->out->status = PS_SUB_CANCELLED;
+	a->out->term_end = c->now < a->out->term_end ? c->now : a->out->term_end;
+	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	return audit_sub(c, a->out, "subscription.cancel");
+}
+
+ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_subscription *out)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
+	if (rc != PS_OK)
+		return rc;
+	struct change_arg a = {.tenant = tenant, .sub = sub, .out = out};
+	return ps_app_tx(c, cancel_tx, &a);
+}
+
+static ps_code status_tx(struct ps_ctx *c, void *arg)
+{
+	struct change_arg *a = arg;
+	ps_code rc = load_sub(c, a->tenant, a->sub, a->out);
+	if (rc != PS_OK)
+		return rc;
+	if (a->out->status == PS_SUB_CANCELLED || a->out->status == PS_SUB_REPLACED)
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription has ended (%s)",
+				  ps_sub_status_name(a->out->status));
+	a->out->status = a->status;
+	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	return audit_sub(c, a->out, "subscription.status");
+}
+
+ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *status,
+			  struct ps_subscription *out)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_OPERATOR, tenant);
+	if (rc != PS_OK)
+		return rc;
+	enum ps_sub_status st;
+	if (!status || !ps_sub_status_parse(status, &st) || st == PS_SUB_CANCELLED || st == PS_SUB_REPLACED)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "status",
+				  "status must be provisioning, active, expired or disabled");
+	struct change_arg a = {.tenant = tenant, .sub = sub, .status = st, .out = out};
+	return ps_app_tx(c, status_tx, &a);
+}
+
+/* ---- seats ---- */
+
+struct seat_arg {
+	int64_t tenant, sub, user;
+	bool created;
+};
+
+static bool find_seat(void *arg, const struct ps_assignment *as)
+{
+	struct seat_arg *a = arg;
+	if (as->user_id == a->user)
+		a->created = false;
+	return false;
+}
+
+static ps_code assign_tx(struct ps_ctx *c, void *arg)
+{
+	struct seat_arg *a = arg;
+	struct ps_subscription s;
+	struct ps_user u;
+	ps_code rc = load_sub(c, a->tenant, a->sub, &s);
+	if (rc != PS_OK)
+		return rc;
+	rc = c->st->ops->user_get(c->st, a->tenant, a->user, &u, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, "user", "no such user");
+	if (rc != PS_OK)
+		return rc;
+	/* Already holding this very seat: nothing to do (PUT is idempotent). */
+	a->created = true;
+	rc = c->st->ops->assignment_list(c->st, a->tenant, a->sub, a->user - 1, 1, find_seat, a, &c->err);
+	if (rc != PS_OK || !a->created)
+		return rc;
+	if (s.status != PS_SUB_ACTIVE && s.status != PS_SUB_PROVISIONING)
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: no seat can be assigned",
+				  ps_sub_status_name(s.status));
+	if (s.assigned >= s.quantity)
+		return ps_err_set(&c->err, PS_CONFLICT, "quantity",
+				  "all %lld licenses are assigned: buy more licenses or unassign a user first",
+				  (long long)s.quantity);
+	struct ps_assignment as;
+	memset(&as, 0, sizeof as);
+	as.tenant_id = a->tenant;
+	as.subscription_id = a->sub;
+	as.user_id = a->user;
+	snprintf(as.product_id, sizeof as.product_id, "%s", s.product_id);
+	as.assigned_at = c->now;
+	rc = c->st->ops->assignment_insert(c->st, &as, &c->err);
+	if (rc == PS_CONFLICT)
+		return ps_err_set(&c->err, PS_CONFLICT, "user",
+				  "%s already holds a license of product %s from another subscription", u.upn,
+				  s.product_id);
+	if (rc != PS_OK)
+		return rc;
+	char ref[32], detail[128];
+	snprintf(detail, sizeof detail, "{\"user\":\"%s%lld\"}", PS_PFX_USER, (long long)a->user);
+	return ps_app_audit(c, a->tenant, "license.assign", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub), detail);
+}
+
+ps_code ps_app_assign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user, bool *created)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_LICENSES, tenant);
+	if (rc != PS_OK)
+		return rc;
+	struct seat_arg a = {tenant, sub, user, false};
+	rc = ps_app_tx(c, assign_tx, &a);
+	if (created)
+		*created = a.created;
+	return rc;
+}
+
+static ps_code unassign_tx(struct ps_ctx *c, void *arg)
+{
+	struct seat_arg *a = arg;
+	struct ps_subscription s;
+	ps_code rc = load_sub(c, a->tenant, a->sub, &s);
+	if (rc != PS_OK)
+		return rc;
+	rc = c->st->ops->assignment_delete(c->st, a->tenant, a->sub, a->user, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, "user", "that user holds no license of this subscription");
+	if (rc != PS_OK)
+		return rc;
+	char ref[32], detail[128];
+	snprintf(detail, sizeof detail, "{\"user\":\"%s%lld\"}", PS_PFX_USER, (long long)a->user);
+	return ps_app_audit(c, a->tenant, "license.unassign", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub),
+			    detail);
+}
+
+ps_code ps_app_unassign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_LICENSES, tenant);
+	if (rc != PS_OK)
+		return rc;
+	struct seat_arg a = {tenant, sub, user, false};
+	return ps_app_tx(c, unassign_tx, &a);
+}

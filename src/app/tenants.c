@@ -1,0 +1,163 @@
+/* tenants.c: tenants, their users and tokens (app layer). */
+#include "ps_app.h"
+#include "ps_app_int.h"
+
+#include "../common/ps_secret.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool currency_ok(const char *s)
+{
+	return s && strlen(s) == 3 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
+	       isupper((unsigned char)s[2]);
+}
+
+struct tenant_arg {
+	struct ps_tenant *t;
+};
+
+static ps_code tenant_tx(struct ps_ctx *c, void *arg)
+{
+	struct tenant_arg *a = arg;
+	ps_code rc = c->st->ops->tenant_insert(c->st, a->t, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	char ref[32], detail[512];
+	snprintf(detail, sizeof detail, "{\"segment\":\"%s\",\"payment\":\"%s\",\"currency\":\"%s\"}",
+		 ps_segment_name(a->t->segment), ps_payment_name(a->t->payment), a->t->currency);
+	return ps_app_audit(c, a->t->id, "tenant.create", ps_app_ref(ref, sizeof ref, PS_PFX_TENANT, a->t->id), detail);
+}
+
+ps_code ps_app_tenant_create(struct ps_ctx *c, const struct ps_tenant_in *in, struct ps_tenant *out)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_OPERATOR, 0);
+	if (rc != PS_OK)
+		return rc;
+	memset(out, 0, sizeof *out);
+	if ((rc = ps_app_text(c, "name", in->name, PS_NAME_MAX)) != PS_OK)
+		return rc;
+	snprintf(out->name, sizeof out->name, "%s", in->name);
+	if (!in->segment)
+		out->segment = PS_SEG_COMMERCIAL;
+	else if (!ps_segment_parse(in->segment, &out->segment))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "segment",
+				  "segment must be commercial, education, government or nonprofit");
+	if (!in->payment || !ps_payment_parse(in->payment, &out->payment))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "payment", "payment must be invoice or card");
+	if (!currency_ok(in->currency))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "currency",
+				  "currency must be an ISO 4217 code such as EUR");
+	snprintf(out->currency, sizeof out->currency, "%s", in->currency);
+	if (in->has_credit_limit && (in->credit_limit < 0 || in->credit_limit > (int64_t)1 << 50))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "credit_limit",
+				  "credit_limit must be a non-negative integer amount of minor units");
+	out->credit_limit = in->has_credit_limit ? in->credit_limit : 0;
+	out->created_at = c->now;
+	struct tenant_arg a = {out};
+	return ps_app_tx(c, tenant_tx, &a);
+}
+
+struct token_arg {
+	const char *hash;
+	enum ps_role role;
+	int64_t tenant;
+};
+
+static ps_code token_tx(struct ps_ctx *c, void *arg)
+{
+	struct token_arg *a = arg;
+	int64_t id = 0;
+	ps_code rc = c->st->ops->token_insert(c->st, a->hash, a->role, a->tenant, c->now, &id, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	char ref[32], detail[128];
+	snprintf(detail, sizeof detail, "{\"role\":\"%s\"}", ps_role_name(a->role));
+	return ps_app_audit(c, a->tenant, "token.create", ps_app_ref(ref, sizeof ref, PS_PFX_TOKEN, id), detail);
+}
+
+ps_code ps_app_token_create(struct ps_ctx *c, const char *role, int64_t tenant, char *token_out, size_t cap,
+			    enum ps_role *role_out)
+{
+	enum ps_role r;
+	if (!role || !ps_role_parse(role, &r))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "role",
+				  "role must be one of operator, support, global_admin, billing_admin, "
+				  "license_admin, reader");
+	if (ps_role_is_tenant(r) && tenant == 0)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "tenant", "the %s role needs a tenant",
+				  ps_role_name(r));
+	if (!ps_role_is_tenant(r) && tenant != 0)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "role",
+				  "a tenant's token must have a tenant role (global_admin, billing_admin, "
+				  "license_admin, reader)");
+	if (tenant) {
+		struct ps_tenant t;
+		ps_code rc = c->st->ops->tenant_get(c->st, tenant, &t, &c->err);
+		if (rc == PS_NOT_FOUND)
+			return ps_err_set(&c->err, PS_NOT_FOUND, "tenant", "no such tenant");
+		if (rc != PS_OK)
+			return rc;
+	}
+	char tok[PS_TOKEN_LEN], hash[PS_HASH_LEN];
+	if (cap < PS_TOKEN_LEN)
+		return ps_err_set(&c->err, PS_INTERNAL, NULL, "token buffer too small");
+	if (!ps_token_new(tok))
+		return ps_err_set(&c->err, PS_INTERNAL, NULL, "the system has no randomness for a token");
+	ps_sha256_hex(tok, strlen(tok), hash);
+	struct token_arg a = {hash, r, tenant};
+	ps_code rc = ps_app_tx(c, token_tx, &a);
+	if (rc != PS_OK)
+		return rc;
+	snprintf(token_out, cap, "%s", tok);
+	if (role_out)
+		*role_out = r;
+	return PS_OK;
+}
+
+struct user_arg {
+	struct ps_user *u;
+};
+
+static ps_code user_tx(struct ps_ctx *c, void *arg)
+{
+	struct user_arg *a = arg;
+	struct ps_tenant t;
+	ps_code rc = c->st->ops->tenant_get(c->st, a->u->tenant_id, &t, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	if (rc != PS_OK)
+		return rc;
+	rc = c->st->ops->user_insert(c->st, a->u, &c->err);
+	if (rc == PS_CONFLICT)
+		return ps_err_set(&c->err, PS_CONFLICT, "upn", "a user with upn %s already exists", a->u->upn);
+	if (rc != PS_OK)
+		return rc;
+	char ref[32];
+	return ps_app_audit(c, a->u->tenant_id, "user.create", ps_app_ref(ref, sizeof ref, PS_PFX_USER, a->u->id),
+			    NULL);
+}
+
+ps_code ps_app_user_create(struct ps_ctx *c, int64_t tenant, const char *upn, const char *display_name,
+			   struct ps_user *out)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_LICENSES, tenant);
+	if (rc != PS_OK)
+		return rc;
+	if ((rc = ps_app_text(c, "upn", upn, PS_UPN_MAX)) != PS_OK)
+		return rc;
+	const char *at = strchr(upn, '@');
+	if (!at || at == upn || !at[1] || strchr(at + 1, '@') || strchr(upn, ' '))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "upn",
+				  "upn must be a sign-in name like ada@contoso.example");
+	if ((rc = ps_app_text(c, "display_name", display_name, PS_NAME_MAX)) != PS_OK)
+		return rc;
+	memset(out, 0, sizeof *out);
+	out->tenant_id = tenant;
+	snprintf(out->upn, sizeof out->upn, "%s", upn);
+	snprintf(out->display_name, sizeof out->display_name, "%s", display_name);
+	out->created_at = c->now;
+	struct user_arg a = {out};
+	return ps_app_tx(c, user_tx, &a);
+}

@@ -1,0 +1,300 @@
+/* commands.c: init, token, catalog validate and routes (cli layer). */
+#include "cli.h"
+
+#include "../app/ps_app.h"
+#include "../app/ps_demo.h"
+#include "../common/ps_i18n.h"
+#include "../common/ps_mem.h"
+#include "../common/ps_secret.h"
+#include "../common/ps_time.h"
+#include "../http/ps_http.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ps_cli_fail(const char *cmd, const struct ps_err *err)
+{
+	if (err->field[0])
+		fprintf(stderr, "planshift %s: %s (%s)\n", cmd, err->msg[0] ? err->msg : ps_code_api(err->code),
+			err->field);
+	else
+		fprintf(stderr, "planshift %s: %s\n", cmd, err->msg[0] ? err->msg : ps_code_api(err->code));
+	return PS_EXIT_REFUSED;
+}
+
+ps_code ps_cli_store(const char *url, bool migrate, struct ps_store **out, struct ps_err *err)
+{
+	struct ps_store *st = NULL;
+	ps_code rc = ps_store_open(url, &st, err);
+	if (rc != PS_OK)
+		return rc;
+	rc = migrate ? st->ops->migrate(st, err) : st->ops->check_schema(st, err);
+	if (rc != PS_OK) {
+		ps_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return PS_OK;
+}
+
+ps_code ps_cli_read_file(const char *path, char **out, size_t *len, struct ps_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return ps_err_set(err, PS_IO, "file", "cannot open %s: %s", path, strerror(errno));
+	struct ps_buf b;
+	ps_buf_init(&b, (size_t)64 << 20);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (!ps_buf_put(&b, chunk, n))
+			break;
+	bool failed = ferror(f);
+	fclose(f);
+	if (b.toobig || failed) {
+		ps_buf_fini(&b);
+		return ps_err_set(err, PS_IO, "file", failed ? "cannot read %s" : "%s is larger than 64 MiB", path);
+	}
+	*len = b.len;
+	*out = ps_buf_take(&b);
+	return PS_OK;
+}
+
+/* ---- catalog validate ---- */
+
+static const char catalog_usage[] =
+	"usage: planshift catalog validate FILE\n"
+	"\n"
+	"Check a catalog file (JSON: services, products, plans) and list every fault:\n"
+	"bad fields, unknown or duplicate ids, add-ons, looping upgrade paths, and\n"
+	"upgrade paths that are not data-safe. Exit 0 when clean, 1 with the faults.\n";
+
+int ps_cmd_catalog(int argc, char **argv)
+{
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(catalog_usage, stdout);
+		return PS_EXIT_OK;
+	}
+	if (argc >= 3 && strcmp(argv[1], "validate") == 0 &&
+	    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		fputs(catalog_usage, stdout);
+		return PS_EXIT_OK;
+	}
+	if (argc != 3 || strcmp(argv[1], "validate") != 0) {
+		fputs(catalog_usage, stderr);
+		return PS_EXIT_USAGE;
+	}
+	const char *path = argv[2];
+	struct ps_err err = {0};
+	char *text;
+	size_t len;
+	if (ps_cli_read_file(path, &text, &len, &err) != PS_OK)
+		return ps_cli_fail("catalog validate", &err);
+	struct ps_catalog *cat = NULL;
+	struct ps_faults faults = {0};
+	bool ok = ps_catalog_parse(text, len, &cat, &faults);
+	ps_free(text);
+	if (!ok) {
+		for (size_t i = 0; i < faults.n; i++)
+			fprintf(stderr, "%s: %s\n", path, faults.msgs[i]);
+		fprintf(stderr, "%s: %zu fault%s\n", path, faults.n, faults.n == 1 ? "" : "s");
+		ps_faults_fini(&faults);
+		return PS_EXIT_REFUSED;
+	}
+	printf("%s: valid catalog: %zu services, %zu products, %zu plans\n", path, cat->n_services, cat->n_products,
+	       cat->n_plans);
+	ps_catalog_free(cat);
+	ps_faults_fini(&faults);
+	return PS_EXIT_OK;
+}
+
+/* ---- init ---- */
+
+static const char init_usage[] =
+	"usage: planshift init --db URL [--catalog FILE] [--demo]\n"
+	"\n"
+	"Create the store at URL, or bring its schema to this version, in one\n"
+	"transaction.\n"
+	"  --db URL        a SQLite file: PATH or sqlite:PATH\n"
+	"  --catalog FILE  validate FILE and make it the store's catalog\n"
+	"  --demo          load the demo catalog (unless --catalog is given) and demo\n"
+	"                  tenants showing every reason of the Upgrade tab; prints\n"
+	"                  an operator token and one global_admin token per tenant\n";
+
+static ps_code load_catalog_text(struct ps_store *st, const char *text, size_t len, struct ps_err *err)
+{
+	struct ps_catalog *cat = NULL;
+	struct ps_faults faults = {0};
+	if (!ps_catalog_parse(text, len, &cat, &faults)) {
+		for (size_t i = 0; i < faults.n; i++)
+			fprintf(stderr, "catalog: %s\n", faults.msgs[i]);
+		ps_err_set(err, PS_INVALID_FIELD, "catalog", "the catalog has %zu fault%s; nothing was loaded",
+			   faults.n, faults.n == 1 ? "" : "s");
+		ps_faults_fini(&faults);
+		return PS_INVALID_FIELD;
+	}
+	ps_code rc = st->ops->begin(st, PS_TX_WRITE, err);
+	if (rc == PS_OK)
+		rc = st->ops->catalog_put(st, cat->json, cat->json_len, ps_time_system(), err);
+	if (rc == PS_OK)
+		rc = st->ops->commit(st, err);
+	if (rc != PS_OK)
+		st->ops->rollback(st);
+	else
+		fprintf(stderr, "planshift init: catalog loaded: %zu services, %zu products, %zu plans\n",
+			cat->n_services, cat->n_products, cat->n_plans);
+	ps_catalog_free(cat);
+	return rc;
+}
+
+int ps_cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+					     {"catalog", required_argument, NULL, 'c'},
+					     {"demo", no_argument, NULL, 'm'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *db = NULL, *catalog = NULL;
+	bool demo = false;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': db = optarg; break;
+		case 'c': catalog = optarg; break;
+		case 'm': demo = true; break;
+		case 'h': fputs(init_usage, stdout); return PS_EXIT_OK;
+		default: fputs(init_usage, stderr); return PS_EXIT_USAGE;
+		}
+	}
+	if (!db || optind != argc) {
+		fputs(init_usage, stderr);
+		return PS_EXIT_USAGE;
+	}
+	struct ps_err err = {0};
+	struct ps_store *st = NULL;
+	int ret = PS_EXIT_OK;
+	if (ps_cli_store(db, true, &st, &err) != PS_OK)
+		return ps_cli_fail("init", &err);
+	if (catalog) {
+		char *text;
+		size_t len;
+		if (ps_cli_read_file(catalog, &text, &len, &err) != PS_OK) {
+			ret = ps_cli_fail("init", &err);
+			goto out;
+		}
+		ps_code rc = load_catalog_text(st, text, len, &err);
+		ps_free(text);
+		if (rc != PS_OK) {
+			ret = ps_cli_fail("init", &err);
+			goto out;
+		}
+	} else if (demo) {
+		if (load_catalog_text(st, ps_demo_catalog, ps_demo_catalog_len, &err) != PS_OK) {
+			ret = ps_cli_fail("init", &err);
+			goto out;
+		}
+	}
+	if (demo) {
+		struct ps_app app = {.db_url = db};
+		if (ps_app_load_catalog(&app, st, &err) != PS_OK) {
+			ret = ps_cli_fail("init", &err);
+			goto out;
+		}
+		struct ps_ctx c;
+		ps_ctx_init(&c, &app, st);
+		c.now = ps_time_system();
+		snprintf(c.request_id, sizeof c.request_id, "%s", "init-demo");
+		if (ps_demo_seed(&c, stdout) != PS_OK)
+			ret = ps_cli_fail("init", &c.err);
+		ps_ctx_fini(&c);
+		ps_app_fini(&app);
+	}
+	if (ret == PS_EXIT_OK)
+		fprintf(stderr, "planshift init: store ready at %s (schema version %d)\n", db, PS_SCHEMA_VERSION);
+out:
+	ps_store_close(st);
+	return ret;
+}
+
+/* ---- token create ---- */
+
+static const char token_usage[] =
+	"usage: planshift token create --db URL --role ROLE [--tenant ID]\n"
+	"\n"
+	"Print a new API token alone on stdout. It is shown once and stored hashed.\n"
+	"  --role ROLE   operator or support (the provider's), or global_admin,\n"
+	"                billing_admin, license_admin, reader (with --tenant)\n"
+	"  --tenant ID   the tenant the token is bound to (ten_12, or 12)\n";
+
+int ps_cmd_token(int argc, char **argv)
+{
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+					     {"role", required_argument, NULL, 'r'},
+					     {"tenant", required_argument, NULL, 't'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(token_usage, stdout);
+		return PS_EXIT_OK;
+	}
+	if (argc < 2 || strcmp(argv[1], "create") != 0) {
+		fputs(token_usage, stderr);
+		return PS_EXIT_USAGE;
+	}
+	const char *db = NULL, *role = NULL, *tenant_s = NULL;
+	int o;
+	optind = 2;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': db = optarg; break;
+		case 'r': role = optarg; break;
+		case 't': tenant_s = optarg; break;
+		case 'h': fputs(token_usage, stdout); return PS_EXIT_OK;
+		default: fputs(token_usage, stderr); return PS_EXIT_USAGE;
+		}
+	}
+	if (!db || !role || optind != argc) {
+		fputs(token_usage, stderr);
+		return PS_EXIT_USAGE;
+	}
+	int64_t tenant = 0;
+	if (tenant_s && !ps_id_parse(tenant_s, PS_PFX_TENANT, &tenant) && !ps_id_parse(tenant_s, "", &tenant)) {
+		fprintf(stderr, "planshift token create: --tenant must be a tenant id like ten_12\n");
+		return PS_EXIT_USAGE;
+	}
+	struct ps_err err = {0};
+	struct ps_store *st = NULL;
+	if (ps_cli_store(db, false, &st, &err) != PS_OK)
+		return ps_cli_fail("token create", &err);
+	struct ps_app app = {.db_url = db};
+	struct ps_ctx c;
+	ps_ctx_init(&c, &app, st);
+	c.now = ps_time_system();
+	c.who.role = PS_ROLE_OPERATOR;
+	snprintf(c.request_id, sizeof c.request_id, "%s", "cli-token-create");
+	char tok[PS_TOKEN_LEN];
+	int ret = PS_EXIT_OK;
+	if (ps_app_token_create(&c, role, tenant, tok, sizeof tok, NULL) != PS_OK)
+		ret = ps_cli_fail("token create", &c.err);
+	else
+		printf("%s\n", tok);
+	ps_ctx_fini(&c);
+	ps_store_close(st);
+	return ret;
+}
+
+/* ---- routes ---- */
+
+int ps_cmd_routes(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs("usage: planshift routes\n\nList the HTTP API's routes: method, path, roles, summary.\n", stdout);
+		return PS_EXIT_OK;
+	}
+	ps_routes_print(stdout);
+	return PS_EXIT_OK;
+}

@@ -1,0 +1,136 @@
+/* serve.c: `planshift serve` (cli layer): load the catalog, start the HTTP
+ * server, wait for SIGINT or SIGTERM, stop cleanly. */
+#include "cli.h"
+
+#include "../app/ps_app.h"
+#include "../common/ps_i18n.h"
+#include "../common/ps_log.h"
+#include "../http/ps_http.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char serve_usage[] =
+	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
+	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
+	"                       [--threads N]\n"
+	"\n"
+	"Serve the HTTP API under /v1 and the admin center at /.\n"
+	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
+	"  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks a\n"
+	"                         free one; [::1]:8080 for IPv6)\n"
+	"  --clock system|manual  manual lets the operator set the time (POST /v1/clock)\n"
+	"  --provisioning auto|manual\n"
+	"                         manual: new subscriptions stay `provisioning` until the\n"
+	"                         operator marks them active (default auto)\n"
+	"  --upgrade-capacity N   automatic upgrades per rolling hour, system-wide\n"
+	"                         (default 1000; 0 means no limit)\n"
+	"  --threads N            worker threads (default: one per core)\n"
+	"\n"
+	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
+
+int ps_cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+					     {"listen", required_argument, NULL, 'l'},
+					     {"clock", required_argument, NULL, 'c'},
+					     {"provisioning", required_argument, NULL, 'p'},
+					     {"upgrade-capacity", required_argument, NULL, 'u'},
+					     {"threads", required_argument, NULL, 't'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	struct ps_server_opts so = {.listen = "127.0.0.1:8080"};
+	struct ps_app app = {.upgrade_capacity = 1000};
+	int o;
+	char *end;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': db = optarg; break;
+		case 'l': so.listen = optarg; break;
+		case 'c':
+			if (strcmp(optarg, "manual") == 0)
+				app.clock_manual = true;
+			else if (strcmp(optarg, "system") != 0) {
+				fprintf(stderr, "planshift serve: --clock must be system or manual\n");
+				return PS_EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			if (strcmp(optarg, "manual") == 0)
+				app.provisioning_manual = true;
+			else if (strcmp(optarg, "auto") != 0) {
+				fprintf(stderr, "planshift serve: --provisioning must be auto or manual\n");
+				return PS_EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			app.upgrade_capacity = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || app.upgrade_capacity < 0) {
+				fprintf(stderr, "planshift serve: --upgrade-capacity must be a whole number >= 0\n");
+				return PS_EXIT_USAGE;
+			}
+			break;
+		case 't': {
+			long n = strtol(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > 256) {
+				fprintf(stderr, "planshift serve: --threads must be from 1 to 256\n");
+				return PS_EXIT_USAGE;
+			}
+			so.threads = (unsigned)n;
+			break;
+		}
+		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
+		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
+		}
+	}
+	if (!db || optind != argc) {
+		fputs(serve_usage, stderr);
+		return PS_EXIT_USAGE;
+	}
+	app.db_url = db;
+	struct ps_err err = {0};
+	struct ps_store *st = NULL;
+	if (ps_i18n_init(&err) != PS_OK)
+		return ps_cli_fail("serve", &err);
+	if (ps_cli_store(db, false, &st, &err) != PS_OK)
+		return ps_cli_fail("serve", &err);
+	ps_code rc = ps_app_load_catalog(&app, st, &err);
+	ps_store_close(st);
+	if (rc != PS_OK)
+		return ps_cli_fail("serve", &err);
+
+	/* Block the signals before any thread starts, so they all inherit the
+	 * mask and only sigwait below receives them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct ps_server *srv = NULL;
+	if (ps_server_start(&app, &so, &srv, &err) != PS_OK) {
+		ps_app_fini(&app);
+		return ps_cli_fail("serve", &err);
+	}
+	const char *colon = strrchr(so.listen, ':');
+	char host[80];
+	snprintf(host, sizeof host, "%.*s", (int)(colon - so.listen), so.listen);
+	printf("planshift: serving http://%s:%u (store %s, clock %s, provisioning %s)\n",
+	       host[0] ? host : "0.0.0.0", ps_server_port(srv), db, app.clock_manual ? "manual" : "system",
+	       app.provisioning_manual ? "manual" : "auto");
+	fflush(stdout);
+	int sig = 0;
+	sigwait(&set, &sig);
+	ps_log(PS_LOG_INFO, "signal %d: stopping", sig);
+	ps_server_stop(srv);
+	ps_app_fini(&app);
+	ps_i18n_fini();
+	return PS_EXIT_OK;
+}

@@ -1,0 +1,121 @@
+/* h_misc.c: health, the catalog and service health (http layer). */
+#include "ps_http_int.h"
+#include "ps_handlers.h"
+
+#include "../app/ps_render.h"
+
+#include <string.h>
+
+ps_code ps_h_healthz(struct ps_req *r)
+{
+	ps_jw_obj(&r->w);
+	ps_jw_kstr(&r->w, "status", "ok");
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
+}
+
+ps_code ps_h_catalog(struct ps_req *r)
+{
+	const struct ps_catalog *cat = r->c->app->catalog;
+	ps_jw_raw(&r->w, cat->json, cat->json_len);
+	return PS_OK;
+}
+
+struct inc_walk {
+	struct ps_walk wk;
+	const struct ps_catalog *cat;
+};
+
+static bool incident_row(void *arg, const struct ps_incident *i)
+{
+	struct inc_walk *iw = arg;
+	if (!ps_walk_take(&iw->wk, i->id))
+		return false;
+	ps_render_incident(&iw->wk.r->w, i, iw->cat);
+	return true;
+}
+
+struct health_acc {
+	const struct ps_catalog *cat;
+	bool *affected; /* per catalog service */
+};
+
+static bool mark_affected(void *arg, const struct ps_incident *i)
+{
+	struct health_acc *h = arg;
+	for (size_t k = 0; k < h->cat->n_services; k++)
+		if (strcmp(h->cat->services[k].id, i->service_id) == 0)
+			h->affected[k] = true;
+	return true;
+}
+
+/* {"services": [{id, name, status: healthy|incident}], "items": [...], "next"} */
+ps_code ps_h_service_health(struct ps_req *r)
+{
+	const struct ps_catalog *cat = r->c->app->catalog;
+	struct inc_walk iw = {.wk = {.r = r}, .cat = cat};
+	int64_t after;
+	bool open_only = false;
+	const char *st = ps_query(r, "status");
+	if (st) {
+		if (strcmp(st, "open") == 0)
+			open_only = true;
+		else if (strcmp(st, "all") != 0)
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "status", "status must be open or all");
+	}
+	ps_code rc = ps_page(r, PS_PFX_INCIDENT, &after, &iw.wk.limit);
+	if (rc != PS_OK)
+		return rc;
+	bool affected[256] = {false};
+	struct health_acc acc = {cat, affected};
+	if (cat->n_services <= 256) {
+		rc = r->c->st->ops->incident_list(r->c->st, true, 0, 0, mark_affected, &acc, &r->c->err);
+		if (rc != PS_OK)
+			return rc;
+	}
+	ps_jw_obj(&r->w);
+	ps_jw_key(&r->w, "services");
+	ps_jw_arr(&r->w);
+	for (size_t k = 0; k < cat->n_services && k < 256; k++) {
+		ps_jw_obj(&r->w);
+		ps_jw_kstr(&r->w, "id", cat->services[k].id);
+		ps_jw_kstr(&r->w, "name", cat->services[k].name);
+		ps_jw_kstr(&r->w, "status", affected[k] ? "incident" : "healthy");
+		ps_jw_obj_end(&r->w);
+	}
+	ps_jw_arr_end(&r->w);
+	ps_jw_key(&r->w, "items");
+	ps_jw_arr(&r->w);
+	rc = r->c->st->ops->incident_list(r->c->st, open_only, after, iw.wk.limit + 1, incident_row, &iw,
+					  &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_INCIDENT, &iw.wk);
+	return PS_OK;
+}
+
+ps_code ps_h_incident_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"service", "status", "title", NULL};
+	const char *service, *status, *title;
+	struct ps_incident i;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "service", true, &service)) ||
+	    (rc = ps_body_str(r, "status", false, &status)) || (rc = ps_body_str(r, "title", true, &title)))
+		return rc;
+	if ((rc = ps_app_incident_open(r->c, service, status, title, &i)) != PS_OK)
+		return rc;
+	r->status = 201;
+	ps_render_incident(&r->w, &i, r->c->app->catalog);
+	return PS_OK;
+}
+
+ps_code ps_h_incident_resolve(struct ps_req *r)
+{
+	struct ps_incident i;
+	ps_code rc = ps_app_incident_resolve(r->c, r->inc, &i);
+	if (rc != PS_OK)
+		return rc;
+	ps_render_incident(&r->w, &i, r->c->app->catalog);
+	return PS_OK;
+}

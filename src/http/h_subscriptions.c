@@ -1,0 +1,214 @@
+/* h_subscriptions.c: subscriptions, seats, the licenses view and the
+ * Upgrade tab (http layer). */
+#include "ps_http_int.h"
+#include "ps_handlers.h"
+
+#include "../app/ps_render.h"
+#include "../app/ps_upgrade_view.h"
+
+#include <string.h>
+
+static ps_code need_tenant(struct ps_req *r)
+{
+	struct ps_tenant t;
+	ps_code rc = r->c->st->ops->tenant_get(r->c->st, r->t, &t, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	return rc;
+}
+
+struct sub_walk {
+	struct ps_walk wk;
+	const struct ps_catalog *cat;
+	bool licenses; /* render the licenses view of live subscriptions */
+};
+
+static bool sub_row(void *arg, const struct ps_subscription *s)
+{
+	struct sub_walk *sw = arg;
+	if (sw->licenses && !ps_sub_status_is_live(s->status))
+		return true;
+	if (!ps_walk_take(&sw->wk, s->id))
+		return false;
+	if (sw->licenses)
+		ps_render_license(&sw->wk.r->w, s);
+	else
+		ps_render_sub(&sw->wk.r->w, s, sw->cat);
+	return true;
+}
+
+static ps_code list_subs(struct ps_req *r, bool licenses)
+{
+	struct sub_walk sw = {.wk = {.r = r}, .cat = r->c->app->catalog, .licenses = licenses};
+	int64_t after;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc || (rc = ps_page(r, PS_PFX_SUB, &after, &sw.wk.limit)) || (rc = need_tenant(r)))
+		return rc;
+	ps_list_begin(r);
+	/* The licenses view skips ended subscriptions, so it walks without a
+	 * store-side limit and stops itself one row past the page. */
+	rc = r->c->st->ops->sub_list(r->c->st, r->t, after, licenses ? 0 : sw.wk.limit + 1, sub_row, &sw,
+				     &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_SUB, &sw.wk);
+	return PS_OK;
+}
+
+ps_code ps_h_subs_list(struct ps_req *r)
+{
+	return list_subs(r, false);
+}
+
+ps_code ps_h_licenses(struct ps_req *r)
+{
+	return list_subs(r, true);
+}
+
+ps_code ps_h_sub_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"plan", "quantity", "term", "prepaid", "addon_of", NULL};
+	struct ps_purchase_in in = {0};
+	struct ps_subscription s;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "plan", true, &in.plan)) ||
+	    (rc = ps_body_int(r, "quantity", true, &in.quantity, NULL)) ||
+	    (rc = ps_body_str(r, "term", false, &in.term)) || (rc = ps_body_bool(r, "prepaid", &in.prepaid)) ||
+	    (rc = ps_body_id(r, "addon_of", PS_PFX_SUB, &in.addon_of)))
+		return rc;
+	if ((rc = ps_app_purchase(r->c, r->t, &in, &s)) != PS_OK)
+		return rc;
+	r->status = 201;
+	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	return PS_OK;
+}
+
+ps_code ps_h_sub_get(struct ps_req *r)
+{
+	struct ps_subscription s;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc != PS_OK)
+		return rc;
+	rc = r->c->st->ops->sub_get(r->c->st, r->t, r->s, &s, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such subscription");
+	if (rc != PS_OK)
+		return rc;
+	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	return PS_OK;
+}
+
+ps_code ps_h_sub_patch(struct ps_req *r)
+{
+	static const char *const fields[] = {"quantity", NULL};
+	int64_t q;
+	struct ps_subscription s;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_int(r, "quantity", true, &q, NULL)))
+		return rc;
+	if ((rc = ps_app_set_quantity(r->c, r->t, r->s, q, &s)) != PS_OK)
+		return rc;
+	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	return PS_OK;
+}
+
+ps_code ps_h_sub_cancel(struct ps_req *r)
+{
+	static const char *const fields[] = {NULL};
+	struct ps_subscription s;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_app_cancel(r->c, r->t, r->s, &s)))
+		return rc;
+	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	return PS_OK;
+}
+
+ps_code ps_h_sub_status(struct ps_req *r)
+{
+	static const char *const fields[] = {"status", NULL};
+	const char *status;
+	struct ps_subscription s;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "status", true, &status)))
+		return rc;
+	if ((rc = ps_app_set_status(r->c, r->t, r->s, status, &s)) != PS_OK)
+		return rc;
+	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	return PS_OK;
+}
+
+static bool seat_row(void *arg, const struct ps_assignment *a)
+{
+	struct ps_walk *wk = arg;
+	if (!ps_walk_take(wk, a->user_id))
+		return false;
+	ps_render_assignment(&wk->r->w, a);
+	return true;
+}
+
+ps_code ps_h_seats_list(struct ps_req *r)
+{
+	struct ps_walk wk = {.r = r};
+	int64_t after;
+	struct ps_subscription s;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
+		return rc;
+	rc = r->c->st->ops->sub_get(r->c->st, r->t, r->s, &s, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such subscription");
+	if (rc != PS_OK)
+		return rc;
+	ps_list_begin(r);
+	rc = r->c->st->ops->assignment_list(r->c->st, r->t, r->s, after, wk.limit + 1, seat_row, &wk, &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_USER, &wk);
+	return PS_OK;
+}
+
+ps_code ps_h_seat_put(struct ps_req *r)
+{
+	bool created = false;
+	ps_code rc = ps_app_assign(r->c, r->t, r->s, r->user, &created);
+	if (rc != PS_OK)
+		return rc;
+	r->status = created ? 201 : 200;
+	ps_jw_obj(&r->w);
+	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
+	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
+	ps_jw_kbool(&r->w, "assigned", true);
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
+}
+
+ps_code ps_h_seat_delete(struct ps_req *r)
+{
+	ps_code rc = ps_app_unassign(r->c, r->t, r->s, r->user);
+	if (rc != PS_OK)
+		return rc;
+	ps_jw_obj(&r->w);
+	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
+	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
+	ps_jw_kbool(&r->w, "assigned", false);
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
+}
+
+ps_code ps_h_upgrades(struct ps_req *r)
+{
+	unsigned flags = 0;
+	const char *u = ps_query(r, "include_unsupported");
+	if (u) {
+		if (strcmp(u, "true") == 0 || strcmp(u, "1") == 0)
+			flags |= PS_EVAL_UNSUPPORTED;
+		else if (strcmp(u, "false") != 0 && strcmp(u, "0") != 0)
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "include_unsupported",
+					  "include_unsupported must be true or false");
+	}
+	ps_code rc = ps_app_upgrades(r->c, r->t, r->s, flags);
+	if (rc != PS_OK)
+		return rc;
+	ps_render_verdict(&r->w, r->c->verdict, &r->c->snap, r->c->lang, r->c->now);
+	return PS_OK;
+}

@@ -1,0 +1,176 @@
+/* h_tenants.c: tenants, tokens, users and the audit log (http layer). */
+#include "ps_http_int.h"
+#include "ps_handlers.h"
+
+#include "../app/ps_render.h"
+#include "../common/ps_secret.h"
+
+static bool tenant_row(void *arg, const struct ps_tenant *t)
+{
+	struct ps_walk *wk = arg;
+	if (!ps_walk_take(wk, t->id))
+		return false;
+	ps_render_tenant(&wk->r->w, t);
+	return true;
+}
+
+ps_code ps_h_tenants_list(struct ps_req *r)
+{
+	struct ps_walk wk = {.r = r};
+	int64_t after;
+	ps_code rc = ps_page(r, PS_PFX_TENANT, &after, &wk.limit);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_begin(r);
+	rc = r->c->st->ops->tenant_list(r->c->st, after, wk.limit + 1, tenant_row, &wk, &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_TENANT, &wk);
+	return PS_OK;
+}
+
+ps_code ps_h_tenant_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"name", "segment", "payment", "credit_limit", "currency", NULL};
+	struct ps_tenant_in in = {0};
+	struct ps_tenant t;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "name", true, &in.name)) ||
+	    (rc = ps_body_str(r, "segment", false, &in.segment)) ||
+	    (rc = ps_body_str(r, "payment", true, &in.payment)) ||
+	    (rc = ps_body_int(r, "credit_limit", false, &in.credit_limit, &in.has_credit_limit)) ||
+	    (rc = ps_body_str(r, "currency", true, &in.currency)))
+		return rc;
+	if ((rc = ps_app_tenant_create(r->c, &in, &t)) != PS_OK)
+		return rc;
+	r->status = 201;
+	ps_render_tenant(&r->w, &t);
+	return PS_OK;
+}
+
+ps_code ps_h_tenant_get(struct ps_req *r)
+{
+	struct ps_tenant t;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc != PS_OK)
+		return rc;
+	rc = r->c->st->ops->tenant_get(r->c->st, r->t, &t, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	if (rc != PS_OK)
+		return rc;
+	ps_render_tenant(&r->w, &t);
+	return PS_OK;
+}
+
+ps_code ps_h_token_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"role", NULL};
+	const char *role;
+	char tok[PS_TOKEN_LEN];
+	enum ps_role got;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "role", true, &role)))
+		return rc;
+	if ((rc = ps_app_check(r->c, PS_PERM_MAKE_TOKENS, r->t)) != PS_OK)
+		return rc;
+	enum ps_role want;
+	if (ps_role_parse(role, &want) && !ps_role_is_tenant(want))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "role",
+				  "a tenant's token must have a tenant role (global_admin, billing_admin, "
+				  "license_admin, reader)");
+	if ((rc = ps_app_token_create(r->c, role, r->t, tok, sizeof tok, &got)) != PS_OK)
+		return rc;
+	r->status = 201;
+	ps_jw_obj(&r->w);
+	ps_jw_kstr(&r->w, "token", tok);
+	ps_jw_kstr(&r->w, "role", ps_role_name(got));
+	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, r->t);
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
+}
+
+static bool user_row(void *arg, const struct ps_user *u)
+{
+	struct ps_walk *wk = arg;
+	if (!ps_walk_take(wk, u->id))
+		return false;
+	ps_render_user(&wk->r->w, u);
+	return true;
+}
+
+ps_code ps_h_users_list(struct ps_req *r)
+{
+	struct ps_walk wk = {.r = r};
+	int64_t after;
+	struct ps_tenant t;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
+		return rc;
+	rc = r->c->st->ops->tenant_get(r->c->st, r->t, &t, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	if (rc != PS_OK)
+		return rc;
+	ps_list_begin(r);
+	rc = r->c->st->ops->user_list(r->c->st, r->t, after, wk.limit + 1, user_row, &wk, &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_USER, &wk);
+	return PS_OK;
+}
+
+ps_code ps_h_user_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"upn", "display_name", NULL};
+	const char *upn, *name;
+	struct ps_user u;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "upn", true, &upn)) ||
+	    (rc = ps_body_str(r, "display_name", true, &name)))
+		return rc;
+	if ((rc = ps_app_user_create(r->c, r->t, upn, name, &u)) != PS_OK)
+		return rc;
+	r->status = 201;
+	ps_render_user(&r->w, &u);
+	return PS_OK;
+}
+
+ps_code ps_h_user_get(struct ps_req *r)
+{
+	struct ps_user u;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc != PS_OK)
+		return rc;
+	rc = r->c->st->ops->user_get(r->c->st, r->t, r->user, &u, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such user");
+	if (rc != PS_OK)
+		return rc;
+	ps_render_user(&r->w, &u);
+	return PS_OK;
+}
+
+static bool audit_row(void *arg, const struct ps_audit *a)
+{
+	struct ps_walk *wk = arg;
+	if (!ps_walk_take(wk, a->id))
+		return false;
+	ps_render_audit(&wk->r->w, a);
+	return true;
+}
+
+ps_code ps_h_audit_list(struct ps_req *r)
+{
+	struct ps_walk wk = {.r = r};
+	int64_t after;
+	ps_code rc = ps_app_check(r->c, PS_PERM_AUDIT, r->t);
+	if (rc || (rc = ps_page(r, PS_PFX_AUDIT, &after, &wk.limit)))
+		return rc;
+	ps_list_begin(r);
+	rc = r->c->st->ops->audit_list(r->c->st, r->t, after, wk.limit + 1, audit_row, &wk, &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_AUDIT, &wk);
+	return PS_OK;
+}

@@ -1,0 +1,32 @@
+/* ps_handlers.h: every handler of the route table (http layer), one file per resource. */
+#ifndef PS_HANDLERS_H
+#define PS_HANDLERS_H
+
+#include "ps_http_int.h"
+
+ps_code ps_h_healthz(struct ps_req *r);
+ps_code ps_h_catalog(struct ps_req *r);
+ps_code ps_h_service_health(struct ps_req *r);
+ps_code ps_h_incident_create(struct ps_req *r);
+ps_code ps_h_incident_resolve(struct ps_req *r);
+ps_code ps_h_subs_list(struct ps_req *r);
+ps_code ps_h_licenses(struct ps_req *r);
+ps_code ps_h_sub_create(struct ps_req *r);
+ps_code ps_h_sub_get(struct ps_req *r);
+ps_code ps_h_sub_patch(struct ps_req *r);
+ps_code ps_h_sub_cancel(struct ps_req *r);
+ps_code ps_h_sub_status(struct ps_req *r);
+ps_code ps_h_seats_list(struct ps_req *r);
+ps_code ps_h_seat_put(struct ps_req *r);
+ps_code ps_h_seat_delete(struct ps_req *r);
+ps_code ps_h_upgrades(struct ps_req *r);
+ps_code ps_h_tenants_list(struct ps_req *r);
+ps_code ps_h_tenant_create(struct ps_req *r);
+ps_code ps_h_tenant_get(struct ps_req *r);
+ps_code ps_h_token_create(struct ps_req *r);
+ps_code ps_h_users_list(struct ps_req *r);
+ps_code ps_h_user_create(struct ps_req *r);
+ps_code ps_h_user_get(struct ps_req *r);
+ps_code ps_h_audit_list(struct ps_req *r);
+
+#endif

@@ -1,0 +1,29 @@
+/* ps_http.h: the HTTP server (http layer): libmicrohttpd with a thread pool,
+ * one store handle per worker thread, one route table for dispatch, 404/405
+ * and the route listing. */
+#ifndef PS_HTTP_H
+#define PS_HTTP_H
+
+#include "../app/ps_app.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct ps_server;
+
+struct ps_server_opts {
+	const char *listen; /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks one */
+	unsigned threads;   /* 0: one per core */
+};
+
+/* Start serving app. On PS_OK *out runs in background threads until
+ * ps_server_stop; the bound port is in ps_server_port. */
+ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, struct ps_server **out,
+			struct ps_err *err);
+uint16_t ps_server_port(const struct ps_server *s);
+void ps_server_stop(struct ps_server *s); /* accepts NULL */
+
+/* Print "METHOD PATH  roles  summary" for every route, one per line. */
+void ps_routes_print(FILE *f);
+
+#endif

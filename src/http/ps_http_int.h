@@ -1,0 +1,81 @@
+/* ps_http_int.h: what the server, the route table and the handlers share
+ * (http layer; not for other layers). A handler has one shape: read the
+ * request (path ids, query, JSON body), call the app layer, render into
+ * r->w, set r->status. It returns PS_OK or an error code with r->c->err
+ * filled, which the server renders as the JSON error object. */
+#ifndef PS_HTTP_INT_H
+#define PS_HTTP_INT_H
+
+#include "ps_http.h"
+
+#include "../common/ps_json.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#define PS_BODY_MAX ((size_t)1 << 20) /* 1 MiB; more is 413 */
+#define PS_PAGE_DEFAULT 100
+#define PS_PAGE_MAX 500
+
+struct ps_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	struct ps_ctx *c;      /* the worker's context, reset per request */
+	struct ps_buf *out;    /* the response body */
+	struct ps_jw w;
+	int status;            /* 200 unless a handler says otherwise */
+	json_t *body;          /* the parsed body, NULL when there was none */
+	/* ids from the path, 0 when the route has none */
+	int64_t t, s, user, inc;
+	char retry_after[24];  /* a Retry-After header value, when set */
+};
+
+typedef ps_code (*ps_handler)(struct ps_req *r);
+
+/* Role bits for the route table. */
+#define RB(role) (1u << PS_ROLE_##role)
+#define R_ANY (RB(OPERATOR) | RB(SUPPORT) | RB(GLOBAL_ADMIN) | RB(BILLING_ADMIN) | RB(LICENSE_ADMIN) | RB(READER))
+#define R_PUBLIC 0u /* no token needed */
+
+struct ps_route {
+	const char *method;
+	const char *pattern; /* "/v1/tenants/{t}/subscriptions/{s}" */
+	ps_handler fn;
+	unsigned roles;      /* who may call it at all; finer checks in the app layer */
+	bool needs_body;
+	const char *summary;
+};
+
+extern const struct ps_route ps_routes[];
+extern const size_t ps_n_routes;
+
+/* Body fields. Each names the field in its error. `allowed` is the NULL-
+ * terminated list of fields the call takes; any other is invalid_field. */
+ps_code ps_body_only(struct ps_req *r, const char *const *allowed);
+ps_code ps_body_str(struct ps_req *r, const char *key, bool required, const char **out);
+ps_code ps_body_int(struct ps_req *r, const char *key, bool required, int64_t *out, bool *present);
+ps_code ps_body_bool(struct ps_req *r, const char *key, bool *out);
+/* An id string with a prefix ("sub_12") in the body. */
+ps_code ps_body_id(struct ps_req *r, const char *key, const char *prefix, int64_t *out);
+
+/* Query parameters. */
+const char *ps_query(struct ps_req *r, const char *key);
+/* ?limit= and ?after= (an id with `prefix`); errors name the parameter. */
+ps_code ps_page(struct ps_req *r, const char *prefix, int64_t *after, size_t *limit);
+
+/* Lists: {"items": [ ... ], "next": "pfx_N" | null}. A handler asks the
+ * store for limit + 1 rows; ps_walk_take() says whether to render a row
+ * (false past the limit, which only tells that there is a next page). */
+struct ps_walk {
+	struct ps_req *r;
+	size_t n, limit;
+	int64_t last;
+	bool more;
+};
+void ps_list_begin(struct ps_req *r);
+bool ps_walk_take(struct ps_walk *wk, int64_t id);
+void ps_list_end(struct ps_req *r, const char *prefix, const struct ps_walk *wk);
+
+#endif

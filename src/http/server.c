@@ -1,0 +1,413 @@
+/* server.c: libmicrohttpd glue (http layer). A request is read whole (capped
+ * at PS_BODY_MAX), dispatched through the route table, and answered once, on
+ * the last callback. Every worker thread owns one store handle and one
+ * context, reused across its requests. */
+#include "ps_http_int.h"
+
+#include "../app/ps_render.h"
+#include "../common/ps_log.h"
+#include "../common/ps_mem.h"
+#include "../common/ps_secret.h"
+#include "../common/ps_time.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct ps_server {
+	struct MHD_Daemon *d;
+	struct ps_app *app;
+	uint16_t port;
+};
+
+/* One per worker thread, made on its first request. */
+struct worker {
+	struct ps_store *st;
+	struct ps_ctx c;
+	struct ps_buf out;
+};
+
+static pthread_key_t worker_key;
+static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+static uint64_t request_seq; /* atomically increased */
+
+static void worker_free(void *p)
+{
+	struct worker *w = p;
+	if (!w)
+		return;
+	ps_ctx_fini(&w->c);
+	ps_store_close(w->st);
+	ps_buf_fini(&w->out);
+	ps_free(w);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&worker_key, worker_free);
+}
+
+static struct worker *worker_get(struct ps_app *app, struct ps_err *err)
+{
+	pthread_once(&worker_once, make_key);
+	struct worker *w = pthread_getspecific(worker_key);
+	if (w)
+		return w;
+	struct ps_store *st = NULL;
+	if (ps_store_open(app->db_url, &st, err) != PS_OK)
+		return NULL;
+	w = ps_calloc(1, sizeof *w);
+	w->st = st;
+	ps_ctx_init(&w->c, app, st);
+	ps_buf_init(&w->out, (size_t)256 << 20);
+	pthread_setspecific(worker_key, w);
+	return w;
+}
+
+/* The state of one request between libmicrohttpd's callbacks. */
+struct conn {
+	struct ps_buf body;
+	bool started;
+};
+
+static enum MHD_Result respond(struct MHD_Connection *conn, int status, struct ps_buf *out, const char *ctype,
+			       const char *request_id, const char *retry_after, const char *allow)
+{
+	size_t len = out->len;
+	char *text = ps_buf_take(out);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		ps_free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (request_id && request_id[0])
+		MHD_add_response_header(resp, "X-Request-Id", request_id);
+	if (retry_after && retry_after[0])
+		MHD_add_response_header(resp, "Retry-After", retry_after);
+	if (allow && allow[0])
+		MHD_add_response_header(resp, "Allow", allow);
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *conn, struct ps_buf *out, const struct ps_err *e,
+				     const char *request_id, const char *retry_after, const char *allow)
+{
+	struct ps_jw w;
+	ps_buf_reset(out);
+	ps_jw_init(&w, out);
+	ps_render_error(&w, e);
+	return respond(conn, ps_code_http(e->code), out, "application/json; charset=utf-8", request_id,
+		       retry_after, allow);
+}
+
+/* Match path against a route pattern, filling r's ids. *bad_id is set when
+ * the shape matches but an id does not parse (an unknown object: 404). */
+static bool match(const char *pattern, const char *path, struct ps_req *r, bool *bad_id)
+{
+	const char *p = pattern, *q = path;
+	while (*p && *q) {
+		if (*p == '{') {
+			const char *pe = strchr(p, '}');
+			const char *qe = strchr(q, '/');
+			if (!qe)
+				qe = q + strlen(q);
+			size_t n = (size_t)(qe - q);
+			if (n == 0 || n > 40)
+				return false;
+			char seg[48];
+			memcpy(seg, q, n);
+			seg[n] = '\0';
+			size_t name_len = (size_t)(pe - p - 1);
+			const char *prefix = NULL;
+			int64_t *slot = NULL;
+			if (name_len == 1 && p[1] == 't') {
+				prefix = PS_PFX_TENANT;
+				slot = &r->t;
+			} else if (name_len == 1 && p[1] == 's') {
+				prefix = PS_PFX_SUB;
+				slot = &r->s;
+			} else if (name_len == 4 && strncmp(p + 1, "user", 4) == 0) {
+				prefix = PS_PFX_USER;
+				slot = &r->user;
+			} else if (name_len == 1 && p[1] == 'i') {
+				prefix = PS_PFX_INCIDENT;
+				slot = &r->inc;
+			}
+			if (!slot || !ps_id_parse(seg, prefix, slot))
+				*bad_id = true;
+			p = pe + 1;
+			q = qe;
+			continue;
+		}
+		if (*p != *q)
+			return false;
+		p++;
+		q++;
+	}
+	return *p == '\0' && *q == '\0';
+}
+
+static ps_code authenticate(struct ps_req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
+		return ps_err_set(&r->c->err, PS_UNAUTHORIZED, NULL,
+				  "send a token: Authorization: Bearer TOKEN");
+	char hash[PS_HASH_LEN];
+	ps_sha256_hex(h + 7, strlen(h + 7), hash);
+	ps_code rc = r->c->st->ops->token_find(r->c->st, hash, &r->c->who, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_UNAUTHORIZED, NULL, "the token is not valid");
+	return rc;
+}
+
+static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool needs)
+{
+	if (body->len == 0) {
+		if (needs)
+			return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "this call needs a JSON object body");
+		return PS_OK;
+	}
+	json_error_t je;
+	r->body = json_loadb(body->p, body->len, JSON_REJECT_DUPLICATES, &je);
+	if (!r->body)
+		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body is not valid JSON: %s (line %d, column %d)",
+				  je.text, je.line, je.column);
+	if (!json_is_object(r->body))
+		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body must be a JSON object");
+	return PS_OK;
+}
+
+static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *conn, const char *method,
+				const char *url, struct conn *cs)
+{
+	struct ps_err open_err = {0};
+	char request_id[32];
+	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)getpid(),
+		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	struct worker *wk = worker_get(srv->app, &open_err);
+	if (!wk) {
+		struct ps_buf tmp;
+		ps_buf_init(&tmp, 4096);
+		ps_log(PS_LOG_ERROR, "store: %s", open_err.msg);
+		ps_err_set(&open_err, PS_STORE, NULL, "the store cannot be opened");
+		enum MHD_Result ret = respond_error(conn, &tmp, &open_err, request_id, NULL, NULL);
+		ps_buf_fini(&tmp);
+		return ret;
+	}
+	struct ps_ctx *c = &wk->c;
+	ps_err_clear(&c->err);
+	memset(&c->who, 0, sizeof c->who);
+	c->now = ps_time_system();
+	snprintf(c->request_id, sizeof c->request_id, "%s", request_id);
+	const char *lang_q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
+	c->lang = ps_lang_negotiate(lang_q ? lang_q : MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+										    "Accept-Language"));
+	ps_buf_reset(&wk->out);
+
+	struct ps_req r;
+	memset(&r, 0, sizeof r);
+	r.conn = conn;
+	r.method = method;
+	r.path = url;
+	r.c = c;
+	r.out = &wk->out;
+	r.status = 200;
+	ps_jw_init(&r.w, r.out);
+
+	char allow[128] = "";
+	const struct ps_route *route = NULL;
+	bool bad_id = false, path_known = false;
+	for (size_t i = 0; i < ps_n_routes; i++) {
+		bool bad = false;
+		struct ps_req probe = r;
+		if (!match(ps_routes[i].pattern, url, &probe, &bad))
+			continue;
+		path_known = true;
+		size_t al = strlen(allow);
+		snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "", ps_routes[i].method);
+		if (strcmp(ps_routes[i].method, method) == 0 && !route) {
+			route = &ps_routes[i];
+			bad_id = bad;
+			r.t = probe.t;
+			r.s = probe.s;
+			r.user = probe.user;
+			r.inc = probe.inc;
+		}
+	}
+	ps_code rc = PS_OK;
+	if (!path_known) {
+		rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such path: %.200s", url);
+	} else if (!route) {
+		rc = ps_err_set(&c->err, PS_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
+	} else if (cs->body.toobig) {
+		rc = ps_err_set(&c->err, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
+	} else {
+		if (route->roles != R_PUBLIC) {
+			rc = authenticate(&r);
+			if (rc == PS_OK && !(route->roles & (1u << c->who.role)))
+				rc = ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this",
+						ps_role_name(c->who.role));
+			if (rc == PS_OK && r.t && ps_role_is_tenant(c->who.role) && c->who.tenant_id != r.t)
+				rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+		}
+		if (rc == PS_OK && bad_id)
+			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
+		if (rc == PS_OK)
+			rc = parse_body(&r, &cs->body, route->needs_body);
+		if (rc == PS_OK)
+			rc = route->fn(&r);
+	}
+	if (r.body)
+		json_decref(r.body);
+	if (rc != PS_OK) {
+		if (rc == PS_STORE || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
+			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
+		c->err.code = rc;
+		if (rc == PS_STORE)
+			snprintf(c->err.msg, sizeof c->err.msg, "%s",
+				 "the store is unavailable right now; try again shortly");
+		return respond_error(conn, r.out, &c->err, request_id, r.retry_after,
+				     rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
+	}
+	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct ps_server *srv = cls;
+	struct conn *cs = *con_cls;
+	if (!cs) {
+		cs = ps_calloc(1, sizeof *cs);
+		ps_buf_init(&cs->body, PS_BODY_MAX);
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl) {
+			char *end;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (*end == '\0' && n > PS_BODY_MAX)
+				cs->body.toobig = true;
+		}
+		*con_cls = cs;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!cs->body.toobig)
+			ps_buf_put(&cs->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		if (!cs->body.toobig)
+			return MHD_YES;
+		/* Over the cap: answer now rather than read the rest. */
+	}
+	if (cs->started)
+		return MHD_YES;
+	cs->started = true;
+	return dispatch(srv, conn, method, url, cs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct conn *cs = *con_cls;
+	if (!cs)
+		return;
+	ps_buf_fini(&cs->body);
+	ps_free(cs);
+	*con_cls = NULL;
+}
+
+static ps_code parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6, struct ps_err *err)
+{
+	memset(ss, 0, sizeof *ss);
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen takes ADDR:PORT, e.g. 127.0.0.1:8080");
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || colon[1] == '\0' || port < 0 || port > 65535)
+		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad port in %s", s);
+	char host[64];
+	size_t hl = (size_t)(colon - s);
+	if (hl >= sizeof host)
+		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: address too long");
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+		if (n < 2 || host[n - 1] != ']')
+			return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad IPv6 address in %s", s);
+		host[n - 1] = '\0';
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad IPv6 address in %s", s);
+		*v6 = true;
+		return PS_OK;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (strcmp(host, "localhost") == 0)
+		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad IPv4 address in %s", s);
+	*v6 = false;
+	return PS_OK;
+}
+
+ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, struct ps_server **out,
+			struct ps_err *err)
+{
+	struct sockaddr_storage ss;
+	bool v6 = false;
+	ps_code rc = parse_listen(opts->listen ? opts->listen : "127.0.0.1:8080", &ss, &v6, err);
+	if (rc != PS_OK)
+		return rc;
+	unsigned threads = opts->threads;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 2;
+	}
+	struct ps_server *srv = ps_calloc(1, sizeof *srv);
+	srv->app = app;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+				  threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
+				  (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+	if (!srv->d) {
+		ps_free(srv);
+		return ps_err_set(err, PS_IO, "listen", "cannot listen on %s (in use, or not an address of this machine)",
+				  opts->listen ? opts->listen : "127.0.0.1:8080");
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	*out = srv;
+	return PS_OK;
+}
+
+uint16_t ps_server_port(const struct ps_server *s)
+{
+	return s->port;
+}
+
+void ps_server_stop(struct ps_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	ps_free(s);
+}
