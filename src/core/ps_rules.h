@@ -124,6 +124,9 @@ struct ps_reason {
 	int64_t amount_due, oldest_due;                 /* unpaid_balance */
 	enum ps_other_kind other;                       /* other */
 	const char *other_ref;                          /* other: the id concerned */
+	/* Added for the view: the subscription evaluated, so a reason rendered
+	 * on its own (409 upgrade_blocked) can name it in hrefs and messages. */
+	const struct ps_snap_sub *sub;
 };
 
 struct ps_offer {

@@ -1,1 +1,348 @@
-/* placeholder: being written */
+/* rules.c: the eligibility engine (core layer), RULES.md as code.
+ * ps_rules_evaluate() reads a catalog and a snapshot of one tenant and writes
+ * a verdict: every blocking reason in RULES' order, and the offers. Pure: no
+ * I/O, no clock, no allocation. A verdict is large (offers, lists), so only
+ * the parts in use are initialised, never the whole struct. */
+#include "ps_rules.h"
+#include "ps_money.h"
+
+#include <string.h>
+
+PS_DEFINE_ENUM(ps_reason_code, PS_R, PS_REASON_MAP)
+PS_DEFINE_ENUM(ps_remedy, PS_REM, PS_REMEDY_MAP)
+
+/* ---- Remedies (RULES table, last column) ------------------------------ */
+
+static const enum ps_remedy rem_conflict[] = {PS_REM_RESOLVE_LICENSE_CONFLICTS, PS_REM_CHANGE_PLANS_MANUALLY,
+					      PS_REM_CALL_SUPPORT};
+static const enum ps_remedy rem_wait_support[] = {PS_REM_WAIT, PS_REM_CALL_SUPPORT};
+static const enum ps_remedy rem_wait[] = {PS_REM_WAIT};
+static const enum ps_remedy rem_manual[] = {PS_REM_CHANGE_PLANS_MANUALLY, PS_REM_CALL_SUPPORT};
+static const enum ps_remedy rem_retry[] = {PS_REM_RETRY_LATER};
+static const enum ps_remedy rem_pay[] = {PS_REM_PAY_NOW};
+
+#define LIST(a) {a, sizeof a / sizeof a[0]}
+static const struct {
+	const enum ps_remedy *r;
+	size_t n;
+} remedies[PS_R__COUNT] = {
+	[PS_R_LICENSE_CONFLICT] = LIST(rem_conflict),
+	[PS_R_SUBSCRIPTION_NOT_READY] = LIST(rem_wait_support),
+	[PS_R_SERVICE_INCIDENT] = LIST(rem_wait_support),
+	[PS_R_UPGRADE_IN_PROGRESS] = LIST(rem_wait),
+	[PS_R_CREDIT_CHECK_PENDING] = LIST(rem_wait),
+	[PS_R_NOT_ELIGIBLE] = LIST(rem_manual),
+	[PS_R_MULTIPLE_PLANS_SAME_PRODUCT] = LIST(rem_manual),
+	[PS_R_PREPAID_PLAN] = LIST(rem_manual),
+	[PS_R_SEGMENT_RESTRICTED] = LIST(rem_manual),
+	[PS_R_SERVICE_BUSY] = LIST(rem_retry),
+	[PS_R_TARGET_NOT_SUPPORTED] = LIST(rem_manual),
+	[PS_R_HAS_ADDON] = LIST(rem_manual),
+	[PS_R_UNPAID_BALANCE] = LIST(rem_pay),
+	[PS_R_OTHER] = LIST(rem_manual),
+};
+#undef LIST
+
+const enum ps_remedy *ps_reason_remedies(enum ps_reason_code c, size_t *n)
+{
+	if ((unsigned)c >= PS_R__COUNT) {
+		*n = 0;
+		return NULL;
+	}
+	*n = remedies[c].n;
+	return remedies[c].r;
+}
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+/* A new reason at the end of the verdict, with every scalar detail cleared
+ * (the lists are left as they are: their counts say what is valid). */
+static struct ps_reason *add_reason(struct ps_verdict *v, enum ps_reason_code code)
+{
+	struct ps_reason *r = &v->reasons[v->n_reasons++];
+	r->code = code;
+	r->wait_until = 0;
+	r->status = v->sub->s.status;
+	r->no_upgrade_path = false;
+	r->n_subs = 0;
+	r->n_incidents = 0;
+	r->operation_id = 0;
+	r->credit_check_id = r->requested_at = r->expected_by = 0;
+	r->term_end = r->unused_days = r->unused_value = 0;
+	r->segment = PS_SEG_COMMERCIAL;
+	r->retry_after_s = 0;
+	r->amount_due = r->oldest_due = 0;
+	r->other = PS_OTHER_NONE;
+	r->other_ref = NULL;
+	r->sub = v->sub;
+	return r;
+}
+
+static void list_sub(struct ps_reason *r, const struct ps_snap_sub *ss)
+{
+	if (r->n_subs < PS_LIST_MAX)
+		r->subs[r->n_subs] = ss;
+	r->n_subs++;
+}
+
+static bool is_addon(const struct ps_snap_sub *ss)
+{
+	return ss->s.addon_of != 0 || (ss->plan && ss->plan->addon);
+}
+
+static bool plan_has_service_id(const struct ps_plan *p, const char *service_id)
+{
+	for (size_t i = 0; i < p->n_services; i++)
+		if (strcmp(p->services[i]->id, service_id) == 0)
+			return true;
+	return false;
+}
+
+/* ---- The reasons, one function each, in RULES order ------------------- */
+
+/* 1: any live subscription of the tenant has more assigned than purchased. */
+static void check_license_conflict(struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	struct ps_reason *r = NULL;
+	for (size_t i = 0; i < snap->n_subs; i++) {
+		const struct ps_snap_sub *ss = &snap->subs[i];
+		if (!ps_sub_status_is_live(ss->s.status) || ss->s.assigned <= ss->s.quantity)
+			continue;
+		if (!r)
+			r = add_reason(v, PS_R_LICENSE_CONFLICT);
+		list_sub(r, ss);
+	}
+}
+
+/* 3: an open incident on a service of this subscription's plan. */
+static void check_incidents(struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	const struct ps_plan *plan = v->sub->plan;
+	struct ps_reason *r = NULL;
+	if (!plan)
+		return;
+	for (size_t i = 0; i < snap->n_incidents; i++) {
+		const struct ps_snap_incident *in = &snap->incidents[i];
+		if (in->status == PS_INC_RESOLVED || !plan_has_service_id(plan, in->service_id))
+			continue;
+		if (!r)
+			r = add_reason(v, PS_R_SERVICE_INCIDENT);
+		if (r->n_incidents < PS_LIST_MAX)
+			r->incidents[r->n_incidents] = in;
+		r->n_incidents++;
+	}
+}
+
+/* 4: the tenant has an operation not yet finished. */
+static void check_in_progress(struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_ops; i++) {
+		const struct ps_operation *op = &snap->ops[i];
+		if (op->state == PS_OP_COMPLETED || op->state == PS_OP_FAILED)
+			continue;
+		add_reason(v, PS_R_UPGRADE_IN_PROGRESS)->operation_id = op->id;
+		return;
+	}
+}
+
+/* 6: not active (provisioning is reason 2), or a plan with nowhere to go. */
+static void check_not_eligible(struct ps_verdict *v)
+{
+	const struct ps_snap_sub *ss = v->sub;
+	enum ps_sub_status st = ss->s.status;
+	if (st != PS_SUB_ACTIVE && st != PS_SUB_PROVISIONING)
+		add_reason(v, PS_R_NOT_ELIGIBLE);
+	else if (ss->plan && ss->plan->n_upgrades_to == 0)
+		add_reason(v, PS_R_NOT_ELIGIBLE)->no_upgrade_path = true;
+}
+
+/* 7: two or more live base subscriptions of this subscription's product. */
+static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	const struct ps_snap_sub *me = v->sub;
+	if (is_addon(me) || me->s.product_id[0] == '\0')
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < snap->n_subs; i++) {
+		const struct ps_snap_sub *ss = &snap->subs[i];
+		if (ps_sub_status_is_live(ss->s.status) && !is_addon(ss) &&
+		    strcmp(ss->s.product_id, me->s.product_id) == 0)
+			n++;
+	}
+	if (n < 2)
+		return;
+	struct ps_reason *r = add_reason(v, PS_R_MULTIPLE_PLANS_SAME_PRODUCT);
+	for (size_t i = 0; i < snap->n_subs; i++) {
+		const struct ps_snap_sub *ss = &snap->subs[i];
+		if (ps_sub_status_is_live(ss->s.status) && !is_addon(ss) &&
+		    strcmp(ss->s.product_id, me->s.product_id) == 0)
+			list_sub(r, ss);
+	}
+}
+
+/* 8: prepaid and the term not over: what would be lost. */
+static void check_prepaid(struct ps_verdict *v, int64_t now)
+{
+	const struct ps_snap_sub *ss = v->sub;
+	if (!ss->s.prepaid || now >= ss->s.term_end)
+		return;
+	struct ps_reason *r = add_reason(v, PS_R_PREPAID_PLAN);
+	int64_t value = ss->plan ? ps_term_value(ss->plan->price_per_seat_month, ss->s.quantity, ss->s.term) : 0;
+	r->term_end = ss->s.term_end;
+	ps_unused_prepaid(ss->s.term_start, ss->s.term_end, now, value, &r->unused_days, &r->unused_value);
+}
+
+/* 10: the automatic upgrades of the last hour used up the capacity. */
+static void check_capacity(struct ps_verdict *v, const struct ps_snapshot *snap, int64_t now)
+{
+	if (snap->capacity_limit <= 0 || snap->capacity_used < snap->capacity_limit)
+		return;
+	int64_t after = snap->capacity_oldest + PS_CAPACITY_WINDOW_S - now;
+	if (after < 1)
+		after = 1;
+	struct ps_reason *r = add_reason(v, PS_R_SERVICE_BUSY);
+	r->retry_after_s = after;
+	r->wait_until = now + after;
+}
+
+/* 12: live add-ons attached to this subscription. */
+static void check_addons(struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	struct ps_reason *r = NULL;
+	for (size_t i = 0; i < snap->n_subs; i++) {
+		const struct ps_snap_sub *ss = &snap->subs[i];
+		if (ss->s.addon_of != v->sub->s.id || !ps_sub_status_is_live(ss->s.status))
+			continue;
+		if (!r)
+			r = add_reason(v, PS_R_HAS_ADDON);
+		list_sub(r, ss);
+	}
+}
+
+/* 14: the first inconsistency found. */
+static void check_other(struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	const struct ps_snap_sub *ss = v->sub;
+	enum ps_other_kind k = PS_OTHER_NONE;
+	const char *ref = NULL;
+	if (!ss->plan) {
+		k = PS_OTHER_PLAN_MISSING;
+		ref = ss->s.plan_id;
+	} else if (ss->s.addon_of != 0 && !ps_snapshot_sub(snap, ss->s.addon_of)) {
+		k = PS_OTHER_BASE_MISSING;
+	} else if (strcmp(ss->plan->currency, snap->tenant.currency) != 0) {
+		k = PS_OTHER_CURRENCY_MISMATCH;
+		ref = ss->plan->id;
+	} else if (ss->s.quantity < 0 || ss->s.assigned < 0) {
+		k = PS_OTHER_NEGATIVE_COUNTS;
+	}
+	if (k == PS_OTHER_NONE)
+		return;
+	struct ps_reason *r = add_reason(v, PS_R_OTHER);
+	r->other = k;
+	r->other_ref = ref;
+}
+
+/* ---- Offers ------------------------------------------------------------ */
+
+static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_plan *target, bool declared)
+{
+	if (v->n_offers >= PS_OFFER_MAX)
+		return NULL;
+	const struct ps_snap_sub *ss = v->sub;
+	struct ps_offer *o = &v->offers[v->n_offers];
+	o->plan = target;
+	o->declared = declared;
+	o->safety.n_missing = 0;
+	o->safety.n_lower = 0;
+	o->supported = ps_plan_is_data_safe(ss->plan, target, &o->safety) && declared;
+	o->eligible = o->supported && v->eligible;
+	o->monthly_before = ss->plan->price_per_seat_month * ss->s.quantity;
+	o->monthly_after = target->price_per_seat_month * ss->s.quantity;
+	return o;
+}
+
+static void list_offers(const struct ps_catalog *cat, struct ps_verdict *v, unsigned flags)
+{
+	const struct ps_plan *plan = v->sub->plan;
+	bool all = (flags & PS_EVAL_UNSUPPORTED) != 0;
+	if (!plan || is_addon(v->sub))
+		return;
+	for (size_t i = 0; i < plan->n_upgrades_to; i++) {
+		struct ps_offer *o = add_offer(v, plan->upgrades_to[i], true);
+		if (!o)
+			return;
+		if (o->supported || all)
+			v->n_offers++;
+	}
+	if (!all || !cat)
+		return;
+	for (size_t i = 0; i < cat->n_plans; i++) {
+		const struct ps_plan *p = &cat->plans[i];
+		if (p == plan || p->addon || ps_plan_upgrades_to(plan, p))
+			continue;
+		if (!add_offer(v, p, false))
+			return;
+		v->n_offers++;
+	}
+}
+
+/* ---- The engine -------------------------------------------------------- */
+
+void ps_rules_evaluate(const struct ps_catalog *cat, const struct ps_snapshot *snap,
+		       const struct ps_snap_sub *sub, int64_t now, unsigned flags, struct ps_verdict *out)
+{
+	const struct ps_subscription *s = &sub->s;
+	const struct ps_plan *plan = sub->plan;
+	struct ps_verdict *v = out;
+
+	v->sub = sub;
+	v->n_reasons = 0;
+	v->n_offers = 0;
+
+	check_license_conflict(v, snap);
+	if (s->status == PS_SUB_PROVISIONING)
+		add_reason(v, PS_R_SUBSCRIPTION_NOT_READY)->wait_until = now + PS_NOT_READY_WAIT_S;
+	check_incidents(v, snap);
+	check_in_progress(v, snap);
+	if (snap->has_credit_check) {
+		struct ps_reason *r = add_reason(v, PS_R_CREDIT_CHECK_PENDING);
+		r->credit_check_id = snap->credit_check.id;
+		r->requested_at = snap->credit_check.requested_at;
+		r->expected_by = snap->credit_check.expected_by;
+		r->wait_until = snap->credit_check.expected_by;
+	}
+	check_not_eligible(v);
+	check_same_product(v, snap);
+	check_prepaid(v, now);
+	if (plan && (plan->segment == PS_SEG_GOVERNMENT || plan->segment == PS_SEG_NONPROFIT))
+		add_reason(v, PS_R_SEGMENT_RESTRICTED)->segment = plan->segment;
+	check_capacity(v, snap, now);
+	/* 11, target_not_supported, is per offer: see list_offers. */
+	check_addons(v, snap);
+	if (snap->past_due > 0) {
+		struct ps_reason *r = add_reason(v, PS_R_UNPAID_BALANCE);
+		r->amount_due = snap->past_due;
+		r->oldest_due = snap->oldest_due;
+	}
+	check_other(v, snap);
+
+	v->eligible = v->n_reasons == 0;
+	list_offers(cat, v, flags);
+}
+
+const struct ps_reason *ps_verdict_reason(const struct ps_verdict *v, enum ps_reason_code c)
+{
+	for (size_t i = 0; i < v->n_reasons; i++)
+		if (v->reasons[i].code == c)
+			return &v->reasons[i];
+	return NULL;
+}
+
+const struct ps_offer *ps_verdict_offer(const struct ps_verdict *v, const char *plan_id)
+{
+	for (size_t i = 0; i < v->n_offers; i++)
+		if (strcmp(v->offers[i].plan->id, plan_id) == 0)
+			return &v->offers[i];
+	return NULL;
+}
