@@ -163,8 +163,9 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 			arg_str(&item, "plan", plan_name(ss));
 			arg_int(&item, "assigned", ss->s.assigned);
 			arg_int(&item, "purchased", ss->s.quantity);
+			/* French typography puts a no-break space before ';'. */
 			if (i > 0)
-				ps_buf_puts(b, "; ");
+				ps_buf_puts(b, lang == PS_LANG_FR ? "\xc2\xa0; " : "; ");
 			args_emit(&item, b, "{plan}: {assigned} assigned, {purchased} purchased");
 		}
 		arg_end(&a);
