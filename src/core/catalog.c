@@ -232,9 +232,9 @@ void ps_catalog_free(struct ps_catalog *cat)
 struct plan_in {
 	char label[LABEL_MAX];
 	json_t *upgrades_to, *attaches_to; /* NULL when absent or not arrays */
-	bool services_ok;    /* services all known, valid and listed once */
-	bool addon_ok;       /* "addon" absent or a boolean */
-	bool attaches_to_ok; /* "attaches_to" absent or an array */
+	bool services_ok;		   /* services all known, valid and listed once */
+	bool addon_ok;			   /* "addon" absent or a boolean */
+	bool attaches_to_ok;		   /* "attaches_to" absent or an array */
 };
 
 struct ctx {
@@ -244,12 +244,12 @@ struct ctx {
 	/* Stamps mark what one plan's list (or one path check) has seen, so
 	 * every check stays linear in the size of the catalog. */
 	size_t stamp;
-	size_t *svc_stamp;                 /* per service */
-	size_t *fam_of;                    /* per service: its family's first service */
-	size_t *fam_stamp;                 /* per family (indexed like services) */
+	size_t *svc_stamp;		   /* per service */
+	size_t *fam_of;			   /* per service: its family's first service */
+	size_t *fam_stamp;		   /* per family (indexed like services) */
 	const struct ps_service **fam_svc; /* per family: the service seen, or the best */
-	size_t *plan_stamp;                /* per plan */
-	struct plan_in **in_of;            /* per plan of the catalog: how it was read */
+	size_t *plan_stamp;		   /* per plan */
+	struct plan_in **in_of;		   /* per plan of the catalog: how it was read */
 };
 
 /* Input text made safe to quote in a fault: at most 64 bytes, cut on a
@@ -312,9 +312,8 @@ static void label_of(char *buf, json_t *o, const char *one, const char *many, si
 
 static void check_keys(struct ctx *x, json_t *o, const char *label, const char *const *allowed)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach(o, key, v) {
+	for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+		const char *key = json_object_iter_key(it);
 		bool known = false;
 		for (size_t i = 0; allowed[i] && !known; i++)
 			known = strcmp(key, allowed[i]) == 0;
@@ -341,8 +340,7 @@ static const char *id_field(struct ctx *x, json_t *o, const char *label, const c
 	if (!v)
 		return NULL;
 	if (!json_is_string(v) || !is_id(json_string_value(v), json_string_length(v))) {
-		ps_faults_add(x->f,
-			      "%s: field \"%s\" must be an id: 1 to %d characters of a-z, 0-9, '.', '_' and '-'",
+		ps_faults_add(x->f, "%s: field \"%s\" must be an id: 1 to %d characters of a-z, 0-9, '.', '_' and '-'",
 			      label, key, PS_ID_MAX);
 		return NULL;
 	}
@@ -409,7 +407,7 @@ static int cmp_ent(const void *a, const void *b)
 /* One kind of catalog object, for the steps the three kinds share. */
 struct kind {
 	const char *one, *many; /* "plan", "plans" */
-	size_t size;            /* of one element */
+	size_t size;		/* of one element */
 };
 
 /* tmp holds n elements read in document order, each starting with its id
@@ -578,7 +576,8 @@ static bool parse_plan_services(struct ctx *x, json_t *o, const char *label, str
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(a, i);
 		if (!json_is_string(v)) {
-			ps_faults_add(x->f, "%s: field \"services\" item %zu must be a string (a service id)", label, i);
+			ps_faults_add(x->f, "%s: field \"services\" item %zu must be a string (a service id)", label,
+				      i);
 			ok = false;
 			continue;
 		}
@@ -606,7 +605,8 @@ static bool parse_plan_services(struct ctx *x, json_t *o, const char *label, str
 			size_t r = x->fam_of[k];
 			const struct ps_service *prev = x->fam_stamp[r] == stamp ? x->fam_svc[r] : NULL;
 			if (prev && (prev->data_bearing || s->data_bearing)) {
-				ps_faults_add(x->f, "%s: services \"%s\" and \"%s\" are both of data-bearing family \"%s\"",
+				ps_faults_add(x->f,
+					      "%s: services \"%s\" and \"%s\" are both of data-bearing family \"%s\"",
 					      label, prev->id, s->id, s->family);
 				ok = false;
 				continue;
@@ -623,9 +623,10 @@ static bool parse_plan_services(struct ctx *x, json_t *o, const char *label, str
 
 static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_plan *p)
 {
-	static const char *const keys[] = {"id",       "name",        "product", "services", "segment",
-					   "price_per_seat_month", "currency", "upgrades_to", "addon",
-					   "attaches_to", NULL};
+	static const char *const keys[] = {
+	    "id",	"name",	       "product", "services",	 "segment", "price_per_seat_month",
+	    "currency", "upgrades_to", "addon",	  "attaches_to", NULL,
+	};
 	const char *label = pi->label;
 	check_keys(x, o, label, keys);
 	p->id = ps_strdup(id_field(x, o, label, "id"));
@@ -642,10 +643,11 @@ static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_p
 		char list[128];
 		size_t n = 0;
 		list[0] = '\0';
-		for (int i = 0; i < PS_SEG__COUNT && n < sizeof list; i++)
-			n += (size_t)snprintf(list + n, sizeof list - n, "%s\"%s\"",
-					      i == 0 ? "" : i + 1 == PS_SEG__COUNT ? " or " : ", ",
+		for (int i = 0; i < PS_SEG__COUNT && n < sizeof list; i++) {
+			const char *sep = i + 1 == PS_SEG__COUNT ? " or " : ", ";
+			n += (size_t)snprintf(list + n, sizeof list - n, "%s\"%s\"", i ? sep : "",
 					      ps_segment_name((enum ps_segment)i));
+		}
 		ps_faults_add(x->f, "%s: field \"segment\" must be one of %s", label, list);
 	}
 
@@ -677,8 +679,7 @@ static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_p
 
 /* RULES "Data safety", one fault per service the path would lose. Linear:
  * the target's best rank per family is stamped, then the source is read. */
-static void check_data_safety(struct ctx *x, const char *label, const struct ps_plan *from,
-			      const struct ps_plan *to)
+static void check_data_safety(struct ctx *x, const char *label, const struct ps_plan *from, const struct ps_plan *to)
 {
 	size_t stamp = ++x->stamp;
 	for (size_t j = 0; j < to->n_services; j++) {
@@ -703,13 +704,11 @@ static void check_data_safety(struct ctx *x, const char *label, const struct ps_
 			ps_faults_add(x->f,
 				      "%s: upgrade path to \"%s\" is not data-safe: service \"%s\" (family \"%s\", "
 				      "rank %d) would drop to \"%s\" (rank %d)",
-				      label, to->id, s->id, s->family, s->rank, x->fam_svc[r]->id,
-				      x->fam_svc[r]->rank);
+				      label, to->id, s->id, s->family, s->rank, x->fam_svc[r]->id, x->fam_svc[r]->rank);
 	}
 }
 
-static void check_path(struct ctx *x, const struct plan_in *pi, const struct ps_plan *from,
-		       const struct ps_plan *to)
+static void check_path(struct ctx *x, const struct plan_in *pi, const struct ps_plan *from, const struct ps_plan *to)
 {
 	const struct plan_in *ti = x->in_of[to - x->cat->plans];
 	if (pi->addon_ok && ti->addon_ok && from->addon != to->addon) {

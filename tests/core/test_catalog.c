@@ -128,15 +128,15 @@ static const struct {
 	int rank;
 	bool data;
 } demo_services[] = {
-	{"mail-1", "mail", 1, true},
-	{"mail-2", "mail", 2, true},
-	{"files-1", "files", 1, true},
-	{"files-2", "files", 2, true},
-	{"chat", "chat", 1, false},
-	{"office-web", "office", 1, false},
-	{"office-desktop", "office", 2, false},
-	{"security", "security", 1, false},
-	{"voice", "voice", 1, false},
+    {"mail-1", "mail", 1, true},
+    {"mail-2", "mail", 2, true},
+    {"files-1", "files", 1, true},
+    {"files-2", "files", 2, true},
+    {"chat", "chat", 1, false},
+    {"office-web", "office", 1, false},
+    {"office-desktop", "office", 2, false},
+    {"security", "security", 1, false},
+    {"voice", "voice", 1, false},
 };
 
 static const char *const demo_products[] = {"business", "enterprise", "mail", "voice"};
@@ -149,28 +149,26 @@ static const struct {
 	bool addon;
 	const char *attaches_to;
 } demo_plans[] = {
-	{"biz-basic", "business", "mail-1,files-1,chat,office-web", PS_SEG_COMMERCIAL, 600,
-	 "biz-standard,biz-premium,ent-e3", false, ""},
-	{"biz-standard", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_COMMERCIAL, 1250,
-	 "biz-premium,ent-e3", false, ""},
-	{"biz-premium", "business", "mail-1,files-1,chat,office-web,office-desktop,security", PS_SEG_COMMERCIAL,
-	 2200, "ent-e5", false, ""},
-	{"ent-e3", "enterprise", "mail-2,files-2,chat,office-web,office-desktop", PS_SEG_COMMERCIAL, 3600, "ent-e5",
-	 false, ""},
-	{"ent-e5", "enterprise", "mail-2,files-2,chat,office-web,office-desktop,security,voice", PS_SEG_COMMERCIAL,
-	 5700, "", false, ""},
-	{"mail-p1", "mail", "mail-1", PS_SEG_COMMERCIAL, 400, "mail-p2,biz-basic", false, ""},
-	{"mail-p2", "mail", "mail-2", PS_SEG_COMMERCIAL, 800, "ent-e3", false, ""},
-	{"biz-basic-gov", "business", "mail-1,files-1,chat,office-web", PS_SEG_GOVERNMENT, 500, "biz-standard-gov",
-	 false, ""},
-	{"biz-standard-gov", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_GOVERNMENT, 1000, "",
-	 false, ""},
-	{"biz-basic-np", "business", "mail-1,files-1,chat,office-web", PS_SEG_NONPROFIT, 300, "biz-standard-np",
-	 false, ""},
-	{"biz-standard-np", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_NONPROFIT, 900, "",
-	 false, ""},
-	{"voice-addon", "voice", "voice", PS_SEG_COMMERCIAL, 800, "", true,
-	 "biz-basic,biz-standard,biz-premium,ent-e3"},
+    {"biz-basic", "business", "mail-1,files-1,chat,office-web", PS_SEG_COMMERCIAL, 600,
+     "biz-standard,biz-premium,ent-e3", false, ""},
+    {"biz-standard", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_COMMERCIAL, 1250,
+     "biz-premium,ent-e3", false, ""},
+    {"biz-premium", "business", "mail-1,files-1,chat,office-web,office-desktop,security", PS_SEG_COMMERCIAL, 2200,
+     "ent-e5", false, ""},
+    {"ent-e3", "enterprise", "mail-2,files-2,chat,office-web,office-desktop", PS_SEG_COMMERCIAL, 3600, "ent-e5", false,
+     ""},
+    {"ent-e5", "enterprise", "mail-2,files-2,chat,office-web,office-desktop,security,voice", PS_SEG_COMMERCIAL, 5700,
+     "", false, ""},
+    {"mail-p1", "mail", "mail-1", PS_SEG_COMMERCIAL, 400, "mail-p2,biz-basic", false, ""},
+    {"mail-p2", "mail", "mail-2", PS_SEG_COMMERCIAL, 800, "ent-e3", false, ""},
+    {"biz-basic-gov", "business", "mail-1,files-1,chat,office-web", PS_SEG_GOVERNMENT, 500, "biz-standard-gov", false,
+     ""},
+    {"biz-standard-gov", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_GOVERNMENT, 1000, "",
+     false, ""},
+    {"biz-basic-np", "business", "mail-1,files-1,chat,office-web", PS_SEG_NONPROFIT, 300, "biz-standard-np", false, ""},
+    {"biz-standard-np", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_NONPROFIT, 900, "", false,
+     ""},
+    {"voice-addon", "voice", "voice", PS_SEG_COMMERCIAL, 800, "", true, "biz-basic,biz-standard,biz-premium,ent-e3"},
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -249,9 +247,9 @@ static void test_demo_catalog(void **state)
 /* ---- Fixtures: one per fault kind ------------------------------------- */
 
 static const char *const good_cases[] = {
-	"good-minimal.json",  /* the base the bad fixtures are made from */
-	"good-defaults.json", /* optional fields left out; an add-on upgrading to an add-on */
-	"good-safety.json",   /* the plans of the data-safety table */
+    "good-minimal.json",  /* the base the bad fixtures are made from */
+    "good-defaults.json", /* optional fields left out; an add-on upgrading to an add-on */
+    "good-safety.json",	  /* the plans of the data-safety table */
 };
 
 static const struct bad_case {
@@ -259,60 +257,60 @@ static const struct bad_case {
 	size_t n; /* how many faults in all: each fixture shows one fault kind */
 	const char *want;
 } bad_cases[] = {
-	{"bad-syntax.json", 1, "catalog: JSON syntax error at line 5, column 16: "},
-	{"bad-duplicate-key.json", 1, "catalog: JSON syntax error at line 1, column 53: duplicate object key"},
-	{"bad-top-level.json", 1, "catalog: the top level must be a JSON object"},
-	{"bad-missing-plans.json", 1, "catalog: field \"plans\" is missing"},
-	{"bad-top-not-array.json", 5, "catalog: field \"products\" must be an array"},
-	{"bad-unknown-top.json", 1, "catalog: unknown field \"extras\""},
-	{"bad-not-object.json", 1, "plans[4]: must be an object"},
-	{"bad-unknown-field.json", 1, "plan \"biz-basic\": unknown field \"colour\""},
-	{"bad-missing-field.json", 1, "plan \"biz-plus\": field \"currency\" is missing"},
-	{"bad-id.json", 1,
-	 "services[5]: field \"id\" must be an id: 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"},
-	{"bad-duplicate-id.json", 1, "product \"mail\": duplicate id (products[1] and products[3])"},
-	{"bad-name.json", 1, "plan \"biz-plus\": field \"name\" must be a string of 1 to 200 bytes"},
-	{"bad-family.json", 1, "service \"chat\": field \"family\" must be an id"},
-	{"bad-rank.json", 1, "service \"mail-2\": field \"rank\" must be an integer from 1 to 2147483647"},
-	{"bad-data-bearing.json", 1, "service \"files-1\": field \"data_bearing\" must be true or false"},
-	{"bad-unknown-product.json", 1, "plan \"biz-plus\": field \"product\" names unknown product \"business-plus\""},
-	{"bad-unknown-service.json", 1, "plan \"biz-basic\": field \"services\" names unknown service \"fax\""},
-	{"bad-services-empty.json", 1, "plan \"mail-p1\": field \"services\" must list at least one service"},
-	{"bad-services-type.json", 1, "plan \"mail-p1\": field \"services\" must be an array of service ids"},
-	{"bad-services-twice.json", 1, "plan \"biz-basic\": field \"services\" lists \"mail-1\" twice"},
-	{"bad-same-family.json", 1, "plan \"biz-plus\": services \"mail-1\" and \"mail-2\" are both of data-bearing family \"mail\""},
-	{"bad-segment.json", 1,
-	 "plan \"biz-basic\": field \"segment\" must be one of \"commercial\", \"education\", \"government\" or "
-	 "\"nonprofit\""},
-	{"bad-price.json", 1,
-	 "plan \"biz-basic\": field \"price_per_seat_month\" must be a non-negative integer (minor units)"},
-	{"bad-price-decimal.json", 1,
-	 "plan \"biz-basic\": field \"price_per_seat_month\" must be a non-negative integer (minor units)"},
-	{"bad-currency.json", 1, "plan \"biz-basic\": field \"currency\" must be 3 uppercase letters (ISO 4217)"},
-	{"bad-addon-type.json", 1, "plan \"biz-basic\": field \"addon\" must be true or false"},
-	{"bad-upgrades-type.json", 1, "plan \"biz-basic\": field \"upgrades_to\" must be an array of plan ids"},
-	{"bad-unknown-upgrade.json", 1, "plan \"biz-plus\": field \"upgrades_to\" names unknown plan \"biz-ultra\""},
-	{"bad-upgrade-twice.json", 1, "plan \"mail-p1\": field \"upgrades_to\" lists \"biz-basic\" twice"},
-	{"bad-self-upgrade.json", 1, "plan \"biz-plus\": upgrade path to itself"},
-	{"bad-loop.json", 1, "upgrade paths loop: a -> b -> c -> a"},
-	{"bad-currency-mismatch.json", 1, "plan \"biz-basic\": upgrade path to \"biz-plus\" changes currency from EUR to USD"},
-	{"bad-data-missing.json", 1,
-	 "plan \"biz-basic\": upgrade path to \"mail-p1\" is not data-safe: it loses data-bearing service family "
-	 "\"files\" (service \"files-1\")"},
-	{"bad-data-lower.json", 1,
-	 "plan \"biz-premium\": upgrade path to \"biz-standard\" is not data-safe: service \"mail-2\" (family "
-	 "\"mail\", rank 2) would drop to \"mail-1\" (rank 1)"},
-	{"bad-attaches-not-addon.json", 1,
-	 "plan \"biz-plus\": field \"attaches_to\" must be empty: the plan is not an add-on"},
-	{"bad-addon-no-base.json", 1,
-	 "plan \"voice-addon\": an add-on must attach to at least one plan (field \"attaches_to\" is empty)"},
-	{"bad-addon-on-addon.json", 1,
-	 "plan \"voice-addon-2\": add-on attaches to \"voice-addon\", which is itself an add-on"},
-	{"bad-addon-unknown-base.json", 1,
-	 "plan \"voice-addon\": field \"attaches_to\" names unknown plan \"biz-gold\""},
-	{"bad-upgrade-to-addon.json", 1, "plan \"biz-plus\": upgrade path to \"voice-addon\" names an add-on"},
-	{"bad-addon-upgrade-to-base.json", 1,
-	 "plan \"voice-addon\": add-on has an upgrade path to \"biz-plus\", which is not an add-on"},
+    {"bad-syntax.json", 1, "catalog: JSON syntax error at line 5, column 16: "},
+    {"bad-duplicate-key.json", 1, "catalog: JSON syntax error at line 1, column 53: duplicate object key"},
+    {"bad-top-level.json", 1, "catalog: the top level must be a JSON object"},
+    {"bad-missing-plans.json", 1, "catalog: field \"plans\" is missing"},
+    {"bad-top-not-array.json", 5, "catalog: field \"products\" must be an array"},
+    {"bad-unknown-top.json", 1, "catalog: unknown field \"extras\""},
+    {"bad-not-object.json", 1, "plans[4]: must be an object"},
+    {"bad-unknown-field.json", 1, "plan \"biz-basic\": unknown field \"colour\""},
+    {"bad-missing-field.json", 1, "plan \"biz-plus\": field \"currency\" is missing"},
+    {"bad-id.json", 1, "services[5]: field \"id\" must be an id: 1 to 64 characters of a-z, 0-9, '.', '_' and '-'"},
+    {"bad-duplicate-id.json", 1, "product \"mail\": duplicate id (products[1] and products[3])"},
+    {"bad-name.json", 1, "plan \"biz-plus\": field \"name\" must be a string of 1 to 200 bytes"},
+    {"bad-family.json", 1, "service \"chat\": field \"family\" must be an id"},
+    {"bad-rank.json", 1, "service \"mail-2\": field \"rank\" must be an integer from 1 to 2147483647"},
+    {"bad-data-bearing.json", 1, "service \"files-1\": field \"data_bearing\" must be true or false"},
+    {"bad-unknown-product.json", 1, "plan \"biz-plus\": field \"product\" names unknown product \"business-plus\""},
+    {"bad-unknown-service.json", 1, "plan \"biz-basic\": field \"services\" names unknown service \"fax\""},
+    {"bad-services-empty.json", 1, "plan \"mail-p1\": field \"services\" must list at least one service"},
+    {"bad-services-type.json", 1, "plan \"mail-p1\": field \"services\" must be an array of service ids"},
+    {"bad-services-twice.json", 1, "plan \"biz-basic\": field \"services\" lists \"mail-1\" twice"},
+    {"bad-same-family.json", 1,
+     "plan \"biz-plus\": services \"mail-1\" and \"mail-2\" are both of data-bearing family \"mail\""},
+    {"bad-segment.json", 1,
+     "plan \"biz-basic\": field \"segment\" must be one of \"commercial\", \"education\", \"government\" or "
+     "\"nonprofit\""},
+    {"bad-price.json", 1,
+     "plan \"biz-basic\": field \"price_per_seat_month\" must be a non-negative integer (minor units)"},
+    {"bad-price-decimal.json", 1,
+     "plan \"biz-basic\": field \"price_per_seat_month\" must be a non-negative integer (minor units)"},
+    {"bad-currency.json", 1, "plan \"biz-basic\": field \"currency\" must be 3 uppercase letters (ISO 4217)"},
+    {"bad-addon-type.json", 1, "plan \"biz-basic\": field \"addon\" must be true or false"},
+    {"bad-upgrades-type.json", 1, "plan \"biz-basic\": field \"upgrades_to\" must be an array of plan ids"},
+    {"bad-unknown-upgrade.json", 1, "plan \"biz-plus\": field \"upgrades_to\" names unknown plan \"biz-ultra\""},
+    {"bad-upgrade-twice.json", 1, "plan \"mail-p1\": field \"upgrades_to\" lists \"biz-basic\" twice"},
+    {"bad-self-upgrade.json", 1, "plan \"biz-plus\": upgrade path to itself"},
+    {"bad-loop.json", 1, "upgrade paths loop: a -> b -> c -> a"},
+    {"bad-currency-mismatch.json", 1,
+     "plan \"biz-basic\": upgrade path to \"biz-plus\" changes currency from EUR to USD"},
+    {"bad-data-missing.json", 1,
+     "plan \"biz-basic\": upgrade path to \"mail-p1\" is not data-safe: it loses data-bearing service family "
+     "\"files\" (service \"files-1\")"},
+    {"bad-data-lower.json", 1,
+     "plan \"biz-premium\": upgrade path to \"biz-standard\" is not data-safe: service \"mail-2\" (family "
+     "\"mail\", rank 2) would drop to \"mail-1\" (rank 1)"},
+    {"bad-attaches-not-addon.json", 1,
+     "plan \"biz-plus\": field \"attaches_to\" must be empty: the plan is not an add-on"},
+    {"bad-addon-no-base.json", 1,
+     "plan \"voice-addon\": an add-on must attach to at least one plan (field \"attaches_to\" is empty)"},
+    {"bad-addon-on-addon.json", 1,
+     "plan \"voice-addon-2\": add-on attaches to \"voice-addon\", which is itself an add-on"},
+    {"bad-addon-unknown-base.json", 1, "plan \"voice-addon\": field \"attaches_to\" names unknown plan \"biz-gold\""},
+    {"bad-upgrade-to-addon.json", 1, "plan \"biz-plus\": upgrade path to \"voice-addon\" names an add-on"},
+    {"bad-addon-upgrade-to-base.json", 1,
+     "plan \"voice-addon\": add-on has an upgrade path to \"biz-plus\", which is not an add-on"},
 };
 
 static void test_good_fixtures(void **state)
@@ -395,12 +393,12 @@ static void test_many_faults(void **state)
 {
 	(void)state;
 	static const char *const want[] = {
-		"catalog: unknown field \"extras\"",
-		"service \"chat\": field \"data_bearing\" must be true or false",
-		"product \"mail\": duplicate id (products[1] and products[3])",
-		"plan \"biz-basic\": field \"price_per_seat_month\" must be a non-negative integer (minor units)",
-		"plan \"biz-plus\": upgrade path to itself",
-		"plan \"voice-addon\": an add-on must attach to at least one plan (field \"attaches_to\" is empty)",
+	    "catalog: unknown field \"extras\"",
+	    "service \"chat\": field \"data_bearing\" must be true or false",
+	    "product \"mail\": duplicate id (products[1] and products[3])",
+	    "plan \"biz-basic\": field \"price_per_seat_month\" must be a non-negative integer (minor units)",
+	    "plan \"biz-plus\": upgrade path to itself",
+	    "plan \"voice-addon\": an add-on must attach to at least one plan (field \"attaches_to\" is empty)",
 	};
 	struct ps_faults f = {0};
 	struct ps_catalog *cat = NULL;
@@ -427,14 +425,15 @@ static void test_syntax_errors(void **state)
 	static const struct {
 		const char *name, *text, *want;
 	} cases[] = {
-		{"trailing comma", "{\n  \"plans\": [1,]\n}", "JSON syntax error at line 2, column 15: "},
-		{"empty", "", "JSON syntax error at line 1, column 0: "},
-		{"truncated", "{\"services\": [", "JSON syntax error at line 1, column 14: "},
-		{"garbage after", "{}\n  x", "JSON syntax error at line 2, column 3: end of file expected"},
-		{"nul in string", "{\"plans\": \"a\\u0000b\"}", "JSON syntax error at line 1, column "},
-		{"duplicate key", "{\"plans\": [],\n\"plans\": []}", "JSON syntax error at line 2, column 7: duplicate object key"},
-		{"scalar", "42", "JSON syntax error at line 1, column "},
-		{"array", "[{}]", "catalog: the top level must be a JSON object"},
+	    {"trailing comma", "{\n  \"plans\": [1,]\n}", "JSON syntax error at line 2, column 15: "},
+	    {"empty", "", "JSON syntax error at line 1, column 0: "},
+	    {"truncated", "{\"services\": [", "JSON syntax error at line 1, column 14: "},
+	    {"garbage after", "{}\n  x", "JSON syntax error at line 2, column 3: end of file expected"},
+	    {"nul in string", "{\"plans\": \"a\\u0000b\"}", "JSON syntax error at line 1, column "},
+	    {"duplicate key", "{\"plans\": [],\n\"plans\": []}",
+	     "JSON syntax error at line 2, column 7: duplicate object key"},
+	    {"scalar", "42", "JSON syntax error at line 1, column "},
+	    {"array", "[{}]", "catalog: the top level must be a JSON object"},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < N_OF(cases); i++) {
@@ -443,7 +442,8 @@ static void test_syntax_errors(void **state)
 		bool ok = ps_catalog_parse(cases[i].text, strlen(cases[i].text), &cat, &f);
 		char *got = joined(&f);
 		if (ok || cat || f.n != 1 || !strstr(got, cases[i].want)) {
-			print_message("case %s: got \"%s\", want substring \"%s\"\n", cases[i].name, got, cases[i].want);
+			print_message("case %s: got \"%s\", want substring \"%s\"\n", cases[i].name, got,
+				      cases[i].want);
 			failed++;
 		}
 		ps_free(got);
@@ -465,15 +465,15 @@ static void test_data_safety(void **state)
 		size_t n_missing, n_lower;
 		const char *missing, *lower, *lower_to; /* the listed ones, comma-separated */
 	} cases[] = {
-		{"missing family", "mail1-files1-chat", "mail1", false, 1, 0, "files-1", "", ""},
-		{"lower rank", "mail2", "mail1", false, 0, 1, "", "mail-2", "mail-1"},
-		{"missing and lower", "mail2-files1", "mail1", false, 1, 1, "files-1", "mail-2", "mail-1"},
-		{"equal rank ok", "mail1-files1", "mail1-files1-chat", true, 0, 0, "", "", ""},
-		{"higher rank ok", "mail1", "mail2", true, 0, 0, "", "", ""},
-		{"non-data service may go", "mail1-files1-chat", "mail1-files1", true, 0, 0, "", "", ""},
-		{"no data to lose", "office", "mail1", true, 0, 0, "", "", ""},
-		{"all lost", "mail2-files1", "office", false, 2, 0, "mail-2,files-1", "", ""},
-		{"count past the cap", "nine", "office", false, 9, 0, "d1,d2,d3,d4,d5,d6,d7,d8", "", ""},
+	    {"missing family", "mail1-files1-chat", "mail1", false, 1, 0, "files-1", "", ""},
+	    {"lower rank", "mail2", "mail1", false, 0, 1, "", "mail-2", "mail-1"},
+	    {"missing and lower", "mail2-files1", "mail1", false, 1, 1, "files-1", "mail-2", "mail-1"},
+	    {"equal rank ok", "mail1-files1", "mail1-files1-chat", true, 0, 0, "", "", ""},
+	    {"higher rank ok", "mail1", "mail2", true, 0, 0, "", "", ""},
+	    {"non-data service may go", "mail1-files1-chat", "mail1-files1", true, 0, 0, "", "", ""},
+	    {"no data to lose", "office", "mail1", true, 0, 0, "", "", ""},
+	    {"all lost", "mail2-files1", "office", false, 2, 0, "mail-2,files-1", "", ""},
+	    {"count past the cap", "nine", "office", false, 9, 0, "d1,d2,d3,d4,d5,d6,d7,d8", "", ""},
 	};
 	size_t len;
 	char *text = read_fixture("good-safety.json", &len);
@@ -492,7 +492,8 @@ static void test_data_safety(void **state)
 		service_ids(got_l, sizeof got_l, s.lower, s.n_lower < PS_SAFETY_MAX ? s.n_lower : PS_SAFETY_MAX);
 		service_ids(got_lt, sizeof got_lt, s.lower_to, s.n_lower < PS_SAFETY_MAX ? s.n_lower : PS_SAFETY_MAX);
 		if (safe != cases[i].safe || s.n_missing != cases[i].n_missing || s.n_lower != cases[i].n_lower ||
-		    strcmp(got_m, cases[i].missing) || strcmp(got_l, cases[i].lower) || strcmp(got_lt, cases[i].lower_to)) {
+		    strcmp(got_m, cases[i].missing) || strcmp(got_l, cases[i].lower) ||
+		    strcmp(got_lt, cases[i].lower_to)) {
 			print_message("case %s: got safe=%d missing=%zu [%s] lower=%zu [%s -> %s], "
 				      "want safe=%d missing=%zu [%s] lower=%zu [%s -> %s]\n",
 				      cases[i].name, safe, s.n_missing, got_m, s.n_lower, got_l, got_lt, cases[i].safe,
@@ -522,13 +523,26 @@ static void test_lookups(void **state)
 		const char *id;
 		bool found;
 	} cases[] = {
-		{'p', "biz-basic", true},    {'p', "biz-basic-gov", true}, {'p', "voice-addon", true},
-		{'p', "ent-e5", true},       {'p', "biz", false},          {'p', "biz-basic-", false},
-		{'p', "", false},            {'p', "zzz", false},          {'p', "Biz-Basic", false},
-		{'p', "mail-1", false},      {'s', "mail-1", true},        {'s', "voice", true},
-		{'s', "office-desktop", true}, {'s', "mail-3", false},     {'s', "biz-basic", false},
-		{'r', "business", true},     {'r', "voice", true},         {'r', "Business", false},
-		{'r', "enterprise", true},   {'r', "ent", false},
+	    {'p', "biz-basic", true},
+	    {'p', "biz-basic-gov", true},
+	    {'p', "voice-addon", true},
+	    {'p', "ent-e5", true},
+	    {'p', "biz", false},
+	    {'p', "biz-basic-", false},
+	    {'p', "", false},
+	    {'p', "zzz", false},
+	    {'p', "Biz-Basic", false},
+	    {'p', "mail-1", false},
+	    {'s', "mail-1", true},
+	    {'s', "voice", true},
+	    {'s', "office-desktop", true},
+	    {'s', "mail-3", false},
+	    {'s', "biz-basic", false},
+	    {'r', "business", true},
+	    {'r', "voice", true},
+	    {'r', "Business", false},
+	    {'r', "enterprise", true},
+	    {'r', "ent", false},
 	};
 	size_t len;
 	char *text = read_demo(&len);
@@ -555,8 +569,8 @@ static void test_lookups(void **state)
 		}
 		bool ok = cases[i].found ? got && strcmp(got, cases[i].id) == 0 : !got;
 		if (!ok) {
-			print_message("case %c %s: got %s, want %s\n", cases[i].kind, cases[i].id, got ? got : "nothing",
-				      cases[i].found ? cases[i].id : "nothing");
+			print_message("case %c %s: got %s, want %s\n", cases[i].kind, cases[i].id,
+				      got ? got : "nothing", cases[i].found ? cases[i].id : "nothing");
 			failed++;
 		}
 	}
@@ -588,12 +602,18 @@ static void test_links(void **state)
 		const char *a, *b;
 		bool want;
 	} cases[] = {
-		{'s', "biz-basic", "mail-1", true},      {'s', "biz-basic", "office-desktop", false},
-		{'s', "ent-e5", "voice", true},          {'s', "voice-addon", "voice", true},
-		{'s', "mail-p1", "files-1", false},      {'u', "biz-basic", "ent-e3", true},
-		{'u', "biz-basic", "biz-standard", true}, {'u', "ent-e3", "biz-basic", false},
-		{'u', "ent-e5", "ent-e5", false},        {'u', "mail-p1", "biz-basic", true},
-		{'u', "biz-basic-gov", "biz-standard", false}, {'u', "biz-premium", "ent-e3", false},
+	    {'s', "biz-basic", "mail-1", true},
+	    {'s', "biz-basic", "office-desktop", false},
+	    {'s', "ent-e5", "voice", true},
+	    {'s', "voice-addon", "voice", true},
+	    {'s', "mail-p1", "files-1", false},
+	    {'u', "biz-basic", "ent-e3", true},
+	    {'u', "biz-basic", "biz-standard", true},
+	    {'u', "ent-e3", "biz-basic", false},
+	    {'u', "ent-e5", "ent-e5", false},
+	    {'u', "mail-p1", "biz-basic", true},
+	    {'u', "biz-basic-gov", "biz-standard", false},
+	    {'u', "biz-premium", "ent-e3", false},
 	};
 	size_t len;
 	char *text = read_demo(&len);
@@ -626,13 +646,15 @@ static char *chain(size_t n, bool loop, size_t *len)
 {
 	struct ps_buf b;
 	ps_buf_init(&b, 64u << 20);
-	ps_buf_puts(&b, "{\"services\":[{\"id\":\"m\",\"name\":\"M\",\"family\":\"m\",\"rank\":1,\"data_bearing\":true}],"
-			"\"products\":[{\"id\":\"p\",\"name\":\"P\"}],\"plans\":[");
+	ps_buf_puts(&b,
+		    "{\"services\":[{\"id\":\"m\",\"name\":\"M\",\"family\":\"m\",\"rank\":1,\"data_bearing\":true}],"
+		    "\"products\":[{\"id\":\"p\",\"name\":\"P\"}],\"plans\":[");
 	for (size_t i = 0; i < n; i++) {
-		ps_buf_printf(&b,
-			      "%s{\"id\":\"l%zu\",\"name\":\"L\",\"product\":\"p\",\"services\":[\"m\"],"
-			      "\"segment\":\"commercial\",\"price_per_seat_month\":1,\"currency\":\"EUR\",\"upgrades_to\":[",
-			      i ? "," : "", i);
+		ps_buf_printf(
+		    &b,
+		    "%s{\"id\":\"l%zu\",\"name\":\"L\",\"product\":\"p\",\"services\":[\"m\"],"
+		    "\"segment\":\"commercial\",\"price_per_seat_month\":1,\"currency\":\"EUR\",\"upgrades_to\":[",
+		    i ? "," : "", i);
 		if (i + 1 < n)
 			ps_buf_printf(&b, "\"l%zu\"", i + 1);
 		else if (loop)
@@ -655,8 +677,8 @@ static void test_long_chains(void **state)
 	ps_free(text);
 
 	static const char *const want[] = {
-		"upgrade paths loop: l0 -> l1 -> l2 -> l3 -> l4 -> l5 -> l6 -> l7 -> ... (24 more) -> l32 -> ",
-		"-> l39 -> l0",
+	    "upgrade paths loop: l0 -> l1 -> l2 -> l3 -> l4 -> l5 -> l6 -> l7 -> ... (24 more) -> l32 -> ",
+	    "-> l39 -> l0",
 	};
 	struct ps_faults f = {0};
 	struct ps_catalog *cat = NULL;
@@ -714,17 +736,12 @@ static void test_faults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demo_catalog),
-		cmocka_unit_test(test_good_fixtures),
-		cmocka_unit_test(test_bad_fixtures),
-		cmocka_unit_test(test_fixtures_all_listed),
-		cmocka_unit_test(test_many_faults),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_data_safety),
-		cmocka_unit_test(test_lookups),
-		cmocka_unit_test(test_links),
-		cmocka_unit_test(test_long_chains),
-		cmocka_unit_test(test_faults),
+	    cmocka_unit_test(test_demo_catalog), cmocka_unit_test(test_good_fixtures),
+	    cmocka_unit_test(test_bad_fixtures), cmocka_unit_test(test_fixtures_all_listed),
+	    cmocka_unit_test(test_many_faults),	 cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_data_safety),	 cmocka_unit_test(test_lookups),
+	    cmocka_unit_test(test_links),	 cmocka_unit_test(test_long_chains),
+	    cmocka_unit_test(test_faults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
