@@ -547,7 +547,7 @@ void ps_time_human(struct ps_buf *out, int64_t t, enum ps_lang lang)
 	static const char *const en[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	static const char *const fr[] = {"janv.", "f\xc3\xa9vr.", "mars", "avr.", "mai", "juin",
-					 "juil.", "ao\xc3\xbbt", "sept.", "oct.", "nov.", "d\xc3\xa9" "c."};
+					 "juil.", "ao\xc3\xbbt", "sept.", "oct.", "nov.", "d\303\251c."};
 	int64_t days = t / PS_DAY;
 	if (t % PS_DAY < 0)
 		days--;
