@@ -1,3 +1,1347 @@
-/* placeholder: being written */
+/* contract.c: the store contract suite (tests). What every backend must do,
+ * tested through struct ps_store_ops only: round trips of every record,
+ * tenant isolation, the seat rule, the assigned counter, transactions,
+ * paging, and the snapshot the rule engine reads. SQLite runs it now;
+ * PostgreSQL will run the same functions. */
+#include "contract.h"
 
-static int unused;
+#include "common/ps_buf.h"
+#include "common/ps_err.h"
+#include "common/ps_mem.h"
+#include "store/ps_store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The backend under test, for setup (one run at a time). */
+static struct ps_store *(*g_fresh)(void *ctx);
+static void (*g_cleanup)(void *ctx);
+static void *g_ctx;
+
+/* One test's world; freed by teardown even when the test fails. */
+struct fx {
+	struct ps_store *st;
+	const struct ps_store_ops *o;
+	struct ps_err err;
+	struct ps_snapshot snap;
+	struct ps_buf buf;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = ps_calloc(1, sizeof *f);
+	ps_snapshot_init(&f->snap);
+	ps_buf_init(&f->buf, 1 << 20);
+	f->st = g_fresh(g_ctx);
+	*state = f;
+	if (f->st == NULL) {
+		print_error("the backend could not make a fresh store\n");
+		return -1;
+	}
+	f->o = f->st->ops;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	if (f == NULL)
+		return 0;
+	ps_store_close(f->st);
+	ps_snapshot_fini(&f->snap);
+	ps_buf_fini(&f->buf);
+	ps_free(f);
+	if (g_cleanup)
+		g_cleanup(g_ctx);
+	return 0;
+}
+
+/* ---- Checks: failures read "case X: got ..., want ..." ------------------ */
+
+#define WANT_CODE(expr, want, what)                                                                                    \
+	do {                                                                                                           \
+		ps_err_clear(&f->err);                                                                                 \
+		ps_code c_ = (expr);                                                                                   \
+		if (c_ != (want))                                                                                      \
+			fail_msg("case %s: got %s (field \"%s\": %s), want %s", (what), ps_code_api(c_), f->err.field, \
+				 f->err.msg, ps_code_api(want));                                                       \
+	} while (0)
+#define OK(expr, what) WANT_CODE(expr, PS_OK, what)
+
+#define WANT_I64(got, want, what)                                                                                      \
+	do {                                                                                                           \
+		int64_t g_ = (int64_t)(got), w_ = (int64_t)(want);                                                     \
+		if (g_ != w_)                                                                                          \
+			fail_msg("case %s: got %" PRId64 ", want %" PRId64, (what), g_, w_);                           \
+	} while (0)
+
+#define WANT_STR(got, want, what)                                                                                      \
+	do {                                                                                                           \
+		const char *g_ = (got), *w_ = (want);                                                                  \
+		if (strcmp(g_, w_) != 0)                                                                               \
+			fail_msg("case %s: got \"%s\", want \"%s\"", (what), g_, w_);                                  \
+	} while (0)
+
+#define WANT_FIELD(want, what) WANT_STR(f->err.field, want, what)
+
+/* A case label with context: LABEL(w, "tenant %d", i). */
+#define LABEL(buf, ...) snprintf(buf, sizeof buf, __VA_ARGS__)
+
+#define NOW INT64_C(1800000000) /* 2027-01-15T08:00:00Z */
+
+/* ---- Records ------------------------------------------------------------ */
+
+static struct ps_tenant tenant_rec(const char *name, enum ps_segment seg, enum ps_payment pay)
+{
+	struct ps_tenant t;
+	memset(&t, 0, sizeof t);
+	snprintf(t.name, sizeof t.name, "%s", name);
+	t.segment = seg;
+	t.payment = pay;
+	t.credit_limit = 250000;
+	snprintf(t.currency, sizeof t.currency, "EUR");
+	t.created_at = NOW - 1000;
+	return t;
+}
+
+static struct ps_user user_rec(int64_t tenant, const char *upn)
+{
+	struct ps_user u;
+	memset(&u, 0, sizeof u);
+	u.tenant_id = tenant;
+	snprintf(u.upn, sizeof u.upn, "%s", upn);
+	snprintf(u.display_name, sizeof u.display_name, "Name of %s", upn);
+	u.created_at = NOW - 500;
+	return u;
+}
+
+static struct ps_subscription sub_rec(int64_t tenant, const char *plan, const char *product)
+{
+	struct ps_subscription s;
+	memset(&s, 0, sizeof s);
+	s.tenant_id = tenant;
+	snprintf(s.plan_id, sizeof s.plan_id, "%s", plan);
+	snprintf(s.product_id, sizeof s.product_id, "%s", product);
+	s.quantity = 10;
+	s.status = PS_SUB_ACTIVE;
+	s.term = PS_TERM_MONTHLY;
+	s.term_start = NOW - 86400;
+	s.term_end = NOW + 29 * 86400;
+	s.created_at = NOW - 86400;
+	return s;
+}
+
+static int64_t add_tenant(struct fx *f, const char *name)
+{
+	struct ps_tenant t = tenant_rec(name, PS_SEG_COMMERCIAL, PS_PAY_INVOICE);
+	OK(f->o->tenant_insert(f->st, &t, &f->err), "fixture tenant_insert");
+	return t.id;
+}
+
+static int64_t add_user(struct fx *f, int64_t tenant, const char *upn)
+{
+	struct ps_user u = user_rec(tenant, upn);
+	OK(f->o->user_insert(f->st, &u, &f->err), "fixture user_insert");
+	return u.id;
+}
+
+static int64_t add_sub(struct fx *f, int64_t tenant, const char *plan, const char *product)
+{
+	struct ps_subscription s = sub_rec(tenant, plan, product);
+	OK(f->o->sub_insert(f->st, &s, &f->err), "fixture sub_insert");
+	return s.id;
+}
+
+static struct ps_assignment seat(int64_t tenant, int64_t sub, int64_t user, const char *product)
+{
+	struct ps_assignment a;
+	memset(&a, 0, sizeof a);
+	a.tenant_id = tenant;
+	a.subscription_id = sub;
+	a.user_id = user;
+	snprintf(a.product_id, sizeof a.product_id, "%s", product);
+	a.assigned_at = NOW - 60;
+	return a;
+}
+
+static int64_t assigned_of(struct fx *f, int64_t tenant, int64_t sub)
+{
+	struct ps_subscription s;
+	OK(f->o->sub_get(f->st, tenant, sub, &s, &f->err), "fixture sub_get");
+	return s.assigned;
+}
+
+static void same_tenant(const struct ps_tenant *g, const struct ps_tenant *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: name", what);
+	WANT_STR(g->name, w->name, c);
+	LABEL(c, "%s: segment", what);
+	WANT_STR(ps_segment_name(g->segment), ps_segment_name(w->segment), c);
+	LABEL(c, "%s: payment", what);
+	WANT_STR(ps_payment_name(g->payment), ps_payment_name(w->payment), c);
+	LABEL(c, "%s: credit_limit", what);
+	WANT_I64(g->credit_limit, w->credit_limit, c);
+	LABEL(c, "%s: currency", what);
+	WANT_STR(g->currency, w->currency, c);
+	LABEL(c, "%s: created_at", what);
+	WANT_I64(g->created_at, w->created_at, c);
+}
+
+static void same_user(const struct ps_user *g, const struct ps_user *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: upn", what);
+	WANT_STR(g->upn, w->upn, c);
+	LABEL(c, "%s: display_name", what);
+	WANT_STR(g->display_name, w->display_name, c);
+	LABEL(c, "%s: created_at", what);
+	WANT_I64(g->created_at, w->created_at, c);
+}
+
+static void same_sub(const struct ps_subscription *g, const struct ps_subscription *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: plan_id", what);
+	WANT_STR(g->plan_id, w->plan_id, c);
+	LABEL(c, "%s: product_id", what);
+	WANT_STR(g->product_id, w->product_id, c);
+	LABEL(c, "%s: quantity", what);
+	WANT_I64(g->quantity, w->quantity, c);
+	LABEL(c, "%s: assigned", what);
+	WANT_I64(g->assigned, w->assigned, c);
+	LABEL(c, "%s: status", what);
+	WANT_STR(ps_sub_status_name(g->status), ps_sub_status_name(w->status), c);
+	LABEL(c, "%s: term", what);
+	WANT_STR(ps_term_name(g->term), ps_term_name(w->term), c);
+	LABEL(c, "%s: prepaid", what);
+	WANT_I64(g->prepaid, w->prepaid, c);
+	LABEL(c, "%s: term_start", what);
+	WANT_I64(g->term_start, w->term_start, c);
+	LABEL(c, "%s: term_end", what);
+	WANT_I64(g->term_end, w->term_end, c);
+	LABEL(c, "%s: addon_of", what);
+	WANT_I64(g->addon_of, w->addon_of, c);
+	LABEL(c, "%s: replaced_by", what);
+	WANT_I64(g->replaced_by, w->replaced_by, c);
+	LABEL(c, "%s: created_at", what);
+	WANT_I64(g->created_at, w->created_at, c);
+}
+
+static void same_incident(const struct ps_incident *g, const struct ps_incident *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: service_id", what);
+	WANT_STR(g->service_id, w->service_id, c);
+	LABEL(c, "%s: status", what);
+	WANT_STR(ps_incident_status_name(g->status), ps_incident_status_name(w->status), c);
+	LABEL(c, "%s: title", what);
+	WANT_STR(g->title, w->title, c);
+	LABEL(c, "%s: opened_at", what);
+	WANT_I64(g->opened_at, w->opened_at, c);
+	LABEL(c, "%s: resolved_at", what);
+	WANT_I64(g->resolved_at, w->resolved_at, c);
+}
+
+static void same_op(const struct ps_operation *g, const struct ps_operation *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: kind", what);
+	WANT_STR(ps_op_kind_name(g->kind), ps_op_kind_name(w->kind), c);
+	LABEL(c, "%s: state", what);
+	WANT_STR(ps_op_state_name(g->state), ps_op_state_name(w->state), c);
+	LABEL(c, "%s: source_sub", what);
+	WANT_I64(g->source_sub, w->source_sub, c);
+	LABEL(c, "%s: target_plan", what);
+	WANT_STR(g->target_plan, w->target_plan, c);
+	LABEL(c, "%s: new_sub", what);
+	WANT_I64(g->new_sub, w->new_sub, c);
+	LABEL(c, "%s: created_at", what);
+	WANT_I64(g->created_at, w->created_at, c);
+	LABEL(c, "%s: updated_at", what);
+	WANT_I64(g->updated_at, w->updated_at, c);
+}
+
+static void same_audit(const struct ps_audit *g, const struct ps_audit *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: at", what);
+	WANT_I64(g->at, w->at, c);
+	LABEL(c, "%s: token_id", what);
+	WANT_I64(g->token_id, w->token_id, c);
+	LABEL(c, "%s: role", what);
+	WANT_STR(ps_role_name(g->role), ps_role_name(w->role), c);
+	LABEL(c, "%s: action", what);
+	WANT_STR(g->action, w->action, c);
+	LABEL(c, "%s: object", what);
+	WANT_STR(g->object, w->object, c);
+	LABEL(c, "%s: request_id", what);
+	WANT_STR(g->request_id, w->request_id, c);
+	LABEL(c, "%s: detail", what);
+	WANT_STR(g->detail, w->detail, c);
+}
+
+/* ---- Collecting list rows ---------------------------------------------- */
+
+#define IDS_MAX 32
+
+/* Ids seen by a list callback; stop_after > 0 makes it stop after that many. */
+struct ids {
+	int64_t v[IDS_MAX];
+	size_t n;
+	size_t stop_after;
+	struct ps_assignment seats[IDS_MAX];
+	struct ps_audit audit[8];
+};
+
+static bool collect(struct ids *ids, int64_t id)
+{
+	if (ids->n < IDS_MAX)
+		ids->v[ids->n] = id;
+	ids->n++;
+	return ids->stop_after == 0 || ids->n < ids->stop_after;
+}
+
+static bool tenant_cb(void *arg, const struct ps_tenant *t)
+{
+	return collect(arg, t->id);
+}
+
+static bool user_cb(void *arg, const struct ps_user *u)
+{
+	return collect(arg, u->id);
+}
+
+static bool sub_cb(void *arg, const struct ps_subscription *s)
+{
+	return collect(arg, s->id);
+}
+
+static bool seat_cb(void *arg, const struct ps_assignment *a)
+{
+	struct ids *ids = arg;
+	if (ids->n < IDS_MAX)
+		ids->seats[ids->n] = *a;
+	return collect(ids, a->user_id);
+}
+
+static bool incident_cb(void *arg, const struct ps_incident *i)
+{
+	return collect(arg, i->id);
+}
+
+static bool audit_cb(void *arg, const struct ps_audit *a)
+{
+	struct ids *ids = arg;
+	if (ids->n < 8)
+		ids->audit[ids->n] = *a;
+	return collect(ids, a->id);
+}
+
+static struct ids *ids_reset(struct ids *ids, size_t stop_after)
+{
+	memset(ids, 0, sizeof *ids);
+	ids->stop_after = stop_after;
+	return ids;
+}
+
+/* The ids collected are exactly want[0..n). */
+static void want_ids(const struct ids *ids, const int64_t *want, size_t n, const char *what)
+{
+	char got[256] = "", exp[256] = "";
+	size_t gl = 0, el = 0;
+	bool same = ids->n == n;
+	for (size_t i = 0; i < ids->n && i < IDS_MAX; i++) {
+		if (gl < sizeof got)
+			gl += (size_t)snprintf(got + gl, sizeof got - gl, "%s%" PRId64, i ? "," : "", ids->v[i]);
+		if (i < n && ids->v[i] != want[i])
+			same = false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (el < sizeof exp)
+			el += (size_t)snprintf(exp + el, sizeof exp - el, "%s%" PRId64, i ? "," : "", want[i]);
+	if (!same)
+		fail_msg("case %s: got [%s], want [%s]", what, got, exp);
+}
+
+#define WANT_IDS(ids, what, ...)                                                                                       \
+	do {                                                                                                           \
+		const int64_t w_[] = {__VA_ARGS__};                                                                    \
+		want_ids((ids), w_, sizeof w_ / sizeof w_[0], (what));                                                 \
+	} while (0)
+#define WANT_NO_IDS(ids, what) want_ids((ids), NULL, 0, (what))
+
+/* ---- Ids ---------------------------------------------------------------- */
+
+static void t_ids_start_at_one(void **state)
+{
+	struct fx *f = *state;
+	int64_t t1 = add_tenant(f, "A");
+	int64_t t2 = add_tenant(f, "B");
+	WANT_I64(t1, 1, "first tenant id");
+	WANT_I64(t2, 2, "second tenant id");
+	WANT_I64(add_user(f, t1, "a@a.example"), 1, "first user id");
+	/* Ids are unique per table, across tenants. */
+	WANT_I64(add_user(f, t2, "b@b.example"), 2, "second user id, other tenant");
+	WANT_I64(add_sub(f, t2, "biz-basic", "business"), 1, "first subscription id");
+	WANT_I64(add_sub(f, t1, "biz-basic", "business"), 2, "second subscription id, other tenant");
+
+	struct ps_incident inc = {.status = PS_INC_DEGRADED, .opened_at = NOW, .service_id = "mail-1", .title = "t"};
+	OK(f->o->incident_insert(f->st, &inc, &f->err), "incident_insert");
+	WANT_I64(inc.id, 1, "first incident id");
+
+	struct ps_invoice inv = {.tenant_id = t1, .amount = 100, .currency = "EUR", .status = PS_INV_OPEN};
+	OK(f->o->invoice_insert(f->st, &inv, &f->err), "invoice_insert");
+	WANT_I64(inv.id, 1, "first invoice id");
+	inv.tenant_id = t2;
+	OK(f->o->invoice_insert(f->st, &inv, &f->err), "invoice_insert 2");
+	WANT_I64(inv.id, 2, "second invoice id, other tenant");
+
+	struct ps_credit_check cc = {.tenant_id = t1, .status = PS_CC_PENDING, .amount = 1, .requested_at = NOW};
+	OK(f->o->credit_check_insert(f->st, &cc, &f->err), "credit_check_insert");
+	WANT_I64(cc.id, 1, "first credit check id");
+
+	struct ps_operation op = {.tenant_id = t1,
+				  .kind = PS_OPK_UPGRADE,
+				  .state = PS_OP_COMPLETED,
+				  .source_sub = 2,
+				  .target_plan = "biz-std",
+				  .created_at = NOW};
+	OK(f->o->operation_insert(f->st, &op, &f->err), "operation_insert");
+	WANT_I64(op.id, 1, "first operation id");
+
+	struct ps_audit au = {.tenant_id = t1, .at = NOW, .role = PS_ROLE_OPERATOR, .action = "x"};
+	OK(f->o->audit_insert(f->st, &au, &f->err), "audit_insert");
+	WANT_I64(au.id, 1, "first audit id");
+	au.tenant_id = t2;
+	OK(f->o->audit_insert(f->st, &au, &f->err), "audit_insert 2");
+	WANT_I64(au.id, 2, "second audit id, other tenant");
+
+	int64_t tok = 0;
+	OK(f->o->token_insert(f->st, "h1", PS_ROLE_OPERATOR, 0, NOW, &tok, &f->err), "token_insert");
+	WANT_I64(tok, 1, "first token id");
+	OK(f->o->token_insert(f->st, "h2", PS_ROLE_READER, t1, NOW, &tok, &f->err), "token_insert 2");
+	WANT_I64(tok, 2, "second token id");
+}
+
+/* ---- Tenants ------------------------------------------------------------ */
+
+static void t_tenant_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	char w[128];
+	for (int seg = 0; seg < PS_SEG__COUNT; seg++) {
+		for (int pay = 0; pay < PS_PAY__COUNT; pay++) {
+			LABEL(w, "tenant %s/%s", ps_segment_name((enum ps_segment)seg),
+			      ps_payment_name((enum ps_payment)pay));
+			struct ps_tenant t = tenant_rec(w, (enum ps_segment)seg, (enum ps_payment)pay);
+			t.credit_limit = 1000 * (seg + 1) + pay;
+			t.created_at = NOW + seg * 10 + pay;
+			OK(f->o->tenant_insert(f->st, &t, &f->err), w);
+			struct ps_tenant got;
+			memset(&got, 0xab, sizeof got);
+			OK(f->o->tenant_get(f->st, t.id, &got, &f->err), w);
+			same_tenant(&got, &t, w);
+		}
+	}
+	struct ps_tenant got;
+	WANT_CODE(f->o->tenant_get(f->st, 999, &got, &f->err), PS_NOT_FOUND, "tenant_get 999");
+	WANT_CODE(f->o->tenant_get(f->st, 0, &got, &f->err), PS_NOT_FOUND, "tenant_get 0");
+	WANT_CODE(f->o->tenant_get(f->st, -1, &got, &f->err), PS_NOT_FOUND, "tenant_get -1");
+
+	/* Text at its cap survives whole. */
+	struct ps_tenant big = tenant_rec("", PS_SEG_EDUCATION, PS_PAY_CARD);
+	memset(big.name, 'n', PS_NAME_MAX);
+	big.name[PS_NAME_MAX] = '\0';
+	big.name[0] = '\xc3'; /* UTF-8 "é" */
+	big.name[1] = '\xa9';
+	OK(f->o->tenant_insert(f->st, &big, &f->err), "tenant with a name at its cap");
+	OK(f->o->tenant_get(f->st, big.id, &got, &f->err), "tenant with a name at its cap");
+	same_tenant(&got, &big, "tenant with a name at its cap");
+}
+
+static void t_tenant_list(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	for (int i = 0; i < 5; i++)
+		add_tenant(f, "t");
+	OK(f->o->tenant_list(f->st, 0, 0, tenant_cb, ids_reset(&ids, 0), &f->err), "tenant_list all");
+	WANT_IDS(&ids, "tenant_list all", 1, 2, 3, 4, 5);
+	OK(f->o->tenant_list(f->st, 2, 2, tenant_cb, ids_reset(&ids, 0), &f->err), "tenant_list after 2 limit 2");
+	WANT_IDS(&ids, "tenant_list after 2 limit 2", 3, 4);
+	OK(f->o->tenant_list(f->st, 4, 10, tenant_cb, ids_reset(&ids, 0), &f->err), "tenant_list after 4 limit 10");
+	WANT_IDS(&ids, "tenant_list after 4 limit 10", 5);
+	OK(f->o->tenant_list(f->st, 5, 0, tenant_cb, ids_reset(&ids, 0), &f->err), "tenant_list after last");
+	WANT_NO_IDS(&ids, "tenant_list after last");
+	OK(f->o->tenant_list(f->st, 0, 0, tenant_cb, ids_reset(&ids, 2), &f->err), "tenant_list stopped after 2");
+	WANT_IDS(&ids, "tenant_list stopped after 2", 1, 2);
+	/* A stopped walk leaves the handle usable: the same list again. */
+	OK(f->o->tenant_list(f->st, 0, 1, tenant_cb, ids_reset(&ids, 0), &f->err), "tenant_list after a stop");
+	WANT_IDS(&ids, "tenant_list after a stop", 1);
+}
+
+/* ---- Users -------------------------------------------------------------- */
+
+static void t_user_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	struct ps_user u = user_rec(a, "Alice.Martin@contoso.example");
+	snprintf(u.display_name, sizeof u.display_name, "Alice Martin (Zoë)");
+	OK(f->o->user_insert(f->st, &u, &f->err), "user_insert");
+	struct ps_user got;
+	memset(&got, 0xab, sizeof got);
+	OK(f->o->user_get(f->st, a, u.id, &got, &f->err), "user_get");
+	same_user(&got, &u, "user_get");
+
+	WANT_CODE(f->o->user_get(f->st, b, u.id, &got, &f->err), PS_NOT_FOUND, "user_get via another tenant");
+	WANT_CODE(f->o->user_get(f->st, a, u.id + 100, &got, &f->err), PS_NOT_FOUND, "user_get missing id");
+	WANT_CODE(f->o->user_get(f->st, 999, u.id, &got, &f->err), PS_NOT_FOUND, "user_get missing tenant");
+
+	struct ps_user orphan = user_rec(999, "x@x.example");
+	WANT_CODE(f->o->user_insert(f->st, &orphan, &f->err), PS_NOT_FOUND, "user_insert for a missing tenant");
+}
+
+static void t_user_upn_conflict(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t first = add_user(f, a, "bob@contoso.example");
+
+	struct ps_user dup = user_rec(a, "bob@contoso.example");
+	WANT_CODE(f->o->user_insert(f->st, &dup, &f->err), PS_CONFLICT, "duplicate upn");
+	WANT_FIELD("upn", "duplicate upn");
+	struct ps_user upper = user_rec(a, "BOB@Contoso.Example");
+	WANT_CODE(f->o->user_insert(f->st, &upper, &f->err), PS_CONFLICT, "duplicate upn in another case");
+	WANT_FIELD("upn", "duplicate upn in another case");
+
+	/* The same upn in another tenant is another person. */
+	int64_t other = add_user(f, b, "bob@contoso.example");
+	if (other <= first)
+		fail_msg("case id after a refused insert: got %" PRId64 ", want > %" PRId64, other, first);
+	struct ps_user got;
+	OK(f->o->user_get(f->st, a, first, &got, &f->err), "first user still there");
+	WANT_STR(got.upn, "bob@contoso.example", "first user's upn unchanged");
+}
+
+static void t_user_list(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t a1 = add_user(f, a, "1@a"), b1 = add_user(f, b, "1@b"), a2 = add_user(f, a, "2@a");
+	int64_t a3 = add_user(f, a, "3@a");
+	OK(f->o->user_list(f->st, a, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list A");
+	WANT_IDS(&ids, "user_list A", a1, a2, a3);
+	OK(f->o->user_list(f->st, b, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list B");
+	WANT_IDS(&ids, "user_list B", b1);
+	OK(f->o->user_list(f->st, a, a1, 1, user_cb, ids_reset(&ids, 0), &f->err), "user_list A after a1 limit 1");
+	WANT_IDS(&ids, "user_list A after a1 limit 1", a2);
+	OK(f->o->user_list(f->st, a, 0, 0, user_cb, ids_reset(&ids, 1), &f->err), "user_list A stopped after 1");
+	WANT_IDS(&ids, "user_list A stopped after 1", a1);
+	OK(f->o->user_list(f->st, 999, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list missing tenant");
+	WANT_NO_IDS(&ids, "user_list missing tenant");
+}
+
+/* ---- Subscriptions ------------------------------------------------------ */
+
+static void t_sub_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	char w[128];
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+
+	struct ps_subscription base = sub_rec(a, "biz-standard", "business");
+	base.quantity = 25;
+	base.assigned = 7; /* not stored: the store keeps the count */
+	base.term = PS_TERM_ANNUAL;
+	base.prepaid = true;
+	base.term_start = NOW - 100 * 86400;
+	base.term_end = NOW + 265 * 86400;
+	base.created_at = NOW - 100 * 86400 + 5;
+	OK(f->o->sub_insert(f->st, &base, &f->err), "sub_insert base");
+	base.assigned = 0;
+	struct ps_subscription got;
+	memset(&got, 0xab, sizeof got);
+	OK(f->o->sub_get(f->st, a, base.id, &got, &f->err), "sub_get base");
+	same_sub(&got, &base, "sub_get base");
+
+	struct ps_subscription addon = sub_rec(a, "audio-conf", "audio-conf");
+	addon.addon_of = base.id;
+	OK(f->o->sub_insert(f->st, &addon, &f->err), "sub_insert add-on");
+	OK(f->o->sub_get(f->st, a, addon.id, &got, &f->err), "sub_get add-on");
+	same_sub(&got, &addon, "sub_get add-on");
+
+	WANT_CODE(f->o->sub_get(f->st, b, base.id, &got, &f->err), PS_NOT_FOUND, "sub_get via another tenant");
+	WANT_CODE(f->o->sub_get(f->st, a, 999, &got, &f->err), PS_NOT_FOUND, "sub_get missing id");
+
+	struct ps_subscription orphan = sub_rec(999, "biz-basic", "business");
+	WANT_CODE(f->o->sub_insert(f->st, &orphan, &f->err), PS_NOT_FOUND, "sub_insert for a missing tenant");
+	struct ps_subscription stray = sub_rec(b, "audio-conf", "audio-conf");
+	stray.addon_of = base.id; /* tenant A's subscription */
+	WANT_CODE(f->o->sub_insert(f->st, &stray, &f->err), PS_NOT_FOUND, "sub_insert add-on of another tenant's sub");
+
+	/* Every status and term survives. */
+	for (int st = 0; st < PS_SUB__COUNT; st++) {
+		for (int term = 0; term < PS_TERM__COUNT; term++) {
+			LABEL(w, "sub %s/%s", ps_sub_status_name((enum ps_sub_status)st),
+			      ps_term_name((enum ps_term)term));
+			struct ps_subscription s = sub_rec(b, "p", "q");
+			s.status = (enum ps_sub_status)st;
+			s.term = (enum ps_term)term;
+			s.prepaid = (st + term) % 2;
+			OK(f->o->sub_insert(f->st, &s, &f->err), w);
+			OK(f->o->sub_get(f->st, b, s.id, &got, &f->err), w);
+			same_sub(&got, &s, w);
+		}
+	}
+}
+
+static void t_sub_update(void **state)
+{
+	struct fx *f = *state;
+	char w[128];
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t base = add_sub(f, a, "biz-basic", "business");
+	int64_t succ = add_sub(f, a, "biz-standard", "business");
+	int64_t u = add_user(f, a, "u@a");
+	struct ps_assignment st = seat(a, base, u, "business");
+	OK(f->o->assignment_insert(f->st, &st, &f->err), "fixture seat");
+
+	struct ps_subscription before, got;
+	OK(f->o->sub_get(f->st, a, base, &before, &f->err), "sub_get before");
+	struct ps_subscription up = before;
+	up.quantity = 3;
+	up.status = PS_SUB_REPLACED;
+	up.term_start = NOW + 1;
+	up.term_end = NOW + 2;
+	up.replaced_by = succ;
+	/* Not written by update: */
+	snprintf(up.plan_id, sizeof up.plan_id, "other-plan");
+	snprintf(up.product_id, sizeof up.product_id, "other-product");
+	up.assigned = 42;
+	up.term = PS_TERM_ANNUAL;
+	up.prepaid = true;
+	up.created_at = 1;
+	OK(f->o->sub_update(f->st, &up, &f->err), "sub_update");
+	OK(f->o->sub_get(f->st, a, base, &got, &f->err), "sub_get after update");
+	struct ps_subscription want = before;
+	want.quantity = 3;
+	want.status = PS_SUB_REPLACED;
+	want.term_start = NOW + 1;
+	want.term_end = NOW + 2;
+	want.replaced_by = succ;
+	same_sub(&got, &want, "sub_get after update");
+
+	/* Back to no successor. */
+	up.replaced_by = 0;
+	OK(f->o->sub_update(f->st, &up, &f->err), "sub_update clearing replaced_by");
+	OK(f->o->sub_get(f->st, a, base, &got, &f->err), "sub_get after clearing");
+	WANT_I64(got.replaced_by, 0, "replaced_by cleared");
+
+	/* Every status through update. */
+	for (int s = 0; s < PS_SUB__COUNT; s++) {
+		LABEL(w, "sub_update to %s", ps_sub_status_name((enum ps_sub_status)s));
+		up.status = (enum ps_sub_status)s;
+		OK(f->o->sub_update(f->st, &up, &f->err), w);
+		OK(f->o->sub_get(f->st, a, base, &got, &f->err), w);
+		WANT_STR(ps_sub_status_name(got.status), ps_sub_status_name((enum ps_sub_status)s), w);
+	}
+
+	struct ps_subscription missing = up;
+	missing.id = 999;
+	WANT_CODE(f->o->sub_update(f->st, &missing, &f->err), PS_NOT_FOUND, "sub_update missing id");
+	struct ps_subscription other = up;
+	other.tenant_id = b;
+	other.quantity = 77;
+	WANT_CODE(f->o->sub_update(f->st, &other, &f->err), PS_NOT_FOUND, "sub_update via another tenant");
+	OK(f->o->sub_get(f->st, a, base, &got, &f->err), "sub_get after refused update");
+	WANT_I64(got.quantity, 3, "quantity after another tenant's update");
+	struct ps_subscription dangling = up;
+	dangling.replaced_by = 999;
+	WANT_CODE(f->o->sub_update(f->st, &dangling, &f->err), PS_NOT_FOUND, "sub_update replaced_by missing sub");
+}
+
+static void t_sub_list(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t s1 = add_sub(f, a, "p", "q"), s2 = add_sub(f, b, "p", "q"), s3 = add_sub(f, a, "p", "q");
+	int64_t s4 = add_sub(f, a, "p", "q");
+	OK(f->o->sub_list(f->st, a, 0, 0, sub_cb, ids_reset(&ids, 0), &f->err), "sub_list A");
+	WANT_IDS(&ids, "sub_list A", s1, s3, s4);
+	OK(f->o->sub_list(f->st, b, 0, 0, sub_cb, ids_reset(&ids, 0), &f->err), "sub_list B");
+	WANT_IDS(&ids, "sub_list B", s2);
+	OK(f->o->sub_list(f->st, a, s1, 1, sub_cb, ids_reset(&ids, 0), &f->err), "sub_list A after s1 limit 1");
+	WANT_IDS(&ids, "sub_list A after s1 limit 1", s3);
+	OK(f->o->sub_list(f->st, a, 0, 0, sub_cb, ids_reset(&ids, 2), &f->err), "sub_list A stopped after 2");
+	WANT_IDS(&ids, "sub_list A stopped after 2", s1, s3);
+}
+
+/* ---- Assignments -------------------------------------------------------- */
+
+static void t_assignment_seats(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A");
+	int64_t u1 = add_user(f, a, "1@a"), u2 = add_user(f, a, "2@a");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business");
+	int64_t s2 = add_sub(f, a, "biz-standard", "business");
+	int64_t s3 = add_sub(f, a, "visio-1", "visio");
+	struct ps_assignment x;
+
+	x = seat(a, s1, u1, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "u1 takes a seat of s1");
+	WANT_I64(assigned_of(f, a, s1), 1, "s1 assigned after u1");
+	x = seat(a, s1, u2, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "u2 takes a seat of s1");
+	WANT_I64(assigned_of(f, a, s1), 2, "s1 assigned after u2");
+
+	x = seat(a, s1, u1, "business");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_CONFLICT, "u1 takes a second seat of s1");
+	WANT_FIELD("user", "u1 takes a second seat of s1");
+	x = seat(a, s2, u1, "business");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_CONFLICT, "u1 takes a seat of s2, same product");
+	WANT_FIELD("user", "u1 takes a seat of s2, same product");
+	WANT_I64(assigned_of(f, a, s1), 2, "s1 assigned after refused seats");
+	WANT_I64(assigned_of(f, a, s2), 0, "s2 assigned after refused seat");
+
+	x = seat(a, s3, u1, "visio");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "u1 takes a seat of s3, another product");
+	WANT_I64(assigned_of(f, a, s3), 1, "s3 assigned");
+
+	OK(f->o->assignment_delete(f->st, a, s1, u1, &f->err), "u1 leaves s1");
+	WANT_I64(assigned_of(f, a, s1), 1, "s1 assigned after u1 left");
+	WANT_CODE(f->o->assignment_delete(f->st, a, s1, u1, &f->err), PS_NOT_FOUND, "u1 leaves s1 again");
+	WANT_I64(assigned_of(f, a, s1), 1, "s1 assigned after refused delete");
+	WANT_CODE(f->o->assignment_delete(f->st, a, s2, u2, &f->err), PS_NOT_FOUND, "u2 leaves s2 it never held");
+
+	/* The seat of the product is free again. */
+	x = seat(a, s2, u1, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "u1 takes a seat of s2 after leaving s1");
+	WANT_I64(assigned_of(f, a, s2), 1, "s2 assigned");
+
+	/* The product is the subscription's, whatever the caller says. */
+	x = seat(a, s3, u2, "not-visio");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "u2 takes a seat of s3");
+	struct ids ids;
+	OK(f->o->assignment_list(f->st, a, s3, u1, 0, seat_cb, ids_reset(&ids, 0), &f->err), "list s3 after u1");
+	WANT_IDS(&ids, "list s3 after u1", u2);
+	WANT_STR(ids.seats[0].product_id, "visio", "seat's product is the subscription's");
+}
+
+static void t_assignment_isolation(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t ua = add_user(f, a, "u@a"), ub = add_user(f, b, "u@b");
+	int64_t sa = add_sub(f, a, "biz-basic", "business"), sb = add_sub(f, b, "biz-basic", "business");
+	struct ps_assignment x;
+
+	x = seat(b, sa, ub, "business");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_NOT_FOUND, "seat of another tenant's sub");
+	x = seat(a, sa, ub, "business");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_NOT_FOUND, "seat for another tenant's user");
+	WANT_FIELD("user", "seat for another tenant's user");
+	x = seat(a, 999, ua, "business");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_NOT_FOUND, "seat of a missing sub");
+	x = seat(a, sa, 999, "business");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_NOT_FOUND, "seat for a missing user");
+	WANT_I64(assigned_of(f, a, sa), 0, "sa assigned after refused seats");
+	WANT_I64(assigned_of(f, b, sb), 0, "sb assigned after refused seats");
+
+	x = seat(a, sa, ua, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "seat in A");
+	x = seat(b, sb, ub, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "seat in B");
+	WANT_CODE(f->o->assignment_delete(f->st, b, sa, ua, &f->err), PS_NOT_FOUND, "delete via another tenant");
+	WANT_I64(assigned_of(f, a, sa), 1, "sa assigned after another tenant's delete");
+	struct ids ids;
+	OK(f->o->assignment_list(f->st, b, sa, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "list via another tenant");
+	WANT_NO_IDS(&ids, "list via another tenant");
+}
+
+static void t_assignment_list(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business"), s2 = add_sub(f, a, "visio-1", "visio");
+	int64_t u[5];
+	char upn[32];
+	for (int i = 0; i < 5; i++) {
+		LABEL(upn, "%d@a", i);
+		u[i] = add_user(f, a, upn);
+	}
+	/* Assigned out of order: the list is by user id. */
+	const int order[5] = {3, 0, 4, 1, 2};
+	for (int i = 0; i < 5; i++) {
+		struct ps_assignment x = seat(a, s1, u[order[i]], "business");
+		x.assigned_at = NOW + order[i];
+		OK(f->o->assignment_insert(f->st, &x, &f->err), "seat");
+	}
+	struct ps_assignment x = seat(a, s2, u[0], "visio");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "seat of s2");
+	WANT_I64(assigned_of(f, a, s1), 5, "s1 assigned");
+
+	struct ids ids;
+	char w[96];
+	OK(f->o->assignment_list(f->st, a, s1, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "list s1");
+	WANT_IDS(&ids, "list s1", u[0], u[1], u[2], u[3], u[4]);
+	for (int i = 0; i < 5; i++) {
+		LABEL(w, "list s1 row %d", i);
+		struct ps_assignment want = seat(a, s1, u[i], "business");
+		want.assigned_at = NOW + i;
+		WANT_I64(ids.seats[i].tenant_id, want.tenant_id, w);
+		WANT_I64(ids.seats[i].subscription_id, want.subscription_id, w);
+		WANT_I64(ids.seats[i].user_id, want.user_id, w);
+		WANT_STR(ids.seats[i].product_id, want.product_id, w);
+		WANT_I64(ids.seats[i].assigned_at, want.assigned_at, w);
+	}
+	OK(f->o->assignment_list(f->st, a, s1, u[1], 2, seat_cb, ids_reset(&ids, 0), &f->err), "list s1 page 2");
+	WANT_IDS(&ids, "list s1 page 2", u[2], u[3]);
+	OK(f->o->assignment_list(f->st, a, s1, 0, 0, seat_cb, ids_reset(&ids, 3), &f->err), "list s1 stopped");
+	WANT_IDS(&ids, "list s1 stopped", u[0], u[1], u[2]);
+	OK(f->o->assignment_list(f->st, a, s2, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "list s2");
+	WANT_IDS(&ids, "list s2", u[0]);
+}
+
+/* ---- Transactions ------------------------------------------------------- */
+
+static void t_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct ps_tenant t = tenant_rec("gone", PS_SEG_COMMERCIAL, PS_PAY_CARD), got;
+
+	f->o->rollback(f->st); /* no transaction: nothing happens */
+
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin write");
+	OK(f->o->tenant_insert(f->st, &t, &f->err), "tenant_insert in tx");
+	OK(f->o->tenant_get(f->st, t.id, &got, &f->err), "tenant visible inside its tx");
+	f->o->rollback(f->st);
+	WANT_CODE(f->o->tenant_get(f->st, t.id, &got, &f->err), PS_NOT_FOUND, "tenant after rollback");
+
+	int64_t a = add_tenant(f, "A");
+	int64_t u = add_user(f, a, "u@a");
+	int64_t s = add_sub(f, a, "biz-basic", "business");
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin write 2");
+	struct ps_assignment x = seat(a, s, u, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "seat in tx");
+	WANT_I64(assigned_of(f, a, s), 1, "assigned inside tx");
+	f->o->rollback(f->st);
+	WANT_I64(assigned_of(f, a, s), 0, "assigned after rollback");
+	struct ids ids;
+	OK(f->o->assignment_list(f->st, a, s, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "seats after rollback");
+	WANT_NO_IDS(&ids, "seats after rollback");
+
+	/* A refused write inside a transaction does not undo the others. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin write 3");
+	int64_t kept = add_user(f, a, "kept@a");
+	struct ps_user dup = user_rec(a, "u@a");
+	WANT_CODE(f->o->user_insert(f->st, &dup, &f->err), PS_CONFLICT, "duplicate inside tx");
+	OK(f->o->commit(f->st, &f->err), "commit 3");
+	struct ps_user ug;
+	OK(f->o->user_get(f->st, a, kept, &ug, &f->err), "user kept after a refused write and commit");
+
+	/* Read transactions. */
+	OK(f->o->begin(f->st, PS_TX_READ, &f->err), "begin read");
+	OK(f->o->tenant_get(f->st, a, &got, &f->err), "tenant_get in read tx");
+	OK(f->o->commit(f->st, &f->err), "commit read");
+	OK(f->o->begin(f->st, PS_TX_READ, &f->err), "begin read 2");
+	f->o->rollback(f->st);
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin write after read rollback");
+	OK(f->o->commit(f->st, &f->err), "empty commit");
+}
+
+/* ---- Incidents ---------------------------------------------------------- */
+
+static struct ps_incident incident_rec(const char *service, enum ps_incident_status status, int64_t opened)
+{
+	struct ps_incident i;
+	memset(&i, 0, sizeof i);
+	snprintf(i.service_id, sizeof i.service_id, "%s", service);
+	i.status = status;
+	snprintf(i.title, sizeof i.title, "%s is %s", service, ps_incident_status_name(status));
+	i.opened_at = opened;
+	return i;
+}
+
+static void t_incidents(void **state)
+{
+	struct fx *f = *state;
+	char w[96];
+	struct ps_incident i1 = incident_rec("mail-1", PS_INC_DEGRADED, NOW - 300);
+	struct ps_incident i2 = incident_rec("files-1", PS_INC_RESOLVED, NOW - 200);
+	i2.resolved_at = NOW - 100;
+	struct ps_incident i3 = incident_rec("chat-1", PS_INC_INVESTIGATING, NOW - 50);
+	OK(f->o->incident_insert(f->st, &i1, &f->err), "incident_insert 1");
+	OK(f->o->incident_insert(f->st, &i2, &f->err), "incident_insert 2");
+	OK(f->o->incident_insert(f->st, &i3, &f->err), "incident_insert 3");
+	struct ps_incident got;
+	memset(&got, 0xab, sizeof got);
+	OK(f->o->incident_get(f->st, i1.id, &got, &f->err), "incident_get 1");
+	same_incident(&got, &i1, "incident_get 1");
+	OK(f->o->incident_get(f->st, i2.id, &got, &f->err), "incident_get 2");
+	same_incident(&got, &i2, "incident_get 2");
+	WANT_CODE(f->o->incident_get(f->st, 999, &got, &f->err), PS_NOT_FOUND, "incident_get missing");
+
+	struct ids ids;
+	OK(f->o->incident_list(f->st, false, 0, 0, incident_cb, ids_reset(&ids, 0), &f->err), "all incidents");
+	WANT_IDS(&ids, "all incidents", i1.id, i2.id, i3.id);
+	OK(f->o->incident_list(f->st, true, 0, 0, incident_cb, ids_reset(&ids, 0), &f->err), "open incidents");
+	WANT_IDS(&ids, "open incidents", i1.id, i3.id);
+
+	i3.status = PS_INC_RESOLVED;
+	i3.resolved_at = NOW;
+	OK(f->o->incident_update(f->st, &i3, &f->err), "resolve 3");
+	OK(f->o->incident_get(f->st, i3.id, &got, &f->err), "incident_get 3");
+	same_incident(&got, &i3, "incident_get 3 after resolve");
+	OK(f->o->incident_list(f->st, true, 0, 0, incident_cb, ids_reset(&ids, 0), &f->err), "open after resolve");
+	WANT_IDS(&ids, "open after resolve", i1.id);
+	OK(f->o->incident_list(f->st, false, i1.id, 1, incident_cb, ids_reset(&ids, 0), &f->err), "page");
+	WANT_IDS(&ids, "incidents after 1 limit 1", i2.id);
+	OK(f->o->incident_list(f->st, false, 0, 0, incident_cb, ids_reset(&ids, 1), &f->err), "stopped");
+	WANT_IDS(&ids, "incidents stopped after 1", i1.id);
+
+	struct ps_incident missing = i3;
+	missing.id = 999;
+	WANT_CODE(f->o->incident_update(f->st, &missing, &f->err), PS_NOT_FOUND, "incident_update missing");
+
+	/* The update writes status and resolved_at only. */
+	struct ps_incident up = i1;
+	up.status = PS_INC_RESTORING;
+	snprintf(up.title, sizeof up.title, "changed");
+	snprintf(up.service_id, sizeof up.service_id, "changed");
+	up.opened_at = 1;
+	OK(f->o->incident_update(f->st, &up, &f->err), "incident_update 1");
+	OK(f->o->incident_get(f->st, i1.id, &got, &f->err), "incident_get 1 after update");
+	i1.status = PS_INC_RESTORING;
+	same_incident(&got, &i1, "incident_get 1 after update");
+
+	for (int s = 0; s < PS_INC__COUNT; s++) {
+		LABEL(w, "incident status %s", ps_incident_status_name((enum ps_incident_status)s));
+		struct ps_incident i = incident_rec("x", (enum ps_incident_status)s, NOW);
+		OK(f->o->incident_insert(f->st, &i, &f->err), w);
+		OK(f->o->incident_get(f->st, i.id, &got, &f->err), w);
+		same_incident(&got, &i, w);
+	}
+}
+
+/* ---- Tokens and catalog ------------------------------------------------- */
+
+static void t_tokens(void **state)
+{
+	struct fx *f = *state;
+	char w[96], hash[80];
+	int64_t a = add_tenant(f, "A");
+	const char *h_op = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	const char *h_ga = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
+	int64_t id_op = 0, id_ga = 0;
+	OK(f->o->token_insert(f->st, h_op, PS_ROLE_OPERATOR, 0, NOW, &id_op, &f->err), "operator token");
+	OK(f->o->token_insert(f->st, h_ga, PS_ROLE_GLOBAL_ADMIN, a, NOW, &id_ga, &f->err), "global_admin token");
+	if (id_ga <= id_op)
+		fail_msg("case token ids: got %" PRId64 " then %" PRId64 ", want increasing", id_op, id_ga);
+
+	struct ps_principal p;
+	memset(&p, 0xab, sizeof p);
+	OK(f->o->token_find(f->st, h_op, &p, &f->err), "find operator");
+	WANT_I64(p.token_id, id_op, "operator token_id");
+	WANT_STR(ps_role_name(p.role), "operator", "operator role");
+	WANT_I64(p.tenant_id, 0, "operator tenant");
+	OK(f->o->token_find(f->st, h_ga, &p, &f->err), "find global_admin");
+	WANT_I64(p.token_id, id_ga, "global_admin token_id");
+	WANT_STR(ps_role_name(p.role), "global_admin", "global_admin role");
+	WANT_I64(p.tenant_id, a, "global_admin tenant");
+
+	WANT_CODE(f->o->token_find(f->st, "0000", &p, &f->err), PS_NOT_FOUND, "unknown hash");
+	WANT_CODE(f->o->token_find(f->st, "", &p, &f->err), PS_NOT_FOUND, "empty hash");
+	WANT_CODE(f->o->token_insert(f->st, h_op, PS_ROLE_READER, a, NOW, NULL, &f->err), PS_CONFLICT,
+		  "duplicate hash");
+	WANT_FIELD("token", "duplicate hash");
+	WANT_CODE(f->o->token_insert(f->st, "fresh", PS_ROLE_READER, 999, NOW, NULL, &f->err), PS_NOT_FOUND,
+		  "token for a missing tenant");
+
+	for (int r = 0; r < PS_ROLE__COUNT; r++) {
+		enum ps_role role = (enum ps_role)r;
+		LABEL(w, "token role %s", ps_role_name(role));
+		LABEL(hash, "role-%d", r);
+		int64_t tenant = ps_role_is_tenant(role) ? a : 0, id = 0;
+		OK(f->o->token_insert(f->st, hash, role, tenant, NOW, &id, &f->err), w);
+		OK(f->o->token_find(f->st, hash, &p, &f->err), w);
+		WANT_I64(p.token_id, id, w);
+		WANT_STR(ps_role_name(p.role), ps_role_name(role), w);
+		WANT_I64(p.tenant_id, tenant, w);
+	}
+}
+
+static void t_catalog(void **state)
+{
+	struct fx *f = *state;
+	const char *one = "{\"services\":[],\"products\":[],\"plans\":[]}";
+	const char *two = "{\"services\":[{\"id\":\"mail-1\",\"name\":\"Mail Plan 1 \xc3\xa9\"}]}";
+
+	WANT_CODE(f->o->catalog_get(f->st, &f->buf, &f->err), PS_NOT_FOUND, "catalog_get before any put");
+	OK(f->o->catalog_put(f->st, one, strlen(one), NOW, &f->err), "catalog_put one");
+	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get one");
+	WANT_STR(ps_buf_str(&f->buf), one, "catalog_get one");
+	WANT_I64(f->buf.len, strlen(one), "catalog_get one length");
+
+	/* len bounds the text; the get replaces what the buffer held. */
+	OK(f->o->catalog_put(f->st, two, strlen(two), NOW + 1, &f->err), "catalog_put two");
+	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get two");
+	WANT_STR(ps_buf_str(&f->buf), two, "second put replaces the first");
+	OK(f->o->catalog_put(f->st, one, 10, NOW + 2, &f->err), "catalog_put prefix");
+	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get prefix");
+	WANT_STR(ps_buf_str(&f->buf), "{\"services", "catalog_put stores len bytes");
+
+	/* A buffer too small for the catalog is an error, not a cut text. */
+	struct ps_buf small;
+	ps_buf_init(&small, 4);
+	ps_code c = f->o->catalog_get(f->st, &small, &f->err);
+	ps_buf_fini(&small);
+	if (c == PS_OK)
+		fail_msg("case catalog_get into a 4-byte buffer: got ok, want an error");
+}
+
+/* ---- Audit -------------------------------------------------------------- */
+
+static struct ps_audit audit_rec(int64_t tenant, int64_t at, enum ps_role role, const char *action, const char *object)
+{
+	struct ps_audit a;
+	memset(&a, 0, sizeof a);
+	a.tenant_id = tenant;
+	a.at = at;
+	a.token_id = 40 + at % 7;
+	a.role = role;
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.object, sizeof a.object, "%s", object);
+	snprintf(a.request_id, sizeof a.request_id, "req-%" PRId64, at);
+	snprintf(a.detail, sizeof a.detail, "{\"action\":\"%s\",\"note\":\"l'été\"}", action);
+	return a;
+}
+
+static void t_audit(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	struct ps_audit rec[5] = {
+	    audit_rec(a, NOW + 1, PS_ROLE_BILLING_ADMIN, "subscription.purchase", "sub_1"),
+	    audit_rec(b, NOW + 2, PS_ROLE_LICENSE_ADMIN, "assignment.create", "usr_2"),
+	    audit_rec(a, NOW + 3, PS_ROLE_GLOBAL_ADMIN, "subscription.upgrade", "sub_1"),
+	    audit_rec(0, NOW + 4, PS_ROLE_OPERATOR, "catalog.load", "catalog"),
+	    audit_rec(a, NOW + 5, PS_ROLE_OPERATOR, "subscription.status", "sub_1"),
+	};
+	memset(rec[4].detail, 'd', PS_TEXT_MAX);
+	rec[4].detail[PS_TEXT_MAX] = '\0';
+	for (int i = 0; i < 5; i++)
+		OK(f->o->audit_insert(f->st, &rec[i], &f->err), "audit_insert");
+
+	struct ids ids;
+	OK(f->o->audit_list(f->st, a, 0, 0, audit_cb, ids_reset(&ids, 0), &f->err), "audit A");
+	WANT_IDS(&ids, "audit A", rec[0].id, rec[2].id, rec[4].id);
+	same_audit(&ids.audit[0], &rec[0], "audit A row 0");
+	same_audit(&ids.audit[1], &rec[2], "audit A row 1");
+	same_audit(&ids.audit[2], &rec[4], "audit A row 2");
+	OK(f->o->audit_list(f->st, a, rec[0].id, 1, audit_cb, ids_reset(&ids, 0), &f->err), "audit A page");
+	WANT_IDS(&ids, "audit A after row 0 limit 1", rec[2].id);
+	OK(f->o->audit_list(f->st, a, 0, 0, audit_cb, ids_reset(&ids, 1), &f->err), "audit A stopped");
+	WANT_IDS(&ids, "audit A stopped after 1", rec[0].id);
+	OK(f->o->audit_list(f->st, b, 0, 0, audit_cb, ids_reset(&ids, 0), &f->err), "audit B");
+	WANT_IDS(&ids, "audit B", rec[1].id);
+	same_audit(&ids.audit[0], &rec[1], "audit B row 0");
+	OK(f->o->audit_list(f->st, 0, 0, 0, audit_cb, ids_reset(&ids, 0), &f->err), "audit provider-wide");
+	WANT_IDS(&ids, "audit provider-wide", rec[3].id);
+}
+
+/* ---- The snapshot ------------------------------------------------------- */
+
+static int64_t add_op(struct fx *f, int64_t tenant, enum ps_op_kind kind, enum ps_op_state state, int64_t source,
+		      int64_t created, struct ps_operation *out)
+{
+	struct ps_operation op;
+	memset(&op, 0, sizeof op);
+	op.tenant_id = tenant;
+	op.kind = kind;
+	op.state = state;
+	op.source_sub = source;
+	snprintf(op.target_plan, sizeof op.target_plan, "biz-premium");
+	op.created_at = created;
+	op.updated_at = created + 7;
+	OK(f->o->operation_insert(f->st, &op, &f->err), "fixture operation_insert");
+	if (out)
+		*out = op;
+	return op.id;
+}
+
+static int64_t add_invoice(struct fx *f, int64_t tenant, enum ps_invoice_status status, int64_t amount, int64_t paid,
+			   int64_t due)
+{
+	struct ps_invoice inv;
+	memset(&inv, 0, sizeof inv);
+	inv.tenant_id = tenant;
+	inv.amount = amount;
+	inv.paid = paid;
+	snprintf(inv.currency, sizeof inv.currency, "EUR");
+	inv.issued_at = due - 30 * 86400;
+	inv.due_at = due;
+	inv.status = status;
+	OK(f->o->invoice_insert(f->st, &inv, &f->err), "fixture invoice_insert");
+	return inv.id;
+}
+
+static struct ps_credit_check add_credit(struct fx *f, int64_t tenant, enum ps_credit_status status, int64_t requested)
+{
+	struct ps_credit_check cc;
+	memset(&cc, 0, sizeof cc);
+	cc.tenant_id = tenant;
+	cc.status = status;
+	cc.amount = 123456;
+	cc.requested_at = requested;
+	cc.expected_by = requested + 2 * 86400;
+	cc.decided_at = status == PS_CC_PENDING ? 0 : requested + 3600;
+	OK(f->o->credit_check_insert(f->st, &cc, &f->err), "fixture credit_check_insert");
+	return cc;
+}
+
+static void t_snapshot_content(void **state)
+{
+	struct fx *f = *state;
+	struct ps_snapshot *sn = &f->snap;
+	char w[96];
+
+	struct ps_tenant ta = tenant_rec("A", PS_SEG_EDUCATION, PS_PAY_INVOICE);
+	OK(f->o->tenant_insert(f->st, &ta, &f->err), "tenant A");
+	int64_t a = ta.id, b = add_tenant(f, "B");
+
+	struct ps_subscription sa[3] = {
+	    sub_rec(a, "biz-basic", "business"),
+	    sub_rec(a, "biz-standard", "business"),
+	    sub_rec(a, "audio-conf", "audio-conf"),
+	};
+	sa[1].status = PS_SUB_PROVISIONING;
+	sa[1].prepaid = true;
+	OK(f->o->sub_insert(f->st, &sa[0], &f->err), "sub A0");
+	int64_t sb = add_sub(f, b, "biz-basic", "business"); /* between A's, to test the order and the filter */
+	OK(f->o->sub_insert(f->st, &sa[1], &f->err), "sub A1");
+	sa[2].addon_of = sa[1].id;
+	OK(f->o->sub_insert(f->st, &sa[2], &f->err), "sub A2");
+	int64_t u = add_user(f, a, "u@a");
+	struct ps_assignment x = seat(a, sa[0].id, u, "business");
+	OK(f->o->assignment_insert(f->st, &x, &f->err), "seat");
+	sa[0].assigned = 1;
+
+	struct ps_incident i1 = incident_rec("mail-1", PS_INC_DEGRADED, NOW - 300);
+	struct ps_incident i2 = incident_rec("files-1", PS_INC_RESOLVED, NOW - 200);
+	i2.resolved_at = NOW - 100;
+	struct ps_incident i3 = incident_rec("chat-1", PS_INC_INVESTIGATING, NOW - 50);
+	OK(f->o->incident_insert(f->st, &i1, &f->err), "incident 1");
+	OK(f->o->incident_insert(f->st, &i2, &f->err), "incident 2");
+	OK(f->o->incident_insert(f->st, &i3, &f->err), "incident 3");
+
+	/* Operations: A's unfinished ones, and automatic upgrades in the
+	 * window (NOW - 3600, NOW] from every tenant. */
+	struct ps_operation o1, o3;
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_PROVISIONING, sa[0].id, NOW - 100, &o1);	  /* unfinished, in window */
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_COMPLETED, sa[0].id, NOW - 200, NULL);	  /* in window */
+	add_op(f, a, PS_OPK_SWITCH, PS_OP_PENDING_CREDIT_CHECK, sa[1].id, NOW - 50, &o3); /* unfinished, a switch */
+	add_op(f, b, PS_OPK_UPGRADE, PS_OP_COMPLETED, sb, NOW - 3600, NULL);		  /* window edge: out */
+	add_op(f, b, PS_OPK_UPGRADE, PS_OP_FAILED, sb, NOW - 3599, NULL);		  /* in window, oldest */
+	add_op(f, b, PS_OPK_UPGRADE, PS_OP_COMPLETED, sb, NOW + 1, NULL);		  /* future: out */
+	add_op(f, b, PS_OPK_UPGRADE, PS_OP_COMPLETED, sb, NOW, NULL);			  /* window edge: in */
+	add_op(f, b, PS_OPK_SWITCH, PS_OP_COMPLETED, sb, NOW - 10, NULL);		  /* a switch: out */
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_FAILED, sa[0].id, NOW - 7200, NULL);		  /* too old: out */
+
+	add_credit(f, a, PS_CC_APPROVED, NOW - 10000);
+	add_credit(f, a, PS_CC_PENDING, NOW - 5000);
+	struct ps_credit_check oldest = add_credit(f, a, PS_CC_PENDING, NOW - 9000);
+	add_credit(f, a, PS_CC_DENIED, NOW - 20000);
+	add_credit(f, b, PS_CC_PENDING, NOW - 99999);
+
+	add_invoice(f, a, PS_INV_OPEN, 1000, 300, NOW - 10);	/* 700 past due */
+	add_invoice(f, a, PS_INV_OPEN, 500, 0, NOW - 86400);	/* 500 past due, the oldest */
+	add_invoice(f, a, PS_INV_PAID, 900, 900, NOW - 100000); /* paid */
+	add_invoice(f, a, PS_INV_OPEN, 400, 0, NOW);		/* due now: not yet past due */
+	add_invoice(f, a, PS_INV_OPEN, 200, 0, NOW + 10);	/* not due */
+	add_invoice(f, a, PS_INV_VOID, 800, 0, NOW - 200000);	/* void */
+	add_invoice(f, a, PS_INV_OPEN, 100, 100, NOW - 300000); /* nothing left to pay */
+	add_invoice(f, b, PS_INV_OPEN, 9999, 0, NOW - 5);	/* another tenant's */
+
+	/* The store resets the snapshot first: poison what it must overwrite. */
+	sn->capacity_limit = 77;
+	sn->past_due = -1;
+	sn->has_credit_check = true;
+	OK(f->o->snapshot_load(f->st, a, NOW, sn, &f->err), "snapshot A");
+
+	same_tenant(&sn->tenant, &ta, "snapshot tenant");
+	WANT_I64(sn->n_subs, 3, "snapshot A subs");
+	for (size_t i = 0; i < 3 && i < sn->n_subs; i++) {
+		LABEL(w, "snapshot A sub %zu", i);
+		same_sub(&sn->subs[i].s, &sa[i], w);
+		if (sn->subs[i].plan != NULL)
+			fail_msg("case %s: got a plan, want NULL (the caller resolves plans)", w);
+	}
+	WANT_I64(sn->n_incidents, 2, "snapshot open incidents");
+	if (sn->n_incidents == 2) {
+		WANT_I64(sn->incidents[0].id, i1.id, "snapshot incident 0 id");
+		WANT_STR(sn->incidents[0].service_id, "mail-1", "snapshot incident 0 service");
+		WANT_STR(ps_incident_status_name(sn->incidents[0].status), "degraded", "snapshot incident 0 status");
+		WANT_I64(sn->incidents[1].id, i3.id, "snapshot incident 1 id");
+		WANT_STR(sn->incidents[1].service_id, "chat-1", "snapshot incident 1 service");
+	}
+	WANT_I64(sn->n_ops, 2, "snapshot A unfinished ops");
+	if (sn->n_ops == 2) {
+		same_op(&sn->ops[0], &o1, "snapshot op 0");
+		same_op(&sn->ops[1], &o3, "snapshot op 1");
+	}
+	WANT_I64(sn->has_credit_check, 1, "snapshot A has a pending credit check");
+	WANT_I64(sn->credit_check.id, oldest.id, "snapshot credit check is the oldest pending");
+	WANT_I64(sn->credit_check.tenant_id, a, "credit check tenant");
+	WANT_STR(ps_credit_status_name(sn->credit_check.status), "pending", "credit check status");
+	WANT_I64(sn->credit_check.amount, oldest.amount, "credit check amount");
+	WANT_I64(sn->credit_check.requested_at, oldest.requested_at, "credit check requested_at");
+	WANT_I64(sn->credit_check.expected_by, oldest.expected_by, "credit check expected_by");
+	WANT_I64(sn->credit_check.decided_at, 0, "credit check decided_at");
+	WANT_I64(sn->past_due, 1200, "snapshot A past_due");
+	WANT_I64(sn->oldest_due, NOW - 86400, "snapshot A oldest_due");
+	WANT_I64(sn->capacity_used, 4, "snapshot capacity_used");
+	WANT_I64(sn->capacity_oldest, NOW - 3599, "snapshot capacity_oldest");
+	WANT_I64(sn->capacity_limit, 0, "snapshot capacity_limit left 0");
+
+	/* Loading B into the same snapshot replaces A's content. */
+	OK(f->o->snapshot_load(f->st, b, NOW, sn, &f->err), "snapshot B");
+	WANT_I64(sn->tenant.id, b, "snapshot B tenant");
+	WANT_I64(sn->n_subs, 1, "snapshot B subs");
+	WANT_I64(sn->n_subs ? sn->subs[0].s.id : 0, sb, "snapshot B sub id");
+	WANT_I64(sn->n_ops, 0, "snapshot B unfinished ops");
+	WANT_I64(sn->n_incidents, 2, "snapshot B open incidents");
+	WANT_I64(sn->has_credit_check, 1, "snapshot B credit check");
+	WANT_I64(sn->credit_check.tenant_id, b, "snapshot B credit check tenant");
+	WANT_I64(sn->past_due, 9999, "snapshot B past_due");
+	WANT_I64(sn->oldest_due, NOW - 5, "snapshot B oldest_due");
+
+	/* Later, the window has moved on: only the NOW upgrade is left. */
+	OK(f->o->snapshot_load(f->st, b, NOW + 3599, sn, &f->err), "snapshot B an hour later");
+	WANT_I64(sn->capacity_used, 2, "capacity an hour later (NOW and NOW+1)");
+	WANT_I64(sn->capacity_oldest, NOW, "capacity_oldest an hour later");
+}
+
+static void t_snapshot_empty_and_missing(void **state)
+{
+	struct fx *f = *state;
+	struct ps_snapshot *sn = &f->snap;
+	int64_t a = add_tenant(f, "A");
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_COMPLETED, add_sub(f, a, "p", "q"), NOW - 10, NULL);
+	int64_t b = add_tenant(f, "B");
+
+	OK(f->o->snapshot_load(f->st, a, NOW, sn, &f->err), "snapshot A");
+	WANT_I64(sn->n_subs, 1, "snapshot A subs");
+	OK(f->o->snapshot_load(f->st, b, NOW, sn, &f->err), "snapshot of an empty tenant");
+	WANT_I64(sn->tenant.id, b, "empty tenant id");
+	WANT_I64(sn->n_subs, 0, "empty tenant subs");
+	WANT_I64(sn->n_incidents, 0, "empty tenant incidents");
+	WANT_I64(sn->n_ops, 0, "empty tenant ops");
+	WANT_I64(sn->has_credit_check, 0, "empty tenant credit check");
+	WANT_I64(sn->past_due, 0, "empty tenant past_due");
+	WANT_I64(sn->oldest_due, 0, "empty tenant oldest_due");
+	WANT_I64(sn->capacity_used, 1, "capacity is system-wide");
+	WANT_I64(sn->capacity_oldest, NOW - 10, "capacity_oldest system-wide");
+
+	WANT_CODE(f->o->snapshot_load(f->st, 999, NOW, sn, &f->err), PS_NOT_FOUND, "snapshot of a missing tenant");
+	WANT_CODE(f->o->snapshot_load(f->st, 0, NOW, sn, &f->err), PS_NOT_FOUND, "snapshot of tenant 0");
+}
+
+static void t_snapshot_in_tx(void **state)
+{
+	struct fx *f = *state;
+	struct ps_snapshot *sn = &f->snap;
+	int64_t a = add_tenant(f, "A");
+
+	/* Inside the caller's read transaction: used, not ended. */
+	OK(f->o->begin(f->st, PS_TX_READ, &f->err), "begin read");
+	OK(f->o->snapshot_load(f->st, a, NOW, sn, &f->err), "snapshot in read tx");
+	OK(f->o->commit(f->st, &f->err), "commit after snapshot: the tx was still open");
+
+	/* Inside a write transaction it sees the transaction's own writes. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin write");
+	int64_t s = add_sub(f, a, "p", "q");
+	OK(f->o->snapshot_load(f->st, a, NOW, sn, &f->err), "snapshot in write tx");
+	WANT_I64(sn->n_subs, 1, "snapshot sees the tx's own sub");
+	WANT_I64(sn->n_subs ? sn->subs[0].s.id : 0, s, "snapshot sub id in tx");
+	f->o->rollback(f->st);
+	OK(f->o->snapshot_load(f->st, a, NOW, sn, &f->err), "snapshot after rollback");
+	WANT_I64(sn->n_subs, 0, "snapshot after rollback");
+
+	/* A refused load outside a transaction leaves none open. */
+	WANT_CODE(f->o->snapshot_load(f->st, 999, NOW, sn, &f->err), PS_NOT_FOUND, "snapshot of a missing tenant");
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin after a refused snapshot");
+	OK(f->o->commit(f->st, &f->err), "commit after a refused snapshot");
+}
+
+/* ---- Running ------------------------------------------------------------ */
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+static const struct CMUnitTest contract_tests[] = {
+    T(t_ids_start_at_one),
+    T(t_tenant_roundtrip),
+    T(t_tenant_list),
+    T(t_user_roundtrip),
+    T(t_user_upn_conflict),
+    T(t_user_list),
+    T(t_sub_roundtrip),
+    T(t_sub_update),
+    T(t_sub_list),
+    T(t_assignment_seats),
+    T(t_assignment_isolation),
+    T(t_assignment_list),
+    T(t_rollback),
+    T(t_incidents),
+    T(t_tokens),
+    T(t_catalog),
+    T(t_audit),
+    T(t_snapshot_content),
+    T(t_snapshot_empty_and_missing),
+    T(t_snapshot_in_tx),
+};
+
+int ps_contract_run(const char *backend_name, struct ps_store *(*fresh)(void *ctx), void (*cleanup)(void *ctx),
+		    void *ctx, const struct CMUnitTest *extra, size_t n_extra)
+{
+	size_t n_contract = sizeof contract_tests / sizeof contract_tests[0];
+	size_t n = n_contract + n_extra;
+	struct CMUnitTest *tests = ps_calloc(n, sizeof *tests);
+	char name[128];
+
+	g_fresh = fresh;
+	g_cleanup = cleanup;
+	g_ctx = ctx;
+	memcpy(tests, contract_tests, sizeof contract_tests);
+	if (n_extra)
+		memcpy(tests + n_contract, extra, n_extra * sizeof *extra);
+	snprintf(name, sizeof name, "store contract: %s", backend_name);
+	int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	ps_free(tests);
+	return failed;
+}
