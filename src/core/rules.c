@@ -262,7 +262,16 @@ static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_plan *ta
 	return o;
 }
 
-static void list_offers(const struct ps_catalog *cat, struct ps_verdict *v, unsigned flags)
+/* Whether the tenant could buy p at all: its currency, and a segment plan
+ * only for that segment. Undeclared targets it could not buy are not listed. */
+static bool can_buy(const struct ps_snapshot *snap, const struct ps_plan *p)
+{
+	return strcmp(p->currency, snap->tenant.currency) == 0 &&
+	       (p->segment == PS_SEG_COMMERCIAL || p->segment == snap->tenant.segment);
+}
+
+static void list_offers(const struct ps_catalog *cat, const struct ps_snapshot *snap, struct ps_verdict *v,
+			unsigned flags)
 {
 	const struct ps_plan *plan = v->sub->plan;
 	bool all = (flags & PS_EVAL_UNSUPPORTED) != 0;
@@ -279,7 +288,7 @@ static void list_offers(const struct ps_catalog *cat, struct ps_verdict *v, unsi
 		return;
 	for (size_t i = 0; i < cat->n_plans; i++) {
 		const struct ps_plan *p = &cat->plans[i];
-		if (p == plan || p->addon || ps_plan_upgrades_to(plan, p))
+		if (p == plan || p->addon || ps_plan_upgrades_to(plan, p) || !can_buy(snap, p))
 			continue;
 		if (!add_offer(v, p, false))
 			return;
@@ -328,7 +337,7 @@ void ps_rules_evaluate(const struct ps_catalog *cat, const struct ps_snapshot *s
 	check_other(v, snap);
 
 	v->eligible = v->n_reasons == 0;
-	list_offers(cat, v, flags);
+	list_offers(cat, snap, v, flags);
 }
 
 const struct ps_reason *ps_verdict_reason(const struct ps_verdict *v, enum ps_reason_code c)

@@ -253,11 +253,13 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	} else {
 		if (route->roles != R_PUBLIC) {
 			rc = authenticate(&r);
+			/* Another tenant's objects do not exist for a tenant role,
+			 * whatever the route: 404 before any 403. */
+			if (rc == PS_OK && r.t && ps_role_is_tenant(c->who.role) && c->who.tenant_id != r.t)
+				rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
 			if (rc == PS_OK && !(route->roles & (1u << c->who.role)))
 				rc = ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this",
 						ps_role_name(c->who.role));
-			if (rc == PS_OK && r.t && ps_role_is_tenant(c->who.role) && c->who.tenant_id != r.t)
-				rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
 		}
 		if (rc == PS_OK && bad_id)
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);

@@ -140,6 +140,14 @@ static void basic_10(struct ps_snapshot *s)
 	sub(s, 1, "biz-basic", 10, 8, PS_SUB_ACTIVE);
 }
 
+/* A government tenant on a commercial plan: government plans become
+ * buyable, so they are listed among undeclared targets. */
+static void basic_10_gov(struct ps_snapshot *s)
+{
+	basic_10(s);
+	s->tenant.segment = PS_SEG_GOVERNMENT;
+}
+
 static void conflict(struct ps_snapshot *s)
 {
 	base(s);
@@ -666,9 +674,13 @@ static const struct row rows[] = {
 	 "biz-standard", NULL},
 	{"declared target not data-safe: hidden by default", unsafe_declared, 1, 0, {END}, "", NULL},
 	{"declared target not data-safe: shown with PS_EVAL_UNSUPPORTED", unsafe_declared, 1, PS_EVAL_UNSUPPORTED,
-	 {END}, "biz-standard,biz-basic,biz-premium,ent-e3,ent-kiosk,gov-g1,np-basic,biz-basic-us", ck_unsafe_shown},
-	{"undeclared targets: only with PS_EVAL_UNSUPPORTED, declared first", basic_10, 1, PS_EVAL_UNSUPPORTED, {END},
-	 "biz-standard,ent-e3,biz-premium,ent-kiosk,gov-g1,np-basic,legacy-mail,biz-basic-us", ck_undeclared},
+	 {END}, "biz-standard,biz-basic,biz-premium,ent-e3,ent-kiosk", ck_unsafe_shown},
+	{"undeclared targets: only with PS_EVAL_UNSUPPORTED, declared first, only plans the tenant could buy "
+	 "(no other segment's, no other currency's)",
+	 basic_10, 1, PS_EVAL_UNSUPPORTED, {END}, "biz-standard,ent-e3,biz-premium,ent-kiosk,legacy-mail",
+	 ck_undeclared},
+	{"undeclared targets of a government tenant include government plans", basic_10_gov, 1, PS_EVAL_UNSUPPORTED,
+	 {END}, "biz-standard,ent-e3,biz-premium,ent-kiosk,gov-g1,legacy-mail", NULL},
 };
 
 static void codes_text(char *out, size_t n, const enum ps_reason_code *c, size_t count)

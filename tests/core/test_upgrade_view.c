@@ -725,6 +725,7 @@ static void test_render_unsupported(void **state)
 	static struct ps_verdict v;
 	struct ps_snapshot s;
 	tenant(&s);
+	s.tenant.segment = PS_SEG_GOVERNMENT; /* so gov-g1 is a plan it could buy, and is listed */
 	add(&s, 1, "biz-basic", 10, 8, PS_SUB_ACTIVE);
 	ps_snapshot_resolve(&s, cat);
 	ps_rules_evaluate(cat, &s, ps_snapshot_sub(&s, 1), NOW, PS_EVAL_UNSUPPORTED, &v);
