@@ -2,8 +2,8 @@
  * Parses the catalog JSON of API.md with jansson, checks it in full (every
  * fault is listed, one sentence each naming the object and the field), then
  * builds the read-only catalog: arrays in the document's order, pointers
- * resolved, and a private index by id for bsearch. Data safety (RULES "Data
- * safety") is decided here for the loader and for the rule engine. */
+ * resolved. Data safety (RULES "Data safety") is decided here for the loader
+ * and for the rule engine. */
 #include "ps_catalog.h"
 
 #include "../common/ps_buf.h"
@@ -27,20 +27,10 @@
 
 /* Services, products and plans all start with their id, so a pointer to any
  * of them is a pointer to its id (C11 6.7.2.1p15): one index and one
- * comparator serve the three kinds. */
+ * comparator serve the three kinds while the parser checks references. */
 _Static_assert(offsetof(struct ps_service, id) == 0, "service id first");
 _Static_assert(offsetof(struct ps_product, id) == 0, "product id first");
 _Static_assert(offsetof(struct ps_plan, id) == 0, "plan id first");
-
-/* What ps_catalog_parse allocates: the public catalog first, so the caller's
- * handle points at it, then the indexes by id. The lookups therefore need a
- * catalog made by ps_catalog_parse. */
-struct catalog {
-	struct ps_catalog pub;
-	void **service_ix; /* struct ps_service *, sorted by id */
-	void **product_ix;
-	void **plan_ix;
-};
 
 /* ---- Faults ----------------------------------------------------------- */
 
@@ -84,39 +74,40 @@ void ps_faults_fini(struct ps_faults *f)
 
 /* ---- Lookups ---------------------------------------------------------- */
 
-static int cmp_key(const void *key, const void *elem)
-{
-	const char *const *id = *(void *const *)elem;
-	return strcmp(key, *id);
-}
-
-static void *find(void *const *ix, size_t n, const char *id)
-{
-	if (!ix || !id || n == 0)
-		return NULL;
-	void *const *hit = bsearch(id, ix, n, sizeof *ix, cmp_key);
-	return hit ? *hit : NULL;
-}
-
+/* The lookups scan. A catalog holds tens of plans, where a scan costs about
+ * what a binary search does; and a scan serves a catalog put together by
+ * hand (the rule engine's tests build theirs) as well as one made by
+ * ps_catalog_parse, which an index kept beside the public struct could not.
+ * The parser has its own index (below), so a large catalog still loads in
+ * O(n log n). */
 const struct ps_plan *ps_catalog_plan(const struct ps_catalog *cat, const char *id)
 {
-	if (!cat)
+	if (!cat || !id)
 		return NULL;
-	return find(((const struct catalog *)cat)->plan_ix, cat->n_plans, id);
+	for (size_t i = 0; i < cat->n_plans; i++)
+		if (strcmp(cat->plans[i].id, id) == 0)
+			return &cat->plans[i];
+	return NULL;
 }
 
 const struct ps_service *ps_catalog_service(const struct ps_catalog *cat, const char *id)
 {
-	if (!cat)
+	if (!cat || !id)
 		return NULL;
-	return find(((const struct catalog *)cat)->service_ix, cat->n_services, id);
+	for (size_t i = 0; i < cat->n_services; i++)
+		if (strcmp(cat->services[i].id, id) == 0)
+			return &cat->services[i];
+	return NULL;
 }
 
 const struct ps_product *ps_catalog_product(const struct ps_catalog *cat, const char *id)
 {
-	if (!cat)
+	if (!cat || !id)
 		return NULL;
-	return find(((const struct catalog *)cat)->product_ix, cat->n_products, id);
+	for (size_t i = 0; i < cat->n_products; i++)
+		if (strcmp(cat->products[i].id, id) == 0)
+			return &cat->products[i];
+	return NULL;
 }
 
 /* Pointers are compared first; ids make the answer hold across two loads
@@ -209,7 +200,6 @@ void ps_catalog_free(struct ps_catalog *cat)
 {
 	if (!cat)
 		return;
-	struct catalog *c = (struct catalog *)cat;
 	for (size_t i = 0; i < cat->n_services; i++)
 		service_fini(&cat->services[i]);
 	for (size_t i = 0; i < cat->n_products; i++)
@@ -220,10 +210,7 @@ void ps_catalog_free(struct ps_catalog *cat)
 	ps_free(cat->products);
 	ps_free(cat->plans);
 	ps_free(cat->json);
-	ps_free(c->service_ix);
-	ps_free(c->product_ix);
-	ps_free(c->plan_ix);
-	ps_free(c);
+	ps_free(cat);
 }
 
 /* ---- Parsing state ---------------------------------------------------- */
@@ -239,8 +226,9 @@ struct plan_in {
 
 struct ctx {
 	struct ps_faults *f;
-	struct catalog *c;
-	struct ps_catalog *cat; /* &c->pub */
+	struct ps_catalog *cat;
+	/* The objects kept so far, sorted by id, for bsearch. */
+	void **service_ix, **product_ix, **plan_ix;
 	/* Stamps mark what one plan's list (or one path check) has seen, so
 	 * every check stays linear in the size of the catalog. */
 	size_t stamp;
@@ -390,6 +378,21 @@ static json_t *array_field(struct ctx *x, json_t *o, const char *label, const ch
 
 /* ---- Keeping one of each id ------------------------------------------- */
 
+static int cmp_key(const void *key, const void *elem)
+{
+	const char *const *id = *(void *const *)elem;
+	return strcmp(key, *id);
+}
+
+/* The object with this id in an index of n made by keep_unique, or NULL. */
+static void *find(void *const *ix, size_t n, const char *id)
+{
+	if (!ix || !id || n == 0)
+		return NULL;
+	void *const *hit = bsearch(id, ix, n, sizeof *ix, cmp_key);
+	return hit ? *hit : NULL;
+}
+
 struct ent {
 	const char *key;
 	size_t at;
@@ -501,7 +504,7 @@ static void load_services(struct ctx *x, json_t *arr)
 		else
 			parse_service(x, o, label, &tmp[i]);
 	}
-	x->cat->services = keep_unique(x, &kind, tmp, n, &x->cat->n_services, &x->c->service_ix, slot);
+	x->cat->services = keep_unique(x, &kind, tmp, n, &x->cat->n_services, &x->service_ix, slot);
 	for (size_t i = 0; i < n; i++)
 		if (slot[i] == SIZE_MAX)
 			service_fini(&tmp[i]);
@@ -549,7 +552,7 @@ static void load_products(struct ctx *x, json_t *arr)
 		tmp[i].id = ps_strdup(id_field(x, o, label, "id"));
 		tmp[i].name = name_field(x, o, label);
 	}
-	x->cat->products = keep_unique(x, &kind, tmp, n, &x->cat->n_products, &x->c->product_ix, slot);
+	x->cat->products = keep_unique(x, &kind, tmp, n, &x->cat->n_products, &x->product_ix, slot);
 	for (size_t i = 0; i < n; i++)
 		if (slot[i] == SIZE_MAX)
 			product_fini(&tmp[i]);
@@ -581,7 +584,7 @@ static bool parse_plan_services(struct ctx *x, json_t *o, const char *label, str
 			ok = false;
 			continue;
 		}
-		const struct ps_service *s = ps_catalog_service(x->cat, json_string_value(v));
+		const struct ps_service *s = find(x->service_ix, x->cat->n_services, json_string_value(v));
 		if (!s) {
 			ps_faults_add(x->f, "%s: field \"services\" names unknown service \"%s\"", label,
 				      show(&sh, json_string_value(v)));
@@ -633,7 +636,7 @@ static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_p
 	p->name = name_field(x, o, label);
 
 	const char *product = id_field(x, o, label, "product");
-	if (product && !(p->product = ps_catalog_product(x->cat, product)))
+	if (product && !(p->product = find(x->product_ix, x->cat->n_products, product)))
 		ps_faults_add(x->f, "%s: field \"product\" names unknown product \"%s\"", label, product);
 
 	pi->services_ok = parse_plan_services(x, o, label, p);
@@ -741,7 +744,7 @@ static const struct ps_plan *plan_ref(struct ctx *x, const char *label, const ch
 		ps_faults_add(x->f, "%s: field \"%s\" item %zu must be a string (a plan id)", label, key, i);
 		return NULL;
 	}
-	const struct ps_plan *t = ps_catalog_plan(x->cat, json_string_value(v));
+	const struct ps_plan *t = find(x->plan_ix, x->cat->n_plans, json_string_value(v));
 	if (!t) {
 		ps_faults_add(x->f, "%s: field \"%s\" names unknown plan \"%s\"", label, key,
 			      show(&sh, json_string_value(v)));
@@ -891,7 +894,7 @@ static void load_plans(struct ctx *x, json_t *arr)
 			parse_plan(x, o, &in[i], &tmp[i]);
 	}
 	struct ps_catalog *cat = x->cat;
-	cat->plans = keep_unique(x, &kind, tmp, n, &cat->n_plans, &x->c->plan_ix, slot);
+	cat->plans = keep_unique(x, &kind, tmp, n, &cat->n_plans, &x->plan_ix, slot);
 	x->plan_stamp = ps_calloc(cat->n_plans, sizeof *x->plan_stamp);
 	x->in_of = ps_calloc(cat->n_plans, sizeof *x->in_of);
 	for (size_t i = 0; i < n; i++)
@@ -954,8 +957,7 @@ bool ps_catalog_parse(const char *json, size_t len, struct ps_catalog **out, str
 		goto done;
 	}
 
-	x.c = ps_calloc(1, sizeof *x.c);
-	x.cat = &x.c->pub;
+	x.cat = ps_calloc(1, sizeof *x.cat);
 	check_keys(&x, root, "catalog", top_keys);
 	json_t *services = top_array(&x, root, "services");
 	json_t *products = top_array(&x, root, "products");
@@ -979,6 +981,9 @@ done:
 	ps_free(x.fam_stamp);
 	ps_free(x.fam_svc);
 	ps_free(x.plan_stamp);
+	ps_free(x.service_ix);
+	ps_free(x.product_ix);
+	ps_free(x.plan_ix);
 	json_decref(root);
 	bool ok = f.n == 0;
 	if (faults && f.n) {

@@ -594,6 +594,36 @@ static void test_lookups(void **state)
 	ps_free(text);
 }
 
+/* A catalog put together by hand, as the rule engine's tests do, serves the
+ * lookups and data safety too. */
+static void test_hand_built(void **state)
+{
+	(void)state;
+	struct ps_service services[] = {
+	    {.id = "mail-1", .name = "Mail 1", .family = "mail", .rank = 1, .data_bearing = true},
+	    {.id = "mail-2", .name = "Mail 2", .family = "mail", .rank = 2, .data_bearing = true},
+	};
+	struct ps_product products[] = {{.id = "mail", .name = "Mail"}};
+	const struct ps_service *s1[] = {&services[0]}, *s2[] = {&services[1]};
+	struct ps_plan plans[] = {
+	    {.id = "p2", .name = "P2", .product = &products[0], .services = s2, .n_services = 1},
+	    {.id = "p1", .name = "P1", .product = &products[0], .services = s1, .n_services = 1},
+	};
+	const struct ps_plan *up[] = {&plans[0]};
+	plans[1].upgrades_to = up;
+	plans[1].n_upgrades_to = 1;
+	struct ps_catalog cat = {
+	    .services = services, .n_services = 2, .products = products, .n_products = 1, .plans = plans, .n_plans = 2};
+	assert_ptr_equal(ps_catalog_plan(&cat, "p1"), &plans[1]);
+	assert_ptr_equal(ps_catalog_plan(&cat, "p2"), &plans[0]);
+	assert_null(ps_catalog_plan(&cat, "p3"));
+	assert_ptr_equal(ps_catalog_service(&cat, "mail-2"), &services[1]);
+	assert_ptr_equal(ps_catalog_product(&cat, "mail"), &products[0]);
+	assert_true(ps_plan_upgrades_to(&plans[1], &plans[0]));
+	assert_true(ps_plan_is_data_safe(&plans[1], &plans[0], NULL));
+	assert_false(ps_plan_is_data_safe(&plans[0], &plans[1], NULL));
+}
+
 static void test_links(void **state)
 {
 	(void)state;
@@ -735,13 +765,22 @@ static void test_faults(void **state)
 
 int main(void)
 {
+	/* One test per line reads better than packed columns. */
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_demo_catalog), cmocka_unit_test(test_good_fixtures),
-	    cmocka_unit_test(test_bad_fixtures), cmocka_unit_test(test_fixtures_all_listed),
-	    cmocka_unit_test(test_many_faults),	 cmocka_unit_test(test_syntax_errors),
-	    cmocka_unit_test(test_data_safety),	 cmocka_unit_test(test_lookups),
-	    cmocka_unit_test(test_links),	 cmocka_unit_test(test_long_chains),
-	    cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_demo_catalog),
+		cmocka_unit_test(test_good_fixtures),
+		cmocka_unit_test(test_bad_fixtures),
+		cmocka_unit_test(test_fixtures_all_listed),
+		cmocka_unit_test(test_many_faults),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_data_safety),
+		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_hand_built),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_long_chains),
+		cmocka_unit_test(test_faults),
 	};
+	/* clang-format on */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
