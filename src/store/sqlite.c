@@ -265,6 +265,10 @@ enum stmt_id {
 	S_OP_INSERT,
 	S_AUDIT_INSERT,
 	S_AUDIT_LIST,
+	S_EXISTS_TENANT,
+	S_EXISTS_SUB,
+	S_SNAP_TENANT,
+	S_SNAP_SUBS,
 	S_SNAP_OPS,
 	S_SNAP_CREDIT,
 	S_SNAP_PAST_DUE,
@@ -389,6 +393,13 @@ static const struct sdef sdefs[S__COUNT] = {
 			    " VALUES (?1, " NEXT_ID("audit") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id"},
     [S_AUDIT_LIST] = {.name = "audit_list",
 		      .sql = "SELECT " AUDIT_COLS " FROM audit WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+    [S_EXISTS_TENANT] = {.name = "exists", .sql = "SELECT 1 FROM tenants WHERE id = ?1"},
+    [S_EXISTS_SUB] = {.name = "exists", .sql = "SELECT 1 FROM subscriptions WHERE tenant_id = ?1 AND id = ?2"},
+    /* The snapshot has statements of its own, so it can be loaded from
+     * inside any list callback. */
+    [S_SNAP_TENANT] = {.name = "snapshot_load", .sql = "SELECT " TENANT_COLS " FROM tenants WHERE id = ?1"},
+    [S_SNAP_SUBS] = {.name = "snapshot_load",
+		     .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = ?1 ORDER BY id"},
     /* Without statistics the planner would walk all of the tenant's
      * operations by primary key; the partial index holds only unfinished ones. */
     [S_SNAP_OPS] = {.name = "snapshot_load",
@@ -459,6 +470,11 @@ static ps_code bad_value(struct ps_err *err, const char *column)
 /* The statement `id`, prepared on first use. */
 static ps_code prep(struct sq *q, enum stmt_id id, sqlite3_stmt **out, struct ps_err *err)
 {
+	/* Statements are reset after each use: a busy one is a list walk
+	 * whose callback called the same method again. */
+	if (q->stmt[id] != NULL && sqlite3_stmt_busy(q->stmt[id]))
+		return ps_err_set(err, PS_INTERNAL, NULL, "%s: called again from inside its own list callback",
+				  sdefs[id].name);
 	if (q->stmt[id] == NULL) {
 		int rc = sqlite3_prepare_v3(q->db, sdefs[id].sql, -1, SQLITE_PREPARE_PERSISTENT, &q->stmt[id], NULL);
 		if (rc != SQLITE_OK) {
@@ -1050,6 +1066,37 @@ static ps_code sq_token_find(struct ps_store *st, const char *hash, struct ps_pr
 	return c;
 }
 
+/* ---- Naming a missing reference --------------------------------------- */
+
+/* Whether a row exists; false also when the lookup itself fails. Used only
+ * after a foreign-key refusal, to name the field that refers to nothing. */
+static bool exists(struct sq *q, enum stmt_id id, int64_t a, int64_t b)
+{
+	sqlite3_stmt *s;
+	if (prep(q, id, &s, NULL) != PS_OK)
+		return false;
+	sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) > 1)
+		sqlite3_bind_int64(s, 2, b);
+	bool found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	return found;
+}
+
+/* After a foreign-key refusal of a row of `tenant` that refers to the
+ * subscriptions refs[0..n) (0: none) named fields[0..n): say which one. */
+static ps_code name_missing(struct sq *q, int64_t tenant, const int64_t *refs, const char *const *fields, size_t n,
+			    struct ps_err *err)
+{
+	if (!exists(q, S_EXISTS_TENANT, tenant, 0))
+		return ps_err_set(err, PS_NOT_FOUND, "tenant", "the tenant does not exist");
+	for (size_t i = 0; i < n; i++)
+		if (refs[i] != 0 && !exists(q, S_EXISTS_SUB, tenant, refs[i]))
+			return ps_err_set(err, PS_NOT_FOUND, fields[i],
+					  "%s: the subscription does not exist for this tenant", fields[i]);
+	return PS_NOT_FOUND; /* err as set by fail() */
+}
+
 /* ---- Tenants, users, subscriptions ------------------------------------ */
 
 /* Step a prepared and bound single-row SELECT into `read`'s out-struct. */
@@ -1166,7 +1213,13 @@ static ps_code sq_sub_insert(struct ps_store *st, struct ps_subscription *o, str
 	bind_opt(s, 10, o->addon_of);
 	bind_opt(s, 11, o->replaced_by);
 	bind_i64(s, 12, o->created_at);
-	return insert_id(q, S_SUB_INSERT, s, &o->id, err);
+	c = insert_id(q, S_SUB_INSERT, s, &o->id, err);
+	if (c == PS_NOT_FOUND) {
+		const int64_t refs[] = {o->addon_of, o->replaced_by};
+		const char *const fields[] = {"addon_of", "replaced_by"};
+		c = name_missing(q, o->tenant_id, refs, fields, 2, err);
+	}
+	return c;
 }
 
 static ps_code sq_sub_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,
@@ -1333,7 +1386,13 @@ static ps_code sq_invoice_insert(struct ps_store *st, struct ps_invoice *inv, st
 	bind_i64(s, 6, inv->issued_at);
 	bind_i64(s, 7, inv->due_at);
 	sqlite3_bind_text(s, 8, ps_invoice_status_name(inv->status), -1, SQLITE_STATIC);
-	return insert_id(q, S_INVOICE_INSERT, s, &inv->id, err);
+	c = insert_id(q, S_INVOICE_INSERT, s, &inv->id, err);
+	if (c == PS_NOT_FOUND) {
+		const int64_t refs[] = {inv->subscription_id};
+		const char *const fields[] = {"subscription"};
+		c = name_missing(q, inv->tenant_id, refs, fields, 1, err);
+	}
+	return c;
 }
 
 static ps_code sq_credit_check_insert(struct ps_store *st, struct ps_credit_check *cc, struct ps_err *err)
@@ -1367,7 +1426,13 @@ static ps_code sq_operation_insert(struct ps_store *st, struct ps_operation *op,
 	bind_opt(s, 6, op->new_sub);
 	bind_i64(s, 7, op->created_at);
 	bind_i64(s, 8, op->updated_at);
-	return insert_id(q, S_OP_INSERT, s, &op->id, err);
+	c = insert_id(q, S_OP_INSERT, s, &op->id, err);
+	if (c == PS_NOT_FOUND) {
+		const int64_t refs[] = {op->source_sub, op->new_sub};
+		const char *const fields[] = {"source", "new_subscription"};
+		c = name_missing(q, op->tenant_id, refs, fields, 2, err);
+	}
+	return c;
 }
 
 static ps_code sq_audit_insert(struct ps_store *st, struct ps_audit *a, struct ps_err *err)
@@ -1471,19 +1536,17 @@ static ps_code load(struct sq *q, int64_t tenant, int64_t now, struct ps_snapsho
 	ps_code c;
 	int64_t window_start = now > INT64_MIN + PS_CAPACITY_WINDOW_S ? now - PS_CAPACITY_WINDOW_S : INT64_MIN;
 
-	if ((c = prep(q, S_TENANT_GET, &s, err)) != PS_OK)
+	if ((c = prep(q, S_SNAP_TENANT, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
-	GET_ONE(q, S_TENANT_GET, s, read_tenant, &snap->tenant, "tenant", "the tenant", err);
+	GET_ONE(q, S_SNAP_TENANT, s, read_tenant, &snap->tenant, "tenant", "the tenant", err);
 	if (c != PS_OK)
 		return c;
 
-	if ((c = prep(q, S_SUB_LIST, &s, err)) != PS_OK)
+	if ((c = prep(q, S_SNAP_SUBS, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
-	bind_i64(s, 2, 0);
-	bind_limit(s, 3, 0);
-	if ((c = each_row(q, S_SUB_LIST, s, snap, snap_sub_row, err)) != PS_OK)
+	if ((c = each_row(q, S_SNAP_SUBS, s, snap, snap_sub_row, err)) != PS_OK)
 		return c;
 
 	if ((c = prep(q, S_INC_OPEN, &s, err)) != PS_OK)

@@ -445,6 +445,48 @@ static void t_ids_start_at_one(void **state)
 	WANT_I64(tok, 2, "second token id");
 }
 
+/* Money and operations refer to things that exist, in the same tenant. */
+static void t_references(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t sa = add_sub(f, a, "biz-basic", "business");
+
+	struct ps_invoice inv = {.tenant_id = a, .subscription_id = sa, .amount = 100, .currency = "EUR"};
+	OK(f->o->invoice_insert(f->st, &inv, &f->err), "invoice for a subscription");
+	inv.tenant_id = b;
+	WANT_CODE(f->o->invoice_insert(f->st, &inv, &f->err), PS_NOT_FOUND, "invoice for another tenant's sub");
+	WANT_FIELD("subscription", "invoice for another tenant's sub");
+	inv.tenant_id = 999;
+	WANT_CODE(f->o->invoice_insert(f->st, &inv, &f->err), PS_NOT_FOUND, "invoice of a missing tenant");
+	WANT_FIELD("tenant", "invoice of a missing tenant");
+
+	struct ps_credit_check cc = {.tenant_id = 999, .status = PS_CC_PENDING};
+	WANT_CODE(f->o->credit_check_insert(f->st, &cc, &f->err), PS_NOT_FOUND, "credit check of a missing tenant");
+	WANT_FIELD("tenant", "credit check of a missing tenant");
+
+	struct ps_operation op = {.tenant_id = a,
+				  .kind = PS_OPK_UPGRADE,
+				  .state = PS_OP_PROVISIONING,
+				  .source_sub = sa,
+				  .target_plan = "biz-standard",
+				  .created_at = NOW};
+	op.source_sub = 999;
+	WANT_CODE(f->o->operation_insert(f->st, &op, &f->err), PS_NOT_FOUND, "operation from a missing sub");
+	WANT_FIELD("source", "operation from a missing sub");
+	op.source_sub = sa;
+	op.new_sub = 999;
+	WANT_CODE(f->o->operation_insert(f->st, &op, &f->err), PS_NOT_FOUND, "operation to a missing new sub");
+	WANT_FIELD("new_subscription", "operation to a missing new sub");
+	op.tenant_id = b;
+	op.new_sub = 0;
+	WANT_CODE(f->o->operation_insert(f->st, &op, &f->err), PS_NOT_FOUND, "operation on another tenant's sub");
+	WANT_FIELD("source", "operation on another tenant's sub");
+	op.tenant_id = a;
+	op.new_sub = add_sub(f, a, "biz-standard", "business");
+	OK(f->o->operation_insert(f->st, &op, &f->err), "operation with both subs");
+}
+
 /* ---- Tenants ------------------------------------------------------------ */
 
 static void t_tenant_roundtrip(void **state)
@@ -599,9 +641,15 @@ static void t_sub_roundtrip(void **state)
 
 	struct ps_subscription orphan = sub_rec(999, "biz-basic", "business");
 	WANT_CODE(f->o->sub_insert(f->st, &orphan, &f->err), PS_NOT_FOUND, "sub_insert for a missing tenant");
+	WANT_FIELD("tenant", "sub_insert for a missing tenant");
 	struct ps_subscription stray = sub_rec(b, "audio-conf", "audio-conf");
 	stray.addon_of = base.id; /* tenant A's subscription */
 	WANT_CODE(f->o->sub_insert(f->st, &stray, &f->err), PS_NOT_FOUND, "sub_insert add-on of another tenant's sub");
+	WANT_FIELD("addon_of", "sub_insert add-on of another tenant's sub");
+	stray.addon_of = 0;
+	stray.replaced_by = 999;
+	WANT_CODE(f->o->sub_insert(f->st, &stray, &f->err), PS_NOT_FOUND, "sub_insert replaced_by a missing sub");
+	WANT_FIELD("replaced_by", "sub_insert replaced_by a missing sub");
 
 	/* Every status and term survives. */
 	for (int st = 0; st < PS_SUB__COUNT; st++) {
@@ -682,6 +730,7 @@ static void t_sub_update(void **state)
 	struct ps_subscription dangling = up;
 	dangling.replaced_by = 999;
 	WANT_CODE(f->o->sub_update(f->st, &dangling, &f->err), PS_NOT_FOUND, "sub_update replaced_by missing sub");
+	WANT_FIELD("replaced_by", "sub_update replaced_by missing sub");
 }
 
 static void t_sub_list(void **state)
@@ -1299,32 +1348,104 @@ static void t_snapshot_in_tx(void **state)
 	OK(f->o->commit(f->st, &f->err), "commit after a refused snapshot");
 }
 
+/* ---- Calls from inside a list callback ---------------------------------- */
+
+/* What `sweep` and the licence pages do: walk one list and, for each row,
+ * ask the store other questions, even write. */
+struct nest {
+	struct fx *f;
+	ps_code c;
+	int64_t subs_seen;
+};
+
+static bool nest_tenant_cb(void *arg, const struct ps_tenant *t)
+{
+	struct nest *n = arg;
+	struct fx *f = n->f;
+	struct ps_tenant again;
+	n->c = f->o->snapshot_load(f->st, t->id, NOW, &f->snap, &f->err);
+	if (n->c == PS_OK)
+		n->subs_seen += (int64_t)f->snap.n_subs;
+	if (n->c == PS_OK)
+		n->c = f->o->tenant_get(f->st, t->id, &again, &f->err);
+	return n->c == PS_OK;
+}
+
+static bool nest_sub_cb(void *arg, const struct ps_subscription *s)
+{
+	struct nest *n = arg;
+	struct fx *f = n->f;
+	struct ps_subscription up = *s;
+	n->c = f->o->snapshot_load(f->st, s->tenant_id, NOW, &f->snap, &f->err);
+	if (n->c == PS_OK)
+		n->subs_seen++;
+	up.quantity = s->quantity + 1;
+	if (n->c == PS_OK)
+		n->c = f->o->sub_update(f->st, &up, &f->err);
+	return n->c == PS_OK;
+}
+
+static void t_nested_calls(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	add_tenant(f, "C");
+	add_sub(f, a, "p", "q");
+	int64_t b1 = add_sub(f, b, "p", "q"), b2 = add_sub(f, b, "p", "q");
+
+	struct nest n = {.f = f};
+	OK(f->o->tenant_list(f->st, 0, 0, nest_tenant_cb, &n, &f->err), "tenant_list with snapshots inside");
+	OK(n.c, "snapshot_load inside tenant_list");
+	WANT_I64(n.subs_seen, 3, "subscriptions seen through the snapshots");
+
+	n = (struct nest){.f = f};
+	OK(f->o->sub_list(f->st, b, 0, 0, nest_sub_cb, &n, &f->err), "sub_list with snapshot and update inside");
+	OK(n.c, "snapshot_load and sub_update inside sub_list");
+	WANT_I64(n.subs_seen, 2, "subscriptions walked");
+	struct ps_subscription got;
+	OK(f->o->sub_get(f->st, b, b1, &got, &f->err), "sub_get b1");
+	WANT_I64(got.quantity, 11, "b1 quantity after the update inside the walk");
+	OK(f->o->sub_get(f->st, b, b2, &got, &f->err), "sub_get b2");
+	WANT_I64(got.quantity, 11, "b2 quantity after the update inside the walk");
+
+	/* The same inside a write transaction. */
+	n = (struct nest){.f = f};
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin write");
+	OK(f->o->tenant_list(f->st, 0, 0, nest_tenant_cb, &n, &f->err), "tenant_list in tx");
+	OK(n.c, "snapshot_load inside tenant_list in tx");
+	OK(f->o->commit(f->st, &f->err), "commit");
+}
+
 /* ---- Running ------------------------------------------------------------ */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* clang-format off */
 static const struct CMUnitTest contract_tests[] = {
-    T(t_ids_start_at_one),
-    T(t_tenant_roundtrip),
-    T(t_tenant_list),
-    T(t_user_roundtrip),
-    T(t_user_upn_conflict),
-    T(t_user_list),
-    T(t_sub_roundtrip),
-    T(t_sub_update),
-    T(t_sub_list),
-    T(t_assignment_seats),
-    T(t_assignment_isolation),
-    T(t_assignment_list),
-    T(t_rollback),
-    T(t_incidents),
-    T(t_tokens),
-    T(t_catalog),
-    T(t_audit),
-    T(t_snapshot_content),
-    T(t_snapshot_empty_and_missing),
-    T(t_snapshot_in_tx),
+	T(t_ids_start_at_one),
+	T(t_references),
+	T(t_tenant_roundtrip),
+	T(t_tenant_list),
+	T(t_user_roundtrip),
+	T(t_user_upn_conflict),
+	T(t_user_list),
+	T(t_sub_roundtrip),
+	T(t_sub_update),
+	T(t_sub_list),
+	T(t_assignment_seats),
+	T(t_assignment_isolation),
+	T(t_assignment_list),
+	T(t_rollback),
+	T(t_incidents),
+	T(t_tokens),
+	T(t_catalog),
+	T(t_audit),
+	T(t_snapshot_content),
+	T(t_snapshot_empty_and_missing),
+	T(t_snapshot_in_tx),
+	T(t_nested_calls),
 };
+/* clang-format on */
 
 int ps_contract_run(const char *backend_name, struct ps_store *(*fresh)(void *ctx), void (*cleanup)(void *ctx),
 		    void *ctx, const struct CMUnitTest *extra, size_t n_extra)

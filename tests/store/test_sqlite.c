@@ -470,13 +470,55 @@ static void s_schema_triggers(void **state)
 	WANT_STR(v, "1", "audit rows after a refused delete");
 }
 
+struct reenter {
+	struct sx *x;
+	struct ps_store *st;
+	ps_code inner;
+	int rows;
+};
+
+static bool reenter_cb(void *arg, const struct ps_tenant *t)
+{
+	struct reenter *r = arg;
+	r->rows++;
+	if (r->rows == 1)
+		r->inner = r->st->ops->tenant_list(r->st, 0, 0, reenter_cb, r, &r->x->err);
+	return true;
+}
+
+/* A list statement is busy while its callback runs: calling the same list
+ * again from there is refused, and the outer walk goes on unharmed. */
+static void s_reentrant_list(void **state)
+{
+	struct sx *x = *state;
+	open_store(x, &x->st, true);
+	for (int i = 0; i < 3; i++)
+		add_tenant(x, x->st);
+	struct reenter r = {.x = x, .st = x->st};
+	OK(x->st->ops->tenant_list(x->st, 0, 0, reenter_cb, &r, &x->err), "outer tenant_list");
+	WANT_I64(r.rows, 3, "rows of the outer walk");
+	WANT_STR(ps_code_api(r.inner), ps_code_api(PS_INTERNAL), "inner tenant_list");
+}
+
 #define S(fn) cmocka_unit_test_setup_teardown(fn, sx_setup, sx_teardown)
 
+/* clang-format off */
 static const struct CMUnitTest sqlite_tests[] = {
-    S(s_wal_and_foreign_keys), S(s_migrate_twice),  S(s_newer_schema),	  S(s_empty_file),
-    S(s_foreign_file),	       S(s_not_a_database), S(s_store_open_urls), S(s_readable_file),
-    S(s_check_constraints),    S(s_bad_data),	    S(s_locking),	  S(s_schema_triggers),
+	S(s_wal_and_foreign_keys),
+	S(s_migrate_twice),
+	S(s_newer_schema),
+	S(s_empty_file),
+	S(s_foreign_file),
+	S(s_not_a_database),
+	S(s_store_open_urls),
+	S(s_readable_file),
+	S(s_check_constraints),
+	S(s_bad_data),
+	S(s_locking),
+	S(s_schema_triggers),
+	S(s_reentrant_list),
 };
+/* clang-format on */
 
 int main(void)
 {
