@@ -165,6 +165,24 @@ test('billing_admin, license_admin, reader and support may not make tokens: 403'
   }
 });
 
+test('another tenant\'s role gets 404 before any 403, on every kind of route', async () => {
+  const bReader = await tokenFor(srv, B.id, 'reader');
+  const cases = [
+    ['POST', `/v1/tenants/${A.id}/tokens`, { role: 'reader' }],
+    ['POST', `/v1/tenants/${A.id}/users`, { upn: 'x@a.example', display_name: 'X' }],
+    ['POST', `/v1/tenants/${A.id}/subscriptions`, { plan: 'biz-basic', quantity: 1 }],
+    ['GET', `/v1/tenants/${A.id}/audit`, undefined],
+    ['GET', `/v1/tenants/${A.id}`, undefined],
+  ];
+  for (const [method, path, body] of cases) {
+    const r = await srv.api(method, path, { token: bReader, body });
+    expectError(r, 404, 'not_found', undefined, `B reader ${method} ${path}`);
+    // The same call on its own tenant is a 403 (the role may not) or a 200 (it may).
+    const own = await srv.api(method, path.replace(A.id, B.id), { token: bReader, body });
+    assert.ok([200, 403].includes(own.status), `case B reader ${method} on B: got ${own.status} ${own.text}`);
+  }
+});
+
 test('a global_admin cannot make tokens for another tenant: 404', async () => {
   const r = await srv.api('POST', `/v1/tenants/${A.id}/tokens`, { token: tokB, body: { role: 'global_admin' } });
   expectError(r, 404, 'not_found', undefined, 'B admin makes a token for A');

@@ -354,6 +354,9 @@ test('Fourth Coffee: only ent-e3 by default; unsafe targets only on request, man
   }
   assert.ok(!plans.includes('mail-p2'), 'case include_unsupported: the current plan is not a target');
   assert.ok(!plans.includes('voice-addon'), 'case include_unsupported: an add-on is not a target');
+  // Plans this commercial tenant could not buy (government, nonprofit) are not offered even manually.
+  const unbuyable = plans.filter((p) => /-(gov|np)$/.test(p));
+  assert.deepEqual(unbuyable, [], `case include_unsupported: got plans it cannot buy ${JSON.stringify(unbuyable)}`);
   for (const p of ['biz-basic', 'biz-standard', 'biz-premium', 'mail-p1']) {
     const o = all.offers.find((x) => x.plan === p);
     assert.equal(o.eligible, false, `case ${p}: got eligible ${o.eligible}, want false`);
