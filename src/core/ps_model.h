@@ -76,6 +76,20 @@
 	X(PAID, "paid")                         \
 	X(VOID, "void")
 
+/* What an invoice line is for. A credit line has a negative amount. */
+#define PS_LINE_KIND_MAP(X)                     \
+	X(PURCHASE, "purchase")                 \
+	X(RENEWAL, "renewal")                   \
+	X(QUANTITY, "quantity")                 \
+	X(CANCEL, "cancel")                     \
+	X(UPGRADE_CREDIT, "upgrade_credit")     \
+	X(UPGRADE_CHARGE, "upgrade_charge")     \
+	X(SWITCH, "switch")
+
+#define PS_SUPPORT_STATUS_MAP(X)                \
+	X(OPEN, "open")                         \
+	X(CLOSED, "closed")
+
 #define PS__ENUM(prefix, name, str) prefix##_##name,
 #define PS_DECLARE_ENUM(tag, prefix, MAP)                                       \
 	enum tag { MAP(PS__ENUM_##prefix) prefix##__COUNT };                      \
@@ -92,6 +106,8 @@
 #define PS__ENUM_PS_INC(n, s) PS_INC_##n,
 #define PS__ENUM_PS_CC(n, s) PS_CC_##n,
 #define PS__ENUM_PS_INV(n, s) PS_INV_##n,
+#define PS__ENUM_PS_LINE(n, s) PS_LINE_##n,
+#define PS__ENUM_PS_SR(n, s) PS_SR_##n,
 
 /* enum ps_role { PS_ROLE_OPERATOR, ... }; ps_role_name(); ps_role_parse(); and so on. */
 PS_DECLARE_ENUM(ps_role, PS_ROLE, PS_ROLE_MAP)
@@ -104,6 +120,8 @@ PS_DECLARE_ENUM(ps_op_kind, PS_OPK, PS_OP_KIND_MAP)
 PS_DECLARE_ENUM(ps_incident_status, PS_INC, PS_INCIDENT_STATUS_MAP)
 PS_DECLARE_ENUM(ps_credit_status, PS_CC, PS_CREDIT_STATUS_MAP)
 PS_DECLARE_ENUM(ps_invoice_status, PS_INV, PS_INVOICE_STATUS_MAP)
+PS_DECLARE_ENUM(ps_line_kind, PS_LINE, PS_LINE_KIND_MAP)
+PS_DECLARE_ENUM(ps_support_status, PS_SR, PS_SUPPORT_STATUS_MAP)
 
 /* Defines tag_name() and tag_parse() for an enum declared above; one .c file
  * per enum uses it. */
@@ -142,6 +160,7 @@ bool ps_sub_status_is_live(enum ps_sub_status s);
 #define PS_PFX_SUPPORT "sr_"
 #define PS_PFX_TOKEN "tok_"
 #define PS_PFX_AUDIT "aud_"
+#define PS_PFX_PAYMENT "pay_"
 /* Parse "sub_12" (with that prefix) into 12; false when it is not one. */
 bool ps_id_parse(const char *s, const char *prefix, int64_t *out);
 
@@ -161,6 +180,10 @@ struct ps_tenant {
 	char currency[4];     /* ISO 4217 */
 	int64_t created_at;
 };
+
+/* The billing period of a subscription: a month, or the whole term when
+ * prepaid. billed_through is the end of the last period invoiced; the next
+ * invoice is due to be issued when the clock reaches it. */
 
 struct ps_user {
 	int64_t tenant_id;
@@ -184,6 +207,7 @@ struct ps_subscription {
 	int64_t addon_of;    /* the base subscription's id, 0 when not an add-on */
 	int64_t replaced_by; /* the successor's id, 0 when none */
 	int64_t created_at;
+	int64_t billed_through; /* end of the last invoiced billing period; 0 before the first */
 };
 
 struct ps_assignment {
@@ -207,22 +231,49 @@ struct ps_invoice {
 	int64_t tenant_id;
 	int64_t id;
 	int64_t subscription_id; /* 0 when not for one subscription */
-	int64_t amount;          /* minor units */
-	int64_t paid;            /* minor units settled so far */
+	int64_t amount;          /* minor units: the sum of its lines; negative for a credit note */
+	int64_t paid;            /* minor units settled so far (a credit note: its amount, at once) */
 	char currency[4];
 	int64_t issued_at;
 	int64_t due_at;
 	enum ps_invoice_status status;
 };
 
+struct ps_invoice_line {
+	int64_t tenant_id;
+	int64_t invoice_id;
+	int64_t id;
+	int64_t subscription_id;
+	enum ps_line_kind kind;
+	char plan_id[PS_ID_MAX + 1];
+	int64_t quantity;               /* seats */
+	int64_t period_start, period_end; /* the part of the period charged or credited */
+	int64_t amount;                 /* minor units; negative for a credit */
+	char description[PS_NAME_MAX + 1];
+};
+
+/* A payment received from a tenant (the record behind POST /payments). */
+struct ps_receipt {
+	int64_t tenant_id;
+	int64_t id;
+	int64_t amount; /* minor units, > 0 */
+	char currency[4];
+	int64_t received_at;
+};
+
+/* A credit check holds back what is waiting on it: a purchase (the
+ * subscription stays `provisioning`) or an upgrade (its operation stays
+ * `pending_credit_check`). */
 struct ps_credit_check {
 	int64_t tenant_id;
 	int64_t id;
 	enum ps_credit_status status;
-	int64_t amount; /* the monthly charge it would allow */
+	int64_t amount; /* the monthly recurring charge it would allow */
 	int64_t requested_at;
 	int64_t expected_by;
 	int64_t decided_at;
+	int64_t subscription_id; /* the purchase waiting on it, or 0 */
+	int64_t operation_id;    /* the upgrade waiting on it, or 0 */
 };
 
 struct ps_operation {
@@ -233,8 +284,33 @@ struct ps_operation {
 	int64_t source_sub;
 	char target_plan[PS_ID_MAX + 1];
 	int64_t new_sub;
+	int64_t quantity;        /* seats of the target */
+	int64_t credit_check_id; /* while pending_credit_check */
 	int64_t created_at;
 	int64_t updated_at;
+	char request_id[64];
+	char detail[PS_TEXT_MAX + 1]; /* a small JSON object: license_errors, failure reason */
+};
+
+struct ps_support_request {
+	int64_t tenant_id;
+	int64_t id;
+	int64_t subscription_id; /* 0 when about no one subscription */
+	char reason_codes[256];  /* comma-separated reason codes */
+	char description[PS_TEXT_MAX + 1];
+	enum ps_support_status status;
+	int64_t created_at;
+	int64_t token_id; /* who opened it */
+};
+
+/* A mutating request's idempotency key and the answer it got. */
+struct ps_idem {
+	int64_t tenant_id;
+	char key[256];
+	char request_hash[65]; /* SHA-256 hex of method, path and body */
+	int status;            /* the HTTP status answered */
+	char *response;        /* the body answered; owned by the caller (ps_free) */
+	int64_t created_at;
 };
 
 struct ps_audit {

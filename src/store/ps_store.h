@@ -38,6 +38,12 @@ typedef bool (*ps_sub_cb)(void *arg, const struct ps_subscription *s);
 typedef bool (*ps_assignment_cb)(void *arg, const struct ps_assignment *a);
 typedef bool (*ps_incident_cb)(void *arg, const struct ps_incident *i);
 typedef bool (*ps_audit_cb)(void *arg, const struct ps_audit *a);
+typedef bool (*ps_invoice_cb)(void *arg, const struct ps_invoice *inv);
+typedef bool (*ps_line_cb)(void *arg, const struct ps_invoice_line *l);
+typedef bool (*ps_payment_cb)(void *arg, const struct ps_receipt *p);
+typedef bool (*ps_credit_cb)(void *arg, const struct ps_credit_check *c);
+typedef bool (*ps_operation_cb)(void *arg, const struct ps_operation *op);
+typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
 
 struct ps_store_ops {
 	const char *name; /* "sqlite" */
@@ -74,7 +80,8 @@ struct ps_store_ops {
 			     void *arg, struct ps_err *err);
 
 	/* Subscriptions. insert assigns s->id (s->assigned is stored as 0).
-	 * update writes quantity, status, term_start, term_end, replaced_by. */
+	 * update writes quantity, status, term_start, term_end, replaced_by,
+	 * billed_through. */
 	ps_code (*sub_insert)(struct ps_store *st, struct ps_subscription *s, struct ps_err *err);
 	ps_code (*sub_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,
 			   struct ps_err *err);
@@ -124,6 +131,84 @@ struct ps_store_ops {
 	 * 0: the caller owns both. NOT_FOUND when the tenant does not exist. */
 	ps_code (*snapshot_load)(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
 				 struct ps_err *err);
+
+	/* ---- schema version 2: money, time, upgrades ---------------------- */
+
+	/* The manual clock, kept in the store so every daemon and command on
+	 * it sees the same time. get: NOT_FOUND when never set. */
+	ps_code (*clock_get)(struct ps_store *st, int64_t *now, struct ps_err *err);
+	ps_code (*clock_set)(struct ps_store *st, int64_t now, struct ps_err *err);
+
+	/* Tenants change: credit_limit (after a credit check). Writes
+	 * credit_limit only; NOT_FOUND when missing. */
+	ps_code (*tenant_update)(struct ps_store *st, const struct ps_tenant *t, struct ps_err *err);
+
+	/* Invoices. update writes paid and status. list walks the tenant's
+	 * invoices in id order (= issue order, oldest first); open_only keeps
+	 * those with status open. Lines: insert assigns l->id; list walks one
+	 * invoice's lines in id order. A second line of the same (tenant,
+	 * subscription, kind, period_start) is CONFLICT (field "period"): a
+	 * renewal is invoiced once, however many daemons look. */
+	ps_code (*invoice_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out,
+			       struct ps_err *err);
+	ps_code (*invoice_update)(struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err);
+	ps_code (*invoice_list)(struct ps_store *st, int64_t tenant, bool open_only, int64_t after, size_t limit,
+				ps_invoice_cb cb, void *arg, struct ps_err *err);
+	ps_code (*invoice_line_insert)(struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err);
+	ps_code (*invoice_line_list)(struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb, void *arg,
+				     struct ps_err *err);
+
+	/* Payments. insert assigns p->id. total: the sum of all the tenant's
+	 * payments (0 when none). */
+	ps_code (*payment_insert)(struct ps_store *st, struct ps_receipt *p, struct ps_err *err);
+	ps_code (*payment_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_payment_cb cb,
+				void *arg, struct ps_err *err);
+	ps_code (*payment_total)(struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err);
+
+	/* Credit checks. get by id alone (the provider decides them across
+	 * tenants); update writes status, decided_at and amount; list walks one
+	 * tenant's in id order. */
+	ps_code (*credit_check_get)(struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err);
+	ps_code (*credit_check_update)(struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err);
+	ps_code (*credit_check_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_credit_cb cb,
+				     void *arg, struct ps_err *err);
+
+	/* Operations. operation_insert (above) is CONFLICT (field
+	 * "operation") when the tenant already has an unfinished operation of
+	 * kind upgrade (state pending_credit_check or provisioning): the rule
+	 * "one upgrade at a time per tenant" lives in the store (a partial
+	 * unique index), so it holds across daemons. update writes state,
+	 * new_sub, credit_check_id, updated_at and detail. find_by_new_sub: the
+	 * operation whose new subscription is new_sub (NOT_FOUND if none). */
+	ps_code (*operation_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out,
+				 struct ps_err *err);
+	ps_code (*operation_update)(struct ps_store *st, const struct ps_operation *op, struct ps_err *err);
+	ps_code (*operation_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit,
+				  ps_operation_cb cb, void *arg, struct ps_err *err);
+	ps_code (*operation_find_by_new_sub)(struct ps_store *st, int64_t tenant, int64_t new_sub,
+					     struct ps_operation *out, struct ps_err *err);
+
+	/* Move every seat of subscription `from` to `to` in one statement,
+	 * setting their product to product_id; *moved gets the count. Both
+	 * subscriptions' `assigned` counts follow. CONFLICT (field "user") when
+	 * a user would hold two seats of product_id. */
+	ps_code (*assignments_move)(struct ps_store *st, int64_t tenant, int64_t from, int64_t to,
+				    const char *product_id, int64_t *moved, struct ps_err *err);
+
+	/* Idempotency keys, per tenant (0 for provider-wide calls). find:
+	 * NOT_FOUND when the key is unknown; out->response is a new string the
+	 * caller frees. insert: CONFLICT (field "Idempotency-Key") when the key
+	 * exists. purge removes keys created before `before`. */
+	ps_code (*idem_find)(struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out,
+			     struct ps_err *err);
+	ps_code (*idem_insert)(struct ps_store *st, const struct ps_idem *k, struct ps_err *err);
+	ps_code (*idem_purge)(struct ps_store *st, int64_t before, struct ps_err *err);
+
+	/* Support requests. insert assigns r->id. list: tenant 0 walks every
+	 * tenant's (for the provider's support staff), in id order. */
+	ps_code (*support_insert)(struct ps_store *st, struct ps_support_request *r, struct ps_err *err);
+	ps_code (*support_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb,
+				void *arg, struct ps_err *err);
 };
 
 struct ps_store {
@@ -140,6 +225,6 @@ void ps_store_close(struct ps_store *st); /* accepts NULL */
 ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 1
+#define PS_SCHEMA_VERSION 1 /* becomes 2 with the migration for the methods below "schema version 2" */
 
 #endif
