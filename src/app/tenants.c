@@ -2,6 +2,7 @@
 #include "ps_app.h"
 #include "ps_app_int.h"
 
+#include "../common/ps_i18n.h"
 #include "../common/ps_secret.h"
 
 #include <ctype.h>
@@ -46,7 +47,7 @@ ps_code ps_app_tenant_create(struct ps_ctx *c, const struct ps_tenant_in *in, st
 				  "segment must be commercial, education, government or nonprofit");
 	if (!in->payment || !ps_payment_parse(in->payment, &out->payment))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "payment", "payment must be invoice or card");
-	if (!currency_ok(in->currency))
+	if (!currency_ok(in->currency) || !ps_currency_is_iso(in->currency))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "currency",
 				  "currency must be an ISO 4217 code such as EUR");
 	snprintf(out->currency, sizeof out->currency, "%s", in->currency);

@@ -42,6 +42,9 @@ ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t m
 		return ps_err_set(&c->err, PS_INVALID_FIELD, field, "%s must not be empty", field);
 	if (n > max)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, field, "%s is longer than %zu bytes", field, max);
+	size_t blank = strspn(s, " \t");
+	if (blank == n)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, field, "%s must not be blank", field);
 	if (!utf8_ok((const unsigned char *)s, n))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, field,
 				  "%s must be UTF-8 text without control characters", field);

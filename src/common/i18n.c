@@ -469,6 +469,26 @@ void ps_i18n_expand(struct ps_buf *out, const char *tmpl, const char *const *key
 #define NNBSP "\xe2\x80\xaf" /* U+202F narrow no-break space */
 #define NBSP "\xc2\xa0"      /* U+00A0 no-break space */
 
+/* The active ISO 4217 currency codes (funds and metals left out), sorted. */
+static const char iso4217[] =
+	"AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN "
+	"BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP "
+	"GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF "
+	"KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR "
+	"MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK "
+	"SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU "
+	"UYW UZS VED VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
+
+bool ps_currency_is_iso(const char *code)
+{
+	if (!code || strlen(code) != 3)
+		return false;
+	for (const char *p = iso4217; *p; p += p[3] ? 4 : 3)
+		if (memcmp(p, code, 3) == 0)
+			return true;
+	return false;
+}
+
 /* ISO 4217 minor units, where not 2. */
 static int currency_decimals(const char *cur)
 {

@@ -9,6 +9,7 @@
 #include "ps_buf.h"
 #include "ps_err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,9 @@ void ps_i18n_expand(struct ps_buf *out, const char *tmpl, const char *const *key
  * narrow no-break space as the thousands separator, as French typography
  * wants). Currencies with no minor unit (JPY) print none. */
 void ps_money_format(struct ps_buf *out, int64_t amount, const char *currency, enum ps_lang lang);
+/* Whether code is an active ISO 4217 currency code ("EUR"). */
+bool ps_currency_is_iso(const char *code);
+
 /* Append a time for a person in lang: "27 Nov 2026, 09:00 UTC" / "27 nov. 2026, 09:00 UTC". */
 void ps_time_human(struct ps_buf *out, int64_t t, enum ps_lang lang);
 

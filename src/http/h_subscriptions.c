@@ -169,8 +169,11 @@ ps_code ps_h_seats_list(struct ps_req *r)
 
 ps_code ps_h_seat_put(struct ps_req *r)
 {
+	static const char *const fields[] = {NULL};
 	bool created = false;
-	ps_code rc = ps_app_assign(r->c, r->t, r->s, r->user, &created);
+	ps_code rc = ps_body_only(r, fields);
+	if (rc == PS_OK)
+		rc = ps_app_assign(r->c, r->t, r->s, r->user, &created);
 	if (rc != PS_OK)
 		return rc;
 	r->status = created ? 201 : 200;
@@ -184,7 +187,10 @@ ps_code ps_h_seat_put(struct ps_req *r)
 
 ps_code ps_h_seat_delete(struct ps_req *r)
 {
-	ps_code rc = ps_app_unassign(r->c, r->t, r->s, r->user);
+	static const char *const fields[] = {NULL};
+	ps_code rc = ps_body_only(r, fields);
+	if (rc == PS_OK)
+		rc = ps_app_unassign(r->c, r->t, r->s, r->user);
 	if (rc != PS_OK)
 		return rc;
 	ps_jw_obj(&r->w);

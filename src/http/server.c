@@ -169,6 +169,33 @@ static ps_code authenticate(struct ps_req *r)
 	return rc;
 }
 
+/* The name of the object key whose value ends at pos in a JSON text
+ * (`"quantity": 1e999` -> quantity), to name the field jansson refused. */
+static bool key_before(const char *text, size_t pos, char *out, size_t cap)
+{
+	size_t i = pos;
+	while (i > 0 && text[i - 1] != ':')
+		i--;
+	if (i == 0)
+		return false;
+	i--; /* at ':' */
+	while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n' || text[i - 1] == '\r'))
+		i--;
+	if (i == 0 || text[i - 1] != '"')
+		return false;
+	size_t end = --i;
+	while (i > 0 && text[i - 1] != '"')
+		i--;
+	if (i == 0 || end - i == 0 || end - i >= cap)
+		return false;
+	memcpy(out, text + i, end - i);
+	out[end - i] = '\0';
+	for (size_t k = 0; out[k]; k++)
+		if (!((out[k] >= 'a' && out[k] <= 'z') || out[k] == '_'))
+			return false;
+	return true;
+}
+
 static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool needs)
 {
 	if (body->len == 0) {
@@ -177,10 +204,14 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 		return PS_OK;
 	}
 	json_error_t je;
-	r->body = json_loadb(body->p, body->len, JSON_REJECT_DUPLICATES, &je);
-	if (!r->body)
+	r->body = json_loadb(body->p, body->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	if (!r->body) {
+		char field[64];
+		if (strstr(je.text, "too big") && key_before(body->p, (size_t)je.position, field, sizeof field))
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, field, "%s is too large", field);
 		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body is not valid JSON: %s (line %d, column %d)",
 				  je.text, je.line, je.column);
+	}
 	if (!json_is_object(r->body))
 		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body must be a JSON object");
 	return PS_OK;
@@ -208,9 +239,13 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	memset(&c->who, 0, sizeof c->who);
 	c->now = ps_time_system();
 	snprintf(c->request_id, sizeof c->request_id, "%s", request_id);
+	/* ?lang= wins when it names a language we have; else Accept-Language. */
 	const char *lang_q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
-	c->lang = ps_lang_negotiate(lang_q ? lang_q : MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-										    "Accept-Language"));
+	bool have_q = false;
+	for (int l = 0; lang_q && l < PS_LANG__COUNT; l++)
+		have_q = have_q || strncasecmp(lang_q, ps_lang_tag((enum ps_lang)l), 2) == 0;
+	c->lang = ps_lang_negotiate(have_q ? lang_q
+					   : MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
 	ps_buf_reset(&wk->out);
 
 	struct ps_req r;
@@ -234,7 +269,9 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		path_known = true;
 		size_t al = strlen(allow);
 		snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "", ps_routes[i].method);
-		if (strcmp(ps_routes[i].method, method) == 0 && !route) {
+		bool same = strcmp(ps_routes[i].method, method) == 0 ||
+			    (strcmp(method, "HEAD") == 0 && strcmp(ps_routes[i].method, "GET") == 0);
+		if (same && !route) {
 			route = &ps_routes[i];
 			bad_id = bad;
 			r.t = probe.t;
@@ -248,8 +285,6 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such path: %.200s", url);
 	} else if (!route) {
 		rc = ps_err_set(&c->err, PS_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
-	} else if (cs->body.toobig) {
-		rc = ps_err_set(&c->err, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
 	} else {
 		if (route->roles != R_PUBLIC) {
 			rc = authenticate(&r);
@@ -283,6 +318,20 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after, NULL);
 }
 
+static enum MHD_Result too_large(struct MHD_Connection *conn)
+{
+	struct ps_buf tmp;
+	struct ps_err e;
+	char request_id[32];
+	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)getpid(),
+		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	ps_buf_init(&tmp, 4096);
+	ps_err_set(&e, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
+	enum MHD_Result ret = respond_error(conn, &tmp, &e, request_id, NULL, NULL);
+	ps_buf_fini(&tmp);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -292,27 +341,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!cs) {
 		cs = ps_calloc(1, sizeof *cs);
 		ps_buf_init(&cs->body, PS_BODY_MAX);
+		*con_cls = cs;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl) {
 			char *end;
 			unsigned long long n = strtoull(cl, &end, 10);
-			if (*end == '\0' && n > PS_BODY_MAX)
-				cs->body.toobig = true;
+			if (*end == '\0' && n > PS_BODY_MAX) {
+				/* Answered before the body is read: libmicrohttpd
+				 * then skips it and closes the connection. */
+				cs->started = true;
+				return too_large(conn);
+			}
 		}
-		*con_cls = cs;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		/* Past the cap the rest is read and dropped; the answer (413)
+		 * comes on the last callback, the only one that may queue it. */
 		if (!cs->body.toobig)
 			ps_buf_put(&cs->body, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		if (!cs->body.toobig)
-			return MHD_YES;
-		/* Over the cap: answer now rather than read the rest. */
+		return MHD_YES;
 	}
 	if (cs->started)
 		return MHD_YES;
 	cs->started = true;
+	if (cs->body.toobig)
+		return too_large(conn);
 	return dispatch(srv, conn, method, url, cs);
 }
 
