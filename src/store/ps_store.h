@@ -225,6 +225,6 @@ void ps_store_close(struct ps_store *st); /* accepts NULL */
 ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 1 /* becomes 2 with the migration for the methods below "schema version 2" */
+#define PS_SCHEMA_VERSION 2
 
 #endif

@@ -31,6 +31,16 @@
 
 #define ROLES "'operator', 'support', 'global_admin', 'billing_admin', 'license_admin', 'reader'"
 
+/* Version 2's references within a tenant, checked by triggers: a missing
+ * one aborts with "missing FIELD", which the caller gets as NOT_FOUND. */
+#define REF_CHECK(col, field, table)                                                                                   \
+	"\tSELECT RAISE(ABORT, 'missing " field "') WHERE NEW." col " IS NOT NULL AND NOT EXISTS\n"                  \
+	"\t\t(SELECT 1 FROM " table " WHERE tenant_id = NEW.tenant_id AND id = NEW." col ");\n"
+#define CC_REFS REF_CHECK("subscription_id", "subscription", "subscriptions") REF_CHECK("operation_id", "operation", "operations")
+#define OP_REFS REF_CHECK("credit_check_id", "credit_check", "credit_checks")
+/* The first second of the n-th month after term_start's, as an integer. */
+#define MONTH_START(n) "CAST(strftime('%s', term_start, 'unixepoch', 'start of month', '+" #n " month') AS INTEGER)"
+
 /* Migrations, in order: migrations[k] takes the schema from version k to
  * k + 1. A released step is never edited: changes go in a new step. Enum
  * lists are spelled out (not generated from ps_model.h) for that reason;
@@ -213,6 +223,118 @@ static const char *const migrations[] = {
 						      "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN\n"
 						      "\tSELECT RAISE(ABORT, 'the audit log is append-only');\n"
 						      "END;\n",
+
+    /* 2: money, time, upgrades. Columns are added in place (a version-1
+     * store keeps its rows); references added by ALTER TABLE cannot be
+     * foreign keys, so triggers check them, within the row's tenant. */
+    /* clang-format off */
+    "ALTER TABLE subscriptions ADD COLUMN billed_through INTEGER NOT NULL DEFAULT 0;\n"
+    /* Version 1 issued each purchase's first invoice at once: the whole
+     * term when prepaid, else the first calendar month (the day of month
+     * clamped to the month's end, as ps_time_add_months). */
+    "UPDATE subscriptions SET billed_through = CASE WHEN prepaid = 1 THEN term_end ELSE coalesce(\n"
+    "\t" MONTH_START(1) "\n"
+    "\t+ 86400 * (min(CAST(strftime('%d', term_start, 'unixepoch') AS INTEGER),\n"
+    "\t\t(" MONTH_START(2) " - " MONTH_START(1) ") / 86400) - 1)\n"
+    "\t+ term_start - CAST(strftime('%s', term_start, 'unixepoch', 'start of day') AS INTEGER), 0) END;\n"
+    "ALTER TABLE credit_checks ADD COLUMN subscription_id INTEGER;\n"
+    "ALTER TABLE credit_checks ADD COLUMN operation_id INTEGER;\n"
+    /* Ids are unique per table: the provider finds a credit check by id alone. */
+    "CREATE UNIQUE INDEX credit_checks_id ON credit_checks (id);\n"
+    "ALTER TABLE operations ADD COLUMN quantity INTEGER NOT NULL DEFAULT 0\n"
+    "\tCONSTRAINT quantity CHECK (quantity >= 0);\n"
+    "ALTER TABLE operations ADD COLUMN credit_check_id INTEGER;\n"
+    "ALTER TABLE operations ADD COLUMN request_id TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE operations ADD COLUMN detail TEXT NOT NULL DEFAULT '{}';\n"
+    /* Version 1 kept no target quantity: the source's is the best guess. */
+    "UPDATE operations SET quantity = coalesce((SELECT s.quantity FROM subscriptions AS s\n"
+    "\tWHERE s.tenant_id = operations.tenant_id AND s.id = operations.source_sub), 0);\n"
+    /* One upgrade at a time per tenant, whichever daemon asks. */
+    "CREATE UNIQUE INDEX operations_one_upgrade ON operations (tenant_id)\n"
+    "\tWHERE kind = 'upgrade' AND state IN ('pending_credit_check', 'provisioning');\n"
+    "CREATE INDEX operations_new_sub ON operations (tenant_id, new_sub) WHERE new_sub IS NOT NULL;\n"
+    "CREATE TRIGGER credit_checks_refs_insert BEFORE INSERT ON credit_checks BEGIN\n"
+    CC_REFS
+    "END;\n"
+    "CREATE TRIGGER credit_checks_refs_update BEFORE UPDATE OF tenant_id, subscription_id, operation_id\n"
+    "\tON credit_checks BEGIN\n"
+    CC_REFS
+    "END;\n"
+    "CREATE TRIGGER operations_refs_insert BEFORE INSERT ON operations BEGIN\n"
+    OP_REFS
+    "END;\n"
+    "CREATE TRIGGER operations_refs_update BEFORE UPDATE OF tenant_id, credit_check_id ON operations BEGIN\n"
+    OP_REFS
+    "END;\n"
+    /* A per-row trigger doubles the cost of moving a large subscription's
+     * seats: assignments_move adjusts both counts itself, in the same
+     * transaction as its one UPDATE. Adding and removing a seat keep their
+     * triggers. */
+    "DROP TRIGGER assignments_count_move;\n"
+    "INSERT INTO sequences (name, next) VALUES ('invoice_lines', 1), ('payments', 1), ('support_requests', 1);\n"
+    /* The lines of an invoice. The period constraint is the rule "a period
+     * is invoiced once": a renewal raced by two daemons is written once. */
+    "CREATE TABLE invoice_lines (\n"
+    "\ttenant_id INTEGER NOT NULL,\n"
+    "\tinvoice_id INTEGER NOT NULL,\n"
+    "\tid INTEGER NOT NULL,\n"
+    "\tsubscription_id INTEGER,\n"
+    "\tkind TEXT NOT NULL CONSTRAINT kind CHECK (kind IN\n"
+    "\t\t('purchase', 'renewal', 'quantity', 'cancel', 'upgrade_credit', 'upgrade_charge', 'switch')),\n"
+    "\tplan_id TEXT NOT NULL,\n"
+    "\tquantity INTEGER NOT NULL CONSTRAINT quantity CHECK (quantity >= 0),\n"
+    "\tperiod_start INTEGER NOT NULL,\n"
+    "\tperiod_end INTEGER NOT NULL CONSTRAINT period_end CHECK (period_end >= period_start),\n"
+    "\tamount INTEGER NOT NULL,\n"
+    "\tdescription TEXT NOT NULL,\n"
+    "\tPRIMARY KEY (tenant_id, id),\n"
+    "\tCONSTRAINT period UNIQUE (tenant_id, subscription_id, kind, period_start),\n"
+    "\tFOREIGN KEY (tenant_id, invoice_id) REFERENCES invoices (tenant_id, id),\n"
+    "\tFOREIGN KEY (tenant_id, subscription_id) REFERENCES subscriptions (tenant_id, id)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX invoice_lines_invoice ON invoice_lines (tenant_id, invoice_id, id);\n"
+    SEQ_TRIGGER("invoice_lines")
+    "CREATE TABLE payments (\n"
+    "\ttenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "\tid INTEGER NOT NULL,\n"
+    "\tamount INTEGER NOT NULL CONSTRAINT amount CHECK (amount > 0),\n"
+    "\tcurrency TEXT NOT NULL CONSTRAINT currency CHECK (length(currency) = 3),\n"
+    "\treceived_at INTEGER NOT NULL,\n"
+    "\tPRIMARY KEY (tenant_id, id)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    SEQ_TRIGGER("payments")
+    /* The manual clock: one row once set. */
+    "CREATE TABLE clock (\n"
+    "\tone INTEGER PRIMARY KEY CHECK (one = 1),\n"
+    "\tnow INTEGER NOT NULL\n"
+    ") STRICT;\n"
+    /* tenant_id 0: provider-wide calls, hence no foreign key. */
+    "CREATE TABLE idempotency (\n"
+    "\ttenant_id INTEGER NOT NULL,\n"
+    "\tkey TEXT NOT NULL,\n"
+    "\trequest_hash TEXT NOT NULL,\n"
+    "\tstatus INTEGER NOT NULL CONSTRAINT status CHECK (status BETWEEN 100 AND 599),\n"
+    "\tresponse TEXT NOT NULL,\n"
+    "\tcreated_at INTEGER NOT NULL,\n"
+    "\tPRIMARY KEY (tenant_id, key)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    "CREATE INDEX idempotency_created ON idempotency (created_at);\n"
+    "CREATE TABLE support_requests (\n"
+    "\ttenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
+    "\tid INTEGER NOT NULL,\n"
+    "\tsubscription_id INTEGER,\n"
+    "\treason_codes TEXT NOT NULL,\n"
+    "\tdescription TEXT NOT NULL,\n"
+    "\tstatus TEXT NOT NULL CONSTRAINT status CHECK (status IN ('open', 'closed')),\n"
+    "\tcreated_at INTEGER NOT NULL,\n"
+    "\ttoken_id INTEGER NOT NULL,\n"
+    "\tPRIMARY KEY (tenant_id, id),\n"
+    "\tFOREIGN KEY (tenant_id, subscription_id) REFERENCES subscriptions (tenant_id, id)\n"
+    ") STRICT, WITHOUT ROWID;\n"
+    /* The provider's support staff walk every tenant's, in id order. */
+    "CREATE UNIQUE INDEX support_requests_id ON support_requests (id);\n"
+    SEQ_TRIGGER("support_requests"),
+    /* clang-format on */
 };
 
 _Static_assert(ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
@@ -223,11 +345,19 @@ _Static_assert(ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step p
 #define USER_COLS   "tenant_id, id, upn, display_name, created_at"
 #define SUB_COLS                                                                                                       \
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
-	"term_start, term_end, addon_of, replaced_by, created_at"
+	"term_start, term_end, addon_of, replaced_by, created_at, billed_through"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
-#define OP_COLS	    "tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at"
-#define CC_COLS	    "tenant_id, id, status, amount, requested_at, expected_by, decided_at"
+#define OP_COLS                                                                                                        \
+	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
+	"credit_check_id, request_id, detail"
+#define CC_COLS	    "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
+#define INV_COLS    "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
+#define LINE_COLS                                                                                                      \
+	"tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity, period_start, period_end, amount, "      \
+	"description"
+#define PAY_COLS    "tenant_id, id, amount, currency, received_at"
+#define SR_COLS	    "tenant_id, id, subscription_id, reason_codes, description, status, created_at, token_id"
 #define AUDIT_COLS  "tenant_id, id, at, token_id, role, action, object, request_id, detail"
 
 enum stmt_id {
@@ -273,6 +403,38 @@ enum stmt_id {
 	S_SNAP_CREDIT,
 	S_SNAP_PAST_DUE,
 	S_SNAP_CAPACITY,
+	/* schema version 2 */
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_CLOCK_GET,
+	S_CLOCK_SET,
+	S_TENANT_UPDATE,
+	S_INVOICE_GET,
+	S_INVOICE_UPDATE,
+	S_INVOICE_LIST,
+	S_LINE_INSERT,
+	S_LINE_LIST,
+	S_PAY_INSERT,
+	S_PAY_LIST,
+	S_PAY_TOTAL,
+	S_CREDIT_GET,
+	S_CREDIT_UPDATE,
+	S_CREDIT_LIST,
+	S_OP_GET,
+	S_OP_UPDATE,
+	S_OP_LIST,
+	S_OP_BY_NEW_SUB,
+	S_MOVE_TARGET,
+	S_MOVE_SEATS,
+	S_MOVE_COUNT,
+	S_IDEM_FIND,
+	S_IDEM_INSERT,
+	S_IDEM_PURGE,
+	S_SUPPORT_INSERT,
+	S_SUPPORT_LIST,
+	S_SUPPORT_LIST_ALL,
+	S_EXISTS_INVOICE,
 	S__COUNT
 };
 
@@ -326,9 +488,9 @@ static const struct sdef sdefs[S__COUNT] = {
     [S_SUB_INSERT] = {.name = "sub_insert",
 		      /* clang-format off */
 		      .sql = "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, assigned, status,"
-			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at)"
+			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through)"
 			     " VALUES (?1, " NEXT_ID("subscriptions") ","
-			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
 		      /* clang-format on */
 		      .missing = "tenant",
 		      .missing_msg =
@@ -339,7 +501,7 @@ static const struct sdef sdefs[S__COUNT] = {
 			   " ORDER BY id LIMIT ?3"},
     [S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"
-			     " replaced_by = ?7 WHERE tenant_id = ?1 AND id = ?2",
+			     " replaced_by = ?7, billed_through = ?8 WHERE tenant_id = ?1 AND id = ?2",
 		      .missing = "replaced_by",
 		      .missing_msg = "the subscription named by replaced_by does not exist"},
     /* The product comes from the subscription itself, so the seat rule
@@ -378,13 +540,17 @@ static const struct sdef sdefs[S__COUNT] = {
     [S_CREDIT_INSERT] = {.name = "credit_check_insert",
 			 .sql =
 			     "INSERT INTO credit_checks (tenant_id, id, status, amount, requested_at, expected_by,"
-			     " decided_at) VALUES (?1, " NEXT_ID("credit_checks") ", ?2, ?3, ?4, ?5, ?6) RETURNING id",
+			     " decided_at, subscription_id, operation_id)"
+			     " VALUES (?1, " NEXT_ID("credit_checks") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
 			 .missing = "tenant",
 			 .missing_msg = "the tenant does not exist"},
     [S_OP_INSERT] = {.name = "operation_insert",
 		     .sql = "INSERT INTO operations (tenant_id, id, kind, state, source_sub, target_plan, new_sub,"
-			    " created_at, updated_at)"
-			    " VALUES (?1, " NEXT_ID("operations") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+			    " created_at, updated_at, quantity, credit_check_id, request_id, detail)"
+			    " VALUES (?1, " NEXT_ID("operations") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+			    " RETURNING id",
+		     .conflict = "operation",
+		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
 		     .missing = "source",
 		     .missing_msg = "the tenant, or the operation's source or new subscription, does not exist"},
     [S_AUDIT_INSERT] = {.name = "audit_insert",
@@ -414,6 +580,96 @@ static const struct sdef sdefs[S__COUNT] = {
     [S_SNAP_CAPACITY] = {.name = "snapshot_load",
 			 .sql = "SELECT count(*), coalesce(min(created_at), 0) FROM operations"
 				" WHERE kind = 'upgrade' AND created_at > ?1 AND created_at <= ?2"},
+    /* ---- schema version 2 ---- */
+    [S_SAVEPOINT] = {.name = "assignments_move", .sql = "SAVEPOINT ps_move"},
+    [S_RELEASE] = {.name = "assignments_move", .sql = "RELEASE ps_move"},
+    [S_ROLLBACK_TO] = {.name = "assignments_move", .sql = "ROLLBACK TO ps_move"},
+    [S_CLOCK_GET] = {.name = "clock_get", .sql = "SELECT now FROM clock WHERE one = 1"},
+    [S_CLOCK_SET] = {.name = "clock_set",
+		     .sql = "INSERT INTO clock (one, now) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET now = excluded.now"},
+    [S_TENANT_UPDATE] = {.name = "tenant_update", .sql = "UPDATE tenants SET credit_limit = ?2 WHERE id = ?1"},
+    [S_INVOICE_GET] = {.name = "invoice_get",
+		       .sql = "SELECT " INV_COLS " FROM invoices WHERE tenant_id = ?1 AND id = ?2"},
+    [S_INVOICE_UPDATE] = {.name = "invoice_update",
+			  .sql = "UPDATE invoices SET paid = ?3, status = ?4 WHERE tenant_id = ?1 AND id = ?2"},
+    [S_INVOICE_LIST] = {.name = "invoice_list",
+			.sql = "SELECT " INV_COLS " FROM invoices WHERE tenant_id = ?1 AND id > ?2"
+			       " AND (?3 = 0 OR status = 'open') ORDER BY id LIMIT ?4"},
+    [S_LINE_INSERT] = {.name = "invoice_line_insert",
+		       .sql = "INSERT INTO invoice_lines (tenant_id, invoice_id, id, subscription_id, kind, plan_id,"
+			      " quantity, period_start, period_end, amount, description)"
+			      " VALUES (?1, ?2, " NEXT_ID("invoice_lines") ", ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+			      " RETURNING id",
+		       .conflict = "period",
+		       .conflict_msg = "this subscription already has a line of this kind for the period starting then",
+		       .missing = "invoice",
+		       .missing_msg = "the invoice or the line's subscription does not exist"},
+    [S_LINE_LIST] = {.name = "invoice_line_list",
+		     .sql = "SELECT " LINE_COLS " FROM invoice_lines WHERE tenant_id = ?1 AND invoice_id = ?2 ORDER BY id"},
+    [S_PAY_INSERT] = {.name = "payment_insert",
+		      .sql = "INSERT INTO payments (tenant_id, id, amount, currency, received_at)"
+			     " VALUES (?1, " NEXT_ID("payments") ", ?2, ?3, ?4) RETURNING id",
+		      .missing = "tenant",
+		      .missing_msg = "the tenant does not exist"},
+    [S_PAY_LIST] = {.name = "payment_list",
+		    .sql = "SELECT " PAY_COLS " FROM payments WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+    [S_PAY_TOTAL] = {.name = "payment_total",
+		     .sql = "SELECT coalesce(sum(amount), 0) FROM payments WHERE tenant_id = ?1"},
+    [S_CREDIT_GET] = {.name = "credit_check_get", .sql = "SELECT " CC_COLS " FROM credit_checks WHERE id = ?1"},
+    [S_CREDIT_UPDATE] = {.name = "credit_check_update",
+			 .sql = "UPDATE credit_checks SET status = ?3, decided_at = ?4, amount = ?5"
+				" WHERE tenant_id = ?1 AND id = ?2"},
+    [S_CREDIT_LIST] = {.name = "credit_check_list",
+		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = ?1 AND id > ?2"
+			      " ORDER BY id LIMIT ?3"},
+    [S_OP_GET] = {.name = "operation_get",
+		  .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND id = ?2"},
+    [S_OP_UPDATE] = {.name = "operation_update",
+		     .sql = "UPDATE operations SET state = ?3, new_sub = ?4, credit_check_id = ?5, updated_at = ?6,"
+			    " detail = ?7 WHERE tenant_id = ?1 AND id = ?2",
+		     .conflict = "operation",
+		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
+		     .missing = "new_subscription",
+		     .missing_msg = "new_subscription: the subscription does not exist for this tenant"},
+    [S_OP_LIST] = {.name = "operation_list",
+		   .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+    /* The latest, should a subscription have been named by more than one. */
+    [S_OP_BY_NEW_SUB] = {.name = "operation_find_by_new_sub",
+			 .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND new_sub = ?2"
+				" ORDER BY id DESC LIMIT 1"},
+    [S_MOVE_TARGET] = {.name = "assignments_move",
+		       .sql = "SELECT product_id FROM subscriptions WHERE tenant_id = ?1 AND id = ?2"},
+    [S_MOVE_SEATS] = {.name = "assignments_move",
+		      .sql = "UPDATE assignments SET subscription_id = ?3, product_id = ?4"
+			     " WHERE tenant_id = ?1 AND subscription_id = ?2",
+		      .conflict = "user",
+		      .conflict_msg = "a user would hold two seats of the target's product",
+		      .missing = "new_subscription",
+		      .missing_msg = "new_subscription: the subscription does not exist for this tenant"},
+    [S_MOVE_COUNT] = {.name = "assignments_move",
+		      .sql = "UPDATE subscriptions SET assigned = assigned + ?3 WHERE tenant_id = ?1 AND id = ?2"},
+    [S_IDEM_FIND] = {.name = "idem_find",
+		     .sql = "SELECT tenant_id, key, request_hash, status, response, created_at FROM idempotency"
+			    " WHERE tenant_id = ?1 AND key = ?2"},
+    [S_IDEM_INSERT] = {.name = "idem_insert",
+		       .sql = "INSERT INTO idempotency (tenant_id, key, request_hash, status, response, created_at)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		       .conflict = "Idempotency-Key",
+		       .conflict_msg = "this idempotency key has already been used"},
+    [S_IDEM_PURGE] = {.name = "idem_purge", .sql = "DELETE FROM idempotency WHERE created_at < ?1"},
+    [S_SUPPORT_INSERT] = {.name = "support_insert",
+			  .sql = "INSERT INTO support_requests (tenant_id, id, subscription_id, reason_codes,"
+				 " description, status, created_at, token_id)"
+				 " VALUES (?1, " NEXT_ID("support_requests") ", ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+			  .missing = "tenant",
+			  .missing_msg = "the tenant or the request's subscription does not exist"},
+    [S_SUPPORT_LIST] = {.name = "support_list",
+			.sql = "SELECT " SR_COLS " FROM support_requests WHERE tenant_id = ?1 AND id > ?2"
+			       " ORDER BY id LIMIT ?3"},
+    [S_SUPPORT_LIST_ALL] = {.name = "support_list",
+			    .sql = "SELECT " SR_COLS " FROM support_requests INDEXED BY support_requests_id"
+				   " WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    [S_EXISTS_INVOICE] = {.name = "exists", .sql = "SELECT 1 FROM invoices WHERE tenant_id = ?1 AND id = ?2"},
 };
 
 /* ---- The handle -------------------------------------------------------- */
@@ -453,6 +709,12 @@ static ps_code fail(struct sq *q, enum stmt_id id, int rc, struct ps_err *err)
 		field = strrchr(msg, '.');
 		field = field ? field + 1 : "";
 		return ps_err_set(err, PS_INVALID_FIELD, field, "%s: %s is required", d->name, field);
+	case SQLITE_CONSTRAINT_TRIGGER:
+		/* The reference triggers of version 2: "missing FIELD". */
+		if (strncmp(msg, "missing ", 8) == 0)
+			return ps_err_set(err, PS_NOT_FOUND, msg + 8, "%s: the %s does not exist for this tenant",
+					  d->name, msg + 8);
+		break;
 	default: break;
 	}
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -660,6 +922,7 @@ static ps_code read_sub(sqlite3_stmt *s, struct ps_subscription *o, struct ps_er
 	o->addon_of = col_i64(s, 11);
 	o->replaced_by = col_i64(s, 12);
 	o->created_at = col_i64(s, 13);
+	o->billed_through = col_i64(s, 14);
 	return PS_OK;
 }
 
@@ -705,6 +968,12 @@ static ps_code read_op(sqlite3_stmt *s, struct ps_operation *op, struct ps_err *
 	op->new_sub = col_i64(s, 6);
 	op->created_at = col_i64(s, 7);
 	op->updated_at = col_i64(s, 8);
+	op->quantity = col_i64(s, 9);
+	op->credit_check_id = col_i64(s, 10);
+	if (!COL_STR(s, 11, op->request_id))
+		return bad_value(err, "operations.request_id");
+	if (!COL_STR(s, 12, op->detail))
+		return bad_value(err, "operations.detail");
 	return PS_OK;
 }
 
@@ -719,6 +988,74 @@ static ps_code read_credit(sqlite3_stmt *s, struct ps_credit_check *cc, struct p
 	cc->requested_at = col_i64(s, 4);
 	cc->expected_by = col_i64(s, 5);
 	cc->decided_at = col_i64(s, 6);
+	cc->subscription_id = col_i64(s, 7);
+	cc->operation_id = col_i64(s, 8);
+	return PS_OK;
+}
+
+static ps_code read_invoice(sqlite3_stmt *s, struct ps_invoice *inv, struct ps_err *err)
+{
+	memset(inv, 0, sizeof *inv);
+	inv->tenant_id = col_i64(s, 0);
+	inv->id = col_i64(s, 1);
+	inv->subscription_id = col_i64(s, 2);
+	inv->amount = col_i64(s, 3);
+	inv->paid = col_i64(s, 4);
+	if (!COL_STR(s, 5, inv->currency))
+		return bad_value(err, "invoices.currency");
+	inv->issued_at = col_i64(s, 6);
+	inv->due_at = col_i64(s, 7);
+	if (!ps_invoice_status_parse(COL_TXT(s, 8), &inv->status))
+		return bad_value(err, "invoices.status");
+	return PS_OK;
+}
+
+static ps_code read_line(sqlite3_stmt *s, struct ps_invoice_line *l, struct ps_err *err)
+{
+	memset(l, 0, sizeof *l);
+	l->tenant_id = col_i64(s, 0);
+	l->invoice_id = col_i64(s, 1);
+	l->id = col_i64(s, 2);
+	l->subscription_id = col_i64(s, 3);
+	if (!ps_line_kind_parse(COL_TXT(s, 4), &l->kind))
+		return bad_value(err, "invoice_lines.kind");
+	if (!COL_STR(s, 5, l->plan_id))
+		return bad_value(err, "invoice_lines.plan_id");
+	l->quantity = col_i64(s, 6);
+	l->period_start = col_i64(s, 7);
+	l->period_end = col_i64(s, 8);
+	l->amount = col_i64(s, 9);
+	if (!COL_STR(s, 10, l->description))
+		return bad_value(err, "invoice_lines.description");
+	return PS_OK;
+}
+
+static ps_code read_payment(sqlite3_stmt *s, struct ps_receipt *p, struct ps_err *err)
+{
+	memset(p, 0, sizeof *p);
+	p->tenant_id = col_i64(s, 0);
+	p->id = col_i64(s, 1);
+	p->amount = col_i64(s, 2);
+	if (!COL_STR(s, 3, p->currency))
+		return bad_value(err, "payments.currency");
+	p->received_at = col_i64(s, 4);
+	return PS_OK;
+}
+
+static ps_code read_support(sqlite3_stmt *s, struct ps_support_request *r, struct ps_err *err)
+{
+	memset(r, 0, sizeof *r);
+	r->tenant_id = col_i64(s, 0);
+	r->id = col_i64(s, 1);
+	r->subscription_id = col_i64(s, 2);
+	if (!COL_STR(s, 3, r->reason_codes))
+		return bad_value(err, "support_requests.reason_codes");
+	if (!COL_STR(s, 4, r->description))
+		return bad_value(err, "support_requests.description");
+	if (!ps_support_status_parse(COL_TXT(s, 5), &r->status))
+		return bad_value(err, "support_requests.status");
+	r->created_at = col_i64(s, 6);
+	r->token_id = col_i64(s, 7);
 	return PS_OK;
 }
 
@@ -751,6 +1088,12 @@ union list_cb {
 	ps_assignment_cb assignment;
 	ps_incident_cb incident;
 	ps_audit_cb audit;
+	ps_invoice_cb invoice;
+	ps_line_cb line;
+	ps_payment_cb payment;
+	ps_credit_cb credit;
+	ps_operation_cb operation;
+	ps_support_cb support;
 };
 
 /* Read the current row and hand it to the caller's callback; *more is
@@ -808,6 +1151,60 @@ static ps_code visit_audit(sqlite3_stmt *s, union list_cb cb, void *arg, bool *m
 	ps_code c = read_audit(s, &a, err);
 	if (c == PS_OK)
 		*more = cb.audit(arg, &a);
+	return c;
+}
+
+static ps_code visit_invoice(sqlite3_stmt *s, union list_cb cb, void *arg, bool *more, struct ps_err *err)
+{
+	struct ps_invoice inv;
+	ps_code c = read_invoice(s, &inv, err);
+	if (c == PS_OK)
+		*more = cb.invoice(arg, &inv);
+	return c;
+}
+
+static ps_code visit_line(sqlite3_stmt *s, union list_cb cb, void *arg, bool *more, struct ps_err *err)
+{
+	struct ps_invoice_line l;
+	ps_code c = read_line(s, &l, err);
+	if (c == PS_OK)
+		*more = cb.line(arg, &l);
+	return c;
+}
+
+static ps_code visit_payment(sqlite3_stmt *s, union list_cb cb, void *arg, bool *more, struct ps_err *err)
+{
+	struct ps_receipt p;
+	ps_code c = read_payment(s, &p, err);
+	if (c == PS_OK)
+		*more = cb.payment(arg, &p);
+	return c;
+}
+
+static ps_code visit_credit(sqlite3_stmt *s, union list_cb cb, void *arg, bool *more, struct ps_err *err)
+{
+	struct ps_credit_check cc;
+	ps_code c = read_credit(s, &cc, err);
+	if (c == PS_OK)
+		*more = cb.credit(arg, &cc);
+	return c;
+}
+
+static ps_code visit_operation(sqlite3_stmt *s, union list_cb cb, void *arg, bool *more, struct ps_err *err)
+{
+	struct ps_operation op;
+	ps_code c = read_op(s, &op, err);
+	if (c == PS_OK)
+		*more = cb.operation(arg, &op);
+	return c;
+}
+
+static ps_code visit_support(sqlite3_stmt *s, union list_cb cb, void *arg, bool *more, struct ps_err *err)
+{
+	struct ps_support_request r;
+	ps_code c = read_support(s, &r, err);
+	if (c == PS_OK)
+		*more = cb.support(arg, &r);
 	return c;
 }
 
@@ -1213,6 +1610,7 @@ static ps_code sq_sub_insert(struct ps_store *st, struct ps_subscription *o, str
 	bind_opt(s, 10, o->addon_of);
 	bind_opt(s, 11, o->replaced_by);
 	bind_i64(s, 12, o->created_at);
+	bind_i64(s, 13, o->billed_through);
 	c = insert_id(q, S_SUB_INSERT, s, &o->id, err);
 	if (c == PS_NOT_FOUND) {
 		const int64_t refs[] = {o->addon_of, o->replaced_by};
@@ -1264,6 +1662,7 @@ static ps_code sq_sub_update(struct ps_store *st, const struct ps_subscription *
 	bind_i64(s, 5, o->term_start);
 	bind_i64(s, 6, o->term_end);
 	bind_opt(s, 7, o->replaced_by);
+	bind_i64(s, 8, o->billed_through);
 	return change_one(q, S_SUB_UPDATE, s, "subscription", "the subscription", err);
 }
 
@@ -1408,6 +1807,8 @@ static ps_code sq_credit_check_insert(struct ps_store *st, struct ps_credit_chec
 	bind_i64(s, 4, cc->requested_at);
 	bind_i64(s, 5, cc->expected_by);
 	bind_opt(s, 6, cc->decided_at);
+	bind_opt(s, 7, cc->subscription_id);
+	bind_opt(s, 8, cc->operation_id);
 	return insert_id(q, S_CREDIT_INSERT, s, &cc->id, err);
 }
 
@@ -1426,6 +1827,10 @@ static ps_code sq_operation_insert(struct ps_store *st, struct ps_operation *op,
 	bind_opt(s, 6, op->new_sub);
 	bind_i64(s, 7, op->created_at);
 	bind_i64(s, 8, op->updated_at);
+	bind_i64(s, 9, op->quantity);
+	bind_opt(s, 10, op->credit_check_id);
+	BIND_STR(s, 11, op->request_id);
+	BIND_STR(s, 12, op->detail);
 	c = insert_id(q, S_OP_INSERT, s, &op->id, err);
 	if (c == PS_NOT_FOUND) {
 		const int64_t refs[] = {op->source_sub, op->new_sub};
@@ -1465,6 +1870,506 @@ static ps_code sq_audit_list(struct ps_store *st, int64_t tenant, int64_t after,
 	bind_i64(s, 2, after);
 	bind_limit(s, 3, limit);
 	return walk(q, S_AUDIT_LIST, s, visit_audit, (union list_cb){.audit = cb}, arg, err);
+}
+
+/* ---- Schema version 2: the clock, tenants, invoices, payments ---------- */
+
+/* Run a prepared and bound statement that returns no rows. */
+static ps_code step_done(struct sq *q, enum stmt_id id, sqlite3_stmt *s, struct ps_err *err)
+{
+	ps_code c = PS_OK;
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		c = fail(q, id, rc, err);
+	sqlite3_reset(s);
+	return c;
+}
+
+static ps_code sq_clock_get(struct ps_store *st, int64_t *now, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_CLOCK_GET, &s, err);
+	if (c != PS_OK)
+		return c;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*now = col_i64(s, 0);
+	else if (rc == SQLITE_DONE)
+		c = ps_err_set(err, PS_NOT_FOUND, "clock", "the manual clock has never been set");
+	else
+		c = fail(q, S_CLOCK_GET, rc, err);
+	sqlite3_reset(s);
+	return c;
+}
+
+static ps_code sq_clock_set(struct ps_store *st, int64_t now, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_CLOCK_SET, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, now);
+	return step_done(q, S_CLOCK_SET, s, err);
+}
+
+static ps_code sq_tenant_update(struct ps_store *st, const struct ps_tenant *t, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_TENANT_UPDATE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, t->id);
+	bind_i64(s, 2, t->credit_limit);
+	return change_one(q, S_TENANT_UPDATE, s, "tenant", "the tenant", err);
+}
+
+static ps_code sq_invoice_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out,
+			      struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_INVOICE_GET, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, id);
+	GET_ONE(q, S_INVOICE_GET, s, read_invoice, out, "invoice", "the invoice", err);
+	return c;
+}
+
+static ps_code sq_invoice_update(struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_INVOICE_UPDATE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, inv->tenant_id);
+	bind_i64(s, 2, inv->id);
+	bind_i64(s, 3, inv->paid);
+	sqlite3_bind_text(s, 4, ps_invoice_status_name(inv->status), -1, SQLITE_STATIC);
+	return change_one(q, S_INVOICE_UPDATE, s, "invoice", "the invoice", err);
+}
+
+static ps_code sq_invoice_list(struct ps_store *st, int64_t tenant, bool open_only, int64_t after, size_t limit,
+			       ps_invoice_cb cb, void *arg, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_INVOICE_LIST, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, after);
+	bind_i64(s, 3, open_only ? 1 : 0);
+	bind_limit(s, 4, limit);
+	return walk(q, S_INVOICE_LIST, s, visit_invoice, (union list_cb){.invoice = cb}, arg, err);
+}
+
+static ps_code sq_invoice_line_insert(struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_LINE_INSERT, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, l->tenant_id);
+	bind_i64(s, 2, l->invoice_id);
+	bind_opt(s, 3, l->subscription_id);
+	sqlite3_bind_text(s, 4, ps_line_kind_name(l->kind), -1, SQLITE_STATIC);
+	BIND_STR(s, 5, l->plan_id);
+	bind_i64(s, 6, l->quantity);
+	bind_i64(s, 7, l->period_start);
+	bind_i64(s, 8, l->period_end);
+	bind_i64(s, 9, l->amount);
+	BIND_STR(s, 10, l->description);
+	c = insert_id(q, S_LINE_INSERT, s, &l->id, err);
+	if (c == PS_NOT_FOUND) {
+		if (!exists(q, S_EXISTS_INVOICE, l->tenant_id, l->invoice_id))
+			c = ps_err_set(err, PS_NOT_FOUND, "invoice", "the invoice does not exist for this tenant");
+		else if (l->subscription_id != 0 && !exists(q, S_EXISTS_SUB, l->tenant_id, l->subscription_id))
+			c = ps_err_set(err, PS_NOT_FOUND, "subscription",
+				       "subscription: the subscription does not exist for this tenant");
+	}
+	return c;
+}
+
+static ps_code sq_invoice_line_list(struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb, void *arg,
+				    struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_LINE_LIST, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, invoice);
+	return walk(q, S_LINE_LIST, s, visit_line, (union list_cb){.line = cb}, arg, err);
+}
+
+static ps_code sq_payment_insert(struct ps_store *st, struct ps_receipt *p, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_PAY_INSERT, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, p->tenant_id);
+	bind_i64(s, 2, p->amount);
+	BIND_STR(s, 3, p->currency);
+	bind_i64(s, 4, p->received_at);
+	return insert_id(q, S_PAY_INSERT, s, &p->id, err);
+}
+
+static ps_code sq_payment_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_payment_cb cb,
+			       void *arg, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_PAY_LIST, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, after);
+	bind_limit(s, 3, limit);
+	return walk(q, S_PAY_LIST, s, visit_payment, (union list_cb){.payment = cb}, arg, err);
+}
+
+static ps_code sq_payment_total(struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_PAY_TOTAL, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*total = col_i64(s, 0);
+	else
+		c = fail(q, S_PAY_TOTAL, rc == SQLITE_DONE ? SQLITE_ERROR : rc, err);
+	sqlite3_reset(s);
+	return c;
+}
+
+/* ---- Schema version 2: credit checks and operations -------------------- */
+
+static ps_code sq_credit_check_get(struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_CREDIT_GET, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, id);
+	GET_ONE(q, S_CREDIT_GET, s, read_credit, out, "credit_check", "the credit check", err);
+	return c;
+}
+
+static ps_code sq_credit_check_update(struct ps_store *st, const struct ps_credit_check *cc, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_CREDIT_UPDATE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, cc->tenant_id);
+	bind_i64(s, 2, cc->id);
+	sqlite3_bind_text(s, 3, ps_credit_status_name(cc->status), -1, SQLITE_STATIC);
+	bind_opt(s, 4, cc->decided_at);
+	bind_i64(s, 5, cc->amount);
+	return change_one(q, S_CREDIT_UPDATE, s, "credit_check", "the credit check", err);
+}
+
+static ps_code sq_credit_check_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_credit_cb cb,
+				    void *arg, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_CREDIT_LIST, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, after);
+	bind_limit(s, 3, limit);
+	return walk(q, S_CREDIT_LIST, s, visit_credit, (union list_cb){.credit = cb}, arg, err);
+}
+
+static ps_code sq_operation_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out,
+				struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_OP_GET, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, id);
+	GET_ONE(q, S_OP_GET, s, read_op, out, "operation", "the operation", err);
+	return c;
+}
+
+static ps_code sq_operation_update(struct ps_store *st, const struct ps_operation *op, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_OP_UPDATE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, op->tenant_id);
+	bind_i64(s, 2, op->id);
+	sqlite3_bind_text(s, 3, ps_op_state_name(op->state), -1, SQLITE_STATIC);
+	bind_opt(s, 4, op->new_sub);
+	bind_opt(s, 5, op->credit_check_id);
+	bind_i64(s, 6, op->updated_at);
+	BIND_STR(s, 7, op->detail);
+	return change_one(q, S_OP_UPDATE, s, "operation", "the operation", err);
+}
+
+static ps_code sq_operation_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_operation_cb cb,
+				 void *arg, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_OP_LIST, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, after);
+	bind_limit(s, 3, limit);
+	return walk(q, S_OP_LIST, s, visit_operation, (union list_cb){.operation = cb}, arg, err);
+}
+
+static ps_code sq_operation_find_by_new_sub(struct ps_store *st, int64_t tenant, int64_t new_sub,
+					    struct ps_operation *out, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_OP_BY_NEW_SUB, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, new_sub);
+	GET_ONE(q, S_OP_BY_NEW_SUB, s, read_op, out, "operation", "an operation creating this subscription", err);
+	return c;
+}
+
+/* ---- Schema version 2: moving seats ------------------------------------ */
+
+/* The product of subscription `id` of `tenant` into out; NOT_FOUND naming
+ * `field` when there is no such subscription. */
+static ps_code sub_product(struct sq *q, int64_t tenant, int64_t id, const char *field, char *out, size_t cap,
+			   struct ps_err *err)
+{
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_MOVE_TARGET, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (!col_str(s, 0, out, cap))
+			c = bad_value(err, "subscriptions.product_id");
+	} else if (rc == SQLITE_DONE) {
+		c = ps_err_set(err, PS_NOT_FOUND, field, "%s: the subscription does not exist for this tenant", field);
+	} else {
+		c = fail(q, S_MOVE_TARGET, rc, err);
+	}
+	sqlite3_reset(s);
+	return c;
+}
+
+static ps_code add_assigned(struct sq *q, int64_t tenant, int64_t sub, int64_t delta, struct ps_err *err)
+{
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_MOVE_COUNT, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, sub);
+	bind_i64(s, 3, delta);
+	return step_done(q, S_MOVE_COUNT, s, err);
+}
+
+/* The move itself, inside the transaction or savepoint of the caller. One
+ * UPDATE moves every seat (atomic on its own: a seat that would break the
+ * seat rule refuses the whole statement); both counts follow by `n`. */
+static ps_code move_seats(struct sq *q, int64_t tenant, int64_t from, int64_t to, const char *product_id,
+			  int64_t *n, struct ps_err *err)
+{
+	char product[PS_ID_MAX + 1], ignored[PS_ID_MAX + 1];
+	sqlite3_stmt *s;
+	ps_code c;
+
+	if ((c = sub_product(q, tenant, from, "source", ignored, sizeof ignored, err)) != PS_OK)
+		return c;
+	if ((c = sub_product(q, tenant, to, "new_subscription", product, sizeof product, err)) != PS_OK)
+		return c;
+	/* A seat's product is its subscription's: the rule "one seat of a
+	 * product per user" must see the product the seat will really have. */
+	if (product_id != NULL && strcmp(product_id, product) != 0)
+		return ps_err_set(err, PS_INVALID_FIELD, "product",
+				  "assignments_move: product %.64s is not the new subscription's (%s)", product_id,
+				  product);
+	if ((c = prep(q, S_MOVE_SEATS, &s, err)) != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	bind_i64(s, 2, from);
+	bind_i64(s, 3, to);
+	sqlite3_bind_text(s, 4, product, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	*n = rc == SQLITE_DONE ? sqlite3_changes(q->db) : 0;
+	if (rc != SQLITE_DONE)
+		c = fail(q, S_MOVE_SEATS, rc, err);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s); /* product lives on this stack frame */
+	if (c != PS_OK || *n == 0 || from == to)
+		return c;
+	if ((c = add_assigned(q, tenant, from, -*n, err)) != PS_OK)
+		return c;
+	return add_assigned(q, tenant, to, *n, err);
+}
+
+static ps_code sq_assignments_move(struct ps_store *st, int64_t tenant, int64_t from, int64_t to,
+				   const char *product_id, int64_t *moved, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	/* The UPDATE and the two counts commit together: in a transaction of
+	 * our own outside the caller's, in a savepoint inside it. */
+	bool own = sqlite3_get_autocommit(q->db) != 0;
+	int64_t n = 0;
+	ps_code c = run(q, own ? S_BEGIN_IMMEDIATE : S_SAVEPOINT, err);
+	if (c != PS_OK)
+		return c;
+	c = move_seats(q, tenant, from, to, product_id, &n, err);
+	if (c == PS_OK)
+		c = run(q, own ? S_COMMIT : S_RELEASE, err);
+	if (c != PS_OK) {
+		if (!own) {
+			run(q, S_ROLLBACK_TO, NULL);
+			run(q, S_RELEASE, NULL);
+		} else if (!sqlite3_get_autocommit(q->db)) {
+			run(q, S_ROLLBACK, NULL);
+		}
+		return c;
+	}
+	if (moved)
+		*moved = n;
+	return PS_OK;
+}
+
+/* ---- Schema version 2: idempotency keys, support requests -------------- */
+
+static ps_code sq_idem_find(struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out,
+			    struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	if (key == NULL)
+		return ps_err_set(err, PS_NOT_FOUND, "Idempotency-Key", "no such idempotency key");
+	ps_code c = prep(q, S_IDEM_FIND, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		struct ps_idem k;
+		memset(&k, 0, sizeof k);
+		k.tenant_id = col_i64(s, 0);
+		k.status = (int)col_i64(s, 3);
+		k.created_at = col_i64(s, 5);
+		if (!COL_STR(s, 1, k.key))
+			c = bad_value(err, "idempotency.key");
+		else if (!COL_STR(s, 2, k.request_hash))
+			c = bad_value(err, "idempotency.request_hash");
+		if (c == PS_OK) {
+			const char *body = COL_TXT(s, 4);
+			int len = sqlite3_column_bytes(s, 4);
+			k.response = ps_strndup(body ? body : "", len > 0 ? (size_t)len : 0);
+			*out = k;
+		}
+	} else if (rc == SQLITE_DONE) {
+		c = ps_err_set(err, PS_NOT_FOUND, "Idempotency-Key", "no such idempotency key");
+	} else {
+		c = fail(q, S_IDEM_FIND, rc, err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s); /* drop the pointer to the caller's key */
+	return c;
+}
+
+static ps_code sq_idem_insert(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_IDEM_INSERT, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, k->tenant_id);
+	BIND_STR(s, 2, k->key);
+	BIND_STR(s, 3, k->request_hash);
+	bind_i64(s, 4, k->status);
+	sqlite3_bind_text(s, 5, k->response ? k->response : "", -1, SQLITE_STATIC);
+	bind_i64(s, 6, k->created_at);
+	c = step_done(q, S_IDEM_INSERT, s, err);
+	sqlite3_clear_bindings(s); /* drop the pointers to the caller's text */
+	return c;
+}
+
+static ps_code sq_idem_purge(struct ps_store *st, int64_t before, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_IDEM_PURGE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, before);
+	return step_done(q, S_IDEM_PURGE, s, err);
+}
+
+static ps_code sq_support_insert(struct ps_store *st, struct ps_support_request *r, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_SUPPORT_INSERT, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, r->tenant_id);
+	bind_opt(s, 2, r->subscription_id);
+	BIND_STR(s, 3, r->reason_codes);
+	BIND_STR(s, 4, r->description);
+	sqlite3_bind_text(s, 5, ps_support_status_name(r->status), -1, SQLITE_STATIC);
+	bind_i64(s, 6, r->created_at);
+	bind_i64(s, 7, r->token_id);
+	c = insert_id(q, S_SUPPORT_INSERT, s, &r->id, err);
+	if (c == PS_NOT_FOUND) {
+		const int64_t refs[] = {r->subscription_id};
+		const char *const fields[] = {"subscription"};
+		c = name_missing(q, r->tenant_id, refs, fields, 1, err);
+	}
+	return c;
+}
+
+static ps_code sq_support_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb,
+			       void *arg, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	enum stmt_id id = tenant == 0 ? S_SUPPORT_LIST_ALL : S_SUPPORT_LIST;
+	sqlite3_stmt *s;
+	ps_code c = prep(q, id, &s, err);
+	if (c != PS_OK)
+		return c;
+	int i = 1;
+	if (tenant != 0)
+		bind_i64(s, i++, tenant);
+	bind_i64(s, i++, after);
+	bind_limit(s, i, limit);
+	return walk(q, id, s, visit_support, (union list_cb){.support = cb}, arg, err);
 }
 
 /* ---- The snapshot ------------------------------------------------------ */
@@ -1640,6 +2545,30 @@ static const struct ps_store_ops sqlite_ops = {
     .audit_insert = sq_audit_insert,
     .audit_list = sq_audit_list,
     .snapshot_load = sq_snapshot_load,
+    .clock_get = sq_clock_get,
+    .clock_set = sq_clock_set,
+    .tenant_update = sq_tenant_update,
+    .invoice_get = sq_invoice_get,
+    .invoice_update = sq_invoice_update,
+    .invoice_list = sq_invoice_list,
+    .invoice_line_insert = sq_invoice_line_insert,
+    .invoice_line_list = sq_invoice_line_list,
+    .payment_insert = sq_payment_insert,
+    .payment_list = sq_payment_list,
+    .payment_total = sq_payment_total,
+    .credit_check_get = sq_credit_check_get,
+    .credit_check_update = sq_credit_check_update,
+    .credit_check_list = sq_credit_check_list,
+    .operation_get = sq_operation_get,
+    .operation_update = sq_operation_update,
+    .operation_list = sq_operation_list,
+    .operation_find_by_new_sub = sq_operation_find_by_new_sub,
+    .assignments_move = sq_assignments_move,
+    .idem_find = sq_idem_find,
+    .idem_insert = sq_idem_insert,
+    .idem_purge = sq_idem_purge,
+    .support_insert = sq_support_insert,
+    .support_list = sq_support_list,
 };
 
 /* Run a pragma and copy its first value (if any) into val. */

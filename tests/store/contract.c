@@ -129,6 +129,7 @@ static struct ps_subscription sub_rec(int64_t tenant, const char *plan, const ch
 	s.term_start = NOW - 86400;
 	s.term_end = NOW + 29 * 86400;
 	s.created_at = NOW - 86400;
+	s.billed_through = s.term_end;
 	return s;
 }
 
@@ -237,6 +238,8 @@ static void same_sub(const struct ps_subscription *g, const struct ps_subscripti
 	WANT_I64(g->replaced_by, w->replaced_by, c);
 	LABEL(c, "%s: created_at", what);
 	WANT_I64(g->created_at, w->created_at, c);
+	LABEL(c, "%s: billed_through", what);
+	WANT_I64(g->billed_through, w->billed_through, c);
 }
 
 static void same_incident(const struct ps_incident *g, const struct ps_incident *w, const char *what)
@@ -277,6 +280,123 @@ static void same_op(const struct ps_operation *g, const struct ps_operation *w, 
 	WANT_I64(g->created_at, w->created_at, c);
 	LABEL(c, "%s: updated_at", what);
 	WANT_I64(g->updated_at, w->updated_at, c);
+	LABEL(c, "%s: quantity", what);
+	WANT_I64(g->quantity, w->quantity, c);
+	LABEL(c, "%s: credit_check_id", what);
+	WANT_I64(g->credit_check_id, w->credit_check_id, c);
+	LABEL(c, "%s: request_id", what);
+	WANT_STR(g->request_id, w->request_id, c);
+	LABEL(c, "%s: detail", what);
+	WANT_STR(g->detail, w->detail, c);
+}
+
+static void same_credit(const struct ps_credit_check *g, const struct ps_credit_check *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: status", what);
+	WANT_STR(ps_credit_status_name(g->status), ps_credit_status_name(w->status), c);
+	LABEL(c, "%s: amount", what);
+	WANT_I64(g->amount, w->amount, c);
+	LABEL(c, "%s: requested_at", what);
+	WANT_I64(g->requested_at, w->requested_at, c);
+	LABEL(c, "%s: expected_by", what);
+	WANT_I64(g->expected_by, w->expected_by, c);
+	LABEL(c, "%s: decided_at", what);
+	WANT_I64(g->decided_at, w->decided_at, c);
+	LABEL(c, "%s: subscription_id", what);
+	WANT_I64(g->subscription_id, w->subscription_id, c);
+	LABEL(c, "%s: operation_id", what);
+	WANT_I64(g->operation_id, w->operation_id, c);
+}
+
+static void same_invoice(const struct ps_invoice *g, const struct ps_invoice *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: subscription_id", what);
+	WANT_I64(g->subscription_id, w->subscription_id, c);
+	LABEL(c, "%s: amount", what);
+	WANT_I64(g->amount, w->amount, c);
+	LABEL(c, "%s: paid", what);
+	WANT_I64(g->paid, w->paid, c);
+	LABEL(c, "%s: currency", what);
+	WANT_STR(g->currency, w->currency, c);
+	LABEL(c, "%s: issued_at", what);
+	WANT_I64(g->issued_at, w->issued_at, c);
+	LABEL(c, "%s: due_at", what);
+	WANT_I64(g->due_at, w->due_at, c);
+	LABEL(c, "%s: status", what);
+	WANT_STR(ps_invoice_status_name(g->status), ps_invoice_status_name(w->status), c);
+}
+
+static void same_line(const struct ps_invoice_line *g, const struct ps_invoice_line *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: invoice_id", what);
+	WANT_I64(g->invoice_id, w->invoice_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: subscription_id", what);
+	WANT_I64(g->subscription_id, w->subscription_id, c);
+	LABEL(c, "%s: kind", what);
+	WANT_STR(ps_line_kind_name(g->kind), ps_line_kind_name(w->kind), c);
+	LABEL(c, "%s: plan_id", what);
+	WANT_STR(g->plan_id, w->plan_id, c);
+	LABEL(c, "%s: quantity", what);
+	WANT_I64(g->quantity, w->quantity, c);
+	LABEL(c, "%s: period_start", what);
+	WANT_I64(g->period_start, w->period_start, c);
+	LABEL(c, "%s: period_end", what);
+	WANT_I64(g->period_end, w->period_end, c);
+	LABEL(c, "%s: amount", what);
+	WANT_I64(g->amount, w->amount, c);
+	LABEL(c, "%s: description", what);
+	WANT_STR(g->description, w->description, c);
+}
+
+static void same_payment(const struct ps_receipt *g, const struct ps_receipt *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: amount", what);
+	WANT_I64(g->amount, w->amount, c);
+	LABEL(c, "%s: currency", what);
+	WANT_STR(g->currency, w->currency, c);
+	LABEL(c, "%s: received_at", what);
+	WANT_I64(g->received_at, w->received_at, c);
+}
+
+static void same_support(const struct ps_support_request *g, const struct ps_support_request *w, const char *what)
+{
+	char c[160];
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g->tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: id", what);
+	WANT_I64(g->id, w->id, c);
+	LABEL(c, "%s: subscription_id", what);
+	WANT_I64(g->subscription_id, w->subscription_id, c);
+	LABEL(c, "%s: reason_codes", what);
+	WANT_STR(g->reason_codes, w->reason_codes, c);
+	LABEL(c, "%s: description", what);
+	WANT_STR(g->description, w->description, c);
+	LABEL(c, "%s: status", what);
+	WANT_STR(ps_support_status_name(g->status), ps_support_status_name(w->status), c);
+	LABEL(c, "%s: created_at", what);
+	WANT_I64(g->created_at, w->created_at, c);
+	LABEL(c, "%s: token_id", what);
+	WANT_I64(g->token_id, w->token_id, c);
 }
 
 static void same_audit(const struct ps_audit *g, const struct ps_audit *w, const char *what)
@@ -313,6 +433,13 @@ struct ids {
 	size_t stop_after;
 	struct ps_assignment seats[IDS_MAX];
 	struct ps_audit audit[8];
+	/* The first rows of the version-2 lists, whole. */
+	struct ps_invoice invoices[8];
+	struct ps_invoice_line lines[8];
+	struct ps_receipt payments[8];
+	struct ps_credit_check credits[8];
+	struct ps_operation ops[8];
+	struct ps_support_request support[8];
 };
 
 static bool collect(struct ids *ids, int64_t id)
@@ -357,6 +484,54 @@ static bool audit_cb(void *arg, const struct ps_audit *a)
 	if (ids->n < 8)
 		ids->audit[ids->n] = *a;
 	return collect(ids, a->id);
+}
+
+#define KEEP(field, rec)                                                                                               \
+	do {                                                                                                           \
+		if (ids->n < sizeof ids->field / sizeof ids->field[0])                                                 \
+			ids->field[ids->n] = *(rec);                                                                   \
+	} while (0)
+
+static bool invoice_cb(void *arg, const struct ps_invoice *inv)
+{
+	struct ids *ids = arg;
+	KEEP(invoices, inv);
+	return collect(ids, inv->id);
+}
+
+static bool line_cb(void *arg, const struct ps_invoice_line *l)
+{
+	struct ids *ids = arg;
+	KEEP(lines, l);
+	return collect(ids, l->id);
+}
+
+static bool payment_cb(void *arg, const struct ps_receipt *p)
+{
+	struct ids *ids = arg;
+	KEEP(payments, p);
+	return collect(ids, p->id);
+}
+
+static bool credit_cb(void *arg, const struct ps_credit_check *cc)
+{
+	struct ids *ids = arg;
+	KEEP(credits, cc);
+	return collect(ids, cc->id);
+}
+
+static bool op_cb(void *arg, const struct ps_operation *op)
+{
+	struct ids *ids = arg;
+	KEEP(ops, op);
+	return collect(ids, op->id);
+}
+
+static bool support_cb(void *arg, const struct ps_support_request *r)
+{
+	struct ids *ids = arg;
+	KEEP(support, r);
+	return collect(ids, r->id);
 }
 
 static struct ids *ids_reset(struct ids *ids, size_t stop_after)
@@ -686,6 +861,7 @@ static void t_sub_update(void **state)
 	up.term_start = NOW + 1;
 	up.term_end = NOW + 2;
 	up.replaced_by = succ;
+	up.billed_through = NOW + 3;
 	/* Not written by update: */
 	snprintf(up.plan_id, sizeof up.plan_id, "other-plan");
 	snprintf(up.product_id, sizeof up.product_id, "other-product");
@@ -701,6 +877,7 @@ static void t_sub_update(void **state)
 	want.term_start = NOW + 1;
 	want.term_end = NOW + 2;
 	want.replaced_by = succ;
+	want.billed_through = NOW + 3;
 	same_sub(&got, &want, "sub_get after update");
 
 	/* Back to no successor. */
@@ -1138,6 +1315,9 @@ static int64_t add_op(struct fx *f, int64_t tenant, enum ps_op_kind kind, enum p
 	snprintf(op.target_plan, sizeof op.target_plan, "biz-premium");
 	op.created_at = created;
 	op.updated_at = created + 7;
+	op.quantity = 10;
+	snprintf(op.request_id, sizeof op.request_id, "req-%" PRId64, created);
+	snprintf(op.detail, sizeof op.detail, "{\"license_errors\":[],\"at\":%" PRId64 "}", created);
 	OK(f->o->operation_insert(f->st, &op, &f->err), "fixture operation_insert");
 	if (out)
 		*out = op;
@@ -1224,7 +1404,17 @@ static void t_snapshot_content(void **state)
 
 	add_credit(f, a, PS_CC_APPROVED, NOW - 10000);
 	add_credit(f, a, PS_CC_PENDING, NOW - 5000);
-	struct ps_credit_check oldest = add_credit(f, a, PS_CC_PENDING, NOW - 9000);
+	/* The oldest pending one holds back the provisioning purchase and the switch. */
+	struct ps_credit_check oldest;
+	memset(&oldest, 0, sizeof oldest);
+	oldest.tenant_id = a;
+	oldest.status = PS_CC_PENDING;
+	oldest.amount = 654321;
+	oldest.requested_at = NOW - 9000;
+	oldest.expected_by = NOW - 9000 + 2 * 86400;
+	oldest.subscription_id = sa[1].id;
+	oldest.operation_id = o3.id;
+	OK(f->o->credit_check_insert(f->st, &oldest, &f->err), "credit check with references");
 	add_credit(f, a, PS_CC_DENIED, NOW - 20000);
 	add_credit(f, b, PS_CC_PENDING, NOW - 99999);
 
@@ -1266,12 +1456,7 @@ static void t_snapshot_content(void **state)
 	}
 	WANT_I64(sn->has_credit_check, 1, "snapshot A has a pending credit check");
 	WANT_I64(sn->credit_check.id, oldest.id, "snapshot credit check is the oldest pending");
-	WANT_I64(sn->credit_check.tenant_id, a, "credit check tenant");
-	WANT_STR(ps_credit_status_name(sn->credit_check.status), "pending", "credit check status");
-	WANT_I64(sn->credit_check.amount, oldest.amount, "credit check amount");
-	WANT_I64(sn->credit_check.requested_at, oldest.requested_at, "credit check requested_at");
-	WANT_I64(sn->credit_check.expected_by, oldest.expected_by, "credit check expected_by");
-	WANT_I64(sn->credit_check.decided_at, 0, "credit check decided_at");
+	same_credit(&sn->credit_check, &oldest, "snapshot credit check");
 	WANT_I64(sn->past_due, 1200, "snapshot A past_due");
 	WANT_I64(sn->oldest_due, NOW - 86400, "snapshot A oldest_due");
 	WANT_I64(sn->capacity_used, 4, "snapshot capacity_used");
@@ -1416,6 +1601,1138 @@ static void t_nested_calls(void **state)
 	OK(f->o->commit(f->st, &f->err), "commit");
 }
 
+/* ---- Schema version 2: the clock, tenants ------------------------------ */
+
+static void t_clock(void **state)
+{
+	struct fx *f = *state;
+	int64_t now = -1;
+	WANT_CODE(f->o->clock_get(f->st, &now, &f->err), PS_NOT_FOUND, "clock_get before any set");
+	WANT_FIELD("clock", "clock_get before any set");
+	WANT_I64(now, -1, "clock_get before any set leaves now alone");
+
+	OK(f->o->clock_set(f->st, NOW, &f->err), "clock_set NOW");
+	OK(f->o->clock_get(f->st, &now, &f->err), "clock_get after set");
+	WANT_I64(now, NOW, "clock after set");
+	OK(f->o->clock_set(f->st, NOW + 86400, &f->err), "clock_set a day later");
+	OK(f->o->clock_get(f->st, &now, &f->err), "clock_get after a second set");
+	WANT_I64(now, NOW + 86400, "clock after a second set");
+	/* A manual clock may go back. */
+	OK(f->o->clock_set(f->st, NOW - 5, &f->err), "clock_set back in time");
+	OK(f->o->clock_get(f->st, &now, &f->err), "clock_get after going back");
+	WANT_I64(now, NOW - 5, "clock after going back");
+
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->clock_set(f->st, NOW + 999, &f->err), "clock_set in tx");
+	OK(f->o->clock_get(f->st, &now, &f->err), "clock_get in tx");
+	WANT_I64(now, NOW + 999, "clock inside its tx");
+	f->o->rollback(f->st);
+	OK(f->o->clock_get(f->st, &now, &f->err), "clock_get after rollback");
+	WANT_I64(now, NOW - 5, "clock after rollback");
+}
+
+static void t_tenant_update(void **state)
+{
+	struct fx *f = *state;
+	struct ps_tenant t = tenant_rec("A", PS_SEG_EDUCATION, PS_PAY_INVOICE), other, got;
+	OK(f->o->tenant_insert(f->st, &t, &f->err), "tenant_insert");
+	other = tenant_rec("B", PS_SEG_COMMERCIAL, PS_PAY_CARD);
+	OK(f->o->tenant_insert(f->st, &other, &f->err), "tenant_insert B");
+
+	struct ps_tenant up = t;
+	up.credit_limit = 999999;
+	/* Not written by update: */
+	snprintf(up.name, sizeof up.name, "renamed");
+	up.segment = PS_SEG_GOVERNMENT;
+	up.payment = PS_PAY_CARD;
+	snprintf(up.currency, sizeof up.currency, "USD");
+	up.created_at = 1;
+	OK(f->o->tenant_update(f->st, &up, &f->err), "tenant_update");
+	OK(f->o->tenant_get(f->st, t.id, &got, &f->err), "tenant_get after update");
+	struct ps_tenant want = t;
+	want.credit_limit = 999999;
+	same_tenant(&got, &want, "tenant after update");
+	OK(f->o->tenant_get(f->st, other.id, &got, &f->err), "tenant_get B after A's update");
+	same_tenant(&got, &other, "tenant B after A's update");
+
+	up.credit_limit = 0;
+	OK(f->o->tenant_update(f->st, &up, &f->err), "tenant_update to 0");
+	OK(f->o->tenant_get(f->st, t.id, &got, &f->err), "tenant_get after update to 0");
+	WANT_I64(got.credit_limit, 0, "credit_limit after update to 0");
+
+	up.id = 999;
+	WANT_CODE(f->o->tenant_update(f->st, &up, &f->err), PS_NOT_FOUND, "tenant_update of a missing tenant");
+	WANT_FIELD("tenant", "tenant_update of a missing tenant");
+}
+
+/* ---- Schema version 2: invoices and their lines ------------------------ */
+
+static struct ps_invoice invoice_rec(int64_t tenant, int64_t sub, enum ps_invoice_status status, int64_t amount,
+				     int64_t issued)
+{
+	struct ps_invoice inv;
+	memset(&inv, 0, sizeof inv);
+	inv.tenant_id = tenant;
+	inv.subscription_id = sub;
+	inv.amount = amount;
+	inv.paid = status == PS_INV_PAID ? amount : 0;
+	snprintf(inv.currency, sizeof inv.currency, "EUR");
+	inv.issued_at = issued;
+	inv.due_at = issued + 30 * 86400;
+	inv.status = status;
+	return inv;
+}
+
+static void t_invoices(void **state)
+{
+	struct fx *f = *state;
+	char w[96];
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t sa = add_sub(f, a, "biz-basic", "business");
+
+	struct ps_invoice ia[5] = {
+	    invoice_rec(a, sa, PS_INV_PAID, 6000, NOW - 90 * 86400),
+	    invoice_rec(a, sa, PS_INV_OPEN, 6000, NOW - 60 * 86400),
+	    invoice_rec(a, 0, PS_INV_VOID, 1500, NOW - 45 * 86400),
+	    invoice_rec(a, sa, PS_INV_OPEN, -2500, NOW - 30 * 86400), /* a credit note */
+	    invoice_rec(a, sa, PS_INV_OPEN, 6000, NOW),
+	};
+	ia[1].paid = 1000;
+	struct ps_invoice ib = invoice_rec(b, 0, PS_INV_OPEN, 777, NOW);
+	for (int i = 0; i < 5; i++) {
+		LABEL(w, "invoice_insert A%d", i);
+		OK(f->o->invoice_insert(f->st, &ia[i], &f->err), w);
+		if (i == 2)
+			OK(f->o->invoice_insert(f->st, &ib, &f->err), "invoice_insert B");
+	}
+	struct ps_invoice got;
+	for (int i = 0; i < 5; i++) {
+		LABEL(w, "invoice_get A%d", i);
+		memset(&got, 0xab, sizeof got);
+		OK(f->o->invoice_get(f->st, a, ia[i].id, &got, &f->err), w);
+		same_invoice(&got, &ia[i], w);
+	}
+	WANT_CODE(f->o->invoice_get(f->st, b, ia[0].id, &got, &f->err), PS_NOT_FOUND, "invoice_get via another tenant");
+	WANT_FIELD("invoice", "invoice_get via another tenant");
+	WANT_CODE(f->o->invoice_get(f->st, a, 999, &got, &f->err), PS_NOT_FOUND, "invoice_get missing id");
+
+	/* Lists: every invoice in issue order, or the open ones. */
+	OK(f->o->invoice_list(f->st, a, false, 0, 0, invoice_cb, ids_reset(&ids, 0), &f->err), "invoice_list A");
+	WANT_IDS(&ids, "invoice_list A", ia[0].id, ia[1].id, ia[2].id, ia[3].id, ia[4].id);
+	same_invoice(&ids.invoices[3], &ia[3], "invoice_list A row 3");
+	OK(f->o->invoice_list(f->st, a, true, 0, 0, invoice_cb, ids_reset(&ids, 0), &f->err), "invoice_list A open");
+	WANT_IDS(&ids, "invoice_list A open", ia[1].id, ia[3].id, ia[4].id);
+	same_invoice(&ids.invoices[0], &ia[1], "invoice_list A open row 0");
+	OK(f->o->invoice_list(f->st, a, true, ia[1].id, 1, invoice_cb, ids_reset(&ids, 0), &f->err),
+	   "invoice_list A open after 1 limit 1");
+	WANT_IDS(&ids, "invoice_list A open after ia1 limit 1", ia[3].id);
+	OK(f->o->invoice_list(f->st, a, false, ia[1].id, 2, invoice_cb, ids_reset(&ids, 0), &f->err),
+	   "invoice_list A after ia1 limit 2");
+	WANT_IDS(&ids, "invoice_list A after ia1 limit 2", ia[2].id, ia[3].id);
+	OK(f->o->invoice_list(f->st, a, false, 0, 0, invoice_cb, ids_reset(&ids, 2), &f->err),
+	   "invoice_list A stopped");
+	WANT_IDS(&ids, "invoice_list A stopped after 2", ia[0].id, ia[1].id);
+	OK(f->o->invoice_list(f->st, b, true, 0, 0, invoice_cb, ids_reset(&ids, 0), &f->err), "invoice_list B open");
+	WANT_IDS(&ids, "invoice_list B open", ib.id);
+	OK(f->o->invoice_list(f->st, 999, false, 0, 0, invoice_cb, ids_reset(&ids, 0), &f->err),
+	   "invoice_list missing tenant");
+	WANT_NO_IDS(&ids, "invoice_list missing tenant");
+
+	/* Update writes paid and status only. */
+	struct ps_invoice up = ia[1];
+	up.paid = 6000;
+	up.status = PS_INV_PAID;
+	up.amount = 1;
+	up.subscription_id = 0;
+	snprintf(up.currency, sizeof up.currency, "USD");
+	up.issued_at = 2;
+	up.due_at = 3;
+	OK(f->o->invoice_update(f->st, &up, &f->err), "invoice_update");
+	OK(f->o->invoice_get(f->st, a, ia[1].id, &got, &f->err), "invoice_get after update");
+	struct ps_invoice want = ia[1];
+	want.paid = 6000;
+	want.status = PS_INV_PAID;
+	same_invoice(&got, &want, "invoice after update");
+	OK(f->o->invoice_list(f->st, a, true, 0, 0, invoice_cb, ids_reset(&ids, 0), &f->err),
+	   "invoice_list A open after update");
+	WANT_IDS(&ids, "invoice_list A open after paying ia1", ia[3].id, ia[4].id);
+
+	for (int st = 0; st < PS_INV__COUNT; st++) {
+		LABEL(w, "invoice_update to %s", ps_invoice_status_name((enum ps_invoice_status)st));
+		up.status = (enum ps_invoice_status)st;
+		OK(f->o->invoice_update(f->st, &up, &f->err), w);
+		OK(f->o->invoice_get(f->st, a, up.id, &got, &f->err), w);
+		WANT_STR(ps_invoice_status_name(got.status), ps_invoice_status_name(up.status), w);
+	}
+
+	struct ps_invoice stray = up;
+	stray.tenant_id = b;
+	WANT_CODE(f->o->invoice_update(f->st, &stray, &f->err), PS_NOT_FOUND, "invoice_update via another tenant");
+	WANT_FIELD("invoice", "invoice_update via another tenant");
+	stray = up;
+	stray.id = 999;
+	WANT_CODE(f->o->invoice_update(f->st, &stray, &f->err), PS_NOT_FOUND, "invoice_update missing id");
+}
+
+static struct ps_invoice_line line_rec(int64_t tenant, int64_t invoice, int64_t sub, enum ps_line_kind kind,
+				       int64_t start, int64_t amount)
+{
+	struct ps_invoice_line l;
+	memset(&l, 0, sizeof l);
+	l.tenant_id = tenant;
+	l.invoice_id = invoice;
+	l.subscription_id = sub;
+	l.kind = kind;
+	snprintf(l.plan_id, sizeof l.plan_id, "biz-basic");
+	l.quantity = 12;
+	l.period_start = start;
+	l.period_end = start + 30 * 86400;
+	l.amount = amount;
+	snprintf(l.description, sizeof l.description, "%s, 12 seats (Zoë's team)", ps_line_kind_name(kind));
+	return l;
+}
+
+static void t_invoice_lines(void **state)
+{
+	struct fx *f = *state;
+	char w[96];
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business"), s2 = add_sub(f, a, "biz-basic", "business");
+	int64_t sb = add_sub(f, b, "biz-basic", "business");
+	int64_t inv1 = add_invoice(f, a, PS_INV_OPEN, 7200, 0, NOW + 30 * 86400);
+	int64_t inv2 = add_invoice(f, a, PS_INV_OPEN, 7200, 0, NOW + 31 * 86400);
+	int64_t invb = add_invoice(f, b, PS_INV_OPEN, 7200, 0, NOW + 30 * 86400);
+
+	struct ps_invoice_line l1 = line_rec(a, inv1, s1, PS_LINE_RENEWAL, NOW, 7200);
+	OK(f->o->invoice_line_insert(f->st, &l1, &f->err), "renewal line");
+	OK(f->o->invoice_line_list(f->st, a, inv1, line_cb, ids_reset(&ids, 0), &f->err), "lines of inv1");
+	WANT_IDS(&ids, "lines of inv1", l1.id);
+	same_line(&ids.lines[0], &l1, "renewal line");
+
+	/* The same renewal again, on any invoice: refused, nothing written. */
+	struct ps_invoice_line dup = line_rec(a, inv2, s1, PS_LINE_RENEWAL, NOW, 9999);
+	WANT_CODE(f->o->invoice_line_insert(f->st, &dup, &f->err), PS_CONFLICT, "second renewal of the period");
+	WANT_FIELD("period", "second renewal of the period");
+	dup.invoice_id = inv1;
+	WANT_CODE(f->o->invoice_line_insert(f->st, &dup, &f->err), PS_CONFLICT,
+		  "second renewal of the period, same invoice");
+	WANT_FIELD("period", "second renewal of the period, same invoice");
+	OK(f->o->invoice_line_list(f->st, a, inv2, line_cb, ids_reset(&ids, 0), &f->err), "lines of inv2");
+	WANT_NO_IDS(&ids, "lines of inv2 after the refused renewal");
+	OK(f->o->invoice_line_list(f->st, a, inv1, line_cb, ids_reset(&ids, 0), &f->err), "lines of inv1 again");
+	WANT_IDS(&ids, "lines of inv1 after the refused renewal", l1.id);
+	same_line(&ids.lines[0], &l1, "renewal line after the refused duplicate");
+
+	/* Inside a transaction: the refusal leaves the transaction's other writes. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	struct ps_invoice_line next = line_rec(a, inv2, s1, PS_LINE_RENEWAL, NOW + 30 * 86400, 7200);
+	OK(f->o->invoice_line_insert(f->st, &next, &f->err), "next period's renewal in tx");
+	struct ps_invoice_line again = next;
+	WANT_CODE(f->o->invoice_line_insert(f->st, &again, &f->err), PS_CONFLICT, "next renewal twice in tx");
+	WANT_FIELD("period", "next renewal twice in tx");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	OK(f->o->invoice_line_list(f->st, a, inv2, line_cb, ids_reset(&ids, 0), &f->err), "lines of inv2 after tx");
+	WANT_IDS(&ids, "lines of inv2 after tx", next.id);
+
+	/* Another kind, subscription or period is another line. */
+	struct ps_invoice_line other[] = {
+	    line_rec(a, inv1, s1, PS_LINE_QUANTITY, NOW, 600),
+	    line_rec(a, inv1, s2, PS_LINE_RENEWAL, NOW, 7200),
+	    line_rec(a, inv1, s1, PS_LINE_RENEWAL, NOW + 1, 7200),
+	    line_rec(a, inv1, s1, PS_LINE_UPGRADE_CREDIT, NOW + 10 * 86400, -4800), /* a credit */
+	};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		LABEL(w, "distinct line %zu", i);
+		OK(f->o->invoice_line_insert(f->st, &other[i], &f->err), w);
+	}
+	OK(f->o->invoice_line_list(f->st, a, inv1, line_cb, ids_reset(&ids, 0), &f->err), "lines of inv1, all");
+	WANT_IDS(&ids, "lines of inv1, all", l1.id, other[0].id, other[1].id, other[2].id, other[3].id);
+	same_line(&ids.lines[4], &other[3], "credit line");
+	OK(f->o->invoice_line_list(f->st, a, inv1, line_cb, ids_reset(&ids, 2), &f->err), "lines of inv1, stopped");
+	WANT_IDS(&ids, "lines of inv1, stopped after 2", l1.id, other[0].id);
+
+	/* Every kind survives. */
+	for (int k = 0; k < PS_LINE__COUNT; k++) {
+		LABEL(w, "line of kind %s", ps_line_kind_name((enum ps_line_kind)k));
+		struct ps_invoice_line l = line_rec(a, inv2, s2, (enum ps_line_kind)k, NOW + 1000 + k, 100 * k - 300);
+		OK(f->o->invoice_line_insert(f->st, &l, &f->err), w);
+		OK(f->o->invoice_line_list(f->st, a, inv2, line_cb, ids_reset(&ids, 0), &f->err), w);
+		WANT_I64(ids.n, k + 2, w);
+		if (ids.n == (size_t)k + 2 && ids.n <= 8)
+			same_line(&ids.lines[k + 1], &l, w);
+	}
+
+	/* References stay inside the tenant. */
+	struct ps_invoice_line bad = line_rec(a, 999, s1, PS_LINE_PURCHASE, NOW, 1);
+	WANT_CODE(f->o->invoice_line_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "line of a missing invoice");
+	WANT_FIELD("invoice", "line of a missing invoice");
+	bad.invoice_id = invb;
+	WANT_CODE(f->o->invoice_line_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "line on another tenant's invoice");
+	WANT_FIELD("invoice", "line on another tenant's invoice");
+	bad.invoice_id = inv1;
+	bad.subscription_id = sb;
+	WANT_CODE(f->o->invoice_line_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "line for another tenant's sub");
+	WANT_FIELD("subscription", "line for another tenant's sub");
+	bad.subscription_id = 999;
+	WANT_CODE(f->o->invoice_line_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "line for a missing sub");
+	WANT_FIELD("subscription", "line for a missing sub");
+	OK(f->o->invoice_line_list(f->st, b, inv1, line_cb, ids_reset(&ids, 0), &f->err), "lines via another tenant");
+	WANT_NO_IDS(&ids, "lines via another tenant");
+	OK(f->o->invoice_line_list(f->st, a, 999, line_cb, ids_reset(&ids, 0), &f->err), "lines of a missing invoice");
+	WANT_NO_IDS(&ids, "lines of a missing invoice");
+
+	/* Another tenant's renewal of "the same" period is its own. */
+	struct ps_invoice_line lb = line_rec(b, invb, sb, PS_LINE_RENEWAL, NOW, 7200);
+	OK(f->o->invoice_line_insert(f->st, &lb, &f->err), "tenant B's renewal of the same period");
+}
+
+/* ---- Schema version 2: payments ---------------------------------------- */
+
+static void t_payments(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	char w[64];
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B"), c = add_tenant(f, "C");
+	int64_t total = -1;
+
+	OK(f->o->payment_total(f->st, a, &total, &f->err), "payment_total before any");
+	WANT_I64(total, 0, "payment_total before any");
+
+	struct ps_receipt pa[3], pb = {.tenant_id = b, .amount = 100000, .currency = "EUR", .received_at = NOW};
+	const int64_t amounts[3] = {100, 250, 7};
+	for (int i = 0; i < 3; i++) {
+		memset(&pa[i], 0, sizeof pa[i]);
+		pa[i].tenant_id = a;
+		pa[i].amount = amounts[i];
+		snprintf(pa[i].currency, sizeof pa[i].currency, "EUR");
+		pa[i].received_at = NOW + i;
+		LABEL(w, "payment_insert A%d", i);
+		OK(f->o->payment_insert(f->st, &pa[i], &f->err), w);
+		if (i == 0)
+			OK(f->o->payment_insert(f->st, &pb, &f->err), "payment_insert B");
+	}
+	OK(f->o->payment_total(f->st, a, &total, &f->err), "payment_total A");
+	WANT_I64(total, 357, "payment_total A");
+	OK(f->o->payment_total(f->st, b, &total, &f->err), "payment_total B");
+	WANT_I64(total, 100000, "payment_total B");
+	OK(f->o->payment_total(f->st, c, &total, &f->err), "payment_total C");
+	WANT_I64(total, 0, "payment_total of a tenant without payments");
+
+	OK(f->o->payment_list(f->st, a, 0, 0, payment_cb, ids_reset(&ids, 0), &f->err), "payment_list A");
+	WANT_IDS(&ids, "payment_list A", pa[0].id, pa[1].id, pa[2].id);
+	for (int i = 0; i < 3; i++) {
+		LABEL(w, "payment_list A row %d", i);
+		same_payment(&ids.payments[i], &pa[i], w);
+	}
+	OK(f->o->payment_list(f->st, a, pa[0].id, 1, payment_cb, ids_reset(&ids, 0), &f->err), "payment_list A page");
+	WANT_IDS(&ids, "payment_list A after pa0 limit 1", pa[1].id);
+	OK(f->o->payment_list(f->st, a, 0, 0, payment_cb, ids_reset(&ids, 1), &f->err), "payment_list A stopped");
+	WANT_IDS(&ids, "payment_list A stopped after 1", pa[0].id);
+	OK(f->o->payment_list(f->st, b, 0, 0, payment_cb, ids_reset(&ids, 0), &f->err), "payment_list B");
+	WANT_IDS(&ids, "payment_list B", pb.id);
+	same_payment(&ids.payments[0], &pb, "payment_list B row 0");
+
+	struct ps_receipt orphan = {.tenant_id = 999, .amount = 1, .currency = "EUR"};
+	WANT_CODE(f->o->payment_insert(f->st, &orphan, &f->err), PS_NOT_FOUND, "payment of a missing tenant");
+	WANT_FIELD("tenant", "payment of a missing tenant");
+
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	struct ps_receipt gone = {.tenant_id = c, .amount = 5, .currency = "EUR"};
+	OK(f->o->payment_insert(f->st, &gone, &f->err), "payment in tx");
+	OK(f->o->payment_total(f->st, c, &total, &f->err), "payment_total C in tx");
+	WANT_I64(total, 5, "payment_total C inside its tx");
+	f->o->rollback(f->st);
+	OK(f->o->payment_total(f->st, c, &total, &f->err), "payment_total C after rollback");
+	WANT_I64(total, 0, "payment_total C after rollback");
+}
+
+/* Paying settles the oldest open invoices first: the walk of the open
+ * invoices updates each as it goes. */
+struct settle {
+	struct fx *f;
+	int64_t left;
+	ps_code c;
+	int seen;
+};
+
+static bool settle_cb(void *arg, const struct ps_invoice *inv)
+{
+	struct settle *st = arg;
+	struct ps_invoice up = *inv;
+	int64_t due = inv->amount - inv->paid, pay = due < st->left ? due : st->left;
+	st->seen++;
+	up.paid += pay;
+	st->left -= pay;
+	if (up.paid == up.amount)
+		up.status = PS_INV_PAID;
+	st->c = st->f->o->invoice_update(st->f->st, &up, &st->f->err);
+	return st->c == PS_OK && st->left > 0;
+}
+
+static void t_settle_oldest_first(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	int64_t a = add_tenant(f, "A");
+	int64_t i1 = add_invoice(f, a, PS_INV_OPEN, 1000, 200, NOW - 20);
+	int64_t i2 = add_invoice(f, a, PS_INV_PAID, 500, 500, NOW - 15);
+	int64_t i3 = add_invoice(f, a, PS_INV_OPEN, 700, 0, NOW - 10);
+	int64_t i4 = add_invoice(f, a, PS_INV_OPEN, 900, 0, NOW);
+
+	struct settle st = {.f = f, .left = 1000};
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->invoice_list(f->st, a, true, 0, 0, settle_cb, &st, &f->err), "invoice_list with updates inside");
+	OK(st.c, "invoice_update inside invoice_list");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	WANT_I64(st.seen, 2, "open invoices walked to settle 1000");
+	struct ps_invoice got;
+	OK(f->o->invoice_get(f->st, a, i1, &got, &f->err), "i1");
+	WANT_STR(ps_invoice_status_name(got.status), "paid", "i1 status");
+	OK(f->o->invoice_get(f->st, a, i3, &got, &f->err), "i3");
+	WANT_I64(got.paid, 200, "i3 paid");
+	WANT_STR(ps_invoice_status_name(got.status), "open", "i3 status");
+	OK(f->o->invoice_list(f->st, a, true, 0, 0, invoice_cb, ids_reset(&ids, 0), &f->err), "open after settling");
+	WANT_IDS(&ids, "open after settling", i3, i4);
+	(void)i2;
+}
+
+/* ---- Schema version 2: credit checks ----------------------------------- */
+
+static void t_credit_checks(void **state)
+{
+	struct fx *f = *state;
+	char w[96];
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t sa = add_sub(f, a, "biz-basic", "business"), sb = add_sub(f, b, "biz-basic", "business");
+	int64_t ob = add_op(f, b, PS_OPK_UPGRADE, PS_OP_PENDING_CREDIT_CHECK, sb, NOW, NULL);
+
+	struct ps_credit_check ca = add_credit(f, a, PS_CC_PENDING, NOW - 100);
+	struct ps_credit_check cb_ = {.tenant_id = b,
+				      .status = PS_CC_PENDING,
+				      .amount = 990000,
+				      .requested_at = NOW - 50,
+				      .expected_by = NOW + 2 * 86400,
+				      .operation_id = ob};
+	OK(f->o->credit_check_insert(f->st, &cb_, &f->err), "credit check for an upgrade");
+	struct ps_credit_check ca2 = {.tenant_id = a,
+				      .status = PS_CC_APPROVED,
+				      .amount = 5,
+				      .requested_at = NOW - 10,
+				      .expected_by = NOW + 86400,
+				      .decided_at = NOW - 5,
+				      .subscription_id = sa};
+	OK(f->o->credit_check_insert(f->st, &ca2, &f->err), "credit check for a purchase");
+
+	/* The provider finds any tenant's by id alone. */
+	struct ps_credit_check got;
+	memset(&got, 0xab, sizeof got);
+	OK(f->o->credit_check_get(f->st, cb_.id, &got, &f->err), "credit_check_get B's");
+	same_credit(&got, &cb_, "credit_check_get B's");
+	OK(f->o->credit_check_get(f->st, ca2.id, &got, &f->err), "credit_check_get A's");
+	same_credit(&got, &ca2, "credit_check_get A's");
+	WANT_CODE(f->o->credit_check_get(f->st, 999, &got, &f->err), PS_NOT_FOUND, "credit_check_get missing");
+	WANT_FIELD("credit_check", "credit_check_get missing");
+	WANT_CODE(f->o->credit_check_get(f->st, 0, &got, &f->err), PS_NOT_FOUND, "credit_check_get 0");
+
+	/* Update writes status, decided_at and amount only. */
+	struct ps_credit_check up = cb_;
+	up.status = PS_CC_APPROVED;
+	up.decided_at = NOW + 3600;
+	up.amount = 1000000;
+	up.requested_at = 1;
+	up.expected_by = 2;
+	up.operation_id = 0;
+	up.subscription_id = sb;
+	OK(f->o->credit_check_update(f->st, &up, &f->err), "credit_check_update");
+	OK(f->o->credit_check_get(f->st, cb_.id, &got, &f->err), "credit_check_get after update");
+	struct ps_credit_check want = cb_;
+	want.status = PS_CC_APPROVED;
+	want.decided_at = NOW + 3600;
+	want.amount = 1000000;
+	same_credit(&got, &want, "credit check after update");
+	for (int s = 0; s < PS_CC__COUNT; s++) {
+		LABEL(w, "credit_check_update to %s", ps_credit_status_name((enum ps_credit_status)s));
+		up.status = (enum ps_credit_status)s;
+		up.decided_at = s == PS_CC_PENDING ? 0 : NOW + s;
+		OK(f->o->credit_check_update(f->st, &up, &f->err), w);
+		OK(f->o->credit_check_get(f->st, up.id, &got, &f->err), w);
+		WANT_STR(ps_credit_status_name(got.status), ps_credit_status_name(up.status), w);
+		WANT_I64(got.decided_at, up.decided_at, w);
+	}
+	struct ps_credit_check stray = up;
+	stray.tenant_id = a;
+	WANT_CODE(f->o->credit_check_update(f->st, &stray, &f->err), PS_NOT_FOUND,
+		  "credit_check_update via another tenant");
+	WANT_FIELD("credit_check", "credit_check_update via another tenant");
+	stray = up;
+	stray.id = 999;
+	WANT_CODE(f->o->credit_check_update(f->st, &stray, &f->err), PS_NOT_FOUND, "credit_check_update missing");
+
+	OK(f->o->credit_check_list(f->st, a, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err), "credit_check_list A");
+	WANT_IDS(&ids, "credit_check_list A", ca.id, ca2.id);
+	same_credit(&ids.credits[0], &ca, "credit_check_list A row 0");
+	same_credit(&ids.credits[1], &ca2, "credit_check_list A row 1");
+	OK(f->o->credit_check_list(f->st, a, ca.id, 0, credit_cb, ids_reset(&ids, 0), &f->err),
+	   "credit_check_list A after ca");
+	WANT_IDS(&ids, "credit_check_list A after ca", ca2.id);
+	OK(f->o->credit_check_list(f->st, a, 0, 1, credit_cb, ids_reset(&ids, 0), &f->err),
+	   "credit_check_list A limit 1");
+	WANT_IDS(&ids, "credit_check_list A limit 1", ca.id);
+	OK(f->o->credit_check_list(f->st, b, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err), "credit_check_list B");
+	WANT_IDS(&ids, "credit_check_list B", cb_.id);
+
+	/* What waits on a credit check is the tenant's own. */
+	struct ps_credit_check bad = ca2;
+	bad.subscription_id = sb;
+	WANT_CODE(f->o->credit_check_insert(f->st, &bad, &f->err), PS_NOT_FOUND,
+		  "credit check for another tenant's sub");
+	WANT_FIELD("subscription", "credit check for another tenant's sub");
+	bad.subscription_id = 0;
+	bad.operation_id = ob;
+	WANT_CODE(f->o->credit_check_insert(f->st, &bad, &f->err), PS_NOT_FOUND,
+		  "credit check for another tenant's operation");
+	WANT_FIELD("operation", "credit check for another tenant's operation");
+	bad.operation_id = 999;
+	WANT_CODE(f->o->credit_check_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "credit check for a missing op");
+	WANT_FIELD("operation", "credit check for a missing op");
+	OK(f->o->credit_check_list(f->st, a, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err),
+	   "credit_check_list A after refusals");
+	WANT_IDS(&ids, "credit_check_list A after refusals", ca.id, ca2.id);
+}
+
+/* ---- Schema version 2: operations -------------------------------------- */
+
+static void t_operations(void **state)
+{
+	struct fx *f = *state;
+	char w[96];
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business"), s2 = add_sub(f, a, "biz-standard", "business");
+	int64_t sb = add_sub(f, b, "biz-basic", "business");
+	struct ps_credit_check ca = add_credit(f, a, PS_CC_PENDING, NOW);
+	struct ps_credit_check cb_ = add_credit(f, b, PS_CC_PENDING, NOW);
+
+	struct ps_operation op;
+	memset(&op, 0, sizeof op);
+	op.tenant_id = a;
+	op.kind = PS_OPK_UPGRADE;
+	op.state = PS_OP_PENDING_CREDIT_CHECK;
+	op.source_sub = s1;
+	snprintf(op.target_plan, sizeof op.target_plan, "biz-standard");
+	op.quantity = 40;
+	op.credit_check_id = ca.id;
+	op.created_at = NOW;
+	op.updated_at = NOW;
+	snprintf(op.request_id, sizeof op.request_id, "3f2a9c1e-0b7d-4e55-9a41-6c0d2e8b7f10");
+	memset(op.detail, 'x', PS_TEXT_MAX); /* at its cap */
+	op.detail[0] = '{';
+	op.detail[PS_TEXT_MAX - 1] = '}';
+	op.detail[PS_TEXT_MAX] = '\0';
+	OK(f->o->operation_insert(f->st, &op, &f->err), "operation_insert with every field");
+	struct ps_operation got;
+	memset(&got, 0xab, sizeof got);
+	OK(f->o->operation_get(f->st, a, op.id, &got, &f->err), "operation_get");
+	same_op(&got, &op, "operation_get");
+	WANT_CODE(f->o->operation_get(f->st, b, op.id, &got, &f->err), PS_NOT_FOUND, "operation_get via another tenant");
+	WANT_FIELD("operation", "operation_get via another tenant");
+	WANT_CODE(f->o->operation_get(f->st, a, 999, &got, &f->err), PS_NOT_FOUND, "operation_get missing id");
+
+	/* Update writes state, new_sub, credit_check_id, updated_at and detail. */
+	struct ps_operation up = op;
+	up.state = PS_OP_PROVISIONING;
+	up.new_sub = s2;
+	up.credit_check_id = 0;
+	up.updated_at = NOW + 60;
+	snprintf(up.detail, sizeof up.detail, "{\"license_errors\":[{\"user\":\"usr_3\"}]}");
+	/* Not written by update: */
+	up.kind = PS_OPK_SWITCH;
+	up.source_sub = s2;
+	snprintf(up.target_plan, sizeof up.target_plan, "other");
+	up.quantity = 1;
+	snprintf(up.request_id, sizeof up.request_id, "other");
+	up.created_at = 1;
+	OK(f->o->operation_update(f->st, &up, &f->err), "operation_update");
+	OK(f->o->operation_get(f->st, a, op.id, &got, &f->err), "operation_get after update");
+	struct ps_operation want = op;
+	want.state = PS_OP_PROVISIONING;
+	want.new_sub = s2;
+	want.credit_check_id = 0;
+	want.updated_at = NOW + 60;
+	snprintf(want.detail, sizeof want.detail, "%s", up.detail);
+	same_op(&got, &want, "operation after update");
+	up.credit_check_id = ca.id;
+	OK(f->o->operation_update(f->st, &up, &f->err), "operation_update setting credit_check_id");
+	OK(f->o->operation_get(f->st, a, op.id, &got, &f->err), "operation_get after setting credit_check_id");
+	WANT_I64(got.credit_check_id, ca.id, "credit_check_id set by update");
+	want.credit_check_id = ca.id;
+
+	struct ps_operation bad = up;
+	bad.new_sub = 999;
+	WANT_CODE(f->o->operation_update(f->st, &bad, &f->err), PS_NOT_FOUND, "operation_update to a missing new sub");
+	WANT_FIELD("new_subscription", "operation_update to a missing new sub");
+	bad.new_sub = sb;
+	WANT_CODE(f->o->operation_update(f->st, &bad, &f->err), PS_NOT_FOUND,
+		  "operation_update to another tenant's sub");
+	WANT_FIELD("new_subscription", "operation_update to another tenant's sub");
+	bad = up;
+	bad.credit_check_id = cb_.id;
+	WANT_CODE(f->o->operation_update(f->st, &bad, &f->err), PS_NOT_FOUND,
+		  "operation_update to another tenant's credit check");
+	WANT_FIELD("credit_check", "operation_update to another tenant's credit check");
+	bad.credit_check_id = 999;
+	WANT_CODE(f->o->operation_update(f->st, &bad, &f->err), PS_NOT_FOUND,
+		  "operation_update to a missing credit check");
+	WANT_FIELD("credit_check", "operation_update to a missing credit check");
+	bad = up;
+	bad.id = 999;
+	WANT_CODE(f->o->operation_update(f->st, &bad, &f->err), PS_NOT_FOUND, "operation_update missing id");
+	WANT_FIELD("operation", "operation_update missing id");
+	bad = up;
+	bad.tenant_id = b;
+	bad.new_sub = 0;
+	bad.credit_check_id = 0;
+	WANT_CODE(f->o->operation_update(f->st, &bad, &f->err), PS_NOT_FOUND, "operation_update via another tenant");
+	OK(f->o->operation_get(f->st, a, op.id, &got, &f->err), "operation_get after refused updates");
+	WANT_I64(got.new_sub, s2, "new_sub after refused updates");
+	WANT_I64(got.credit_check_id, ca.id, "credit_check_id after refused updates");
+
+	struct ps_operation stray = op;
+	stray.credit_check_id = cb_.id;
+	stray.kind = PS_OPK_SWITCH;
+	WANT_CODE(f->o->operation_insert(f->st, &stray, &f->err), PS_NOT_FOUND,
+		  "operation_insert waiting on another tenant's credit check");
+	WANT_FIELD("credit_check", "operation_insert waiting on another tenant's credit check");
+
+	/* Every kind and state survives (switches: not bound by the upgrade rule). */
+	int64_t seen[PS_OP__COUNT];
+	for (int st = 0; st < PS_OP__COUNT; st++) {
+		LABEL(w, "switch %s", ps_op_state_name((enum ps_op_state)st));
+		struct ps_operation o2;
+		seen[st] = add_op(f, a, PS_OPK_SWITCH, (enum ps_op_state)st, s2, NOW + st, &o2);
+		OK(f->o->operation_get(f->st, a, o2.id, &got, &f->err), w);
+		same_op(&got, &o2, w);
+	}
+	struct ps_operation done;
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_COMPLETED, s1, NOW + 9, &done);
+	OK(f->o->operation_get(f->st, a, done.id, &got, &f->err), "completed upgrade");
+	same_op(&got, &done, "completed upgrade");
+	int64_t ob = add_op(f, b, PS_OPK_UPGRADE, PS_OP_FAILED, sb, NOW, NULL);
+
+	OK(f->o->operation_list(f->st, a, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operation_list A");
+	WANT_IDS(&ids, "operation_list A", op.id, seen[0], seen[1], seen[2], seen[3], done.id);
+	same_op(&ids.ops[0], &want, "operation_list A row 0");
+	OK(f->o->operation_list(f->st, a, op.id, 2, op_cb, ids_reset(&ids, 0), &f->err), "operation_list A page");
+	WANT_IDS(&ids, "operation_list A after op limit 2", seen[0], seen[1]);
+	OK(f->o->operation_list(f->st, a, 0, 0, op_cb, ids_reset(&ids, 3), &f->err), "operation_list A stopped");
+	WANT_IDS(&ids, "operation_list A stopped after 3", op.id, seen[0], seen[1]);
+	OK(f->o->operation_list(f->st, b, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operation_list B");
+	WANT_IDS(&ids, "operation_list B", ob);
+}
+
+static void t_operation_find_by_new_sub(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business"), s2 = add_sub(f, a, "biz-standard", "business");
+	int64_t s3 = add_sub(f, a, "biz-premium", "business");
+	struct ps_operation op, got;
+	add_op(f, a, PS_OPK_SWITCH, PS_OP_COMPLETED, s1, NOW - 10, NULL);
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_PROVISIONING, s1, NOW, &op);
+
+	WANT_CODE(f->o->operation_find_by_new_sub(f->st, a, s2, &got, &f->err), PS_NOT_FOUND,
+		  "find_by_new_sub before any names it");
+	WANT_FIELD("operation", "find_by_new_sub before any names it");
+	op.new_sub = s2;
+	op.updated_at = NOW + 1;
+	OK(f->o->operation_update(f->st, &op, &f->err), "operation_update naming s2");
+	memset(&got, 0xab, sizeof got);
+	OK(f->o->operation_find_by_new_sub(f->st, a, s2, &got, &f->err), "find_by_new_sub s2");
+	same_op(&got, &op, "find_by_new_sub s2");
+	WANT_CODE(f->o->operation_find_by_new_sub(f->st, b, s2, &got, &f->err), PS_NOT_FOUND,
+		  "find_by_new_sub via another tenant");
+	WANT_CODE(f->o->operation_find_by_new_sub(f->st, a, s1, &got, &f->err), PS_NOT_FOUND,
+		  "find_by_new_sub of a source");
+	WANT_CODE(f->o->operation_find_by_new_sub(f->st, a, s3, &got, &f->err), PS_NOT_FOUND,
+		  "find_by_new_sub of an unrelated sub");
+	WANT_CODE(f->o->operation_find_by_new_sub(f->st, a, 0, &got, &f->err), PS_NOT_FOUND, "find_by_new_sub 0");
+
+	/* Inserted with its new subscription already named. */
+	struct ps_operation sw;
+	memset(&sw, 0, sizeof sw);
+	sw.tenant_id = a;
+	sw.kind = PS_OPK_SWITCH;
+	sw.state = PS_OP_COMPLETED;
+	sw.source_sub = s2;
+	sw.new_sub = s3;
+	snprintf(sw.target_plan, sizeof sw.target_plan, "biz-premium");
+	OK(f->o->operation_insert(f->st, &sw, &f->err), "switch naming s3");
+	OK(f->o->operation_find_by_new_sub(f->st, a, s3, &got, &f->err), "find_by_new_sub s3");
+	WANT_I64(got.id, sw.id, "find_by_new_sub s3 id");
+
+	op.new_sub = 0;
+	OK(f->o->operation_update(f->st, &op, &f->err), "operation_update clearing new_sub");
+	WANT_CODE(f->o->operation_find_by_new_sub(f->st, a, s2, &got, &f->err), PS_NOT_FOUND,
+		  "find_by_new_sub after clearing");
+}
+
+/* One upgrade at a time per tenant: the store refuses a second unfinished one. */
+static void t_one_upgrade_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business"), s2 = add_sub(f, a, "mail-p1", "mail");
+	int64_t sb = add_sub(f, b, "biz-basic", "business");
+
+	struct ps_operation first;
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_PENDING_CREDIT_CHECK, s1, NOW, &first);
+
+	struct ps_operation second;
+	memset(&second, 0, sizeof second);
+	second.tenant_id = a;
+	second.kind = PS_OPK_UPGRADE;
+	second.source_sub = s2;
+	snprintf(second.target_plan, sizeof second.target_plan, "mail-p2");
+	second.created_at = NOW + 1;
+	const enum ps_op_state unfinished[] = {PS_OP_PROVISIONING, PS_OP_PENDING_CREDIT_CHECK};
+	char w[96];
+	for (size_t i = 0; i < 2; i++) {
+		LABEL(w, "second unfinished upgrade (%s)", ps_op_state_name(unfinished[i]));
+		second.state = unfinished[i];
+		second.id = 0;
+		WANT_CODE(f->o->operation_insert(f->st, &second, &f->err), PS_CONFLICT, w);
+		WANT_FIELD("operation", w);
+	}
+	OK(f->o->operation_list(f->st, a, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operations after refusals");
+	WANT_IDS(&ids, "operations after refusals", first.id);
+
+	/* Switches, finished upgrades and other tenants are not held back. */
+	int64_t sw1 = add_op(f, a, PS_OPK_SWITCH, PS_OP_PROVISIONING, s2, NOW + 2, NULL);
+	int64_t sw2 = add_op(f, a, PS_OPK_SWITCH, PS_OP_PENDING_CREDIT_CHECK, s2, NOW + 3, NULL);
+	struct ps_operation done, failed;
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_COMPLETED, s2, NOW + 4, &done);
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_FAILED, s2, NOW + 5, &failed);
+	add_op(f, b, PS_OPK_UPGRADE, PS_OP_PROVISIONING, sb, NOW + 6, NULL);
+
+	/* A finished upgrade cannot come back while another is unfinished. */
+	struct ps_operation back = done;
+	back.state = PS_OP_PROVISIONING;
+	WANT_CODE(f->o->operation_update(f->st, &back, &f->err), PS_CONFLICT, "finished upgrade made unfinished again");
+	WANT_FIELD("operation", "finished upgrade made unfinished again");
+	struct ps_operation got;
+	OK(f->o->operation_get(f->st, a, done.id, &got, &f->err), "done after the refused update");
+	WANT_STR(ps_op_state_name(got.state), "completed", "done's state after the refused update");
+	/* The unfinished one may move between unfinished states. */
+	first.state = PS_OP_PROVISIONING;
+	OK(f->o->operation_update(f->st, &first, &f->err), "first: pending_credit_check to provisioning");
+
+	/* Once the first is finished, a new one may start: after completed ... */
+	first.state = PS_OP_COMPLETED;
+	OK(f->o->operation_update(f->st, &first, &f->err), "first completed");
+	second.state = PS_OP_PROVISIONING;
+	OK(f->o->operation_insert(f->st, &second, &f->err), "a new upgrade after the first completed");
+	/* ... and after failed. */
+	second.state = PS_OP_FAILED;
+	OK(f->o->operation_update(f->st, &second, &f->err), "second failed");
+	struct ps_operation third = second;
+	third.state = PS_OP_PENDING_CREDIT_CHECK;
+	OK(f->o->operation_insert(f->st, &third, &f->err), "a new upgrade after the second failed");
+	OK(f->o->operation_list(f->st, a, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operations of A");
+	WANT_IDS(&ids, "operations of A", first.id, sw1, sw2, done.id, failed.id, second.id, third.id);
+
+	/* Inside a transaction: the refused insert leaves the transaction usable. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	second.id = 0;
+	second.state = PS_OP_PROVISIONING;
+	WANT_CODE(f->o->operation_insert(f->st, &second, &f->err), PS_CONFLICT, "second unfinished upgrade in tx");
+	third.state = PS_OP_COMPLETED;
+	OK(f->o->operation_update(f->st, &third, &f->err), "third completed in tx");
+	OK(f->o->operation_insert(f->st, &second, &f->err), "new upgrade after third completed, in tx");
+	OK(f->o->commit(f->st, &f->err), "commit");
+}
+
+/* ---- Schema version 2: moving seats ------------------------------------ */
+
+static void seat_in(struct fx *f, int64_t tenant, int64_t sub, int64_t user, const char *what)
+{
+	struct ps_assignment x = seat(tenant, sub, user, "");
+	x.assigned_at = NOW - user;
+	OK(f->o->assignment_insert(f->st, &x, &f->err), what);
+}
+
+static void t_assignments_move(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	char w[96];
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t from = add_sub(f, a, "biz-basic", "business");
+	int64_t to = add_sub(f, a, "ent-e3", "enterprise");
+	int64_t third = add_sub(f, a, "ent-e5", "enterprise");
+	int64_t sb = add_sub(f, b, "ent-e3", "enterprise");
+	int64_t u[4];
+	for (int i = 0; i < 4; i++) {
+		char upn[16];
+		LABEL(upn, "%d@a", i);
+		u[i] = add_user(f, a, upn);
+		LABEL(w, "seat of u%d in from", i);
+		seat_in(f, a, from, u[i], w);
+	}
+	/* u3 already holds an enterprise seat through a third subscription. */
+	seat_in(f, a, third, u[3], "u3's enterprise seat");
+
+	int64_t moved = -1;
+	WANT_CODE(f->o->assignments_move(f->st, a, from, to, "enterprise", &moved, &f->err), PS_CONFLICT,
+		  "move giving u3 two enterprise seats");
+	WANT_FIELD("user", "move giving u3 two enterprise seats");
+	WANT_I64(moved, -1, "moved after a refused move");
+	/* Nothing moved: not even the seats before u3's. */
+	OK(f->o->assignment_list(f->st, a, from, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "from after refusal");
+	WANT_IDS(&ids, "seats of from after the refused move", u[0], u[1], u[2], u[3]);
+	WANT_STR(ids.seats[0].product_id, "business", "product of u0's seat after the refused move");
+	OK(f->o->assignment_list(f->st, a, to, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "to after refusal");
+	WANT_NO_IDS(&ids, "seats of to after the refused move");
+	WANT_I64(assigned_of(f, a, from), 4, "from assigned after the refused move");
+	WANT_I64(assigned_of(f, a, to), 0, "to assigned after the refused move");
+	WANT_I64(assigned_of(f, a, third), 1, "third assigned after the refused move");
+
+	/* Free u3's other seat: everyone moves, with their product and time. */
+	OK(f->o->assignment_delete(f->st, a, third, u[3], &f->err), "u3 leaves third");
+	OK(f->o->assignments_move(f->st, a, from, to, "enterprise", &moved, &f->err), "move");
+	WANT_I64(moved, 4, "moved");
+	WANT_I64(assigned_of(f, a, from), 0, "from assigned after the move");
+	WANT_I64(assigned_of(f, a, to), 4, "to assigned after the move");
+	WANT_I64(assigned_of(f, a, third), 0, "third assigned after the move");
+	OK(f->o->assignment_list(f->st, a, from, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "from after the move");
+	WANT_NO_IDS(&ids, "seats of from after the move");
+	OK(f->o->assignment_list(f->st, a, to, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "to after the move");
+	WANT_IDS(&ids, "seats of to after the move", u[0], u[1], u[2], u[3]);
+	for (int i = 0; i < 4; i++) {
+		LABEL(w, "u%d's seat after the move", i);
+		WANT_I64(ids.seats[i].tenant_id, a, w);
+		WANT_I64(ids.seats[i].subscription_id, to, w);
+		WANT_STR(ids.seats[i].product_id, "enterprise", w);
+		WANT_I64(ids.seats[i].assigned_at, NOW - u[i], w);
+	}
+
+	/* The seat rule sees the new product. */
+	struct ps_assignment x = seat(a, third, u[0], "enterprise");
+	WANT_CODE(f->o->assignment_insert(f->st, &x, &f->err), PS_CONFLICT, "u0 takes a second enterprise seat");
+	WANT_FIELD("user", "u0 takes a second enterprise seat");
+	int64_t biz = add_sub(f, a, "biz-standard", "business");
+	seat_in(f, a, biz, u[0], "u0 takes a business seat again");
+
+	/* Nothing to move: fine, counts untouched. */
+	OK(f->o->assignments_move(f->st, a, from, to, "enterprise", &moved, &f->err), "move from an empty sub");
+	WANT_I64(moved, 0, "moved from an empty sub");
+	WANT_I64(assigned_of(f, a, to), 4, "to assigned after moving nothing");
+
+	/* Into a subscription that has seats already: the counts add up. A
+	 * move within one product. */
+	int64_t biz2 = add_sub(f, a, "biz-premium", "business");
+	int64_t u4 = add_user(f, a, "4@a");
+	seat_in(f, a, biz2, u4, "u4 in biz2");
+	OK(f->o->assignments_move(f->st, a, biz, biz2, "business", &moved, &f->err), "move biz to biz2");
+	WANT_I64(moved, 1, "moved biz to biz2");
+	WANT_I64(assigned_of(f, a, biz), 0, "biz assigned after the move");
+	WANT_I64(assigned_of(f, a, biz2), 2, "biz2 assigned after the move");
+
+	/* A user holding a seat on both sides would hold two of the target. */
+	int64_t ent = add_sub(f, a, "ent-e5", "enterprise");
+	seat_in(f, a, ent, u4, "u4 in ent (another product than biz2)");
+	WANT_CODE(f->o->assignments_move(f->st, a, biz2, ent, "enterprise", &moved, &f->err), PS_CONFLICT,
+		  "move onto a sub where u4 already sits");
+	WANT_FIELD("user", "move onto a sub where u4 already sits");
+	WANT_I64(assigned_of(f, a, biz2), 2, "biz2 assigned after the refused move");
+	WANT_I64(assigned_of(f, a, ent), 1, "ent assigned after the refused move");
+
+	/* Errors. */
+	WANT_CODE(f->o->assignments_move(f->st, a, 999, to, "enterprise", &moved, &f->err), PS_NOT_FOUND,
+		  "move from a missing sub");
+	WANT_FIELD("source", "move from a missing sub");
+	WANT_CODE(f->o->assignments_move(f->st, a, to, 999, "enterprise", &moved, &f->err), PS_NOT_FOUND,
+		  "move to a missing sub");
+	WANT_FIELD("new_subscription", "move to a missing sub");
+	WANT_CODE(f->o->assignments_move(f->st, a, to, sb, "enterprise", &moved, &f->err), PS_NOT_FOUND,
+		  "move to another tenant's sub");
+	WANT_FIELD("new_subscription", "move to another tenant's sub");
+	WANT_CODE(f->o->assignments_move(f->st, b, to, sb, "enterprise", &moved, &f->err), PS_NOT_FOUND,
+		  "move from another tenant's sub");
+	WANT_FIELD("source", "move from another tenant's sub");
+	WANT_CODE(f->o->assignments_move(f->st, a, to, third, "business", &moved, &f->err), PS_INVALID_FIELD,
+		  "move naming another product than the target's");
+	WANT_FIELD("product", "move naming another product than the target's");
+	WANT_I64(assigned_of(f, a, to), 4, "to assigned after the refused moves");
+	WANT_I64(assigned_of(f, b, sb), 0, "B's sub assigned after the refused moves");
+}
+
+static void t_assignments_move_in_tx(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	int64_t a = add_tenant(f, "A");
+	int64_t from = add_sub(f, a, "biz-basic", "business"), to = add_sub(f, a, "biz-standard", "business");
+	int64_t other = add_sub(f, a, "ent-e3", "enterprise");
+	int64_t u1 = add_user(f, a, "1@a"), u2 = add_user(f, a, "2@a");
+	seat_in(f, a, from, u1, "u1");
+	seat_in(f, a, from, u2, "u2");
+	seat_in(f, a, other, u2, "u2 enterprise");
+	int64_t moved = 0;
+
+	/* Rolled back with the caller's transaction. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->assignments_move(f->st, a, from, to, "business", &moved, &f->err), "move in tx");
+	WANT_I64(moved, 2, "moved in tx");
+	WANT_I64(assigned_of(f, a, to), 2, "to assigned in tx");
+	f->o->rollback(f->st);
+	WANT_I64(assigned_of(f, a, from), 2, "from assigned after rollback");
+	WANT_I64(assigned_of(f, a, to), 0, "to assigned after rollback");
+	OK(f->o->assignment_list(f->st, a, from, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "from after rollback");
+	WANT_IDS(&ids, "seats of from after rollback", u1, u2);
+
+	/* A refused move inside a transaction keeps the transaction's other
+	 * writes, and the transaction goes on. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin 2");
+	int64_t u3 = add_user(f, a, "3@a");
+	seat_in(f, a, from, u3, "u3 in tx");
+	WANT_CODE(f->o->assignments_move(f->st, a, from, other, "enterprise", &moved, &f->err), PS_CONFLICT,
+		  "refused move in tx");
+	WANT_I64(assigned_of(f, a, from), 3, "from assigned after the refused move in tx");
+	OK(f->o->assignments_move(f->st, a, from, to, "business", &moved, &f->err), "move after a refusal in tx");
+	WANT_I64(moved, 3, "moved after a refusal in tx");
+	OK(f->o->commit(f->st, &f->err), "commit 2");
+	WANT_I64(assigned_of(f, a, from), 0, "from assigned after commit");
+	WANT_I64(assigned_of(f, a, to), 3, "to assigned after commit");
+	WANT_I64(assigned_of(f, a, other), 1, "other assigned after commit");
+}
+
+/* ---- Schema version 2: idempotency keys -------------------------------- */
+
+static struct ps_idem idem_rec(int64_t tenant, const char *key, const char *hash, int status, const char *response,
+			       int64_t created)
+{
+	struct ps_idem k;
+	memset(&k, 0, sizeof k);
+	k.tenant_id = tenant;
+	snprintf(k.key, sizeof k.key, "%s", key);
+	snprintf(k.request_hash, sizeof k.request_hash, "%s", hash);
+	k.status = status;
+	k.response = (char *)response;
+	k.created_at = created;
+	return k;
+}
+
+static void want_idem(struct fx *f, int64_t tenant, const struct ps_idem *w, const char *what)
+{
+	char c[160];
+	struct ps_idem g;
+	memset(&g, 0xab, sizeof g);
+	g.response = NULL;
+	OK(f->o->idem_find(f->st, tenant, w->key, &g, &f->err), what);
+	if (f->err.code != PS_OK && g.response == NULL)
+		return;
+	LABEL(c, "%s: tenant_id", what);
+	WANT_I64(g.tenant_id, w->tenant_id, c);
+	LABEL(c, "%s: key", what);
+	WANT_STR(g.key, w->key, c);
+	LABEL(c, "%s: request_hash", what);
+	WANT_STR(g.request_hash, w->request_hash, c);
+	LABEL(c, "%s: status", what);
+	WANT_I64(g.status, w->status, c);
+	LABEL(c, "%s: created_at", what);
+	WANT_I64(g.created_at, w->created_at, c);
+	LABEL(c, "%s: response", what);
+	if (g.response == NULL)
+		fail_msg("case %s: got NULL, want a string", c);
+	char *resp = g.response;
+	/* Copied for the caller: the store's memory is not lent. */
+	ps_code again = f->o->idem_find(f->st, tenant, w->key, &g, &f->err);
+	if (again == PS_OK && g.response == resp)
+		fail_msg("case %s: got the same pointer twice, want a new string per call", c);
+	if (again == PS_OK)
+		ps_free(g.response);
+	int same = strcmp(resp, w->response ? w->response : "") == 0;
+	size_t len = strlen(resp);
+	ps_free(resp);
+	if (!same)
+		fail_msg("case %s: got %zu bytes that differ, want the response stored", c, len);
+}
+
+#define HASH_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define HASH_B "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+
+static void t_idempotency(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	struct ps_idem got;
+
+	WANT_CODE(f->o->idem_find(f->st, a, "k1", &got, &f->err), PS_NOT_FOUND, "idem_find of an unknown key");
+	WANT_FIELD("Idempotency-Key", "idem_find of an unknown key");
+
+	/* A large answer with every kind of character survives whole. */
+	size_t big_len = 20000;
+	char *big = ps_malloc(big_len + 1);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (char)(' ' + i % 94);
+	memcpy(big, "{\"id\":\"op_1\",\"note\":\"Zoë's \\\"quoted\\\" €\"", 42);
+	big[big_len] = '\0';
+	struct ps_idem k1 = idem_rec(a, "k1", HASH_A, 201, big, NOW);
+	OK(f->o->idem_insert(f->st, &k1, &f->err), "idem_insert k1");
+	want_idem(f, a, &k1, "idem_find k1");
+
+	struct ps_idem dup = idem_rec(a, "k1", HASH_B, 200, "{}", NOW + 5);
+	WANT_CODE(f->o->idem_insert(f->st, &dup, &f->err), PS_CONFLICT, "idem_insert of a used key");
+	WANT_FIELD("Idempotency-Key", "idem_insert of a used key");
+	want_idem(f, a, &k1, "idem_find k1 after the refused insert");
+
+	/* Keys are per tenant; 0 is the provider's. */
+	WANT_CODE(f->o->idem_find(f->st, b, "k1", &got, &f->err), PS_NOT_FOUND, "idem_find k1 via another tenant");
+	struct ps_idem kb = idem_rec(b, "k1", HASH_B, 409, "{\"error\":{\"code\":\"conflict\"}}", NOW + 10);
+	OK(f->o->idem_insert(f->st, &kb, &f->err), "idem_insert k1 for B");
+	struct ps_idem k0 = idem_rec(0, "k1", HASH_A, 200, NULL, NOW + 20);
+	OK(f->o->idem_insert(f->st, &k0, &f->err), "idem_insert k1 provider-wide, no body");
+	want_idem(f, b, &kb, "idem_find k1 of B");
+	want_idem(f, 0, &k0, "idem_find k1 provider-wide");
+	want_idem(f, a, &k1, "idem_find k1 of A after B's");
+
+	/* A key at its cap. */
+	char longkey[256];
+	memset(longkey, 'K', sizeof longkey - 1);
+	longkey[sizeof longkey - 1] = '\0';
+	struct ps_idem kl = idem_rec(a, longkey, HASH_B, 202, "{}", NOW + 30);
+	OK(f->o->idem_insert(f->st, &kl, &f->err), "idem_insert a key at its cap");
+	want_idem(f, a, &kl, "idem_find a key at its cap");
+
+	/* Purge: created before `before` goes, the rest stays. */
+	OK(f->o->idem_purge(f->st, NOW + 10, &f->err), "idem_purge before NOW+10");
+	WANT_CODE(f->o->idem_find(f->st, a, "k1", &got, &f->err), PS_NOT_FOUND, "k1 of A after the purge");
+	want_idem(f, b, &kb, "k1 of B (created at NOW+10) after the purge");
+	want_idem(f, 0, &k0, "provider's k1 after the purge");
+	want_idem(f, a, &kl, "long key after the purge");
+	OK(f->o->idem_insert(f->st, &dup, &f->err), "k1 of A reused after the purge");
+	want_idem(f, a, &dup, "k1 of A reused");
+	OK(f->o->idem_purge(f->st, NOW + 1000, &f->err), "idem_purge of everything");
+	WANT_CODE(f->o->idem_find(f->st, b, "k1", &got, &f->err), PS_NOT_FOUND, "k1 of B after purging everything");
+	OK(f->o->idem_purge(f->st, NOW + 1000, &f->err), "idem_purge of nothing");
+
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->idem_insert(f->st, &k1, &f->err), "idem_insert in tx");
+	f->o->rollback(f->st);
+	WANT_CODE(f->o->idem_find(f->st, a, "k1", &got, &f->err), PS_NOT_FOUND, "k1 after rollback");
+	ps_free(big);
+}
+
+/* ---- Schema version 2: support requests -------------------------------- */
+
+static struct ps_support_request support_rec(int64_t tenant, int64_t sub, const char *codes, int64_t created)
+{
+	struct ps_support_request r;
+	memset(&r, 0, sizeof r);
+	r.tenant_id = tenant;
+	r.subscription_id = sub;
+	snprintf(r.reason_codes, sizeof r.reason_codes, "%s", codes);
+	snprintf(r.description, sizeof r.description, "Blocked by %s; we would like to move on. Merci !", codes);
+	r.status = PS_SR_OPEN;
+	r.created_at = created;
+	r.token_id = 7;
+	return r;
+}
+
+static void t_support(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	char w[96];
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B"), c = add_tenant(f, "C");
+	int64_t sa = add_sub(f, a, "biz-basic", "business"), sb = add_sub(f, b, "biz-basic", "business");
+
+	struct ps_support_request r1 = support_rec(a, sa, "prepaid_plan,has_addon", NOW);
+	struct ps_support_request r2 = support_rec(b, sb, "segment_restricted", NOW + 1);
+	struct ps_support_request r3 = support_rec(a, 0, "other", NOW + 2);
+	r3.status = PS_SR_CLOSED;
+	r3.token_id = 12;
+	memset(r3.description, 'd', PS_TEXT_MAX);
+	r3.description[PS_TEXT_MAX] = '\0';
+	memset(r3.reason_codes, 'r', sizeof r3.reason_codes - 1);
+	r3.reason_codes[sizeof r3.reason_codes - 1] = '\0';
+	OK(f->o->support_insert(f->st, &r1, &f->err), "support_insert r1");
+	OK(f->o->support_insert(f->st, &r2, &f->err), "support_insert r2");
+	OK(f->o->support_insert(f->st, &r3, &f->err), "support_insert r3 (fields at their caps)");
+
+	OK(f->o->support_list(f->st, a, 0, 0, support_cb, ids_reset(&ids, 0), &f->err), "support_list A");
+	WANT_IDS(&ids, "support_list A", r1.id, r3.id);
+	same_support(&ids.support[0], &r1, "support_list A row 0");
+	same_support(&ids.support[1], &r3, "support_list A row 1");
+	OK(f->o->support_list(f->st, b, 0, 0, support_cb, ids_reset(&ids, 0), &f->err), "support_list B");
+	WANT_IDS(&ids, "support_list B", r2.id);
+	same_support(&ids.support[0], &r2, "support_list B row 0");
+	OK(f->o->support_list(f->st, c, 0, 0, support_cb, ids_reset(&ids, 0), &f->err), "support_list C");
+	WANT_NO_IDS(&ids, "support_list C");
+
+	/* Tenant 0: every tenant's, in id order, paged the same way. */
+	OK(f->o->support_list(f->st, 0, 0, 0, support_cb, ids_reset(&ids, 0), &f->err), "support_list all");
+	WANT_IDS(&ids, "support_list all", r1.id, r2.id, r3.id);
+	same_support(&ids.support[1], &r2, "support_list all row 1");
+	OK(f->o->support_list(f->st, 0, r1.id, 1, support_cb, ids_reset(&ids, 0), &f->err), "support_list all page");
+	WANT_IDS(&ids, "support_list all after r1 limit 1", r2.id);
+	OK(f->o->support_list(f->st, 0, 0, 0, support_cb, ids_reset(&ids, 2), &f->err), "support_list all stopped");
+	WANT_IDS(&ids, "support_list all stopped after 2", r1.id, r2.id);
+	OK(f->o->support_list(f->st, a, r1.id, 0, support_cb, ids_reset(&ids, 0), &f->err), "support_list A page");
+	WANT_IDS(&ids, "support_list A after r1", r3.id);
+
+	for (int s = 0; s < PS_SR__COUNT; s++) {
+		LABEL(w, "support request %s", ps_support_status_name((enum ps_support_status)s));
+		struct ps_support_request r = support_rec(c, 0, "wait", NOW + 10 + s);
+		r.status = (enum ps_support_status)s;
+		OK(f->o->support_insert(f->st, &r, &f->err), w);
+		OK(f->o->support_list(f->st, c, r.id - 1, 1, support_cb, ids_reset(&ids, 0), &f->err), w);
+		WANT_IDS(&ids, w, r.id);
+		same_support(&ids.support[0], &r, w);
+	}
+
+	struct ps_support_request bad = support_rec(a, sb, "other", NOW);
+	WANT_CODE(f->o->support_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "support request about another tenant's sub");
+	WANT_FIELD("subscription", "support request about another tenant's sub");
+	bad = support_rec(999, 0, "other", NOW);
+	WANT_CODE(f->o->support_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "support request of a missing tenant");
+	WANT_FIELD("tenant", "support request of a missing tenant");
+}
+
+/* Version 2's ids, like the others, start at one and are unique per table. */
+static void t_ids_v2(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t sa = add_sub(f, a, "p", "q"), sb = add_sub(f, b, "p", "q");
+	int64_t ia = add_invoice(f, a, PS_INV_OPEN, 1, 0, NOW), ib = add_invoice(f, b, PS_INV_OPEN, 1, 0, NOW);
+
+	struct ps_invoice_line la = line_rec(a, ia, sa, PS_LINE_PURCHASE, NOW, 1);
+	struct ps_invoice_line lb = line_rec(b, ib, sb, PS_LINE_PURCHASE, NOW, 1);
+	OK(f->o->invoice_line_insert(f->st, &la, &f->err), "line A");
+	OK(f->o->invoice_line_insert(f->st, &lb, &f->err), "line B");
+	WANT_I64(la.id, 1, "first line id");
+	WANT_I64(lb.id, 2, "second line id, other tenant");
+
+	struct ps_receipt pa = {.tenant_id = a, .amount = 1, .currency = "EUR"}, pb = pa;
+	pb.tenant_id = b;
+	OK(f->o->payment_insert(f->st, &pa, &f->err), "payment A");
+	OK(f->o->payment_insert(f->st, &pb, &f->err), "payment B");
+	WANT_I64(pa.id, 1, "first payment id");
+	WANT_I64(pb.id, 2, "second payment id, other tenant");
+
+	struct ps_support_request ra = support_rec(a, 0, "x", NOW), rb = support_rec(b, 0, "x", NOW);
+	OK(f->o->support_insert(f->st, &ra, &f->err), "support A");
+	OK(f->o->support_insert(f->st, &rb, &f->err), "support B");
+	WANT_I64(ra.id, 1, "first support request id");
+	WANT_I64(rb.id, 2, "second support request id, other tenant");
+}
+
 /* ---- Running ------------------------------------------------------------ */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1444,6 +2761,21 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_snapshot_empty_and_missing),
 	T(t_snapshot_in_tx),
 	T(t_nested_calls),
+	T(t_clock),
+	T(t_tenant_update),
+	T(t_invoices),
+	T(t_invoice_lines),
+	T(t_payments),
+	T(t_settle_oldest_first),
+	T(t_credit_checks),
+	T(t_operations),
+	T(t_operation_find_by_new_sub),
+	T(t_one_upgrade_at_a_time),
+	T(t_assignments_move),
+	T(t_assignments_move_in_tx),
+	T(t_idempotency),
+	T(t_support),
+	T(t_ids_v2),
 };
 /* clang-format on */
 
