@@ -55,6 +55,9 @@ void ps_app_fini(struct ps_app *app)
 {
 	ps_catalog_free(app->catalog);
 	app->catalog = NULL;
+	ps_free(app->holidays);
+	app->holidays = NULL;
+	app->n_holidays = 0;
 }
 
 ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant)
@@ -115,6 +118,14 @@ ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
 	if (rc != PS_OK)
 		return rc;
+	if (ps_app_billing_due(&c->snap, c->now)) {
+		/* The clock passed a period's end: invoice it, then look again. */
+		if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
+			return rc;
+		rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
+		if (rc != PS_OK)
+			return rc;
+	}
 	ps_snapshot_resolve(&c->snap, c->app->catalog);
 	c->snap.capacity_limit = c->app->upgrade_capacity;
 	const struct ps_snap_sub *s = ps_snapshot_sub(&c->snap, sub);

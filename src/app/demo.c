@@ -59,7 +59,8 @@ static ps_code buy(struct ps_ctx *c, int64_t tenant, const char *plan, int64_t q
 {
 	struct ps_purchase_in in = {.plan = plan, .term = term, .quantity = qty, .prepaid = prepaid,
 				    .addon_of = addon_of};
-	return ps_app_purchase(c, tenant, &in, s);
+	struct ps_credit_check cc;
+	return ps_app_purchase(c, tenant, &in, s, &cc);
 }
 
 static ps_code seat(struct ps_ctx *c, int64_t tenant, int64_t sub, const int64_t *users, int n)

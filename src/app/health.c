@@ -69,3 +69,42 @@ ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident
 	out->id = id;
 	return ps_app_tx(c, resolve_tx, out);
 }
+
+struct support_arg {
+	struct ps_support_request *s;
+};
+
+static ps_code support_tx(struct ps_ctx *c, void *arg)
+{
+	struct ps_support_request *s = ((struct support_arg *)arg)->s;
+	if (s->subscription_id) {
+		struct ps_subscription sub;
+		ps_code rc = c->st->ops->sub_get(c->st, s->tenant_id, s->subscription_id, &sub, &c->err);
+		if (rc == PS_NOT_FOUND)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "subscription", "no such subscription");
+		if (rc != PS_OK)
+			return rc;
+	}
+	ps_code rc = c->st->ops->support_insert(c->st, s, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	char ref[32], detail[400];
+	snprintf(detail, sizeof detail, "{\"subscription\":\"%s%lld\",\"reason_codes\":\"%s\"}", PS_PFX_SUB,
+		 (long long)s->subscription_id, s->reason_codes);
+	return ps_app_audit(c, s->tenant_id, "support.open", ps_app_ref(ref, sizeof ref, PS_PFX_SUPPORT, s->id),
+			    detail);
+}
+
+ps_code ps_app_support_open(struct ps_ctx *c, int64_t tenant, struct ps_support_request *s, const char *description)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
+	if (rc || (rc = ps_app_text(c, "description", description, PS_TEXT_MAX)))
+		return rc;
+	s->tenant_id = tenant;
+	snprintf(s->description, sizeof s->description, "%s", description);
+	s->status = PS_SR_OPEN;
+	s->created_at = c->now;
+	s->token_id = c->who.token_id;
+	struct support_arg a = {s};
+	return ps_app_tx(c, support_tx, &a);
+}

@@ -24,10 +24,13 @@ struct ps_app {
 	bool provisioning_manual;   /* purchases start in `provisioning` */
 	bool clock_manual;          /* the operator may set the clock */
 	int64_t upgrade_capacity;   /* automatic upgrades per rolling hour; 0: no limit */
+	int64_t *holidays;          /* days since 1970 skipped by business-day counts; owned */
+	size_t n_holidays;
 };
 
 struct ps_ctx {
 	struct ps_app *app;
+	const struct ps_offer *blocked_offer; /* set when an upgrade is refused for its target */
 	struct ps_store *st; /* borrowed: the thread's handle */
 	struct ps_principal who;
 	int64_t now;
@@ -81,8 +84,12 @@ ps_code ps_app_token_create(struct ps_ctx *c, const char *role, int64_t tenant, 
 			    enum ps_role *role_out);
 ps_code ps_app_user_create(struct ps_ctx *c, int64_t tenant, const char *upn, const char *display_name,
 			   struct ps_user *out);
+/* A purchase: the subscription and its first invoice; for a tenant paying
+ * by invoice whose monthly charge would pass its credit limit, the
+ * subscription waits in `provisioning` on a credit check (*cc_out gets it,
+ * id 0 when none was needed) and is invoiced when it is approved. */
 ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purchase_in *in,
-			struct ps_subscription *out);
+			struct ps_subscription *out, struct ps_credit_check *cc_out);
 ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
 			    struct ps_subscription *out);
 ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_subscription *out);
@@ -98,6 +105,90 @@ ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident
 /* The Upgrade tab: loads the tenant's snapshot and evaluates `sub`; on
  * PS_OK c->snap and *c->verdict hold the answer. */
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags);
+
+/* ---- money and time (billing.c, clock.c) ---- */
+
+/* The time for a request or command: the store's manual clock when the app
+ * runs with --clock manual (or, for commands, whenever one was set), else
+ * the system's. */
+int64_t ps_app_clock(struct ps_app *app, struct ps_store *st, bool use_stored);
+/* Set the manual clock (operator; only with --clock manual). */
+ps_code ps_app_clock_set(struct ps_ctx *c, const char *rfc3339, int64_t *out);
+/* Read a holidays file (one YYYY-MM-DD a line, # comments) into app. */
+ps_code ps_app_load_holidays(struct ps_app *app, const char *path, struct ps_err *err);
+
+/* Invoice every billing period of the tenant that the clock has reached,
+ * once: each live subscription whose billed_through <= now gets a renewal
+ * invoice per period passed, in one transaction. *issued counts them. */
+ps_code ps_app_bill_due(struct ps_ctx *c, int64_t tenant, int *issued);
+/* Whether any subscription of a loaded snapshot has a period to invoice. */
+bool ps_app_billing_due(const struct ps_snapshot *snap, int64_t now);
+
+struct ps_billing_sum {
+	char currency[4];
+	int64_t invoiced;   /* every invoice's amount, credit notes negative */
+	int64_t paid;       /* every payment received */
+	int64_t balance;    /* invoiced - paid: owed when > 0, credit when < 0 */
+	int64_t past_due;   /* unpaid parts of invoices whose due time has passed */
+	int64_t oldest_due; /* the oldest such due time, 0 when none */
+	int64_t credit;     /* credit not yet used: max(0, -balance) */
+};
+ps_code ps_app_billing_sum(struct ps_ctx *c, int64_t tenant, struct ps_billing_sum *out);
+/* Record a payment; payments settle the oldest invoices first, and what is
+ * left stays as credit. */
+ps_code ps_app_pay(struct ps_ctx *c, int64_t tenant, int64_t amount, struct ps_receipt *out);
+/* The provider's decision on a credit check: approval raises the tenant's
+ * credit limit to cover it and lets what waited go on; denial fails it. */
+ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out);
+/* The tenant's monthly recurring charge: price x quantity of every live
+ * subscription, prepaid ones by their monthly price. */
+int64_t ps_app_mrc(const struct ps_app *app, const struct ps_snapshot *snap);
+
+/* ---- upgrades and manual changes (upgrade.c) ---- */
+
+struct ps_change_in {
+	const char *target_plan;
+	int64_t quantity;           /* 0: keep the current count */
+	bool acknowledge_data_loss; /* a manual change to a target lacking a data-bearing service */
+};
+
+/* What a change would do, computed without writing anything. */
+struct ps_change_plan {
+	enum ps_op_kind kind;
+	const struct ps_plan *from, *to;
+	int64_t quantity;
+	int64_t monthly_before, monthly_after;  /* this subscription, minor units a month */
+	int64_t period_start, period_end;       /* the period credited and charged */
+	int64_t credit, charge;                 /* for the rest of that period; credit >= 0 */
+	int64_t unused_days, unused_value;      /* prepaid time that would not be credited */
+	bool needs_credit_check;
+	int64_t mrc_before, mrc_after, credit_limit;
+	int64_t users;                          /* seats that move */
+	bool data_safe;
+	struct ps_safety safety;
+};
+
+/* The preview: the Upgrade tab's verdict for sub (in c->verdict, with every
+ * target listed) and, when the target is a plan the tenant could move to,
+ * the plan of the change. PS_INVALID_FIELD when target_plan names no such
+ * plan. */
+ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
+		       const struct ps_change_in *in, struct ps_change_plan *out);
+/* The automatic upgrade, in one transaction that evaluates the rules again:
+ * PS_UPGRADE_BLOCKED with c->verdict (and c->blocked_offer when the target
+ * itself is refused), PS_RATE_LIMITED when only the capacity stands in the
+ * way, or an operation: completed, provisioning (--provisioning manual), or
+ * pending_credit_check. */
+ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+		       struct ps_operation *op);
+/* The manual change: buy the target, move every user, cancel the old plan,
+ * as one operation; allowed where the automatic upgrade is not. */
+ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+		      struct ps_operation *op);
+
+/* Open a support request carrying a subscription and reason codes (s holds
+ * them; id, status and times are filled). */
+ps_code ps_app_support_open(struct ps_ctx *c, int64_t tenant, struct ps_support_request *s, const char *description);
 
 /* Write one audit entry for the change in progress (inside its transaction). */
 ps_code ps_app_audit(struct ps_ctx *c, int64_t tenant, const char *action, const char *object, const char *detail);

@@ -11,4 +11,38 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 /* "sub_12" for an id, into out. */
 const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
 
+/* ---- the ledger (billing.c), inside the caller's transaction ---- */
+
+struct ps_line_spec {
+	enum ps_line_kind kind;
+	const struct ps_subscription *sub;
+	int64_t quantity;
+	int64_t start, end; /* the part of the period charged or credited */
+	int64_t amount;     /* minor units; negative for a credit */
+};
+/* Issue one invoice of these lines (skipped when they sum to 0). A
+ * positive invoice is due in 30 days for a tenant paying by invoice, or
+ * charged at once (a card payment is recorded) when pay_now or the tenant
+ * pays by card; a negative one is a credit note. Then settles the ledger. */
+ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_line_spec *lines, size_t n,
+			  bool pay_now, int64_t *invoice_id);
+/* Payments and credit notes settle positive invoices oldest first. */
+ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant);
+/* The first invoice of a subscription starting at c->now (the first month,
+ * or the whole term when prepaid); sets s->billed_through, not saved. */
+ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s);
+/* Prorate a change of `delta` seats (may be negative) at c->now over what is
+ * left of the current period: a charge or a credit note. Prepaid: more seats
+ * are charged for the rest of the term, fewer are not credited. */
+ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *s, int64_t delta,
+			enum ps_line_kind kind);
+
+/* An upgrade waiting on credit check cc goes on (approved) or fails
+ * (upgrade.c), inside the decision's transaction. */
+ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc);
+
+/* Subscription s (just updated) became active: the operation that created
+ * it in `provisioning` completes (upgrade.c). */
+ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s);
+
 #endif

@@ -14,6 +14,13 @@ void ps_render_user(struct ps_jw *w, const struct ps_user *u);
 /* {id, plan, product, quantity, assigned, status, term, prepaid, term_start,
  *  term_end, addon_of, replaced_by} plus plan_name when the catalog has it. */
 void ps_render_sub(struct ps_jw *w, const struct ps_subscription *s, const struct ps_catalog *cat);
+/* The same, with "credit_check": {...} when the purchase waits on one. */
+void ps_render_sub_ex(struct ps_jw *w, const struct ps_subscription *s, const struct ps_catalog *cat,
+		      const struct ps_credit_check *cc);
+void ps_render_credit_check(struct ps_jw *w, const struct ps_credit_check *cc);
+void ps_render_invoice(struct ps_jw *w, const struct ps_invoice *inv, int64_t now);
+void ps_render_line(struct ps_jw *w, const struct ps_invoice_line *l);
+void ps_render_receipt(struct ps_jw *w, const struct ps_receipt *p);
 /* {subscription, plan, purchased, assigned, available, conflict} */
 void ps_render_license(struct ps_jw *w, const struct ps_subscription *s);
 void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a);

@@ -29,6 +29,12 @@ void ps_render_user(struct ps_jw *w, const struct ps_user *u)
 
 void ps_render_sub(struct ps_jw *w, const struct ps_subscription *s, const struct ps_catalog *cat)
 {
+	ps_render_sub_ex(w, s, cat, NULL);
+}
+
+void ps_render_sub_ex(struct ps_jw *w, const struct ps_subscription *s, const struct ps_catalog *cat,
+		      const struct ps_credit_check *cc)
+{
 	const struct ps_plan *p = cat ? ps_catalog_plan(cat, s->plan_id) : NULL;
 	ps_jw_obj(w);
 	ps_jw_kid(w, "id", PS_PFX_SUB, s->id);
@@ -45,6 +51,67 @@ void ps_render_sub(struct ps_jw *w, const struct ps_subscription *s, const struc
 	ps_jw_ktime(w, "term_end", s->term_end);
 	ps_jw_kid(w, "addon_of", PS_PFX_SUB, s->addon_of);
 	ps_jw_kid(w, "replaced_by", PS_PFX_SUB, s->replaced_by);
+	ps_jw_ktime(w, "billed_through", s->billed_through);
+	if (cc) {
+		ps_jw_key(w, "credit_check");
+		ps_render_credit_check(w, cc);
+	}
+	ps_jw_obj_end(w);
+}
+
+void ps_render_credit_check(struct ps_jw *w, const struct ps_credit_check *cc)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_CREDIT, cc->id);
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, cc->tenant_id);
+	ps_jw_kstr(w, "status", ps_credit_status_name(cc->status));
+	ps_jw_kint(w, "amount", cc->amount);
+	ps_jw_ktime(w, "requested_at", cc->requested_at);
+	ps_jw_ktime(w, "expected_by", cc->expected_by);
+	ps_jw_ktime(w, "decided_at", cc->decided_at);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, cc->subscription_id);
+	ps_jw_kid(w, "operation", PS_PFX_OPERATION, cc->operation_id);
+	ps_jw_obj_end(w);
+}
+
+/* Without its closing brace, so the caller may add "lines". */
+void ps_render_invoice(struct ps_jw *w, const struct ps_invoice *inv, int64_t now)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_INVOICE, inv->id);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, inv->subscription_id);
+	ps_jw_kint(w, "amount", inv->amount);
+	ps_jw_kint(w, "paid", inv->paid);
+	ps_jw_kint(w, "unpaid", inv->amount > inv->paid ? inv->amount - inv->paid : 0);
+	ps_jw_kstr(w, "currency", inv->currency);
+	ps_jw_ktime(w, "issued", inv->issued_at);
+	ps_jw_ktime(w, "due", inv->due_at);
+	ps_jw_kstr(w, "status", ps_invoice_status_name(inv->status));
+	ps_jw_kbool(w, "credit_note", inv->amount < 0);
+	ps_jw_kbool(w, "past_due", inv->amount > inv->paid && inv->due_at < now);
+}
+
+void ps_render_line(struct ps_jw *w, const struct ps_invoice_line *l)
+{
+	ps_jw_obj(w);
+	ps_jw_kstr(w, "kind", ps_line_kind_name(l->kind));
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, l->subscription_id);
+	ps_jw_kstr(w, "plan", l->plan_id);
+	ps_jw_kint(w, "quantity", l->quantity);
+	ps_jw_ktime(w, "period_start", l->period_start);
+	ps_jw_ktime(w, "period_end", l->period_end);
+	ps_jw_kint(w, "amount", l->amount);
+	ps_jw_kstr(w, "description", l->description);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_receipt(struct ps_jw *w, const struct ps_receipt *p)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_PAYMENT, p->id);
+	ps_jw_kint(w, "amount", p->amount);
+	ps_jw_kstr(w, "currency", p->currency);
+	ps_jw_ktime(w, "received_at", p->received_at);
 	ps_jw_obj_end(w);
 }
 

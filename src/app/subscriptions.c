@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define PS_QUANTITY_MAX 1000000
-#define PS_INVOICE_DAYS 30
 
 static ps_code load_tenant(struct ps_ctx *c, int64_t tenant, struct ps_tenant *t)
 {
@@ -41,6 +40,7 @@ static ps_code audit_sub(struct ps_ctx *c, const struct ps_subscription *s, cons
 struct purchase_arg {
 	const struct ps_purchase_in *in;
 	struct ps_subscription *out;
+	struct ps_credit_check *cc;
 };
 
 static ps_code purchase_tx(struct ps_ctx *c, void *arg)
@@ -84,35 +84,49 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 	} else if (in->addon_of) {
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "plan %s is not an add-on", plan->id);
 	}
-	rc = c->st->ops->sub_insert(c->st, s, &c->err);
-	if (rc != PS_OK)
-		return rc;
-	/* The first invoice: the whole term when prepaid, else the first month. */
-	struct ps_invoice inv;
-	memset(&inv, 0, sizeof inv);
-	inv.tenant_id = s->tenant_id;
-	inv.subscription_id = s->id;
-	inv.amount = s->prepaid ? ps_term_value(plan->price_per_seat_month, s->quantity, s->term)
-				: plan->price_per_seat_month * s->quantity;
-	snprintf(inv.currency, sizeof inv.currency, "%s", plan->currency);
-	inv.issued_at = c->now;
-	if (t.payment == PS_PAY_CARD || s->prepaid) {
-		inv.due_at = c->now;
-		inv.paid = inv.amount;
-		inv.status = PS_INV_PAID;
-	} else {
-		inv.due_at = c->now + (int64_t)PS_INVOICE_DAYS * PS_DAY;
-		inv.status = PS_INV_OPEN;
+	/* A tenant paying by invoice may not pass its credit limit without a
+	 * credit check: the subscription then waits, unbilled, in provisioning. */
+	if (t.payment == PS_PAY_INVOICE && !s->prepaid) {
+		rc = c->st->ops->snapshot_load(c->st, t.id, c->now, &c->snap, &c->err);
+		if (rc != PS_OK)
+			return rc;
+		int64_t after = ps_app_mrc(c->app, &c->snap) + plan->price_per_seat_month * s->quantity;
+		if (after > t.credit_limit) {
+			s->status = PS_SUB_PROVISIONING;
+			if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK)
+				return rc;
+			struct ps_credit_check *cc = a->cc;
+			memset(cc, 0, sizeof *cc);
+			cc->tenant_id = t.id;
+			cc->status = PS_CC_PENDING;
+			cc->amount = after;
+			cc->requested_at = c->now;
+			cc->expected_by = ps_add_business_days(c->now, 2, c->app->holidays, c->app->n_holidays);
+			cc->subscription_id = s->id;
+			if ((rc = c->st->ops->credit_check_insert(c->st, cc, &c->err)) != PS_OK)
+				return rc;
+			char ref[32], detail[128];
+			snprintf(detail, sizeof detail, "{\"amount\":%lld,\"credit_limit\":%lld}", (long long)after,
+				 (long long)t.credit_limit);
+			if ((rc = ps_app_audit(c, t.id, "credit_check.request",
+					       ps_app_ref(ref, sizeof ref, PS_PFX_CREDIT, cc->id), detail)) != PS_OK)
+				return rc;
+			return audit_sub(c, s, "subscription.purchase");
+		}
 	}
-	rc = c->st->ops->invoice_insert(c->st, &inv, &c->err);
-	if (rc != PS_OK)
+	if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK)
+		return rc;
+	if ((rc = ps_ledger_first(c, &t, s)) != PS_OK)
+		return rc;
+	if ((rc = c->st->ops->sub_update(c->st, s, &c->err)) != PS_OK)
 		return rc;
 	return audit_sub(c, s, "subscription.purchase");
 }
 
 ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purchase_in *in,
-			struct ps_subscription *out)
+			struct ps_subscription *out, struct ps_credit_check *cc_out)
 {
+	memset(cc_out, 0, sizeof *cc_out);
 	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
 	if (rc != PS_OK)
 		return rc;
@@ -138,7 +152,7 @@ ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purcha
 	out->term_start = c->now;
 	out->term_end = ps_term_end(c->now, out->term);
 	out->created_at = c->now;
-	struct purchase_arg a = {in, out};
+	struct purchase_arg a = {in, out, cc_out};
 	return ps_app_tx(c, purchase_tx, &a);
 }
 
@@ -161,8 +175,14 @@ static ps_code quantity_tx(struct ps_ctx *c, void *arg)
 	if (!ps_sub_status_is_live(a->out->status))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: its quantity cannot change",
 				  ps_sub_status_name(a->out->status));
+	struct ps_tenant t;
+	if ((rc = load_tenant(c, a->tenant, &t)) != PS_OK)
+		return rc;
+	int64_t delta = a->quantity - a->out->quantity;
 	a->out->quantity = a->quantity;
 	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	if (rc == PS_OK)
+		rc = ps_ledger_seats(c, &t, a->out, delta, PS_LINE_QUANTITY);
 	if (rc != PS_OK)
 		return rc;
 	return audit_sub(c, a->out, "subscription.quantity");
@@ -212,8 +232,15 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 	if (probe[1])
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "add-on %s%lld is attached: cancel it first",
 				  PS_PFX_SUB, (long long)probe[1]);
+	struct ps_tenant t;
+	if ((rc = load_tenant(c, a->tenant, &t)) != PS_OK)
+		return rc;
+	/* The unused days of the period are credited (not for prepaid). */
+	if ((rc = ps_ledger_seats(c, &t, a->out, -a->out->quantity, PS_LINE_CANCEL)) != PS_OK)
+		return rc;
 	a->out->status = PS_SUB_CANCELLED;
 	a->out->term_end = c->now < a->out->term_end ? c->now : a->out->term_end;
+	a->out->billed_through = c->now < a->out->billed_through ? c->now : a->out->billed_through;
 	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
 	if (rc != PS_OK)
 		return rc;
@@ -240,6 +267,8 @@ static ps_code status_tx(struct ps_ctx *c, void *arg)
 				  ps_sub_status_name(a->out->status));
 	a->out->status = a->status;
 	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	if (rc == PS_OK && a->status == PS_SUB_ACTIVE)
+		rc = ps_app_provisioned(c, a->out);
 	if (rc != PS_OK)
 		return rc;
 	return audit_sub(c, a->out, "subscription.status");

@@ -206,7 +206,7 @@ int ps_cmd_init(int argc, char **argv)
 		}
 		struct ps_ctx c;
 		ps_ctx_init(&c, &app, st);
-		c.now = ps_time_system();
+		c.now = ps_app_clock(&app, st, true);
 		snprintf(c.request_id, sizeof c.request_id, "%s", "init-demo");
 		if (ps_demo_seed(&c, stdout) != PS_OK)
 			ret = ps_cli_fail("init", &c.err);
@@ -273,7 +273,7 @@ int ps_cmd_token(int argc, char **argv)
 	struct ps_app app = {.db_url = db};
 	struct ps_ctx c;
 	ps_ctx_init(&c, &app, st);
-	c.now = ps_time_system();
+	c.now = ps_app_clock(&app, st, true);
 	c.who.role = PS_ROLE_OPERATOR;
 	snprintf(c.request_id, sizeof c.request_id, "%s", "cli-token-create");
 	char tok[PS_TOKEN_LEN];

@@ -18,6 +18,7 @@ static const char usage[] =
 	"  token create      print a new API token (shown once, stored hashed)\n"
 	"  serve             run the HTTP API and admin center\n"
 	"  catalog validate  check a catalog file and list every fault\n"
+	"  sweep             the Upgrade tab of every subscription, with a summary\n"
 	"  routes            list the HTTP API's routes and who may call them\n"
 	"\n"
 	"Every command takes --help. --db takes a SQLite file (PATH or sqlite:PATH).\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 		return ps_cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "catalog") == 0)
 		return ps_cmd_catalog(argc - 1, argv + 1);
+	if (strcmp(cmd, "sweep") == 0)
+		return ps_cmd_sweep(argc - 1, argv + 1);
 	if (strcmp(cmd, "routes") == 0)
 		return ps_cmd_routes(argc - 1, argv + 1);
 	fprintf(stderr, "planshift: unknown command '%s'\n\n%s", cmd, usage);

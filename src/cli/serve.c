@@ -5,6 +5,7 @@
 #include "../app/ps_app.h"
 #include "../common/ps_i18n.h"
 #include "../common/ps_log.h"
+#include "../common/ps_time.h"
 #include "../http/ps_http.h"
 
 #include <getopt.h>
@@ -17,7 +18,7 @@
 static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
 	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
-	"                       [--threads N]\n"
+	"                       [--threads N] [--holidays FILE]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -30,6 +31,8 @@ static const char serve_usage[] =
 	"  --upgrade-capacity N   automatic upgrades per rolling hour, system-wide\n"
 	"                         (default 1000; 0 means no limit)\n"
 	"  --threads N            worker threads (default: one per core)\n"
+	"  --holidays FILE        dates (YYYY-MM-DD, one a line) that business-day counts\n"
+	"                         skip, for credit checks' expected times\n"
 	"\n"
 	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
 
@@ -41,9 +44,10 @@ int ps_cmd_serve(int argc, char **argv)
 					     {"provisioning", required_argument, NULL, 'p'},
 					     {"upgrade-capacity", required_argument, NULL, 'u'},
 					     {"threads", required_argument, NULL, 't'},
+					     {"holidays", required_argument, NULL, 'H'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	const char *db = NULL;
+	const char *db = NULL, *holidays = NULL;
 	struct ps_server_opts so = {.listen = "127.0.0.1:8080"};
 	struct ps_app app = {.upgrade_capacity = 1000};
 	int o;
@@ -85,6 +89,7 @@ int ps_cmd_serve(int argc, char **argv)
 			so.threads = (unsigned)n;
 			break;
 		}
+		case 'H': holidays = optarg; break;
 		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
 		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
 		}
@@ -101,9 +106,19 @@ int ps_cmd_serve(int argc, char **argv)
 	if (ps_cli_store(db, false, &st, &err) != PS_OK)
 		return ps_cli_fail("serve", &err);
 	ps_code rc = ps_app_load_catalog(&app, st, &err);
+	if (rc == PS_OK && holidays)
+		rc = ps_app_load_holidays(&app, holidays, &err);
+	int64_t clock_now = 0;
+	if (rc == PS_OK && app.clock_manual && st->ops->clock_get(st, &clock_now, &err) == PS_NOT_FOUND) {
+		/* The manual clock starts at the real time, kept in the store. */
+		clock_now = ps_time_system();
+		rc = st->ops->clock_set(st, clock_now, &err);
+	}
 	ps_store_close(st);
-	if (rc != PS_OK)
+	if (rc != PS_OK) {
+		ps_app_fini(&app);
 		return ps_cli_fail("serve", &err);
+	}
 
 	/* Block the signals before any thread starts, so they all inherit the
 	 * mask and only sigwait below receives them. */

@@ -83,3 +83,14 @@ int64_t ps_add_business_days(int64_t t, int n, const int64_t *holidays, size_t n
 	}
 	return day * PS_DAY + secs;
 }
+
+void ps_billing_period(int64_t anchor, int months, int64_t t, int64_t *start, int64_t *end)
+{
+	int64_t s = anchor, e = ps_time_add_months(anchor, months);
+	for (int k = 1; e <= t; k++) {
+		s = e;
+		e = ps_time_add_months(anchor, (k + 1) * months);
+	}
+	*start = s;
+	*end = e;
+}

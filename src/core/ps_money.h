@@ -29,6 +29,12 @@ int64_t ps_term_value(int64_t price_per_seat_month, int64_t seats, enum ps_term 
 void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_t term_value,
 		       int64_t *unused_days, int64_t *unused_value);
 
+/* The billing period containing t, of `months` months counted from anchor
+ * (each boundary is anchor + k*months calendar months, so a period that
+ * starts on the 31st keeps the 31st where the month has one): [*start, *end).
+ * A t before anchor gives the first period. */
+void ps_billing_period(int64_t anchor, int months, int64_t t, int64_t *start, int64_t *end);
+
 /* `t` plus n business days: Monday to Friday, skipping the given holidays
  * (days since 1970, in any order). The time of day is kept; a start on a
  * weekend or holiday counts from the next business day. */

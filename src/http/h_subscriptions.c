@@ -70,16 +70,17 @@ ps_code ps_h_sub_create(struct ps_req *r)
 	static const char *const fields[] = {"plan", "quantity", "term", "prepaid", "addon_of", NULL};
 	struct ps_purchase_in in = {0};
 	struct ps_subscription s;
+	struct ps_credit_check cc;
 	ps_code rc;
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "plan", true, &in.plan)) ||
 	    (rc = ps_body_int(r, "quantity", true, &in.quantity, NULL)) ||
 	    (rc = ps_body_str(r, "term", false, &in.term)) || (rc = ps_body_bool(r, "prepaid", &in.prepaid)) ||
 	    (rc = ps_body_id(r, "addon_of", PS_PFX_SUB, &in.addon_of)))
 		return rc;
-	if ((rc = ps_app_purchase(r->c, r->t, &in, &s)) != PS_OK)
+	if ((rc = ps_app_purchase(r->c, r->t, &in, &s, &cc)) != PS_OK)
 		return rc;
-	r->status = 201;
-	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	r->status = cc.id ? 202 : 201;
+	ps_render_sub_ex(&r->w, &s, r->c->app->catalog, cc.id ? &cc : NULL);
 	return PS_OK;
 }
 

@@ -4,6 +4,12 @@
 
 #include "ps_http_int.h"
 
+ps_code ps_h_billing(struct ps_req *r);
+ps_code ps_h_payment(struct ps_req *r);
+ps_code ps_h_credit_checks(struct ps_req *r);
+ps_code ps_h_credit_decision(struct ps_req *r);
+ps_code ps_h_clock_get(struct ps_req *r);
+ps_code ps_h_clock_set(struct ps_req *r);
 ps_code ps_h_healthz(struct ps_req *r);
 ps_code ps_h_catalog(struct ps_req *r);
 ps_code ps_h_service_health(struct ps_req *r);
@@ -28,5 +34,12 @@ ps_code ps_h_users_list(struct ps_req *r);
 ps_code ps_h_user_create(struct ps_req *r);
 ps_code ps_h_user_get(struct ps_req *r);
 ps_code ps_h_audit_list(struct ps_req *r);
+ps_code ps_h_preview(struct ps_req *r);
+ps_code ps_h_upgrade(struct ps_req *r);
+ps_code ps_h_switch(struct ps_req *r);
+ps_code ps_h_operations(struct ps_req *r);
+ps_code ps_h_operation(struct ps_req *r);
+ps_code ps_h_support_create(struct ps_req *r);
+ps_code ps_h_support_list(struct ps_req *r);
 
 #endif

@@ -28,8 +28,10 @@ struct ps_req {
 	int status;            /* 200 unless a handler says otherwise */
 	json_t *body;          /* the parsed body, NULL when there was none */
 	/* ids from the path, 0 when the route has none */
-	int64_t t, s, user, inc;
+	int64_t t, s, user, inc, cc, op;
 	char retry_after[24];  /* a Retry-After header value, when set */
+	char idem_key[256];    /* the Idempotency-Key of a call to remember, or "" */
+	char idem_hash[65];
 };
 
 typedef ps_code (*ps_handler)(struct ps_req *r);

@@ -42,6 +42,23 @@ const struct ps_route ps_routes[] = {
 	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, R_OPERATOR, false,
 	 "resolve an incident"},
 	{"GET", T "/audit", ps_h_audit_list, R_ADMINS, false, "the tenant's audit log"},
+	{"POST", S "/upgrade/preview", ps_h_preview, R_TENANT_READERS, true,
+	 "what an upgrade (or, with kind switch, a manual change) would do, changing nothing"},
+	{"POST", S "/upgrade", ps_h_upgrade, R_BUYERS, true, "the automatic upgrade, one atomic step"},
+	{"POST", S "/switch", ps_h_switch, R_BUYERS, true, "the manual change as one operation"},
+	{"GET", T "/operations", ps_h_operations, R_TENANT_READERS, false, "upgrades and manual changes"},
+	{"GET", T "/operations/{o}", ps_h_operation, R_TENANT_READERS, false, "an operation"},
+	{"GET", T "/billing", ps_h_billing, R_TENANT_READERS, false, "balance, past due, invoices with lines, payments"},
+	{"POST", T "/payments", ps_h_payment, R_BUYERS, true, "pay now: settles the oldest invoices first"},
+	{"GET", T "/credit-checks", ps_h_credit_checks, R_TENANT_READERS, false, "the tenant's credit checks"},
+	{"POST", "/v1/credit-checks/{c}/decision", ps_h_credit_decision, R_OPERATOR, true,
+	 "approve or deny a credit check"},
+	{"POST", T "/support-requests", ps_h_support_create, R_BUYERS, true,
+	 "open a support request carrying a subscription and reason codes"},
+	{"GET", T "/support-requests", ps_h_support_list, R_TENANT_READERS, false, "the tenant's support requests"},
+	{"GET", "/v1/support-requests", ps_h_support_list, R_PROVIDER, false, "every tenant's support requests"},
+	{"GET", "/v1/clock", ps_h_clock_get, R_OPERATOR, false, "the manual clock (--clock manual only)"},
+	{"POST", "/v1/clock", ps_h_clock_set, R_OPERATOR, true, "set the manual clock (--clock manual only)"},
 };
 const size_t ps_n_routes = sizeof ps_routes / sizeof ps_routes[0];
 

@@ -5,6 +5,7 @@
 #include "ps_http_int.h"
 
 #include "../app/ps_render.h"
+#include "../app/ps_upgrade_view.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
 #include "../common/ps_secret.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct ps_server {
@@ -140,6 +142,12 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 			} else if (name_len == 1 && p[1] == 'i') {
 				prefix = PS_PFX_INCIDENT;
 				slot = &r->inc;
+			} else if (name_len == 1 && p[1] == 'c') {
+				prefix = PS_PFX_CREDIT;
+				slot = &r->cc;
+			} else if (name_len == 1 && p[1] == 'o') {
+				prefix = PS_PFX_OPERATION;
+				slot = &r->op;
 			}
 			if (!slot || !ps_id_parse(seg, prefix, slot))
 				*bad_id = true;
@@ -217,6 +225,115 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	return PS_OK;
 }
 
+static bool is_mutation(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0 ||
+	       strcmp(method, "DELETE") == 0;
+}
+
+/* Idempotency-Key: a mutating call sent again with the same key gets the
+ * answer of the first; the same key with another request is refused. The
+ * answer is kept (at least 24 hours) once the call is done. */
+#define PS_IDEM_KEEP_S (48 * 3600)
+
+static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *replayed)
+{
+	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (!key)
+		return PS_OK;
+	size_t n = strlen(key);
+	if (n == 0 || n > 255)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "Idempotency-Key",
+				  "Idempotency-Key must be 1 to 255 characters");
+	struct ps_buf h;
+	ps_buf_init(&h, PS_BODY_MAX + 1024);
+	ps_buf_printf(&h, "%s %s %lld\n", r->method, r->path, (long long)r->c->who.token_id);
+	ps_buf_put(&h, body->p ? body->p : "", body->len);
+	ps_sha256_hex(ps_buf_str(&h), h.len, r->idem_hash);
+	ps_buf_fini(&h);
+	snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
+	struct ps_idem k;
+	memset(&k, 0, sizeof k);
+	ps_code rc = r->c->st->ops->idem_find(r->c->st, r->t, key, &k, &r->c->err);
+	if (rc == PS_NOT_FOUND) {
+		ps_err_clear(&r->c->err);
+		return PS_OK;
+	}
+	if (rc != PS_OK)
+		return rc;
+	if (strcmp(k.request_hash, r->idem_hash) != 0) {
+		ps_free(k.response);
+		r->idem_key[0] = '\0';
+		return ps_err_set(&r->c->err, PS_IDEMPOTENCY_MISMATCH, "Idempotency-Key",
+				  "this Idempotency-Key was used for a different request");
+	}
+	ps_buf_reset(r->out);
+	ps_buf_puts(r->out, k.response ? k.response : "");
+	ps_free(k.response);
+	r->status = k.status;
+	r->idem_key[0] = '\0';
+	*replayed = true;
+	return PS_OK;
+}
+
+static void idem_end(struct ps_req *r)
+{
+	struct ps_idem k;
+	struct ps_err e;
+	memset(&k, 0, sizeof k);
+	k.tenant_id = r->t;
+	snprintf(k.key, sizeof k.key, "%s", r->idem_key);
+	snprintf(k.request_hash, sizeof k.request_hash, "%s", r->idem_hash);
+	k.status = r->status;
+	k.response = (char *)ps_buf_str(r->out);
+	k.created_at = r->c->now;
+	/* A concurrent twin may have stored it first: its answer stands. */
+	if (r->c->st->ops->idem_insert(r->c->st, &k, &e) == PS_OK &&
+	    __atomic_add_fetch(&request_seq, 0, __ATOMIC_RELAXED) % 1024 == 0)
+		r->c->st->ops->idem_purge(r->c->st, r->c->now - PS_IDEM_KEEP_S, &e);
+}
+
+/* The error object; a refused upgrade carries its reasons, and one refused
+ * for capacity says when to retry. */
+static void render_failure(struct ps_req *r, ps_code rc)
+{
+	struct ps_ctx *c = r->c;
+	struct ps_verdict *v = c->verdict;
+	bool with_reasons = (rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED) && v && v->sub;
+	if (!with_reasons) {
+		ps_render_error(&r->w, &c->err);
+		return;
+	}
+	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_SERVICE_BUSY);
+	if (rc == PS_RATE_LIMITED && busy)
+		snprintf(r->retry_after, sizeof r->retry_after, "%lld", (long long)busy->retry_after_s);
+	if (v->n_reasons == 0 && !c->blocked_offer && v->n_reasons < PS_R__COUNT) {
+		/* Refused by the store's one-upgrade-at-a-time rule: a twin
+		 * request got there first. */
+		struct ps_reason *x = &v->reasons[v->n_reasons++];
+		memset(x, 0, sizeof *x);
+		x->code = PS_R_UPGRADE_IN_PROGRESS;
+		x->sub = v->sub;
+	}
+	ps_jw_obj(&r->w);
+	ps_jw_key(&r->w, "error");
+	ps_jw_obj(&r->w);
+	ps_jw_kstr(&r->w, "code", ps_code_api(rc));
+	ps_jw_kstr(&r->w, "message", c->err.msg[0] ? c->err.msg : ps_code_api(rc));
+	if (c->err.field[0])
+		ps_jw_kstr(&r->w, "field", c->err.field);
+	ps_jw_key(&r->w, "reasons");
+	ps_jw_arr(&r->w);
+	if (c->blocked_offer)
+		ps_render_offer_reason(&r->w, c->blocked_offer, v, &c->snap, c->lang, c->now);
+	else
+		for (size_t i = 0; i < v->n_reasons; i++)
+			ps_render_reason(&r->w, &v->reasons[i], &c->snap, c->lang, c->now);
+	ps_jw_arr_end(&r->w);
+	ps_jw_obj_end(&r->w);
+	ps_jw_obj_end(&r->w);
+}
+
 static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *conn, const char *method,
 				const char *url, struct conn *cs)
 {
@@ -237,7 +354,10 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	struct ps_ctx *c = &wk->c;
 	ps_err_clear(&c->err);
 	memset(&c->who, 0, sizeof c->who);
-	c->now = ps_time_system();
+	c->now = ps_app_clock(srv->app, wk->st, false);
+	c->blocked_offer = NULL;
+	if (c->verdict)
+		c->verdict->sub = NULL;
 	snprintf(c->request_id, sizeof c->request_id, "%s", request_id);
 	/* ?lang= wins when it names a language we have; else Accept-Language. */
 	const char *lang_q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
@@ -259,6 +379,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	ps_jw_init(&r.w, r.out);
 
 	char allow[128] = "";
+	bool replayed = false;
 	const struct ps_route *route = NULL;
 	bool bad_id = false, path_known = false;
 	for (size_t i = 0; i < ps_n_routes; i++) {
@@ -278,6 +399,8 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			r.s = probe.s;
 			r.user = probe.user;
 			r.inc = probe.inc;
+			r.cc = probe.cc;
+			r.op = probe.op;
 		}
 	}
 	ps_code rc = PS_OK;
@@ -300,11 +423,15 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
 		if (rc == PS_OK)
 			rc = parse_body(&r, &cs->body, route->needs_body);
-		if (rc == PS_OK)
+		if (rc == PS_OK && route->roles != R_PUBLIC && is_mutation(method))
+			rc = idem_begin(&r, &cs->body, &replayed);
+		if (rc == PS_OK && !replayed)
 			rc = route->fn(&r);
 	}
 	if (r.body)
 		json_decref(r.body);
+	if (replayed)
+		return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, NULL, NULL);
 	if (rc != PS_OK) {
 		if (rc == PS_STORE || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
@@ -312,10 +439,15 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		if (rc == PS_STORE)
 			snprintf(c->err.msg, sizeof c->err.msg, "%s",
 				 "the store is unavailable right now; try again shortly");
-		return respond_error(conn, r.out, &c->err, request_id, r.retry_after,
-				     rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
+		ps_buf_reset(r.out);
+		ps_jw_init(&r.w, r.out);
+		render_failure(&r, rc);
+		r.status = ps_code_http(rc);
 	}
-	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after, NULL);
+	if (r.idem_key[0] && r.status < 500)
+		idem_end(&r);
+	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after,
+		       rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
 }
 
 static enum MHD_Result too_large(struct MHD_Connection *conn)
@@ -347,10 +479,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			char *end;
 			unsigned long long n = strtoull(cl, &end, 10);
 			if (*end == '\0' && n > PS_BODY_MAX) {
-				/* Answered before the body is read: libmicrohttpd
-				 * then skips it and closes the connection. */
-				cs->started = true;
-				return too_large(conn);
+				cs->body.toobig = true;
+				/* A client waiting for 100 Continue is answered
+				 * now and never sends the body; any other is read
+				 * to the end (and dropped), so it sees the 413
+				 * rather than a reset in the middle of its write. */
+				const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+				if (ex && strcasecmp(ex, "100-continue") == 0) {
+					cs->started = true;
+					return too_large(conn);
+				}
 			}
 		}
 		return MHD_YES;

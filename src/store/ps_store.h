@@ -81,7 +81,7 @@ struct ps_store_ops {
 
 	/* Subscriptions. insert assigns s->id (s->assigned is stored as 0).
 	 * update writes quantity, status, term_start, term_end, replaced_by,
-	 * billed_through. */
+	 * billed_through, addon_of (an add-on follows its base to a new plan). */
 	ps_code (*sub_insert)(struct ps_store *st, struct ps_subscription *s, struct ps_err *err);
 	ps_code (*sub_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,
 			   struct ps_err *err);
@@ -146,9 +146,10 @@ struct ps_store_ops {
 	/* Invoices. update writes paid and status. list walks the tenant's
 	 * invoices in id order (= issue order, oldest first); open_only keeps
 	 * those with status open. Lines: insert assigns l->id; list walks one
-	 * invoice's lines in id order. A second line of the same (tenant,
-	 * subscription, kind, period_start) is CONFLICT (field "period"): a
-	 * renewal is invoiced once, however many daemons look. */
+	 * invoice's lines in id order. A second purchase or renewal line of the
+	 * same (tenant, subscription, kind, period_start) is CONFLICT (field
+	 * "period"): a period is invoiced once, however many daemons look.
+	 * Other kinds (seat changes, credits) may repeat. */
 	ps_code (*invoice_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out,
 			       struct ps_err *err);
 	ps_code (*invoice_update)(struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err);

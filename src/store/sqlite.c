@@ -288,11 +288,14 @@ static const char *const migrations[] = {
     "\tamount INTEGER NOT NULL,\n"
     "\tdescription TEXT NOT NULL,\n"
     "\tPRIMARY KEY (tenant_id, id),\n"
-    "\tCONSTRAINT period UNIQUE (tenant_id, subscription_id, kind, period_start),\n"
     "\tFOREIGN KEY (tenant_id, invoice_id) REFERENCES invoices (tenant_id, id),\n"
     "\tFOREIGN KEY (tenant_id, subscription_id) REFERENCES subscriptions (tenant_id, id)\n"
     ") STRICT, WITHOUT ROWID;\n"
     "CREATE INDEX invoice_lines_invoice ON invoice_lines (tenant_id, invoice_id, id);\n"
+    /* A period is invoiced once: one purchase or renewal line per
+     * subscription and period start. Seat changes may come in any number. */
+    "CREATE UNIQUE INDEX invoice_lines_period ON invoice_lines (tenant_id, subscription_id, kind, period_start)\n"
+    "\tWHERE kind IN ('purchase', 'renewal');\n"
     SEQ_TRIGGER("invoice_lines")
     "CREATE TABLE payments (\n"
     "\ttenant_id INTEGER NOT NULL REFERENCES tenants (id),\n"
@@ -501,7 +504,7 @@ static const struct sdef sdefs[S__COUNT] = {
 			   " ORDER BY id LIMIT ?3"},
     [S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"
-			     " replaced_by = ?7, billed_through = ?8 WHERE tenant_id = ?1 AND id = ?2",
+			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9 WHERE tenant_id = ?1 AND id = ?2",
 		      .missing = "replaced_by",
 		      .missing_msg = "the subscription named by replaced_by does not exist"},
     /* The product comes from the subscription itself, so the seat rule
@@ -1298,8 +1301,14 @@ static ps_code sq_migrate(struct ps_store *st, struct ps_err *err)
 	}
 	for (int64_t v = version; v < PS_SCHEMA_VERSION; v++) {
 		if (sqlite3_exec(q->db, migrations[v], NULL, NULL, &emsg) != SQLITE_OK) {
-			c = ps_err_set(err, PS_STORE, NULL, "migrate: step to version %" PRId64 " failed: %s", v + 1,
-				       emsg ? emsg : sqlite3_errmsg(q->db));
+			const char *why = emsg ? emsg : sqlite3_errmsg(q->db);
+			/* The one data condition a step can refuse. */
+			bool two_upgrades = v == 1 && strstr(why, "operations.tenant_id") != NULL;
+			c = ps_err_set(err, PS_STORE, NULL, "migrate: step to version %" PRId64 " failed: %s%s", v + 1,
+				       why,
+				       two_upgrades ? " (a tenant has two unfinished upgrade operations: mark all but "
+						      "one of them failed, then migrate again)"
+						    : "");
 			goto out;
 		}
 	}
@@ -1663,6 +1672,7 @@ static ps_code sq_sub_update(struct ps_store *st, const struct ps_subscription *
 	bind_i64(s, 6, o->term_end);
 	bind_opt(s, 7, o->replaced_by);
 	bind_i64(s, 8, o->billed_through);
+	bind_opt(s, 9, o->addon_of);
 	return change_one(q, S_SUB_UPDATE, s, "subscription", "the subscription", err);
 }
 

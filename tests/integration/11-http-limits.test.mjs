@@ -43,6 +43,26 @@ test('Content-Length of 1 MiB + 1 gets 413 payload_too_large', async () => {
   assert.equal(r.json?.error?.code, 'payload_too_large');
 });
 
+test('Content-Length over 1 MiB with Expect: 100-continue is refused before the body is sent', async () => {
+  const u = new URL(srv.url + '/v1/tenants');
+  const r = await new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+      headers: { Authorization: `Bearer ${srv.operator}`, 'Content-Type': 'application/json',
+        'Content-Length': String(MiB + 1), Expect: '100-continue' } });
+    let continued = false;
+    req.on('continue', () => { continued = true; req.destroy(); });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text, continued }));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+  assert.equal(r.continued, false, 'case expect: got 100 Continue, want an answer before the body');
+  assert.equal(r.status, 413, `case expect: got ${r.status} ${r.text}, want 413`);
+});
+
 test('a chunked body over 1 MiB gets 413 payload_too_large', async () => {
   const chunks = [prefix]; for (let i = 0; i < 20; i++) chunks.push('x'.repeat(128 * 1024)); chunks.push(suffix);
   const r = await rawRequest('POST', '/v1/tenants', { headers: { Authorization: `Bearer ${srv.operator}`,

@@ -1864,6 +1864,10 @@ static void t_invoice_lines(void **state)
 			same_line(&ids.lines[k + 1], &l, w);
 	}
 
+	/* Seat changes may repeat at one instant: only periods are unique. */
+	struct ps_invoice_line seats_twice = line_rec(a, inv1, s1, PS_LINE_QUANTITY, NOW, 600);
+	OK(f->o->invoice_line_insert(f->st, &seats_twice, &f->err), "a second seat change at the same instant");
+
 	/* References stay inside the tenant. */
 	struct ps_invoice_line bad = line_rec(a, 999, s1, PS_LINE_PURCHASE, NOW, 1);
 	WANT_CODE(f->o->invoice_line_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "line of a missing invoice");

@@ -1,0 +1,460 @@
+/* upgrade.c: moving a subscription to another plan (app layer): the
+ * preview, the automatic upgrade (RULES "Executing an upgrade") and the
+ * manual change (RULES "The remedies"). Each change is one transaction that
+ * evaluates the rules again on what it read inside it: the old subscription
+ * ends, the new one holds every seat, and the period is credited and charged
+ * pro rata, or nothing happens at all. */
+#include "ps_app.h"
+#include "ps_app_int.h"
+
+#include "../common/ps_mem.h"
+#include "../common/ps_time.h"
+#include "../core/ps_money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the numbers of a change ---- */
+
+static bool can_buy(const struct ps_tenant *t, const struct ps_plan *p)
+{
+	return !p->addon && strcmp(p->currency, t->currency) == 0 &&
+	       (p->segment == PS_SEG_COMMERCIAL || p->segment == t->segment);
+}
+
+/* Fill plan for moving s to `to` with `quantity` seats at c->now. */
+static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_snapshot *snap,
+			const struct ps_snap_sub *s, const struct ps_plan *to, int64_t quantity,
+			struct ps_change_plan *out)
+{
+	const struct ps_plan *from = s->plan;
+	memset(out, 0, sizeof *out);
+	out->kind = kind;
+	out->from = from;
+	out->to = to;
+	out->quantity = quantity;
+	out->users = s->s.assigned;
+	out->monthly_before = from ? from->price_per_seat_month * s->s.quantity : 0;
+	out->monthly_after = to->price_per_seat_month * quantity;
+	out->data_safe = from ? ps_plan_is_data_safe(from, to, &out->safety) : false;
+	out->mrc_before = ps_app_mrc(c->app, snap);
+	out->mrc_after = out->mrc_before - out->monthly_before + out->monthly_after;
+	out->credit_limit = snap->tenant.credit_limit;
+	out->needs_credit_check = snap->tenant.payment == PS_PAY_INVOICE && out->mrc_after > out->mrc_before &&
+				  out->mrc_after > snap->tenant.credit_limit;
+	if (s->s.prepaid) {
+		/* No credit for unused prepaid time; a manual change starts a new term. */
+		if (from)
+			ps_unused_prepaid(s->s.term_start, s->s.term_end, c->now,
+					  ps_term_value(from->price_per_seat_month, s->s.quantity, s->s.term),
+					  &out->unused_days, &out->unused_value);
+		out->period_start = c->now;
+		out->period_end = ps_term_end(c->now, s->s.term);
+		out->charge = ps_term_value(to->price_per_seat_month, quantity, s->s.term);
+		return;
+	}
+	if (kind == PS_OPK_SWITCH) {
+		/* A purchase of the target from now, and the old plan cancelled. */
+		out->period_start = c->now;
+		out->period_end = ps_time_add_months(c->now, 1);
+		out->charge = out->monthly_after;
+	}
+	if (s->s.billed_through > c->now && from) {
+		int64_t start, end;
+		ps_billing_period(s->s.term_start, 1, c->now, &start, &end);
+		end = s->s.billed_through;
+		int64_t left = ps_days_between_ceil(c->now, end), days = ps_days_between_ceil(start, end);
+		out->credit = ps_prorate(out->monthly_before, left, days);
+		if (kind == PS_OPK_UPGRADE) {
+			out->period_start = c->now;
+			out->period_end = end;
+			out->charge = ps_prorate(out->monthly_after, left, days);
+		}
+	}
+}
+
+/* Load the tenant (billing what is due first when outside a transaction),
+ * evaluate sub with every target listed. */
+static ps_code evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_snap_sub **out)
+{
+	ps_code rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	if (rc != PS_OK)
+		return rc;
+	ps_snapshot_resolve(&c->snap, c->app->catalog);
+	c->snap.capacity_limit = c->app->upgrade_capacity;
+	const struct ps_snap_sub *s = ps_snapshot_sub(&c->snap, sub);
+	if (!s)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such subscription");
+	if (!c->verdict)
+		c->verdict = ps_malloc(sizeof *c->verdict);
+	ps_rules_evaluate(c->app->catalog, &c->snap, s, c->now, PS_EVAL_UNSUPPORTED, c->verdict);
+	*out = s;
+	return PS_OK;
+}
+
+static ps_code target_of(struct ps_ctx *c, const struct ps_change_in *in, const struct ps_plan **to)
+{
+	if (!in->target_plan)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "target_plan is required");
+	*to = ps_catalog_plan(c->app->catalog, in->target_plan);
+	if (!*to)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %.64s in the catalog",
+				  in->target_plan);
+	return PS_OK;
+}
+
+static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const struct ps_change_in *in,
+			   int64_t floor, int64_t *q)
+{
+	*q = in->quantity ? in->quantity : s->s.quantity;
+	if (*q < floor)
+		*q = in->quantity ? *q : floor;
+	if (*q < floor || *q > 1000000)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
+				  "quantity must be at least %lld (the licenses held now) and at most 1000000",
+				  (long long)floor);
+	return PS_OK;
+}
+
+ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
+		       const struct ps_change_in *in, struct ps_change_plan *out)
+{
+	const struct ps_snap_sub *s;
+	const struct ps_plan *to;
+	int64_t q;
+	c->blocked_offer = NULL;
+	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
+	if (rc || (rc = target_of(c, in, &to)))
+		return rc;
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = evaluate(c, tenant, sub, &s)))
+		return rc;
+	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
+	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
+		return rc;
+	if (to == s->plan || !can_buy(&c->snap.tenant, to))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
+				  to->id);
+	c->blocked_offer = ps_verdict_offer(c->verdict, to->id);
+	plan_change(c, kind, &c->snap, s, to, q, out);
+	return PS_OK;
+}
+
+/* ---- applying a change ---- */
+
+struct change {
+	const struct ps_change_in *in;
+	int64_t tenant, sub;
+	enum ps_op_kind kind;
+	struct ps_operation *op;
+};
+
+static void op_detail(struct ps_operation *op, int64_t moved, const char *failure)
+{
+	if (failure)
+		snprintf(op->detail, sizeof op->detail, "{\"failure\":\"%s\",\"moved\":0,\"license_errors\":[]}",
+			 failure);
+	else
+		snprintf(op->detail, sizeof op->detail, "{\"moved\":%lld,\"license_errors\":[]}", (long long)moved);
+}
+
+static bool find_addons(void *arg, const struct ps_subscription *s);
+
+struct addon_acc {
+	int64_t base;
+	struct ps_subscription v[16];
+	size_t n;
+};
+
+static bool find_addons(void *arg, const struct ps_subscription *s)
+{
+	struct addon_acc *a = arg;
+	if (s->addon_of == a->base && ps_sub_status_is_live(s->status) && a->n < 16)
+		a->v[a->n++] = *s;
+	return true;
+}
+
+/* The change itself, on op (already inserted): the new subscription, the
+ * seats, the old one ended, the money, the operation's new state. */
+static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
+{
+	struct ps_store *st = c->st;
+	struct ps_subscription src, dst;
+	ps_code rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	const struct ps_plan *from = ps_catalog_plan(c->app->catalog, src.plan_id);
+	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, op->target_plan);
+	if (!to)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %s in the catalog",
+				  op->target_plan);
+	if (!ps_sub_status_is_live(src.status))
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
+	bool upgrade = op->kind == PS_OPK_UPGRADE;
+	struct addon_acc addons = {.base = src.id};
+	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
+		return rc;
+	for (size_t i = 0; i < addons.n; i++) {
+		const struct ps_plan *ap = ps_catalog_plan(c->app->catalog, addons.v[i].plan_id);
+		bool fits = false;
+		for (size_t k = 0; ap && k < ap->n_attaches_to; k++)
+			fits = fits || ap->attaches_to[k] == to;
+		if (!fits)
+			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
+					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
+					  (long long)addons.v[i].id, addons.v[i].plan_id, to->id);
+	}
+
+	memset(&dst, 0, sizeof dst);
+	dst.tenant_id = t->id;
+	snprintf(dst.plan_id, sizeof dst.plan_id, "%s", to->id);
+	snprintf(dst.product_id, sizeof dst.product_id, "%s", to->product->id);
+	dst.quantity = op->quantity;
+	dst.status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
+	dst.term = src.term;
+	dst.created_at = c->now;
+	if (upgrade) {
+		/* Same term, same period: the rest of it is credited and charged. */
+		dst.term_start = src.term_start;
+		dst.term_end = src.term_end;
+		dst.billed_through = src.billed_through;
+	} else {
+		dst.term_start = c->now;
+		dst.term_end = ps_term_end(c->now, src.term);
+		dst.prepaid = src.prepaid;
+	}
+	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK)
+		return rc;
+	int64_t moved = 0;
+	rc = st->ops->assignments_move(st, t->id, src.id, dst.id, to->product->id, &moved, &c->err);
+	if (rc == PS_CONFLICT)
+		return ps_err_set(&c->err, PS_CONFLICT, "user",
+				  "a user of this subscription already holds a license of %s from another "
+				  "subscription: unassign it there first",
+				  to->product->id);
+	if (rc != PS_OK)
+		return rc;
+	for (size_t i = 0; i < addons.n; i++) {
+		addons.v[i].addon_of = dst.id;
+		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
+			return rc;
+	}
+
+	/* Money. */
+	if (upgrade) {
+		if (src.billed_through > c->now && from) {
+			int64_t start, end;
+			ps_billing_period(src.term_start, 1, c->now, &start, &end);
+			end = src.billed_through;
+			int64_t left = ps_days_between_ceil(c->now, end), days = ps_days_between_ceil(start, end);
+			struct ps_line_spec l[2] = {
+				{.kind = PS_LINE_UPGRADE_CREDIT, .sub = &src, .quantity = src.quantity, .start = c->now,
+				 .end = end, .amount = -ps_prorate(from->price_per_seat_month * src.quantity, left, days)},
+				{.kind = PS_LINE_UPGRADE_CHARGE, .sub = &dst, .quantity = dst.quantity, .start = c->now,
+				 .end = end, .amount = ps_prorate(to->price_per_seat_month * dst.quantity, left, days)},
+			};
+			if ((rc = ps_ledger_invoice(c, t, l, 2, false, NULL)) != PS_OK)
+				return rc;
+		}
+	} else {
+		/* The old plan is cancelled (its unused days credited, unless
+		 * prepaid), and the target bought from now. */
+		if ((rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
+			return rc;
+		if ((rc = ps_ledger_first(c, t, &dst)) != PS_OK)
+			return rc;
+		if ((rc = st->ops->sub_update(st, &dst, &c->err)) != PS_OK)
+			return rc;
+	}
+	src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
+	src.replaced_by = dst.id;
+	if (src.term_end > c->now)
+		src.term_end = c->now;
+	if (src.billed_through > c->now)
+		src.billed_through = c->now;
+	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+		return rc;
+
+	op->new_sub = dst.id;
+	op->state = dst.status == PS_SUB_PROVISIONING ? PS_OP_PROVISIONING : PS_OP_COMPLETED;
+	op->updated_at = c->now;
+	op_detail(op, moved, NULL);
+	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[256];
+	snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\",\"new_subscription\":\"%s%lld\",\"moved\":%lld}",
+		 src.plan_id, to->id, PS_PFX_SUB, (long long)dst.id, (long long)moved);
+	return ps_app_audit(c, t->id, upgrade ? "subscription.upgrade" : "subscription.switch",
+			    ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
+}
+
+/* Insert the operation; when a credit check is needed, it waits on one. */
+static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change_plan *plan)
+{
+	struct ps_store *st = c->st;
+	struct ps_operation *op = ch->op;
+	const struct ps_tenant *t = &c->snap.tenant;
+	memset(op, 0, sizeof *op);
+	op->tenant_id = t->id;
+	op->kind = ch->kind;
+	op->state = plan->needs_credit_check ? PS_OP_PENDING_CREDIT_CHECK : PS_OP_PROVISIONING;
+	op->source_sub = ch->sub;
+	snprintf(op->target_plan, sizeof op->target_plan, "%s", plan->to->id);
+	op->quantity = plan->quantity;
+	op->created_at = op->updated_at = c->now;
+	snprintf(op->request_id, sizeof op->request_id, "%s", c->request_id);
+	op_detail(op, 0, NULL);
+	ps_code rc = st->ops->operation_insert(st, op, &c->err);
+	if (rc == PS_CONFLICT)
+		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
+	if (rc != PS_OK)
+		return rc;
+	if (!plan->needs_credit_check)
+		return apply(c, t, op);
+	struct ps_credit_check cc;
+	memset(&cc, 0, sizeof cc);
+	cc.tenant_id = t->id;
+	cc.status = PS_CC_PENDING;
+	cc.amount = plan->mrc_after;
+	cc.requested_at = c->now;
+	cc.expected_by = ps_add_business_days(c->now, 2, c->app->holidays, c->app->n_holidays);
+	cc.operation_id = op->id;
+	if ((rc = st->ops->credit_check_insert(st, &cc, &c->err)) != PS_OK)
+		return rc;
+	op->credit_check_id = cc.id;
+	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[128];
+	snprintf(detail, sizeof detail, "{\"amount\":%lld,\"operation\":\"%s%lld\"}", (long long)cc.amount,
+		 PS_PFX_OPERATION, (long long)op->id);
+	return ps_app_audit(c, t->id, "credit_check.request", ps_app_ref(ref, sizeof ref, PS_PFX_CREDIT, cc.id),
+			    detail);
+}
+
+static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
+{
+	struct change *ch = arg;
+	const struct ps_snap_sub *s;
+	const struct ps_plan *to;
+	int64_t q;
+	ps_code rc;
+	if ((rc = target_of(c, ch->in, &to)) || (rc = evaluate(c, ch->tenant, ch->sub, &s)))
+		return rc;
+	const struct ps_verdict *v = c->verdict;
+	if (v->n_reasons == 1 && v->reasons[0].code == PS_R_SERVICE_BUSY)
+		return ps_err_set(&c->err, PS_RATE_LIMITED, NULL,
+				  "the service is upgrading a high volume of plans: retry in %lld seconds",
+				  (long long)v->reasons[0].retry_after_s);
+	if (v->n_reasons > 0)
+		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "this subscription cannot be upgraded now");
+	const struct ps_offer *o = ps_verdict_offer(v, to->id);
+	if (!o)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
+				  to->id);
+	if (!o->supported) {
+		c->blocked_offer = o;
+		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, "target_plan", "%s is not a supported upgrade", to->id);
+	}
+	if ((rc = quantity_of(c, s, ch->in, s->s.quantity, &q)) != PS_OK)
+		return rc;
+	struct ps_change_plan plan;
+	plan_change(c, PS_OPK_UPGRADE, &c->snap, s, to, q, &plan);
+	return start(c, ch, &plan);
+}
+
+ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+		       struct ps_operation *op)
+{
+	c->blocked_offer = NULL;
+	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
+	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
+		return rc;
+	struct change ch = {in, tenant, sub, PS_OPK_UPGRADE, op};
+	return ps_app_tx(c, upgrade_tx, &ch);
+}
+
+static ps_code switch_tx(struct ps_ctx *c, void *arg)
+{
+	struct change *ch = arg;
+	const struct ps_snap_sub *s;
+	const struct ps_plan *to;
+	int64_t q;
+	ps_code rc;
+	if ((rc = target_of(c, ch->in, &to)) || (rc = evaluate(c, ch->tenant, ch->sub, &s)))
+		return rc;
+	if (!ps_sub_status_is_live(s->s.status))
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: there is nothing to change",
+				  ps_sub_status_name(s->s.status));
+	if (s->s.addon_of)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
+	if (ps_verdict_reason(c->verdict, PS_R_UPGRADE_IN_PROGRESS))
+		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another change of this tenant is in progress");
+	if (to == s->plan || !can_buy(&c->snap.tenant, to))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this tenant can buy",
+				  to->id);
+	if ((rc = quantity_of(c, s, ch->in, s->s.assigned, &q)) != PS_OK)
+		return rc;
+	struct ps_change_plan plan;
+	plan_change(c, PS_OPK_SWITCH, &c->snap, s, to, q, &plan);
+	if (!plan.data_safe && !ch->in->acknowledge_data_loss)
+		return ps_err_set(&c->err, PS_CONFLICT, "acknowledge_data_loss",
+				  "%s lacks a data-bearing service of %s: users would lose data; send "
+				  "acknowledge_data_loss: true to change plans anyway",
+				  to->id, s->s.plan_id);
+	return start(c, ch, &plan);
+}
+
+ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+		      struct ps_operation *op)
+{
+	c->blocked_offer = NULL;
+	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
+	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
+		return rc;
+	struct change ch = {in, tenant, sub, PS_OPK_SWITCH, op};
+	return ps_app_tx(c, switch_tx, &ch);
+}
+
+/* ---- what waited ---- */
+
+ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc)
+{
+	struct ps_operation op;
+	ps_code rc = c->st->ops->operation_get(c->st, t->id, cc->operation_id, &op, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (op.state != PS_OP_PENDING_CREDIT_CHECK)
+		return PS_OK;
+	if (cc->status == PS_CC_APPROVED) {
+		rc = apply(c, t, &op);
+		if (rc != PS_CONFLICT && rc != PS_INVALID_FIELD)
+			return rc;
+		/* What changed meanwhile makes the change impossible: it fails,
+		 * and the decision still stands. */
+		op_detail(&op, 0, c->err.msg[0] ? "the change is no longer possible" : "conflict");
+	} else {
+		op_detail(&op, 0, "credit_check_denied");
+	}
+	ps_err_clear(&c->err);
+	op.state = PS_OP_FAILED;
+	op.updated_at = c->now;
+	return c->st->ops->operation_update(c->st, &op, &c->err);
+}
+
+ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
+{
+	struct ps_operation op;
+	ps_code rc = c->st->ops->operation_find_by_new_sub(c->st, s->tenant_id, s->id, &op, &c->err);
+	if (rc == PS_NOT_FOUND) {
+		ps_err_clear(&c->err);
+		return PS_OK;
+	}
+	if (rc != PS_OK || op.state != PS_OP_PROVISIONING)
+		return rc;
+	op.state = s->status == PS_SUB_ACTIVE ? PS_OP_COMPLETED : PS_OP_PROVISIONING;
+	op.updated_at = c->now;
+	if (op.state == PS_OP_PROVISIONING)
+		return PS_OK;
+	return c->st->ops->operation_update(c->st, &op, &c->err);
+}

@@ -1,0 +1,317 @@
+/* h_upgrades.c: the preview, the upgrade, the manual change, operations and
+ * support requests (http layer). */
+#include "ps_http_int.h"
+#include "ps_handlers.h"
+
+#include "../app/ps_render.h"
+#include "../app/ps_upgrade_view.h"
+
+#include <string.h>
+
+static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *in, enum ps_op_kind *kind)
+{
+	static const char *const up_fields[] = {"target_plan", "quantity", "kind", NULL};
+	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", NULL};
+	bool has_q = false;
+	const char *k = NULL;
+	ps_code rc;
+	memset(in, 0, sizeof *in);
+	if ((rc = ps_body_only(r, is_switch ? sw_fields : up_fields)) ||
+	    (rc = ps_body_str(r, "target_plan", true, &in->target_plan)) ||
+	    (rc = ps_body_int(r, "quantity", false, &in->quantity, &has_q)) ||
+	    (rc = ps_body_bool(r, "acknowledge_data_loss", &in->acknowledge_data_loss)))
+		return rc;
+	if (has_q && in->quantity < 1)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "quantity", "quantity must be a positive integer");
+	if (kind) {
+		if ((rc = ps_body_str(r, "kind", false, &k)) != PS_OK)
+			return rc;
+		*kind = PS_OPK_UPGRADE;
+		if (k && !ps_op_kind_parse(k, kind))
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind must be upgrade or switch");
+	}
+	return PS_OK;
+}
+
+void ps_render_operation(struct ps_jw *w, const struct ps_operation *op);
+void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_OPERATION, op->id);
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, op->tenant_id);
+	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
+	ps_jw_kstr(w, "state", ps_op_state_name(op->state));
+	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
+	ps_jw_kstr(w, "target_plan", op->target_plan);
+	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
+	ps_jw_kint(w, "quantity", op->quantity);
+	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
+	ps_jw_key(w, "license_errors");
+	ps_jw_arr(w);
+	ps_jw_arr_end(w);
+	ps_jw_key(w, "result");
+	if (op->detail[0] == '{')
+		ps_jw_raw(w, op->detail, strlen(op->detail));
+	else
+		ps_jw_null(w);
+	ps_jw_ktime(w, "created_at", op->created_at);
+	ps_jw_ktime(w, "updated_at", op->updated_at);
+	ps_jw_kstr(w, "request_id", op->request_id[0] ? op->request_id : NULL);
+	ps_jw_obj_end(w);
+}
+
+static void render_services(struct ps_jw *w, const char *key, const struct ps_service *const *v, size_t n)
+{
+	ps_jw_key(w, key);
+	ps_jw_arr(w);
+	for (size_t i = 0; i < n && i < PS_SAFETY_MAX; i++)
+		ps_jw_str(w, v[i]->id);
+	ps_jw_arr_end(w);
+}
+
+struct users_walk {
+	struct ps_jw *w;
+};
+
+static bool user_id_row(void *arg, const struct ps_assignment *a)
+{
+	struct users_walk *u = arg;
+	ps_jw_idstr(u->w, PS_PFX_USER, a->user_id);
+	return true;
+}
+
+ps_code ps_h_preview(struct ps_req *r)
+{
+	struct ps_ctx *c = r->c;
+	struct ps_change_in in;
+	struct ps_change_plan p;
+	enum ps_op_kind kind;
+	ps_code rc;
+	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p)))
+		return rc;
+	const struct ps_verdict *v = c->verdict;
+	const struct ps_offer *o = c->blocked_offer;
+	bool upgrade = kind == PS_OPK_UPGRADE;
+	bool allowed = upgrade ? (v->n_reasons == 0 && o && o->supported) : true;
+	struct ps_jw *w = &r->w;
+	ps_jw_obj(w);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, r->s);
+	ps_jw_kstr(w, "kind", ps_op_kind_name(kind));
+	ps_jw_kstr(w, "plan", p.from ? p.from->id : NULL);
+	ps_jw_kstr(w, "target_plan", p.to->id);
+	ps_jw_kstr(w, "target_name", p.to->name);
+	ps_jw_kbool(w, "allowed", allowed);
+	ps_jw_key(w, "reasons");
+	ps_jw_arr(w);
+	if (upgrade) {
+		for (size_t i = 0; i < v->n_reasons; i++)
+			ps_render_reason(w, &v->reasons[i], &c->snap, c->lang, c->now);
+		if (o && !o->supported)
+			ps_render_offer_reason(w, o, v, &c->snap, c->lang, c->now);
+	}
+	ps_jw_arr_end(w);
+	ps_jw_kint(w, "quantity", p.quantity);
+	ps_jw_key(w, "price");
+	ps_jw_obj(w);
+	ps_jw_kstr(w, "currency", c->snap.tenant.currency);
+	ps_jw_kint(w, "per_seat_month_before", p.from ? p.from->price_per_seat_month : 0);
+	ps_jw_kint(w, "per_seat_month_after", p.to->price_per_seat_month);
+	ps_jw_kint(w, "monthly_before", p.monthly_before);
+	ps_jw_kint(w, "monthly_after", p.monthly_after);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "period");
+	ps_jw_obj(w);
+	ps_jw_ktime(w, "start", p.period_start);
+	ps_jw_ktime(w, "end", p.period_end);
+	ps_jw_kint(w, "credit", p.credit);
+	ps_jw_kint(w, "charge", p.charge);
+	ps_jw_kint(w, "net", p.charge - p.credit);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "prepaid");
+	ps_jw_obj(w);
+	ps_jw_kint(w, "unused_days", p.unused_days);
+	ps_jw_kint(w, "unused_value", p.unused_value);
+	ps_jw_kbool(w, "credited", false);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "credit_check");
+	ps_jw_obj(w);
+	ps_jw_kbool(w, "needed", p.needs_credit_check);
+	ps_jw_kint(w, "monthly_charge_before", p.mrc_before);
+	ps_jw_kint(w, "monthly_charge_after", p.mrc_after);
+	ps_jw_kint(w, "credit_limit", p.credit_limit);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "data");
+	ps_jw_obj(w);
+	ps_jw_kbool(w, "safe", p.data_safe);
+	ps_jw_kbool(w, "acknowledgement_needed", !upgrade && !p.data_safe);
+	render_services(w, "missing_services", p.safety.missing, p.safety.n_missing);
+	render_services(w, "lower_services", p.safety.lower, p.safety.n_lower);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "users");
+	ps_jw_obj(w);
+	ps_jw_kint(w, "count", p.users);
+	ps_jw_key(w, "first");
+	ps_jw_arr(w);
+	struct users_walk uw = {w};
+	rc = c->st->ops->assignment_list(c->st, r->t, r->s, 0, 100, user_id_row, &uw, &c->err);
+	ps_jw_arr_end(w);
+	ps_jw_obj_end(w);
+	ps_jw_obj_end(w);
+	return rc;
+}
+
+static ps_code reply_op(struct ps_req *r, const struct ps_operation *op)
+{
+	r->status = op->state == PS_OP_COMPLETED ? 201 : 202;
+	ps_render_operation(&r->w, op);
+	return PS_OK;
+}
+
+ps_code ps_h_upgrade(struct ps_req *r)
+{
+	struct ps_change_in in;
+	struct ps_operation op;
+	ps_code rc;
+	if ((rc = change_in(r, false, &in, NULL)) != PS_OK)
+		return rc;
+	if (json_object_get(r->body, "kind"))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind is for the preview only");
+	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op)) != PS_OK)
+		return rc;
+	return reply_op(r, &op);
+}
+
+ps_code ps_h_switch(struct ps_req *r)
+{
+	struct ps_change_in in;
+	struct ps_operation op;
+	ps_code rc;
+	if ((rc = change_in(r, true, &in, NULL)) || (rc = ps_app_switch(r->c, r->t, r->s, &in, &op)))
+		return rc;
+	return reply_op(r, &op);
+}
+
+static bool op_row(void *arg, const struct ps_operation *op)
+{
+	struct ps_walk *wk = arg;
+	if (!ps_walk_take(wk, op->id))
+		return false;
+	ps_render_operation(&wk->r->w, op);
+	return true;
+}
+
+ps_code ps_h_operations(struct ps_req *r)
+{
+	struct ps_walk wk = {.r = r};
+	int64_t after;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc || (rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit)))
+		return rc;
+	ps_list_begin(r);
+	rc = r->c->st->ops->operation_list(r->c->st, r->t, after, wk.limit + 1, op_row, &wk, &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_OPERATION, &wk);
+	return PS_OK;
+}
+
+ps_code ps_h_operation(struct ps_req *r)
+{
+	struct ps_operation op;
+	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
+	if (rc != PS_OK)
+		return rc;
+	rc = r->c->st->ops->operation_get(r->c->st, r->t, r->op, &op, &r->c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such operation");
+	if (rc != PS_OK)
+		return rc;
+	ps_render_operation(&r->w, &op);
+	return PS_OK;
+}
+
+static void render_support(struct ps_jw *w, const struct ps_support_request *s)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_SUPPORT, s->id);
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, s->tenant_id);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, s->subscription_id);
+	ps_jw_key(w, "reason_codes");
+	ps_jw_arr(w);
+	const char *p = s->reason_codes;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		ps_jw_strn(w, p, n);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	ps_jw_arr_end(w);
+	ps_jw_kstr(w, "description", s->description);
+	ps_jw_kstr(w, "status", ps_support_status_name(s->status));
+	ps_jw_ktime(w, "created_at", s->created_at);
+	ps_jw_obj_end(w);
+}
+
+ps_code ps_h_support_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"subscription", "reason_codes", "description", NULL};
+	struct ps_support_request s;
+	ps_code rc;
+	memset(&s, 0, sizeof s);
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_id(r, "subscription", PS_PFX_SUB, &s.subscription_id)))
+		return rc;
+	json_t *codes = json_object_get(r->body, "reason_codes");
+	if (codes && !json_is_array(codes))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "reason_codes", "reason_codes must be an array of reason codes");
+	size_t i;
+	json_t *v;
+	size_t len = 0;
+	json_array_foreach(codes, i, v)
+	{
+		enum ps_reason_code code;
+		if (!json_is_string(v) || !ps_reason_code_parse(json_string_value(v), &code))
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "reason_codes",
+					  "reason_codes[%zu] is not a reason code of the Upgrade tab", i);
+		const char *name = ps_reason_code_name(code);
+		size_t n = strlen(name);
+		if (len + n + 2 > sizeof s.reason_codes)
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "reason_codes", "too many reason codes");
+		if (len)
+			s.reason_codes[len++] = ',';
+		memcpy(s.reason_codes + len, name, n + 1);
+		len += n;
+	}
+	const char *desc;
+	if ((rc = ps_body_str(r, "description", true, &desc)) != PS_OK)
+		return rc;
+	if ((rc = ps_app_support_open(r->c, r->t, &s, desc)) != PS_OK)
+		return rc;
+	r->status = 201;
+	render_support(&r->w, &s);
+	return PS_OK;
+}
+
+static bool support_row(void *arg, const struct ps_support_request *s)
+{
+	struct ps_walk *wk = arg;
+	if (!ps_walk_take(wk, s->id))
+		return false;
+	render_support(&wk->r->w, s);
+	return true;
+}
+
+ps_code ps_h_support_list(struct ps_req *r)
+{
+	struct ps_walk wk = {.r = r};
+	int64_t after;
+	ps_code rc = ps_app_check(r->c, PS_PERM_SUPPORT_READ, r->t);
+	if (rc || (rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit)))
+		return rc;
+	ps_list_begin(r);
+	rc = r->c->st->ops->support_list(r->c->st, r->t, after, wk.limit + 1, support_row, &wk, &r->c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_list_end(r, PS_PFX_SUPPORT, &wk);
+	return PS_OK;
+}
