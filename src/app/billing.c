@@ -13,6 +13,7 @@
 #include "../core/ps_money.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PS_INVOICE_DAYS 30
@@ -38,6 +39,17 @@ static bool collect_invoice(void *arg, const struct ps_invoice *inv)
 	return true;
 }
 
+/* Oldest first: by due time, then issue time, then id. */
+static int by_due(const void *a, const void *b)
+{
+	const struct ps_invoice *x = a, *y = b;
+	if (x->due_at != y->due_at)
+		return x->due_at < y->due_at ? -1 : 1;
+	if (x->issued_at != y->issued_at)
+		return x->issued_at < y->issued_at ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant)
 {
 	struct ps_store *st = c->st;
@@ -49,6 +61,8 @@ ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant)
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++)
 		if (a.v[i].amount < 0 && a.v[i].status != PS_INV_VOID)
 			pool -= a.v[i].amount;
+	if (a.n > 1)
+		qsort(a.v, a.n, sizeof *a.v, by_due);
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++) {
 		struct ps_invoice *inv = &a.v[i];
 		if (inv->amount < 0 || inv->status == PS_INV_VOID)
