@@ -150,6 +150,8 @@ struct change {
 	struct ps_operation *op;
 };
 
+/* result: {"moved", "license_errors"} and, when it failed, "failure": a code
+ * (credit_check_denied, no_longer_possible). */
 static void op_detail(struct ps_operation *op, int64_t moved, const char *failure)
 {
 	if (failure)
@@ -389,7 +391,8 @@ static ps_code switch_tx(struct ps_ctx *c, void *arg)
 	if (s->s.addon_of)
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
 	if (ps_verdict_reason(c->verdict, PS_R_UPGRADE_IN_PROGRESS))
-		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another change of this tenant is in progress");
+		return ps_err_set(&c->err, PS_CONFLICT, "operation",
+				  "another upgrade of this tenant is in progress: wait for it to finish");
 	if (to == s->plan || !can_buy(&c->snap.tenant, to))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this tenant can buy",
 				  to->id);
@@ -432,7 +435,7 @@ ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *
 			return rc;
 		/* What changed meanwhile makes the change impossible: it fails,
 		 * and the decision still stands. */
-		op_detail(&op, 0, c->err.msg[0] ? "the change is no longer possible" : "conflict");
+		op_detail(&op, 0, "no_longer_possible");
 	} else {
 		op_detail(&op, 0, "credit_check_denied");
 	}

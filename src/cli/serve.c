@@ -18,7 +18,7 @@
 static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
 	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
-	"                       [--threads N] [--holidays FILE]\n"
+	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -33,6 +33,8 @@ static const char serve_usage[] =
 	"  --threads N            worker threads (default: one per core)\n"
 	"  --holidays FILE        dates (YYYY-MM-DD, one a line) that business-day counts\n"
 	"                         skip, for credit checks' expected times\n"
+	"  --web-dir DIR          serve the admin center from DIR (default: web/ of the\n"
+	"                         source tree)\n"
 	"\n"
 	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
 
@@ -45,6 +47,7 @@ int ps_cmd_serve(int argc, char **argv)
 					     {"upgrade-capacity", required_argument, NULL, 'u'},
 					     {"threads", required_argument, NULL, 't'},
 					     {"holidays", required_argument, NULL, 'H'},
+					     {"web-dir", required_argument, NULL, 'W'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *db = NULL, *holidays = NULL;
@@ -90,6 +93,7 @@ int ps_cmd_serve(int argc, char **argv)
 			break;
 		}
 		case 'H': holidays = optarg; break;
+		case 'W': ps_static_set_dir(optarg); break;
 		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
 		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
 		}

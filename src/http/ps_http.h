@@ -23,6 +23,9 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 uint16_t ps_server_port(const struct ps_server *s);
 void ps_server_stop(struct ps_server *s); /* accepts NULL */
 
+/* Serve the admin center's files from dir instead of the source tree's web/. */
+void ps_static_set_dir(const char *dir);
+
 /* Print "METHOD PATH  roles  summary" for every route, one per line. */
 void ps_routes_print(FILE *f);
 

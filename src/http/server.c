@@ -239,7 +239,9 @@ static bool is_mutation(const char *method)
 static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *replayed)
 {
 	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	if (!key)
+	/* A new token is shown once: its answer is never stored, key or not. */
+	size_t pl = strlen(r->path);
+	if (!key || (pl > 7 && strcmp(r->path + pl - 7, "/tokens") == 0))
 		return PS_OK;
 	size_t n = strlen(key);
 	if (n == 0 || n > 255)
@@ -380,6 +382,13 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 
 	char allow[128] = "";
 	bool replayed = false;
+	if (ps_static_wants(method, url)) {
+		const char *ctype = NULL;
+		if (ps_static_serve(url, r.out, &ctype, &c->err) == PS_OK)
+			return respond(conn, 200, r.out, ctype, request_id, NULL, NULL);
+		ps_buf_reset(r.out);
+		return respond_error(conn, r.out, &c->err, request_id, NULL, NULL);
+	}
 	const struct ps_route *route = NULL;
 	bool bad_id = false, path_known = false;
 	for (size_t i = 0; i < ps_n_routes; i++) {
@@ -444,7 +453,9 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		render_failure(&r, rc);
 		r.status = ps_code_http(rc);
 	}
-	if (r.idem_key[0] && r.status < 500)
+	/* Only what succeeded is kept: a refusal for now (409, 429) or a failure
+	 * may succeed when retried with the same key later. */
+	if (r.idem_key[0] && r.status >= 200 && r.status < 300)
 		idem_end(&r);
 	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after,
 		       rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
