@@ -506,7 +506,7 @@ static const struct sdef sdefs[S__COUNT] = {
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"
 			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9 WHERE tenant_id = ?1 AND id = ?2",
 		      .missing = "replaced_by",
-		      .missing_msg = "the subscription named by replaced_by does not exist"},
+		      .missing_msg = "the subscription named by addon_of or replaced_by does not exist"},
     /* The product comes from the subscription itself, so the seat rule
      * cannot be dodged by a caller passing the wrong product. */
     [S_ASSIGN_INSERT] = {.name = "assignment_insert",
@@ -1673,7 +1673,14 @@ static ps_code sq_sub_update(struct ps_store *st, const struct ps_subscription *
 	bind_opt(s, 7, o->replaced_by);
 	bind_i64(s, 8, o->billed_through);
 	bind_opt(s, 9, o->addon_of);
-	return change_one(q, S_SUB_UPDATE, s, "subscription", "the subscription", err);
+	c = change_one(q, S_SUB_UPDATE, s, "subscription", "the subscription", err);
+	/* A refused reference: say which of the two refers to nothing. */
+	if (c == PS_NOT_FOUND && sqlite3_extended_errcode(q->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		const int64_t refs[] = {o->addon_of, o->replaced_by};
+		const char *const fields[] = {"addon_of", "replaced_by"};
+		c = name_missing(q, o->tenant_id, refs, fields, 2, err);
+	}
+	return c;
 }
 
 /* ---- Assignments ------------------------------------------------------- */

@@ -908,6 +908,28 @@ static void t_sub_update(void **state)
 	dangling.replaced_by = 999;
 	WANT_CODE(f->o->sub_update(f->st, &dangling, &f->err), PS_NOT_FOUND, "sub_update replaced_by missing sub");
 	WANT_FIELD("replaced_by", "sub_update replaced_by missing sub");
+
+	/* An add-on follows its base to a new plan: update writes addon_of. */
+	struct ps_subscription addon = sub_rec(a, "audio-conf", "audio-conf");
+	addon.addon_of = base;
+	OK(f->o->sub_insert(f->st, &addon, &f->err), "add-on of base");
+	struct ps_subscription moved = addon;
+	moved.addon_of = succ;
+	OK(f->o->sub_update(f->st, &moved, &f->err), "sub_update moving the add-on to succ");
+	OK(f->o->sub_get(f->st, a, addon.id, &got, &f->err), "add-on after update");
+	same_sub(&got, &moved, "add-on after moving it to succ");
+	moved.addon_of = 0;
+	OK(f->o->sub_update(f->st, &moved, &f->err), "sub_update clearing addon_of");
+	OK(f->o->sub_get(f->st, a, addon.id, &got, &f->err), "add-on after clearing");
+	WANT_I64(got.addon_of, 0, "addon_of cleared");
+	dangling = moved;
+	dangling.addon_of = 999;
+	WANT_CODE(f->o->sub_update(f->st, &dangling, &f->err), PS_NOT_FOUND, "sub_update addon_of missing sub");
+	WANT_FIELD("addon_of", "sub_update addon_of missing sub");
+	dangling.addon_of = add_sub(f, b, "biz-basic", "business");
+	WANT_CODE(f->o->sub_update(f->st, &dangling, &f->err), PS_NOT_FOUND,
+		  "sub_update addon_of another tenant's sub");
+	WANT_FIELD("addon_of", "sub_update addon_of another tenant's sub");
 }
 
 static void t_sub_list(void **state)
