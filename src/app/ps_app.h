@@ -186,6 +186,17 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op);
 
+/* ---- the fleet (fleet.c) ---- */
+
+struct ps_fleet_sum {
+	int64_t tenants, subscriptions, live, eligible;
+	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
+};
+/* Called for every subscription evaluated; false stops the sweep. */
+typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v);
+/* Evaluate every subscription of every tenant at c->now (reads only). */
+ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_fleet_sum *sum);
+
 /* Open a support request carrying a subscription and reason codes (s holds
  * them; id, status and times are filled). */
 ps_code ps_app_support_open(struct ps_ctx *c, int64_t tenant, struct ps_support_request *s, const char *description);

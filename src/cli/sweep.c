@@ -27,26 +27,13 @@ static const char sweep_usage[] =
 	"\n"
 	"Uses the store's manual clock when one was set (serve --clock manual).\n";
 
-#define TENANT_BATCH 512
-
 struct sweep {
-	struct ps_ctx *c;
 	bool json;
 	bool tty;
-	int64_t tenants, subs, eligible;
-	int64_t by_reason[PS_R__COUNT];
-	int64_t ids[TENANT_BATCH];
-	size_t n_ids;
+	int64_t seen;
 	bool first_item;
 	struct ps_buf line;
 };
-
-static bool take_tenant(void *arg, const struct ps_tenant *t)
-{
-	struct sweep *sw = arg;
-	sw->ids[sw->n_ids++] = t->id;
-	return true;
-}
 
 static void csv_field(FILE *f, const char *s)
 {
@@ -66,6 +53,7 @@ static void csv_field(FILE *f, const char *s)
 static void emit(struct sweep *sw, const struct ps_snapshot *snap, const struct ps_verdict *v)
 {
 	const struct ps_subscription *s = &v->sub->s;
+	(void)snap;
 	if (sw->json) {
 		struct ps_jw w;
 		ps_buf_reset(&sw->line);
@@ -107,51 +95,36 @@ static void emit(struct sweep *sw, const struct ps_snapshot *snap, const struct 
 	putchar('\n');
 }
 
-static ps_code sweep_tenant(struct sweep *sw, int64_t tenant)
+static bool on_verdict(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v)
 {
-	struct ps_ctx *c = sw->c;
-	ps_code rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
-	if (rc != PS_OK)
-		return rc;
-	ps_snapshot_resolve(&c->snap, c->app->catalog);
-	c->snap.capacity_limit = c->app->upgrade_capacity;
-	for (size_t i = 0; i < c->snap.n_subs; i++) {
-		ps_rules_evaluate(c->app->catalog, &c->snap, &c->snap.subs[i], c->now, 0, c->verdict);
-		const struct ps_verdict *v = c->verdict;
-		sw->subs++;
-		if (v->eligible)
-			sw->eligible++;
-		for (size_t k = 0; k < v->n_reasons; k++)
-			sw->by_reason[v->reasons[k].code]++;
-		emit(sw, &c->snap, v);
-	}
-	sw->tenants++;
-	if (sw->tty && sw->tenants % 1000 == 0)
-		fprintf(stderr, "\rswept %lld tenants, %lld subscriptions", (long long)sw->tenants, (long long)sw->subs);
-	return PS_OK;
+	struct sweep *sw = arg;
+	emit(sw, snap, v);
+	if (sw->tty && ++sw->seen % 5000 == 0)
+		fprintf(stderr, "\rswept %lld subscriptions", (long long)sw->seen);
+	return true;
 }
 
-static void summary(struct sweep *sw, int64_t now)
+static void summary(struct sweep *sw, const struct ps_fleet_sum *f, int64_t now)
 {
 	char when[PS_TIME_LEN];
 	ps_time_format(now, when);
 	if (sw->json) {
 		printf("\n  ],\n  \"summary\": {\"at\": \"%s\", \"tenants\": %lld, \"subscriptions\": %lld, "
 		       "\"eligible\": %lld, \"blocked\": %lld, \"blocked_by\": {",
-		       when, (long long)sw->tenants, (long long)sw->subs, (long long)sw->eligible,
-		       (long long)(sw->subs - sw->eligible));
+		       when, (long long)f->tenants, (long long)f->subscriptions, (long long)f->eligible,
+		       (long long)(f->subscriptions - f->eligible));
 		for (int r = 0; r < PS_R__COUNT; r++)
 			printf("%s\"%s\": %lld", r ? ", " : "", ps_reason_code_name((enum ps_reason_code)r),
-			       (long long)sw->by_reason[r]);
+			       (long long)f->blocked_by[r]);
 		printf("}}\n}\n");
 		return;
 	}
 	fprintf(stderr, "%ssweep at %s: %lld tenants, %lld subscriptions, %lld eligible, %lld blocked\n",
-		sw->tty ? "\r" : "", when, (long long)sw->tenants, (long long)sw->subs, (long long)sw->eligible,
-		(long long)(sw->subs - sw->eligible));
+		sw->tty ? "\r" : "", when, (long long)f->tenants, (long long)f->subscriptions, (long long)f->eligible,
+		(long long)(f->subscriptions - f->eligible));
 	fprintf(stderr, "%-30s %12s\n", "blocked by", "subscriptions");
 	for (int r = 0; r < PS_R__COUNT; r++)
-		fprintf(stderr, "%-30s %12lld\n", ps_reason_code_name((enum ps_reason_code)r), (long long)sw->by_reason[r]);
+		fprintf(stderr, "%-30s %12lld\n", ps_reason_code_name((enum ps_reason_code)r), (long long)f->blocked_by[r]);
 }
 
 int ps_cmd_sweep(int argc, char **argv)
@@ -205,28 +178,18 @@ int ps_cmd_sweep(int argc, char **argv)
 	struct ps_ctx c;
 	ps_ctx_init(&c, &app, st);
 	c.now = ps_app_clock(&app, st, true);
-	c.verdict = ps_malloc(sizeof *c.verdict);
-	struct sweep sw = {.c = &c, .json = json, .tty = isatty(2), .first_item = true};
+	struct sweep sw = {.json = json, .tty = isatty(2), .first_item = true};
+	struct ps_fleet_sum sum;
 	ps_buf_init(&sw.line, (size_t)1 << 20);
 	if (json)
 		printf("{\n  \"items\": [");
 	else
 		printf("tenant,subscription,plan,status,eligible,reasons,offers\n");
-	int64_t after = 0;
-	ps_code rc = PS_OK;
-	do {
-		sw.n_ids = 0;
-		rc = st->ops->tenant_list(st, after, TENANT_BATCH, take_tenant, &sw, &c.err);
-		for (size_t i = 0; rc == PS_OK && i < sw.n_ids; i++)
-			rc = sweep_tenant(&sw, sw.ids[i]);
-		if (sw.n_ids)
-			after = sw.ids[sw.n_ids - 1];
-	} while (rc == PS_OK && sw.n_ids == TENANT_BATCH);
 	int ret = PS_EXIT_OK;
-	if (rc != PS_OK)
+	if (ps_app_sweep(&c, on_verdict, &sw, &sum) != PS_OK)
 		ret = ps_cli_fail("sweep", &c.err);
 	else
-		summary(&sw, c.now);
+		summary(&sw, &sum, c.now);
 	fflush(stdout);
 	ps_buf_fini(&sw.line);
 	ps_ctx_fini(&c);

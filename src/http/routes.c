@@ -57,6 +57,8 @@ const struct ps_route ps_routes[] = {
 	 "open a support request carrying a subscription and reason codes"},
 	{"GET", T "/support-requests", ps_h_support_list, R_TENANT_READERS, false, "the tenant's support requests"},
 	{"GET", "/v1/support-requests", ps_h_support_list, R_PROVIDER, false, "every tenant's support requests"},
+	{"GET", "/v1/fleet", ps_h_fleet, R_PROVIDER, false,
+	 "how many subscriptions each reason blocks, across every tenant (kept a minute; ?fresh to recompute)"},
 	{"GET", "/v1/clock", ps_h_clock_get, R_OPERATOR, false, "the manual clock (--clock manual only)"},
 	{"POST", "/v1/clock", ps_h_clock_set, R_OPERATOR, true, "set the manual clock (--clock manual only)"},
 };
