@@ -34,9 +34,11 @@
 /* Version 2's references within a tenant, checked by triggers: a missing
  * one aborts with "missing FIELD", which the caller gets as NOT_FOUND. */
 #define REF_CHECK(col, field, table)                                                                                   \
-	"\tSELECT RAISE(ABORT, 'missing " field "') WHERE NEW." col " IS NOT NULL AND NOT EXISTS\n"                  \
+	"\tSELECT RAISE(ABORT, 'missing " field "') WHERE NEW." col " IS NOT NULL AND NOT EXISTS\n"                    \
 	"\t\t(SELECT 1 FROM " table " WHERE tenant_id = NEW.tenant_id AND id = NEW." col ");\n"
-#define CC_REFS REF_CHECK("subscription_id", "subscription", "subscriptions") REF_CHECK("operation_id", "operation", "operations")
+#define CC_REFS                                                                                                        \
+	REF_CHECK("subscription_id", "subscription", "subscriptions")                                                  \
+	REF_CHECK("operation_id", "operation", "operations")
 #define OP_REFS REF_CHECK("credit_check_id", "credit_check", "credit_checks")
 /* The first second of the n-th month after term_start's, as an integer. */
 #define MONTH_START(n) "CAST(strftime('%s', term_start, 'unixepoch', 'start of month', '+" #n " month') AS INTEGER)"
@@ -354,7 +356,8 @@ _Static_assert(ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step p
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
 	"credit_check_id, request_id, detail"
-#define CC_COLS	    "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
+#define CC_COLS                                                                                                        \
+	"tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
 #define INV_COLS    "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
 #define LINE_COLS                                                                                                      \
 	"tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity, period_start, period_end, amount, "      \
@@ -589,7 +592,8 @@ static const struct sdef sdefs[S__COUNT] = {
     [S_ROLLBACK_TO] = {.name = "assignments_move", .sql = "ROLLBACK TO ps_move"},
     [S_CLOCK_GET] = {.name = "clock_get", .sql = "SELECT now FROM clock WHERE one = 1"},
     [S_CLOCK_SET] = {.name = "clock_set",
-		     .sql = "INSERT INTO clock (one, now) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET now = excluded.now"},
+		     .sql = "INSERT INTO clock (one, now) VALUES (1, ?1)"
+			    " ON CONFLICT (one) DO UPDATE SET now = excluded.now"},
     [S_TENANT_UPDATE] = {.name = "tenant_update", .sql = "UPDATE tenants SET credit_limit = ?2 WHERE id = ?1"},
     [S_INVOICE_GET] = {.name = "invoice_get",
 		       .sql = "SELECT " INV_COLS " FROM invoices WHERE tenant_id = ?1 AND id = ?2"},
@@ -608,7 +612,8 @@ static const struct sdef sdefs[S__COUNT] = {
 		       .missing = "invoice",
 		       .missing_msg = "the invoice or the line's subscription does not exist"},
     [S_LINE_LIST] = {.name = "invoice_line_list",
-		     .sql = "SELECT " LINE_COLS " FROM invoice_lines WHERE tenant_id = ?1 AND invoice_id = ?2 ORDER BY id"},
+		     .sql = "SELECT " LINE_COLS " FROM invoice_lines WHERE tenant_id = ?1 AND invoice_id = ?2"
+			    " ORDER BY id"},
     [S_PAY_INSERT] = {.name = "payment_insert",
 		      .sql = "INSERT INTO payments (tenant_id, id, amount, currency, received_at)"
 			     " VALUES (?1, " NEXT_ID("payments") ", ?2, ?3, ?4) RETURNING id",

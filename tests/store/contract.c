@@ -1889,6 +1889,14 @@ static void t_invoice_lines(void **state)
 	/* Seat changes may repeat at one instant: only periods are unique. */
 	struct ps_invoice_line seats_twice = line_rec(a, inv1, s1, PS_LINE_QUANTITY, NOW, 600);
 	OK(f->o->invoice_line_insert(f->st, &seats_twice, &f->err), "a second seat change at the same instant");
+	struct ps_invoice_line credit_twice = line_rec(a, inv1, s1, PS_LINE_UPGRADE_CREDIT, NOW + 10 * 86400, -4800);
+	OK(f->o->invoice_line_insert(f->st, &credit_twice, &f->err), "a second credit at the same instant");
+	/* A purchase is a period too: its first month is invoiced once. */
+	struct ps_invoice_line buy = line_rec(a, inv1, s2, PS_LINE_PURCHASE, NOW - 5, 7200);
+	OK(f->o->invoice_line_insert(f->st, &buy, &f->err), "purchase line");
+	buy.invoice_id = inv2;
+	WANT_CODE(f->o->invoice_line_insert(f->st, &buy, &f->err), PS_CONFLICT, "second purchase line of the period");
+	WANT_FIELD("period", "second purchase line of the period");
 
 	/* References stay inside the tenant. */
 	struct ps_invoice_line bad = line_rec(a, 999, s1, PS_LINE_PURCHASE, NOW, 1);
@@ -2164,7 +2172,8 @@ static void t_operations(void **state)
 	memset(&got, 0xab, sizeof got);
 	OK(f->o->operation_get(f->st, a, op.id, &got, &f->err), "operation_get");
 	same_op(&got, &op, "operation_get");
-	WANT_CODE(f->o->operation_get(f->st, b, op.id, &got, &f->err), PS_NOT_FOUND, "operation_get via another tenant");
+	WANT_CODE(f->o->operation_get(f->st, b, op.id, &got, &f->err), PS_NOT_FOUND,
+		  "operation_get via another tenant");
 	WANT_FIELD("operation", "operation_get via another tenant");
 	WANT_CODE(f->o->operation_get(f->st, a, 999, &got, &f->err), PS_NOT_FOUND, "operation_get missing id");
 
@@ -2723,7 +2732,8 @@ static void t_support(void **state)
 	}
 
 	struct ps_support_request bad = support_rec(a, sb, "other", NOW);
-	WANT_CODE(f->o->support_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "support request about another tenant's sub");
+	WANT_CODE(f->o->support_insert(f->st, &bad, &f->err), PS_NOT_FOUND,
+		  "support request about another tenant's sub");
 	WANT_FIELD("subscription", "support request about another tenant's sub");
 	bad = support_rec(999, 0, "other", NOW);
 	WANT_CODE(f->o->support_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "support request of a missing tenant");

@@ -540,7 +540,8 @@ static const char v1_schema[] =
     "CREATE TABLE tokens (\n"
     "\thash TEXT PRIMARY KEY,\n"
     "\tid INTEGER NOT NULL UNIQUE,\n"
-    "\trole TEXT NOT NULL CONSTRAINT role CHECK (role IN ('operator', 'support', 'global_admin', 'billing_admin', 'license_admin', 'reader')),\n"
+    "\trole TEXT NOT NULL CONSTRAINT role CHECK (role IN ('operator', 'support', "
+    "'global_admin', 'billing_admin', 'license_admin', 'reader')),\n"
     "\ttenant_id INTEGER REFERENCES tenants (id),\n"
     "\tcreated_at INTEGER NOT NULL,\n"
     "\tCONSTRAINT tenant CHECK ((tenant_id IS NULL) = (role IN ('operator', 'support')))\n"
@@ -679,7 +680,8 @@ static const char v1_schema[] =
     "\tid INTEGER NOT NULL,\n"
     "\tat INTEGER NOT NULL,\n"
     "\ttoken_id INTEGER NOT NULL,\n"
-    "\trole TEXT NOT NULL CONSTRAINT role CHECK (role IN ('operator', 'support', 'global_admin', 'billing_admin', 'license_admin', 'reader')),\n"
+    "\trole TEXT NOT NULL CONSTRAINT role CHECK (role IN ('operator', 'support', "
+    "'global_admin', 'billing_admin', 'license_admin', 'reader')),\n"
     "\taction TEXT NOT NULL,\n"
     "\tobject TEXT NOT NULL,\n"
     "\trequest_id TEXT NOT NULL,\n"
@@ -762,11 +764,16 @@ static void s_migrate_from_v1(void **state)
 	/* clang-format off */
 	raw_exec(x, "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, status, term, prepaid,"
 		    " term_start, term_end, addon_of, replaced_by, created_at) VALUES"
-		    " (1, 1, 'biz-basic', 'business', 25, 'active', 'monthly', 0, 1801391400, 1803810600, NULL, NULL, 1),"
-		    " (1, 2, 'biz-standard', 'business', 5, 'active', 'annual', 1, 1801391400, 1832927400, NULL, NULL, 1),"
-		    " (1, 3, 'mail-p1', 'mail', 3, 'active', 'monthly', 0, 1832927400, 1835433000, NULL, NULL, 1),"
-		    " (2, 4, 'ent-e3', 'enterprise', 9, 'provisioning', 'annual', 0, 1828953000, 1860489000, NULL, NULL, 1),"
-		    " (2, 5, 'ent-e5', 'enterprise', 1, 'expired', 'monthly', 0, -3600, 2674800, NULL, NULL, 1)");
+		    " (1, 1, 'biz-basic', 'business', 25, 'active', 'monthly', 0,"
+		    "  1801391400, 1803810600, NULL, NULL, 1),"
+		    " (1, 2, 'biz-standard', 'business', 5, 'active', 'annual', 1,"
+		    "  1801391400, 1832927400, NULL, NULL, 1),"
+		    " (1, 3, 'mail-p1', 'mail', 3, 'active', 'monthly', 0,"
+		    "  1832927400, 1835433000, NULL, NULL, 1),"
+		    " (2, 4, 'ent-e3', 'enterprise', 9, 'provisioning', 'annual', 0,"
+		    "  1828953000, 1860489000, NULL, NULL, 1),"
+		    " (2, 5, 'ent-e5', 'enterprise', 1, 'expired', 'monthly', 0,"
+		    "  -3600, 2674800, NULL, NULL, 1)");
 	/* clang-format on */
 	raw_exec(x, "INSERT INTO assignments (tenant_id, subscription_id, user_id, product_id, assigned_at) VALUES"
 		    " (1, 1, 1, 'business', 5), (1, 1, 2, 'business', 6)");
