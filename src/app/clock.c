@@ -39,7 +39,7 @@ ps_code ps_app_clock_set(struct ps_ctx *c, const char *rfc3339, int64_t *out)
 	if (rc != PS_OK)
 		return rc;
 	int64_t t;
-	if (!rfc3339 || !ps_time_parse(rfc3339, &t) || t <= 0)
+	if (!rfc3339 || strlen(rfc3339) < 20 || !ps_time_parse(rfc3339, &t) || t <= 0)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "now",
 				  "now must be an RFC 3339 time such as 2026-11-27T09:00:00Z");
 	c->now = t;

@@ -197,6 +197,9 @@ ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64
 	if (quantity < 1 || quantity > PS_QUANTITY_MAX)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity", "quantity must be an integer from 1 to %d",
 				  PS_QUANTITY_MAX);
+	/* Periods the clock has passed are invoiced at the old count first. */
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
+		return rc;
 	struct change_arg a = {.tenant = tenant, .sub = sub, .quantity = quantity, .out = out};
 	return ps_app_tx(c, quantity_tx, &a);
 }
@@ -251,6 +254,8 @@ ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_s
 {
 	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
 	if (rc != PS_OK)
+		return rc;
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
 		return rc;
 	struct change_arg a = {.tenant = tenant, .sub = sub, .out = out};
 	return ps_app_tx(c, cancel_tx, &a);

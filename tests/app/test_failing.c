@@ -1,0 +1,528 @@
+/* test_failing.c: every use case against a store that fails at its N-th
+ * call, for every N until the use case no longer reaches a failure. Each
+ * failure must come back as an error code, and the store must be exactly as
+ * it was before (one transaction per change: nothing half-written). Under
+ * ASan, nothing may leak on any of these paths. (STYLE.md: SQLite's I/O
+ * error simulation, curl's torture mode.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/ps_app.h"
+#include "app/ps_demo.h"
+#include "common/ps_mem.h"
+#include "common/ps_secret.h"
+#include "store/ps_store.h"
+
+/* ---- the failing store: a wrapper that fails call number `fail_at` ---- */
+
+struct fs {
+	struct ps_store base;
+	struct ps_store *in;
+	int calls;
+	int fail_at; /* 0: never */
+	bool failed;
+};
+
+static struct fs *fs_of(struct ps_store *st)
+{
+	return (struct fs *)st;
+}
+
+static bool tick(struct fs *f)
+{
+	f->calls++;
+	if (f->fail_at && f->calls == f->fail_at) {
+		f->failed = true;
+		return true;
+	}
+	return false;
+}
+
+#define W(name, PARAMS, ARGS)                                                                               \
+	static ps_code w_##name PARAMS                                                                     \
+	{                                                                                                  \
+		struct fs *f = fs_of(st);                                                                  \
+		if (tick(f))                                                                               \
+			return ps_err_set(err, PS_STORE, NULL, "injected failure at call %d", f->calls);  \
+		return f->in->ops->name ARGS;                                                              \
+	}
+
+W(migrate, (struct ps_store *st, struct ps_err *err), (f->in, err))
+W(check_schema, (struct ps_store *st, struct ps_err *err), (f->in, err))
+W(begin, (struct ps_store *st, enum ps_tx kind, struct ps_err *err), (f->in, kind, err))
+W(commit, (struct ps_store *st, struct ps_err *err), (f->in, err))
+W(catalog_put, (struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err), (f->in, json, len, now, err))
+W(catalog_get, (struct ps_store *st, struct ps_buf *json, struct ps_err *err), (f->in, json, err))
+W(token_insert, (struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id, int64_t now, int64_t *id_out, struct ps_err *err), (f->in, hash, role, tenant_id, now, id_out, err))
+W(token_find, (struct ps_store *st, const char *hash, struct ps_principal *out, struct ps_err *err), (f->in, hash, out, err))
+W(tenant_insert, (struct ps_store *st, struct ps_tenant *t, struct ps_err *err), (f->in, t, err))
+W(tenant_get, (struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err), (f->in, id, out, err))
+W(tenant_list, (struct ps_store *st, int64_t after, size_t limit, ps_tenant_cb cb, void *arg, struct ps_err *err), (f->in, after, limit, cb, arg, err))
+W(user_insert, (struct ps_store *st, struct ps_user *u, struct ps_err *err), (f->in, u, err))
+W(user_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out, struct ps_err *err), (f->in, tenant, id, out, err))
+W(user_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+W(sub_insert, (struct ps_store *st, struct ps_subscription *s, struct ps_err *err), (f->in, s, err))
+W(sub_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out, struct ps_err *err), (f->in, tenant, id, out, err))
+W(sub_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+W(sub_update, (struct ps_store *st, const struct ps_subscription *s, struct ps_err *err), (f->in, s, err))
+W(assignment_insert, (struct ps_store *st, const struct ps_assignment *a, struct ps_err *err), (f->in, a, err))
+W(assignment_delete, (struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t user_id, struct ps_err *err), (f->in, tenant, sub_id, user_id, err))
+W(assignment_list, (struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user, size_t limit, ps_assignment_cb cb, void *arg, struct ps_err *err), (f->in, tenant, sub_id, after_user, limit, cb, arg, err))
+W(incident_insert, (struct ps_store *st, struct ps_incident *i, struct ps_err *err), (f->in, i, err))
+W(incident_get, (struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err), (f->in, id, out, err))
+W(incident_update, (struct ps_store *st, const struct ps_incident *i, struct ps_err *err), (f->in, i, err))
+W(incident_list, (struct ps_store *st, bool open_only, int64_t after, size_t limit, ps_incident_cb cb, void *arg, struct ps_err *err), (f->in, open_only, after, limit, cb, arg, err))
+W(invoice_insert, (struct ps_store *st, struct ps_invoice *inv, struct ps_err *err), (f->in, inv, err))
+W(credit_check_insert, (struct ps_store *st, struct ps_credit_check *c, struct ps_err *err), (f->in, c, err))
+W(operation_insert, (struct ps_store *st, struct ps_operation *op, struct ps_err *err), (f->in, op, err))
+W(audit_insert, (struct ps_store *st, struct ps_audit *a, struct ps_err *err), (f->in, a, err))
+W(audit_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_audit_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+W(snapshot_load, (struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap, struct ps_err *err), (f->in, tenant, now, snap, err))
+W(clock_get, (struct ps_store *st, int64_t *now, struct ps_err *err), (f->in, now, err))
+W(clock_set, (struct ps_store *st, int64_t now, struct ps_err *err), (f->in, now, err))
+W(tenant_update, (struct ps_store *st, const struct ps_tenant *t, struct ps_err *err), (f->in, t, err))
+W(invoice_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out, struct ps_err *err), (f->in, tenant, id, out, err))
+W(invoice_update, (struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err), (f->in, inv, err))
+W(invoice_list, (struct ps_store *st, int64_t tenant, bool open_only, int64_t after, size_t limit, ps_invoice_cb cb, void *arg, struct ps_err *err), (f->in, tenant, open_only, after, limit, cb, arg, err))
+W(invoice_line_insert, (struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err), (f->in, l, err))
+W(invoice_line_list, (struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb, void *arg, struct ps_err *err), (f->in, tenant, invoice, cb, arg, err))
+W(payment_insert, (struct ps_store *st, struct ps_receipt *p, struct ps_err *err), (f->in, p, err))
+W(payment_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_payment_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+W(payment_total, (struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err), (f->in, tenant, total, err))
+W(credit_check_get, (struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err), (f->in, id, out, err))
+W(credit_check_update, (struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err), (f->in, c, err))
+W(credit_check_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_credit_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+W(operation_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out, struct ps_err *err), (f->in, tenant, id, out, err))
+W(operation_update, (struct ps_store *st, const struct ps_operation *op, struct ps_err *err), (f->in, op, err))
+W(operation_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_operation_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+W(operation_find_by_new_sub, (struct ps_store *st, int64_t tenant, int64_t new_sub, struct ps_operation *out, struct ps_err *err), (f->in, tenant, new_sub, out, err))
+W(assignments_move, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to, const char *product_id, int64_t *moved, struct ps_err *err), (f->in, tenant, from, to, product_id, moved, err))
+W(idem_find, (struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out, struct ps_err *err), (f->in, tenant, key, out, err))
+W(idem_insert, (struct ps_store *st, const struct ps_idem *k, struct ps_err *err), (f->in, k, err))
+W(idem_purge, (struct ps_store *st, int64_t before, struct ps_err *err), (f->in, before, err))
+W(support_insert, (struct ps_store *st, struct ps_support_request *r, struct ps_err *err), (f->in, r, err))
+W(support_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
+
+static void w_close(struct ps_store *st)
+{
+	struct fs *f = fs_of(st);
+	ps_store_close(f->in);
+	ps_free(f);
+}
+
+static void w_rollback(struct ps_store *st)
+{
+	struct fs *f = fs_of(st);
+	f->in->ops->rollback(f->in);
+}
+
+static const struct ps_store_ops failing_ops = {
+	.name = "failing",
+	.close = w_close,
+	.rollback = w_rollback,
+	.migrate = w_migrate,
+	.check_schema = w_check_schema,
+	.begin = w_begin,
+	.commit = w_commit,
+	.catalog_put = w_catalog_put,
+	.catalog_get = w_catalog_get,
+	.token_insert = w_token_insert,
+	.token_find = w_token_find,
+	.tenant_insert = w_tenant_insert,
+	.tenant_get = w_tenant_get,
+	.tenant_list = w_tenant_list,
+	.user_insert = w_user_insert,
+	.user_get = w_user_get,
+	.user_list = w_user_list,
+	.sub_insert = w_sub_insert,
+	.sub_get = w_sub_get,
+	.sub_list = w_sub_list,
+	.sub_update = w_sub_update,
+	.assignment_insert = w_assignment_insert,
+	.assignment_delete = w_assignment_delete,
+	.assignment_list = w_assignment_list,
+	.incident_insert = w_incident_insert,
+	.incident_get = w_incident_get,
+	.incident_update = w_incident_update,
+	.incident_list = w_incident_list,
+	.invoice_insert = w_invoice_insert,
+	.credit_check_insert = w_credit_check_insert,
+	.operation_insert = w_operation_insert,
+	.audit_insert = w_audit_insert,
+	.audit_list = w_audit_list,
+	.snapshot_load = w_snapshot_load,
+	.clock_get = w_clock_get,
+	.clock_set = w_clock_set,
+	.tenant_update = w_tenant_update,
+	.invoice_get = w_invoice_get,
+	.invoice_update = w_invoice_update,
+	.invoice_list = w_invoice_list,
+	.invoice_line_insert = w_invoice_line_insert,
+	.invoice_line_list = w_invoice_line_list,
+	.payment_insert = w_payment_insert,
+	.payment_list = w_payment_list,
+	.payment_total = w_payment_total,
+	.credit_check_get = w_credit_check_get,
+	.credit_check_update = w_credit_check_update,
+	.credit_check_list = w_credit_check_list,
+	.operation_get = w_operation_get,
+	.operation_update = w_operation_update,
+	.operation_list = w_operation_list,
+	.operation_find_by_new_sub = w_operation_find_by_new_sub,
+	.assignments_move = w_assignments_move,
+	.idem_find = w_idem_find,
+	.idem_insert = w_idem_insert,
+	.idem_purge = w_idem_purge,
+	.support_insert = w_support_insert,
+	.support_list = w_support_list,
+};
+
+/* ---- fixtures ---- */
+
+#define NOW 1795770000 /* 2026-11-27T09:00:00Z */
+
+static char dir[256], pristine[300], work[300];
+static struct ps_app app;
+static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	assert_non_null(a);
+	assert_non_null(b);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, b), n);
+	fclose(a);
+	assert_int_equal(fclose(b), 0);
+}
+
+/* Every row of every table, as text: two stores with the same
+ * fingerprint hold the same data. */
+static char *fingerprint(const char *path)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *tables, *rows;
+	struct ps_buf b;
+	ps_buf_init(&b, (size_t)64 << 20);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+					    -1, &tables, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(tables) == SQLITE_ROW) {
+		char q[256];
+		snprintf(q, sizeof q, "SELECT * FROM \"%s\"", (const char *)sqlite3_column_text(tables, 0));
+		ps_buf_printf(&b, "[%s]\n", (const char *)sqlite3_column_text(tables, 0));
+		assert_int_equal(sqlite3_prepare_v2(db, q, -1, &rows, NULL), SQLITE_OK);
+		while (sqlite3_step(rows) == SQLITE_ROW) {
+			for (int i = 0; i < sqlite3_column_count(rows); i++) {
+				const unsigned char *t = sqlite3_column_text(rows, i);
+				ps_buf_printf(&b, "%s|", t ? (const char *)t : "NULL");
+			}
+			ps_buf_putc(&b, '\n');
+		}
+		sqlite3_finalize(rows);
+	}
+	sqlite3_finalize(tables);
+	sqlite3_close(db);
+	return ps_buf_take(&b);
+}
+
+static void ctx_on(struct ps_ctx *c, struct ps_store *st)
+{
+	ps_ctx_init(c, &app, st);
+	c->now = NOW;
+	c->who.role = PS_ROLE_OPERATOR;
+	c->who.token_id = 1;
+	snprintf(c->request_id, sizeof c->request_id, "%s", "test");
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/planshift-failing-XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(pristine, sizeof pristine, "%s/pristine.db", dir);
+	snprintf(work, sizeof work, "%s/work.db", dir);
+	struct ps_err err = {0};
+	struct ps_store *st;
+	assert_int_equal(ps_store_open(pristine, &st, &err), PS_OK);
+	assert_int_equal(st->ops->migrate(st, &err), PS_OK);
+	struct ps_catalog *cat = NULL;
+	struct ps_faults faults = {0};
+	assert_true(ps_catalog_parse(ps_demo_catalog, ps_demo_catalog_len, &cat, &faults));
+	assert_int_equal(st->ops->begin(st, PS_TX_WRITE, &err), PS_OK);
+	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, NOW, &err), PS_OK);
+	assert_int_equal(st->ops->commit(st, &err), PS_OK);
+	ps_catalog_free(cat);
+	memset(&app, 0, sizeof app);
+	app.db_url = pristine;
+	assert_int_equal(ps_app_load_catalog(&app, st, &err), PS_OK);
+	app.upgrade_capacity = 100;
+
+	/* The world every use case starts from. */
+	struct ps_ctx c;
+	ctx_on(&c, st);
+	struct ps_tenant_in tin = {.name = "Torture Ltd", .segment = "commercial", .payment = "invoice",
+				   .currency = "EUR", .credit_limit = 10000000, .has_credit_limit = true};
+	struct ps_tenant t;
+	assert_int_equal(ps_app_tenant_create(&c, &tin, &t), PS_OK);
+	tenant_id = t.id;
+	for (int i = 0; i < 4; i++) {
+		char upn[64];
+		struct ps_user u;
+		snprintf(upn, sizeof upn, "u%d@torture.example", i);
+		assert_int_equal(ps_app_user_create(&c, t.id, upn, "User", &u), PS_OK);
+		user_ids[i] = u.id;
+	}
+	struct ps_purchase_in pin = {.plan = "biz-basic", .quantity = 5, .term = "monthly"};
+	struct ps_subscription s;
+	struct ps_credit_check cc;
+	assert_int_equal(ps_app_purchase(&c, t.id, &pin, &s, &cc), PS_OK);
+	sub_id = s.id;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ps_app_assign(&c, t.id, s.id, user_ids[i], NULL), PS_OK);
+	struct ps_purchase_in pin2 = {.plan = "mail-p1", .quantity = 2, .term = "monthly"};
+	assert_int_equal(ps_app_purchase(&c, t.id, &pin2, &s, &cc), PS_OK);
+	sub2_id = s.id;
+	struct ps_incident inc;
+	assert_int_equal(ps_app_incident_open(&c, "voice", "degraded", "Calls drop", &inc), PS_OK);
+	incident_id = inc.id;
+	/* A purchase past the credit limit waits on a credit check. */
+	struct ps_tenant_in tin2 = {.name = "Tight Ltd", .segment = "commercial", .payment = "invoice",
+				    .currency = "EUR", .credit_limit = 100, .has_credit_limit = true};
+	struct ps_tenant t2;
+	assert_int_equal(ps_app_tenant_create(&c, &tin2, &t2), PS_OK);
+	assert_int_equal(ps_app_purchase(&c, t2.id, &pin, &s, &cc), PS_OK);
+	assert_true(cc.id > 0);
+	credit_id = cc.id;
+	ps_ctx_fini(&c);
+	ps_store_close(st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char p[320];
+	ps_app_fini(&app);
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", pristine, suffix[i]);
+		unlink(p);
+		snprintf(p, sizeof p, "%s%s", work, suffix[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+/* ---- the use cases ---- */
+
+typedef ps_code (*use_case)(struct ps_ctx *c);
+
+static ps_code uc_tenant(struct ps_ctx *c)
+{
+	struct ps_tenant_in in = {.name = "New Org", .payment = "card", .currency = "EUR"};
+	struct ps_tenant t;
+	return ps_app_tenant_create(c, &in, &t);
+}
+
+static ps_code uc_token(struct ps_ctx *c)
+{
+	char tok[PS_TOKEN_LEN];
+	return ps_app_token_create(c, "reader", tenant_id, tok, sizeof tok, NULL);
+}
+
+static ps_code uc_user(struct ps_ctx *c)
+{
+	struct ps_user u;
+	return ps_app_user_create(c, tenant_id, "new@torture.example", "New", &u);
+}
+
+static ps_code uc_purchase(struct ps_ctx *c)
+{
+	struct ps_purchase_in in = {.plan = "biz-standard", .quantity = 3, .term = "annual", .prepaid = true};
+	struct ps_subscription s;
+	struct ps_credit_check cc;
+	return ps_app_purchase(c, tenant_id, &in, &s, &cc);
+}
+
+static ps_code uc_quantity_up(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_set_quantity(c, tenant_id, sub_id, 9, &s);
+}
+
+static ps_code uc_quantity_down(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_set_quantity(c, tenant_id, sub_id, 2, &s);
+}
+
+static ps_code uc_cancel(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_cancel(c, tenant_id, sub2_id, &s);
+}
+
+static ps_code uc_status(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_set_status(c, tenant_id, sub_id, "disabled", &s);
+}
+
+static ps_code uc_assign(struct ps_ctx *c)
+{
+	return ps_app_assign(c, tenant_id, sub_id, user_ids[3], NULL);
+}
+
+static ps_code uc_unassign(struct ps_ctx *c)
+{
+	return ps_app_unassign(c, tenant_id, sub_id, user_ids[0]);
+}
+
+static ps_code uc_incident(struct ps_ctx *c)
+{
+	struct ps_incident i;
+	return ps_app_incident_open(c, "mail-1", NULL, "Slow mail", &i);
+}
+
+static ps_code uc_resolve(struct ps_ctx *c)
+{
+	struct ps_incident i;
+	return ps_app_incident_resolve(c, incident_id, &i);
+}
+
+static ps_code uc_pay(struct ps_ctx *c)
+{
+	struct ps_receipt p;
+	return ps_app_pay(c, tenant_id, 1234, &p);
+}
+
+static ps_code uc_upgrade(struct ps_ctx *c)
+{
+	struct ps_change_in in = {.target_plan = "biz-standard"};
+	struct ps_operation op;
+	return ps_app_upgrade(c, tenant_id, sub_id, &in, &op);
+}
+
+static ps_code uc_switch(struct ps_ctx *c)
+{
+	struct ps_change_in in = {.target_plan = "ent-e3", .quantity = 4};
+	struct ps_operation op;
+	return ps_app_switch(c, tenant_id, sub_id, &in, &op);
+}
+
+static ps_code uc_renewals(struct ps_ctx *c)
+{
+	c->now = NOW + 95 * 86400; /* three periods later */
+	int issued = 0;
+	ps_code rc = ps_app_bill_due(c, tenant_id, &issued);
+	return rc == PS_OK && issued == 0 ? PS_INTERNAL : rc;
+}
+
+static ps_code uc_credit(struct ps_ctx *c)
+{
+	struct ps_credit_check cc;
+	return ps_app_credit_decide(c, credit_id, true, &cc);
+}
+
+static ps_code uc_support(struct ps_ctx *c)
+{
+	struct ps_support_request s;
+	memset(&s, 0, sizeof s);
+	s.subscription_id = sub_id;
+	snprintf(s.reason_codes, sizeof s.reason_codes, "%s", "prepaid_plan");
+	return ps_app_support_open(c, tenant_id, &s, "Please help");
+}
+
+static const struct {
+	const char *name;
+	use_case fn;
+} cases[] = {
+	{"tenant create", uc_tenant},   {"token create", uc_token},     {"user create", uc_user},
+	{"purchase", uc_purchase},      {"quantity up", uc_quantity_up}, {"quantity down", uc_quantity_down},
+	{"cancel", uc_cancel},          {"status", uc_status},          {"assign", uc_assign},
+	{"unassign", uc_unassign},      {"incident open", uc_incident}, {"incident resolve", uc_resolve},
+	{"payment", uc_pay},            {"upgrade", uc_upgrade},        {"switch", uc_switch},
+	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},
+};
+
+/* Run fn on a fresh copy of the pristine store, failing at call fail_at.
+ * Returns the code; *reached says whether the failure was injected. */
+static ps_code run_once(use_case fn, int fail_at, bool *reached, int *calls)
+{
+	const char *suffix[] = {"-wal", "-shm"};
+	char p[320];
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof p, "%s%s", work, suffix[i]);
+		unlink(p);
+	}
+	copy_file(pristine, work);
+	struct ps_err err = {0};
+	struct ps_store *inner;
+	assert_int_equal(ps_store_open(work, &inner, &err), PS_OK);
+	struct fs *f = ps_calloc(1, sizeof *f);
+	f->base.ops = &failing_ops;
+	f->in = inner;
+	f->fail_at = fail_at;
+	struct ps_ctx c;
+	ctx_on(&c, &f->base);
+	ps_code rc = fn(&c);
+	*reached = f->failed;
+	*calls = f->calls;
+	ps_ctx_fini(&c);
+	ps_store_close(&f->base);
+	return rc;
+}
+
+static void test_every_failure_point(void **state)
+{
+	char *before = fingerprint(pristine);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		bool reached;
+		int calls;
+		/* Without failures the use case works and changes something. */
+		ps_code rc = run_once(cases[k].fn, 0, &reached, &calls);
+		if (rc != PS_OK)
+			fail_msg("case %s without failures: got %s, want ok", cases[k].name, ps_code_api(rc));
+		char *after = fingerprint(work);
+		if (strcmp(after, before) == 0)
+			fail_msg("case %s without failures: got no change in the store, want one", cases[k].name);
+		ps_free(after);
+		print_message("%-18s %3d store calls, each failed in turn\n", cases[k].name, calls);
+		/* Fail each of its store calls in turn. */
+		int total = calls;
+		for (int n = 1; n <= total; n++) {
+			rc = run_once(cases[k].fn, n, &reached, &calls);
+			if (!reached)
+				fail_msg("case %s failing call %d: the call was not reached", cases[k].name, n);
+			if (rc == PS_OK)
+				fail_msg("case %s failing call %d: got ok, want an error", cases[k].name, n);
+			char *now = fingerprint(work);
+			if (strcmp(now, before) != 0)
+				fail_msg("case %s failing call %d (%s): the store changed; want it untouched",
+					 cases[k].name, n, ps_code_api(rc));
+			ps_free(now);
+		}
+	}
+	ps_free(before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_failure_point, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
