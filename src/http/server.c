@@ -236,8 +236,14 @@ static bool is_mutation(const char *method)
  * answer is kept (at least 24 hours) once the call is done. */
 #define PS_IDEM_KEEP_S (48 * 3600)
 
+/* How long a twin waits for the first call with its key to finish, and how
+ * old a reservation must be to count as abandoned (its daemon died). */
+#define PS_IDEM_WAIT_MS 30000
+#define PS_IDEM_STALE_S 120
+
 static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *replayed)
 {
+	struct ps_store *st = r->c->st;
 	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
 	/* A new token is shown once: its answer is never stored, key or not. */
 	size_t pl = strlen(r->path);
@@ -253,31 +259,56 @@ static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *rep
 	ps_buf_put(&h, body->p ? body->p : "", body->len);
 	ps_sha256_hex(ps_buf_str(&h), h.len, r->idem_hash);
 	ps_buf_fini(&h);
-	snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
+
 	struct ps_idem k;
 	memset(&k, 0, sizeof k);
-	ps_code rc = r->c->st->ops->idem_find(r->c->st, r->t, key, &k, &r->c->err);
-	if (rc == PS_NOT_FOUND) {
-		ps_err_clear(&r->c->err);
-		return PS_OK;
+	k.tenant_id = r->t;
+	snprintf(k.key, sizeof k.key, "%s", key);
+	snprintf(k.request_hash, sizeof k.request_hash, "%s", r->idem_hash);
+	k.created_at = r->c->now;
+	for (int waited = 0;; waited += 10) {
+		/* Reserve the key (status 0: running); a twin finds it taken. */
+		ps_code rc = st->ops->idem_insert(st, &k, &r->c->err);
+		if (rc == PS_OK) {
+			snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
+			return PS_OK;
+		}
+		if (rc != PS_CONFLICT)
+			return rc;
+		struct ps_idem got;
+		memset(&got, 0, sizeof got);
+		rc = st->ops->idem_find(st, r->t, key, &got, &r->c->err);
+		if (rc == PS_NOT_FOUND)
+			continue; /* the first call failed and let go of it: take it */
+		if (rc != PS_OK)
+			return rc;
+		if (strcmp(got.request_hash, r->idem_hash) != 0) {
+			ps_free(got.response);
+			return ps_err_set(&r->c->err, PS_IDEMPOTENCY_MISMATCH, "Idempotency-Key",
+					  "this Idempotency-Key was used for a different request");
+		}
+		if (got.status != 0) {
+			ps_buf_reset(r->out);
+			ps_buf_puts(r->out, got.response ? got.response : "");
+			ps_free(got.response);
+			r->status = got.status;
+			*replayed = true;
+			return PS_OK;
+		}
+		ps_free(got.response);
+		if (got.created_at < r->c->now - PS_IDEM_STALE_S) {
+			st->ops->idem_delete(st, r->t, key, &r->c->err);
+			continue;
+		}
+		if (waited >= PS_IDEM_WAIT_MS)
+			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
+					  "a request with this Idempotency-Key is still running; retry shortly");
+		usleep(10000);
 	}
-	if (rc != PS_OK)
-		return rc;
-	if (strcmp(k.request_hash, r->idem_hash) != 0) {
-		ps_free(k.response);
-		r->idem_key[0] = '\0';
-		return ps_err_set(&r->c->err, PS_IDEMPOTENCY_MISMATCH, "Idempotency-Key",
-				  "this Idempotency-Key was used for a different request");
-	}
-	ps_buf_reset(r->out);
-	ps_buf_puts(r->out, k.response ? k.response : "");
-	ps_free(k.response);
-	r->status = k.status;
-	r->idem_key[0] = '\0';
-	*replayed = true;
-	return PS_OK;
 }
 
+/* Keep a success under its key; let go of the key after anything else, so
+ * a refusal for now (409, 429) or a failure may succeed when retried. */
 static void idem_end(struct ps_req *r)
 {
 	struct ps_idem k;
@@ -285,13 +316,14 @@ static void idem_end(struct ps_req *r)
 	memset(&k, 0, sizeof k);
 	k.tenant_id = r->t;
 	snprintf(k.key, sizeof k.key, "%s", r->idem_key);
-	snprintf(k.request_hash, sizeof k.request_hash, "%s", r->idem_hash);
+	if (r->status < 200 || r->status >= 300) {
+		r->c->st->ops->idem_delete(r->c->st, r->t, r->idem_key, &e);
+		return;
+	}
 	k.status = r->status;
 	k.response = (char *)ps_buf_str(r->out);
-	k.created_at = r->c->now;
-	/* A concurrent twin may have stored it first: its answer stands. */
-	if (r->c->st->ops->idem_insert(r->c->st, &k, &e) == PS_OK &&
-	    __atomic_add_fetch(&request_seq, 0, __ATOMIC_RELAXED) % 1024 == 0)
+	r->c->st->ops->idem_complete(r->c->st, &k, &e);
+	if (__atomic_add_fetch(&request_seq, 0, __ATOMIC_RELAXED) % 1024 == 0)
 		r->c->st->ops->idem_purge(r->c->st, r->c->now - PS_IDEM_KEEP_S, &e);
 }
 
@@ -453,9 +485,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		render_failure(&r, rc);
 		r.status = ps_code_http(rc);
 	}
-	/* Only what succeeded is kept: a refusal for now (409, 429) or a failure
-	 * may succeed when retried with the same key later. */
-	if (r.idem_key[0] && r.status >= 200 && r.status < 300)
+	if (r.idem_key[0])
 		idem_end(&r);
 	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after,
 		       rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);

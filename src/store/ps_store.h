@@ -204,6 +204,11 @@ struct ps_store_ops {
 			     struct ps_err *err);
 	ps_code (*idem_insert)(struct ps_store *st, const struct ps_idem *k, struct ps_err *err);
 	ps_code (*idem_purge)(struct ps_store *st, int64_t before, struct ps_err *err);
+	/* A key is reserved by inserting it with status 0 (the call is
+	 * running), then completed with the answer, or deleted when the call
+	 * failed. complete: NOT_FOUND when the key is gone. */
+	ps_code (*idem_complete)(struct ps_store *st, const struct ps_idem *k, struct ps_err *err);
+	ps_code (*idem_delete)(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err);
 
 	/* Support requests. insert assigns r->id. list: tenant 0 walks every
 	 * tenant's (for the provider's support staff), in id order. */

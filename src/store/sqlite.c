@@ -318,7 +318,7 @@ static const char *const migrations[] = {
     "\ttenant_id INTEGER NOT NULL,\n"
     "\tkey TEXT NOT NULL,\n"
     "\trequest_hash TEXT NOT NULL,\n"
-    "\tstatus INTEGER NOT NULL CONSTRAINT status CHECK (status BETWEEN 100 AND 599),\n"
+    "\tstatus INTEGER NOT NULL CONSTRAINT status CHECK (status = 0 OR status BETWEEN 100 AND 599),\n"
     "\tresponse TEXT NOT NULL,\n"
     "\tcreated_at INTEGER NOT NULL,\n"
     "\tPRIMARY KEY (tenant_id, key)\n"
@@ -437,6 +437,8 @@ enum stmt_id {
 	S_IDEM_FIND,
 	S_IDEM_INSERT,
 	S_IDEM_PURGE,
+	S_IDEM_COMPLETE,
+	S_IDEM_DELETE,
 	S_SUPPORT_INSERT,
 	S_SUPPORT_LIST,
 	S_SUPPORT_LIST_ALL,
@@ -665,6 +667,9 @@ static const struct sdef sdefs[S__COUNT] = {
 		       .conflict = "Idempotency-Key",
 		       .conflict_msg = "this idempotency key has already been used"},
     [S_IDEM_PURGE] = {.name = "idem_purge", .sql = "DELETE FROM idempotency WHERE created_at < ?1"},
+    [S_IDEM_COMPLETE] = {.name = "idem_complete",
+			 .sql = "UPDATE idempotency SET status = ?3, response = ?4 WHERE tenant_id = ?1 AND key = ?2"},
+    [S_IDEM_DELETE] = {.name = "idem_delete", .sql = "DELETE FROM idempotency WHERE tenant_id = ?1 AND key = ?2"},
     [S_SUPPORT_INSERT] = {.name = "support_insert",
 			  .sql = "INSERT INTO support_requests (tenant_id, id, subscription_id, reason_codes,"
 				 " description, status, created_at, token_id)"
@@ -2343,6 +2348,38 @@ static ps_code sq_idem_insert(struct ps_store *st, const struct ps_idem *k, stru
 	return c;
 }
 
+static ps_code sq_idem_complete(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_IDEM_COMPLETE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, k->tenant_id);
+	BIND_STR(s, 2, k->key);
+	bind_i64(s, 3, k->status);
+	sqlite3_bind_text(s, 4, k->response ? k->response : "", -1, SQLITE_STATIC);
+	c = step_done(q, S_IDEM_COMPLETE, s, err);
+	sqlite3_clear_bindings(s);
+	if (c == PS_OK && sqlite3_changes(q->db) == 0)
+		c = ps_err_set(err, PS_NOT_FOUND, "Idempotency-Key", "no such idempotency key");
+	return c;
+}
+
+static ps_code sq_idem_delete(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	sqlite3_stmt *s;
+	ps_code c = prep(q, S_IDEM_DELETE, &s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(s, 1, tenant);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	c = step_done(q, S_IDEM_DELETE, s, err);
+	sqlite3_clear_bindings(s);
+	return c;
+}
+
 static ps_code sq_idem_purge(struct ps_store *st, int64_t before, struct ps_err *err)
 {
 	struct sq *q = sq_of(st);
@@ -2589,6 +2626,8 @@ static const struct ps_store_ops sqlite_ops = {
     .idem_find = sq_idem_find,
     .idem_insert = sq_idem_insert,
     .idem_purge = sq_idem_purge,
+    .idem_complete = sq_idem_complete,
+    .idem_delete = sq_idem_delete,
     .support_insert = sq_support_insert,
     .support_list = sq_support_list,
 };

@@ -2660,6 +2660,21 @@ static void t_idempotency(void **state)
 	OK(f->o->idem_insert(f->st, &k1, &f->err), "idem_insert in tx");
 	f->o->rollback(f->st);
 	WANT_CODE(f->o->idem_find(f->st, a, "k1", &got, &f->err), PS_NOT_FOUND, "k1 after rollback");
+
+	/* Reserve (status 0: running), then complete with the answer. */
+	struct ps_idem r = idem_rec(a, "run", HASH_A, 0, NULL, NOW);
+	OK(f->o->idem_insert(f->st, &r, &f->err), "idem_insert a reservation");
+	want_idem(f, a, &r, "idem_find the reservation");
+	WANT_CODE(f->o->idem_insert(f->st, &r, &f->err), PS_CONFLICT, "a twin's reservation of the same key");
+	struct ps_idem done = idem_rec(a, "run", HASH_A, 201, "{\"id\":\"op_9\"}", NOW);
+	OK(f->o->idem_complete(f->st, &done, &f->err), "idem_complete");
+	want_idem(f, a, &done, "idem_find after idem_complete");
+	struct ps_idem ghost = idem_rec(b, "run", HASH_A, 201, "{}", NOW);
+	WANT_CODE(f->o->idem_complete(f->st, &ghost, &f->err), PS_NOT_FOUND, "idem_complete of another tenant's key");
+	/* A failed call lets go of its key. */
+	OK(f->o->idem_delete(f->st, a, "run", &f->err), "idem_delete");
+	WANT_CODE(f->o->idem_find(f->st, a, "run", &got, &f->err), PS_NOT_FOUND, "idem_find after idem_delete");
+	OK(f->o->idem_delete(f->st, a, "run", &f->err), "idem_delete of a missing key is fine");
 	ps_free(big);
 }
 
