@@ -108,24 +108,14 @@ ps_code ps_app_audit(struct ps_ctx *c, int64_t tenant, const char *action, const
 	return c->st->ops->audit_insert(c->st, &a, &c->err);
 }
 
-ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags)
+ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags,
+			const struct ps_snap_sub **out)
 {
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
-	if (rc != PS_OK)
-		return rc;
-	rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
+	ps_code rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
 	if (rc != PS_OK)
 		return rc;
-	if (ps_app_billing_due(&c->snap, c->now)) {
-		/* The clock passed a period's end: invoice it, then look again. */
-		if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
-			return rc;
-		rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
-		if (rc != PS_OK)
-			return rc;
-	}
 	ps_snapshot_resolve(&c->snap, c->app->catalog);
 	c->snap.capacity_limit = c->app->upgrade_capacity;
 	const struct ps_snap_sub *s = ps_snapshot_sub(&c->snap, sub);
@@ -134,5 +124,22 @@ ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 	if (!c->verdict)
 		c->verdict = ps_malloc(sizeof *c->verdict);
 	ps_rules_evaluate(c->app->catalog, &c->snap, s, c->now, flags, c->verdict);
+	if (out)
+		*out = s;
 	return PS_OK;
+}
+
+ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags)
+{
+	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
+	if (rc != PS_OK)
+		return rc;
+	rc = ps_app_evaluate(c, tenant, sub, flags, NULL);
+	if (rc != PS_OK || !ps_app_billing_due(&c->snap, c->now))
+		return rc;
+	/* The clock passed a period's end: invoice it, then look again. This
+	 * read path writes only then, so the Upgrade tab stays a read. */
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
+		return rc;
+	return ps_app_evaluate(c, tenant, sub, flags, NULL);
 }

@@ -11,6 +11,11 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 /* "sub_12" for an id, into out. */
 const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
 
+/* Load the tenant's snapshot at c->now (inside the caller's transaction, if
+ * any) and evaluate sub into c->verdict; *out (may be NULL) gets it. */
+ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags,
+			const struct ps_snap_sub **out);
+
 /* ---- the ledger (billing.c), inside the caller's transaction ---- */
 
 struct ps_line_spec {

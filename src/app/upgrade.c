@@ -73,27 +73,6 @@ static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_
 	}
 }
 
-/* Load the tenant (billing what is due first when outside a transaction),
- * evaluate sub with every target listed. */
-static ps_code evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_snap_sub **out)
-{
-	ps_code rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	if (rc != PS_OK)
-		return rc;
-	ps_snapshot_resolve(&c->snap, c->app->catalog);
-	c->snap.capacity_limit = c->app->upgrade_capacity;
-	const struct ps_snap_sub *s = ps_snapshot_sub(&c->snap, sub);
-	if (!s)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such subscription");
-	if (!c->verdict)
-		c->verdict = ps_malloc(sizeof *c->verdict);
-	ps_rules_evaluate(c->app->catalog, &c->snap, s, c->now, PS_EVAL_UNSUPPORTED, c->verdict);
-	*out = s;
-	return PS_OK;
-}
-
 static ps_code target_of(struct ps_ctx *c, const struct ps_change_in *in, const struct ps_plan **to)
 {
 	if (!in->target_plan)
@@ -128,7 +107,7 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
 	if (rc || (rc = target_of(c, in, &to)))
 		return rc;
-	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = evaluate(c, tenant, sub, &s)))
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, &s)))
 		return rc;
 	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
 	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
@@ -341,7 +320,7 @@ static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
 	const struct ps_plan *to;
 	int64_t q;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) || (rc = evaluate(c, ch->tenant, ch->sub, &s)))
+	if ((rc = target_of(c, ch->in, &to)) || (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, &s)))
 		return rc;
 	const struct ps_verdict *v = c->verdict;
 	if (v->n_reasons == 1 && v->reasons[0].code == PS_R_SERVICE_BUSY)
@@ -365,15 +344,23 @@ static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
 	return start(c, ch, &plan);
 }
 
-ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
-		       struct ps_operation *op)
+static ps_code switch_tx(struct ps_ctx *c, void *arg);
+
+static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+			  struct ps_operation *op, enum ps_op_kind kind)
 {
 	c->blocked_offer = NULL;
 	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
 	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
 		return rc;
-	struct change ch = {in, tenant, sub, PS_OPK_UPGRADE, op};
-	return ps_app_tx(c, upgrade_tx, &ch);
+	struct change ch = {in, tenant, sub, kind, op};
+	return ps_app_tx(c, kind == PS_OPK_UPGRADE ? upgrade_tx : switch_tx, &ch);
+}
+
+ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+		       struct ps_operation *op)
+{
+	return run_change(c, tenant, sub, in, op, PS_OPK_UPGRADE);
 }
 
 static ps_code switch_tx(struct ps_ctx *c, void *arg)
@@ -383,7 +370,7 @@ static ps_code switch_tx(struct ps_ctx *c, void *arg)
 	const struct ps_plan *to;
 	int64_t q;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) || (rc = evaluate(c, ch->tenant, ch->sub, &s)))
+	if ((rc = target_of(c, ch->in, &to)) || (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, &s)))
 		return rc;
 	if (!ps_sub_status_is_live(s->s.status))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: there is nothing to change",
@@ -411,12 +398,7 @@ static ps_code switch_tx(struct ps_ctx *c, void *arg)
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op)
 {
-	c->blocked_offer = NULL;
-	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
-	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
-		return rc;
-	struct change ch = {in, tenant, sub, PS_OPK_SWITCH, op};
-	return ps_app_tx(c, switch_tx, &ch);
+	return run_change(c, tenant, sub, in, op, PS_OPK_SWITCH);
 }
 
 /* ---- what waited ---- */
