@@ -2,7 +2,8 @@
  * subscription of a tenant with 10 subscriptions and 1,000 users, against
  * the demo catalog. The Upgrade tab is read on every admin page view, so
  * this should be a few microseconds. Prints ns per evaluation, the median
- * of several rounds, with and without include_unsupported. */
+ * of several rounds, with and without include_unsupported; then the same
+ * figures as "RESULT<TAB>key<TAB>value" lines for bench/run. */
 #include "app/ps_demo.h"
 #include "common/ps_time.h"
 #include "core/ps_catalog.h"
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
 	printf("%-52s %10.0f %10s\n", "eligible, declared offers", a, "<= 2000");
 	printf("%-52s %10.0f %10s\n", "blocked (has_addon)", b, "<= 2000");
 	printf("%-52s %10.0f %10s\n", "eligible, include_unsupported (all 11 targets)", c, "-");
+	/* For bench/run's table. */
+	printf("RESULT\tengine.eligible_ns\t%.0f\nRESULT\tengine.blocked_ns\t%.0f\nRESULT\tengine.all_targets_ns\t%.0f\n",
+	       a, b, c);
 	free(v);
 	ps_snapshot_fini(&snap);
 	ps_catalog_free(cat);
