@@ -175,25 +175,34 @@ ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_s
 	return ps_ledger_invoice(c, t, &l, 1, s->prepaid, NULL);
 }
 
+bool ps_ledger_rest(const struct ps_ctx *c, const struct ps_subscription *s, int64_t *end, int64_t *left,
+		    int64_t *days)
+{
+	int64_t start;
+	if (s->billed_through <= c->now)
+		return false;
+	if (s->prepaid) {
+		start = s->term_start;
+		*end = s->term_end;
+	} else {
+		ps_billing_period(s->term_start, 1, c->now, &start, end);
+		*end = s->billed_through;
+	}
+	*left = ps_days_between_ceil(c->now, *end);
+	*days = ps_days_between_ceil(start, *end);
+	return *days > 0;
+}
+
 ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *s, int64_t delta,
 			enum ps_line_kind kind)
 {
 	const struct ps_plan *p = plan_of(c, s);
-	if (!p || delta == 0 || s->billed_through <= c->now)
+	int64_t end, left, days;
+	if (!p || delta == 0 || !ps_ledger_rest(c, s, &end, &left, &days))
 		return PS_OK; /* nothing billed for the rest of this period */
-	int64_t start, end, monthly = p->price_per_seat_month;
-	if (s->prepaid) {
-		if (delta < 0)
-			return PS_OK; /* unused prepaid time is not credited */
-		start = s->term_start;
-		end = s->term_end;
-		monthly = p->price_per_seat_month * ps_term_months(s->term);
-	} else {
-		ps_billing_period(s->term_start, 1, c->now, &start, &end);
-		end = s->billed_through;
-	}
-	int64_t left = ps_days_between_ceil(c->now, end);
-	int64_t days = ps_days_between_ceil(start, end);
+	if (s->prepaid && delta < 0)
+		return PS_OK; /* unused prepaid time is not credited */
+	int64_t monthly = p->price_per_seat_month * (s->prepaid ? ps_term_months(s->term) : 1);
 	int64_t mag = delta < 0 ? -delta : delta;
 	int64_t amount = ps_prorate(monthly * mag, left, days);
 	struct ps_line_spec l = {.kind = kind, .sub = s, .quantity = mag, .start = c->now, .end = end,

@@ -59,11 +59,8 @@ static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_
 		out->period_end = ps_time_add_months(c->now, 1);
 		out->charge = out->monthly_after;
 	}
-	if (s->s.billed_through > c->now && from) {
-		int64_t start, end;
-		ps_billing_period(s->s.term_start, 1, c->now, &start, &end);
-		end = s->s.billed_through;
-		int64_t left = ps_days_between_ceil(c->now, end), days = ps_days_between_ceil(start, end);
+	int64_t end, left, days;
+	if (from && ps_ledger_rest(c, &s->s, &end, &left, &days)) {
 		out->credit = ps_prorate(out->monthly_before, left, days);
 		if (kind == PS_OPK_UPGRADE) {
 			out->period_start = c->now;
@@ -224,11 +221,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 
 	/* Money. */
 	if (upgrade) {
-		if (src.billed_through > c->now && from) {
-			int64_t start, end;
-			ps_billing_period(src.term_start, 1, c->now, &start, &end);
-			end = src.billed_through;
-			int64_t left = ps_days_between_ceil(c->now, end), days = ps_days_between_ceil(start, end);
+		int64_t end, left, days;
+		if (from && ps_ledger_rest(c, &src, &end, &left, &days)) {
 			struct ps_line_spec l[2] = {
 				{.kind = PS_LINE_UPGRADE_CREDIT, .sub = &src, .quantity = src.quantity, .start = c->now,
 				 .end = end, .amount = -ps_prorate(from->price_per_seat_month * src.quantity, left, days)},
