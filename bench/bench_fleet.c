@@ -57,14 +57,6 @@ static void result(const char *key, double v)
 	fflush(stdout);
 }
 
-static void runs_note(const char *what, const double *v, int n, const char *unit)
-{
-	fprintf(stderr, "bench_fleet: %s:", what);
-	for (int i = 0; i < n; i++)
-		fprintf(stderr, " %.4g", v[i]);
-	fprintf(stderr, " %s\n", unit);
-}
-
 static void die(const char *what, const char *msg)
 {
 	fprintf(stderr, "bench_fleet: %s: %s\n", what, msg ? msg : "failed");
@@ -144,6 +136,44 @@ static void app_close(struct app_side *a)
 	ps_ctx_fini(&a->c);
 	ps_app_fini(&a->app);
 	ps_store_close(a->st);
+}
+
+/* The SQLite connection behind a store handle, for statement statistics
+ * only (a profile aid): the backend's struct begins with struct ps_store,
+ * then its sqlite3 pointer (src/store/sqlite.c, struct sq). */
+struct sq_peek {
+	struct ps_store base;
+	sqlite3 *db;
+};
+
+/* Per prepared statement of the handle: runs, virtual-machine steps, full
+ * scan steps, sorts; the heaviest first. */
+static void stmt_stats(struct ps_store *st)
+{
+	sqlite3 *db = ((struct sq_peek *)(void *)st)->db;
+	struct row {
+		int64_t runs, steps, scans;
+		const char *sql;
+	} v[128];
+	int n = 0;
+	for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s && n < 128; s = sqlite3_next_stmt(db, s)) {
+		v[n].runs = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_RUN, 0);
+		v[n].steps = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0);
+		v[n].scans = sqlite3_stmt_status(s, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+		v[n].sql = sqlite3_sql(s);
+		n++;
+	}
+	for (int i = 0; i < n; i++)
+		for (int k = i + 1; k < n; k++)
+			if (v[k].steps > v[i].steps) {
+				struct row t = v[i];
+				v[i] = v[k];
+				v[k] = t;
+			}
+	fprintf(stderr, "bench_fleet: %10s %12s %10s  statement\n", "runs", "VM steps", "scan steps");
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "bench_fleet: %10lld %12lld %10lld  %.110s\n", (long long)v[i].runs, (long long)v[i].steps,
+			(long long)v[i].scans, v[i].sql);
 }
 
 /* ---- the baseline's side: a plain connection, the store's pragmas ---- */
@@ -432,7 +462,7 @@ static int cmd_sweep(const char *path, const char *sql_path, int runs, int64_t c
 	double app_t[MAX_RUNS], sql_t[MAX_RUNS];
 	struct ps_fleet_sum sum;
 	int64_t cols[3 + PS_R__COUNT];
-	char *text = read_text(sql_path);
+	char *text = sql_path ? read_text(sql_path) : NULL; /* none: the engine alone, for profiles */
 	app_open(&a, path, capacity);
 	sqlite3 *db = sql_open(path);
 	int64_t now = ps_time_system();
@@ -443,10 +473,18 @@ static int cmd_sweep(const char *path, const char *sql_path, int runs, int64_t c
 			die("ps_app_sweep", a.c.err.msg);
 		app_t[r] = now_s() - t0;
 		t0 = now_s();
-		sweep_sql(db, text, now, capacity, cols);
+		if (text)
+			sweep_sql(db, text, now, capacity, cols);
 		sql_t[r] = now_s() - t0;
 		fprintf(stderr, "bench_fleet: sweep run %d: engine %.3f s (%lld tenants, %lld subscriptions), SQL %.3f s\n",
 			r + 1, app_t[r], (long long)sum.tenants, (long long)sum.subscriptions, sql_t[r]);
+	}
+	if (!text) {
+		stmt_stats(a.st);
+		result("sweep.app_s", median(app_t, runs));
+		sqlite3_close(db);
+		app_close(&a);
+		return 0;
 	}
 	/* The two must agree on what SQL can express. */
 	int bad = 0;
@@ -531,7 +569,7 @@ static int cmd_writes(const char *path, const struct meta *m, int runs, int n)
 static void usage(void)
 {
 	fputs("usage: bench_fleet upgrade --db PATH --meta FILE [--runs N]\n"
-	      "       bench_fleet sweep --db PATH --sql FILE [--runs N] [--capacity N]\n"
+	      "       bench_fleet sweep --db PATH [--sql FILE] [--runs N] [--capacity N]   (no --sql: the engine alone)\n"
 	      "       bench_fleet writes --db PATH --meta FILE [--runs N] [--writes N]\n",
 	      stderr);
 	exit(2);
@@ -567,7 +605,7 @@ int main(int argc, char **argv)
 		read_meta(meta_path, &m);
 	if (strcmp(argv[1], "upgrade") == 0 && meta_path)
 		return cmd_upgrade(db, &m, runs);
-	if (strcmp(argv[1], "sweep") == 0 && sql_path)
+	if (strcmp(argv[1], "sweep") == 0)
 		return cmd_sweep(db, sql_path, runs, capacity);
 	if (strcmp(argv[1], "writes") == 0 && meta_path)
 		return cmd_writes(db, &m, runs, writes);
