@@ -1,0 +1,53 @@
+// helpers.mjs: the browser suite's shared pieces: Chromium through
+// playwright-core (Debian's /usr/bin/chromium, never a downloaded browser),
+// the real daemon from the integration harness, sign-in, screenshots.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, ROOT } from '../integration/harness.mjs';
+
+export { startServer };
+
+export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+export const OUT = process.env.PS_TEST_OUT || join(ROOT, 'test-output');
+export const SHOTS = join(OUT, 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A new page in its own context (own sessionStorage and localStorage). */
+export async function newPage(browser, { locale = 'en-US', timezoneId = 'Europe/Paris', width = 1280, height = 860 } = {}) {
+  const context = await browser.newContext({ locale, timezoneId, viewport: { width, height }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(8000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text()); });
+  page.jsErrors = errors;
+  return page;
+}
+
+/** Sign in through the sign-in form and wait for the signed-in header. */
+export async function signIn(page, url, token) {
+  await page.goto(`${url}/#/signin`);
+  await page.getByLabel(/API token|Jeton d’API/).fill(token);
+  await page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click();
+  await page.locator('#who-role').waitFor();
+  await page.locator('h1').first().waitFor();
+}
+
+export async function shot(page, name, opts = {}) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...opts });
+}
+
+export function tenant(srv, prefix) {
+  const x = srv.tenants.find((t) => t.name.startsWith(prefix));
+  if (!x) throw new Error(`no demo tenant ${prefix}`);
+  return x;
+}

@@ -1,0 +1,59 @@
+// Sign in with an API token (kept in sessionStorage for this tab only).
+import { h } from '../dom.mjs';
+import { t } from '../i18n.mjs';
+import * as session from '../session.mjs';
+import { showError, clearErrors, errorSlot, localError } from '../ui.mjs';
+import { ApiError } from '../api.mjs';
+
+export async function signinPage(ctx) {
+  let expired = false;
+  try {
+    expired = sessionStorage.getItem('planshift.expired') === '1';
+    sessionStorage.removeItem('planshift.expired');
+  } catch { /* storage off */ }
+
+  const button = h('button', { type: 'submit', class: 'btn' }, t('signin.submit'));
+  const form = h('form', { class: 'card', novalidate: true },
+    h('h1', { id: 'page-title', tabindex: '-1' }, t('signin.title')),
+    h('p', { class: 'muted' }, t('signin.intro')),
+    expired ? h('p', { class: 'alert alert-warn', role: 'alert' }, t('signin.expired')) : null,
+    h('div', { class: 'field' },
+      h('label', { for: 'token' }, t('signin.token')),
+      h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-hint' }),
+      h('span', { class: 'hint', id: 'token-hint' }, t('signin.token_hint'))),
+    h('details', { class: 'inline field' },
+      h('summary', {}, t('signin.options')),
+      h('div', { class: 'field', style: 'margin-top:.5rem' },
+        h('label', { for: 'tenant-hint' }, t('signin.tenant')),
+        h('input', { id: 'tenant-hint', name: 'tenant', type: 'text', autocomplete: 'off', placeholder: 'ten_2', 'aria-describedby': 'tenant-hint-hint' }),
+        h('span', { class: 'hint', id: 'tenant-hint-hint' }, t('signin.tenant_hint')))),
+    h('div', { class: 'actions' }, button),
+    errorSlot());
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const tok = form.elements.token.value.trim();
+    const hint = form.elements.tenant.value.trim();
+    if (!tok) return showError(form, localError(t('signin.token_required'), 'token'), ctx);
+    button.disabled = true;
+    button.textContent = t('signin.checking');
+    try {
+      await session.signIn(tok, { tenantHint: /^ten_[1-9][0-9]*$/.test(hint) ? hint : null });
+      location.hash = '#/';
+    } catch (e) {
+      let err = e;
+      if (e instanceof ApiError && e.status === 401) err = localError(t('signin.invalid'), 'token');
+      else if (e instanceof ApiError && e.status === 404) {
+        err = localError(t('signin.no_tenant'), 'tenant');
+        form.querySelector('details').open = true;
+      }
+      showError(form, err, ctx);
+    } finally {
+      button.disabled = false;
+      button.textContent = t('signin.submit');
+    }
+  });
+  ctx.afterRender = () => form.elements.token.focus();
+  return h('div', { class: 'signin' }, form);
+}

@@ -1,0 +1,255 @@
+// A subscription: its details, and its Upgrade tab: the plans on offer with
+// what changes (services, price, this period's credit and charge) and an
+// Upgrade button that follows the operation to its end; or every reason it
+// cannot, with its remedies as actions.
+import { h, replace } from '../dom.mjs';
+import { t, fmtDate, fmtDateTime, fmtMoney, fmtNumber, fmtList } from '../i18n.mjs';
+import { api, getCatalog, newIdemKey } from '../api.mjs';
+import { may } from '../session.mjs';
+import {
+  pageHead, badge, loading, reasonList, showError, clearErrors, errorSlot, errorText,
+  operationProgress, planName, serviceName, empty,
+} from '../ui.mjs';
+
+const LIVE = ['provisioning', 'active', 'disabled'];
+
+export async function subscriptionPage(ctx) {
+  const base = `/v1/tenants/${ctx.tenant}/subscriptions/${ctx.params.s}`;
+  const [sub, catalog] = await Promise.all([api('GET', base, { signal: ctx.signal }), getCatalog()]);
+  const name = sub.plan_name || planName(catalog, sub.plan);
+
+  const tabs = [
+    { id: 'overview', label: t('sub.tab.overview'), render: () => overviewPanel(ctx, sub, catalog) },
+    { id: 'upgrade', label: t('sub.tab.upgrade'), render: () => upgradePanel(ctx, sub, catalog) },
+  ];
+  const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('sub.tabs_label', { plan: name }) });
+  const panels = h('div', {});
+  const rendered = new Map();
+
+  function select(id, { focus = false, updateHash = true } = {}) {
+    for (const tb of tabs) {
+      const btn = tablist.querySelector(`#tab-${tb.id}`);
+      const on = tb.id === id;
+      btn.setAttribute('aria-selected', String(on));
+      btn.tabIndex = on ? 0 : -1;
+      if (on && focus) btn.focus();
+      let panel = rendered.get(tb.id);
+      if (on && !panel) {
+        panel = h('div', { role: 'tabpanel', id: `panel-${tb.id}`, 'aria-labelledby': `tab-${tb.id}`, tabindex: '0' }, tb.render());
+        rendered.set(tb.id, panel);
+        panels.append(panel);
+      }
+      if (panel) panel.hidden = !on;
+    }
+    if (updateHash) {
+      const hash = `#/t/${ctx.tenant}/subscriptions/${sub.id}${id === 'upgrade' ? '/upgrade' : ''}`;
+      if (location.hash !== hash) history.replaceState(null, '', hash);
+    }
+  }
+  tabs.forEach((tb, i) => {
+    const btn = h('button', {
+      type: 'button', class: 'tab', role: 'tab', id: `tab-${tb.id}`, 'aria-controls': `panel-${tb.id}`,
+      onclick: () => select(tb.id),
+      onkeydown: (ev) => {
+        const k = ev.key;
+        let j = null;
+        if (k === 'ArrowRight') j = (i + 1) % tabs.length;
+        else if (k === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
+        else if (k === 'Home') j = 0;
+        else if (k === 'End') j = tabs.length - 1;
+        if (j !== null) { ev.preventDefault(); select(tabs[j].id, { focus: true }); }
+      },
+    }, tb.label);
+    tablist.append(btn);
+  });
+  select(ctx.tab === 'upgrade' ? 'upgrade' : 'overview', { updateHash: false });
+
+  return h('div', {},
+    h('p', { class: 'breadcrumb' }, h('a', { href: `#/t/${ctx.tenant}/products` }, t('products.title')), ' › ', name),
+    pageHead(name, h('span', {}, `${sub.id} · `, badge(sub.status), ' · ', t('products.seats', { assigned: fmtNumber(sub.assigned), quantity: fmtNumber(sub.quantity) }))),
+    tablist, panels);
+}
+
+function overviewPanel(ctx, sub, catalog) {
+  const plan = catalog.plans.find((p) => p.id === sub.plan);
+  const facts = [
+    [t('sub.status'), badge(sub.status)],
+    [t('sub.licenses'), t('products.seats', { assigned: fmtNumber(sub.assigned), quantity: fmtNumber(sub.quantity) })],
+    [t('sub.term'), t(`term.${sub.term}`) + (sub.prepaid ? ` · ${t('products.prepaid')}` : '')],
+    [t('sub.term_dates'), `${fmtDate(sub.term_start)} – ${fmtDate(sub.term_end)}`],
+    [t('sub.billed_through'), sub.billed_through ? fmtDate(sub.billed_through) : '—'],
+    plan ? [t('sub.price'), t('buy.per_seat', { price: fmtMoney(plan.price_per_seat_month, plan.currency) })] : null,
+    sub.addon_of ? [t('sub.addon_of'), h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.addon_of}` }, sub.addon_of)] : null,
+    sub.replaced_by ? [t('sub.replaced_by'), h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.replaced_by}` }, sub.replaced_by)] : null,
+  ].filter(Boolean);
+  return h('div', { class: 'card' },
+    h('h2', {}, t('sub.details')),
+    h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    h('h3', {}, t('sub.services')),
+    plan ? h('ul', {}, plan.services.map((id) => h('li', {}, serviceName(catalog, id)))) : empty(t('sub.plan_missing', { plan: sub.plan })),
+    h('div', { class: 'actions' },
+      h('a', { class: 'btn btn-secondary btn-small', href: `#/t/${ctx.tenant}/licenses` }, t('sub.manage_licenses'))));
+}
+
+/** What a move from one plan to another changes in services. */
+export function serviceChanges(catalog, fromId, toId) {
+  const from = catalog.plans.find((p) => p.id === fromId);
+  const to = catalog.plans.find((p) => p.id === toId);
+  if (!from || !to) return [];
+  const svc = (id) => catalog.services.find((x) => x.id === id) || { id, name: id, family: id, rank: 0 };
+  const fromBy = new Map(from.services.map((id) => [svc(id).family, svc(id)]));
+  const toBy = new Map(to.services.map((id) => [svc(id).family, svc(id)]));
+  const out = [];
+  for (const [fam, ts] of toBy) {
+    const fs = fromBy.get(fam);
+    if (!fs) out.push({ kind: 'gained', text: t('changes.gained', { service: ts.name }) });
+    else if (ts.rank > fs.rank) out.push({ kind: 'better', text: t('changes.better', { service: ts.name, was: fs.name }) });
+  }
+  for (const [fam, fs] of fromBy) {
+    const ts = toBy.get(fam);
+    if (!ts) out.push({ kind: 'lost', text: t(fs.data_bearing ? 'changes.lost_data' : 'changes.lost', { service: fs.name }) });
+    else if (ts.rank < fs.rank) out.push({ kind: 'lost', text: t('changes.lower', { service: ts.name, was: fs.name }) });
+  }
+  return out;
+}
+
+function changesList(catalog, fromId, toId) {
+  const ch = serviceChanges(catalog, fromId, toId);
+  if (!ch.length) return h('p', { class: 'muted' }, t('changes.none'));
+  return h('ul', { class: 'gains', 'aria-label': t('changes.label') },
+    ch.map((c) => h('li', { class: c.kind === 'gained' ? '' : c.kind }, c.text)));
+}
+
+function upgradePanel(ctx, sub, catalog) {
+  const root = h('div', { class: 'upgrade-tab' }, loading());
+  let showUnsupported = false;
+  const fromName = sub.plan_name || planName(catalog, sub.plan);
+
+  async function load() {
+    replace(root, loading());
+    let tab;
+    try {
+      tab = await api('GET', `/v1/tenants/${ctx.tenant}/subscriptions/${sub.id}/upgrades${showUnsupported ? '?include_unsupported=true' : ''}`, { signal: ctx.signal });
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      replace(root, h('p', { class: 'form-error', role: 'alert' }, errorText(e)),
+        h('button', { type: 'button', class: 'btn btn-secondary', onclick: load }, t('common.retry')));
+      return;
+    }
+    const codes = tab.reasons.map((r) => r.code);
+    if (!tab.eligible) {
+      const later = tab.offers.filter((o) => o.upgrade_type === 'automatic').map((o) => o.name);
+      replace(root,
+        h('section', { class: 'blocked', 'aria-labelledby': 'blocked-title' },
+          h('h2', { id: 'blocked-title' }, t('upgrade.blocked_title')),
+          h('p', {}, t('upgrade.blocked_intro', { n: tab.reasons.length })),
+          reasonList(tab.reasons, ctx, { subscription: sub.id, codes }),
+          later.length ? h('p', { class: 'muted later-offers' }, t('upgrade.later', { plans: fmtList(later) })) : null,
+          h('div', { class: 'actions' },
+            h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: load }, t('upgrade.check_again')))));
+      return;
+    }
+    const auto = tab.offers.filter((o) => o.upgrade_type === 'automatic');
+    const manual = tab.offers.filter((o) => o.upgrade_type !== 'automatic');
+    const offersBox = h('div', { class: 'grid offers' }, auto.map((o) => offerCard(o)));
+    const toggle = h('label', { class: 'checkbox' },
+      h('input', { type: 'checkbox', id: 'show-unsupported', checked: showUnsupported, onchange: (ev) => { showUnsupported = ev.target.checked; load(); } }),
+      t('upgrade.show_unsupported'));
+    replace(root,
+      h('section', { class: 'eligible', 'aria-labelledby': 'offers-title' },
+        h('h2', { id: 'offers-title' }, t('upgrade.offers_title')),
+        h('p', {}, t('upgrade.offers_intro', { plan: fromName })),
+        auto.length ? offersBox : empty(t('upgrade.no_offers')),
+        h('div', { class: 'field' }, toggle),
+        showUnsupported && manual.length
+          ? h('section', { 'aria-labelledby': 'manual-title' },
+            h('h3', { id: 'manual-title' }, t('upgrade.unsupported_title')),
+            h('ul', { class: 'reasons' }, manual.map((o) => h('li', { class: 'card' },
+              h('h3', {}, o.name, ' ', h('span', { class: 'muted' }, fmtMoney(o.price.monthly_after, o.price.currency), t('common.per_month'))),
+              reasonList(o.reasons, ctx, { subscription: sub.id })))))
+          : null));
+  }
+
+  function offerCard(o) {
+    const p = o.price;
+    const previewBox = h('div', { class: 'preview', 'aria-live': 'polite' }, loading(t('upgrade.preview_loading')));
+    const actions = h('div', { class: 'actions' });
+    const errors = errorSlot();
+    const card = h('article', { class: 'card offer', dataset: { plan: o.plan }, 'aria-labelledby': `offer-${o.plan}` },
+      h('h3', { id: `offer-${o.plan}` }, o.name),
+      h('div', { class: 'price-row' },
+        h('span', { class: 'price-after' }, fmtMoney(p.monthly_after, p.currency)), h('span', {}, t('common.per_month')),
+        h('span', { class: 'muted' }, t('upgrade.instead_of', { price: fmtMoney(p.monthly_before, p.currency) }))),
+      h('p', { class: 'muted' }, t('upgrade.per_license', {
+        before: fmtMoney(p.per_seat_month_before, p.currency), after: fmtMoney(p.per_seat_month_after, p.currency), n: p.quantity, count: fmtNumber(p.quantity),
+      })),
+      h('h4', {}, t('changes.title')),
+      changesList(catalog, sub.plan, o.plan),
+      previewBox, actions, errors);
+    loadPreview(o, previewBox);
+    if (may('billing') && o.eligible) {
+      const start = h('button', { type: 'button', class: 'btn', onclick: () => confirm() }, t('upgrade.button', { plan: o.name }));
+      actions.append(start);
+      const confirm = () => {
+        clearErrors(card);
+        const yes = h('button', { type: 'button', class: 'btn', onclick: () => run(yes) }, t('upgrade.confirm'));
+        const no = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => { replace(actions, start); start.focus(); } }, t('common.cancel'));
+        replace(actions,
+          h('p', { class: 'confirm-text' }, t('upgrade.confirm_text', { from: fromName, to: o.name, n: p.quantity, count: fmtNumber(p.quantity) })),
+          yes, no);
+        yes.focus();
+      };
+      let idem = null;
+      const run = async (btn) => {
+        clearErrors(card);
+        btn.disabled = true;
+        btn.textContent = t('upgrade.starting');
+        idem = idem || newIdemKey('upgrade');
+        try {
+          const op = await api('POST', `/v1/tenants/${ctx.tenant}/subscriptions/${sub.id}/upgrade`, { body: { target_plan: o.plan }, idem });
+          showProgress(op, o);
+        } catch (e) {
+          // A refusal is final for this key; a network failure may be retried with it.
+          if (e.status !== 0 && !(e.status >= 500)) idem = null;
+          replace(actions, start);
+          showError(card, e, ctx);
+          start.focus();
+        }
+      };
+    }
+    return card;
+  }
+
+  async function loadPreview(o, box) {
+    try {
+      const pv = await api('POST', `/v1/tenants/${ctx.tenant}/subscriptions/${sub.id}/upgrade/preview`, { body: { target_plan: o.plan }, signal: ctx.signal });
+      const cur = pv.price.currency;
+      const per = pv.period;
+      replace(box,
+        h('h4', {}, per.start ? t('upgrade.period_title', { start: fmtDate(per.start), end: fmtDate(per.end) }) : t('upgrade.period_none')),
+        h('dl', { class: 'facts' },
+          h('dt', {}, t('upgrade.credit', { plan: fromName })), h('dd', { class: 'credit' }, fmtMoney(-per.credit, cur)),
+          h('dt', {}, t('upgrade.charge', { plan: o.name })), h('dd', { class: 'charge' }, fmtMoney(per.charge, cur)),
+          h('dt', {}, t('upgrade.net')), h('dd', { class: 'net' }, h('strong', {}, fmtMoney(per.net, cur))),
+          h('dt', {}, t('upgrade.users_moving')), h('dd', {}, fmtNumber(pv.users.count))),
+        pv.credit_check.needed
+          ? h('p', { class: 'alert alert-warn' }, t('upgrade.credit_check_needed', {
+            after: fmtMoney(pv.credit_check.monthly_charge_after, cur), limit: fmtMoney(pv.credit_check.credit_limit, cur),
+          }))
+          : null);
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      replace(box, h('p', { class: 'form-error' }, errorText(e)));
+    }
+  }
+
+  function showProgress(op, offer) {
+    const head = h('h2', { id: 'progress-title', tabindex: '-1' }, t('upgrade.progress_title', { from: fromName, to: offer.name }));
+    replace(root, h('section', { class: 'card', 'aria-labelledby': 'progress-title' }, head,
+      operationProgress(op, ctx, { names: { from: fromName, to: offer.name } })));
+    head.focus();
+  }
+
+  load();
+  return root;
+}
