@@ -229,6 +229,10 @@ void ps_store_close(struct ps_store *st); /* accepts NULL */
 
 /* The SQLite backend's constructor (store/sqlite.c). */
 ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *err);
+/* The PostgreSQL backend's constructor (store/pg.c): url is a libpq URI
+ * ("postgresql://USER@HOST:PORT/DB?..."); it connects, PS_STORE naming the
+ * server when it cannot. */
+ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
 #define PS_SCHEMA_VERSION 2

@@ -29,7 +29,7 @@ ps_code ps_store_open(const char *url, struct ps_store **out, struct ps_err *err
 		return ps_err_set(err, PS_INVALID_FIELD, "db",
 				  "no store given: --db takes a SQLite file path or a PostgreSQL URL");
 	if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))
-		return ps_err_set(err, PS_INVALID_FIELD, "db", "PostgreSQL support is not built into this binary yet");
+		return ps_pg_open(url, out, err);
 	if (has_prefix(url, "sqlite:")) {
 		const char *path = url + strlen("sqlite:");
 		if (path[0] == '\0')
