@@ -691,6 +691,11 @@ struct sq {
 	struct ps_store base; /* first, so a struct ps_store * is a struct sq * */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
+	/* The capacity window's count is the same for every tenant: kept for
+	 * the `now` and the database version it was counted at (see load). */
+	bool cap_valid;
+	int64_t cap_now, cap_used, cap_oldest;
+	unsigned cap_version;
 };
 
 static struct sq *sq_of(struct ps_store *st)
@@ -2537,11 +2542,31 @@ static ps_code load(struct sq *q, int64_t tenant, int64_t now, struct ps_snapsho
 	if ((c = each_row(q, S_SNAP_PAST_DUE, s, snap, snap_past_due_row, err)) != PS_OK)
 		return c;
 
+	/* The count of automatic upgrades in the window walks every one of
+	 * them: as many index entries as the capacity allows (1,000 an hour by
+	 * default), for every tenant loaded. It does not depend on the tenant:
+	 * in a read transaction it is reused while `now` and the database are
+	 * unchanged (SQLITE_FCNTL_DATA_VERSION moves with every commit, of any
+	 * connection). A write transaction always counts. */
+	unsigned version = 0;
+	bool reuse = sqlite3_txn_state(q->db, "main") == SQLITE_TXN_READ &&
+		     sqlite3_file_control(q->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK;
+	if (reuse && q->cap_valid && q->cap_now == now && q->cap_version == version) {
+		snap->capacity_used = q->cap_used;
+		snap->capacity_oldest = q->cap_oldest;
+		return PS_OK;
+	}
 	if ((c = prep(q, S_SNAP_CAPACITY, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, window_start);
 	bind_i64(s, 2, now);
-	return each_row(q, S_SNAP_CAPACITY, s, snap, snap_capacity_row, err);
+	c = each_row(q, S_SNAP_CAPACITY, s, snap, snap_capacity_row, err);
+	q->cap_valid = c == PS_OK && reuse;
+	q->cap_now = now;
+	q->cap_used = snap->capacity_used;
+	q->cap_oldest = snap->capacity_oldest;
+	q->cap_version = version;
+	return c;
 }
 
 static ps_code sq_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
