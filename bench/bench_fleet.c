@@ -17,6 +17,10 @@
  * Output: one line per figure, "RESULT<TAB>key<TAB>value", for bench/run;
  * notes on stderr. */
 #include "app/ps_app.h"
+#include "app/ps_upgrade_view.h"
+#include "common/ps_i18n.h"
+#include "common/ps_json.h"
+#include "common/ps_secret.h"
 #include "common/ps_time.h"
 #include "store/ps_store.h"
 
@@ -71,6 +75,8 @@ struct meta {
 	int n_pairs;
 	int64_t writes_tenant, writes_sub, writes_first_user, writes_users;
 	char target[64];
+	int64_t (*sample)[2]; /* tenant, subscription */
+	int n_sample;
 };
 
 static void read_meta(const char *path, struct meta *m)
@@ -95,6 +101,12 @@ static void read_meta(const char *path, struct meta *m)
 			slot[pair][1] = b;
 			if (pair + 1 > m->n_pairs)
 				m->n_pairs = pair + 1;
+			continue;
+		}
+		if (strcmp(key, "sample") == 0 && fscanf(f, "%" SCNd64 " %" SCNd64, &a, &b) == 2) {
+			m->sample = realloc(m->sample, sizeof *m->sample * (size_t)(m->n_sample + 1));
+			m->sample[m->n_sample][0] = a;
+			m->sample[m->n_sample++][1] = b;
 			continue;
 		}
 		if (strcmp(key, "writes") == 0 &&
@@ -566,18 +578,69 @@ static int cmd_writes(const char *path, const struct meta *m, int runs, int n)
 	return 0;
 }
 
+/* ---- the Upgrade tab without HTTP ---- */
+
+/* What GET .../upgrades does past the HTTP layer, for the fleet's sample
+ * of subscriptions in turn: the token's lookup (SHA-256 and the store), the
+ * tab (load, evaluate) and its JSON. A deterministic, single-threaded
+ * profile target: `valgrind --tool=callgrind bench_fleet tab ...`. */
+static int cmd_tab(const char *path, const struct meta *m, int runs, int n, const char *token)
+{
+	struct app_side a;
+	struct ps_buf out;
+	struct ps_err err;
+	double per[MAX_RUNS];
+	if (m->n_sample == 0)
+		die("tab", "the meta file has no sample");
+	if (ps_i18n_init(&err) != PS_OK)
+		die("tab", err.msg);
+	app_open(&a, path, 1000);
+	ps_buf_init(&out, (size_t)1 << 20);
+	size_t bytes = 0;
+	for (int r = 0; r < runs; r++) {
+		double t0 = now_s();
+		for (int i = 0; i < n; i++) {
+			const int64_t *smp = m->sample[i % m->n_sample];
+			char hash[PS_HASH_LEN];
+			struct ps_principal who;
+			ps_sha256_hex(token, strlen(token), hash);
+			if (a.st->ops->token_find(a.st, hash, &who, &err) != PS_OK)
+				die("tab: token_find", err.msg);
+			a.c.now = ps_time_system();
+			if (ps_app_upgrades(&a.c, smp[0], smp[1], 0) != PS_OK)
+				die("tab: ps_app_upgrades", a.c.err.msg);
+			struct ps_jw w;
+			ps_buf_reset(&out);
+			ps_jw_init(&w, &out);
+			ps_render_verdict(&w, a.c.verdict, &a.c.snap, PS_LANG_EN, a.c.now);
+			bytes += out.len;
+		}
+		per[r] = (now_s() - t0) / n * 1e6;
+		fprintf(stderr, "bench_fleet: tab run %d: %.1f us per Upgrade tab (%zu bytes of JSON on average)\n", r + 1,
+			per[r], bytes / ((size_t)n * (size_t)(r + 1)));
+	}
+	if (getenv("BENCH_STMT_STATS"))
+		stmt_stats(a.st);
+	ps_buf_fini(&out);
+	app_close(&a);
+	ps_i18n_fini();
+	result("tab.us", median(per, runs));
+	return 0;
+}
+
 static void usage(void)
 {
 	fputs("usage: bench_fleet upgrade --db PATH --meta FILE [--runs N]\n"
 	      "       bench_fleet sweep --db PATH [--sql FILE] [--runs N] [--capacity N]   (no --sql: the engine alone)\n"
-	      "       bench_fleet writes --db PATH --meta FILE [--runs N] [--writes N]\n",
+	      "       bench_fleet writes --db PATH --meta FILE [--runs N] [--writes N]\n"
+	      "       bench_fleet tab --db PATH --meta FILE --token TOKEN [--runs N] [--writes N (tabs per run)]\n",
 	      stderr);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *db = NULL, *meta_path = NULL, *sql_path = NULL;
+	const char *db = NULL, *meta_path = NULL, *sql_path = NULL, *token = NULL;
 	int runs = 3, writes = 200;
 	int64_t capacity = 1000;
 	if (argc < 2)
@@ -593,6 +656,8 @@ int main(int argc, char **argv)
 			runs = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--writes") == 0)
 			writes = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--token") == 0)
+			token = argv[i + 1];
 		else if (strcmp(argv[i], "--capacity") == 0)
 			capacity = atoll(argv[i + 1]);
 		else
@@ -609,6 +674,8 @@ int main(int argc, char **argv)
 		return cmd_sweep(db, sql_path, runs, capacity);
 	if (strcmp(argv[1], "writes") == 0 && meta_path)
 		return cmd_writes(db, &m, runs, writes);
+	if (strcmp(argv[1], "tab") == 0 && meta_path && token)
+		return cmd_tab(db, &m, runs, writes, token);
 	usage();
 	return 2;
 }
