@@ -262,6 +262,11 @@ async function boot() {
     location.hash = '#/signin';
   });
   menuButton.addEventListener('click', () => setMenu(nav.classList.contains('collapsed')));
+  // The skip link must not change the hash (the router's): focus main instead.
+  document.getElementById('skip-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    main.focus();
+  });
   narrow.addEventListener('change', () => setMenu(false));
   window.addEventListener('hashchange', route);
   await route();

@@ -47,7 +47,11 @@ export function table(columns, rows, { caption, label, rowClass, id } = {}) {
     h('tbody', {}, rows.map((r, i) => h('tr', { class: rowClass ? rowClass(i) : null },
       r.map((cell, j) => (j === 0 && columns[0].rowHeader
         ? h('th', { scope: 'row', class: columns[j].class || null }, cell)
-        : h('td', { class: [columns[j].num ? 'num' : '', columns[j].class || ''].join(' ').trim() || null }, cell)))))));
+        : h('td', {
+          class: [columns[j].num ? 'num' : '', columns[j].class || ''].join(' ').trim() || null,
+          // Narrow screens show each row as a card, each cell with its column's name.
+          'data-label': typeof columns[j].label === 'string' ? columns[j].label : null,
+        }, cell)))))));
   return h('div', { class: 'table-wrap', role: 'region', 'aria-label': label || caption || null, tabindex: '0', id: id || null }, tbl);
 }
 

@@ -55,8 +55,8 @@ export async function billingPage(ctx) {
       stats,
       may('billing') ? payForm(b) : null,
       h('section', { 'aria-labelledby': 'invoices-title' }, h('h2', { id: 'invoices-title' }, t('billing.invoices')), invoices),
-      h('section', { 'aria-labelledby': 'payments-title' }, h('h2', { id: 'payments-title' }, t('billing.payments')), payments),
-      h('section', { 'aria-labelledby': 'credit-checks', id: 'credit-checks-section' }, h('h2', { id: 'credit-checks', tabindex: '-1' }, t('billing.credit_checks')), ccs));
+      h('section', {}, h('h2', { id: 'payments-title' }, t('billing.payments')), payments),
+      h('section', { id: 'credit-checks-section' }, h('h2', { id: 'credit-checks', tabindex: '-1' }, t('billing.credit_checks')), ccs));
   }
 
   function stat(label, value, id, tone, note) {

@@ -52,8 +52,8 @@ export async function healthPage(ctx) {
       pageHead(title, t('health.subtitle')),
       h('section', { 'aria-labelledby': 'open-title' }, h('h2', { id: 'open-title', tabindex: '-1' }, t('health.open', { n: open.length })), openList),
       operator ? openForm(catalog) : null,
-      h('section', { 'aria-labelledby': 'services-title' }, h('h2', { id: 'services-title' }, t('health.services')), services),
-      h('section', { 'aria-labelledby': 'resolved-title' }, h('h2', { id: 'resolved-title' }, t('health.resolved')), resolvedTable));
+      h('section', {}, h('h2', { id: 'services-title' }, t('health.services')), services),
+      h('section', {}, h('h2', { id: 'resolved-title' }, t('health.resolved')), resolvedTable));
     if (focusSel) {
       const el = root.querySelector(focusSel);
       if (el) el.focus();

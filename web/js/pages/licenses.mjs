@@ -57,7 +57,7 @@ export async function licensesPage(ctx) {
   }
 
   function subscriptionPanel(l, name, users, userById) {
-    const body = h('div', { class: 'panel-body' }, loading());
+    const body = h('div', { class: 'panel-body' });
     const details = h('details', { class: 'panel', id: `lic-${l.subscription}`, open: openPanels.has(l.subscription) },
       h('summary', {}, h('span', {}, name), h('span', { class: 'muted' }, t('licenses.panel_counts', { assigned: fmtNumber(l.assigned), purchased: fmtNumber(l.purchased) })),
         l.conflict ? badge('incident', t('licenses.conflict_badge')) : null),
@@ -66,6 +66,7 @@ export async function licensesPage(ctx) {
     const fill = async () => {
       if (loaded) return;
       loaded = true;
+      replace(body, loading());
       const seats = await listAll(`/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}/assignments`, { signal: ctx.signal, max: 2000 });
       const holders = new Set(seats.items.map((a) => a.user));
       const parts = [];

@@ -43,11 +43,11 @@ export async function productsPage(ctx) {
 
   return h('div', {},
     pageHead(t('products.title'), t('products.subtitle')),
-    h('section', { 'aria-labelledby': 'live-subs' },
+    h('section', {},
       h('h2', { id: 'live-subs' }, t('products.live')),
       live.length ? table(cols, live.map(row), { label: t('products.live') }) : empty(t('products.none'))),
     ended.length
-      ? h('section', { 'aria-labelledby': 'ended-subs' },
+      ? h('section', {},
         h('h2', { id: 'ended-subs' }, t('products.ended')),
         table(colsEnded, ended.map(row), { label: t('products.ended') }))
       : null,

@@ -5,7 +5,9 @@ import { h, s, replace } from '../dom.mjs';
 import { t, fmtDateTime, fmtMoney, fmtNumber } from '../i18n.mjs';
 import { api, listAll, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, reasonTitle, REASON_CODES } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, REASON_CODES } from '../ui.mjs';
+
+const reasonTitle = (code) => t(`fleet.reason.${code}`);
 import { requestsTable } from './support.mjs';
 
 export async function tenantsPage(ctx) {
@@ -121,7 +123,7 @@ export function fleetChart(blockedBy) {
 export async function fleetPage(ctx) {
   const root = h('div', {});
   async function load(fresh) {
-    const f = await api('GET', `/v1/fleet${fresh ? '?fresh' : ''}`, { signal: ctx.signal });
+    const f = await api('GET', `/v1/fleet${fresh ? '?fresh=1' : ''}`, { signal: ctx.signal });
     const stat = (label, value, id) => h('div', { class: 'stat', id }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, fmtNumber(value)));
     const refresh = h('button', { type: 'button', class: 'btn btn-secondary', onclick: async () => { refresh.disabled = true; try { await load(true); root.querySelector('#fleet-refresh')?.focus(); } catch (e) { refresh.disabled = false; showError(root, e, ctx); } } }, t('fleet.refresh'));
     refresh.id = 'fleet-refresh';

@@ -1,0 +1,160 @@
+// What each role sees: a reader finds no button (or link to a form) that the
+// API would refuse; a license admin manages seats but neither buys nor pays;
+// a billing admin pays but does not assign seats.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+
+let srv;
+let browser;
+
+before(async () => {
+  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+async function tokenFor(tenantId, role) {
+  const r = await srv.api('POST', `/v1/tenants/${tenantId}/tokens`, { body: { role } });
+  assert.equal(r.status, 201, r.text);
+  return r.json.token;
+}
+
+/** The names of the visible buttons of the page. */
+async function buttons(page) {
+  return (await page.getByRole('button').allTextContents()).map((s) => s.trim());
+}
+
+/** Links leading to a form the role could not submit. */
+async function actionLinks(page) {
+  return page.locator('a[href*="/support/new"], a[href*="/switch"], a[href*="billing?pay"]').count();
+}
+
+async function visit(page, hash, heading) {
+  await page.goto(`${srv.url}/${hash}`);
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+  await page.locator('.loading').waitFor({ state: 'detached' });
+}
+
+const READ_ONLY_BUTTONS = ['Sign out', 'Check again', 'Refresh now'];
+
+test('a reader (Contoso) finds no button that would be refused, on every page', async () => {
+  const token = await tokenFor('ten_1', 'reader');
+  const page = await newPage(browser);
+  await signIn(page, srv.url, token);
+  assert.equal(await page.locator('#who-role').textContent(), 'Reader');
+  assert.equal(await page.locator('#who-tenant').textContent(), 'Contoso Ltd (ten_1)');
+
+  const pages = [
+    ['#/t/ten_1/products', 'Products & services'],
+    ['#/t/ten_1/subscriptions/sub_1/upgrade', 'Business Basic'],
+    ['#/t/ten_1/licenses', 'Licenses'],
+    ['#/t/ten_1/billing', 'Billing'],
+    ['#/health', 'Service health'],
+    ['#/t/ten_1/support', 'Support requests'],
+    ['#/t/ten_1/operations', 'Operations'],
+  ];
+  for (const [hash, heading] of pages) {
+    await visit(page, hash, heading);
+    if (hash.endsWith('/upgrade')) {
+      // The offers and their prices are there to read, without an Upgrade button.
+      await page.locator('.offer .preview dd.net').first().waitFor();
+      assert.equal(await page.locator('.offer').count(), 3);
+    }
+    if (hash.endsWith('/licenses')) {
+      // Open the subscription's panel: its users are listed, without Unassign.
+      await page.locator('.panel > summary').first().click();
+      await page.locator('.panel-body table').first().waitFor();
+      assert.equal(await page.locator('.panel-body tbody tr').count(), 20);
+    }
+    const names = await buttons(page);
+    assert.deepEqual(names.filter((n) => !READ_ONLY_BUTTONS.includes(n)), [], `buttons on ${hash}: ${names}`);
+    assert.equal(await page.locator('main form').count(), 0, `no form on ${hash}`);
+    assert.equal(await actionLinks(page), 0, `no link to an action on ${hash}`);
+    await shot(page, `reader-${hash.split('/').filter(Boolean).pop()}`);
+  }
+  // Pages a reader may not use say so rather than show a form.
+  await page.goto(`${srv.url}/#/t/ten_1/support/new`);
+  await page.getByRole('heading', { name: 'Not available for your role' }).waitFor();
+  await page.goto(`${srv.url}/#/provider/fleet`);
+  await page.getByRole('heading', { name: 'Not available for your role' }).waitFor();
+  assert.equal(await page.locator('#nav').getByRole('link', { name: 'Fleet' }).count(), 0);
+  // Another tenant's pages lead back to the reader's own.
+  await page.goto(`${srv.url}/#/t/ten_2/licenses`);
+  await page.waitForURL(/#\/t\/ten_1\/licenses$/);
+  assert.deepEqual(page.jsErrors, []);
+});
+
+test('a reader of a blocked tenant (Fabrikam) sees every remedy, but as who to ask rather than as actions', async () => {
+  const token = await tokenFor('ten_2', 'reader');
+  const page = await newPage(browser);
+  await signIn(page, srv.url, token);
+  await visit(page, '#/t/ten_2/subscriptions/sub_2/upgrade', 'Business Standard');
+  const reason = page.locator('.reason[data-reason="license_conflict"]');
+  await reason.waitFor();
+  // Resolving conflicts leads to the Licenses page, which a reader may read.
+  assert.deepEqual(await reason.locator('.remedies a').allTextContents(), ['Resolve license conflicts']);
+  assert.deepEqual(await reason.locator('.remedy-note').allTextContents(), [
+    'Change plans manually: ask a global or billing admin',
+    'Call support: ask a global or billing admin',
+  ]);
+  assert.equal(await actionLinks(page), 0);
+  await shot(page, 'reader-upgrade-blocked');
+  await reason.getByRole('link', { name: 'Resolve license conflicts' }).click();
+  await page.locator('#conflict-alert').waitFor();
+  await page.locator('.panel-body table').waitFor();
+  assert.deepEqual((await buttons(page)).filter((n) => !READ_ONLY_BUTTONS.includes(n)), []);
+  assert.deepEqual(page.jsErrors, []);
+});
+
+test('a license admin assigns seats and adds users but cannot buy licenses or pay; a billing admin the reverse', async () => {
+  const lic = await newPage(browser);
+  await signIn(lic, srv.url, await tokenFor('ten_2', 'license_admin'));
+  assert.equal(await lic.locator('#who-role').textContent(), 'License admin');
+  await visit(lic, '#/t/ten_2/licenses', 'Licenses');
+  await lic.getByRole('button', { name: /^Unassign / }).first().waitFor();
+  assert.equal(await lic.getByRole('button', { name: /^Unassign / }).count(), 12);
+  assert.equal(await lic.getByRole('button', { name: 'Assign license' }).count(), 1);
+  assert.equal(await lic.getByRole('button', { name: 'Add user' }).count(), 1);
+  assert.equal(await lic.getByRole('button', { name: 'Buy licenses' }).count(), 0, 'buying needs a billing role');
+  // Adding a user works; a malformed sign-in name is refused next to its field.
+  await lic.getByLabel('Display name').fill('Zoé Z.');
+  await lic.getByLabel('Sign-in name (email)').fill('zoe at fabrikam');
+  await lic.getByRole('button', { name: 'Add user' }).click();
+  await lic.locator('#add-user .field-error').waitFor();
+  assert.equal(await lic.getByLabel('Sign-in name (email)').getAttribute('aria-invalid'), 'true');
+  await lic.getByLabel('Sign-in name (email)').fill('zoe@fabrikam.example');
+  await lic.getByRole('button', { name: 'Add user' }).click();
+  await lic.getByText('Zoé Z. added.').first().waitFor();
+  // The API's own refusal (a second user with that name) shows next to the field too.
+  await lic.getByLabel('Display name').fill('Zoé Z.');
+  await lic.getByLabel('Sign-in name (email)').fill('zoe@fabrikam.example');
+  await lic.getByRole('button', { name: 'Add user' }).click();
+  const apiErr = lic.locator('#add-user .field-error');
+  await apiErr.waitFor();
+  assert.ok((await apiErr.textContent()).length > 5);
+  assert.equal(await lic.getByLabel('Sign-in name (email)').getAttribute('aria-invalid'), 'true');
+  await visit(lic, '#/t/ten_2/billing', 'Billing');
+  assert.equal(await lic.getByRole('button', { name: 'Pay now' }).count(), 0);
+  await visit(lic, '#/t/ten_2/products', 'Products & services');
+  assert.equal(await lic.getByText('Buy a plan').count(), 0);
+
+  const bill = await newPage(browser);
+  await signIn(bill, srv.url, await tokenFor('ten_2', 'billing_admin'));
+  assert.equal(await bill.locator('#who-role').textContent(), 'Billing admin');
+  await visit(bill, '#/t/ten_2/licenses', 'Licenses');
+  await bill.getByRole('button', { name: 'Buy licenses' }).waitFor();
+  assert.equal(await bill.getByRole('button', { name: /^Unassign / }).count(), 0, 'seats need a license role');
+  assert.equal(await bill.getByRole('button', { name: 'Add user' }).count(), 0);
+  // Buying the two missing licenses resolves the conflict.
+  assert.equal(await bill.getByLabel('Licenses to add').inputValue(), '2');
+  await bill.getByRole('button', { name: 'Buy licenses' }).click();
+  await bill.locator('#no-conflict').waitFor();
+  assert.match(await bill.locator('table').first().locator('tbody tr').textContent(), /12\s*12\s*0/);
+  await visit(bill, '#/t/ten_2/billing', 'Billing');
+  assert.equal(await bill.getByRole('button', { name: 'Pay now' }).count(), 1);
+  assert.deepEqual([...lic.jsErrors, ...bill.jsErrors], []);
+});
