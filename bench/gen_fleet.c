@@ -438,12 +438,12 @@ static void write_tenant(struct tenant_plan *t, unsigned flags)
 	if (flags & F_RECENT_UPGRADE)
 		write_op(t, "upgrade", "completed", base->id, base->plan->id, base->id, now_s - between(60, 3000),
 			 base->quantity);
-	if (flags & F_IN_PROGRESS)
-		write_op(t, "upgrade", "provisioning", base->id, "biz-premium", 0, now_s - between(60, 7200),
+	if (flags & F_IN_PROGRESS) /* started hours ago, outside the capacity window */
+		write_op(t, "upgrade", "provisioning", base->id, "biz-premium", 0, now_s - between(4000, 30000),
 			 base->quantity);
 	if (flags & F_CC_UPGRADE) {
 		int64_t op = write_op(t, "upgrade", "pending_credit_check", base->id, "ent-e3", 0,
-				      now_s - between(3600, 40 * 3600), base->quantity);
+				      now_s - between(4000, 40 * 3600), base->quantity);
 		int64_t cc = write_cc(t, base->quantity * 3600, 0, op);
 		bi(Q_OP_CC, 1, t->id);
 		bi(Q_OP_CC, 2, op);
@@ -757,7 +757,8 @@ int main(int argc, char **argv)
 			}
 		} else {
 			flags = plan_tenant(&t, small_users());
-			/* A few hundred upgrades in the last hour, system-wide. */
+			/* About 200 automatic upgrades in the last hour, system-wide,
+			 * whatever the fleet's size: under the capacity (1,000). */
 			if (chance(200.0 / (double)n_tenants))
 				flags |= F_RECENT_UPGRADE;
 		}
