@@ -168,6 +168,20 @@ test('Contoso: upgrade to Business Standard, follow the operation to completion,
   assert.match(await offer.locator('dd.net').textContent(), /€162\.50/);
   await shot(page, 'upgrade-offers-contoso');
 
+  // Meanwhile a license conflict appears (seats cut below the 20 assigned):
+  // the upgrade is refused, and the reasons show next to its button.
+  const token = tenant(srv, 'Contoso').token;
+  assert.equal((await srv.api('PATCH', '/v1/tenants/ten_1/subscriptions/sub_1', { token, body: { quantity: 19 } })).status, 200);
+  await offer.getByRole('button', { name: 'Upgrade to Business Standard' }).click();
+  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  const refused = offer.locator('.form-error');
+  await refused.locator('.reason').waitFor();
+  assert.match(await refused.locator('p').first().textContent(), /cannot be upgraded|blocked/i);
+  assert.equal(await refused.locator('.reason').getAttribute('data-reason'), 'license_conflict');
+  assert.deepEqual(await texts(refused.locator('.remedies a')), ['Resolve license conflicts', 'Change plans manually', 'Call support']);
+  await shot(page, 'upgrade-refused-contoso');
+  assert.equal((await srv.api('PATCH', '/v1/tenants/ten_1/subscriptions/sub_1', { token, body: { quantity: 25 } })).status, 200);
+
   await offer.getByRole('button', { name: 'Upgrade to Business Standard' }).click();
   assert.match(await offer.locator('.confirm-text').textContent(), /Upgrade 25 licenses from Business Basic to Business Standard\?/);
   await offer.getByRole('button', { name: 'Confirm upgrade' }).click();

@@ -3,7 +3,7 @@
 // a billing admin pays but does not assign seats.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { startServer, launch, newPage, signIn, shot, settled } from './helpers.mjs';
 
 let srv;
 let browser;
@@ -36,10 +36,32 @@ async function actionLinks(page) {
 async function visit(page, hash, heading) {
   await page.goto(`${srv.url}/${hash}`);
   await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-  await page.locator('.loading').waitFor({ state: 'detached' });
+  await settled(page);
 }
 
 const READ_ONLY_BUTTONS = ['Sign out', 'Check again', 'Refresh now'];
+
+test('sign-in: an empty or unknown token is refused next to the token field; sign out forgets the token', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${srv.url}/`);
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  const field = page.getByLabel('API token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.field-error').waitFor();
+  assert.equal(await page.locator('.field-error').textContent(), 'Enter your API token.');
+  await field.fill('ps_not_a_real_token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This token is not valid. Check it and try again.').waitFor();
+  assert.equal(await field.getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('planshift.token')), null);
+  await signIn(page, srv.url, await tokenFor('ten_3', 'global_admin'));
+  assert.equal(await page.locator('#who-tenant').textContent(), 'Northwind Traders (ten_3)');
+  assert.ok(await page.evaluate(() => sessionStorage.getItem('planshift.token')));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('planshift.token')), null);
+  assert.deepEqual(page.jsErrors, []);
+});
 
 test('a reader (Contoso) finds no button that would be refused, on every page', async () => {
   const token = await tokenFor('ten_1', 'reader');

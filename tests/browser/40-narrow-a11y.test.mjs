@@ -3,7 +3,7 @@
 // label, and the Upgrade tab works from the keyboard with a visible focus.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { startServer, launch, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
 
 let srv;
 let browser;
@@ -59,7 +59,7 @@ test('narrow screen (390 px): the menu, and every page without sideways scrollin
   for (const [hash, heading, name] of pages) {
     await page.goto(`${srv.url}/${hash}`);
     await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-    await page.locator('main .loading').first().waitFor({ state: 'detached' });
+    await settled(page);
     if (hash.endsWith('/licenses')) await page.locator('.panel-body table').waitFor();
     assert.equal(await overflow(page), 0, `no sideways scrolling on ${hash}`);
     assert.deepEqual(await unlabelled(page), [], `every control labelled on ${hash}`);

@@ -51,3 +51,8 @@ export function tenant(srv, prefix) {
   if (!x) throw new Error(`no demo tenant ${prefix}`);
   return x;
 }
+
+/** Wait until nothing on the page is loading any more. */
+export async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector('main .loading'));
+}
