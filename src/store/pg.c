@@ -1346,7 +1346,7 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
 	ps_code c = PS_OK;
 
 	*bad = NULL;
-	assert(n + 8 <= PIPE_MAX);
+	assert(2 * n + 6 <= PIPE_MAX); /* begin, lock (prepare, run), savepoint, n x (prepare, run), release */
 	if ((c = ensure_connected(p, name, err)) != PS_OK)
 		return c;
 	if (!PQenterPipelineMode(p->conn))
