@@ -61,6 +61,13 @@ test('sign-in: an empty or unknown token is refused next to the token field; sig
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem('planshift.token')), null);
   assert.deepEqual(page.jsErrors, []);
+
+  // A browser set to French opens in French.
+  const fr = await newPage(browser, { locale: 'fr-FR' });
+  await fr.goto(`${srv.url}/`);
+  await fr.getByRole('heading', { name: 'Connexion', level: 1 }).waitFor();
+  assert.equal(await fr.getByLabel('Langue').inputValue(), 'fr');
+  assert.equal(await fr.locator('html').getAttribute('lang'), 'fr');
 });
 
 test('a reader (Contoso) finds no button that would be refused, on every page', async () => {

@@ -133,7 +133,7 @@ test('Contoso: an upgrade waiting in provisioning is polled until the operator a
   await polled; // the page polls while it waits
   const r = await srv.api('PUT', `/v1/tenants/ten_1/subscriptions/${op.new_subscription}/status`, { body: { status: 'active' } });
   assert.equal(r.status, 200, r.text);
-  await page.locator('.op-progress[data-state="completed"]').waitFor({ timeout: 15000 });
+  await page.locator('.op-progress[data-state="completed"]').waitFor({ timeout: 25000 });
   assert.match(await page.locator('.op-done').textContent(), /Upgrade complete.*Business Premium/);
   assert.deepEqual(page.jsErrors, []);
 });

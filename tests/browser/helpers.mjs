@@ -25,7 +25,7 @@ export async function launch() {
 export async function newPage(browser, { locale = 'en-US', timezoneId = 'Europe/Paris', width = 1280, height = 860 } = {}) {
   const context = await browser.newContext({ locale, timezoneId, viewport: { width, height }, deviceScaleFactor: 1 });
   const page = await context.newPage();
-  page.setDefaultTimeout(8000);
+  page.setDefaultTimeout(15000); // generous: CI machines may be busy
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text()); });

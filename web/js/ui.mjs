@@ -67,6 +67,7 @@ export function localError(message, field) {
 export function errorText(err) {
   if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
   if (err.local || err.code === 'network') return err.message;
+  if (err.reasons && err.reasons.length) return t('error.refused_reasons');
   const label = has(`error.${err.code}`) ? t(`error.${err.code}`) : t('error.generic');
   // The API's error messages are in English; in another language lead with ours.
   return getLang() === 'en' ? err.message : `${label} (${err.message})`;
