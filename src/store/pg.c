@@ -34,7 +34,7 @@
 #define APP_NAME	 "planshift"
 /* The field of a PS_STORE error that means "lost a race: run the whole
  * transaction again" (serialization failure, deadlock, capacity race). */
-#define RETRY_FIELD "retry"
+#define RETRY_FIELD	 "retry"
 
 /* Advisory lock keys: "PLSH" in the high half and a tenant id in the low,
  * or one of the store's own keys just below. */
@@ -331,8 +331,7 @@ _Static_assert(ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step p
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
 	"credit_check_id, request_id, detail"
-#define CC_COLS                                                                                                        \
-	"tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
+#define CC_COLS	 "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
 #define INV_COLS "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
 #define LINE_COLS                                                                                                      \
 	"tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity, period_start, period_end, amount, "      \
@@ -465,16 +464,18 @@ static const struct sdef sdefs[S__COUNT] = {
 		     .sql = "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
 		     .types = "III"},
     [S_SUB_INSERT] = {.name = "sub_insert",
-		      .sql = "INSERT INTO subscriptions (tenant_id, plan_id, product_id, quantity, status, term, prepaid,"
-			     " term_start, term_end, addon_of, replaced_by, created_at, billed_through)"
-			     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+		      .sql =
+			  "INSERT INTO subscriptions (tenant_id, plan_id, product_id, quantity, status, term, prepaid,"
+			  " term_start, term_end, addon_of, replaced_by, created_at, billed_through)"
+			  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
 		      .types = "ITTITTBIIIIII",
 		      .missing = "tenant"},
     [S_SUB_GET] = {.name = "sub_get",
 		   .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = $1 AND id = $2",
 		   .types = "II"},
     [S_SUB_LIST] = {.name = "sub_list",
-		    .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+		    .sql =
+			"SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
 		    .types = "III"},
     [S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = $3, status = $4, term_start = $5, term_end = $6,"
@@ -493,7 +494,8 @@ static const struct sdef sdefs[S__COUNT] = {
 			 .conflict_msg = "the user already holds a seat of this product",
 			 .missing = "user"},
     [S_ASSIGN_DELETE] = {.name = "assignment_delete",
-			 .sql = "DELETE FROM assignments WHERE tenant_id = $1 AND subscription_id = $2 AND user_id = $3",
+			 .sql =
+			     "DELETE FROM assignments WHERE tenant_id = $1 AND subscription_id = $2 AND user_id = $3",
 			 .types = "III"},
     [S_ASSIGN_LIST] = {.name = "assignment_list",
 		       .sql = "SELECT " ASSIGN_COLS " FROM assignments WHERE tenant_id = $1 AND subscription_id = $2"
@@ -621,9 +623,10 @@ static const struct sdef sdefs[S__COUNT] = {
 			 .types = "II"},
     [S_CAPACITY] = {.name = "snapshot_load", .sql = CAPACITY_COUNT, .types = "II"},
     [S_CLOCK_GET] = {.name = "clock_get", .sql = "SELECT now FROM clock WHERE one = 1", .types = ""},
-    [S_CLOCK_SET] = {.name = "clock_set",
-		     .sql = "INSERT INTO clock (one, now) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET now = excluded.now",
-		     .types = "I"},
+    [S_CLOCK_SET] =
+	{.name = "clock_set",
+	 .sql = "INSERT INTO clock (one, now) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET now = excluded.now",
+	 .types = "I"},
     [S_MOVE_SUBS] = {.name = "assignments_move",
 		     .sql = "SELECT id, product_id FROM subscriptions WHERE tenant_id = $1 AND id IN ($2, $3)",
 		     .types = "III"},
@@ -1097,10 +1100,15 @@ static void describe(const char *url, char *out, size_t cap)
 	}
 	if (host && host[0] == '/')
 		snprintf(out, cap, "socket directory %s, port %s, database %s", host, port ? port : "5432",
-			 db ? db : user ? user : "(default)");
+			 db	? db
+			 : user ? user
+				: "(default)");
 	else
 		snprintf(out, cap, "host %s, port %s, database %s", host ? host : "(default socket)",
-			 port ? port : "5432", db ? db : user ? user : "(default)");
+			 port ? port : "5432",
+			 db	? db
+			 : user ? user
+				: "(default)");
 	PQconninfoFree(opts);
 	PQfreemem(emsg);
 }
@@ -1171,9 +1179,10 @@ static ps_code server_error(struct pg *p, const char *name, const PGresult *r, s
 				  "%s: lost a race with another transaction (%s): run the transaction again", name,
 				  msg);
 	if (state_is(state, "55P03"))
-		return ps_err_set(err, PS_STORE, NULL,
-				  "%s: the PostgreSQL store stayed locked by another transaction for more than %d ms (%s)",
-				  name, LOCK_TIMEOUT_MS, msg);
+		return ps_err_set(
+		    err, PS_STORE, NULL,
+		    "%s: the PostgreSQL store stayed locked by another transaction for more than %d ms (%s)", name,
+		    LOCK_TIMEOUT_MS, msg);
 	if (state_is(state, "42P01") || state_is(state, "42703") || state_is(state, "42883"))
 		return ps_err_set(err, PS_SCHEMA, NULL,
 				  "%s: the store has no schema, or an older one (%s): run `planshift init` on it first",
@@ -1197,7 +1206,9 @@ static ps_code fail(struct pg *p, const struct q *q, const PGresult *r, struct p
 
 	if (state_is(state, "23505"))
 		return ps_err_set(err, PS_CONFLICT, d->conflict ? d->conflict : "id", "%s",
-				  d->conflict_msg ? d->conflict_msg : primary ? primary : "already exists");
+				  d->conflict_msg ? d->conflict_msg
+				  : primary	  ? primary
+						  : "already exists");
 	if (state_is(state, "23503")) {
 		/* Constraints are named "ref_" and the field they hold; a row of a
 		 * missing tenant names the tenant, as SQLite's backend does. */
@@ -1206,7 +1217,8 @@ static ps_code fail(struct pg *p, const struct q *q, const PGresult *r, struct p
 			field = "tenant";
 		if (strcmp(field, "tenant") == 0)
 			return ps_err_set(err, PS_NOT_FOUND, field, "the tenant does not exist");
-		return ps_err_set(err, PS_NOT_FOUND, field, "%s: the %s does not exist for this tenant", d->name, field);
+		return ps_err_set(err, PS_NOT_FOUND, field, "%s: the %s does not exist for this tenant", d->name,
+				  field);
 	}
 	if (state_is(state, "23514")) {
 		/* Every CHECK is named after the field it guards. */
@@ -1615,8 +1627,8 @@ VISIT(visit_support, struct ps_support_request, read_support, support)
  * here page by page: each page starts after the key (column key_col) of
  * the one before, so a walk holds one page at a time however long the
  * list, and the callback may call any method of the handle. */
-static ps_code walk(struct pg *p, struct q *q, int64_t lock, int key_col, int64_t after, size_t limit,
-		    visit_fn visit, union list_cb cb, void *arg, struct ps_err *err)
+static ps_code walk(struct pg *p, struct q *q, int64_t lock, int key_col, int64_t after, size_t limit, visit_fn visit,
+		    union list_cb cb, void *arg, struct ps_err *err)
 {
 	int bound = q->n;
 	size_t seen = 0;
@@ -1671,8 +1683,7 @@ static ps_code exec_text(struct pg *p, const char *what, const char *sql, struct
 }
 
 /* The first column of the first row of sql as text ("" when none). */
-static ps_code query_text(struct pg *p, const char *what, const char *sql, char *out, size_t cap,
-			  struct ps_err *err)
+static ps_code query_text(struct pg *p, const char *what, const char *sql, char *out, size_t cap, struct ps_err *err)
 {
 	PGresult *r = PQexec(p->conn, sql);
 	ps_code c = PS_OK;
@@ -1742,15 +1753,17 @@ static ps_code migrate_steps(struct pg *p, struct ps_err *err)
 	if (version > PS_SCHEMA_VERSION)
 		return newer_schema(version, err);
 	if (!exists) {
-		c = query_text(p, "migrate", "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace",
-			       v, sizeof v, err);
+		c = query_text(p, "migrate",
+			       "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace", v,
+			       sizeof v, err);
 		if (c != PS_OK)
 			return c;
 		if (strcmp(v, "0") != 0)
-			return ps_err_set(err, PS_SCHEMA, NULL,
-					  "PostgreSQL at %s: the schema holds another application's tables:"
-					  " refusing to add planshift's (give planshift a database or schema of its own)",
-					  p->where);
+			return ps_err_set(
+			    err, PS_SCHEMA, NULL,
+			    "PostgreSQL at %s: the schema holds another application's tables:"
+			    " refusing to add planshift's (give planshift a database or schema of its own)",
+			    p->where);
 		c = exec_text(p, "migrate",
 			      "CREATE TABLE schema_version (\n"
 			      "\tone smallint PRIMARY KEY CHECK (one = 1),\n"
@@ -1770,8 +1783,8 @@ static ps_code migrate_steps(struct pg *p, struct ps_err *err)
 			/* The one data condition a step can refuse. */
 			bool two_upgrades = step == 1 && cons && strcmp(cons, "operations_one_upgrade") == 0;
 			one_line(msg, sizeof msg, PQresultErrorMessage(r));
-			c = ps_err_set(err, PS_STORE, NULL, "migrate: step to version %" PRId64 " failed: %s%s", step + 1,
-				       msg,
+			c = ps_err_set(err, PS_STORE, NULL, "migrate: step to version %" PRId64 " failed: %s%s",
+				       step + 1, msg,
 				       two_upgrades ? " (a tenant has two unfinished upgrade operations: mark all but "
 						      "one of them failed, then migrate again)"
 						    : "");
@@ -1817,7 +1830,8 @@ static ps_code pg_check_schema(struct ps_store *st, struct ps_err *err)
 	if (c != PS_OK)
 		return c;
 	if (!exists)
-		return ps_err_set(err, PS_SCHEMA, NULL, "the store has no schema yet: run `planshift init` on it first");
+		return ps_err_set(err, PS_SCHEMA, NULL,
+				  "the store has no schema yet: run `planshift init` on it first");
 	if (strcmp(app, APP_NAME) != 0)
 		return foreign_schema(p, app, err);
 	if (version > PS_SCHEMA_VERSION)
@@ -1888,7 +1902,8 @@ static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len,
 {
 	struct q q;
 	if (len >= INT_MAX)
-		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored", len);
+		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored",
+				  len);
 	q_init(&q, S_CATALOG_PUT);
 	p_text(&q, json ? json : "", json ? len : 0);
 	p_i64(&q, now);
@@ -1903,21 +1918,23 @@ static ps_code pg_catalog_get(struct ps_store *st, struct ps_buf *json, struct p
 	if (c != PS_OK)
 		return c;
 	if (PQntuples(q.res) == 0) {
-		c = ps_err_set(err, PS_NOT_FOUND, "catalog", "no catalog has been loaded: run `planshift init --catalog FILE`");
+		c = ps_err_set(err, PS_NOT_FOUND, "catalog",
+			       "no catalog has been loaded: run `planshift init --catalog FILE`");
 	} else {
 		int n = PQgetlength(q.res, 0, 0);
 		ps_buf_reset(json);
 		if (!ps_buf_put(json, PQgetvalue(q.res, 0, 0), n > 0 ? (size_t)n : 0))
-			c = ps_err_set(err, PS_STORE, "catalog",
-				       "catalog_get: the stored catalog (%d bytes) is larger than the buffer's cap (%zu bytes)",
-				       n, json->max);
+			c = ps_err_set(
+			    err, PS_STORE, "catalog",
+			    "catalog_get: the stored catalog (%d bytes) is larger than the buffer's cap (%zu bytes)", n,
+			    json->max);
 	}
 	q_clear(&q);
 	return c;
 }
 
-static ps_code pg_token_insert(struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id,
-			       int64_t now, int64_t *id_out, struct ps_err *err)
+static ps_code pg_token_insert(struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id, int64_t now,
+			       int64_t *id_out, struct ps_err *err)
 {
 	struct q q;
 	int64_t id = 0;
@@ -2115,8 +2132,8 @@ static ps_code pg_assignment_delete(struct ps_store *st, int64_t tenant, int64_t
 	return change_one(pg_of(st), &q, tenant, "user", "the user's seat of this subscription", err);
 }
 
-static ps_code pg_assignment_list(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user,
-				  size_t limit, ps_assignment_cb cb, void *arg, struct ps_err *err)
+static ps_code pg_assignment_list(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user, size_t limit,
+				  ps_assignment_cb cb, void *arg, struct ps_err *err)
 {
 	struct q q;
 	q_init(&q, S_ASSIGN_LIST);
@@ -2225,7 +2242,8 @@ static ps_code capacity_check(struct pg *p, int64_t tenant, struct ps_err *err)
 	if (used > p->cap_used)
 		return ps_err_set(err, PS_STORE, RETRY_FIELD,
 				  "operation_insert: another daemon started an automatic upgrade since this transaction"
-				  " counted the capacity (%" PRId64 " then, %" PRId64 " now): run the transaction again",
+				  " counted the capacity (%" PRId64 " then, %" PRId64
+				  " now): run the transaction again",
 				  p->cap_used, used);
 	return PS_OK;
 }
@@ -2520,7 +2538,8 @@ static ps_code pg_assignments_move(struct ps_store *st, int64_t tenant, int64_t 
 	if (c != PS_OK)
 		return c;
 	if (!have_from)
-		return ps_err_set(err, PS_NOT_FOUND, "source", "source: the subscription does not exist for this tenant");
+		return ps_err_set(err, PS_NOT_FOUND, "source",
+				  "source: the subscription does not exist for this tenant");
 	if (!have_to)
 		return ps_err_set(err, PS_NOT_FOUND, "new_subscription",
 				  "new_subscription: the subscription does not exist for this tenant");

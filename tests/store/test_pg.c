@@ -562,8 +562,8 @@ static void race_one(struct gx *x, int what, bool in_tx, const char *field, cons
 	pthread_barrier_init(&go, NULL, N);
 	for (int i = 0; i < N; i++) {
 		OK(ps_store_open(g_env.url, &st[i], &x->err), "racer's handle");
-		r[i] = (struct racer){.st = st[i], .go = &go, .in_tx = in_tx, .what = what, .tenant = t, .sub = s,
-				      .invoice = inv.id};
+		r[i] = (struct racer){
+		    .st = st[i], .go = &go, .in_tx = in_tx, .what = what, .tenant = t, .sub = s, .invoice = inv.id};
 		pthread_create(&th[i], NULL, race, &r[i]);
 	}
 	int won = 0;
@@ -659,7 +659,8 @@ static void g_tenant_lock(void **state)
 	OK(w.rc, "daemon 2's load of tenant A");
 	WANT_I64(w.subs_seen, 1, "daemon 2 sees daemon 1's subscription");
 	if (w.waited < 0.25)
-		fail_msg("case daemon 2's load: got it after %.3f s, want it after daemon 1's commit (0.3 s)", w.waited);
+		fail_msg("case daemon 2's load: got it after %.3f s, want it after daemon 1's commit (0.3 s)",
+			 w.waited);
 }
 
 /* Two daemons count the capacity, both under the limit; the first starts
@@ -853,8 +854,8 @@ static void g_move_100k(void **state)
 	open_store(x, &x->st, true);
 	const struct ps_store_ops *o = x->st->ops;
 	int64_t t = add_tenant(x, x->st);
-	struct ps_subscription from = {.tenant_id = t, .plan_id = "biz-basic", .product_id = "business",
-				       .quantity = SEATS};
+	struct ps_subscription from = {
+	    .tenant_id = t, .plan_id = "biz-basic", .product_id = "business", .quantity = SEATS};
 	struct ps_subscription to = from;
 	snprintf(to.plan_id, sizeof to.plan_id, "ent-e3");
 	snprintf(to.product_id, sizeof to.product_id, "enterprise");
