@@ -135,7 +135,7 @@ ps_code ps_h_fleet(struct ps_req *r)
 {
 	struct ps_ctx *c = r->c;
 	ps_code rc = PS_OK;
-	bool fresh = ps_query(r, "fresh") != NULL;
+	bool fresh = ps_query_has(r, "fresh");
 	pthread_mutex_lock(&fleet_lock);
 	if (!fleet_init) {
 		ps_buf_init(&fleet_json, (size_t)1 << 16);
@@ -168,4 +168,17 @@ ps_code ps_h_fleet(struct ps_req *r)
 		ps_jw_raw(&r->w, fleet_json.p, fleet_json.len);
 	pthread_mutex_unlock(&fleet_lock);
 	return rc;
+}
+
+/* Who the token is: {role, tenant, token}; tenant is null for the
+ * provider's roles. */
+ps_code ps_h_whoami(struct ps_req *r)
+{
+	const struct ps_principal *p = &r->c->who;
+	ps_jw_obj(&r->w);
+	ps_jw_kstr(&r->w, "role", ps_role_name(p->role));
+	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, p->tenant_id);
+	ps_jw_kid(&r->w, "token", PS_PFX_TOKEN, p->token_id);
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
 }

@@ -64,6 +64,8 @@ ps_code ps_body_id(struct ps_req *r, const char *key, const char *prefix, int64_
 
 /* Query parameters. */
 const char *ps_query(struct ps_req *r, const char *key);
+/* Whether the query names key at all ("?fresh" as well as "?fresh=1"). */
+bool ps_query_has(struct ps_req *r, const char *key);
 /* ?limit= and ?after= (an id with `prefix`); errors name the parameter. */
 ps_code ps_page(struct ps_req *r, const char *prefix, int64_t *after, size_t *limit);
 

@@ -85,6 +85,23 @@ const char *ps_query(struct ps_req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static enum MHD_Result find_key(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	const char **want = cls;
+	if (*want && strcmp(key, *want) == 0) {
+		*want = NULL; /* found */
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+bool ps_query_has(struct ps_req *r, const char *key)
+{
+	const char *want = key;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_key, &want);
+	return want == NULL;
+}
+
 ps_code ps_page(struct ps_req *r, const char *prefix, int64_t *after, size_t *limit)
 {
 	const char *l = ps_query(r, "limit");

@@ -19,6 +19,7 @@
 const struct ps_route ps_routes[] = {
 	{"GET", "/healthz", ps_h_healthz, R_PUBLIC, false, "200 when serving"},
 	{"GET", "/v1/catalog", ps_h_catalog, R_ANY, false, "the catalog"},
+	{"GET", "/v1/whoami", ps_h_whoami, R_ANY, false, "the caller's role, tenant and token id"},
 	{"GET", "/v1/tenants", ps_h_tenants_list, R_PROVIDER, false, "every tenant"},
 	{"POST", "/v1/tenants", ps_h_tenant_create, R_OPERATOR, true, "create a tenant"},
 	{"GET", T, ps_h_tenant_get, R_TENANT_READERS, false, "a tenant"},

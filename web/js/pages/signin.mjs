@@ -21,12 +21,6 @@ export async function signinPage(ctx) {
       h('label', { for: 'token' }, t('signin.token')),
       h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-hint' }),
       h('span', { class: 'hint', id: 'token-hint' }, t('signin.token_hint'))),
-    h('details', { class: 'inline field' },
-      h('summary', {}, t('signin.options')),
-      h('div', { class: 'field', style: 'margin-top:.5rem' },
-        h('label', { for: 'tenant-hint' }, t('signin.tenant')),
-        h('input', { id: 'tenant-hint', name: 'tenant', type: 'text', autocomplete: 'off', placeholder: 'ten_2', 'aria-describedby': 'tenant-hint-hint' }),
-        h('span', { class: 'hint', id: 'tenant-hint-hint' }, t('signin.tenant_hint')))),
     h('div', { class: 'actions' }, button),
     errorSlot());
 
@@ -34,20 +28,15 @@ export async function signinPage(ctx) {
     ev.preventDefault();
     clearErrors(form);
     const tok = form.elements.token.value.trim();
-    const hint = form.elements.tenant.value.trim();
     if (!tok) return showError(form, localError(t('signin.token_required'), 'token'), ctx);
     button.disabled = true;
     button.textContent = t('signin.checking');
     try {
-      await session.signIn(tok, { tenantHint: /^ten_[1-9][0-9]*$/.test(hint) ? hint : null });
+      await session.signIn(tok);
       location.hash = '#/';
     } catch (e) {
       let err = e;
       if (e instanceof ApiError && e.status === 401) err = localError(t('signin.invalid'), 'token');
-      else if (e instanceof ApiError && e.status === 404) {
-        err = localError(t('signin.no_tenant'), 'tenant');
-        form.querySelector('details').open = true;
-      }
       showError(form, err, ctx);
     } finally {
       button.disabled = false;
