@@ -367,7 +367,7 @@ static double upgrade_sql(sqlite3 *db, sqlite3_stmt **u, int64_t tenant, int64_t
 		sql_run(db, l);
 	}
 
-	char detail[128];
+	char detail[256];
 	snprintf(detail, sizeof detail, "{\"moved\":%" PRId64 ",\"license_errors\":[]}", n);
 	sqlite3_bind_int64(u[U_OP_DONE], 1, tenant);
 	sqlite3_bind_int64(u[U_OP_DONE], 2, op);
