@@ -36,6 +36,7 @@ struct worker {
 static pthread_key_t worker_key;
 static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
 static uint64_t request_seq; /* atomically increased */
+static pid_t server_pid;      /* for request ids: getpid(2) is a system call each time */
 
 static void worker_free(void *p)
 {
@@ -111,10 +112,19 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, struct ps_buf 
 }
 
 /* Match path against a route pattern, filling r's ids. *bad_id is set when
- * the shape matches but an id does not parse (an unknown object: 404). */
+ * the shape matches but an id does not parse (an unknown object: 404). The
+ * ids are parsed once the whole pattern matched: most patterns tried fail
+ * on a later literal, and parsing every id of every one cost more than the
+ * rest of the routing. */
 static bool match(const char *pattern, const char *path, struct ps_req *r, bool *bad_id)
 {
 	const char *p = pattern, *q = path;
+	struct {
+		const char *seg, *prefix;
+		size_t n;
+		int64_t *slot;
+	} ids[4];
+	size_t n_ids = 0;
 	while (*p && *q) {
 		if (*p == '{') {
 			const char *pe = strchr(p, '}');
@@ -122,11 +132,8 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 			if (!qe)
 				qe = q + strlen(q);
 			size_t n = (size_t)(qe - q);
-			if (n == 0 || n > 40)
+			if (n == 0 || n > 40 || n_ids == sizeof ids / sizeof ids[0])
 				return false;
-			char seg[48];
-			memcpy(seg, q, n);
-			seg[n] = '\0';
 			size_t name_len = (size_t)(pe - p - 1);
 			const char *prefix = NULL;
 			int64_t *slot = NULL;
@@ -149,8 +156,10 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 				prefix = PS_PFX_OPERATION;
 				slot = &r->op;
 			}
-			if (!slot || !ps_id_parse(seg, prefix, slot))
-				*bad_id = true;
+			ids[n_ids].seg = q;
+			ids[n_ids].n = n;
+			ids[n_ids].prefix = prefix;
+			ids[n_ids++].slot = slot;
 			p = pe + 1;
 			q = qe;
 			continue;
@@ -160,7 +169,16 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 		p++;
 		q++;
 	}
-	return *p == '\0' && *q == '\0';
+	if (*p != '\0' || *q != '\0')
+		return false;
+	for (size_t i = 0; i < n_ids; i++) {
+		char seg[48];
+		memcpy(seg, ids[i].seg, ids[i].n);
+		seg[ids[i].n] = '\0';
+		if (!ids[i].slot || !ps_id_parse(seg, ids[i].prefix, ids[i].slot))
+			*bad_id = true;
+	}
+	return true;
 }
 
 static ps_code authenticate(struct ps_req *r)
@@ -373,7 +391,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 {
 	struct ps_err open_err = {0};
 	char request_id[32];
-	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)getpid(),
+	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
 		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
 	struct worker *wk = worker_get(srv->app, &open_err);
 	if (!wk) {
@@ -423,9 +441,10 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	}
 	const struct ps_route *route = NULL;
 	bool bad_id = false, path_known = false;
+	struct ps_req probe; /* only its ids are used */
 	for (size_t i = 0; i < ps_n_routes; i++) {
 		bool bad = false;
-		struct ps_req probe = r;
+		probe.t = probe.s = probe.user = probe.inc = probe.cc = probe.op = 0;
 		if (!match(ps_routes[i].pattern, url, &probe, &bad))
 			continue;
 		path_known = true;
@@ -496,7 +515,7 @@ static enum MHD_Result too_large(struct MHD_Connection *conn)
 	struct ps_buf tmp;
 	struct ps_err e;
 	char request_id[32];
-	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)getpid(),
+	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
 		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
 	ps_buf_init(&tmp, 4096);
 	ps_err_set(&e, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
@@ -617,6 +636,7 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	}
 	struct ps_server *srv = ps_calloc(1, sizeof *srv);
 	srv->app = app;
+	server_pid = getpid();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;

@@ -44,6 +44,7 @@ typedef bool (*ps_payment_cb)(void *arg, const struct ps_receipt *p);
 typedef bool (*ps_credit_cb)(void *arg, const struct ps_credit_check *c);
 typedef bool (*ps_operation_cb)(void *arg, const struct ps_operation *op);
 typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
+typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 
 struct ps_store_ops {
 	const char *name; /* "sqlite" */
@@ -215,6 +216,18 @@ struct ps_store_ops {
 	ps_code (*support_insert)(struct ps_store *st, struct ps_support_request *r, struct ps_err *err);
 	ps_code (*support_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb,
 				void *arg, struct ps_err *err);
+
+	/* For sweeps (optional: NULL when a backend has none, and callers
+	 * then call snapshot_load per tenant). The snapshots of the tenants
+	 * with id > after, in id order, at most `limit` of them (0: no limit),
+	 * from one read transaction (or the caller's): snap is filled for one
+	 * tenant after another exactly as snapshot_load fills it, and cb
+	 * called with it; a cb returning false stops the walk. *last gets the
+	 * id of the last tenant given to cb (`after` when none). A handful of
+	 * range queries for the whole batch, instead of one set per tenant. */
+	ps_code (*snapshot_scan)(struct ps_store *st, int64_t after, size_t limit, int64_t now,
+				 struct ps_snapshot *snap, ps_snapshot_cb cb, void *arg, int64_t *last,
+				 struct ps_err *err);
 };
 
 struct ps_store {

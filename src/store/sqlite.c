@@ -443,6 +443,11 @@ enum stmt_id {
 	S_SUPPORT_LIST,
 	S_SUPPORT_LIST_ALL,
 	S_EXISTS_INVOICE,
+	S_SCAN_TENANTS,
+	S_SCAN_SUBS,
+	S_SCAN_OPS,
+	S_SCAN_CREDIT,
+	S_SCAN_PAST_DUE,
 	S__COUNT
 };
 
@@ -683,6 +688,25 @@ static const struct sdef sdefs[S__COUNT] = {
 			    .sql = "SELECT " SR_COLS " FROM support_requests INDEXED BY support_requests_id"
 				   " WHERE id > ?1 ORDER BY id LIMIT ?2"},
     [S_EXISTS_INVOICE] = {.name = "exists", .sql = "SELECT 1 FROM invoices WHERE tenant_id = ?1 AND id = ?2"},
+    /* snapshot_scan: the snapshot's queries for a range of tenants
+     * (?1, ?2], each in tenant order so that they merge in one pass. */
+    [S_SCAN_TENANTS] = {.name = "snapshot_scan",
+			.sql = "SELECT " TENANT_COLS " FROM tenants WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    [S_SCAN_SUBS] = {.name = "snapshot_scan",
+		     .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id > ?1 AND tenant_id <= ?2"
+			    " ORDER BY tenant_id, id"},
+    [S_SCAN_OPS] = {.name = "snapshot_scan",
+		    .sql = "SELECT " OP_COLS " FROM operations INDEXED BY operations_unfinished"
+			   " WHERE tenant_id > ?1 AND tenant_id <= ?2"
+			   " AND state IN ('pending_credit_check', 'provisioning') ORDER BY tenant_id, id"},
+    [S_SCAN_CREDIT] = {.name = "snapshot_scan",
+		       .sql = "SELECT " CC_COLS " FROM credit_checks INDEXED BY credit_checks_pending"
+			      " WHERE tenant_id > ?1 AND tenant_id <= ?2 AND status = 'pending'"
+			      " ORDER BY tenant_id, requested_at, id"},
+    [S_SCAN_PAST_DUE] = {.name = "snapshot_scan",
+			 .sql = "SELECT tenant_id, sum(amount - paid), min(due_at) FROM invoices INDEXED BY invoices_open_due"
+				" WHERE tenant_id > ?1 AND tenant_id <= ?2 AND status = 'open' AND due_at < ?3"
+				" AND amount > paid GROUP BY tenant_id ORDER BY tenant_id"},
 };
 
 /* ---- The handle -------------------------------------------------------- */
@@ -2592,6 +2616,173 @@ static ps_code sq_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now
 	return c;
 }
 
+/* ---- Snapshots of many tenants (sweeps) -------------------------------- */
+
+/* A cursor over one of the scan statements: all of them give rows in
+ * tenant order, the tenant id in column 0. */
+struct scan_cur {
+	struct sq *q;
+	enum stmt_id id;
+	sqlite3_stmt *s;
+	bool row;
+};
+
+static ps_code cur_next(struct scan_cur *k, struct ps_err *err)
+{
+	int rc = sqlite3_step(k->s);
+	k->row = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PS_OK : fail(k->q, k->id, rc, err);
+}
+
+static ps_code cur_open(struct sq *q, struct scan_cur *k, enum stmt_id id, int64_t lo, int64_t hi, int64_t now,
+			struct ps_err *err)
+{
+	k->q = q;
+	k->id = id;
+	k->row = false;
+	ps_code c = prep(q, id, &k->s, err);
+	if (c != PS_OK)
+		return c;
+	bind_i64(k->s, 1, lo);
+	bind_i64(k->s, 2, hi);
+	if (id == S_SCAN_PAST_DUE)
+		bind_i64(k->s, 3, now);
+	return cur_next(k, err);
+}
+
+static void cur_close(struct scan_cur *k)
+{
+	if (k->s)
+		sqlite3_reset(k->s);
+	k->s = NULL;
+}
+
+/* Rows of k before tenant t are skipped (rows of a tenant deleted
+ * meanwhile cannot be in one read transaction; this only keeps the merge
+ * in step); then true when the current row is t's. */
+static ps_code cur_at(struct scan_cur *k, int64_t t, bool *at, struct ps_err *err)
+{
+	ps_code c = PS_OK;
+	while (c == PS_OK && k->row && col_i64(k->s, 0) < t)
+		c = cur_next(k, err);
+	*at = c == PS_OK && k->row && col_i64(k->s, 0) == t;
+	return c;
+}
+
+static ps_code scan(struct sq *q, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
+		    ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err)
+{
+	struct ps_tenant *tenants = NULL;
+	size_t n = 0, cap = 0;
+	struct ps_snapshot shared; /* what every tenant's snapshot shares */
+	struct scan_cur subs = {0}, ops = {0}, credit = {0}, due = {0};
+	sqlite3_stmt *s;
+	ps_code c;
+
+	ps_snapshot_init(&shared);
+	/* The batch's tenants first: their last id bounds the other queries. */
+	if ((c = prep(q, S_SCAN_TENANTS, &s, err)) != PS_OK)
+		goto out;
+	bind_i64(s, 1, after);
+	bind_limit(s, 2, limit);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ps_grow((void **)&tenants, &cap, n + 1, sizeof *tenants);
+		if ((c = read_tenant(s, &tenants[n++], err)) != PS_OK)
+			break;
+	}
+	if (c == PS_OK && rc != SQLITE_DONE)
+		c = fail(q, S_SCAN_TENANTS, rc, err);
+	sqlite3_reset(s);
+	if (c != PS_OK || n == 0)
+		goto out;
+
+	/* Open incidents and the capacity window: the same for every tenant. */
+	if ((c = prep(q, S_INC_OPEN, &s, err)) != PS_OK ||
+	    (c = each_row(q, S_INC_OPEN, s, &shared, snap_incident_row, err)) != PS_OK)
+		goto out;
+	int64_t window_start = now > INT64_MIN + PS_CAPACITY_WINDOW_S ? now - PS_CAPACITY_WINDOW_S : INT64_MIN;
+	if ((c = prep(q, S_SNAP_CAPACITY, &s, err)) != PS_OK)
+		goto out;
+	bind_i64(s, 1, window_start);
+	bind_i64(s, 2, now);
+	if ((c = each_row(q, S_SNAP_CAPACITY, s, &shared, snap_capacity_row, err)) != PS_OK)
+		goto out;
+
+	int64_t hi = tenants[n - 1].id;
+	if ((c = cur_open(q, &subs, S_SCAN_SUBS, after, hi, now, err)) != PS_OK ||
+	    (c = cur_open(q, &ops, S_SCAN_OPS, after, hi, now, err)) != PS_OK ||
+	    (c = cur_open(q, &credit, S_SCAN_CREDIT, after, hi, now, err)) != PS_OK ||
+	    (c = cur_open(q, &due, S_SCAN_PAST_DUE, after, hi, now, err)) != PS_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = tenants[i].id;
+		bool at;
+		ps_snapshot_reset(snap);
+		snap->tenant = tenants[i];
+		while ((c = cur_at(&subs, t, &at, err)) == PS_OK && at) {
+			if ((c = snap_sub_row(subs.s, snap, err)) != PS_OK || (c = cur_next(&subs, err)) != PS_OK)
+				break;
+		}
+		if (c != PS_OK)
+			break;
+		for (size_t k = 0; k < shared.n_incidents; k++)
+			*ps_snapshot_add_incident(snap) = shared.incidents[k];
+		while ((c = cur_at(&ops, t, &at, err)) == PS_OK && at) {
+			if ((c = snap_op_row(ops.s, snap, err)) != PS_OK || (c = cur_next(&ops, err)) != PS_OK)
+				break;
+		}
+		if (c != PS_OK)
+			break;
+		/* The oldest pending credit check comes first; the others are skipped. */
+		if ((c = cur_at(&credit, t, &at, err)) != PS_OK || (at && (c = snap_credit_row(credit.s, snap, err)) != PS_OK))
+			break;
+		while (c == PS_OK && credit.row && col_i64(credit.s, 0) == t)
+			c = cur_next(&credit, err);
+		if (c != PS_OK || (c = cur_at(&due, t, &at, err)) != PS_OK)
+			break;
+		if (at) {
+			snap->past_due = col_i64(due.s, 1);
+			snap->oldest_due = col_i64(due.s, 2);
+		}
+		snap->capacity_used = shared.capacity_used;
+		snap->capacity_oldest = shared.capacity_oldest;
+		snap->capacity_limit = 0;
+		*last = t;
+		if (!cb(arg, snap))
+			break;
+	}
+out:
+	cur_close(&subs);
+	cur_close(&ops);
+	cur_close(&credit);
+	cur_close(&due);
+	ps_snapshot_fini(&shared);
+	ps_free(tenants);
+	return c;
+}
+
+static ps_code sq_snapshot_scan(struct ps_store *st, int64_t after, size_t limit, int64_t now,
+				struct ps_snapshot *snap, ps_snapshot_cb cb, void *arg, int64_t *last,
+				struct ps_err *err)
+{
+	struct sq *q = sq_of(st);
+	bool own = sqlite3_get_autocommit(q->db) != 0;
+	ps_code c;
+
+	*last = after;
+	if (own && (c = run(q, S_BEGIN, err)) != PS_OK)
+		return c;
+	c = scan(q, after, limit, now, snap, cb, arg, last, err);
+	if (own) {
+		if (c == PS_OK)
+			c = run(q, S_COMMIT, err);
+		if (!sqlite3_get_autocommit(q->db))
+			run(q, S_ROLLBACK, NULL);
+	}
+	return c;
+}
+
 /* ---- Opening ----------------------------------------------------------- */
 
 static const struct ps_store_ops sqlite_ops = {
@@ -2655,6 +2846,7 @@ static const struct ps_store_ops sqlite_ops = {
     .idem_delete = sq_idem_delete,
     .support_insert = sq_support_insert,
     .support_list = sq_support_list,
+    .snapshot_scan = sq_snapshot_scan,
 };
 
 /* Run a pragma and copy its first value (if any) into val. */

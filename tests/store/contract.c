@@ -1555,6 +1555,115 @@ static void t_snapshot_in_tx(void **state)
 	OK(f->o->commit(f->st, &f->err), "commit after a refused snapshot");
 }
 
+/* snapshot_scan (optional): every tenant's snapshot as snapshot_load gives
+ * it, in id order, a batch at a time; a callback returning false stops. */
+struct scan_acc {
+	struct fx *f;
+	struct ps_snapshot want;
+	int64_t ids[16];
+	size_t n, stop_after;
+};
+
+static bool scan_check(void *arg, struct ps_snapshot *sn)
+{
+	struct scan_acc *a = arg;
+	struct fx *f = a->f;
+	char w[96];
+	int64_t t = sn->tenant.id;
+	if (a->n < 16)
+		a->ids[a->n] = t;
+	a->n++;
+	LABEL(w, "scan: snapshot_load of tenant %lld", (long long)t);
+	OK(f->o->snapshot_load(f->st, t, NOW, &a->want, &f->err), w);
+	LABEL(w, "scan tenant %lld", (long long)t);
+	same_tenant(&sn->tenant, &a->want.tenant, w);
+	WANT_I64(sn->n_subs, a->want.n_subs, w);
+	for (size_t i = 0; i < sn->n_subs && i < a->want.n_subs; i++)
+		same_sub(&sn->subs[i].s, &a->want.subs[i].s, w);
+	WANT_I64(sn->n_incidents, a->want.n_incidents, w);
+	for (size_t i = 0; i < sn->n_incidents && i < a->want.n_incidents; i++) {
+		WANT_I64(sn->incidents[i].id, a->want.incidents[i].id, w);
+		WANT_STR(sn->incidents[i].service_id, a->want.incidents[i].service_id, w);
+	}
+	WANT_I64(sn->n_ops, a->want.n_ops, w);
+	for (size_t i = 0; i < sn->n_ops && i < a->want.n_ops; i++)
+		same_op(&sn->ops[i], &a->want.ops[i], w);
+	WANT_I64(sn->has_credit_check, a->want.has_credit_check, w);
+	if (sn->has_credit_check && a->want.has_credit_check)
+		same_credit(&sn->credit_check, &a->want.credit_check, w);
+	WANT_I64(sn->past_due, a->want.past_due, w);
+	WANT_I64(sn->oldest_due, a->want.oldest_due, w);
+	WANT_I64(sn->capacity_used, a->want.capacity_used, w);
+	WANT_I64(sn->capacity_oldest, a->want.capacity_oldest, w);
+	WANT_I64(sn->capacity_limit, 0, w);
+	return a->n != a->stop_after;
+}
+
+static void t_snapshot_scan(void **state)
+{
+	struct fx *f = *state;
+	if (!f->o->snapshot_scan)
+		skip(); /* optional: callers fall back to snapshot_load */
+	struct scan_acc acc = {.f = f};
+	ps_snapshot_init(&acc.want);
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B"), c = add_tenant(f, "C"), d = add_tenant(f, "D"),
+		e = add_tenant(f, "E");
+	int64_t sa = add_sub(f, a, "biz-basic", "business");
+	add_sub(f, d, "mail-p1", "mail");
+	int64_t sa2 = add_sub(f, a, "mail-p1", "mail"); /* after D's: ids interleave across tenants */
+	add_sub(f, d, "biz-basic", "business");
+	int64_t se = add_sub(f, e, "biz-basic", "business");
+	struct ps_incident i1 = incident_rec("mail-1", PS_INC_DEGRADED, NOW - 300);
+	struct ps_incident i2 = incident_rec("chat-1", PS_INC_RESOLVED, NOW - 200);
+	i2.resolved_at = NOW - 100;
+	OK(f->o->incident_insert(f->st, &i1, &f->err), "incident 1");
+	OK(f->o->incident_insert(f->st, &i2, &f->err), "incident 2");
+	add_op(f, a, PS_OPK_SWITCH, PS_OP_PENDING_CREDIT_CHECK, sa2, NOW - 50, NULL);
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_PROVISIONING, sa, NOW - 100, NULL);
+	add_op(f, e, PS_OPK_UPGRADE, PS_OP_COMPLETED, se, NOW - 10, NULL); /* in the capacity window */
+	add_op(f, e, PS_OPK_UPGRADE, PS_OP_FAILED, se, NOW - 7200, NULL);
+	add_credit(f, a, PS_CC_PENDING, NOW - 5000);
+	add_credit(f, a, PS_CC_PENDING, NOW - 9000); /* the oldest: the one given */
+	add_credit(f, c, PS_CC_PENDING, NOW - 10);
+	add_credit(f, c, PS_CC_DENIED, NOW - 20);
+	add_invoice(f, a, PS_INV_OPEN, 1000, 300, NOW - 10);
+	add_invoice(f, a, PS_INV_OPEN, 500, 0, NOW - 86400);
+	add_invoice(f, c, PS_INV_OPEN, 400, 0, NOW + 10); /* not yet due */
+	add_invoice(f, d, PS_INV_OPEN, 700, 0, NOW - 5);
+
+	/* Two at a time, as a sweep walks them. */
+	int64_t after = 0, last = -1;
+	for (int round = 0; round < 4; round++) {
+		size_t before = acc.n;
+		OK(f->o->snapshot_scan(f->st, after, 2, NOW, &f->snap, scan_check, &acc, &last, &f->err), "scan");
+		if (acc.n == before) {
+			WANT_I64(last, after, "scan past the last tenant: last is after");
+			break;
+		}
+		WANT_I64(last, acc.ids[acc.n - 1], "scan: last is the last tenant given");
+		after = last;
+	}
+	WANT_I64(acc.n, 5, "scan gives every tenant once");
+	const int64_t want[5] = {a, b, c, d, e};
+	for (size_t i = 0; i < 5 && i < acc.n; i++)
+		WANT_I64(acc.ids[i], want[i], "scan order");
+
+	/* A callback returning false stops the walk, there. */
+	acc.n = 0;
+	acc.stop_after = 2;
+	OK(f->o->snapshot_scan(f->st, 0, 0, NOW, &f->snap, scan_check, &acc, &last, &f->err), "scan, stopped");
+	WANT_I64(acc.n, 2, "scan stops when the callback says so");
+	WANT_I64(last, b, "scan stopped: last is the last tenant given");
+	/* Inside the caller's read transaction: used, not ended. */
+	acc.n = 0;
+	acc.stop_after = 0;
+	OK(f->o->begin(f->st, PS_TX_READ, &f->err), "begin read");
+	OK(f->o->snapshot_scan(f->st, c, 0, NOW, &f->snap, scan_check, &acc, &last, &f->err), "scan in read tx");
+	OK(f->o->commit(f->st, &f->err), "commit after scan: the tx was still open");
+	WANT_I64(acc.n, 2, "scan after C gives D and E");
+	ps_snapshot_fini(&acc.want);
+}
+
 /* ---- Calls from inside a list callback ---------------------------------- */
 
 /* What `sweep` and the licence pages do: walk one list and, for each row,
@@ -2811,6 +2920,7 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_snapshot_content),
 	T(t_snapshot_empty_and_missing),
 	T(t_snapshot_in_tx),
+	T(t_snapshot_scan),
 	T(t_nested_calls),
 	T(t_clock),
 	T(t_tenant_update),
