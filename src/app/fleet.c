@@ -1,17 +1,22 @@
 /* fleet.c: the sweep (app layer): the Upgrade tab of every subscription of
  * every tenant, a batch of tenants per short read when the store can scan
- * snapshots (snapshot_scan), else tenant by tenant. Used by `planshift
- * sweep` and by GET /v1/fleet. */
+ * snapshots (snapshot_scan), on every core when no callback needs them in
+ * order; else tenant by tenant. Used by `planshift sweep` and by GET
+ * /v1/fleet. */
 #include "ps_app.h"
 #include "ps_app_int.h"
 
 #include "../common/ps_mem.h"
 
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TENANT_BATCH 512
 /* With snapshot_scan: tenants per read transaction. */
 #define SCAN_BATCH 1024
+/* A sweep without a callback runs on up to this many cores. */
+#define SWEEP_THREADS_MAX 8
 
 struct batch {
 	int64_t ids[TENANT_BATCH];
@@ -31,6 +36,8 @@ struct sweep {
 	void *arg;
 	struct ps_fleet_sum *sum;
 	bool stopped;
+	int64_t hi; /* the last tenant id of this part, 0: none */
+	bool past;  /* the scan went past hi */
 };
 
 /* Every subscription of a loaded tenant (c->snap or a scan's snapshot). */
@@ -39,6 +46,10 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 	struct sweep *w = arg;
 	struct ps_ctx *c = w->c;
 	struct ps_fleet_sum *sum = w->sum;
+	if (w->hi && snap->tenant.id > w->hi) {
+		w->past = true;
+		return false;
+	}
 	ps_snapshot_resolve(snap, c->app->catalog);
 	snap->capacity_limit = c->app->upgrade_capacity;
 	for (size_t k = 0; k < snap->n_subs; k++) {
@@ -61,25 +72,159 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 	return true;
 }
 
+/* The tenants after `after` (up to w->hi) by snapshot_scan batches. */
+static ps_code scan_from(struct sweep *w, int64_t after)
+{
+	struct ps_ctx *c = w->c;
+	for (;;) {
+		int64_t last = after, before = w->sum->tenants;
+		ps_code rc = c->st->ops->snapshot_scan(c->st, after, SCAN_BATCH, c->now, &c->snap, sweep_tenant, w,
+						       &last, &c->err);
+		if (rc != PS_OK || w->stopped || w->past || w->sum->tenants - before < SCAN_BATCH)
+			return rc;
+		after = last;
+	}
+}
+
+static bool any_tenant(void *arg, const struct ps_tenant *t)
+{
+	*(bool *)arg = true;
+	return false;
+}
+
+/* The highest tenant id (0 when none), by halving: tenant_list(after, 1)
+ * says whether any tenant lies beyond a point. */
+static ps_code max_tenant(struct ps_ctx *c, int64_t *max)
+{
+	int64_t lo = 0, hi = 1; /* a tenant exists after lo (or lo is 0); none after hi */
+	for (;;) {
+		bool any = false;
+		ps_code rc = c->st->ops->tenant_list(c->st, hi, 1, any_tenant, &any, &c->err);
+		if (rc != PS_OK)
+			return rc;
+		if (!any)
+			break;
+		lo = hi;
+		if (hi > INT64_MAX / 2)
+			return ps_err_set(&c->err, PS_INTERNAL, NULL, "tenant ids beyond the sweep's range");
+		hi *= 2;
+	}
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		bool any = false;
+		ps_code rc = c->st->ops->tenant_list(c->st, mid, 1, any_tenant, &any, &c->err);
+		if (rc != PS_OK)
+			return rc;
+		if (any)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	bool any = false;
+	ps_code rc = c->st->ops->tenant_list(c->st, 0, 1, any_tenant, &any, &c->err);
+	*max = rc == PS_OK && any ? hi : 0;
+	return rc;
+}
+
+/* One part of a parallel sweep: its own context and store handle. */
+struct part {
+	struct ps_ctx c;
+	struct ps_fleet_sum sum;
+	struct sweep w;
+	int64_t lo;
+	ps_code rc;
+	pthread_t thread;
+};
+
+static void *part_run(void *arg)
+{
+	struct part *p = arg;
+	p->rc = scan_from(&p->w, p->lo);
+	return NULL;
+}
+
+/* Without a callback the order does not matter: the tenants are split by
+ * id into one range per core, each scanned by its own thread on its own
+ * connection; the sums are added up. false when it could not start (the
+ * caller then sweeps alone). */
+static bool sweep_parallel(struct ps_ctx *c, struct ps_fleet_sum *sum, ps_code *rc)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cores > SWEEP_THREADS_MAX ? SWEEP_THREADS_MAX : (int)cores;
+	int64_t max = 0;
+	if (n < 2 || !c->app->db_url || max_tenant(c, &max) != PS_OK || max < 2 * SCAN_BATCH)
+		return false;
+	struct part *parts = ps_calloc((size_t)n, sizeof *parts);
+	int started = 0;
+	for (int k = 0; k < n; k++) {
+		struct part *p = &parts[k];
+		p->lo = max / n * k;
+		p->w = (struct sweep){.c = &p->c, .sum = &p->sum, .hi = k == n - 1 ? 0 : max / n * (k + 1)};
+		struct ps_store *st = c->st;
+		if (k > 0 && ps_store_open(c->app->db_url, &st, &c->err) != PS_OK)
+			break;
+		ps_ctx_init(&p->c, c->app, st);
+		p->c.now = c->now;
+		p->c.verdict = ps_malloc(sizeof *p->c.verdict);
+		if (k > 0 && pthread_create(&p->thread, NULL, part_run, p) != 0) {
+			ps_ctx_fini(&p->c);
+			ps_store_close(st);
+			break;
+		}
+		started = k + 1;
+	}
+	if (started < n) { /* a handle or a thread could not be had: sweep alone */
+		for (int k = 1; k < started; k++)
+			pthread_join(parts[k].thread, NULL);
+		for (int k = 0; k < started; k++) {
+			if (k > 0)
+				ps_store_close(parts[k].c.st);
+			ps_ctx_fini(&parts[k].c);
+		}
+		ps_free(parts);
+		ps_err_clear(&c->err);
+		return false;
+	}
+	part_run(&parts[0]);
+	*rc = PS_OK;
+	for (int k = 0; k < n; k++) {
+		struct part *p = &parts[k];
+		if (k > 0)
+			pthread_join(p->thread, NULL);
+		if (p->rc != PS_OK && *rc == PS_OK) {
+			*rc = p->rc;
+			c->err = p->c.err;
+		}
+		sum->tenants += p->sum.tenants;
+		sum->subscriptions += p->sum.subscriptions;
+		sum->live += p->sum.live;
+		sum->eligible += p->sum.eligible;
+		for (int r = 0; r < PS_R__COUNT; r++)
+			sum->blocked_by[r] += p->sum.blocked_by[r];
+		if (k > 0)
+			ps_store_close(p->c.st);
+		ps_ctx_fini(&p->c);
+	}
+	ps_free(parts);
+	return true;
+}
+
 ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_fleet_sum *sum)
 {
 	struct batch b;
-	struct sweep w = {c, cb, arg, sum, false};
+	struct sweep w = {.c = c, .cb = cb, .arg = arg, .sum = sum};
 	int64_t after = 0;
 	ps_code rc;
 	memset(sum, 0, sizeof *sum);
 	if (!c->verdict)
 		c->verdict = ps_malloc(sizeof *c->verdict);
 	if (c->st->ops->snapshot_scan) {
-		/* A batch of tenants per read, loaded by a few range queries. */
-		for (;;) {
-			int64_t last = after, before = sum->tenants;
-			rc = c->st->ops->snapshot_scan(c->st, after, SCAN_BATCH, c->now, &c->snap, sweep_tenant, &w, &last,
-						       &c->err);
-			if (rc != PS_OK || w.stopped || sum->tenants - before < SCAN_BATCH)
-				return rc;
-			after = last;
-		}
+		/* A batch of tenants per read, loaded by a few range queries;
+		 * on every core when no callback wants them in order. */
+		if (!cb && sweep_parallel(c, sum, &rc))
+			return rc;
+		memset(sum, 0, sizeof *sum);
+		return scan_from(&w, 0);
 	}
 	do {
 		b.n = 0;
