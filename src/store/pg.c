@@ -24,7 +24,7 @@
 #include <time.h>
 
 #define ARRAY_LEN(a)	 (sizeof(a) / sizeof((a)[0]))
-#define PAGE_ROWS	 1000 /* rows per round trip of a list walk */
+#define PAGE_ROWS	 1024 /* rows per round trip of a list walk, tenants per batch of a scan */
 #define LOCK_TIMEOUT_MS	 5000 /* as SQLite's busy timeout */
 #define RACE_RETRIES	 5    /* a statement of its own that lost a race runs again */
 #define PARAMS_MAX	 14
@@ -344,6 +344,9 @@ _Static_assert(ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step p
 	"SELECT count(*), coalesce(min(created_at), 0) FROM operations"                                                \
 	" WHERE kind = 'upgrade' AND created_at > $1 AND created_at <= $2"
 
+/* The last tenant id of a scan's batch: at most $2 tenants after $1. */
+#define SCAN_HI "(SELECT max(id) FROM (SELECT id FROM tenants WHERE id > $1 ORDER BY id LIMIT $2) AS batch)"
+
 enum stmt_id {
 	S_LOCK,
 	S_CATALOG_PUT,
@@ -395,6 +398,11 @@ enum stmt_id {
 	S_SNAP_CREDIT,
 	S_SNAP_PAST_DUE,
 	S_CAPACITY,
+	S_SCAN_TENANTS,
+	S_SCAN_SUBS,
+	S_SCAN_OPS,
+	S_SCAN_CREDIT,
+	S_SCAN_PAST_DUE,
 	S_CLOCK_GET,
 	S_CLOCK_SET,
 	S_MOVE_SUBS,
@@ -622,6 +630,32 @@ static const struct sdef sdefs[S__COUNT] = {
 				" WHERE tenant_id = $1 AND status = 'open' AND due_at < $2 AND amount > paid",
 			 .types = "II"},
     [S_CAPACITY] = {.name = "snapshot_load", .sql = CAPACITY_COUNT, .types = "II"},
+    /* snapshot_scan: the snapshot's queries for the batch of tenants after
+     * $1 (at most $2 of them), each in tenant order so that they merge in
+     * one pass; the batch's last id is computed in each, so that all go in
+     * one round trip. */
+    [S_SCAN_TENANTS] = {.name = "snapshot_scan",
+			.sql = "SELECT " TENANT_COLS " FROM tenants WHERE id > $1 ORDER BY id LIMIT $2",
+			.types = "II"},
+    [S_SCAN_SUBS] = {.name = "snapshot_scan",
+		     .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI
+			    " ORDER BY tenant_id, id",
+		     .types = "II"},
+    [S_SCAN_OPS] = {.name = "snapshot_scan",
+		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI
+			   " AND state IN " UNFINISHED " ORDER BY tenant_id, id",
+		    .types = "II"},
+    /* The oldest pending one of each tenant. */
+    [S_SCAN_CREDIT] = {.name = "snapshot_scan",
+		       .sql = "SELECT DISTINCT ON (tenant_id) " CC_COLS " FROM credit_checks"
+			      " WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI " AND status = 'pending'"
+			      " ORDER BY tenant_id, requested_at, id",
+		       .types = "II"},
+    [S_SCAN_PAST_DUE] = {.name = "snapshot_scan",
+			 .sql = "SELECT tenant_id, sum(amount - paid)::bigint, min(due_at) FROM invoices"
+				" WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI " AND status = 'open' AND due_at < $3"
+				" AND amount > paid GROUP BY tenant_id ORDER BY tenant_id",
+			 .types = "III"},
     [S_CLOCK_GET] = {.name = "clock_get", .sql = "SELECT now FROM clock WHERE one = 1", .types = ""},
     [S_CLOCK_SET] =
 	{.name = "clock_set",
@@ -2751,6 +2785,130 @@ static ps_code pg_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now
 	return c;
 }
 
+/* ---- Snapshots of many tenants (sweeps) -------------------------------- */
+
+enum { SC_TENANTS, SC_SUBS, SC_INCIDENTS, SC_OPS, SC_CREDIT, SC_PAST_DUE, SC_CAPACITY, SC__COUNT };
+
+/* A cursor over one scan result: rows in tenant order, the tenant id in
+ * column 0. at() skips the rows of tenants before t (none in one
+ * snapshot; it only keeps the merge in step) and says whether the current
+ * row is t's. */
+struct cur {
+	const PGresult *r;
+	int row, rows;
+};
+
+static bool at(struct cur *k, int64_t t)
+{
+	while (k->row < k->rows && col_i64(k->r, k->row, 0) < t)
+		k->row++;
+	return k->row < k->rows && col_i64(k->r, k->row, 0) == t;
+}
+
+/* One batch: its queries in one round trip, then every tenant's snapshot
+ * merged from them and given to cb. *n gets the number of tenants in the
+ * batch, *stop whether cb said to stop. */
+static ps_code scan_batch(struct pg *p, int64_t after, size_t batch, int64_t now, struct ps_snapshot *snap,
+			  ps_snapshot_cb cb, void *arg, int64_t *last, size_t *n, bool *stop, struct ps_err *err)
+{
+	struct q qs[SC__COUNT];
+	int64_t window_start = now > INT64_MIN + PS_CAPACITY_WINDOW_S ? now - PS_CAPACITY_WINDOW_S : INT64_MIN;
+	static const enum stmt_id ids[SC__COUNT] = {S_SCAN_TENANTS, S_SCAN_SUBS,     S_SNAP_INCIDENTS, S_SCAN_OPS,
+						    S_SCAN_CREDIT,  S_SCAN_PAST_DUE, S_CAPACITY};
+	ps_code c = PS_OK;
+
+	for (size_t i = 0; i < SC__COUNT; i++) {
+		q_init(&qs[i], ids[i]);
+		if (i == SC_INCIDENTS)
+			continue;
+		if (i == SC_CAPACITY) {
+			p_i64(&qs[i], window_start);
+			p_i64(&qs[i], now);
+			continue;
+		}
+		p_i64(&qs[i], after);
+		p_limit(&qs[i], batch);
+		if (i == SC_PAST_DUE)
+			p_i64(&qs[i], now);
+	}
+	if ((c = run(p, qs, SC__COUNT, 0, 0, err)) != PS_OK)
+		return c;
+
+	struct cur subs = {qs[SC_SUBS].res, 0, PQntuples(qs[SC_SUBS].res)};
+	struct cur ops = {qs[SC_OPS].res, 0, PQntuples(qs[SC_OPS].res)};
+	struct cur credit = {qs[SC_CREDIT].res, 0, PQntuples(qs[SC_CREDIT].res)};
+	struct cur due = {qs[SC_PAST_DUE].res, 0, PQntuples(qs[SC_PAST_DUE].res)};
+	const PGresult *tenants = qs[SC_TENANTS].res, *inc = qs[SC_INCIDENTS].res, *cap = qs[SC_CAPACITY].res;
+	*n = (size_t)PQntuples(tenants);
+	for (int i = 0; c == PS_OK && i < PQntuples(tenants) && !*stop; i++) {
+		ps_snapshot_reset(snap);
+		if ((c = read_tenant(tenants, i, &snap->tenant, err)) != PS_OK)
+			break;
+		int64_t t = snap->tenant.id;
+		for (; c == PS_OK && at(&subs, t); subs.row++)
+			c = read_sub(subs.r, subs.row, &ps_snapshot_add_sub(snap)->s, err);
+		for (int k = 0; c == PS_OK && k < PQntuples(inc); k++) {
+			struct ps_incident one;
+			if ((c = read_incident(inc, k, &one, err)) != PS_OK)
+				break;
+			struct ps_snap_incident *si = ps_snapshot_add_incident(snap);
+			si->id = one.id;
+			memcpy(si->service_id, one.service_id, sizeof si->service_id);
+			si->status = one.status;
+		}
+		for (; c == PS_OK && at(&ops, t); ops.row++)
+			c = read_op(ops.r, ops.row, ps_snapshot_add_op(snap), err);
+		if (c == PS_OK && at(&credit, t)) {
+			snap->has_credit_check = true;
+			c = read_credit(credit.r, credit.row, &snap->credit_check, err);
+		}
+		if (c == PS_OK && at(&due, t)) {
+			snap->past_due = col_i64(due.r, due.row, 1);
+			snap->oldest_due = col_i64(due.r, due.row, 2);
+		}
+		if (PQntuples(cap) > 0) {
+			snap->capacity_used = col_i64(cap, 0, 0);
+			snap->capacity_oldest = col_i64(cap, 0, 1);
+		}
+		snap->capacity_limit = 0;
+		if (c != PS_OK)
+			break;
+		*last = t;
+		*stop = !cb(arg, snap);
+	}
+	for (size_t i = 0; i < SC__COUNT; i++)
+		q_clear(&qs[i]);
+	return c;
+}
+
+/* Batches of at most PAGE_ROWS tenants, all in one read snapshot: the
+ * caller's transaction, or one of our own. */
+static ps_code pg_snapshot_scan(struct ps_store *st, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
+				ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err)
+{
+	struct pg *p = pg_of(st);
+	bool own = !p->in_tx, stop = false;
+	size_t seen = 0;
+	ps_code c = PS_OK;
+
+	*last = after;
+	if (own && (c = pg_begin(st, PS_TX_READ, err)) != PS_OK)
+		return c;
+	while (!stop && (limit == 0 || seen < limit)) {
+		size_t batch = limit == 0 || limit - seen > PAGE_ROWS ? PAGE_ROWS : limit - seen, n = 0;
+		if ((c = scan_batch(p, *last, batch, now, snap, cb, arg, last, &n, &stop, err)) != PS_OK || n < batch)
+			break;
+		seen += n;
+	}
+	if (own) {
+		if (c == PS_OK)
+			c = pg_commit(st, err);
+		else
+			pg_rollback(st);
+	}
+	return c;
+}
+
 /* ---- Opening ----------------------------------------------------------- */
 
 static const struct ps_store_ops pg_ops = {
@@ -2814,6 +2972,7 @@ static const struct ps_store_ops pg_ops = {
     .idem_delete = pg_idem_delete,
     .support_insert = pg_support_insert,
     .support_list = pg_support_list,
+    .snapshot_scan = pg_snapshot_scan,
 };
 
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err)

@@ -800,6 +800,15 @@ static bool count_tenant(void *arg, const struct ps_tenant *t)
 	return c->stop_at == 0 || c->n < c->stop_at;
 }
 
+static bool count_snapshot(void *arg, struct ps_snapshot *snap)
+{
+	struct counter *c = arg;
+	c->n++;
+	c->out_of_order += snap->tenant.id <= c->last;
+	c->last = snap->tenant.id;
+	return c->stop_at == 0 || c->n < c->stop_at;
+}
+
 static void g_keyset_pages(void **state)
 {
 	struct gx *x = *state;
@@ -825,6 +834,26 @@ static void g_keyset_pages(void **state)
 	c = (struct counter){0};
 	OK(o->tenant_list(x->st, 2300, 0, count_tenant, &c, &x->err), "the tail");
 	WANT_I64(c.n, 45, "tenants after 2300");
+
+	/* The sweep's scan, in batches of snapshots. */
+	struct ps_snapshot snap;
+	int64_t last = -1;
+	ps_snapshot_init(&snap);
+	c = (struct counter){0};
+	OK(o->snapshot_scan(x->st, 0, 0, NOW, &snap, count_snapshot, &c, &last, &x->err), "scan of every tenant");
+	WANT_I64(c.n, 2345, "snapshots scanned");
+	WANT_I64(c.out_of_order, 0, "snapshots out of order");
+	WANT_I64(last, 2345, "last tenant scanned");
+	c = (struct counter){0};
+	OK(o->snapshot_scan(x->st, 100, 1500, NOW, &snap, count_snapshot, &c, &last, &x->err),
+	   "scan of 1500 after 100");
+	WANT_I64(c.n, 1500, "snapshots scanned after 100, limit 1500");
+	WANT_I64(last, 1600, "last tenant scanned after 100, limit 1500");
+	c = (struct counter){.stop_at = 1100};
+	OK(o->snapshot_scan(x->st, 0, 0, NOW, &snap, count_snapshot, &c, &last, &x->err), "scan stopped at 1100");
+	WANT_I64(c.n, 1100, "snapshots scanned before the stop");
+	WANT_I64(last, 1100, "last tenant scanned before the stop");
+	ps_snapshot_fini(&snap);
 }
 
 /* ---- A large upgrade ---------------------------------------------------- */
