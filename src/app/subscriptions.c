@@ -49,6 +49,9 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 	const struct ps_purchase_in *in = a->in;
 	struct ps_subscription *s = a->out;
 	struct ps_tenant t;
+	/* Set here, not before: a transaction that lost a race runs again. */
+	s->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
+	s->addon_of = 0;
 	ps_code rc = load_tenant(c, s->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;

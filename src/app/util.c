@@ -2,7 +2,9 @@
 #include "ps_app_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool utf8_ok(const unsigned char *s, size_t n)
 {
@@ -51,18 +53,31 @@ ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t m
 	return PS_OK;
 }
 
+/* A transaction that lost a race (the store says PS_STORE, field "retry":
+ * a serialization failure, a deadlock, the upgrade capacity counted by
+ * another daemon meanwhile) runs again, from begin, a few times. fn must
+ * have no effect outside the store that a second run would repeat. */
+#define PS_TX_ATTEMPTS 8
+
 ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), void *arg)
 {
 	struct ps_store *st = c->st;
-	ps_code rc = st->ops->begin(st, PS_TX_WRITE, &c->err);
-	if (rc != PS_OK)
-		return rc;
-	rc = fn(c, arg);
-	if (rc == PS_OK)
-		rc = st->ops->commit(st, &c->err);
-	if (rc != PS_OK)
-		st->ops->rollback(st);
-	return rc;
+	for (int attempt = 1;; attempt++) {
+		ps_code rc = st->ops->begin(st, PS_TX_WRITE, &c->err);
+		if (rc != PS_OK)
+			return rc;
+		rc = fn(c, arg);
+		if (rc == PS_OK)
+			rc = st->ops->commit(st, &c->err);
+		if (rc != PS_OK)
+			st->ops->rollback(st);
+		if (rc != PS_STORE || strcmp(c->err.field, "retry") != 0 || attempt == PS_TX_ATTEMPTS)
+			return rc;
+		/* Back off a little, more each time, with jitter so racers part. */
+		struct timespec ts = {0, (long)(1 + rand() % (2 << attempt)) * 1000000L};
+		nanosleep(&ts, NULL);
+		ps_err_clear(&c->err);
+	}
 }
 
 const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id)

@@ -1,5 +1,7 @@
 // harness.mjs: start the real planshift binary on 127.0.0.1 with a temporary
-// SQLite store, and talk to it over HTTP. Used by every integration test.
+// store, and talk to it over HTTP. Used by every integration test. The store
+// is a SQLite file, or with PS_TEST_DB_URL (a PostgreSQL URL whose database
+// is "planshift", as scripts/pg prints) a database of its own on that server.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,32 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = process.env.PLANSHIFT_BIN || join(ROOT, 'build', 'planshift');
 export const DEMO_CATALOG = join(ROOT, 'data', 'demo-catalog.json');
+export const PG_URL = process.env.PS_TEST_DB_URL || '';
+
+let pgStores = 0;
+
+// A new database on the PS_TEST_DB_URL server; returns its URL.
+function pgStore() {
+  const name = `ps_${process.pid}_${++pgStores}`;
+  const r = spawnSync('psql', [PG_URL, '-XAtq', '-c', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`CREATE DATABASE ${name}: ${r.stderr}`);
+  return PG_URL.replace(/\/planshift(\?|$)/, `/${name}$1`);
+}
+
+function dropStore(db) {
+  if (!db.includes('://')) return;
+  const name = db.replace(/^[a-z]+:\/\/[^/]*\//, '').split('?')[0];
+  spawnSync('psql', [PG_URL, '-XAtq', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+}
+
+// Run SQL against a store by hand (sqlite3 or psql); returns the output trimmed.
+export function storeSql(db, q) {
+  const r = db.includes('://')
+    ? spawnSync('psql', [db, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', q], { encoding: 'utf8' })
+    : spawnSync('sqlite3', ['-batch', '-noheader', db, q], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${db.includes('://') ? 'psql' : 'sqlite3'}: ${r.stderr}`);
+  return r.stdout.trim();
+}
 
 // Run the CLI; returns {status, stdout, stderr}.
 export function cli(args, opts = {}) {
@@ -25,7 +53,7 @@ export function tempDir() {
 // Returns {dir, db, operator, demo: [{name, id, token}]}.
 export function makeStore({ demo = false, catalog = DEMO_CATALOG } = {}) {
   const dir = tempDir();
-  const db = join(dir, 'store.db');
+  const db = PG_URL ? pgStore() : join(dir, 'store.db');
   const args = ['init', '--db', db];
   if (demo) args.push('--demo'); else args.push('--catalog', catalog);
   const r = cli(args);
@@ -89,6 +117,7 @@ export async function startServer({ demo = false, args = [], store } = {}) {
       proc.kill('SIGTERM');
       const code = await done;
       rmSync(s.dir, { recursive: true, force: true });
+      dropStore(s.db);
       return code;
     },
   };
