@@ -141,8 +141,15 @@ int ps_cmd_serve(int argc, char **argv)
 	const char *colon = strrchr(so.listen, ':');
 	char host[80];
 	snprintf(host, sizeof host, "%.*s", (int)(colon - so.listen), so.listen);
+	/* The store's URL without its password, if it has one. */
+	char shown[512];
+	snprintf(shown, sizeof shown, "%s", db);
+	char *scheme = strstr(shown, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	char *colon2 = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+	if (colon2)
+		memmove(colon2, at, strlen(at) + 1);
 	printf("planshift: serving http://%s:%u (store %s, clock %s, provisioning %s)\n",
-	       host[0] ? host : "0.0.0.0", ps_server_port(srv), db, app.clock_manual ? "manual" : "system",
+	       host[0] ? host : "0.0.0.0", ps_server_port(srv), shown, app.clock_manual ? "manual" : "system",
 	       app.provisioning_manual ? "manual" : "auto");
 	fflush(stdout);
 	int sig = 0;
