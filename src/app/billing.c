@@ -102,8 +102,8 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 		total += lines[i].amount;
 	if (invoice_id)
 		*invoice_id = 0;
-	if (total == 0 && n == 0)
-		return PS_OK;
+	if (total == 0)
+		return PS_OK; /* nothing to charge or credit (a free plan, an even swap) */
 	memset(&inv, 0, sizeof inv);
 	inv.tenant_id = t->id;
 	inv.subscription_id = n ? lines[0].sub->id : 0;
@@ -418,6 +418,8 @@ struct decide_arg {
 	int64_t id;
 	bool approved;
 	struct ps_credit_check *cc;
+	bool fail_waiting; /* the waiting upgrade proved impossible: fail it, change nothing else of it */
+	bool change_failed; /* set when applying the waiting upgrade failed */
 };
 
 static ps_code decide_tx(struct ps_ctx *c, void *arg)
@@ -467,7 +469,10 @@ static ps_code decide_tx(struct ps_ctx *c, void *arg)
 		}
 	}
 	if (cc->operation_id) {
-		if ((rc = ps_app_upgrade_credit_decided(c, &t, cc)) != PS_OK)
+		rc = ps_app_upgrade_credit_decided(c, &t, cc, d->fail_waiting);
+		if (rc == PS_CONFLICT || rc == PS_INVALID_FIELD)
+			d->change_failed = true;
+		if (rc != PS_OK)
 			return rc;
 	}
 	char ref[32], detail[128];
@@ -482,6 +487,15 @@ ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct
 	ps_code rc = ps_app_check(c, PS_PERM_OPERATOR, 0);
 	if (rc != PS_OK)
 		return rc;
-	struct decide_arg d = {id, approved, out};
-	return ps_app_tx(c, decide_tx, &d);
+	struct decide_arg d = {id, approved, out, false, false};
+	rc = ps_app_tx(c, decide_tx, &d);
+	if (rc != PS_OK && d.change_failed) {
+		/* What changed meanwhile makes the waiting upgrade impossible:
+		 * everything it wrote is rolled back; the decision stands and the
+		 * operation fails, in a transaction of their own. */
+		d.fail_waiting = true;
+		ps_err_clear(&c->err);
+		rc = ps_app_tx(c, decide_tx, &d);
+	}
+	return rc;
 }

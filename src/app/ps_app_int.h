@@ -48,8 +48,11 @@ ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struc
 			enum ps_line_kind kind);
 
 /* An upgrade waiting on credit check cc goes on (approved) or fails
- * (upgrade.c), inside the decision's transaction. */
-ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc);
+ * (upgrade.c), inside the decision's transaction. An approved one that can
+ * no longer be done returns its error (PS_CONFLICT, PS_INVALID_FIELD) so the
+ * caller rolls back what it wrote; with fail, it is only marked failed. */
+ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc,
+				      bool fail);
 
 /* Subscription s (just updated) became active: the operation that created
  * it in `provisioning` completes (upgrade.c). */

@@ -273,6 +273,9 @@ static ps_code status_tx(struct ps_ctx *c, void *arg)
 	if (a->out->status == PS_SUB_CANCELLED || a->out->status == PS_SUB_REPLACED)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription has ended (%s)",
 				  ps_sub_status_name(a->out->status));
+	if (a->out->status == PS_SUB_PROVISIONING && a->out->billed_through == 0)
+		return ps_err_set(&c->err, PS_CONFLICT, "status",
+				  "this purchase waits on a credit check: decide the credit check instead");
 	a->out->status = a->status;
 	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
 	if (rc == PS_OK && a->status == PS_SUB_ACTIVE)

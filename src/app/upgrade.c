@@ -137,19 +137,22 @@ static void op_detail(struct ps_operation *op, int64_t moved, const char *failur
 		snprintf(op->detail, sizeof op->detail, "{\"moved\":%lld,\"license_errors\":[]}", (long long)moved);
 }
 
-static bool find_addons(void *arg, const struct ps_subscription *s);
+#define PS_ADDONS_MAX 16
 
 struct addon_acc {
 	int64_t base;
-	struct ps_subscription v[16];
-	size_t n;
+	struct ps_subscription v[PS_ADDONS_MAX];
+	size_t n, total;
 };
 
 static bool find_addons(void *arg, const struct ps_subscription *s)
 {
 	struct addon_acc *a = arg;
-	if (s->addon_of == a->base && ps_sub_status_is_live(s->status) && a->n < 16)
-		a->v[a->n++] = *s;
+	if (s->addon_of == a->base && ps_sub_status_is_live(s->status)) {
+		if (a->n < PS_ADDONS_MAX)
+			a->v[a->n++] = *s;
+		a->total++;
+	}
 	return true;
 }
 
@@ -173,6 +176,10 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	struct addon_acc addons = {.base = src.id};
 	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
 		return rc;
+	if (addons.total > PS_ADDONS_MAX)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
+				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
+				  PS_ADDONS_MAX);
 	for (size_t i = 0; i < addons.n; i++) {
 		const struct ps_plan *ap = ps_catalog_plan(c->app->catalog, addons.v[i].plan_id);
 		bool fits = false;
@@ -397,7 +404,8 @@ ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struc
 
 /* ---- what waited ---- */
 
-ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc)
+ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc,
+				      bool fail)
 {
 	struct ps_operation op;
 	ps_code rc = c->st->ops->operation_get(c->st, t->id, cc->operation_id, &op, &c->err);
@@ -405,17 +413,9 @@ ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *
 		return rc;
 	if (op.state != PS_OP_PENDING_CREDIT_CHECK)
 		return PS_OK;
-	if (cc->status == PS_CC_APPROVED) {
-		rc = apply(c, t, &op);
-		if (rc != PS_CONFLICT && rc != PS_INVALID_FIELD)
-			return rc;
-		/* What changed meanwhile makes the change impossible: it fails,
-		 * and the decision still stands. */
-		op_detail(&op, 0, "no_longer_possible");
-	} else {
-		op_detail(&op, 0, "credit_check_denied");
-	}
-	ps_err_clear(&c->err);
+	if (cc->status == PS_CC_APPROVED && !fail)
+		return apply(c, t, &op);
+	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied");
 	op.state = PS_OP_FAILED;
 	op.updated_at = c->now;
 	return c->st->ops->operation_update(c->st, &op, &c->err);

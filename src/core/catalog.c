@@ -660,6 +660,10 @@ static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_p
 			ps_faults_add(x->f,
 				      "%s: field \"price_per_seat_month\" must be a non-negative integer (minor units)",
 				      label);
+		else if (json_integer_value(v) > PS_PRICE_MAX)
+			/* price x 1,000,000 seats x 12 months must fit in int64. */
+			ps_faults_add(x->f, "%s: field \"price_per_seat_month\" is above %lld minor units", label,
+				      (long long)PS_PRICE_MAX);
 		else
 			p->price_per_seat_month = json_integer_value(v);
 	}

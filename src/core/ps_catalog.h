@@ -21,6 +21,10 @@ struct ps_product {
 	char *id, *name;
 };
 
+/* The highest price per seat per month a catalog may set (minor units), so
+ * that a year of a million seats stays well inside int64. */
+#define PS_PRICE_MAX ((int64_t)100000000000)
+
 struct ps_plan {
 	char *id, *name;
 	const struct ps_product *product;

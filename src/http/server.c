@@ -255,7 +255,9 @@ static bool is_mutation(const char *method)
 #define PS_IDEM_KEEP_S (48 * 3600)
 
 /* How long a twin waits for the first call with its key to finish, and how
- * old a reservation must be to count as abandoned (its daemon died). */
+ * old a reservation must be to count as abandoned (its daemon died: the
+ * reservation and the change are separate writes, so such a call is not
+ * run again; the caller is told to check and use a new key). */
 #define PS_IDEM_WAIT_MS 30000
 #define PS_IDEM_STALE_S 120
 
@@ -283,7 +285,10 @@ static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *rep
 	k.tenant_id = r->t;
 	snprintf(k.key, sizeof k.key, "%s", key);
 	snprintf(k.request_hash, sizeof k.request_hash, "%s", r->idem_hash);
-	k.created_at = r->c->now;
+	/* Keys age by the system's time, not the manual clock an operator
+	 * may move. */
+	int64_t now = ps_time_system();
+	k.created_at = now;
 	for (int waited = 0;; waited += 10) {
 		/* Reserve the key (status 0: running); a twin finds it taken. */
 		ps_code rc = st->ops->idem_insert(st, &k, &r->c->err);
@@ -314,10 +319,12 @@ static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *rep
 			return PS_OK;
 		}
 		ps_free(got.response);
-		if (got.created_at < r->c->now - PS_IDEM_STALE_S) {
-			st->ops->idem_delete(st, r->t, key, &r->c->err);
-			continue;
-		}
+		if (got.created_at < now - PS_IDEM_STALE_S)
+			/* Its daemon stopped before answering: the call may or may
+			 * not have taken effect, so it is not run again blindly. */
+			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
+					  "the first request with this Idempotency-Key never finished: check "
+					  "whether it took effect, then retry with a new key");
 		if (waited >= PS_IDEM_WAIT_MS)
 			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
 					  "a request with this Idempotency-Key is still running; retry shortly");
@@ -342,7 +349,7 @@ static void idem_end(struct ps_req *r)
 	k.response = (char *)ps_buf_str(r->out);
 	r->c->st->ops->idem_complete(r->c->st, &k, &e);
 	if (__atomic_add_fetch(&request_seq, 0, __ATOMIC_RELAXED) % 1024 == 0)
-		r->c->st->ops->idem_purge(r->c->st, r->c->now - PS_IDEM_KEEP_S, &e);
+		r->c->st->ops->idem_purge(r->c->st, ps_time_system() - PS_IDEM_KEEP_S, &e);
 }
 
 /* The error object; a refused upgrade carries its reasons, and one refused

@@ -69,3 +69,39 @@ test('B4: POST /v1/clock refuses a date without a time (not RFC 3339 date-time)'
   const r = await srv.api('POST', '/v1/clock', { body: { now: '2026-11-27' } });
   assert.equal(r.status, 400, `case now=2026-11-27: got ${r.status} ${r.text}, want 400 invalid_field now`);
 });
+
+// Found in review: an upgrade approved after it became impossible must leave
+// nothing behind, and a purchase waiting on its credit check cannot be
+// activated around it.
+test('R1: an approved upgrade that can no longer be done fails and writes nothing of itself', async () => {
+  await clock('2026-11-11T00:00:00Z');
+  // Credit limit just above one Business Basic seat: both steps below need a check.
+  const T = await newTenant(srv, { credit_limit: 700 });
+  const u = (await srv.api('POST', `/v1/tenants/${T.id}/users`, { body: { upn: 'ada@r1.example', display_name: 'Ada' } })).json;
+  const a = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 1 } });
+  assert.equal(a.status, 201, a.text);
+  assert.equal((await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${a.json.id}/assignments/${u.id}`)).status, 201);
+  const up = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${a.json.id}/upgrade`, { body: { target_plan: 'ent-e3' } });
+  assert.equal(up.status, 202, `case upgrade over the limit: got ${up.status} ${up.text}, want 202`);
+  assert.equal(up.json.state, 'pending_credit_check');
+  // Meanwhile Ada takes an Enterprise seat elsewhere (a purchase that waits on its own check).
+  const e = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'ent-e3', quantity: 1 } });
+  assert.equal(e.status, 202, e.text);
+  assert.equal((await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${e.json.id}/assignments/${u.id}`)).status, 201);
+  // R2: that purchase cannot be switched on around its credit check.
+  const act = await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${e.json.id}/status`, { body: { status: 'active' } });
+  assert.equal(act.status, 409, `case activate a purchase waiting on its check: got ${act.status} ${act.text}, want 409`);
+  const before = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions`)).json.items;
+  const invoicesBefore = (await srv.api('GET', `/v1/tenants/${T.id}/billing`)).json.invoices.length;
+  const d = await srv.api('POST', `/v1/credit-checks/${up.json.credit_check}/decision`, { body: { approved: true } });
+  assert.equal(d.status, 200, `case approve: got ${d.status} ${d.text}, want 200`);
+  assert.equal(d.json.status, 'approved');
+  const op = (await srv.api('GET', `/v1/tenants/${T.id}/operations/${up.json.id}`)).json;
+  assert.equal(op.state, 'failed', `case operation after an impossible approval: got ${op.state}, want failed`);
+  assert.equal(op.result.failure, 'no_longer_possible');
+  const after = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions`)).json.items;
+  assert.deepEqual(after.map((s) => `${s.id} ${s.status} ${s.assigned}`), before.map((s) => `${s.id} ${s.status} ${s.assigned}`),
+    'case subscriptions after an impossible approval: no new subscription, none changed');
+  const invoicesAfter = (await srv.api('GET', `/v1/tenants/${T.id}/billing`)).json.invoices.length;
+  assert.equal(invoicesAfter, invoicesBefore, 'case invoices after an impossible approval: none added');
+});
