@@ -60,6 +60,14 @@ void ps_app_fini(struct ps_app *app)
 	app->n_holidays = 0;
 }
 
+ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out)
+{
+	ps_code rc = c->st->ops->tenant_get(c->st, id, out, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	return rc;
+}
+
 ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant)
 {
 	enum ps_role r = c->who.role;

@@ -237,9 +237,7 @@ ps_code ps_app_billing_sum(struct ps_ctx *c, int64_t tenant, struct ps_billing_s
 {
 	struct ps_tenant t;
 	memset(out, 0, sizeof *out);
-	ps_code rc = c->st->ops->tenant_get(c->st, tenant, &t, &c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	ps_code rc = ps_app_tenant(c, tenant, &t);
 	if (rc != PS_OK)
 		return rc;
 	snprintf(out->currency, sizeof out->currency, "%s", t.currency);
@@ -367,9 +365,7 @@ static ps_code pay_tx(struct ps_ctx *c, void *arg)
 {
 	struct pay_arg *a = arg;
 	struct ps_tenant t;
-	ps_code rc = c->st->ops->tenant_get(c->st, a->p->tenant_id, &t, &c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	ps_code rc = ps_app_tenant(c, a->p->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;
 	snprintf(a->p->currency, sizeof a->p->currency, "%s", t.currency);

@@ -49,6 +49,9 @@ void ps_ctx_fini(struct ps_ctx *c);
 ps_code ps_app_load_catalog(struct ps_app *app, struct ps_store *st, struct ps_err *err);
 void ps_app_fini(struct ps_app *app);
 
+/* The tenant `id` into *out; PS_NOT_FOUND ("no such tenant") when missing. */
+ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out);
+
 /* ---- permissions ---- */
 enum ps_perm {
 	PS_PERM_READ_TENANT,      /* readers+ : every tenant role, operator, support */

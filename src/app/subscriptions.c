@@ -11,14 +11,6 @@
 
 #define PS_QUANTITY_MAX 1000000
 
-static ps_code load_tenant(struct ps_ctx *c, int64_t tenant, struct ps_tenant *t)
-{
-	ps_code rc = c->st->ops->tenant_get(c->st, tenant, t, &c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	return rc;
-}
-
 static ps_code load_sub(struct ps_ctx *c, int64_t tenant, int64_t id, struct ps_subscription *s)
 {
 	ps_code rc = c->st->ops->sub_get(c->st, tenant, id, s, &c->err);
@@ -52,7 +44,7 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 	/* Set here, not before: a transaction that lost a race runs again. */
 	s->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
 	s->addon_of = 0;
-	ps_code rc = load_tenant(c, s->tenant_id, &t);
+	ps_code rc = ps_app_tenant(c, s->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;
 	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, in->plan);
@@ -179,7 +171,7 @@ static ps_code quantity_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: its quantity cannot change",
 				  ps_sub_status_name(a->out->status));
 	struct ps_tenant t;
-	if ((rc = load_tenant(c, a->tenant, &t)) != PS_OK)
+	if ((rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
 		return rc;
 	int64_t delta = a->quantity - a->out->quantity;
 	a->out->quantity = a->quantity;
@@ -239,7 +231,7 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "add-on %s%lld is attached: cancel it first",
 				  PS_PFX_SUB, (long long)probe[1]);
 	struct ps_tenant t;
-	if ((rc = load_tenant(c, a->tenant, &t)) != PS_OK)
+	if ((rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
 		return rc;
 	/* The unused days of the period are credited (not for prepaid). */
 	if ((rc = ps_ledger_seats(c, &t, a->out, -a->out->quantity, PS_LINE_CANCEL)) != PS_OK)

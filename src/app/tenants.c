@@ -125,9 +125,7 @@ static ps_code user_tx(struct ps_ctx *c, void *arg)
 {
 	struct user_arg *a = arg;
 	struct ps_tenant t;
-	ps_code rc = c->st->ops->tenant_get(c->st, a->u->tenant_id, &t, &c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
+	ps_code rc = ps_app_tenant(c, a->u->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;
 	rc = c->st->ops->user_insert(c->st, a->u, &c->err);

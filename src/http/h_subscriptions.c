@@ -11,10 +11,7 @@
 static ps_code need_tenant(struct ps_req *r)
 {
 	struct ps_tenant t;
-	ps_code rc = r->c->st->ops->tenant_get(r->c->st, r->t, &t, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	return rc;
+	return ps_app_tenant(r->c, r->t, &t);
 }
 
 struct sub_walk {
@@ -168,6 +165,17 @@ ps_code ps_h_seats_list(struct ps_req *r)
 	return PS_OK;
 }
 
+/* {subscription, user, assigned}: the answer to PUT and DELETE of a seat. */
+static ps_code seat_reply(struct ps_req *r, bool assigned)
+{
+	ps_jw_obj(&r->w);
+	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
+	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
+	ps_jw_kbool(&r->w, "assigned", assigned);
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
+}
+
 ps_code ps_h_seat_put(struct ps_req *r)
 {
 	static const char *const fields[] = {NULL};
@@ -178,12 +186,7 @@ ps_code ps_h_seat_put(struct ps_req *r)
 	if (rc != PS_OK)
 		return rc;
 	r->status = created ? 201 : 200;
-	ps_jw_obj(&r->w);
-	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
-	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
-	ps_jw_kbool(&r->w, "assigned", true);
-	ps_jw_obj_end(&r->w);
-	return PS_OK;
+	return seat_reply(r, true);
 }
 
 ps_code ps_h_seat_delete(struct ps_req *r)
@@ -194,12 +197,7 @@ ps_code ps_h_seat_delete(struct ps_req *r)
 		rc = ps_app_unassign(r->c, r->t, r->s, r->user);
 	if (rc != PS_OK)
 		return rc;
-	ps_jw_obj(&r->w);
-	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
-	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
-	ps_jw_kbool(&r->w, "assigned", false);
-	ps_jw_obj_end(&r->w);
-	return PS_OK;
+	return seat_reply(r, false);
 }
 
 ps_code ps_h_upgrades(struct ps_req *r)

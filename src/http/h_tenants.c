@@ -54,10 +54,7 @@ ps_code ps_h_tenant_get(struct ps_req *r)
 	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
 	if (rc != PS_OK)
 		return rc;
-	rc = r->c->st->ops->tenant_get(r->c->st, r->t, &t, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	if (rc != PS_OK)
+	if ((rc = ps_app_tenant(r->c, r->t, &t)) != PS_OK)
 		return rc;
 	ps_render_tenant(&r->w, &t);
 	return PS_OK;
@@ -107,10 +104,7 @@ ps_code ps_h_users_list(struct ps_req *r)
 	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
 	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
 		return rc;
-	rc = r->c->st->ops->tenant_get(r->c->st, r->t, &t, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	if (rc != PS_OK)
+	if ((rc = ps_app_tenant(r->c, r->t, &t)) != PS_OK)
 		return rc;
 	ps_list_begin(r);
 	rc = r->c->st->ops->user_list(r->c->st, r->t, after, wk.limit + 1, user_row, &wk, &r->c->err);
