@@ -5,6 +5,7 @@
 
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
+#include "../core/ps_policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -143,7 +144,7 @@ ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 	if (rc != PS_OK)
 		return rc;
 	rc = ps_app_evaluate(c, tenant, sub, flags, NULL);
-	if (rc != PS_OK || !ps_app_billing_due(&c->snap, c->now))
+	if (rc != PS_OK || !ps_snapshot_is_billing_due(&c->snap, c->now))
 		return rc;
 	/* The clock passed a period's end: invoice it, then look again. This
 	 * read path writes only then, so the Upgrade tab stays a read. */

@@ -11,6 +11,7 @@
 #include "../common/ps_mem.h"
 #include "../common/ps_time.h"
 #include "../core/ps_money.h"
+#include "../core/ps_policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,54 +162,25 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s)
 {
 	const struct ps_plan *p = plan_of(c, s);
+	struct ps_period first;
 	if (!p)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %s in the catalog", s->plan_id);
-	struct ps_line_spec l = {.kind = PS_LINE_PURCHASE, .sub = s, .quantity = s->quantity, .start = c->now};
-	if (s->prepaid) {
-		l.end = s->term_end;
-		l.amount = ps_term_value(p->price_per_seat_month, s->quantity, s->term);
-	} else {
-		l.end = ps_time_add_months(c->now, 1);
-		l.amount = p->price_per_seat_month * s->quantity;
-	}
+	ps_first_period(s, p, c->now, &first);
+	struct ps_line_spec l = {.kind = PS_LINE_PURCHASE, .sub = s, .quantity = s->quantity, .start = first.start,
+				 .end = first.end, .amount = first.amount};
 	s->billed_through = l.end;
 	return ps_ledger_invoice(c, t, &l, 1, s->prepaid, NULL);
-}
-
-bool ps_ledger_rest(const struct ps_ctx *c, const struct ps_subscription *s, int64_t *end, int64_t *left,
-		    int64_t *days)
-{
-	int64_t start;
-	if (s->billed_through <= c->now)
-		return false;
-	if (s->prepaid) {
-		start = s->term_start;
-		*end = s->term_end;
-	} else {
-		ps_billing_period(s->term_start, 1, c->now, &start, end);
-		*end = s->billed_through;
-	}
-	*left = ps_days_between_ceil(c->now, *end);
-	*days = ps_days_between_ceil(start, *end);
-	return *days > 0;
 }
 
 ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *s, int64_t delta,
 			enum ps_line_kind kind)
 {
-	const struct ps_plan *p = plan_of(c, s);
-	int64_t end, left, days;
-	if (!p || delta == 0 || !ps_ledger_rest(c, s, &end, &left, &days))
-		return PS_OK; /* nothing billed for the rest of this period */
-	if (s->prepaid && delta < 0)
-		return PS_OK; /* unused prepaid time is not credited */
-	int64_t monthly = p->price_per_seat_month * (s->prepaid ? ps_term_months(s->term) : 1);
-	int64_t mag = delta < 0 ? -delta : delta;
-	int64_t amount = ps_prorate(monthly * mag, left, days);
-	struct ps_line_spec l = {.kind = kind, .sub = s, .quantity = mag, .start = c->now, .end = end,
-				 .amount = delta < 0 ? -amount : amount};
+	int64_t end;
+	int64_t amount = ps_seats_prorated(s, plan_of(c, s), delta, c->now, &end);
 	if (amount == 0)
-		return PS_OK;
+		return PS_OK; /* nothing billed for the rest of this period, or no credit for prepaid time */
+	struct ps_line_spec l = {.kind = kind, .sub = s, .quantity = delta < 0 ? -delta : delta, .start = c->now,
+				 .end = end, .amount = amount};
 	return ps_ledger_invoice(c, t, &l, 1, s->prepaid, NULL);
 }
 
@@ -252,16 +224,6 @@ ps_code ps_app_billing_sum(struct ps_ctx *c, int64_t tenant, struct ps_billing_s
 
 /* ---- renewals ---- */
 
-bool ps_app_billing_due(const struct ps_snapshot *snap, int64_t now)
-{
-	for (size_t i = 0; i < snap->n_subs; i++) {
-		const struct ps_subscription *s = &snap->subs[i].s;
-		if (ps_sub_status_is_live(s->status) && s->billed_through > 0 && s->billed_through <= now)
-			return true;
-	}
-	return false;
-}
-
 struct due_acc {
 	struct ps_subscription *v;
 	size_t n, cap;
@@ -271,7 +233,7 @@ struct due_acc {
 static bool collect_due(void *arg, const struct ps_subscription *s)
 {
 	struct due_acc *a = arg;
-	if (ps_sub_status_is_live(s->status) && s->billed_through > 0 && s->billed_through <= a->now) {
+	if (ps_sub_is_billing_due(s, a->now)) {
 		ps_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v);
 		a->v[a->n++] = *s;
 	}
@@ -301,16 +263,10 @@ static ps_code renew_tx(struct ps_ctx *c, void *arg)
 		if (!p)
 			continue; /* a plan gone from the catalog cannot be priced */
 		for (int k = 0; rc == PS_OK && s->billed_through <= c->now && k < PS_RENEWALS_MAX; k++) {
+			struct ps_period next;
+			ps_renewal_period(s, p, s->billed_through, &next);
 			struct ps_line_spec l = {.kind = PS_LINE_RENEWAL, .sub = s, .quantity = s->quantity,
-						 .start = s->billed_through};
-			if (s->prepaid) {
-				l.end = ps_term_end(l.start, s->term);
-				l.amount = ps_term_value(p->price_per_seat_month, s->quantity, s->term);
-			} else {
-				int64_t ps;
-				ps_billing_period(s->term_start, 1, l.start, &ps, &l.end);
-				l.amount = p->price_per_seat_month * s->quantity;
-			}
+						 .start = next.start, .end = next.end, .amount = next.amount};
 			/* The invoice is issued on the day the period starts. */
 			int64_t now = c->now;
 			c->now = l.start;
@@ -397,18 +353,6 @@ ps_code ps_app_pay(struct ps_ctx *c, int64_t tenant, int64_t amount, struct ps_r
 }
 
 /* ---- credit ---- */
-
-int64_t ps_app_mrc(const struct ps_app *app, const struct ps_snapshot *snap)
-{
-	int64_t mrc = 0;
-	for (size_t i = 0; i < snap->n_subs; i++) {
-		const struct ps_snap_sub *s = &snap->subs[i];
-		const struct ps_plan *p = s->plan ? s->plan : ps_catalog_plan(app->catalog, s->s.plan_id);
-		if (p && ps_sub_status_is_live(s->s.status))
-			mrc += p->price_per_seat_month * s->s.quantity;
-	}
-	return mrc;
-}
 
 struct decide_arg {
 	int64_t id;

@@ -124,8 +124,6 @@ ps_code ps_app_load_holidays(struct ps_app *app, const char *path, struct ps_err
  * once: each live subscription whose billed_through <= now gets a renewal
  * invoice per period passed, in one transaction. *issued counts them. */
 ps_code ps_app_bill_due(struct ps_ctx *c, int64_t tenant, int *issued);
-/* Whether any subscription of a loaded snapshot has a period to invoice. */
-bool ps_app_billing_due(const struct ps_snapshot *snap, int64_t now);
 
 struct ps_billing_sum {
 	char currency[4];
@@ -143,9 +141,6 @@ ps_code ps_app_pay(struct ps_ctx *c, int64_t tenant, int64_t amount, struct ps_r
 /* The provider's decision on a credit check: approval raises the tenant's
  * credit limit to cover it and lets what waited go on; denial fails it. */
 ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out);
-/* The tenant's monthly recurring charge: price x quantity of every live
- * subscription, prepaid ones by their monthly price. */
-int64_t ps_app_mrc(const struct ps_app *app, const struct ps_snapshot *snap);
 
 /* ---- upgrades and manual changes (upgrade.c) ---- */
 

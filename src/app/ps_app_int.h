@@ -36,11 +36,6 @@ ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant);
 /* The first invoice of a subscription starting at c->now (the first month,
  * or the whole term when prepaid); sets s->billed_through, not saved. */
 ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s);
-/* What is left at c->now of the period s was billed for: its end, the whole
- * days left (rounded up) and the days of the whole period (the term when
- * prepaid). false when nothing is billed past now. */
-bool ps_ledger_rest(const struct ps_ctx *c, const struct ps_subscription *s, int64_t *end, int64_t *left,
-		    int64_t *days);
 /* Prorate a change of `delta` seats (may be negative) at c->now over what is
  * left of the current period: a charge or a credit note. Prepaid: more seats
  * are charged for the rest of the term, fewer are not credited. */

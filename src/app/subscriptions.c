@@ -5,11 +5,10 @@
 
 #include "../common/ps_time.h"
 #include "../core/ps_money.h"
+#include "../core/ps_policy.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define PS_QUANTITY_MAX 1000000
 
 static ps_code load_sub(struct ps_ctx *c, int64_t tenant, int64_t id, struct ps_subscription *s)
 {
@@ -48,12 +47,16 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 	if (rc != PS_OK)
 		return rc;
 	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, in->plan);
-	if (strcmp(plan->currency, t.currency) != 0)
+	switch (ps_plan_buyable(&t, plan)) {
+	case PS_BUY_CURRENCY:
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan %s is sold in %s; this tenant pays in %s",
 				  plan->id, plan->currency, t.currency);
-	if (plan->segment != PS_SEG_COMMERCIAL && plan->segment != t.segment)
+	case PS_BUY_SEGMENT:
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan %s is for %s customers; this tenant is %s",
 				  plan->id, ps_segment_name(plan->segment), ps_segment_name(t.segment));
+	case PS_BUY_OK:
+		break;
+	}
 	if (plan->addon) {
 		if (!in->addon_of)
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of",
@@ -68,11 +71,7 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		if (!ps_sub_status_is_live(base.status))
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "subscription %s%lld is %s",
 					  PS_PFX_SUB, (long long)base.id, ps_sub_status_name(base.status));
-		const struct ps_plan *bp = ps_catalog_plan(c->app->catalog, base.plan_id);
-		bool fits = false;
-		for (size_t i = 0; bp && i < plan->n_attaches_to; i++)
-			fits = fits || plan->attaches_to[i] == bp;
-		if (!fits)
+		if (!ps_addon_fits(plan, ps_catalog_plan(c->app->catalog, base.plan_id)))
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of",
 					  "add-on %s does not attach to plan %s", plan->id, base.plan_id);
 		s->addon_of = base.id;
@@ -85,8 +84,10 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		rc = c->st->ops->snapshot_load(c->st, t.id, c->now, &c->snap, &c->err);
 		if (rc != PS_OK)
 			return rc;
-		int64_t after = ps_app_mrc(c->app, &c->snap) + plan->price_per_seat_month * s->quantity;
-		if (after > t.credit_limit) {
+		ps_snapshot_resolve(&c->snap, c->app->catalog);
+		int64_t before = ps_snapshot_mrc(&c->snap);
+		int64_t after = ps_money_add(before, ps_monthly_charge(plan, s->quantity));
+		if (ps_needs_credit_check(&t, before, after)) {
 			s->status = PS_SUB_PROVISIONING;
 			if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK)
 				return rc;

@@ -10,64 +10,41 @@
 #include "../common/ps_mem.h"
 #include "../common/ps_time.h"
 #include "../core/ps_money.h"
+#include "../core/ps_policy.h"
 
 #include <stdio.h>
 #include <string.h>
 
 /* ---- the numbers of a change ---- */
 
-static bool can_buy(const struct ps_tenant *t, const struct ps_plan *p)
-{
-	return !p->addon && strcmp(p->currency, t->currency) == 0 &&
-	       (p->segment == PS_SEG_COMMERCIAL || p->segment == t->segment);
-}
-
-/* Fill plan for moving s to `to` with `quantity` seats at c->now. */
+/* Fill plan for moving s to `to` with `quantity` seats at c->now: the
+ * money (ps_change_money), the credit check and the data at stake. */
 static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_snapshot *snap,
 			const struct ps_snap_sub *s, const struct ps_plan *to, int64_t quantity,
 			struct ps_change_plan *out)
 {
 	const struct ps_plan *from = s->plan;
+	struct ps_change_money m;
 	memset(out, 0, sizeof *out);
 	out->kind = kind;
 	out->from = from;
 	out->to = to;
 	out->quantity = quantity;
 	out->users = s->s.assigned;
-	out->monthly_before = from ? from->price_per_seat_month * s->s.quantity : 0;
-	out->monthly_after = to->price_per_seat_month * quantity;
 	out->data_safe = from ? ps_plan_is_data_safe(from, to, &out->safety) : false;
-	out->mrc_before = ps_app_mrc(c->app, snap);
-	out->mrc_after = out->mrc_before - out->monthly_before + out->monthly_after;
+	ps_change_money(kind, &s->s, from, to, quantity, c->now, &m);
+	out->monthly_before = m.monthly_before;
+	out->monthly_after = m.monthly_after;
+	out->period_start = m.period_start;
+	out->period_end = m.period_end;
+	out->credit = m.credit;
+	out->charge = m.charge;
+	out->unused_days = m.unused_days;
+	out->unused_value = m.unused_value;
+	out->mrc_before = ps_snapshot_mrc(snap);
+	out->mrc_after = ps_money_add(ps_money_add(out->mrc_before, -m.monthly_before), m.monthly_after);
 	out->credit_limit = snap->tenant.credit_limit;
-	out->needs_credit_check = snap->tenant.payment == PS_PAY_INVOICE && out->mrc_after > out->mrc_before &&
-				  out->mrc_after > snap->tenant.credit_limit;
-	if (s->s.prepaid) {
-		/* No credit for unused prepaid time; a manual change starts a new term. */
-		if (from)
-			ps_unused_prepaid(s->s.term_start, s->s.term_end, c->now,
-					  ps_term_value(from->price_per_seat_month, s->s.quantity, s->s.term),
-					  &out->unused_days, &out->unused_value);
-		out->period_start = c->now;
-		out->period_end = ps_term_end(c->now, s->s.term);
-		out->charge = ps_term_value(to->price_per_seat_month, quantity, s->s.term);
-		return;
-	}
-	if (kind == PS_OPK_SWITCH) {
-		/* A purchase of the target from now, and the old plan cancelled. */
-		out->period_start = c->now;
-		out->period_end = ps_time_add_months(c->now, 1);
-		out->charge = out->monthly_after;
-	}
-	int64_t end, left, days;
-	if (from && ps_ledger_rest(c, &s->s, &end, &left, &days)) {
-		out->credit = ps_prorate(out->monthly_before, left, days);
-		if (kind == PS_OPK_UPGRADE) {
-			out->period_start = c->now;
-			out->period_end = end;
-			out->charge = ps_prorate(out->monthly_after, left, days);
-		}
-	}
+	out->needs_credit_check = ps_needs_credit_check(&snap->tenant, out->mrc_before, out->mrc_after);
 }
 
 static ps_code target_of(struct ps_ctx *c, const struct ps_change_in *in, const struct ps_plan **to)
@@ -87,10 +64,10 @@ static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const 
 	*q = in->quantity ? in->quantity : s->s.quantity;
 	if (*q < floor)
 		*q = in->quantity ? *q : floor;
-	if (*q < floor || *q > 1000000)
+	if (*q < floor || *q > PS_QUANTITY_MAX)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
-				  "quantity must be at least %lld (the licenses held now) and at most 1000000",
-				  (long long)floor);
+				  "quantity must be at least %lld (the licenses held now) and at most %d", (long long)floor,
+				  PS_QUANTITY_MAX);
 	return PS_OK;
 }
 
@@ -109,7 +86,7 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
 	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
 		return rc;
-	if (to == s->plan || !can_buy(&c->snap.tenant, to))
+	if (!ps_can_move_to(&c->snap.tenant, s->plan, to))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
 				  to->id);
 	c->blocked_offer = ps_verdict_offer(c->verdict, to->id);
@@ -181,11 +158,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
 				  PS_ADDONS_MAX);
 	for (size_t i = 0; i < addons.n; i++) {
-		const struct ps_plan *ap = ps_catalog_plan(c->app->catalog, addons.v[i].plan_id);
-		bool fits = false;
-		for (size_t k = 0; ap && k < ap->n_attaches_to; k++)
-			fits = fits || ap->attaches_to[k] == to;
-		if (!fits)
+		if (!ps_addon_fits(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
 					  (long long)addons.v[i].id, addons.v[i].plan_id, to->id);
@@ -228,17 +201,17 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 
 	/* Money. */
 	if (upgrade) {
-		int64_t end, left, days;
-		if (from && ps_ledger_rest(c, &src, &end, &left, &days)) {
-			struct ps_line_spec l[2] = {
-				{.kind = PS_LINE_UPGRADE_CREDIT, .sub = &src, .quantity = src.quantity, .start = c->now,
-				 .end = end, .amount = -ps_prorate(from->price_per_seat_month * src.quantity, left, days)},
-				{.kind = PS_LINE_UPGRADE_CHARGE, .sub = &dst, .quantity = dst.quantity, .start = c->now,
-				 .end = end, .amount = ps_prorate(to->price_per_seat_month * dst.quantity, left, days)},
-			};
-			if ((rc = ps_ledger_invoice(c, t, l, 2, false, NULL)) != PS_OK)
-				return rc;
-		}
+		/* The money the preview showed: the same function. */
+		struct ps_change_money m;
+		ps_change_money(PS_OPK_UPGRADE, &src, from, to, dst.quantity, c->now, &m);
+		struct ps_line_spec l[2] = {
+			{.kind = PS_LINE_UPGRADE_CREDIT, .sub = &src, .quantity = src.quantity, .start = m.period_start,
+			 .end = m.period_end, .amount = -m.credit},
+			{.kind = PS_LINE_UPGRADE_CHARGE, .sub = &dst, .quantity = dst.quantity, .start = m.period_start,
+			 .end = m.period_end, .amount = m.charge},
+		};
+		if ((rc = ps_ledger_invoice(c, t, l, 2, false, NULL)) != PS_OK)
+			return rc;
 	} else {
 		/* The old plan is cancelled (its unused days credited, unless
 		 * prepaid), and the target bought from now. */
@@ -381,7 +354,7 @@ static ps_code switch_tx(struct ps_ctx *c, void *arg)
 	if (ps_verdict_reason(c->verdict, PS_R_UPGRADE_IN_PROGRESS))
 		return ps_err_set(&c->err, PS_CONFLICT, "operation",
 				  "another upgrade of this tenant is in progress: wait for it to finish");
-	if (to == s->plan || !can_buy(&c->snap.tenant, to))
+	if (!ps_can_move_to(&c->snap.tenant, s->plan, to))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this tenant can buy",
 				  to->id);
 	if ((rc = quantity_of(c, s, ch->in, s->s.assigned, &q)) != PS_OK)

@@ -37,9 +37,22 @@ int64_t ps_term_end(int64_t start, enum ps_term t)
 	return ps_time_add_months(start, ps_term_months(t));
 }
 
-int64_t ps_term_value(int64_t price_per_seat_month, int64_t seats, enum ps_term t)
+int64_t ps_money_add(int64_t a, int64_t b)
 {
-	return price_per_seat_month * seats * ps_term_months(t);
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+int64_t ps_monthly_charge(const struct ps_plan *p, int64_t seats)
+{
+	return p ? p->price_per_seat_month * seats : 0;
+}
+
+int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t)
+{
+	return ps_monthly_charge(p, seats) * ps_term_months(t);
 }
 
 void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_t term_value,
@@ -93,4 +106,101 @@ void ps_billing_period(int64_t anchor, int months, int64_t t, int64_t *start, in
 	}
 	*start = s;
 	*end = e;
+}
+
+/* ---- the money of a subscription ---- */
+
+bool ps_period_rest(const struct ps_subscription *s, int64_t now, struct ps_rest *out)
+{
+	int64_t start, end;
+	out->end = out->left = out->days = 0;
+	if (s->billed_through <= now)
+		return false;
+	if (s->prepaid) {
+		start = s->term_start;
+		end = s->term_end;
+	} else {
+		ps_billing_period(s->term_start, 1, now, &start, &end);
+		end = s->billed_through;
+	}
+	out->end = end;
+	out->left = ps_days_between_ceil(now, end);
+	out->days = ps_days_between_ceil(start, end);
+	return out->days > 0;
+}
+
+void ps_first_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, struct ps_period *out)
+{
+	out->start = now;
+	if (s->prepaid) {
+		out->end = s->term_end;
+		out->amount = ps_term_value(p, s->quantity, s->term);
+	} else {
+		out->end = ps_time_add_months(now, 1);
+		out->amount = ps_monthly_charge(p, s->quantity);
+	}
+}
+
+void ps_renewal_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t start,
+		       struct ps_period *out)
+{
+	out->start = start;
+	if (s->prepaid) {
+		out->end = ps_term_end(start, s->term);
+		out->amount = ps_term_value(p, s->quantity, s->term);
+	} else {
+		int64_t from;
+		ps_billing_period(s->term_start, 1, start, &from, &out->end);
+		out->amount = ps_monthly_charge(p, s->quantity);
+	}
+}
+
+int64_t ps_seats_prorated(const struct ps_subscription *s, const struct ps_plan *p, int64_t delta, int64_t now,
+			  int64_t *end)
+{
+	struct ps_rest r;
+	bool billed = ps_period_rest(s, now, &r);
+	if (end)
+		*end = r.end;
+	if (!p || delta == 0 || !billed)
+		return 0; /* nothing billed for the rest of this period */
+	if (s->prepaid && delta < 0)
+		return 0; /* unused prepaid time is not credited */
+	int64_t mag = delta < 0 ? -delta : delta;
+	int64_t amount = ps_prorate(ps_term_value(p, mag, s->prepaid ? s->term : PS_TERM_MONTHLY), r.left, r.days);
+	return delta < 0 ? -amount : amount;
+}
+
+void ps_change_money(enum ps_op_kind kind, const struct ps_subscription *s, const struct ps_plan *from,
+		     const struct ps_plan *to, int64_t quantity, int64_t now, struct ps_change_money *out)
+{
+	struct ps_rest r;
+	out->monthly_before = ps_monthly_charge(from, s->quantity);
+	out->monthly_after = ps_monthly_charge(to, quantity);
+	out->period_start = out->period_end = 0;
+	out->credit = out->charge = 0;
+	out->unused_days = out->unused_value = 0;
+	if (s->prepaid && from)
+		ps_unused_prepaid(s->term_start, s->term_end, now, ps_term_value(from, s->quantity, s->term),
+				  &out->unused_days, &out->unused_value);
+	if (kind == PS_OPK_SWITCH || s->prepaid) {
+		/* The old plan cancelled (no credit when prepaid) and the target
+		 * bought from now, for a month or, prepaid, a new whole term. */
+		struct ps_subscription dst = {.quantity = quantity, .term = s->term, .prepaid = s->prepaid,
+					      .term_start = now, .term_end = ps_term_end(now, s->term)};
+		struct ps_period first;
+		ps_first_period(&dst, to, now, &first);
+		out->period_start = first.start;
+		out->period_end = first.end;
+		out->charge = first.amount;
+		out->credit = -ps_seats_prorated(s, from, -s->quantity, now, NULL);
+		return;
+	}
+	/* Upgrade: the same period, its unused part credited and charged. */
+	if (from && ps_period_rest(s, now, &r)) {
+		out->credit = ps_prorate(out->monthly_before, r.left, r.days);
+		out->period_start = now;
+		out->period_end = r.end;
+		out->charge = ps_prorate(out->monthly_after, r.left, r.days);
+	}
 }

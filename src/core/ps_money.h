@@ -7,7 +7,10 @@
 #ifndef PS_MONEY_H
 #define PS_MONEY_H
 
+#include "ps_catalog.h"
 #include "ps_model.h"
+
+#include <stdbool.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,12 +19,24 @@
  * Computed without overflow for any amount below 2^53 and num, den below 2^31. */
 int64_t ps_prorate(int64_t amount, int64_t num, int64_t den);
 
+/* a + b, saturated at INT64_MIN and INT64_MAX instead of overflowing: sums
+ * of many charges (a tenant's monthly recurring charge) use it. */
+int64_t ps_money_add(int64_t a, int64_t b);
+
 /* Months in one term (1 or 12). */
 int ps_term_months(enum ps_term t);
 /* The end of a term that starts at `start`. */
 int64_t ps_term_end(int64_t start, enum ps_term t);
-/* What one whole term costs: price per seat per month * seats * months. */
-int64_t ps_term_value(int64_t price_per_seat_month, int64_t seats, enum ps_term t);
+/* The most seats one subscription may have. With PS_PRICE_MAX it keeps a
+ * year of one subscription (price * seats * 12) well inside int64: this cap
+ * and the catalog's are what keep every single charge from overflowing. */
+#define PS_QUANTITY_MAX 1000000
+
+/* The monthly charge of `seats` seats of plan p: price per seat per month *
+ * seats; 0 when p is NULL (a plan missing from the catalog). */
+int64_t ps_monthly_charge(const struct ps_plan *p, int64_t seats);
+/* What one whole term costs: the monthly charge * the term's months. */
+int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t);
 
 /* The part of a prepaid term not yet used at `now`, by day: days left
  * (rounded up to whole days), and their value under the rounding rule.
@@ -39,5 +54,52 @@ void ps_billing_period(int64_t anchor, int months, int64_t t, int64_t *start, in
  * (days since 1970, in any order). The time of day is kept; a start on a
  * weekend or holiday counts from the next business day. */
 int64_t ps_add_business_days(int64_t t, int n, const int64_t *holidays, size_t n_holidays);
+
+/* ---- the money of a subscription (doc/BILLING.md) ---- */
+
+/* What is left at `now` of the period s was billed for: its end, the whole
+ * days left (rounded up) and the days of the whole period (the term when
+ * prepaid). false when nothing is billed past now (or the period is empty). */
+struct ps_rest {
+	int64_t end, left, days;
+};
+bool ps_period_rest(const struct ps_subscription *s, int64_t now, struct ps_rest *out);
+
+/* A billed period: [start, end) and its amount. */
+struct ps_period {
+	int64_t start, end, amount;
+};
+/* The first invoice of s (plan p) bought at `now`: the first month, or the
+ * whole term (s->term_end) when prepaid. */
+void ps_first_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, struct ps_period *out);
+/* The renewal period of s that starts at `start` (its billed_through): the
+ * next term when prepaid, else the month counted from the term's start. */
+void ps_renewal_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t start,
+		       struct ps_period *out);
+/* The prorated amount of a change of `delta` seats of s (plan p) at `now`
+ * over the rest of its billed period: positive for a charge, negative for a
+ * credit, 0 when nothing is billed past now. Prepaid: more seats are charged
+ * for the rest of the term at the term's price, fewer are not credited.
+ * *end (may be NULL) gets the end of the period. */
+int64_t ps_seats_prorated(const struct ps_subscription *s, const struct ps_plan *p, int64_t delta, int64_t now,
+			  int64_t *end);
+
+/* The money of moving subscription s (plan from, may be NULL) to plan `to`
+ * with `quantity` seats at `now`, the same for the preview and the change:
+ * - the monthly charge of s before and of the target after;
+ * - upgrade: the unused part of the current period credited and the target
+ *   charged for the same part (period_start = now, period_end = its end);
+ * - switch: the old plan credited as a cancellation and the target bought
+ *   from now for a month;
+ * - prepaid: nothing credited (unused_days, unused_value say what is lost)
+ *   and the target charged for a new whole term. */
+struct ps_change_money {
+	int64_t monthly_before, monthly_after;
+	int64_t period_start, period_end;
+	int64_t credit, charge; /* credit >= 0 */
+	int64_t unused_days, unused_value;
+};
+void ps_change_money(enum ps_op_kind kind, const struct ps_subscription *s, const struct ps_plan *from,
+		     const struct ps_plan *to, int64_t quantity, int64_t now, struct ps_change_money *out);
 
 #endif

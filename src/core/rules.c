@@ -5,6 +5,7 @@
  * the parts in use are initialised, never the whole struct. */
 #include "ps_rules.h"
 #include "ps_money.h"
+#include "ps_policy.h"
 
 #include <string.h>
 
@@ -187,7 +188,7 @@ static void check_prepaid(struct ps_verdict *v, int64_t now)
 	if (!ss->s.prepaid || now >= ss->s.term_end)
 		return;
 	struct ps_reason *r = add_reason(v, PS_R_PREPAID_PLAN);
-	int64_t value = ss->plan ? ps_term_value(ss->plan->price_per_seat_month, ss->s.quantity, ss->s.term) : 0;
+	int64_t value = ps_term_value(ss->plan, ss->s.quantity, ss->s.term);
 	r->term_end = ss->s.term_end;
 	ps_unused_prepaid(ss->s.term_start, ss->s.term_end, now, value, &r->unused_days, &r->unused_value);
 }
@@ -257,17 +258,9 @@ static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_plan *ta
 	o->safety.n_lower = 0;
 	o->supported = ps_plan_is_data_safe(ss->plan, target, &o->safety) && declared;
 	o->eligible = o->supported && v->eligible;
-	o->monthly_before = ss->plan->price_per_seat_month * ss->s.quantity;
-	o->monthly_after = target->price_per_seat_month * ss->s.quantity;
+	o->monthly_before = ps_monthly_charge(ss->plan, ss->s.quantity);
+	o->monthly_after = ps_monthly_charge(target, ss->s.quantity);
 	return o;
-}
-
-/* Whether the tenant could buy p at all: its currency, and a segment plan
- * only for that segment. Undeclared targets it could not buy are not listed. */
-static bool can_buy(const struct ps_snapshot *snap, const struct ps_plan *p)
-{
-	return strcmp(p->currency, snap->tenant.currency) == 0 &&
-	       (p->segment == PS_SEG_COMMERCIAL || p->segment == snap->tenant.segment);
 }
 
 static void list_offers(const struct ps_catalog *cat, const struct ps_snapshot *snap, struct ps_verdict *v,
@@ -286,9 +279,10 @@ static void list_offers(const struct ps_catalog *cat, const struct ps_snapshot *
 	}
 	if (!all || !cat)
 		return;
+	/* Undeclared targets: only those the tenant could move to at all. */
 	for (size_t i = 0; i < cat->n_plans; i++) {
 		const struct ps_plan *p = &cat->plans[i];
-		if (p == plan || p->addon || ps_plan_upgrades_to(plan, p) || !can_buy(snap, p))
+		if (ps_plan_upgrades_to(plan, p) || !ps_can_move_to(&snap->tenant, plan, p))
 			continue;
 		if (!add_offer(v, p, false))
 			return;

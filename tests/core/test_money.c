@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -99,9 +100,12 @@ static void test_terms(void **state)
 		{"monthly, 10 seats", 600, 10, PS_TERM_MONTHLY, 6000},
 		{"annual, 10 seats", 600, 10, PS_TERM_ANNUAL, 72000},
 		{"no seats", 600, 0, PS_TERM_ANNUAL, 0},
+		{"a year at both caps stays inside int64", PS_PRICE_MAX, PS_QUANTITY_MAX, PS_TERM_ANNUAL,
+		 PS_PRICE_MAX * PS_QUANTITY_MAX * 12},
 	};
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-		int64_t got = ps_term_value(values[i].price, values[i].seats, values[i].term);
+		struct ps_plan p = {.price_per_seat_month = values[i].price};
+		int64_t got = ps_term_value(&p, values[i].seats, values[i].term);
 		if (got != values[i].want)
 			fail_msg("case %s: got %lld, want %lld", values[i].name, (long long)got,
 				 (long long)values[i].want);
@@ -204,6 +208,233 @@ static void test_business_days(void **state)
 	}
 }
 
+/* ---- the money of a subscription ---- */
+
+static void test_monthly_charge(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t price, seats, want;
+		bool no_plan;
+	} cases[] = {
+		{"price x seats", 600, 10, 6000, false},
+		{"one seat", 1250, 1, 1250, false},
+		{"no seats", 600, 0, 0, false},
+		{"a free plan", 0, 25, 0, false},
+		{"a plan missing from the catalog counts 0", 600, 10, 0, true},
+		{"both caps", PS_PRICE_MAX, PS_QUANTITY_MAX, PS_PRICE_MAX * PS_QUANTITY_MAX, false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		int64_t got = ps_monthly_charge(cases[i].no_plan ? NULL : &p, cases[i].seats);
+		if (got != cases[i].want)
+			fail_msg("case %s: got %lld, want %lld", cases[i].name, (long long)got, (long long)cases[i].want);
+	}
+}
+
+static void test_money_add(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t a, b, want;
+	} cases[] = {
+		{"small sum", 1, 2, 3},
+		{"with a credit", 100, -250, -150},
+		{"saturates at the top", INT64_MAX, 1, INT64_MAX},
+		{"saturates at the top, both large", INT64_MAX - 5, INT64_MAX - 5, INT64_MAX},
+		{"saturates at the bottom", INT64_MIN, -1, INT64_MIN},
+		{"just below the top", INT64_MAX, -1, INT64_MAX - 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t got = ps_money_add(cases[i].a, cases[i].b);
+		if (got != cases[i].want)
+			fail_msg("case %s: got %lld, want %lld", cases[i].name, (long long)got, (long long)cases[i].want);
+	}
+}
+
+/* A subscription for the tables below: prepaid subscriptions are annual. */
+static struct ps_subscription subscription(int64_t quantity, bool prepaid, const char *term_start,
+					   const char *term_end, const char *billed_through)
+{
+	struct ps_subscription s = {.quantity = quantity, .status = PS_SUB_ACTIVE, .prepaid = prepaid};
+	s.term = prepaid ? PS_TERM_ANNUAL : PS_TERM_MONTHLY;
+	s.term_start = T(term_start);
+	s.term_end = T(term_end);
+	s.billed_through = billed_through ? T(billed_through) : 0;
+	return s;
+}
+
+static void test_period_rest(void **state)
+{
+	static const struct {
+		const char *name;
+		bool prepaid;
+		const char *start, *term_end, *billed, *now;
+		bool want;
+		const char *want_end;
+		int64_t want_left, want_days;
+	} cases[] = {
+		{"half of November", false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z",
+		 "2026-11-16T00:00:00Z", true, "2026-12-01T00:00:00Z", 15, 30},
+		{"a second past the day counts the day", false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z",
+		 "2026-12-01T00:00:00Z", "2026-11-16T00:00:01Z", true, "2026-12-01T00:00:00Z", 15, 30},
+		{"bought on Jan 31: February has 28 days", false, "2026-01-31T00:00:00Z", "2026-02-28T00:00:00Z",
+		 "2026-02-28T00:00:00Z", "2026-02-15T00:00:00Z", true, "2026-02-28T00:00:00Z", 13, 28},
+		{"prepaid: the whole term is the period", true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z",
+		 "2027-01-01T00:00:00Z", "2026-11-27T09:00:00Z", true, "2027-01-01T00:00:00Z", 35, 365},
+		{"the period ends now: nothing left", false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z",
+		 "2026-12-01T00:00:00Z", "2026-12-01T00:00:00Z", false, NULL, 0, 0},
+		{"never billed (waits on a credit check)", false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", NULL,
+		 "2026-11-16T00:00:00Z", false, NULL, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s =
+			subscription(1, cases[i].prepaid, cases[i].start, cases[i].term_end, cases[i].billed);
+		struct ps_rest r;
+		bool got = ps_period_rest(&s, T(cases[i].now), &r);
+		int64_t want_end = cases[i].want_end ? T(cases[i].want_end) : 0;
+		if (got != cases[i].want || (got && (r.end != want_end || r.left != cases[i].want_left ||
+						     r.days != cases[i].want_days)))
+			fail_msg("case %s: got %d (end %lld, %lld of %lld days), want %d (end %lld, %lld of %lld days)",
+				 cases[i].name, got, (long long)r.end, (long long)r.left, (long long)r.days, cases[i].want,
+				 (long long)want_end, (long long)cases[i].want_left, (long long)cases[i].want_days);
+	}
+}
+
+static void test_periods(void **state)
+{
+	static const struct {
+		const char *name;
+		bool renewal, prepaid;
+		const char *term_start, *term_end, *at;
+		int64_t price, seats;
+		const char *want_end;
+		int64_t want_amount;
+	} cases[] = {
+		{"first month", false, false, "2026-11-02T09:00:00Z", "2026-12-02T09:00:00Z", "2026-11-02T09:00:00Z",
+		 600, 10, "2026-12-02T09:00:00Z", 6000},
+		{"first, prepaid: the whole term", false, true, "2026-11-02T09:00:00Z", "2027-11-02T09:00:00Z",
+		 "2026-11-02T09:00:00Z", 600, 4, "2027-11-02T09:00:00Z", 28800},
+		{"renewal keeps the 31st", true, false, "2026-01-31T00:00:00Z", "2026-02-28T00:00:00Z",
+		 "2026-02-28T00:00:00Z", 600, 10, "2026-03-31T00:00:00Z", 6000},
+		{"renewal in mid-term", true, false, "2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z",
+		 "2026-05-15T00:00:00Z", 1000, 3, "2026-06-15T00:00:00Z", 3000},
+		{"renewal, prepaid: the next term", true, true, "2026-11-02T09:00:00Z", "2027-11-02T09:00:00Z",
+		 "2027-11-02T09:00:00Z", 600, 4, "2028-11-02T09:00:00Z", 28800},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s =
+			subscription(cases[i].seats, cases[i].prepaid, cases[i].term_start, cases[i].term_end, NULL);
+		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		struct ps_period got;
+		if (cases[i].renewal)
+			ps_renewal_period(&s, &p, T(cases[i].at), &got);
+		else
+			ps_first_period(&s, &p, T(cases[i].at), &got);
+		if (got.start != T(cases[i].at) || got.end != T(cases[i].want_end) || got.amount != cases[i].want_amount) {
+			char a[PS_TIME_LEN], b[PS_TIME_LEN];
+			ps_time_format(got.start, a);
+			ps_time_format(got.end, b);
+			fail_msg("case %s: got %s to %s, %lld; want %s to %s, %lld", cases[i].name, a, b,
+				 (long long)got.amount, cases[i].at, cases[i].want_end, (long long)cases[i].want_amount);
+		}
+	}
+}
+
+static void test_seats_prorated(void **state)
+{
+	static const struct {
+		const char *name;
+		bool prepaid, no_plan;
+		int64_t price, delta;
+		const char *billed, *now;
+		int64_t want;
+	} cases[] = {
+		{"two more seats for half a month", false, false, 3000, 2, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z",
+		 3000},
+		{"two fewer seats: a credit", false, false, 3000, -2, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z",
+		 -3000},
+		{"no change", false, false, 3000, 0, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0},
+		{"nothing billed past now", false, false, 3000, 2, "2026-11-16T00:00:00Z", "2026-11-16T00:00:00Z", 0},
+		{"a plan missing from the catalog", false, true, 3000, 2, "2026-12-01T00:00:00Z",
+		 "2026-11-16T00:00:00Z", 0},
+		{"prepaid: one more seat for the rest of the term", true, false, 100, 1, "2027-01-01T00:00:00Z",
+		 "2026-11-27T09:00:00Z", 115},
+		{"prepaid: fewer seats are not credited", true, false, 100, -1, "2027-01-01T00:00:00Z",
+		 "2026-11-27T09:00:00Z", 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s =
+			cases[i].prepaid
+				? subscription(5, true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", cases[i].billed)
+				: subscription(5, false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", cases[i].billed);
+		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		int64_t end = -1;
+		int64_t got = ps_seats_prorated(&s, cases[i].no_plan ? NULL : &p, cases[i].delta, T(cases[i].now), &end);
+		if (got != cases[i].want)
+			fail_msg("case %s: got %lld, want %lld", cases[i].name, (long long)got, (long long)cases[i].want);
+		if (got != 0 && end != T(cases[i].billed))
+			fail_msg("case %s: got end %lld, want %s", cases[i].name, (long long)end, cases[i].billed);
+	}
+}
+
+static void test_change_money(void **state)
+{
+	static const struct {
+		const char *name;
+		enum ps_op_kind kind;
+		bool prepaid, no_from;
+		int64_t quantity;
+		const char *billed, *now;
+		int64_t before, after, credit, charge, unused_days, unused_value;
+		const char *start, *end; /* NULL: 0 */
+	} cases[] = {
+		{"upgrade mid-month: the rest credited and charged", PS_OPK_UPGRADE, false, false, 10,
+		 "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 10000, 20000, 5000, 10000, 0, 0,
+		 "2026-11-16T00:00:00Z", "2026-12-01T00:00:00Z"},
+		{"upgrade with more seats", PS_OPK_UPGRADE, false, false, 12, "2026-12-01T00:00:00Z",
+		 "2026-11-16T00:00:00Z", 10000, 24000, 5000, 12000, 0, 0, "2026-11-16T00:00:00Z", "2026-12-01T00:00:00Z"},
+		{"upgrade, nothing billed past now", PS_OPK_UPGRADE, false, false, 10, "2026-11-16T00:00:00Z",
+		 "2026-11-16T00:00:00Z", 10000, 20000, 0, 0, 0, 0, NULL, NULL},
+		{"upgrade from a plan missing from the catalog", PS_OPK_UPGRADE, false, true, 10,
+		 "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0, 20000, 0, 0, 0, 0, NULL, NULL},
+		{"switch: cancelled and bought from now", PS_OPK_SWITCH, false, false, 10, "2026-12-01T00:00:00Z",
+		 "2026-11-16T00:00:00Z", 10000, 20000, 5000, 20000, 0, 0, "2026-11-16T00:00:00Z", "2026-12-16T00:00:00Z"},
+		{"switch, prepaid: nothing credited, a new term", PS_OPK_SWITCH, true, false, 10,
+		 "2027-01-01T00:00:00Z", "2026-11-27T09:00:00Z", 10000, 20000, 0, 240000, 35, 11507,
+		 "2026-11-27T09:00:00Z", "2027-11-27T09:00:00Z"},
+		{"upgrade, prepaid: as a switch", PS_OPK_UPGRADE, true, false, 10, "2027-01-01T00:00:00Z",
+		 "2026-11-27T09:00:00Z", 10000, 20000, 0, 240000, 35, 11507, "2026-11-27T09:00:00Z",
+		 "2027-11-27T09:00:00Z"},
+	};
+	struct ps_plan from = {.price_per_seat_month = 1000}, to = {.price_per_seat_month = 2000};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s =
+			cases[i].prepaid
+				? subscription(10, true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", cases[i].billed)
+				: subscription(10, false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", cases[i].billed);
+		struct ps_change_money m;
+		ps_change_money(cases[i].kind, &s, cases[i].no_from ? NULL : &from, &to, cases[i].quantity,
+				T(cases[i].now), &m);
+		int64_t start = cases[i].start ? T(cases[i].start) : 0, end = cases[i].end ? T(cases[i].end) : 0;
+		if (m.monthly_before != cases[i].before || m.monthly_after != cases[i].after)
+			fail_msg("case %s: got monthly %lld -> %lld, want %lld -> %lld", cases[i].name,
+				 (long long)m.monthly_before, (long long)m.monthly_after, (long long)cases[i].before,
+				 (long long)cases[i].after);
+		if (m.credit != cases[i].credit || m.charge != cases[i].charge)
+			fail_msg("case %s: got credit %lld, charge %lld; want %lld, %lld", cases[i].name,
+				 (long long)m.credit, (long long)m.charge, (long long)cases[i].credit,
+				 (long long)cases[i].charge);
+		if (m.unused_days != cases[i].unused_days || m.unused_value != cases[i].unused_value)
+			fail_msg("case %s: got unused %lld days, %lld; want %lld days, %lld", cases[i].name,
+				 (long long)m.unused_days, (long long)m.unused_value, (long long)cases[i].unused_days,
+				 (long long)cases[i].unused_value);
+		if (m.period_start != start || m.period_end != end)
+			fail_msg("case %s: got period %lld to %lld, want %lld to %lld", cases[i].name,
+				 (long long)m.period_start, (long long)m.period_end, (long long)start, (long long)end);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +443,12 @@ int main(void)
 		cmocka_unit_test(test_add_months),
 		cmocka_unit_test(test_unused_prepaid),
 		cmocka_unit_test(test_business_days),
+		cmocka_unit_test(test_monthly_charge),
+		cmocka_unit_test(test_money_add),
+		cmocka_unit_test(test_period_rest),
+		cmocka_unit_test(test_periods),
+		cmocka_unit_test(test_seats_prorated),
+		cmocka_unit_test(test_change_money),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

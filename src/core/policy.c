@@ -1,0 +1,68 @@
+/* policy.c: the business rules that are not money (core layer), each once:
+ * may buy, may move to, add-on fits, period due, monthly recurring charge,
+ * credit check needed. Pure: no I/O, no clock, no allocation. */
+#include "ps_policy.h"
+#include "ps_money.h"
+#include "ps_rules.h"
+
+#include <string.h>
+
+enum ps_buy ps_plan_buyable(const struct ps_tenant *t, const struct ps_plan *p)
+{
+	if (strcmp(p->currency, t->currency) != 0)
+		return PS_BUY_CURRENCY;
+	if (p->segment != PS_SEG_COMMERCIAL && p->segment != t->segment)
+		return PS_BUY_SEGMENT;
+	return PS_BUY_OK;
+}
+
+bool ps_can_buy(const struct ps_tenant *t, const struct ps_plan *p)
+{
+	return ps_plan_buyable(t, p) == PS_BUY_OK;
+}
+
+bool ps_can_move_to(const struct ps_tenant *t, const struct ps_plan *from, const struct ps_plan *to)
+{
+	return to != from && !to->addon && ps_can_buy(t, to);
+}
+
+bool ps_addon_fits(const struct ps_plan *addon, const struct ps_plan *base)
+{
+	if (!addon || !base)
+		return false;
+	for (size_t i = 0; i < addon->n_attaches_to; i++)
+		if (addon->attaches_to[i] == base)
+			return true;
+	return false;
+}
+
+bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now)
+{
+	return ps_sub_status_is_live(s->status) && s->billed_through > 0 && s->billed_through <= now;
+}
+
+bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now)
+{
+	for (size_t i = 0; i < snap->n_subs; i++)
+		if (ps_sub_is_billing_due(&snap->subs[i].s, now))
+			return true;
+	return false;
+}
+
+int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)
+{
+	int64_t mrc = 0;
+	for (size_t i = 0; i < snap->n_subs; i++) {
+		const struct ps_snap_sub *s = &snap->subs[i];
+		if (!ps_sub_status_is_live(s->s.status))
+			continue;
+		if (__builtin_add_overflow(mrc, ps_monthly_charge(s->plan, s->s.quantity), &mrc))
+			return INT64_MAX;
+	}
+	return mrc;
+}
+
+bool ps_needs_credit_check(const struct ps_tenant *t, int64_t mrc_before, int64_t mrc_after)
+{
+	return t->payment == PS_PAY_INVOICE && mrc_after > mrc_before && mrc_after > t->credit_limit;
+}
