@@ -203,7 +203,7 @@ ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64
 static bool any_live_addon(void *arg, const struct ps_subscription *s)
 {
 	int64_t *base = arg;
-	if (s->addon_of == base[0] && ps_sub_status_is_live(s->status)) {
+	if (ps_sub_is_live_addon_of(s, base[0])) {
 		base[1] = s->id;
 		return false;
 	}

@@ -125,7 +125,7 @@ struct addon_acc {
 static bool find_addons(void *arg, const struct ps_subscription *s)
 {
 	struct addon_acc *a = arg;
-	if (s->addon_of == a->base && ps_sub_status_is_live(s->status)) {
+	if (ps_sub_is_live_addon_of(s, a->base)) {
 		if (a->n < PS_ADDONS_MAX)
 			a->v[a->n++] = *s;
 		a->total++;

@@ -36,6 +36,11 @@ bool ps_addon_fits(const struct ps_plan *addon, const struct ps_plan *base)
 	return false;
 }
 
+bool ps_sub_is_live_addon_of(const struct ps_subscription *s, int64_t base_id)
+{
+	return base_id != 0 && s->addon_of == base_id && ps_sub_status_is_live(s->status);
+}
+
 bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now)
 {
 	return ps_sub_status_is_live(s->status) && s->billed_through > 0 && s->billed_through <= now;

@@ -32,6 +32,10 @@ bool ps_can_move_to(const struct ps_tenant *t, const struct ps_plan *from, const
  * either is NULL). */
 bool ps_addon_fits(const struct ps_plan *addon, const struct ps_plan *base);
 
+/* Whether s is a live add-on attached to the base subscription base_id:
+ * what blocks an upgrade (has_addon), a cancellation, and moves with a plan. */
+bool ps_sub_is_live_addon_of(const struct ps_subscription *s, int64_t base_id);
+
 /* Whether a period of s is due to be invoiced at `now`: s is live, was
  * billed once, and the clock reached the end of what was billed. */
 bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now);

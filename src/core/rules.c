@@ -212,7 +212,7 @@ static void check_addons(struct ps_verdict *v, const struct ps_snapshot *snap)
 	struct ps_reason *r = NULL;
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *ss = &snap->subs[i];
-		if (ss->s.addon_of != v->sub->s.id || !ps_sub_status_is_live(ss->s.status))
+		if (!ps_sub_is_live_addon_of(&ss->s, v->sub->s.id))
 			continue;
 		if (!r)
 			r = add_reason(v, PS_R_HAS_ADDON);

@@ -121,6 +121,30 @@ static void test_addon_fits(void **state)
 	}
 }
 
+static void test_live_addon(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t addon_of, base;
+		enum ps_sub_status status;
+		bool want;
+	} cases[] = {
+		{"an active add-on of this base", 7, 7, PS_SUB_ACTIVE, true},
+		{"a disabled add-on is still attached", 7, 7, PS_SUB_DISABLED, true},
+		{"a provisioning add-on", 7, 7, PS_SUB_PROVISIONING, true},
+		{"a cancelled add-on", 7, 7, PS_SUB_CANCELLED, false},
+		{"an add-on of another base", 8, 7, PS_SUB_ACTIVE, false},
+		{"not an add-on", 0, 7, PS_SUB_ACTIVE, false},
+		{"no base", 0, 0, PS_SUB_ACTIVE, false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s = {.addon_of = cases[i].addon_of, .status = cases[i].status};
+		bool got = ps_sub_is_live_addon_of(&s, cases[i].base);
+		if (got != cases[i].want)
+			fail_msg("case %s: got %d, want %d", cases[i].name, got, cases[i].want);
+	}
+}
+
 static void test_billing_due(void **state)
 {
 	static const struct {
@@ -258,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_buyable),
 		cmocka_unit_test(test_move_to),
 		cmocka_unit_test(test_addon_fits),
+		cmocka_unit_test(test_live_addon),
 		cmocka_unit_test(test_billing_due),
 		cmocka_unit_test(test_mrc),
 		cmocka_unit_test(test_credit_check),
