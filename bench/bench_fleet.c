@@ -413,7 +413,8 @@ static int cmd_upgrade(const char *path, const struct meta *m, int runs)
 		sql_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
 		a.c.now = ps_time_system();
 		double t0 = now_s();
-		ps_code rc = ps_app_upgrade(&a.c, m->upgrade_app[r][0], m->upgrade_app[r][1], &in, &op);
+		struct ps_decision refusal;
+		ps_code rc = ps_app_upgrade(&a.c, m->upgrade_app[r][0], m->upgrade_app[r][1], &in, &op, &refusal);
 		app_t[r] = now_s() - t0;
 		if (rc != PS_OK)
 			die("ps_app_upgrade", a.c.err.msg);
@@ -607,12 +608,13 @@ static int cmd_tab(const char *path, const struct meta *m, int runs, int n, cons
 			if (a.st->ops->token_find(a.st, hash, &who, &err) != PS_OK)
 				die("tab: token_find", err.msg);
 			a.c.now = ps_time_system();
-			if (ps_app_upgrades(&a.c, smp[0], smp[1], 0) != PS_OK)
+			struct ps_decision tab;
+			if (ps_app_upgrades(&a.c, smp[0], smp[1], 0, &tab) != PS_OK)
 				die("tab: ps_app_upgrades", a.c.err.msg);
 			struct ps_jw w;
 			ps_buf_reset(&out);
 			ps_jw_init(&w, &out);
-			ps_render_verdict(&w, a.c.verdict, &a.c.snap, PS_LANG_EN, a.c.now);
+			ps_render_verdict(&w, tab.verdict, tab.snap, PS_LANG_EN, a.c.now);
 			bytes += out.len;
 		}
 		per[r] = (now_s() - t0) / n * 1e6;

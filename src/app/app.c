@@ -19,6 +19,17 @@ void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st)
 	ps_snapshot_init(&c->snap);
 }
 
+void ps_ctx_reset(struct ps_ctx *c, int64_t now, const char *request_id)
+{
+	ps_err_clear(&c->err);
+	memset(&c->who, 0, sizeof c->who);
+	c->now = now;
+	c->lang = PS_LANG_EN;
+	snprintf(c->request_id, sizeof c->request_id, "%s", request_id ? request_id : "");
+	if (c->verdict)
+		c->verdict->sub = NULL;
+}
+
 void ps_ctx_fini(struct ps_ctx *c)
 {
 	ps_snapshot_fini(&c->snap);
@@ -117,9 +128,11 @@ ps_code ps_app_audit(struct ps_ctx *c, int64_t tenant, const char *action, const
 	return c->st->ops->audit_insert(c->st, &a, &c->err);
 }
 
-ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags,
-			const struct ps_snap_sub **out)
+ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
 {
+	out->snap = &c->snap;
+	out->verdict = NULL;
+	out->offer = NULL;
 	ps_code rc = c->st->ops->snapshot_load(c->st, tenant, c->now, &c->snap, &c->err);
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
@@ -133,22 +146,22 @@ ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 	if (!c->verdict)
 		c->verdict = ps_malloc(sizeof *c->verdict);
 	ps_rules_evaluate(c->app->catalog, &c->snap, s, c->now, flags, c->verdict);
-	if (out)
-		*out = s;
+	out->verdict = c->verdict;
 	return PS_OK;
 }
 
-ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags)
+ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
 {
+	memset(out, 0, sizeof *out);
 	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
 	if (rc != PS_OK)
 		return rc;
-	rc = ps_app_evaluate(c, tenant, sub, flags, NULL);
-	if (rc != PS_OK || !ps_snapshot_is_billing_due(&c->snap, c->now))
+	rc = ps_app_evaluate(c, tenant, sub, flags, out);
+	if (rc != PS_OK || !ps_snapshot_is_billing_due(out->snap, c->now))
 		return rc;
 	/* The clock passed a period's end: invoice it, then look again. This
 	 * read path writes only then, so the Upgrade tab stays a read. */
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
 		return rc;
-	return ps_app_evaluate(c, tenant, sub, flags, NULL);
+	return ps_app_evaluate(c, tenant, sub, flags, out);
 }

@@ -30,19 +30,36 @@ struct ps_app {
 
 struct ps_ctx {
 	struct ps_app *app;
-	const struct ps_offer *blocked_offer; /* set when an upgrade is refused for its target */
 	struct ps_store *st; /* borrowed: the thread's handle */
 	struct ps_principal who;
 	int64_t now;
 	enum ps_lang lang;
 	char request_id[64];
 	struct ps_err err;
-	struct ps_snapshot snap; /* reused by upgrade views */
+	/* The workspace of the use cases that evaluate the rules, kept from one
+	 * request to the next so that its memory is reused: private to the app
+	 * layer. Callers read what a use case returns (struct ps_decision). */
+	struct ps_snapshot snap;
 	struct ps_verdict *verdict; /* allocated once, reused */
 };
 
 void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st);
 void ps_ctx_fini(struct ps_ctx *c);
+/* The one reset point between two requests on a context: the error and the
+ * caller cleared, the time and the request id set, the language back to
+ * English; the workspace's memory is kept. */
+void ps_ctx_reset(struct ps_ctx *c, int64_t now, const char *request_id);
+
+/* What the rules decided about one subscription, as the Upgrade tab, the
+ * preview and a refused change return it: the tenant's snapshot, the
+ * verdict, and the offer of the target asked about (NULL when none). Both
+ * point into the context's workspace: valid until the next use case on the
+ * same context. */
+struct ps_decision {
+	const struct ps_snapshot *snap;
+	const struct ps_verdict *verdict;
+	const struct ps_offer *offer;
+};
 
 /* Load the catalog from the store into app->catalog (replacing it).
  * PS_NOT_FOUND when the store has none (run `planshift init --catalog`). */
@@ -106,8 +123,8 @@ ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *
 ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident *out);
 
 /* The Upgrade tab: loads the tenant's snapshot and evaluates `sub`; on
- * PS_OK c->snap and *c->verdict hold the answer. */
-ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags);
+ * PS_OK *out holds the answer (offer NULL). */
+ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out);
 
 /* ---- money and time (billing.c, clock.c) ---- */
 
@@ -166,23 +183,27 @@ struct ps_change_plan {
 	struct ps_safety safety;
 };
 
-/* The preview: the Upgrade tab's verdict for sub (in c->verdict, with every
- * target listed) and, when the target is a plan the tenant could move to,
- * the plan of the change. PS_INVALID_FIELD when target_plan names no such
- * plan. */
+/* The preview: the plan of the change in *out and, in *tab, the Upgrade
+ * tab's decision on sub (every target listed) with the target's offer (NULL
+ * when it is not listed). PS_INVALID_FIELD when target_plan names no plan
+ * the subscription could move to. */
 ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
-		       const struct ps_change_in *in, struct ps_change_plan *out);
+		       const struct ps_change_in *in, struct ps_change_plan *out, struct ps_decision *tab);
 /* The automatic upgrade, in one transaction that evaluates the rules again:
- * PS_UPGRADE_BLOCKED with c->verdict (and c->blocked_offer when the target
- * itself is refused), PS_RATE_LIMITED when only the capacity stands in the
- * way, or an operation: completed, provisioning (--provisioning manual), or
- * pending_credit_check. */
+ * an operation in *op (completed, provisioning with --provisioning manual,
+ * or pending_credit_check), or PS_UPGRADE_BLOCKED with every reason in
+ * *refusal (and refusal->offer when the target itself is refused: its
+ * target_not_supported reason), or PS_RATE_LIMITED when only the capacity
+ * stands in the way (its service_busy reason in *refusal). On any other
+ * error refusal->verdict is NULL. */
 ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
-		       struct ps_operation *op);
+		       struct ps_operation *op, struct ps_decision *refusal);
 /* The manual change: buy the target, move every user, cancel the old plan,
- * as one operation; allowed where the automatic upgrade is not. */
+ * as one operation; allowed where the automatic upgrade is not. Refused
+ * with PS_UPGRADE_BLOCKED (and *refusal) only when another upgrade of the
+ * tenant started first. */
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
-		      struct ps_operation *op);
+		      struct ps_operation *op, struct ps_decision *refusal);
 
 /* ---- the fleet (fleet.c) ---- */
 

@@ -12,9 +12,9 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
 
 /* Load the tenant's snapshot at c->now (inside the caller's transaction, if
- * any) and evaluate sub into c->verdict; *out (may be NULL) gets it. */
-ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags,
-			const struct ps_snap_sub **out);
+ * any) into the context's workspace and evaluate sub: *out gets the
+ * decision (offer NULL; out->verdict->sub is the subscription). */
+ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out);
 
 /* ---- the ledger (billing.c), inside the caller's transaction ---- */
 

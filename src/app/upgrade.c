@@ -72,25 +72,25 @@ static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const 
 }
 
 ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
-		       const struct ps_change_in *in, struct ps_change_plan *out)
+		       const struct ps_change_in *in, struct ps_change_plan *out, struct ps_decision *tab)
 {
-	const struct ps_snap_sub *s;
 	const struct ps_plan *to;
 	int64_t q;
-	c->blocked_offer = NULL;
+	memset(tab, 0, sizeof *tab);
 	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
 	if (rc || (rc = target_of(c, in, &to)))
 		return rc;
-	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, &s)))
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)))
 		return rc;
+	const struct ps_snap_sub *s = tab->verdict->sub;
 	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
 	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
 		return rc;
-	if (!ps_can_move_to(&c->snap.tenant, s->plan, to))
+	if (!ps_can_move_to(&tab->snap->tenant, s->plan, to))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
 				  to->id);
-	c->blocked_offer = ps_verdict_offer(c->verdict, to->id);
-	plan_change(c, kind, &c->snap, s, to, q, out);
+	tab->offer = ps_verdict_offer(tab->verdict, to->id);
+	plan_change(c, kind, tab->snap, s, to, q, out);
 	return PS_OK;
 }
 
@@ -101,6 +101,7 @@ struct change {
 	int64_t tenant, sub;
 	enum ps_op_kind kind;
 	struct ps_operation *op;
+	struct ps_decision *tab; /* the decision evaluated inside the transaction */
 };
 
 /* result: {"moved", "license_errors"} and, when it failed, "failure": a code
@@ -244,12 +245,25 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 			    ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
 }
 
+/* Refused by the store's one-upgrade-at-a-time rule: a twin request got
+ * there first. A verdict that showed no reason says so (the upgrade is in
+ * progress, the operation not yet known). */
+static void twin_in_progress(struct ps_verdict *v)
+{
+	if (v->n_reasons != 0)
+		return;
+	struct ps_reason *x = &v->reasons[v->n_reasons++];
+	memset(x, 0, sizeof *x);
+	x->code = PS_R_UPGRADE_IN_PROGRESS;
+	x->sub = v->sub;
+}
+
 /* Insert the operation; when a credit check is needed, it waits on one. */
 static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change_plan *plan)
 {
 	struct ps_store *st = c->st;
 	struct ps_operation *op = ch->op;
-	const struct ps_tenant *t = &c->snap.tenant;
+	const struct ps_tenant *t = &ch->tab->snap->tenant;
 	memset(op, 0, sizeof *op);
 	op->tenant_id = t->id;
 	op->kind = ch->kind;
@@ -261,8 +275,10 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	snprintf(op->request_id, sizeof op->request_id, "%s", c->request_id);
 	op_detail(op, 0, NULL);
 	ps_code rc = st->ops->operation_insert(st, op, &c->err);
-	if (rc == PS_CONFLICT)
+	if (rc == PS_CONFLICT) {
+		twin_in_progress(c->verdict);
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
+	}
 	if (rc != PS_OK)
 		return rc;
 	if (!plan->needs_credit_check)
@@ -290,13 +306,14 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
 {
 	struct change *ch = arg;
-	const struct ps_snap_sub *s;
 	const struct ps_plan *to;
 	int64_t q;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) || (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, &s)))
+	if ((rc = target_of(c, ch->in, &to)) ||
+	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
 		return rc;
-	const struct ps_verdict *v = c->verdict;
+	const struct ps_verdict *v = ch->tab->verdict;
+	const struct ps_snap_sub *s = v->sub;
 	if (v->n_reasons == 1 && v->reasons[0].code == PS_R_SERVICE_BUSY)
 		return ps_err_set(&c->err, PS_RATE_LIMITED, NULL,
 				  "the service is upgrading a high volume of plans: retry in %lld seconds",
@@ -308,59 +325,70 @@ static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
 				  to->id);
 	if (!o->supported) {
-		c->blocked_offer = o;
+		ch->tab->offer = o;
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, "target_plan", "%s is not a supported upgrade", to->id);
 	}
 	if ((rc = quantity_of(c, s, ch->in, s->s.quantity, &q)) != PS_OK)
 		return rc;
 	struct ps_change_plan plan;
-	plan_change(c, PS_OPK_UPGRADE, &c->snap, s, to, q, &plan);
+	plan_change(c, PS_OPK_UPGRADE, ch->tab->snap, s, to, q, &plan);
 	return start(c, ch, &plan);
 }
 
 static ps_code switch_tx(struct ps_ctx *c, void *arg);
 
-static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
-			  struct ps_operation *op, enum ps_op_kind kind)
+/* What a refused change returns: the decision, when the refusal is one the
+ * rules (or the one-upgrade-at-a-time rule) made. */
+static bool is_refusal(ps_code rc)
 {
-	c->blocked_offer = NULL;
+	return rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED;
+}
+
+static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
+			  struct ps_operation *op, enum ps_op_kind kind, struct ps_decision *refusal)
+{
+	memset(refusal, 0, sizeof *refusal);
 	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
 	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
 		return rc;
-	struct change ch = {in, tenant, sub, kind, op};
-	return ps_app_tx(c, kind == PS_OPK_UPGRADE ? upgrade_tx : switch_tx, &ch);
+	struct change ch = {in, tenant, sub, kind, op, refusal};
+	rc = ps_app_tx(c, kind == PS_OPK_UPGRADE ? upgrade_tx : switch_tx, &ch);
+	if (!is_refusal(rc) || !refusal->verdict)
+		memset(refusal, 0, sizeof *refusal);
+	return rc;
 }
 
 ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
-		       struct ps_operation *op)
+		       struct ps_operation *op, struct ps_decision *refusal)
 {
-	return run_change(c, tenant, sub, in, op, PS_OPK_UPGRADE);
+	return run_change(c, tenant, sub, in, op, PS_OPK_UPGRADE, refusal);
 }
 
 static ps_code switch_tx(struct ps_ctx *c, void *arg)
 {
 	struct change *ch = arg;
-	const struct ps_snap_sub *s;
 	const struct ps_plan *to;
 	int64_t q;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) || (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, &s)))
+	if ((rc = target_of(c, ch->in, &to)) ||
+	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
 		return rc;
+	const struct ps_snap_sub *s = ch->tab->verdict->sub;
 	if (!ps_sub_status_is_live(s->s.status))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: there is nothing to change",
 				  ps_sub_status_name(s->s.status));
 	if (s->s.addon_of)
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
-	if (ps_verdict_reason(c->verdict, PS_R_UPGRADE_IN_PROGRESS))
+	if (ps_verdict_reason(ch->tab->verdict, PS_R_UPGRADE_IN_PROGRESS))
 		return ps_err_set(&c->err, PS_CONFLICT, "operation",
 				  "another upgrade of this tenant is in progress: wait for it to finish");
-	if (!ps_can_move_to(&c->snap.tenant, s->plan, to))
+	if (!ps_can_move_to(&ch->tab->snap->tenant, s->plan, to))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this tenant can buy",
 				  to->id);
 	if ((rc = quantity_of(c, s, ch->in, s->s.assigned, &q)) != PS_OK)
 		return rc;
 	struct ps_change_plan plan;
-	plan_change(c, PS_OPK_SWITCH, &c->snap, s, to, q, &plan);
+	plan_change(c, PS_OPK_SWITCH, ch->tab->snap, s, to, q, &plan);
 	if (!plan.data_safe && !ch->in->acknowledge_data_loss)
 		return ps_err_set(&c->err, PS_CONFLICT, "acknowledge_data_loss",
 				  "%s lacks a data-bearing service of %s: users would lose data; send "
@@ -370,9 +398,9 @@ static ps_code switch_tx(struct ps_ctx *c, void *arg)
 }
 
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
-		      struct ps_operation *op)
+		      struct ps_operation *op, struct ps_decision *refusal)
 {
-	return run_change(c, tenant, sub, in, op, PS_OPK_SWITCH);
+	return run_change(c, tenant, sub, in, op, PS_OPK_SWITCH, refusal);
 }
 
 /* ---- what waited ---- */

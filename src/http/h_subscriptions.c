@@ -211,9 +211,10 @@ ps_code ps_h_upgrades(struct ps_req *r)
 			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "include_unsupported",
 					  "include_unsupported must be true or false");
 	}
-	ps_code rc = ps_app_upgrades(r->c, r->t, r->s, flags);
+	struct ps_decision tab;
+	ps_code rc = ps_app_upgrades(r->c, r->t, r->s, flags, &tab);
 	if (rc != PS_OK)
 		return rc;
-	ps_render_verdict(&r->w, r->c->verdict, &r->c->snap, r->c->lang, r->c->now);
+	ps_render_verdict(&r->w, tab.verdict, tab.snap, r->c->lang, r->c->now);
 	return PS_OK;
 }

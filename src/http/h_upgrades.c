@@ -85,12 +85,13 @@ ps_code ps_h_preview(struct ps_req *r)
 	struct ps_ctx *c = r->c;
 	struct ps_change_in in;
 	struct ps_change_plan p;
+	struct ps_decision tab;
 	enum ps_op_kind kind;
 	ps_code rc;
-	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p)))
+	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)))
 		return rc;
-	const struct ps_verdict *v = c->verdict;
-	const struct ps_offer *o = c->blocked_offer;
+	const struct ps_verdict *v = tab.verdict;
+	const struct ps_offer *o = tab.offer;
 	bool upgrade = kind == PS_OPK_UPGRADE;
 	bool allowed = upgrade ? (v->n_reasons == 0 && o && o->supported) : true;
 	struct ps_jw *w = &r->w;
@@ -105,15 +106,15 @@ ps_code ps_h_preview(struct ps_req *r)
 	ps_jw_arr(w);
 	if (upgrade) {
 		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_render_reason(w, &v->reasons[i], &c->snap, c->lang, c->now);
+			ps_render_reason(w, &v->reasons[i], tab.snap, c->lang, c->now);
 		if (o && !o->supported)
-			ps_render_offer_reason(w, o, v, &c->snap, c->lang, c->now);
+			ps_render_offer_reason(w, o, v, tab.snap, c->lang, c->now);
 	}
 	ps_jw_arr_end(w);
 	ps_jw_kint(w, "quantity", p.quantity);
 	ps_jw_key(w, "price");
 	ps_jw_obj(w);
-	ps_jw_kstr(w, "currency", c->snap.tenant.currency);
+	ps_jw_kstr(w, "currency", tab.snap->tenant.currency);
 	ps_jw_kint(w, "per_seat_month_before", p.from ? p.from->price_per_seat_month : 0);
 	ps_jw_kint(w, "per_seat_month_after", p.to->price_per_seat_month);
 	ps_jw_kint(w, "monthly_before", p.monthly_before);
@@ -176,7 +177,7 @@ ps_code ps_h_upgrade(struct ps_req *r)
 		return rc;
 	if (json_object_get(r->body, "kind"))
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind is for the preview only");
-	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op)) != PS_OK)
+	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op, &r->refusal)) != PS_OK)
 		return rc;
 	return reply_op(r, &op);
 }
@@ -186,7 +187,7 @@ ps_code ps_h_switch(struct ps_req *r)
 	struct ps_change_in in;
 	struct ps_operation op;
 	ps_code rc;
-	if ((rc = change_in(r, true, &in, NULL)) || (rc = ps_app_switch(r->c, r->t, r->s, &in, &op)))
+	if ((rc = change_in(r, true, &in, NULL)) || (rc = ps_app_switch(r->c, r->t, r->s, &in, &op, &r->refusal)))
 		return rc;
 	return reply_op(r, &op);
 }

@@ -32,6 +32,7 @@ struct ps_req {
 	char retry_after[24];  /* a Retry-After header value, when set */
 	char idem_key[256];    /* the Idempotency-Key of a call to remember, or "" */
 	char idem_hash[65];
+	struct ps_decision refusal; /* a refused upgrade's reasons, from the app (verdict NULL: none) */
 };
 
 typedef ps_code (*ps_handler)(struct ps_req *r);

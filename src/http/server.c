@@ -357,7 +357,9 @@ static void idem_end(struct ps_req *r)
 static void render_failure(struct ps_req *r, ps_code rc)
 {
 	struct ps_ctx *c = r->c;
-	struct ps_verdict *v = c->verdict;
+	const struct ps_verdict *v = r->refusal.verdict;
+	const struct ps_offer *blocked_offer = r->refusal.offer;
+	const struct ps_snapshot *snap = r->refusal.snap;
 	bool with_reasons = (rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED) && v && v->sub;
 	if (!with_reasons) {
 		ps_render_error(&r->w, &c->err);
@@ -366,14 +368,6 @@ static void render_failure(struct ps_req *r, ps_code rc)
 	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_SERVICE_BUSY);
 	if (rc == PS_RATE_LIMITED && busy)
 		snprintf(r->retry_after, sizeof r->retry_after, "%lld", (long long)busy->retry_after_s);
-	if (v->n_reasons == 0 && !c->blocked_offer && v->n_reasons < PS_R__COUNT) {
-		/* Refused by the store's one-upgrade-at-a-time rule: a twin
-		 * request got there first. */
-		struct ps_reason *x = &v->reasons[v->n_reasons++];
-		memset(x, 0, sizeof *x);
-		x->code = PS_R_UPGRADE_IN_PROGRESS;
-		x->sub = v->sub;
-	}
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "error");
 	ps_jw_obj(&r->w);
@@ -383,11 +377,11 @@ static void render_failure(struct ps_req *r, ps_code rc)
 		ps_jw_kstr(&r->w, "field", c->err.field);
 	ps_jw_key(&r->w, "reasons");
 	ps_jw_arr(&r->w);
-	if (c->blocked_offer)
-		ps_render_offer_reason(&r->w, c->blocked_offer, v, &c->snap, c->lang, c->now);
+	if (blocked_offer)
+		ps_render_offer_reason(&r->w, blocked_offer, v, snap, c->lang, c->now);
 	else
 		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_render_reason(&r->w, &v->reasons[i], &c->snap, c->lang, c->now);
+			ps_render_reason(&r->w, &v->reasons[i], snap, c->lang, c->now);
 	ps_jw_arr_end(&r->w);
 	ps_jw_obj_end(&r->w);
 	ps_jw_obj_end(&r->w);
@@ -411,13 +405,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		return ret;
 	}
 	struct ps_ctx *c = &wk->c;
-	ps_err_clear(&c->err);
-	memset(&c->who, 0, sizeof c->who);
-	c->now = ps_app_clock(srv->app, wk->st, false);
-	c->blocked_offer = NULL;
-	if (c->verdict)
-		c->verdict->sub = NULL;
-	snprintf(c->request_id, sizeof c->request_id, "%s", request_id);
+	ps_ctx_reset(c, ps_app_clock(srv->app, wk->st, false), request_id);
 	/* ?lang= wins when it names a language we have; else Accept-Language. */
 	const char *lang_q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
 	bool have_q = false;

@@ -413,14 +413,16 @@ static ps_code uc_upgrade(struct ps_ctx *c)
 {
 	struct ps_change_in in = {.target_plan = "biz-standard"};
 	struct ps_operation op;
-	return ps_app_upgrade(c, tenant_id, sub_id, &in, &op);
+	struct ps_decision refusal;
+	return ps_app_upgrade(c, tenant_id, sub_id, &in, &op, &refusal);
 }
 
 static ps_code uc_switch(struct ps_ctx *c)
 {
 	struct ps_change_in in = {.target_plan = "ent-e3", .quantity = 4};
 	struct ps_operation op;
-	return ps_app_switch(c, tenant_id, sub_id, &in, &op);
+	struct ps_decision refusal;
+	return ps_app_switch(c, tenant_id, sub_id, &in, &op, &refusal);
 }
 
 static ps_code uc_renewals(struct ps_ctx *c)
