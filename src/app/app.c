@@ -1,11 +1,11 @@
-/* app.c: the request context, the catalog in memory, permissions, the audit
- * helper and the Upgrade tab use case (app layer). */
+/* app.c: the request context and its reset, the catalog in memory,
+ * permissions, the audit helper and the evaluation of one subscription on a
+ * fresh snapshot (app layer). Calls nothing else of the app layer. */
 #include "ps_app.h"
 #include "ps_app_int.h"
 
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
-#include "../core/ps_policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -148,20 +148,4 @@ ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 	ps_rules_evaluate(c->app->catalog, &c->snap, s, c->now, flags, c->verdict);
 	out->verdict = c->verdict;
 	return PS_OK;
-}
-
-ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
-{
-	memset(out, 0, sizeof *out);
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
-	if (rc != PS_OK)
-		return rc;
-	rc = ps_app_evaluate(c, tenant, sub, flags, out);
-	if (rc != PS_OK || !ps_snapshot_is_billing_due(out->snap, c->now))
-		return rc;
-	/* The clock passed a period's end: invoice it, then look again. This
-	 * read path writes only then, so the Upgrade tab stays a read. */
-	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
-		return rc;
-	return ps_app_evaluate(c, tenant, sub, flags, out);
 }

@@ -126,7 +126,7 @@ ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident
  * PS_OK *out holds the answer (offer NULL). */
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out);
 
-/* ---- money and time (billing.c, clock.c) ---- */
+/* ---- money and time (billing.c, ledger.c, credit.c, clock.c) ---- */
 
 /* The time for a request or command: the store's manual clock when the app
  * runs with --clock manual (or, for commands, whenever one was set), else
@@ -155,8 +155,9 @@ ps_code ps_app_billing_sum(struct ps_ctx *c, int64_t tenant, struct ps_billing_s
 /* Record a payment; payments settle the oldest invoices first, and what is
  * left stays as credit. */
 ps_code ps_app_pay(struct ps_ctx *c, int64_t tenant, int64_t amount, struct ps_receipt *out);
-/* The provider's decision on a credit check: approval raises the tenant's
- * credit limit to cover it and lets what waited go on; denial fails it. */
+/* The provider's decision on a credit check (credit.c, with the upgrade's
+ * continuation from upgrade.c): approval raises the tenant's credit limit to
+ * cover it and lets what waited go on; denial fails it. */
 ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out);
 
 /* ---- upgrades and manual changes (upgrade.c) ---- */

@@ -1,4 +1,14 @@
-/* ps_app_int.h: helpers shared by the app layer's files; not for callers. */
+/* ps_app_int.h: helpers shared by the app layer's files; not for callers.
+ * The files call each other one way, from the top down (a file calls only
+ * files below it):
+ *   demo.c
+ *   subscriptions.c (purchases, seats, lifecycle)   tenants.c, health.c
+ *   upgrade.c (the Upgrade tab, preview, upgrade, manual change, what waited)
+ *   billing.c (renewals, billing sum, payments)   credit.c (credit checks)
+ *   ledger.c (invoices, lines, settlement)   fleet.c, clock.c
+ *   app.c, util.c (context, catalog, rights, audit, transactions, evaluation)
+ * A credit check's decision (credit.c) reaches the operation waiting on it
+ * through a callback (ps_credit_waiter) that upgrade.c hands it. */
 #ifndef PS_APP_INT_H
 #define PS_APP_INT_H
 
@@ -16,7 +26,7 @@ const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
  * decision (offer NULL; out->verdict->sub is the subscription). */
 ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out);
 
-/* ---- the ledger (billing.c), inside the caller's transaction ---- */
+/* ---- the ledger (ledger.c), inside the caller's transaction ---- */
 
 struct ps_line_spec {
 	enum ps_line_kind kind;
@@ -36,18 +46,34 @@ ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant);
 /* The first invoice of a subscription starting at c->now (the first month,
  * or the whole term when prepaid); sets s->billed_through, not saved. */
 ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s);
+/* The ledger's totals of a tenant at c->now (all of *out but currency). */
+ps_code ps_ledger_totals(struct ps_ctx *c, int64_t tenant, struct ps_billing_sum *out);
 /* Prorate a change of `delta` seats (may be negative) at c->now over what is
  * left of the current period: a charge or a credit note. Prepaid: more seats
  * are charged for the rest of the term, fewer are not credited. */
 ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *s, int64_t delta,
 			enum ps_line_kind kind);
 
-/* An upgrade waiting on credit check cc goes on (approved) or fails
- * (upgrade.c), inside the decision's transaction. An approved one that can
- * no longer be done returns its error (PS_CONFLICT, PS_INVALID_FIELD) so the
- * caller rolls back what it wrote; with fail, it is only marked failed. */
-ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc,
-				      bool fail);
+/* ---- credit checks (credit.c) ---- */
+
+/* Request a credit check for tenant t, whose monthly recurring charge would
+ * become `amount`, for what waits on it: the purchase sub_id or the
+ * operation op_id (the other 0); inside the caller's transaction, audited.
+ * *out gets it, expected in two business days. */
+ps_code ps_credit_request(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id, int64_t op_id,
+			  struct ps_credit_check *out);
+/* What goes on when credit check cc, that an operation waits on, is decided,
+ * inside the decision's transaction: approved, the change is made; denied,
+ * the operation fails. An approved change that can no longer be done returns
+ * its error (PS_CONFLICT, PS_INVALID_FIELD) so the decision rolls back what
+ * it wrote and runs again with fail set: then the operation only fails. */
+typedef ps_code (*ps_credit_waiter)(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc,
+				    bool fail);
+/* The provider's decision on credit check id (ps_app_credit_decide): the
+ * limit raised to cover it when approved, a waiting purchase invoiced and
+ * activated (or cancelled), a waiting operation handed to on_operation. */
+ps_code ps_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out,
+			 ps_credit_waiter on_operation);
 
 /* Subscription s (just updated) became active: the operation that created
  * it in `provisioning` completes (upgrade.c). */

@@ -89,23 +89,8 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		int64_t after = ps_money_add(before, ps_monthly_charge(plan, s->quantity));
 		if (ps_needs_credit_check(&t, before, after)) {
 			s->status = PS_SUB_PROVISIONING;
-			if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK)
-				return rc;
-			struct ps_credit_check *cc = a->cc;
-			memset(cc, 0, sizeof *cc);
-			cc->tenant_id = t.id;
-			cc->status = PS_CC_PENDING;
-			cc->amount = after;
-			cc->requested_at = c->now;
-			cc->expected_by = ps_add_business_days(c->now, 2, c->app->holidays, c->app->n_holidays);
-			cc->subscription_id = s->id;
-			if ((rc = c->st->ops->credit_check_insert(c->st, cc, &c->err)) != PS_OK)
-				return rc;
-			char ref[32], detail[128];
-			snprintf(detail, sizeof detail, "{\"amount\":%lld,\"credit_limit\":%lld}", (long long)after,
-				 (long long)t.credit_limit);
-			if ((rc = ps_app_audit(c, t.id, "credit_check.request",
-					       ps_app_ref(ref, sizeof ref, PS_PFX_CREDIT, cc->id), detail)) != PS_OK)
+			if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK ||
+			    (rc = ps_credit_request(c, &t, after, s->id, 0, a->cc)) != PS_OK)
 				return rc;
 			return audit_sub(c, s, "subscription.purchase");
 		}

@@ -1,6 +1,7 @@
-/* upgrade.c: moving a subscription to another plan (app layer): the
- * preview, the automatic upgrade (RULES "Executing an upgrade") and the
- * manual change (RULES "The remedies"). Each change is one transaction that
+/* upgrade.c: moving a subscription to another plan (app layer): the Upgrade
+ * tab, the preview, the automatic upgrade (RULES "Executing an upgrade"), the
+ * manual change (RULES "The remedies") and what waited on a credit check or
+ * on provisioning. Each change is one transaction that
  * evaluates the rules again on what it read inside it: the old subscription
  * ends, the new one holds every seat, and the period is credited and charged
  * pro rata, or nothing happens at all. */
@@ -69,6 +70,22 @@ static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const 
 				  "quantity must be at least %lld (the licenses held now) and at most %d", (long long)floor,
 				  PS_QUANTITY_MAX);
 	return PS_OK;
+}
+
+ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
+{
+	memset(out, 0, sizeof *out);
+	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
+	if (rc != PS_OK)
+		return rc;
+	rc = ps_app_evaluate(c, tenant, sub, flags, out);
+	if (rc != PS_OK || !ps_snapshot_is_billing_due(out->snap, c->now))
+		return rc;
+	/* The clock passed a period's end: invoice it, then look again. This
+	 * read path writes only then, so the Upgrade tab stays a read. */
+	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
+		return rc;
+	return ps_app_evaluate(c, tenant, sub, flags, out);
 }
 
 ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
@@ -284,23 +301,10 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	if (!plan->needs_credit_check)
 		return apply(c, t, op);
 	struct ps_credit_check cc;
-	memset(&cc, 0, sizeof cc);
-	cc.tenant_id = t->id;
-	cc.status = PS_CC_PENDING;
-	cc.amount = plan->mrc_after;
-	cc.requested_at = c->now;
-	cc.expected_by = ps_add_business_days(c->now, 2, c->app->holidays, c->app->n_holidays);
-	cc.operation_id = op->id;
-	if ((rc = st->ops->credit_check_insert(st, &cc, &c->err)) != PS_OK)
+	if ((rc = ps_credit_request(c, t, plan->mrc_after, 0, op->id, &cc)) != PS_OK)
 		return rc;
 	op->credit_check_id = cc.id;
-	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
-		return rc;
-	char ref[32], detail[128];
-	snprintf(detail, sizeof detail, "{\"amount\":%lld,\"operation\":\"%s%lld\"}", (long long)cc.amount,
-		 PS_PFX_OPERATION, (long long)op->id);
-	return ps_app_audit(c, t->id, "credit_check.request", ps_app_ref(ref, sizeof ref, PS_PFX_CREDIT, cc.id),
-			    detail);
+	return st->ops->operation_update(st, op, &c->err);
 }
 
 static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
@@ -405,8 +409,8 @@ ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struc
 
 /* ---- what waited ---- */
 
-ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc,
-				      bool fail)
+/* The operation waiting on cc goes on or fails (a ps_credit_waiter). */
+static ps_code credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc, bool fail)
 {
 	struct ps_operation op;
 	ps_code rc = c->st->ops->operation_get(c->st, t->id, cc->operation_id, &op, &c->err);
@@ -437,4 +441,9 @@ ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 	if (op.state == PS_OP_PROVISIONING)
 		return PS_OK;
 	return c->st->ops->operation_update(c->st, &op, &c->err);
+}
+
+ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out)
+{
+	return ps_credit_decide(c, id, approved, out, credit_decided);
 }

@@ -1,0 +1,215 @@
+/* ledger.c: the ledger (app layer). Every money figure comes from two kinds
+ * of rows: invoices (made of lines; a credit note is an invoice with a
+ * negative amount) and payments. Payments and credit notes settle positive
+ * invoices oldest first; what is left is the tenant's credit. The amounts
+ * come from the money rules of core/ps_money.h (doc/BILLING.md); this file
+ * writes them, inside the caller's transaction. */
+#include "ps_app.h"
+#include "ps_app_int.h"
+
+#include "../common/ps_mem.h"
+#include "../common/ps_time.h"
+#include "../core/ps_money.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PS_INVOICE_DAYS 30
+
+static const struct ps_plan *plan_of(struct ps_ctx *c, const struct ps_subscription *s)
+{
+	return c->app->catalog ? ps_catalog_plan(c->app->catalog, s->plan_id) : NULL;
+}
+
+/* ---- invoices and settlement ---- */
+
+struct inv_acc {
+	struct ps_invoice *v;
+	size_t n, cap;
+};
+
+static bool collect_invoice(void *arg, const struct ps_invoice *inv)
+{
+	struct inv_acc *a = arg;
+	ps_grow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v);
+	a->v[a->n++] = *inv;
+	return true;
+}
+
+/* Oldest first: by due time, then issue time, then id. */
+static int by_due(const void *a, const void *b)
+{
+	const struct ps_invoice *x = a, *y = b;
+	if (x->due_at != y->due_at)
+		return x->due_at < y->due_at ? -1 : 1;
+	if (x->issued_at != y->issued_at)
+		return x->issued_at < y->issued_at ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant)
+{
+	struct ps_store *st = c->st;
+	struct inv_acc a = {0};
+	int64_t pool = 0;
+	ps_code rc = st->ops->payment_total(st, tenant, &pool, &c->err);
+	if (rc == PS_OK)
+		rc = st->ops->invoice_list(st, tenant, false, 0, 0, collect_invoice, &a, &c->err);
+	for (size_t i = 0; rc == PS_OK && i < a.n; i++)
+		if (a.v[i].amount < 0 && a.v[i].status != PS_INV_VOID)
+			pool -= a.v[i].amount;
+	if (a.n > 1)
+		qsort(a.v, a.n, sizeof *a.v, by_due);
+	for (size_t i = 0; rc == PS_OK && i < a.n; i++) {
+		struct ps_invoice *inv = &a.v[i];
+		if (inv->amount < 0 || inv->status == PS_INV_VOID)
+			continue;
+		int64_t paid = pool < inv->amount ? pool : inv->amount;
+		pool -= paid;
+		enum ps_invoice_status status = paid == inv->amount ? PS_INV_PAID : PS_INV_OPEN;
+		if (paid == inv->paid && status == inv->status)
+			continue;
+		inv->paid = paid;
+		inv->status = status;
+		rc = st->ops->invoice_update(st, inv, &c->err);
+	}
+	ps_free(a.v);
+	return rc;
+}
+
+static void describe(char *out, size_t cap, const struct ps_line_spec *l, const struct ps_plan *p)
+{
+	static const char *const what[] = {"", "renewal", "seats changed", "cancelled, unused days",
+					   "upgrade: unused days", "upgrade", "plan change"};
+	char a[PS_TIME_LEN], b[PS_TIME_LEN];
+	ps_time_format(l->start, a);
+	ps_time_format(l->end, b);
+	const char *w = (size_t)l->kind < sizeof what / sizeof what[0] ? what[l->kind] : "";
+	snprintf(out, cap, "%s, %lld seat%s, %.10s to %.10s%s%s", p ? p->name : l->sub->plan_id,
+		 (long long)l->quantity, l->quantity == 1 ? "" : "s", a, b, w[0] ? ": " : "", w);
+}
+
+ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_line_spec *lines, size_t n,
+			  bool pay_now, int64_t *invoice_id)
+{
+	struct ps_store *st = c->st;
+	struct ps_invoice inv;
+	int64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += lines[i].amount;
+	if (invoice_id)
+		*invoice_id = 0;
+	if (total == 0)
+		return PS_OK; /* nothing to charge or credit (a free plan, an even swap) */
+	memset(&inv, 0, sizeof inv);
+	inv.tenant_id = t->id;
+	inv.subscription_id = n ? lines[0].sub->id : 0;
+	inv.amount = total;
+	snprintf(inv.currency, sizeof inv.currency, "%s", t->currency);
+	inv.issued_at = c->now;
+	bool at_once = pay_now || t->payment == PS_PAY_CARD;
+	if (total <= 0) {
+		inv.due_at = c->now;
+		inv.paid = total;
+		inv.status = PS_INV_PAID;
+	} else {
+		inv.due_at = at_once ? c->now : c->now + (int64_t)PS_INVOICE_DAYS * PS_DAY;
+		inv.status = PS_INV_OPEN;
+	}
+	ps_code rc = st->ops->invoice_insert(st, &inv, &c->err);
+	for (size_t i = 0; rc == PS_OK && i < n; i++) {
+		struct ps_invoice_line l;
+		memset(&l, 0, sizeof l);
+		l.tenant_id = t->id;
+		l.invoice_id = inv.id;
+		l.subscription_id = lines[i].sub->id;
+		l.kind = lines[i].kind;
+		snprintf(l.plan_id, sizeof l.plan_id, "%s", lines[i].sub->plan_id);
+		l.quantity = lines[i].quantity;
+		l.period_start = lines[i].start;
+		l.period_end = lines[i].end;
+		l.amount = lines[i].amount;
+		describe(l.description, sizeof l.description, &lines[i], plan_of(c, lines[i].sub));
+		rc = st->ops->invoice_line_insert(st, &l, &c->err);
+	}
+	if (rc == PS_OK && total > 0 && at_once) {
+		/* Charged to the card (or paid up front): the payment is recorded
+		 * net of any credit the tenant already has. */
+		struct ps_billing_sum sum;
+		rc = ps_ledger_totals(c, t->id, &sum);
+		int64_t owed = sum.balance;
+		if (rc == PS_OK && owed > 0) {
+			struct ps_receipt p;
+			memset(&p, 0, sizeof p);
+			p.tenant_id = t->id;
+			p.amount = owed < total ? owed : total;
+			snprintf(p.currency, sizeof p.currency, "%s", t->currency);
+			p.received_at = c->now;
+			rc = st->ops->payment_insert(st, &p, &c->err);
+		}
+	}
+	if (rc == PS_OK)
+		rc = ps_ledger_settle(c, t->id);
+	if (rc == PS_OK && invoice_id)
+		*invoice_id = inv.id;
+	return rc;
+}
+
+ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s)
+{
+	const struct ps_plan *p = plan_of(c, s);
+	struct ps_period first;
+	if (!p)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %s in the catalog", s->plan_id);
+	ps_first_period(s, p, c->now, &first);
+	struct ps_line_spec l = {.kind = PS_LINE_PURCHASE, .sub = s, .quantity = s->quantity, .start = first.start,
+				 .end = first.end, .amount = first.amount};
+	s->billed_through = l.end;
+	return ps_ledger_invoice(c, t, &l, 1, s->prepaid, NULL);
+}
+
+ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *s, int64_t delta,
+			enum ps_line_kind kind)
+{
+	int64_t end;
+	int64_t amount = ps_seats_prorated(s, plan_of(c, s), delta, c->now, &end);
+	if (amount == 0)
+		return PS_OK; /* nothing billed for the rest of this period, or no credit for prepaid time */
+	struct ps_line_spec l = {.kind = kind, .sub = s, .quantity = delta < 0 ? -delta : delta, .start = c->now,
+				 .end = end, .amount = amount};
+	return ps_ledger_invoice(c, t, &l, 1, s->prepaid, NULL);
+}
+
+/* ---- totals ---- */
+
+struct sum_acc {
+	struct ps_billing_sum *s;
+	int64_t now;
+};
+
+static bool sum_invoice(void *arg, const struct ps_invoice *inv)
+{
+	struct sum_acc *a = arg;
+	if (inv->status == PS_INV_VOID)
+		return true;
+	a->s->invoiced += inv->amount;
+	if (inv->amount > inv->paid && inv->due_at < a->now) {
+		a->s->past_due += inv->amount - inv->paid;
+		if (!a->s->oldest_due || inv->due_at < a->s->oldest_due)
+			a->s->oldest_due = inv->due_at;
+	}
+	return true;
+}
+
+ps_code ps_ledger_totals(struct ps_ctx *c, int64_t tenant, struct ps_billing_sum *out)
+{
+	struct sum_acc a = {out, c->now};
+	out->invoiced = out->paid = out->past_due = out->oldest_due = 0;
+	ps_code rc = c->st->ops->invoice_list(c->st, tenant, false, 0, 0, sum_invoice, &a, &c->err);
+	if (rc == PS_OK)
+		rc = c->st->ops->payment_total(c->st, tenant, &out->paid, &c->err);
+	out->balance = out->invoiced - out->paid;
+	out->credit = out->balance < 0 ? -out->balance : 0;
+	return rc;
+}
