@@ -171,6 +171,7 @@ struct ps_change_in {
 /* What a change would do, computed without writing anything. */
 struct ps_change_plan {
 	enum ps_op_kind kind;
+	bool allowed; /* an upgrade: the tab lists the target as eligible; a manual change: always */
 	const struct ps_plan *from, *to;
 	int64_t quantity;
 	int64_t monthly_before, monthly_after;  /* this subscription, minor units a month */

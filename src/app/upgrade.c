@@ -108,6 +108,7 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 				  to->id);
 	tab->offer = ps_verdict_offer(tab->verdict, to->id);
 	plan_change(c, kind, tab->snap, s, to, q, out);
+	out->allowed = kind == PS_OPK_SWITCH || (tab->offer && tab->offer->eligible);
 	return PS_OK;
 }
 

@@ -93,7 +93,7 @@ ps_code ps_h_preview(struct ps_req *r)
 	const struct ps_verdict *v = tab.verdict;
 	const struct ps_offer *o = tab.offer;
 	bool upgrade = kind == PS_OPK_UPGRADE;
-	bool allowed = upgrade ? (v->n_reasons == 0 && o && o->supported) : true;
+	bool allowed = p.allowed;
 	struct ps_jw *w = &r->w;
 	ps_jw_obj(w);
 	ps_jw_kid(w, "subscription", PS_PFX_SUB, r->s);
