@@ -70,6 +70,15 @@ void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_
 	*unused_value = ps_prorate(term_value, left, total);
 }
 
+void ps_prepaid_loss(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, int64_t *unused_days,
+		     int64_t *unused_value)
+{
+	*unused_days = *unused_value = 0;
+	if (s->prepaid)
+		ps_unused_prepaid(s->term_start, s->term_end, now, ps_term_value(p, s->quantity, s->term), unused_days,
+				  unused_value);
+}
+
 static bool is_business_day(int64_t day, const int64_t *holidays, size_t n_holidays)
 {
 	if (ps_weekday(day) >= 5)
@@ -180,9 +189,8 @@ void ps_change_money(enum ps_op_kind kind, const struct ps_subscription *s, cons
 	out->period_start = out->period_end = 0;
 	out->credit = out->charge = 0;
 	out->unused_days = out->unused_value = 0;
-	if (s->prepaid && from)
-		ps_unused_prepaid(s->term_start, s->term_end, now, ps_term_value(from, s->quantity, s->term),
-				  &out->unused_days, &out->unused_value);
+	if (from)
+		ps_prepaid_loss(s, from, now, &out->unused_days, &out->unused_value);
 	if (kind == PS_OPK_SWITCH || s->prepaid) {
 		/* The old plan cancelled (no credit when prepaid) and the target
 		 * bought from now, for a month or, prepaid, a new whole term. */

@@ -44,6 +44,12 @@ int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t);
 void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_t term_value,
 		       int64_t *unused_days, int64_t *unused_value);
 
+/* What prepaid subscription s (plan p) would lose at `now` if it ended:
+ * ps_unused_prepaid of its term at its term value (prepaid_plan's details
+ * and the preview's). Zero for a subscription that is not prepaid. */
+void ps_prepaid_loss(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, int64_t *unused_days,
+		     int64_t *unused_value);
+
 /* The billing period containing t, of `months` months counted from anchor
  * (each boundary is anchor + k*months calendar months, so a period that
  * starts on the 31st keeps the 31st where the month has one): [*start, *end).

@@ -188,9 +188,8 @@ static void check_prepaid(struct ps_verdict *v, int64_t now)
 	if (!ss->s.prepaid || now >= ss->s.term_end)
 		return;
 	struct ps_reason *r = add_reason(v, PS_R_PREPAID_PLAN);
-	int64_t value = ps_term_value(ss->plan, ss->s.quantity, ss->s.term);
 	r->term_end = ss->s.term_end;
-	ps_unused_prepaid(ss->s.term_start, ss->s.term_end, now, value, &r->unused_days, &r->unused_value);
+	ps_prepaid_loss(&ss->s, ss->plan, now, &r->unused_days, &r->unused_value);
 }
 
 /* 10: the automatic upgrades of the last hour used up the capacity. */

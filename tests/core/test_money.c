@@ -171,6 +171,30 @@ static void test_unused_prepaid(void **state)
 	}
 }
 
+static void test_prepaid_loss(void **state)
+{
+	static const struct {
+		const char *name;
+		bool prepaid;
+		const char *now;
+		int64_t want_days, want_value;
+	} cases[] = {
+		{"prepaid annual, 35 days left", true, "2026-11-27T09:00:00Z", 35, 11507},
+		{"prepaid, the term over", true, "2027-01-01T00:00:00Z", 0, 0},
+		{"not prepaid: nothing is lost", false, "2026-11-27T09:00:00Z", 0, 0},
+	};
+	struct ps_plan p = {.price_per_seat_month = 1000};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s = {.quantity = 10, .prepaid = cases[i].prepaid, .term = PS_TERM_ANNUAL,
+					    .term_start = T("2026-01-01T00:00:00Z"), .term_end = T("2027-01-01T00:00:00Z")};
+		int64_t days = -1, value = -1;
+		ps_prepaid_loss(&s, &p, T(cases[i].now), &days, &value);
+		if (days != cases[i].want_days || value != cases[i].want_value)
+			fail_msg("case %s: got %lld days, %lld; want %lld days, %lld", cases[i].name, (long long)days,
+				 (long long)value, (long long)cases[i].want_days, (long long)cases[i].want_value);
+	}
+}
+
 static void test_business_days(void **state)
 {
 	int64_t monday_holiday[] = {D("2026-11-30")};
@@ -445,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_terms),
 		cmocka_unit_test(test_add_months),
 		cmocka_unit_test(test_unused_prepaid),
+		cmocka_unit_test(test_prepaid_loss),
 		cmocka_unit_test(test_business_days),
 		cmocka_unit_test(test_monthly_charge),
 		cmocka_unit_test(test_money_add),
