@@ -308,15 +308,11 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	return st->ops->operation_update(st, op, &c->err);
 }
 
-static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
+/* The automatic upgrade to `to`, on the decision just evaluated. */
+static ps_code upgrade_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
 {
-	struct change *ch = arg;
-	const struct ps_plan *to;
 	int64_t q;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) ||
-	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
-		return rc;
 	const struct ps_verdict *v = ch->tab->verdict;
 	const struct ps_snap_sub *s = v->sub;
 	if (v->n_reasons == 1 && v->reasons[0].code == PS_R_SERVICE_BUSY)
@@ -340,7 +336,20 @@ static ps_code upgrade_tx(struct ps_ctx *c, void *arg)
 	return start(c, ch, &plan);
 }
 
-static ps_code switch_tx(struct ps_ctx *c, void *arg);
+static ps_code switch_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to);
+
+/* One change, in its transaction: the target, the rules evaluated again on
+ * what is read inside it, then the upgrade or the manual change. */
+static ps_code change_tx(struct ps_ctx *c, void *arg)
+{
+	struct change *ch = arg;
+	const struct ps_plan *to;
+	ps_code rc;
+	if ((rc = target_of(c, ch->in, &to)) ||
+	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
+		return rc;
+	return ch->kind == PS_OPK_UPGRADE ? upgrade_to(c, ch, to) : switch_to(c, ch, to);
+}
 
 /* What a refused change returns: the decision, when the refusal is one the
  * rules (or the one-upgrade-at-a-time rule) made. */
@@ -357,7 +366,7 @@ static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const s
 	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
 		return rc;
 	struct change ch = {in, tenant, sub, kind, op, refusal};
-	rc = ps_app_tx(c, kind == PS_OPK_UPGRADE ? upgrade_tx : switch_tx, &ch);
+	rc = ps_app_tx(c, change_tx, &ch);
 	if (!is_refusal(rc) || !refusal->verdict)
 		memset(refusal, 0, sizeof *refusal);
 	return rc;
@@ -369,15 +378,11 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
 	return run_change(c, tenant, sub, in, op, PS_OPK_UPGRADE, refusal);
 }
 
-static ps_code switch_tx(struct ps_ctx *c, void *arg)
+/* The manual change to `to`, on the decision just evaluated. */
+static ps_code switch_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
 {
-	struct change *ch = arg;
-	const struct ps_plan *to;
 	int64_t q;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) ||
-	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
-		return rc;
 	const struct ps_snap_sub *s = ch->tab->verdict->sub;
 	if (!ps_sub_status_is_live(s->s.status))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: there is nothing to change",
