@@ -71,7 +71,7 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		if (!ps_sub_status_is_live(base.status))
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "subscription %s%lld is %s",
 					  PS_PFX_SUB, (long long)base.id, ps_sub_status_name(base.status));
-		if (!ps_addon_fits(plan, ps_catalog_plan(c->app->catalog, base.plan_id)))
+		if (!ps_addon_can_attach(plan, ps_catalog_plan(c->app->catalog, base.plan_id)))
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of",
 					  "add-on %s does not attach to plan %s", plan->id, base.plan_id);
 		s->addon_of = base.id;
@@ -87,7 +87,7 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		ps_snapshot_resolve(&c->snap, c->app->catalog);
 		int64_t before = ps_snapshot_mrc(&c->snap);
 		int64_t after = ps_money_add(before, ps_monthly_charge(plan, s->quantity));
-		if (ps_needs_credit_check(&t, before, after)) {
+		if (ps_credit_check_is_needed(&t, before, after)) {
 			s->status = PS_SUB_PROVISIONING;
 			if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK ||
 			    (rc = ps_credit_request(c, &t, after, s->id, 0, a->cc)) != PS_OK)

@@ -45,7 +45,7 @@ static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_
 	out->mrc_before = ps_snapshot_mrc(snap);
 	out->mrc_after = ps_money_add(ps_money_add(out->mrc_before, -m.monthly_before), m.monthly_after);
 	out->credit_limit = snap->tenant.credit_limit;
-	out->needs_credit_check = ps_needs_credit_check(&snap->tenant, out->mrc_before, out->mrc_after);
+	out->needs_credit_check = ps_credit_check_is_needed(&snap->tenant, out->mrc_before, out->mrc_after);
 }
 
 static ps_code target_of(struct ps_ctx *c, const struct ps_change_in *in, const struct ps_plan **to)
@@ -177,7 +177,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
 				  PS_ADDONS_MAX);
 	for (size_t i = 0; i < addons.n; i++) {
-		if (!ps_addon_fits(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
+		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
 					  (long long)addons.v[i].id, addons.v[i].plan_id, to->id);

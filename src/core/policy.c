@@ -26,7 +26,7 @@ bool ps_can_move_to(const struct ps_tenant *t, const struct ps_plan *from, const
 	return to != from && !to->addon && ps_can_buy(t, to);
 }
 
-bool ps_addon_fits(const struct ps_plan *addon, const struct ps_plan *base)
+bool ps_addon_can_attach(const struct ps_plan *addon, const struct ps_plan *base)
 {
 	if (!addon || !base)
 		return false;
@@ -67,7 +67,7 @@ int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)
 	return mrc;
 }
 
-bool ps_needs_credit_check(const struct ps_tenant *t, int64_t mrc_before, int64_t mrc_after)
+bool ps_credit_check_is_needed(const struct ps_tenant *t, int64_t mrc_before, int64_t mrc_after)
 {
 	return t->payment == PS_PAY_INVOICE && mrc_after > mrc_before && mrc_after > t->credit_limit;
 }

@@ -30,7 +30,7 @@ bool ps_can_buy(const struct ps_tenant *t, const struct ps_plan *p);
 bool ps_can_move_to(const struct ps_tenant *t, const struct ps_plan *from, const struct ps_plan *to);
 /* Whether add-on plan `addon` attaches to base plan `base` (false when
  * either is NULL). */
-bool ps_addon_fits(const struct ps_plan *addon, const struct ps_plan *base);
+bool ps_addon_can_attach(const struct ps_plan *addon, const struct ps_plan *base);
 
 /* Whether s is a live add-on attached to the base subscription base_id:
  * what blocks an upgrade (has_addon), a cancellation, and moves with a plan. */
@@ -50,6 +50,6 @@ int64_t ps_snapshot_mrc(const struct ps_snapshot *snap);
 /* Whether a change taking tenant t's monthly recurring charge from
  * mrc_before to mrc_after must wait on a credit check: t pays by invoice and
  * the change raises the charge above its credit limit. */
-bool ps_needs_credit_check(const struct ps_tenant *t, int64_t mrc_before, int64_t mrc_after);
+bool ps_credit_check_is_needed(const struct ps_tenant *t, int64_t mrc_before, int64_t mrc_after);
 
 #endif

@@ -115,7 +115,7 @@ static void test_addon_fits(void **state)
 		{"an add-on missing from the catalog", NULL, &basic, false},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		bool got = ps_addon_fits(cases[i].addon, cases[i].base);
+		bool got = ps_addon_can_attach(cases[i].addon, cases[i].base);
 		if (got != cases[i].want)
 			fail_msg("case %s: got %d, want %d", cases[i].name, got, cases[i].want);
 	}
@@ -270,7 +270,7 @@ static void test_credit_check(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_tenant t = {.payment = cases[i].payment, .credit_limit = cases[i].limit};
-		bool got = ps_needs_credit_check(&t, cases[i].before, cases[i].after);
+		bool got = ps_credit_check_is_needed(&t, cases[i].before, cases[i].after);
 		if (got != cases[i].want)
 			fail_msg("case %s: got %d, want %d", cases[i].name, got, cases[i].want);
 	}
