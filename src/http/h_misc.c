@@ -2,7 +2,9 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
+#include "../common/ps_mem.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -36,20 +38,6 @@ static bool incident_row(void *arg, const struct ps_incident *i)
 	return true;
 }
 
-struct health_acc {
-	const struct ps_catalog *cat;
-	bool *affected; /* per catalog service */
-};
-
-static bool mark_affected(void *arg, const struct ps_incident *i)
-{
-	struct health_acc *h = arg;
-	for (size_t k = 0; k < h->cat->n_services; k++)
-		if (strcmp(h->cat->services[k].id, i->service_id) == 0)
-			h->affected[k] = true;
-	return true;
-}
-
 /* {"services": [{id, name, status: healthy|incident}], "items": [...], "next"} */
 ps_code ps_h_service_health(struct ps_req *r)
 {
@@ -67,17 +55,16 @@ ps_code ps_h_service_health(struct ps_req *r)
 	ps_code rc = ps_page(r, PS_PFX_INCIDENT, &after, &iw.wk.limit);
 	if (rc != PS_OK)
 		return rc;
-	bool affected[256] = {false};
-	struct health_acc acc = {cat, affected};
-	if (cat->n_services <= 256) {
-		rc = r->c->st->ops->incident_list(r->c->st, true, 0, 0, mark_affected, &acc, &r->c->err);
-		if (rc != PS_OK)
-			return rc;
+	bool *affected = ps_calloc(cat->n_services + 1, sizeof *affected);
+	rc = ps_app_services_affected(r->c, affected);
+	if (rc != PS_OK) {
+		ps_free(affected);
+		return rc;
 	}
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "services");
 	ps_jw_arr(&r->w);
-	for (size_t k = 0; k < cat->n_services && k < 256; k++) {
+	for (size_t k = 0; k < cat->n_services; k++) {
 		ps_jw_obj(&r->w);
 		ps_jw_kstr(&r->w, "id", cat->services[k].id);
 		ps_jw_kstr(&r->w, "name", cat->services[k].name);
@@ -85,10 +72,10 @@ ps_code ps_h_service_health(struct ps_req *r)
 		ps_jw_obj_end(&r->w);
 	}
 	ps_jw_arr_end(&r->w);
+	ps_free(affected);
 	ps_jw_key(&r->w, "items");
 	ps_jw_arr(&r->w);
-	rc = r->c->st->ops->incident_list(r->c->st, open_only, after, iw.wk.limit + 1, incident_row, &iw,
-					  &r->c->err);
+	rc = ps_app_incidents_list(r->c, open_only, after, iw.wk.limit + 1, incident_row, &iw);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_INCIDENT, &iw.wk);

@@ -2,6 +2,7 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../common/ps_secret.h"
 
@@ -22,7 +23,7 @@ ps_code ps_h_tenants_list(struct ps_req *r)
 	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->tenant_list(r->c->st, after, wk.limit + 1, tenant_row, &wk, &r->c->err);
+	rc = ps_app_tenants_list(r->c, after, wk.limit + 1, tenant_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_TENANT, &wk);
@@ -100,14 +101,11 @@ ps_code ps_h_users_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	struct ps_tenant t;
 	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
 	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
 		return rc;
-	if ((rc = ps_app_tenant(r->c, r->t, &t)) != PS_OK)
-		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->user_list(r->c->st, r->t, after, wk.limit + 1, user_row, &wk, &r->c->err);
+	rc = ps_app_users_list(r->c, r->t, after, wk.limit + 1, user_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_USER, &wk);
@@ -136,10 +134,7 @@ ps_code ps_h_user_get(struct ps_req *r)
 	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
 	if (rc != PS_OK)
 		return rc;
-	rc = r->c->st->ops->user_get(r->c->st, r->t, r->user, &u, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such user");
-	if (rc != PS_OK)
+	if ((rc = ps_app_user_get(r->c, r->t, r->user, &u)) != PS_OK)
 		return rc;
 	ps_render_user(&r->w, &u);
 	return PS_OK;
@@ -162,7 +157,7 @@ ps_code ps_h_audit_list(struct ps_req *r)
 	if (rc || (rc = ps_page(r, PS_PFX_AUDIT, &after, &wk.limit)))
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->audit_list(r->c->st, r->t, after, wk.limit + 1, audit_row, &wk, &r->c->err);
+	rc = ps_app_audit_list(r->c, r->t, after, wk.limit + 1, audit_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_AUDIT, &wk);

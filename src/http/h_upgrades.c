@@ -3,6 +3,7 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../app/ps_upgrade_view.h"
 
@@ -153,7 +154,7 @@ ps_code ps_h_preview(struct ps_req *r)
 	ps_jw_key(w, "first");
 	ps_jw_arr(w);
 	struct users_walk uw = {w};
-	rc = c->st->ops->assignment_list(c->st, r->t, r->s, 0, 100, user_id_row, &uw, &c->err);
+	rc = ps_app_seats_list(c, r->t, r->s, 0, 100, user_id_row, &uw);
 	ps_jw_arr_end(w);
 	ps_jw_obj_end(w);
 	ps_jw_obj_end(w);
@@ -208,7 +209,7 @@ ps_code ps_h_operations(struct ps_req *r)
 	if (rc || (rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit)))
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->operation_list(r->c->st, r->t, after, wk.limit + 1, op_row, &wk, &r->c->err);
+	rc = ps_app_operations_list(r->c, r->t, after, wk.limit + 1, op_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_OPERATION, &wk);
@@ -221,10 +222,7 @@ ps_code ps_h_operation(struct ps_req *r)
 	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
 	if (rc != PS_OK)
 		return rc;
-	rc = r->c->st->ops->operation_get(r->c->st, r->t, r->op, &op, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such operation");
-	if (rc != PS_OK)
+	if ((rc = ps_app_operation_get(r->c, r->t, r->op, &op)) != PS_OK)
 		return rc;
 	ps_render_operation(&r->w, &op);
 	return PS_OK;
@@ -309,7 +307,7 @@ ps_code ps_h_support_list(struct ps_req *r)
 	if (rc || (rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit)))
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->support_list(r->c->st, r->t, after, wk.limit + 1, support_row, &wk, &r->c->err);
+	rc = ps_app_support_list(r->c, r->t, after, wk.limit + 1, support_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_SUPPORT, &wk);
