@@ -26,6 +26,7 @@ struct ps_app {
 	int64_t upgrade_capacity;   /* automatic upgrades per rolling hour; 0: no limit */
 	int64_t *holidays;          /* days since 1970 skipped by business-day counts; owned */
 	size_t n_holidays;
+	uint64_t idem_kept; /* answers kept under an Idempotency-Key (atomic): purges old ones now and then */
 };
 
 struct ps_ctx {

@@ -8,6 +8,7 @@
 
 #include "ps_http.h"
 
+#include "../app/ps_idem.h"
 #include "../common/ps_json.h"
 
 #include <jansson.h>
@@ -30,8 +31,7 @@ struct ps_req {
 	/* ids from the path, 0 when the route has none */
 	int64_t t, s, user, inc, cc, op;
 	char retry_after[24];  /* a Retry-After header value, when set */
-	char idem_key[256];    /* the Idempotency-Key of a call to remember, or "" */
-	char idem_hash[65];
+	struct ps_idem_call idem; /* the Idempotency-Key of a call to remember */
 };
 
 typedef ps_code (*ps_handler)(struct ps_req *r);

@@ -4,11 +4,12 @@
  * context, reused across its requests. */
 #include "ps_http_int.h"
 
+#include "../app/ps_access.h"
+#include "../app/ps_idem.h"
 #include "../app/ps_render.h"
 #include "../app/ps_upgrade_view.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
-#include "../common/ps_secret.h"
 #include "../common/ps_time.h"
 
 #include <arpa/inet.h>
@@ -181,20 +182,6 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 	return true;
 }
 
-static ps_code authenticate(struct ps_req *r)
-{
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
-		return ps_err_set(&r->c->err, PS_UNAUTHORIZED, NULL,
-				  "send a token: Authorization: Bearer TOKEN");
-	char hash[PS_HASH_LEN];
-	ps_sha256_hex(h + 7, strlen(h + 7), hash);
-	ps_code rc = r->c->st->ops->token_find(r->c->st, hash, &r->c->who, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_UNAUTHORIZED, NULL, "the token is not valid");
-	return rc;
-}
-
 /* The name of the object key whose value ends at pos in a JSON text
  * (`"quantity": 1e999` -> quantity), to name the field jansson refused. */
 static bool key_before(const char *text, size_t pos, char *out, size_t cap)
@@ -243,113 +230,17 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	return PS_OK;
 }
 
+/* A new token is shown once: its answer is never stored, key or not. */
+static bool is_token_path(const char *path)
+{
+	size_t pl = strlen(path);
+	return pl > 7 && strcmp(path + pl - 7, "/tokens") == 0;
+}
+
 static bool is_mutation(const char *method)
 {
 	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0 ||
 	       strcmp(method, "DELETE") == 0;
-}
-
-/* Idempotency-Key: a mutating call sent again with the same key gets the
- * answer of the first; the same key with another request is refused. The
- * answer is kept (at least 24 hours) once the call is done. */
-#define PS_IDEM_KEEP_S (48 * 3600)
-
-/* How long a twin waits for the first call with its key to finish, and how
- * old a reservation must be to count as abandoned (its daemon died: the
- * reservation and the change are separate writes, so such a call is not
- * run again; the caller is told to check and use a new key). */
-#define PS_IDEM_WAIT_MS 30000
-#define PS_IDEM_STALE_S 120
-
-static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *replayed)
-{
-	struct ps_store *st = r->c->st;
-	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	/* A new token is shown once: its answer is never stored, key or not. */
-	size_t pl = strlen(r->path);
-	if (!key || (pl > 7 && strcmp(r->path + pl - 7, "/tokens") == 0))
-		return PS_OK;
-	size_t n = strlen(key);
-	if (n == 0 || n > 255)
-		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "Idempotency-Key",
-				  "Idempotency-Key must be 1 to 255 characters");
-	struct ps_buf h;
-	ps_buf_init(&h, PS_BODY_MAX + 1024);
-	ps_buf_printf(&h, "%s %s %lld\n", r->method, r->path, (long long)r->c->who.token_id);
-	ps_buf_put(&h, body->p ? body->p : "", body->len);
-	ps_sha256_hex(ps_buf_str(&h), h.len, r->idem_hash);
-	ps_buf_fini(&h);
-
-	struct ps_idem k;
-	memset(&k, 0, sizeof k);
-	k.tenant_id = r->t;
-	snprintf(k.key, sizeof k.key, "%s", key);
-	snprintf(k.request_hash, sizeof k.request_hash, "%s", r->idem_hash);
-	/* Keys age by the system's time, not the manual clock an operator
-	 * may move. */
-	int64_t now = ps_time_system();
-	k.created_at = now;
-	for (int waited = 0;; waited += 10) {
-		/* Reserve the key (status 0: running); a twin finds it taken. */
-		ps_code rc = st->ops->idem_insert(st, &k, &r->c->err);
-		if (rc == PS_OK) {
-			snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
-			return PS_OK;
-		}
-		if (rc != PS_CONFLICT)
-			return rc;
-		struct ps_idem got;
-		memset(&got, 0, sizeof got);
-		rc = st->ops->idem_find(st, r->t, key, &got, &r->c->err);
-		if (rc == PS_NOT_FOUND)
-			continue; /* the first call failed and let go of it: take it */
-		if (rc != PS_OK)
-			return rc;
-		if (strcmp(got.request_hash, r->idem_hash) != 0) {
-			ps_free(got.response);
-			return ps_err_set(&r->c->err, PS_IDEMPOTENCY_MISMATCH, "Idempotency-Key",
-					  "this Idempotency-Key was used for a different request");
-		}
-		if (got.status != 0) {
-			ps_buf_reset(r->out);
-			ps_buf_puts(r->out, got.response ? got.response : "");
-			ps_free(got.response);
-			r->status = got.status;
-			*replayed = true;
-			return PS_OK;
-		}
-		ps_free(got.response);
-		if (got.created_at < now - PS_IDEM_STALE_S)
-			/* Its daemon stopped before answering: the call may or may
-			 * not have taken effect, so it is not run again blindly. */
-			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
-					  "the first request with this Idempotency-Key never finished: check "
-					  "whether it took effect, then retry with a new key");
-		if (waited >= PS_IDEM_WAIT_MS)
-			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
-					  "a request with this Idempotency-Key is still running; retry shortly");
-		usleep(10000);
-	}
-}
-
-/* Keep a success under its key; let go of the key after anything else, so
- * a refusal for now (409, 429) or a failure may succeed when retried. */
-static void idem_end(struct ps_req *r)
-{
-	struct ps_idem k;
-	struct ps_err e;
-	memset(&k, 0, sizeof k);
-	k.tenant_id = r->t;
-	snprintf(k.key, sizeof k.key, "%s", r->idem_key);
-	if (r->status < 200 || r->status >= 300) {
-		r->c->st->ops->idem_delete(r->c->st, r->t, r->idem_key, &e);
-		return;
-	}
-	k.status = r->status;
-	k.response = (char *)ps_buf_str(r->out);
-	r->c->st->ops->idem_complete(r->c->st, &k, &e);
-	if (__atomic_add_fetch(&request_seq, 0, __ATOMIC_RELAXED) % 1024 == 0)
-		r->c->st->ops->idem_purge(r->c->st, ps_time_system() - PS_IDEM_KEEP_S, &e);
 }
 
 /* The error object; a refused upgrade carries its reasons, and one refused
@@ -477,7 +368,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		rc = ps_err_set(&c->err, PS_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
 	} else {
 		if (route->roles != R_PUBLIC) {
-			rc = authenticate(&r);
+			rc = ps_app_authenticate(c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
 			/* Another tenant's objects do not exist for a tenant role,
 			 * whatever the route: 404 before any 403. */
 			if (rc == PS_OK && r.t && ps_role_is_tenant(c->who.role) && c->who.tenant_id != r.t)
@@ -490,8 +381,10 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
 		if (rc == PS_OK)
 			rc = parse_body(&r, &cs->body, route->needs_body);
-		if (rc == PS_OK && route->roles != R_PUBLIC && is_mutation(method))
-			rc = idem_begin(&r, &cs->body, &replayed);
+		if (rc == PS_OK && route->roles != R_PUBLIC && is_mutation(method) && !is_token_path(url))
+			rc = ps_app_idem_begin(c, &r.idem, r.t,
+					       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+					       method, url, cs->body.p, cs->body.len, r.out, &r.status, &replayed);
 		if (rc == PS_OK && !replayed)
 			rc = route->fn(&r);
 	}
@@ -511,8 +404,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		render_failure(&r, rc);
 		r.status = ps_code_http(rc);
 	}
-	if (r.idem_key[0])
-		idem_end(&r);
+	ps_app_idem_end(c, &r.idem, r.status, ps_buf_str(r.out));
 	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after,
 		       rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
 }
