@@ -1,4 +1,4 @@
-/* app.c: the request context, the catalog in memory, permissions, the audit
+/* app.c: the request context, the catalog in memory, the audit
  * helper and the Upgrade tab use case (app layer). */
 #include "ps_app.h"
 #include "ps_app_int.h"
@@ -68,39 +68,6 @@ ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out)
 	return rc;
 }
 
-ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant)
-{
-	enum ps_role r = c->who.role;
-	if (tenant && ps_role_is_tenant(r) && c->who.tenant_id != tenant)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	bool ok = false;
-	switch (perm) {
-	case PS_PERM_ANY:
-		ok = true;
-		break;
-	case PS_PERM_READ_TENANT:
-	case PS_PERM_SUPPORT_READ:
-		ok = true; /* every tenant role, the operator and support */
-		break;
-	case PS_PERM_BUY:
-		ok = r == PS_ROLE_BILLING_ADMIN || r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
-		break;
-	case PS_PERM_LICENSES:
-		ok = r == PS_ROLE_LICENSE_ADMIN || r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
-		break;
-	case PS_PERM_MAKE_TOKENS:
-	case PS_PERM_AUDIT:
-		ok = r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
-		break;
-	case PS_PERM_OPERATOR:
-		ok = r == PS_ROLE_OPERATOR;
-		break;
-	}
-	if (!ok)
-		return ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this", ps_role_name(r));
-	return PS_OK;
-}
-
 ps_code ps_app_audit(struct ps_ctx *c, int64_t tenant, const char *action, const char *object, const char *detail)
 {
 	struct ps_audit a;
@@ -139,9 +106,7 @@ ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags)
 {
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
-	if (rc != PS_OK)
-		return rc;
+	ps_code rc;
 	rc = ps_app_evaluate(c, tenant, sub, flags, NULL);
 	if (rc != PS_OK || !ps_app_billing_due(&c->snap, c->now))
 		return rc;

@@ -1,6 +1,7 @@
 /* auth.c: authentication (app layer): a bearer token to a principal, by the
  * SHA-256 of the token looked up in the store (only hashes are kept). */
 #include "ps_access.h"
+#include "ps_app.h"
 
 #include "../common/ps_secret.h"
 

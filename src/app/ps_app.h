@@ -14,6 +14,7 @@
 #include "../core/ps_model.h"
 #include "../core/ps_rules.h"
 #include "../store/ps_store.h"
+#include "ps_access.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,22 +53,6 @@ void ps_app_fini(struct ps_app *app);
 
 /* The tenant `id` into *out; PS_NOT_FOUND ("no such tenant") when missing. */
 ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out);
-
-/* ---- permissions ---- */
-enum ps_perm {
-	PS_PERM_READ_TENANT,      /* readers+ : every tenant role, operator, support */
-	PS_PERM_BUY,              /* billing_admin+ */
-	PS_PERM_LICENSES,         /* license_admin+ */
-	PS_PERM_MAKE_TOKENS,      /* global_admin, operator */
-	PS_PERM_AUDIT,            /* global_admin, operator */
-	PS_PERM_SUPPORT_READ,     /* readers+ and support */
-	PS_PERM_OPERATOR,         /* operator only */
-	PS_PERM_ANY               /* any valid token */
-};
-/* Whether `who` may do `perm` on tenant `tenant` (0: not tenant-scoped).
- * A tenant-bound caller asking about another tenant is answered with
- * PS_NOT_FOUND, as if it did not exist; a role that may not, PS_FORBIDDEN. */
-ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant);
 
 /* ---- inputs (parsed by the transport) ---- */
 struct ps_tenant_in {

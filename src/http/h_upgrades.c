@@ -205,8 +205,8 @@ ps_code ps_h_operations(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
 	rc = ps_app_operations_list(r->c, r->t, after, wk.limit + 1, op_row, &wk);
@@ -219,9 +219,7 @@ ps_code ps_h_operations(struct ps_req *r)
 ps_code ps_h_operation(struct ps_req *r)
 {
 	struct ps_operation op;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc != PS_OK)
-		return rc;
+	ps_code rc;
 	if ((rc = ps_app_operation_get(r->c, r->t, r->op, &op)) != PS_OK)
 		return rc;
 	ps_render_operation(&r->w, &op);
@@ -303,8 +301,8 @@ ps_code ps_h_support_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_SUPPORT_READ, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
 	rc = ps_app_support_list(r->c, r->t, after, wk.limit + 1, support_row, &wk);

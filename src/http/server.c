@@ -135,28 +135,9 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 			size_t n = (size_t)(qe - q);
 			if (n == 0 || n > 40 || n_ids == sizeof ids / sizeof ids[0])
 				return false;
-			size_t name_len = (size_t)(pe - p - 1);
-			const char *prefix = NULL;
-			int64_t *slot = NULL;
-			if (name_len == 1 && p[1] == 't') {
-				prefix = PS_PFX_TENANT;
-				slot = &r->t;
-			} else if (name_len == 1 && p[1] == 's') {
-				prefix = PS_PFX_SUB;
-				slot = &r->s;
-			} else if (name_len == 4 && strncmp(p + 1, "user", 4) == 0) {
-				prefix = PS_PFX_USER;
-				slot = &r->user;
-			} else if (name_len == 1 && p[1] == 'i') {
-				prefix = PS_PFX_INCIDENT;
-				slot = &r->inc;
-			} else if (name_len == 1 && p[1] == 'c') {
-				prefix = PS_PFX_CREDIT;
-				slot = &r->cc;
-			} else if (name_len == 1 && p[1] == 'o') {
-				prefix = PS_PFX_OPERATION;
-				slot = &r->op;
-			}
+			const struct ps_path_param *param = ps_path_param_find(p + 1, (size_t)(pe - p - 1));
+			const char *prefix = param ? param->prefix : NULL;
+			int64_t *slot = param ? (int64_t *)(void *)((char *)r + param->slot) : NULL;
 			ids[n_ids].seg = q;
 			ids[n_ids].n = n;
 			ids[n_ids].prefix = prefix;
@@ -228,19 +209,6 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	if (!json_is_object(r->body))
 		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body must be a JSON object");
 	return PS_OK;
-}
-
-/* A new token is shown once: its answer is never stored, key or not. */
-static bool is_token_path(const char *path)
-{
-	size_t pl = strlen(path);
-	return pl > 7 && strcmp(path + pl - 7, "/tokens") == 0;
-}
-
-static bool is_mutation(const char *method)
-{
-	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0 ||
-	       strcmp(method, "DELETE") == 0;
 }
 
 /* The error object; a refused upgrade carries its reasons, and one refused
@@ -367,21 +335,18 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	} else if (!route) {
 		rc = ps_err_set(&c->err, PS_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
 	} else {
-		if (route->roles != R_PUBLIC) {
+		if (route->perm != PS_PERM_PUBLIC) {
 			rc = ps_app_authenticate(c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
-			/* Another tenant's objects do not exist for a tenant role,
-			 * whatever the route: 404 before any 403. */
-			if (rc == PS_OK && r.t && ps_role_is_tenant(c->who.role) && c->who.tenant_id != r.t)
-				rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
-			if (rc == PS_OK && !(route->roles & (1u << c->who.role)))
-				rc = ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this",
-						ps_role_name(c->who.role));
+			/* The one decision on who may call this, for the tenant of
+			 * the path (another tenant's objects do not exist: 404). */
+			if (rc == PS_OK)
+				rc = ps_app_check(c, route->perm, r.t);
 		}
 		if (rc == PS_OK && bad_id)
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
 		if (rc == PS_OK)
-			rc = parse_body(&r, &cs->body, route->needs_body);
-		if (rc == PS_OK && route->roles != R_PUBLIC && is_mutation(method) && !is_token_path(url))
+			rc = parse_body(&r, &cs->body, route->flags & PS_RF_BODY);
+		if (rc == PS_OK && (route->flags & PS_RF_IDEM))
 			rc = ps_app_idem_begin(c, &r.idem, r.t,
 					       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
 					       method, url, cs->body.p, cs->body.len, r.out, &r.status, &replayed);
