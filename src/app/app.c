@@ -58,6 +58,7 @@ void ps_app_fini(struct ps_app *app)
 	ps_free(app->holidays);
 	app->holidays = NULL;
 	app->n_holidays = 0;
+	ps_app_fleet_fini(app);
 }
 
 ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out)

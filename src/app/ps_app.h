@@ -10,6 +10,7 @@
 #include "../common/ps_buf.h"
 #include "../common/ps_err.h"
 #include "../common/ps_i18n.h"
+#include "../common/ps_json.h"
 #include "../core/ps_catalog.h"
 #include "../core/ps_model.h"
 #include "../core/ps_rules.h"
@@ -28,6 +29,7 @@ struct ps_app {
 	int64_t *holidays;          /* days since 1970 skipped by business-day counts; owned */
 	size_t n_holidays;
 	uint64_t idem_kept; /* answers kept under an Idempotency-Key (atomic): purges old ones now and then */
+	struct ps_fleet_cache *fleet; /* the last fleet summary (fleet.c), made on first use; owned */
 };
 
 struct ps_ctx {
@@ -185,6 +187,11 @@ struct ps_fleet_sum {
 typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v);
 /* Evaluate every subscription of every tenant at c->now (reads only). */
 ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_fleet_sum *sum);
+/* The fleet summary as JSON into w ({at, tenants, subscriptions, live,
+ * eligible, blocked, blocked_by}): the last sweep's, kept a minute in
+ * c->app since a large fleet takes a while to sweep; swept again when
+ * fresh, when older, or when the clock went back. Safe from any thread. */
+ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w);
 
 /* Open a support request carrying a subscription and reason codes (s holds
  * them; id, status and times are filled). */

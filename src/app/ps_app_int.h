@@ -58,4 +58,7 @@ ps_code ps_app_upgrade_credit_decided(struct ps_ctx *c, const struct ps_tenant *
  * it in `provisioning` completes (upgrade.c). */
 ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s);
 
+/* Free the fleet summary kept in app (fleet.c); ps_app_fini calls it. */
+void ps_app_fleet_fini(struct ps_app *app);
+
 #endif

@@ -26,6 +26,9 @@ void ps_render_license(struct ps_jw *w, const struct ps_subscription *s);
 void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a);
 void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat);
 void ps_render_audit(struct ps_jw *w, const struct ps_audit *a);
+/* {at, tenants, subscriptions, live, eligible, blocked, blocked_by: {reason: n}} */
+struct ps_fleet_sum;
+void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at);
 /* {"error": {"code", "message", "field"?}} */
 void ps_render_error(struct ps_jw *w, const struct ps_err *e);
 

@@ -1,5 +1,6 @@
 /* render.c: records as the API's JSON (app layer). */
 #include "ps_render.h"
+#include "ps_app.h"
 
 #include <string.h>
 
@@ -180,6 +181,23 @@ void ps_render_error(struct ps_jw *w, const struct ps_err *e)
 	ps_jw_kstr(w, "message", e->msg[0] ? e->msg : ps_code_api(e->code));
 	if (e->field[0])
 		ps_jw_kstr(w, "field", e->field);
+	ps_jw_obj_end(w);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at)
+{
+	ps_jw_obj(w);
+	ps_jw_ktime(w, "at", at);
+	ps_jw_kint(w, "tenants", sum->tenants);
+	ps_jw_kint(w, "subscriptions", sum->subscriptions);
+	ps_jw_kint(w, "live", sum->live);
+	ps_jw_kint(w, "eligible", sum->eligible);
+	ps_jw_kint(w, "blocked", sum->subscriptions - sum->eligible);
+	ps_jw_key(w, "blocked_by");
+	ps_jw_obj(w);
+	for (int k = 0; k < PS_R__COUNT; k++)
+		ps_jw_kint(w, ps_reason_code_name((enum ps_reason_code)k), sum->blocked_by[k]);
 	ps_jw_obj_end(w);
 	ps_jw_obj_end(w);
 }

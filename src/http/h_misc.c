@@ -6,7 +6,6 @@
 #include "../app/ps_render.h"
 #include "../common/ps_mem.h"
 
-#include <pthread.h>
 #include <string.h>
 
 ps_code ps_h_healthz(struct ps_req *r)
@@ -109,52 +108,10 @@ ps_code ps_h_incident_resolve(struct ps_req *r)
 }
 
 /* The fleet: how many subscriptions each reason blocks, across every
- * tenant (the sweep). Kept for a minute, since a large fleet takes a
- * while to sweep; "at" says when it was computed. */
-#define PS_FLEET_TTL_S 60
-
-static pthread_mutex_t fleet_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ps_buf fleet_json;
-static int64_t fleet_at;
-static bool fleet_init;
-
+ * tenant (the sweep), kept a minute by the app; ?fresh sweeps again. */
 ps_code ps_h_fleet(struct ps_req *r)
 {
-	struct ps_ctx *c = r->c;
-	ps_code rc = PS_OK;
-	bool fresh = ps_query_has(r, "fresh");
-	pthread_mutex_lock(&fleet_lock);
-	if (!fleet_init) {
-		ps_buf_init(&fleet_json, (size_t)1 << 16);
-		fleet_init = true;
-	}
-	if (fresh || !fleet_at || c->now - fleet_at >= PS_FLEET_TTL_S || c->now < fleet_at) {
-		struct ps_fleet_sum sum;
-		rc = ps_app_sweep(c, NULL, NULL, &sum);
-		if (rc == PS_OK) {
-			struct ps_jw w;
-			ps_buf_reset(&fleet_json);
-			ps_jw_init(&w, &fleet_json);
-			ps_jw_obj(&w);
-			ps_jw_ktime(&w, "at", c->now);
-			ps_jw_kint(&w, "tenants", sum.tenants);
-			ps_jw_kint(&w, "subscriptions", sum.subscriptions);
-			ps_jw_kint(&w, "live", sum.live);
-			ps_jw_kint(&w, "eligible", sum.eligible);
-			ps_jw_kint(&w, "blocked", sum.subscriptions - sum.eligible);
-			ps_jw_key(&w, "blocked_by");
-			ps_jw_obj(&w);
-			for (int k = 0; k < PS_R__COUNT; k++)
-				ps_jw_kint(&w, ps_reason_code_name((enum ps_reason_code)k), sum.blocked_by[k]);
-			ps_jw_obj_end(&w);
-			ps_jw_obj_end(&w);
-			fleet_at = c->now;
-		}
-	}
-	if (rc == PS_OK)
-		ps_jw_raw(&r->w, fleet_json.p, fleet_json.len);
-	pthread_mutex_unlock(&fleet_lock);
-	return rc;
+	return ps_app_fleet(r->c, ps_query_has(r, "fresh"), &r->w);
 }
 
 /* Who the token is: {role, tenant, token}; tenant is null for the
