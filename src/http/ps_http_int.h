@@ -101,6 +101,8 @@ void ps_list_end(struct ps_req *r, const char *prefix, const struct ps_walk *wk)
 
 /* The admin center's static files (static.c). */
 bool ps_static_wants(const char *method, const char *path);
-ps_code ps_static_serve(const char *path, struct ps_buf *out, const char **ctype, struct ps_err *err);
+/* The file for path from web_dir (NULL: none, every file is 404). */
+ps_code ps_static_serve(const char *web_dir, const char *path, struct ps_buf *out, const char **ctype,
+			struct ps_err *err);
 
 #endif

@@ -25,6 +25,7 @@ struct ps_server {
 	struct MHD_Daemon *d;
 	struct ps_app *app;
 	uint16_t port;
+	char web_dir[1024]; /* "" when none */
 };
 
 /* One per worker thread, made on its first request. */
@@ -300,7 +301,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	bool replayed = false;
 	if (ps_static_wants(method, url)) {
 		const char *ctype = NULL;
-		if (ps_static_serve(url, r.out, &ctype, &c->err) == PS_OK)
+		if (ps_static_serve(srv->web_dir[0] ? srv->web_dir : NULL, url, r.out, &ctype, &c->err) == PS_OK)
 			return respond(conn, 200, r.out, ctype, request_id, NULL, NULL);
 		ps_buf_reset(r.out);
 		return respond_error(conn, r.out, &c->err, request_id, NULL, NULL);
@@ -500,6 +501,8 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	}
 	struct ps_server *srv = ps_calloc(1, sizeof *srv);
 	srv->app = app;
+	if (opts->web_dir)
+		snprintf(srv->web_dir, sizeof srv->web_dir, "%s", opts->web_dir);
 	server_pid = getpid();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (v6)
