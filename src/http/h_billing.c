@@ -9,23 +9,11 @@
 
 #include <string.h>
 
-static void render_sum(struct ps_req *r, const struct ps_billing_sum *sum)
-{
-	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, r->t);
-	ps_jw_kstr(&r->w, "currency", sum->currency);
-	ps_jw_kint(&r->w, "balance", sum->balance);
-	ps_jw_kint(&r->w, "past_due", sum->past_due);
-	ps_jw_ktime(&r->w, "oldest_due", sum->oldest_due);
-	ps_jw_kint(&r->w, "credit", sum->credit);
-	ps_jw_kint(&r->w, "invoiced", sum->invoiced);
-	ps_jw_kint(&r->w, "paid", sum->paid);
-}
-
 static void bill_sum(void *arg, const struct ps_billing_sum *sum)
 {
 	struct ps_req *r = arg;
 	ps_jw_obj(&r->w);
-	render_sum(r, sum);
+	ps_render_billing_sum(&r->w, r->t, sum);
 	ps_jw_key(&r->w, "invoices");
 	ps_jw_arr(&r->w);
 }
@@ -99,7 +87,7 @@ ps_code ps_h_payment(struct ps_req *r)
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "payment");
 	ps_render_receipt(&r->w, &p);
-	render_sum(r, &sum);
+	ps_render_billing_sum(&r->w, r->t, &sum);
 	ps_jw_obj_end(&r->w);
 	return PS_OK;
 }
@@ -146,20 +134,12 @@ ps_code ps_h_credit_decision(struct ps_req *r)
 	return PS_OK;
 }
 
-static ps_code clock_reply(struct ps_req *r, int64_t now)
-{
-	ps_jw_obj(&r->w);
-	ps_jw_ktime(&r->w, "now", now);
-	ps_jw_kstr(&r->w, "mode", "manual");
-	ps_jw_obj_end(&r->w);
-	return PS_OK;
-}
-
 ps_code ps_h_clock_get(struct ps_req *r)
 {
 	if (!r->c->app->clock_manual)
 		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no clock here: the daemon runs with --clock system");
-	return clock_reply(r, r->c->now);
+	ps_render_clock(&r->w, r->c->now);
+	return PS_OK;
 }
 
 ps_code ps_h_clock_set(struct ps_req *r)
@@ -173,5 +153,6 @@ ps_code ps_h_clock_set(struct ps_req *r)
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "now", true, &now)) ||
 	    (rc = ps_app_clock_set(r->c, now, &t)))
 		return rc;
-	return clock_reply(r, t);
+	ps_render_clock(&r->w, t);
+	return PS_OK;
 }

@@ -62,15 +62,7 @@ ps_code ps_h_service_health(struct ps_req *r)
 	}
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "services");
-	ps_jw_arr(&r->w);
-	for (size_t k = 0; k < cat->n_services; k++) {
-		ps_jw_obj(&r->w);
-		ps_jw_kstr(&r->w, "id", cat->services[k].id);
-		ps_jw_kstr(&r->w, "name", cat->services[k].name);
-		ps_jw_kstr(&r->w, "status", affected[k] ? "incident" : "healthy");
-		ps_jw_obj_end(&r->w);
-	}
-	ps_jw_arr_end(&r->w);
+	ps_render_services(&r->w, cat, affected);
 	ps_free(affected);
 	ps_jw_key(&r->w, "items");
 	ps_jw_arr(&r->w);
@@ -118,11 +110,6 @@ ps_code ps_h_fleet(struct ps_req *r)
  * provider's roles. */
 ps_code ps_h_whoami(struct ps_req *r)
 {
-	const struct ps_principal *p = &r->c->who;
-	ps_jw_obj(&r->w);
-	ps_jw_kstr(&r->w, "role", ps_role_name(p->role));
-	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, p->tenant_id);
-	ps_jw_kid(&r->w, "token", PS_PFX_TOKEN, p->token_id);
-	ps_jw_obj_end(&r->w);
+	ps_render_principal(&r->w, &r->c->who);
 	return PS_OK;
 }

@@ -148,17 +148,6 @@ ps_code ps_h_seats_list(struct ps_req *r)
 	return PS_OK;
 }
 
-/* {subscription, user, assigned}: the answer to PUT and DELETE of a seat. */
-static ps_code seat_reply(struct ps_req *r, bool assigned)
-{
-	ps_jw_obj(&r->w);
-	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
-	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
-	ps_jw_kbool(&r->w, "assigned", assigned);
-	ps_jw_obj_end(&r->w);
-	return PS_OK;
-}
-
 ps_code ps_h_seat_put(struct ps_req *r)
 {
 	static const char *const fields[] = {NULL};
@@ -169,7 +158,8 @@ ps_code ps_h_seat_put(struct ps_req *r)
 	if (rc != PS_OK)
 		return rc;
 	r->status = created ? 201 : 200;
-	return seat_reply(r, true);
+	ps_render_seat(&r->w, r->s, r->user, true);
+	return PS_OK;
 }
 
 ps_code ps_h_seat_delete(struct ps_req *r)
@@ -180,7 +170,8 @@ ps_code ps_h_seat_delete(struct ps_req *r)
 		rc = ps_app_unassign(r->c, r->t, r->s, r->user);
 	if (rc != PS_OK)
 		return rc;
-	return seat_reply(r, false);
+	ps_render_seat(&r->w, r->s, r->user, false);
+	return PS_OK;
 }
 
 ps_code ps_h_upgrades(struct ps_req *r)

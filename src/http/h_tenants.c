@@ -68,11 +68,6 @@ ps_code ps_h_token_create(struct ps_req *r)
 	ps_code rc;
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "role", true, &role)))
 		return rc;
-	enum ps_role want;
-	if (ps_role_parse(role, &want) && !ps_role_is_tenant(want))
-		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "role",
-				  "a tenant's token must have a tenant role (global_admin, billing_admin, "
-				  "license_admin, reader)");
 	if ((rc = ps_app_token_create(r->c, role, r->t, tok, sizeof tok, &got)) != PS_OK)
 		return rc;
 	r->status = 201;

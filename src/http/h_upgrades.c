@@ -34,33 +34,6 @@ static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *
 	return PS_OK;
 }
 
-void ps_render_operation(struct ps_jw *w, const struct ps_operation *op);
-void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
-{
-	ps_jw_obj(w);
-	ps_jw_kid(w, "id", PS_PFX_OPERATION, op->id);
-	ps_jw_kid(w, "tenant", PS_PFX_TENANT, op->tenant_id);
-	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
-	ps_jw_kstr(w, "state", ps_op_state_name(op->state));
-	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
-	ps_jw_kstr(w, "target_plan", op->target_plan);
-	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
-	ps_jw_kint(w, "quantity", op->quantity);
-	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
-	ps_jw_key(w, "license_errors");
-	ps_jw_arr(w);
-	ps_jw_arr_end(w);
-	ps_jw_key(w, "result");
-	if (op->detail[0] == '{')
-		ps_jw_raw(w, op->detail, strlen(op->detail));
-	else
-		ps_jw_null(w);
-	ps_jw_ktime(w, "created_at", op->created_at);
-	ps_jw_ktime(w, "updated_at", op->updated_at);
-	ps_jw_kstr(w, "request_id", op->request_id[0] ? op->request_id : NULL);
-	ps_jw_obj_end(w);
-}
-
 static void render_services(struct ps_jw *w, const char *key, const struct ps_service *const *v, size_t n)
 {
 	ps_jw_key(w, key);
@@ -226,29 +199,6 @@ ps_code ps_h_operation(struct ps_req *r)
 	return PS_OK;
 }
 
-static void render_support(struct ps_jw *w, const struct ps_support_request *s)
-{
-	ps_jw_obj(w);
-	ps_jw_kid(w, "id", PS_PFX_SUPPORT, s->id);
-	ps_jw_kid(w, "tenant", PS_PFX_TENANT, s->tenant_id);
-	ps_jw_kid(w, "subscription", PS_PFX_SUB, s->subscription_id);
-	ps_jw_key(w, "reason_codes");
-	ps_jw_arr(w);
-	const char *p = s->reason_codes;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		ps_jw_strn(w, p, n);
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	ps_jw_arr_end(w);
-	ps_jw_kstr(w, "description", s->description);
-	ps_jw_kstr(w, "status", ps_support_status_name(s->status));
-	ps_jw_ktime(w, "created_at", s->created_at);
-	ps_jw_obj_end(w);
-}
-
 ps_code ps_h_support_create(struct ps_req *r)
 {
 	static const char *const fields[] = {"subscription", "reason_codes", "description", NULL};
@@ -284,7 +234,7 @@ ps_code ps_h_support_create(struct ps_req *r)
 	if ((rc = ps_app_support_open(r->c, r->t, &s, desc)) != PS_OK)
 		return rc;
 	r->status = 201;
-	render_support(&r->w, &s);
+	ps_render_support(&r->w, &s);
 	return PS_OK;
 }
 
@@ -293,7 +243,7 @@ static bool support_row(void *arg, const struct ps_support_request *s)
 	struct ps_walk *wk = arg;
 	if (!ps_walk_take(wk, s->id))
 		return false;
-	render_support(&wk->r->w, s);
+	ps_render_support(&wk->r->w, s);
 	return true;
 }
 
