@@ -6,6 +6,7 @@
 #include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../app/ps_upgrade_view.h"
+#include "../app/ps_view.h"
 
 #include <string.h>
 
@@ -34,23 +35,17 @@ static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *
 	return PS_OK;
 }
 
-static void render_services(struct ps_jw *w, const char *key, const struct ps_service *const *v, size_t n)
-{
-	ps_jw_key(w, key);
-	ps_jw_arr(w);
-	for (size_t i = 0; i < n && i < PS_SAFETY_MAX; i++)
-		ps_jw_str(w, v[i]->id);
-	ps_jw_arr_end(w);
-}
-
-struct users_walk {
-	struct ps_jw *w;
+/* The first seats' users, for the preview. */
+struct first_users {
+	int64_t ids[PS_PREVIEW_USERS];
+	size_t n;
 };
 
-static bool user_id_row(void *arg, const struct ps_assignment *a)
+static bool take_user(void *arg, const struct ps_assignment *a)
 {
-	struct users_walk *u = arg;
-	ps_jw_idstr(u->w, PS_PFX_USER, a->user_id);
+	struct first_users *u = arg;
+	if (u->n < PS_PREVIEW_USERS)
+		u->ids[u->n++] = a->user_id;
 	return true;
 }
 
@@ -59,79 +54,17 @@ ps_code ps_h_preview(struct ps_req *r)
 	struct ps_ctx *c = r->c;
 	struct ps_change_in in;
 	struct ps_change_plan p;
+	struct first_users users = {.n = 0};
 	enum ps_op_kind kind;
 	ps_code rc;
-	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p)))
+	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p)) ||
+	    (rc = ps_app_seats_list(c, r->t, r->s, 0, PS_PREVIEW_USERS, take_user, &users)))
 		return rc;
-	const struct ps_verdict *v = c->verdict;
-	const struct ps_offer *o = c->blocked_offer;
-	bool upgrade = kind == PS_OPK_UPGRADE;
-	bool allowed = upgrade ? (v->n_reasons == 0 && o && o->supported) : true;
-	struct ps_jw *w = &r->w;
-	ps_jw_obj(w);
-	ps_jw_kid(w, "subscription", PS_PFX_SUB, r->s);
-	ps_jw_kstr(w, "kind", ps_op_kind_name(kind));
-	ps_jw_kstr(w, "plan", p.from ? p.from->id : NULL);
-	ps_jw_kstr(w, "target_plan", p.to->id);
-	ps_jw_kstr(w, "target_name", p.to->name);
-	ps_jw_kbool(w, "allowed", allowed);
-	ps_jw_key(w, "reasons");
-	ps_jw_arr(w);
-	if (upgrade) {
-		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_render_reason(w, &v->reasons[i], &c->snap, c->lang, c->now);
-		if (o && !o->supported)
-			ps_render_offer_reason(w, o, v, &c->snap, c->lang, c->now);
-	}
-	ps_jw_arr_end(w);
-	ps_jw_kint(w, "quantity", p.quantity);
-	ps_jw_key(w, "price");
-	ps_jw_obj(w);
-	ps_jw_kstr(w, "currency", c->snap.tenant.currency);
-	ps_jw_kint(w, "per_seat_month_before", p.from ? p.from->price_per_seat_month : 0);
-	ps_jw_kint(w, "per_seat_month_after", p.to->price_per_seat_month);
-	ps_jw_kint(w, "monthly_before", p.monthly_before);
-	ps_jw_kint(w, "monthly_after", p.monthly_after);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "period");
-	ps_jw_obj(w);
-	ps_jw_ktime(w, "start", p.period_start);
-	ps_jw_ktime(w, "end", p.period_end);
-	ps_jw_kint(w, "credit", p.credit);
-	ps_jw_kint(w, "charge", p.charge);
-	ps_jw_kint(w, "net", p.charge - p.credit);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "prepaid");
-	ps_jw_obj(w);
-	ps_jw_kint(w, "unused_days", p.unused_days);
-	ps_jw_kint(w, "unused_value", p.unused_value);
-	ps_jw_kbool(w, "credited", false);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "credit_check");
-	ps_jw_obj(w);
-	ps_jw_kbool(w, "needed", p.needs_credit_check);
-	ps_jw_kint(w, "monthly_charge_before", p.mrc_before);
-	ps_jw_kint(w, "monthly_charge_after", p.mrc_after);
-	ps_jw_kint(w, "credit_limit", p.credit_limit);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "data");
-	ps_jw_obj(w);
-	ps_jw_kbool(w, "safe", p.data_safe);
-	ps_jw_kbool(w, "acknowledgement_needed", !upgrade && !p.data_safe);
-	render_services(w, "missing_services", p.safety.missing, p.safety.n_missing);
-	render_services(w, "lower_services", p.safety.lower, p.safety.n_lower);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "users");
-	ps_jw_obj(w);
-	ps_jw_kint(w, "count", p.users);
-	ps_jw_key(w, "first");
-	ps_jw_arr(w);
-	struct users_walk uw = {w};
-	rc = ps_app_seats_list(c, r->t, r->s, 0, 100, user_id_row, &uw);
-	ps_jw_arr_end(w);
-	ps_jw_obj_end(w);
-	ps_jw_obj_end(w);
-	return rc;
+	struct ps_preview_view pv = {.sub = r->s, .kind = kind, .plan = &p, .verdict = c->verdict,
+				     .offer = c->blocked_offer, .snap = &c->snap, .lang = c->lang, .now = c->now,
+				     .users = users.ids, .n_users = users.n};
+	ps_render_preview(&r->w, &pv);
+	return PS_OK;
 }
 
 static ps_code reply_op(struct ps_req *r, const struct ps_operation *op)

@@ -7,7 +7,7 @@
 #include "../app/ps_access.h"
 #include "../app/ps_idem.h"
 #include "../app/ps_render.h"
-#include "../app/ps_upgrade_view.h"
+#include "../app/ps_view.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
 #include "../common/ps_time.h"
@@ -212,47 +212,6 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	return PS_OK;
 }
 
-/* The error object; a refused upgrade carries its reasons, and one refused
- * for capacity says when to retry. */
-static void render_failure(struct ps_req *r, ps_code rc)
-{
-	struct ps_ctx *c = r->c;
-	struct ps_verdict *v = c->verdict;
-	bool with_reasons = (rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED) && v && v->sub;
-	if (!with_reasons) {
-		ps_render_error(&r->w, &c->err);
-		return;
-	}
-	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_SERVICE_BUSY);
-	if (rc == PS_RATE_LIMITED && busy)
-		snprintf(r->retry_after, sizeof r->retry_after, "%lld", (long long)busy->retry_after_s);
-	if (v->n_reasons == 0 && !c->blocked_offer && v->n_reasons < PS_R__COUNT) {
-		/* Refused by the store's one-upgrade-at-a-time rule: a twin
-		 * request got there first. */
-		struct ps_reason *x = &v->reasons[v->n_reasons++];
-		memset(x, 0, sizeof *x);
-		x->code = PS_R_UPGRADE_IN_PROGRESS;
-		x->sub = v->sub;
-	}
-	ps_jw_obj(&r->w);
-	ps_jw_key(&r->w, "error");
-	ps_jw_obj(&r->w);
-	ps_jw_kstr(&r->w, "code", ps_code_api(rc));
-	ps_jw_kstr(&r->w, "message", c->err.msg[0] ? c->err.msg : ps_code_api(rc));
-	if (c->err.field[0])
-		ps_jw_kstr(&r->w, "field", c->err.field);
-	ps_jw_key(&r->w, "reasons");
-	ps_jw_arr(&r->w);
-	if (c->blocked_offer)
-		ps_render_offer_reason(&r->w, c->blocked_offer, v, &c->snap, c->lang, c->now);
-	else
-		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_render_reason(&r->w, &v->reasons[i], &c->snap, c->lang, c->now);
-	ps_jw_arr_end(&r->w);
-	ps_jw_obj_end(&r->w);
-	ps_jw_obj_end(&r->w);
-}
-
 static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *conn, const char *method,
 				const char *url, struct conn *cs)
 {
@@ -361,13 +320,13 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (rc != PS_OK) {
 		if (rc == PS_STORE || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
-		c->err.code = rc;
-		if (rc == PS_STORE)
-			snprintf(c->err.msg, sizeof c->err.msg, "%s",
-				 "the store is unavailable right now; try again shortly");
+		struct ps_refusal why = {c->verdict, c->blocked_offer, &c->snap, c->lang, c->now};
+		int64_t retry_after_s;
 		ps_buf_reset(r.out);
 		ps_jw_init(&r.w, r.out);
-		render_failure(&r, rc);
+		ps_render_failure(&r.w, rc, &c->err, &why, &retry_after_s);
+		if (retry_after_s >= 0)
+			snprintf(r.retry_after, sizeof r.retry_after, "%lld", (long long)retry_after_s);
 		r.status = ps_code_http(rc);
 	}
 	ps_app_idem_end(c, &r.idem, r.status, ps_buf_str(r.out));
