@@ -67,6 +67,14 @@ ps_code ps_h_preview(struct ps_req *r)
 	return PS_OK;
 }
 
+/* A refused change is explained by the reasons it was refused for. */
+static ps_code refused(struct ps_req *r, ps_code rc)
+{
+	struct ps_ctx *c = r->c;
+	r->refusal = (struct ps_refusal){c->verdict, c->blocked_offer, &c->snap, c->lang, c->now};
+	return rc;
+}
+
 static ps_code reply_op(struct ps_req *r, const struct ps_operation *op)
 {
 	r->status = op->state == PS_OP_COMPLETED ? 201 : 202;
@@ -84,7 +92,7 @@ ps_code ps_h_upgrade(struct ps_req *r)
 	if (json_object_get(r->body, "kind"))
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind is for the preview only");
 	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op)) != PS_OK)
-		return rc;
+		return refused(r, rc);
 	return reply_op(r, &op);
 }
 
@@ -93,8 +101,10 @@ ps_code ps_h_switch(struct ps_req *r)
 	struct ps_change_in in;
 	struct ps_operation op;
 	ps_code rc;
-	if ((rc = change_in(r, true, &in, NULL)) || (rc = ps_app_switch(r->c, r->t, r->s, &in, &op)))
+	if ((rc = change_in(r, true, &in, NULL)) != PS_OK)
 		return rc;
+	if ((rc = ps_app_switch(r->c, r->t, r->s, &in, &op)) != PS_OK)
+		return refused(r, rc);
 	return reply_op(r, &op);
 }
 

@@ -10,6 +10,7 @@
 
 #include "../app/ps_access.h"
 #include "../app/ps_idem.h"
+#include "../app/ps_view.h"
 #include "../common/ps_json.h"
 
 #include <jansson.h>
@@ -34,6 +35,7 @@ struct ps_req {
 	int64_t t, s, user, inc, cc, op;
 	char retry_after[24];  /* a Retry-After header value, when set */
 	struct ps_idem_call idem; /* the Idempotency-Key of a call to remember */
+	struct ps_refusal refusal; /* set by a handler whose change was refused, to explain it */
 };
 
 typedef ps_code (*ps_handler)(struct ps_req *r);

@@ -320,11 +320,10 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (rc != PS_OK) {
 		if (rc == PS_STORE || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
-		struct ps_refusal why = {c->verdict, c->blocked_offer, &c->snap, c->lang, c->now};
 		int64_t retry_after_s;
 		ps_buf_reset(r.out);
 		ps_jw_init(&r.w, r.out);
-		ps_render_failure(&r.w, rc, &c->err, &why, &retry_after_s);
+		ps_render_failure(&r.w, rc, &c->err, r.refusal.snap ? &r.refusal : NULL, &retry_after_s);
 		if (retry_after_s >= 0)
 			snprintf(r.retry_after, sizeof r.retry_after, "%lld", (long long)retry_after_s);
 		r.status = ps_code_http(rc);
