@@ -107,8 +107,7 @@ ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags)
 {
-	ps_code rc;
-	rc = ps_app_evaluate(c, tenant, sub, flags, NULL);
+	ps_code rc = ps_app_evaluate(c, tenant, sub, flags, NULL);
 	if (rc != PS_OK || !ps_app_billing_due(&c->snap, c->now))
 		return rc;
 	/* The clock passed a period's end: invoice it, then look again. This

@@ -1,7 +1,8 @@
 /* ps_app.h: the use cases (app layer), between the transports (HTTP, CLI)
  * and the store. Each change is one function, one write transaction: it
- * checks its input (errors name the field), checks the caller's rights,
- * writes, audits, commits; on any failure nothing is written.
+ * checks its input (errors name the field), writes, audits, commits; on any
+ * failure nothing is written. The caller's rights are checked before, once,
+ * by the transport with ps_app_check (ps_access.h).
  * struct ps_app is shared and read-only once serving; struct ps_ctx is one
  * request's (or one command's) state. */
 #ifndef PS_APP_H
