@@ -10,14 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Permissions (the app's table says which roles hold each). */
-#define P_PUBLIC PS_PERM_PUBLIC
-#define P_ANY PS_PERM_ANY
-#define P_READ PS_PERM_READ_TENANT
-#define P_PROVIDER PS_PERM_PROVIDER
-#define P_BUY PS_PERM_BUY
-#define P_LICENSES PS_PERM_LICENSES
-#define P_OPERATOR PS_PERM_OPERATOR
 /* Flags: BODY a JSON body is needed; IDEM an Idempotency-Key applies (every
  * change but a new token, whose answer is shown once and never kept). */
 #define BODY PS_RF_BODY
@@ -27,51 +19,52 @@
 #define S T "/subscriptions/{s}"
 
 const struct ps_route ps_routes[] = {
-	{"GET", "/healthz", ps_h_healthz, P_PUBLIC, 0, "200 when serving"},
-	{"GET", "/v1/catalog", ps_h_catalog, P_ANY, 0, "the catalog"},
-	{"GET", "/v1/whoami", ps_h_whoami, P_ANY, 0, "the caller's role, tenant and token id"},
-	{"GET", "/v1/tenants", ps_h_tenants_list, P_PROVIDER, 0, "every tenant"},
-	{"POST", "/v1/tenants", ps_h_tenant_create, P_OPERATOR, BODY | IDEM, "create a tenant"},
-	{"GET", T, ps_h_tenant_get, P_READ, 0, "a tenant"},
+	{"GET", "/healthz", ps_h_healthz, PS_PERM_PUBLIC, 0, "200 when serving"},
+	{"GET", "/v1/catalog", ps_h_catalog, PS_PERM_ANY, 0, "the catalog"},
+	{"GET", "/v1/whoami", ps_h_whoami, PS_PERM_ANY, 0, "the caller's role, tenant and token id"},
+	{"GET", "/v1/tenants", ps_h_tenants_list, PS_PERM_PROVIDER, 0, "every tenant"},
+	{"POST", "/v1/tenants", ps_h_tenant_create, PS_PERM_OPERATOR, BODY | IDEM, "create a tenant"},
+	{"GET", T, ps_h_tenant_get, PS_PERM_READ_TENANT, 0, "a tenant"},
 	{"POST", T "/tokens", ps_h_token_create, PS_PERM_MAKE_TOKENS, BODY, "a tenant-bound token, shown once"},
-	{"GET", T "/users", ps_h_users_list, P_READ, 0, "the tenant's users"},
-	{"POST", T "/users", ps_h_user_create, P_LICENSES, BODY | IDEM, "create a user"},
-	{"GET", T "/users/{user}", ps_h_user_get, P_READ, 0, "a user"},
-	{"GET", T "/subscriptions", ps_h_subs_list, P_READ, 0, "the tenant's subscriptions"},
-	{"POST", T "/subscriptions", ps_h_sub_create, P_BUY, BODY | IDEM, "buy a plan: a subscription and its first invoice"},
-	{"GET", S, ps_h_sub_get, P_READ, 0, "a subscription"},
-	{"PATCH", S, ps_h_sub_patch, P_BUY, BODY | IDEM, "change the licence count"},
-	{"POST", S "/cancel", ps_h_sub_cancel, P_BUY, IDEM, "end a subscription"},
-	{"PUT", S "/status", ps_h_sub_status, P_OPERATOR, BODY | IDEM, "the provider's lifecycle status"},
-	{"GET", S "/assignments", ps_h_seats_list, P_READ, 0, "the users holding a seat"},
-	{"PUT", S "/assignments/{user}", ps_h_seat_put, P_LICENSES, IDEM, "assign one seat"},
-	{"DELETE", S "/assignments/{user}", ps_h_seat_delete, P_LICENSES, IDEM, "unassign one seat"},
-	{"GET", T "/licenses", ps_h_licenses, P_READ, 0, "purchased, assigned and conflicts"},
-	{"GET", S "/upgrades", ps_h_upgrades, P_READ, 0, "the Upgrade tab"},
-	{"GET", "/v1/service-health", ps_h_service_health, P_ANY, 0, "services and incidents"},
-	{"POST", "/v1/service-health/incidents", ps_h_incident_create, P_OPERATOR, BODY | IDEM, "open an incident"},
-	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, P_OPERATOR, IDEM,
+	{"GET", T "/users", ps_h_users_list, PS_PERM_READ_TENANT, 0, "the tenant's users"},
+	{"POST", T "/users", ps_h_user_create, PS_PERM_LICENSES, BODY | IDEM, "create a user"},
+	{"GET", T "/users/{user}", ps_h_user_get, PS_PERM_READ_TENANT, 0, "a user"},
+	{"GET", T "/subscriptions", ps_h_subs_list, PS_PERM_READ_TENANT, 0, "the tenant's subscriptions"},
+	{"POST", T "/subscriptions", ps_h_sub_create, PS_PERM_BUY, BODY | IDEM,
+	 "buy a plan: a subscription and its first invoice"},
+	{"GET", S, ps_h_sub_get, PS_PERM_READ_TENANT, 0, "a subscription"},
+	{"PATCH", S, ps_h_sub_patch, PS_PERM_BUY, BODY | IDEM, "change the licence count"},
+	{"POST", S "/cancel", ps_h_sub_cancel, PS_PERM_BUY, IDEM, "end a subscription"},
+	{"PUT", S "/status", ps_h_sub_status, PS_PERM_OPERATOR, BODY | IDEM, "the provider's lifecycle status"},
+	{"GET", S "/assignments", ps_h_seats_list, PS_PERM_READ_TENANT, 0, "the users holding a seat"},
+	{"PUT", S "/assignments/{user}", ps_h_seat_put, PS_PERM_LICENSES, IDEM, "assign one seat"},
+	{"DELETE", S "/assignments/{user}", ps_h_seat_delete, PS_PERM_LICENSES, IDEM, "unassign one seat"},
+	{"GET", T "/licenses", ps_h_licenses, PS_PERM_READ_TENANT, 0, "purchased, assigned and conflicts"},
+	{"GET", S "/upgrades", ps_h_upgrades, PS_PERM_READ_TENANT, 0, "the Upgrade tab"},
+	{"GET", "/v1/service-health", ps_h_service_health, PS_PERM_ANY, 0, "services and incidents"},
+	{"POST", "/v1/service-health/incidents", ps_h_incident_create, PS_PERM_OPERATOR, BODY | IDEM, "open an incident"},
+	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, PS_PERM_OPERATOR, IDEM,
 	 "resolve an incident"},
 	{"GET", T "/audit", ps_h_audit_list, PS_PERM_AUDIT, 0, "the tenant's audit log"},
-	{"POST", S "/upgrade/preview", ps_h_preview, P_READ, BODY | IDEM,
+	{"POST", S "/upgrade/preview", ps_h_preview, PS_PERM_READ_TENANT, BODY | IDEM,
 	 "what an upgrade (or, with kind switch, a manual change) would do, changing nothing"},
-	{"POST", S "/upgrade", ps_h_upgrade, P_BUY, BODY | IDEM, "the automatic upgrade, one atomic step"},
-	{"POST", S "/switch", ps_h_switch, P_BUY, BODY | IDEM, "the manual change as one operation"},
-	{"GET", T "/operations", ps_h_operations, P_READ, 0, "upgrades and manual changes"},
-	{"GET", T "/operations/{o}", ps_h_operation, P_READ, 0, "an operation"},
-	{"GET", T "/billing", ps_h_billing, P_READ, 0, "balance, past due, invoices with lines, payments"},
-	{"POST", T "/payments", ps_h_payment, P_BUY, BODY | IDEM, "pay now: settles the oldest invoices first"},
-	{"GET", T "/credit-checks", ps_h_credit_checks, P_READ, 0, "the tenant's credit checks"},
-	{"POST", "/v1/credit-checks/{c}/decision", ps_h_credit_decision, P_OPERATOR, BODY | IDEM,
+	{"POST", S "/upgrade", ps_h_upgrade, PS_PERM_BUY, BODY | IDEM, "the automatic upgrade, one atomic step"},
+	{"POST", S "/switch", ps_h_switch, PS_PERM_BUY, BODY | IDEM, "the manual change as one operation"},
+	{"GET", T "/operations", ps_h_operations, PS_PERM_READ_TENANT, 0, "upgrades and manual changes"},
+	{"GET", T "/operations/{o}", ps_h_operation, PS_PERM_READ_TENANT, 0, "an operation"},
+	{"GET", T "/billing", ps_h_billing, PS_PERM_READ_TENANT, 0, "balance, past due, invoices with lines, payments"},
+	{"POST", T "/payments", ps_h_payment, PS_PERM_BUY, BODY | IDEM, "pay now: settles the oldest invoices first"},
+	{"GET", T "/credit-checks", ps_h_credit_checks, PS_PERM_READ_TENANT, 0, "the tenant's credit checks"},
+	{"POST", "/v1/credit-checks/{c}/decision", ps_h_credit_decision, PS_PERM_OPERATOR, BODY | IDEM,
 	 "approve or deny a credit check"},
-	{"POST", T "/support-requests", ps_h_support_create, P_BUY, BODY | IDEM,
+	{"POST", T "/support-requests", ps_h_support_create, PS_PERM_BUY, BODY | IDEM,
 	 "open a support request carrying a subscription and reason codes"},
 	{"GET", T "/support-requests", ps_h_support_list, PS_PERM_SUPPORT_READ, 0, "the tenant's support requests"},
-	{"GET", "/v1/support-requests", ps_h_support_list, P_PROVIDER, 0, "every tenant's support requests"},
-	{"GET", "/v1/fleet", ps_h_fleet, P_PROVIDER, 0,
+	{"GET", "/v1/support-requests", ps_h_support_list, PS_PERM_PROVIDER, 0, "every tenant's support requests"},
+	{"GET", "/v1/fleet", ps_h_fleet, PS_PERM_PROVIDER, 0,
 	 "how many subscriptions each reason blocks, across every tenant (kept a minute; ?fresh to recompute)"},
-	{"GET", "/v1/clock", ps_h_clock_get, P_OPERATOR, 0, "the manual clock (--clock manual only)"},
-	{"POST", "/v1/clock", ps_h_clock_set, P_OPERATOR, BODY | IDEM, "set the manual clock (--clock manual only)"},
+	{"GET", "/v1/clock", ps_h_clock_get, PS_PERM_OPERATOR, 0, "the manual clock (--clock manual only)"},
+	{"POST", "/v1/clock", ps_h_clock_set, PS_PERM_OPERATOR, BODY | IDEM, "set the manual clock (--clock manual only)"},
 };
 const size_t ps_n_routes = sizeof ps_routes / sizeof ps_routes[0];
 
