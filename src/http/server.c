@@ -113,18 +113,17 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, struct ps_buf 
 		       retry_after, allow);
 }
 
-/* Match path against a route pattern, filling r's ids. *bad_id is set when
- * the shape matches but an id does not parse (an unknown object: 404). The
- * ids are parsed once the whole pattern matched: most patterns tried fail
- * on a later literal, and parsing every id of every one cost more than the
- * rest of the routing. */
+/* Match path against a route pattern, filling r's ids (typed by
+ * ps_path_params). *bad_id is set when the shape matches but an id does not
+ * parse (an unknown object: 404). The ids are typed and parsed once the
+ * whole pattern matched: most patterns tried fail on a later literal, and
+ * parsing every id of every one cost more than the rest of the routing. */
 static bool match(const char *pattern, const char *path, struct ps_req *r, bool *bad_id)
 {
 	const char *p = pattern, *q = path;
 	struct {
-		const char *seg, *prefix;
-		size_t n;
-		int64_t *slot;
+		const char *seg, *name;
+		size_t n, name_len;
 	} ids[4];
 	size_t n_ids = 0;
 	while (*p && *q) {
@@ -136,13 +135,10 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 			size_t n = (size_t)(qe - q);
 			if (n == 0 || n > 40 || n_ids == sizeof ids / sizeof ids[0])
 				return false;
-			const struct ps_path_param *param = ps_path_param_find(p + 1, (size_t)(pe - p - 1));
-			const char *prefix = param ? param->prefix : NULL;
-			int64_t *slot = param ? (int64_t *)(void *)((char *)r + param->slot) : NULL;
 			ids[n_ids].seg = q;
 			ids[n_ids].n = n;
-			ids[n_ids].prefix = prefix;
-			ids[n_ids++].slot = slot;
+			ids[n_ids].name = p + 1;
+			ids[n_ids++].name_len = (size_t)(pe - p - 1);
 			p = pe + 1;
 			q = qe;
 			continue;
@@ -155,10 +151,11 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 	if (*p != '\0' || *q != '\0')
 		return false;
 	for (size_t i = 0; i < n_ids; i++) {
+		const struct ps_path_param *param = ps_path_param_find(ids[i].name, ids[i].name_len);
 		char seg[48];
 		memcpy(seg, ids[i].seg, ids[i].n);
 		seg[ids[i].n] = '\0';
-		if (!ids[i].slot || !ps_id_parse(seg, ids[i].prefix, ids[i].slot))
+		if (!param || !ps_id_parse(seg, param->prefix, (int64_t *)(void *)((char *)r + param->slot)))
 			*bad_id = true;
 	}
 	return true;
