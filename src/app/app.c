@@ -1,5 +1,5 @@
 /* app.c: the request context and its reset, the catalog in memory,
- * permissions, the audit helper and the evaluation of one subscription on a
+ * the audit helper and the evaluation of one subscription on a
  * fresh snapshot (app layer). Calls nothing else of the app layer. */
 #include "ps_app.h"
 #include "ps_app_int.h"
@@ -70,6 +70,7 @@ void ps_app_fini(struct ps_app *app)
 	ps_free(app->holidays);
 	app->holidays = NULL;
 	app->n_holidays = 0;
+	ps_app_fleet_fini(app);
 }
 
 ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out)
@@ -78,39 +79,6 @@ ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out)
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
 	return rc;
-}
-
-ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant)
-{
-	enum ps_role r = c->who.role;
-	if (tenant && ps_role_is_tenant(r) && c->who.tenant_id != tenant)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
-	bool ok = false;
-	switch (perm) {
-	case PS_PERM_ANY:
-		ok = true;
-		break;
-	case PS_PERM_READ_TENANT:
-	case PS_PERM_SUPPORT_READ:
-		ok = true; /* every tenant role, the operator and support */
-		break;
-	case PS_PERM_BUY:
-		ok = r == PS_ROLE_BILLING_ADMIN || r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
-		break;
-	case PS_PERM_LICENSES:
-		ok = r == PS_ROLE_LICENSE_ADMIN || r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
-		break;
-	case PS_PERM_MAKE_TOKENS:
-	case PS_PERM_AUDIT:
-		ok = r == PS_ROLE_GLOBAL_ADMIN || r == PS_ROLE_OPERATOR;
-		break;
-	case PS_PERM_OPERATOR:
-		ok = r == PS_ROLE_OPERATOR;
-		break;
-	}
-	if (!ok)
-		return ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this", ps_role_name(r));
-	return PS_OK;
 }
 
 ps_code ps_app_audit(struct ps_ctx *c, int64_t tenant, const char *action, const char *object, const char *detail)

@@ -1,12 +1,13 @@
 /* fleet.c: the sweep (app layer): the Upgrade tab of every subscription of
  * every tenant, a batch of tenants per short read when the store can scan
  * snapshots (snapshot_scan), on every core when no callback needs them in
- * order; else tenant by tenant. Used by `planshift sweep` and by GET
- * /v1/fleet. */
+ * order; else tenant by tenant. Used by `planshift sweep` and, through the
+ * summary kept in struct ps_app, by GET /v1/fleet. */
 #include "ps_app.h"
 #include "ps_app_int.h"
 
 #include "../common/ps_mem.h"
+#include "ps_render.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -246,4 +247,62 @@ ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_flee
 			after = b.ids[b.n - 1];
 	} while (rc == PS_OK && b.n == TENANT_BATCH);
 	return rc;
+}
+
+/* How long a fleet summary is served again. */
+#define PS_FLEET_TTL_S 60
+
+struct ps_fleet_cache {
+	pthread_mutex_t lock;
+	struct ps_buf json;
+	int64_t at; /* when it was computed (c->now); 0: never */
+};
+
+static struct ps_fleet_cache *fleet_cache(struct ps_app *app)
+{
+	struct ps_fleet_cache *f = __atomic_load_n(&app->fleet, __ATOMIC_ACQUIRE);
+	if (f)
+		return f;
+	struct ps_fleet_cache *made = ps_calloc(1, sizeof *made);
+	pthread_mutex_init(&made->lock, NULL);
+	ps_buf_init(&made->json, (size_t)1 << 16);
+	if (__atomic_compare_exchange_n(&app->fleet, &f, made, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return made;
+	pthread_mutex_destroy(&made->lock); /* another thread made it first: f holds it */
+	ps_buf_fini(&made->json);
+	ps_free(made);
+	return f;
+}
+
+ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w)
+{
+	struct ps_fleet_cache *f = fleet_cache(c->app);
+	ps_code rc = PS_OK;
+	pthread_mutex_lock(&f->lock);
+	if (fresh || !f->at || c->now - f->at >= PS_FLEET_TTL_S || c->now < f->at) {
+		struct ps_fleet_sum sum;
+		rc = ps_app_sweep(c, NULL, NULL, &sum);
+		if (rc == PS_OK) {
+			struct ps_jw fw;
+			ps_buf_reset(&f->json);
+			ps_jw_init(&fw, &f->json);
+			ps_render_fleet(&fw, &sum, c->now);
+			f->at = c->now;
+		}
+	}
+	if (rc == PS_OK)
+		ps_jw_raw(w, f->json.p, f->json.len);
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+void ps_app_fleet_fini(struct ps_app *app)
+{
+	struct ps_fleet_cache *f = app->fleet;
+	if (!f)
+		return;
+	pthread_mutex_destroy(&f->lock);
+	ps_buf_fini(&f->json);
+	ps_free(f);
+	app->fleet = NULL;
 }

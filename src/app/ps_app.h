@@ -1,7 +1,8 @@
 /* ps_app.h: the use cases (app layer), between the transports (HTTP, CLI)
  * and the store. Each change is one function, one write transaction: it
- * checks its input (errors name the field), checks the caller's rights,
- * writes, audits, commits; on any failure nothing is written.
+ * checks its input (errors name the field), writes, audits, commits; on any
+ * failure nothing is written. The caller's rights are checked before, once,
+ * by the transport with ps_app_check (ps_access.h).
  * struct ps_app is shared and read-only once serving; struct ps_ctx is one
  * request's (or one command's) state. */
 #ifndef PS_APP_H
@@ -10,10 +11,12 @@
 #include "../common/ps_buf.h"
 #include "../common/ps_err.h"
 #include "../common/ps_i18n.h"
+#include "../common/ps_json.h"
 #include "../core/ps_catalog.h"
 #include "../core/ps_model.h"
 #include "../core/ps_rules.h"
 #include "../store/ps_store.h"
+#include "ps_access.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,6 +29,8 @@ struct ps_app {
 	int64_t upgrade_capacity;   /* automatic upgrades per rolling hour; 0: no limit */
 	int64_t *holidays;          /* days since 1970 skipped by business-day counts; owned */
 	size_t n_holidays;
+	uint64_t idem_kept; /* answers kept under an Idempotency-Key (atomic): purges old ones now and then */
+	struct ps_fleet_cache *fleet; /* the last fleet summary (fleet.c), made on first use; owned */
 };
 
 struct ps_ctx {
@@ -68,22 +73,6 @@ void ps_app_fini(struct ps_app *app);
 
 /* The tenant `id` into *out; PS_NOT_FOUND ("no such tenant") when missing. */
 ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out);
-
-/* ---- permissions ---- */
-enum ps_perm {
-	PS_PERM_READ_TENANT,      /* readers+ : every tenant role, operator, support */
-	PS_PERM_BUY,              /* billing_admin+ */
-	PS_PERM_LICENSES,         /* license_admin+ */
-	PS_PERM_MAKE_TOKENS,      /* global_admin, operator */
-	PS_PERM_AUDIT,            /* global_admin, operator */
-	PS_PERM_SUPPORT_READ,     /* readers+ and support */
-	PS_PERM_OPERATOR,         /* operator only */
-	PS_PERM_ANY               /* any valid token */
-};
-/* Whether `who` may do `perm` on tenant `tenant` (0: not tenant-scoped).
- * A tenant-bound caller asking about another tenant is answered with
- * PS_NOT_FOUND, as if it did not exist; a role that may not, PS_FORBIDDEN. */
-ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant);
 
 /* ---- inputs (parsed by the transport) ---- */
 struct ps_tenant_in {
@@ -217,6 +206,11 @@ struct ps_fleet_sum {
 typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v);
 /* Evaluate every subscription of every tenant at c->now (reads only). */
 ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_fleet_sum *sum);
+/* The fleet summary as JSON into w ({at, tenants, subscriptions, live,
+ * eligible, blocked, blocked_by}): the last sweep's, kept a minute in
+ * c->app since a large fleet takes a while to sweep; swept again when
+ * fresh, when older, or when the clock went back. Safe from any thread. */
+ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w);
 
 /* Open a support request carrying a subscription and reason codes (s holds
  * them; id, status and times are filled). */

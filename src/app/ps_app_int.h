@@ -79,4 +79,7 @@ ps_code ps_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_
  * it in `provisioning` completes (upgrade.c). */
 ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s);
 
+/* Free the fleet summary kept in app (fleet.c); ps_app_fini calls it. */
+void ps_app_fleet_fini(struct ps_app *app);
+
 #endif

@@ -26,6 +26,26 @@ void ps_render_license(struct ps_jw *w, const struct ps_subscription *s);
 void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a);
 void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat);
 void ps_render_audit(struct ps_jw *w, const struct ps_audit *a);
+/* {id, tenant, kind, state, source, target_plan, new_subscription, quantity,
+ *  credit_check, license_errors, result, created_at, updated_at, request_id} */
+void ps_render_operation(struct ps_jw *w, const struct ps_operation *op);
+/* {id, tenant, subscription, reason_codes: [...], description, status, created_at} */
+void ps_render_support(struct ps_jw *w, const struct ps_support_request *s);
+/* The sums of a tenant's billing, as keys of the caller's object. */
+struct ps_billing_sum;
+void ps_render_billing_sum(struct ps_jw *w, int64_t tenant, const struct ps_billing_sum *sum);
+/* Who a token is: {role, tenant, token}; tenant null for the provider's roles. */
+void ps_render_principal(struct ps_jw *w, const struct ps_principal *p);
+/* {subscription, user, assigned}: the answer to assigning or unassigning a seat. */
+void ps_render_seat(struct ps_jw *w, int64_t sub, int64_t user, bool assigned);
+/* {now, mode: "manual"} */
+void ps_render_clock(struct ps_jw *w, int64_t now);
+/* [{id, name, status: healthy|incident}] of every catalog service;
+ * affected[k] for service k. */
+void ps_render_services(struct ps_jw *w, const struct ps_catalog *cat, const bool *affected);
+/* {at, tenants, subscriptions, live, eligible, blocked, blocked_by: {reason: n}} */
+struct ps_fleet_sum;
+void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at);
 /* {"error": {"code", "message", "field"?}} */
 void ps_render_error(struct ps_jw *w, const struct ps_err *e);
 

@@ -1,5 +1,6 @@
 /* render.c: records as the API's JSON (app layer). */
 #include "ps_render.h"
+#include "ps_app.h"
 
 #include <string.h>
 
@@ -171,6 +172,108 @@ void ps_render_audit(struct ps_jw *w, const struct ps_audit *a)
 	ps_jw_obj_end(w);
 }
 
+void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_OPERATION, op->id);
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, op->tenant_id);
+	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
+	ps_jw_kstr(w, "state", ps_op_state_name(op->state));
+	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
+	ps_jw_kstr(w, "target_plan", op->target_plan);
+	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
+	ps_jw_kint(w, "quantity", op->quantity);
+	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
+	ps_jw_key(w, "license_errors");
+	ps_jw_arr(w);
+	ps_jw_arr_end(w);
+	ps_jw_key(w, "result");
+	if (op->detail[0] == '{')
+		ps_jw_raw(w, op->detail, strlen(op->detail));
+	else
+		ps_jw_null(w);
+	ps_jw_ktime(w, "created_at", op->created_at);
+	ps_jw_ktime(w, "updated_at", op->updated_at);
+	ps_jw_kstr(w, "request_id", op->request_id[0] ? op->request_id : NULL);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_support(struct ps_jw *w, const struct ps_support_request *s)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_SUPPORT, s->id);
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, s->tenant_id);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, s->subscription_id);
+	ps_jw_key(w, "reason_codes");
+	ps_jw_arr(w);
+	const char *p = s->reason_codes;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		ps_jw_strn(w, p, n);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	ps_jw_arr_end(w);
+	ps_jw_kstr(w, "description", s->description);
+	ps_jw_kstr(w, "status", ps_support_status_name(s->status));
+	ps_jw_ktime(w, "created_at", s->created_at);
+	ps_jw_obj_end(w);
+}
+
+/* {tenant, currency, balance, past_due, oldest_due, credit, invoiced, paid}
+ * without braces, inside the caller's object. */
+void ps_render_billing_sum(struct ps_jw *w, int64_t tenant, const struct ps_billing_sum *sum)
+{
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, tenant);
+	ps_jw_kstr(w, "currency", sum->currency);
+	ps_jw_kint(w, "balance", sum->balance);
+	ps_jw_kint(w, "past_due", sum->past_due);
+	ps_jw_ktime(w, "oldest_due", sum->oldest_due);
+	ps_jw_kint(w, "credit", sum->credit);
+	ps_jw_kint(w, "invoiced", sum->invoiced);
+	ps_jw_kint(w, "paid", sum->paid);
+}
+
+void ps_render_principal(struct ps_jw *w, const struct ps_principal *p)
+{
+	ps_jw_obj(w);
+	ps_jw_kstr(w, "role", ps_role_name(p->role));
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, p->tenant_id);
+	ps_jw_kid(w, "token", PS_PFX_TOKEN, p->token_id);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_seat(struct ps_jw *w, int64_t sub, int64_t user, bool assigned)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, sub);
+	ps_jw_kid(w, "user", PS_PFX_USER, user);
+	ps_jw_kbool(w, "assigned", assigned);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_clock(struct ps_jw *w, int64_t now)
+{
+	ps_jw_obj(w);
+	ps_jw_ktime(w, "now", now);
+	ps_jw_kstr(w, "mode", "manual");
+	ps_jw_obj_end(w);
+}
+
+void ps_render_services(struct ps_jw *w, const struct ps_catalog *cat, const bool *affected)
+{
+	ps_jw_arr(w);
+	for (size_t k = 0; k < cat->n_services; k++) {
+		ps_jw_obj(w);
+		ps_jw_kstr(w, "id", cat->services[k].id);
+		ps_jw_kstr(w, "name", cat->services[k].name);
+		ps_jw_kstr(w, "status", affected[k] ? "incident" : "healthy");
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
+}
+
 void ps_render_error(struct ps_jw *w, const struct ps_err *e)
 {
 	ps_jw_obj(w);
@@ -180,6 +283,23 @@ void ps_render_error(struct ps_jw *w, const struct ps_err *e)
 	ps_jw_kstr(w, "message", e->msg[0] ? e->msg : ps_code_api(e->code));
 	if (e->field[0])
 		ps_jw_kstr(w, "field", e->field);
+	ps_jw_obj_end(w);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at)
+{
+	ps_jw_obj(w);
+	ps_jw_ktime(w, "at", at);
+	ps_jw_kint(w, "tenants", sum->tenants);
+	ps_jw_kint(w, "subscriptions", sum->subscriptions);
+	ps_jw_kint(w, "live", sum->live);
+	ps_jw_kint(w, "eligible", sum->eligible);
+	ps_jw_kint(w, "blocked", sum->subscriptions - sum->eligible);
+	ps_jw_key(w, "blocked_by");
+	ps_jw_obj(w);
+	for (int k = 0; k < PS_R__COUNT; k++)
+		ps_jw_kint(w, ps_reason_code_name((enum ps_reason_code)k), sum->blocked_by[k]);
 	ps_jw_obj_end(w);
 	ps_jw_obj_end(w);
 }

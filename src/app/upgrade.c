@@ -75,10 +75,7 @@ static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const 
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
 {
 	memset(out, 0, sizeof *out);
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
-	if (rc != PS_OK)
-		return rc;
-	rc = ps_app_evaluate(c, tenant, sub, flags, out);
+	ps_code rc = ps_app_evaluate(c, tenant, sub, flags, out);
 	if (rc != PS_OK || !ps_snapshot_is_billing_due(out->snap, c->now))
 		return rc;
 	/* The clock passed a period's end: invoice it, then look again. This
@@ -94,8 +91,8 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 	const struct ps_plan *to;
 	int64_t q;
 	memset(tab, 0, sizeof *tab);
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, tenant);
-	if (rc || (rc = target_of(c, in, &to)))
+	ps_code rc = target_of(c, in, &to);
+	if (rc != PS_OK)
 		return rc;
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)))
 		return rc;
@@ -362,8 +359,8 @@ static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const s
 			  struct ps_operation *op, enum ps_op_kind kind, struct ps_decision *refusal)
 {
 	memset(refusal, 0, sizeof *refusal);
-	ps_code rc = ps_app_check(c, PS_PERM_BUY, tenant);
-	if (rc || (rc = ps_app_bill_due(c, tenant, NULL)))
+	ps_code rc = ps_app_bill_due(c, tenant, NULL);
+	if (rc != PS_OK)
 		return rc;
 	struct change ch = {in, tenant, sub, kind, op, refusal};
 	rc = ps_app_tx(c, change_tx, &ch);

@@ -1,5 +1,6 @@
-/* serve.c: `planshift serve` (cli layer): load the catalog, start the HTTP
- * server, wait for SIGINT or SIGTERM, stop cleanly. */
+/* serve.c: `planshift serve` (cli layer): load the catalog, find the admin
+ * center's files, start the HTTP server, wait for SIGINT or SIGTERM, stop
+ * cleanly. */
 #include "cli.h"
 
 #include "../app/ps_app.h"
@@ -9,11 +10,13 @@
 #include "../http/ps_http.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
@@ -33,10 +36,51 @@ static const char serve_usage[] =
 	"  --threads N            worker threads (default: one per core)\n"
 	"  --holidays FILE        dates (YYYY-MM-DD, one a line) that business-day counts\n"
 	"                         skip, for credit checks' expected times\n"
-	"  --web-dir DIR          serve the admin center from DIR (default: web/ of the\n"
-	"                         source tree)\n"
+	"  --web-dir DIR          serve the admin center from DIR (default: $PLANSHIFT_WEB_DIR,\n"
+	"                         else PREFIX/share/planshift/web of the installed binary,\n"
+	"                         else web/ of the source tree when run from a build dir)\n"
 	"\n"
 	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
+
+static bool has_index(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s/index.html", dir);
+	return access(path, R_OK) == 0;
+}
+
+/* The admin center's files, when --web-dir does not say: $PLANSHIFT_WEB_DIR,
+ * else found from the binary's own place, never from a path of the build
+ * machine: PREFIX/bin/planshift serves PREFIX/share/planshift/web (as
+ * `meson install` lays them out), and a binary in a build directory of the
+ * source tree serves its web/. false when none has an index.html. */
+static bool find_web_dir(char *out, size_t cap)
+{
+	const char *env = getenv("PLANSHIFT_WEB_DIR");
+	if (env && *env) {
+		snprintf(out, cap, "%s", env);
+		return true;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	static const char *const rel[] = {"../share/planshift/web", "../web"};
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		char dir[PATH_MAX + 32], real[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s", exe, rel[i]);
+		if (realpath(dir, real) && has_index(real)) {
+			snprintf(out, cap, "%s", real);
+			return true;
+		}
+	}
+	return false;
+}
 
 int ps_cmd_serve(int argc, char **argv)
 {
@@ -93,7 +137,7 @@ int ps_cmd_serve(int argc, char **argv)
 			break;
 		}
 		case 'H': holidays = optarg; break;
-		case 'W': ps_static_set_dir(optarg); break;
+		case 'W': so.web_dir = optarg; break;
 		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
 		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
 		}
@@ -103,6 +147,11 @@ int ps_cmd_serve(int argc, char **argv)
 		return PS_EXIT_USAGE;
 	}
 	app.db_url = db;
+	char web_dir[PATH_MAX];
+	if (!so.web_dir && find_web_dir(web_dir, sizeof web_dir))
+		so.web_dir = web_dir;
+	if (!so.web_dir)
+		ps_log(PS_LOG_WARN, "no admin center files found (give --web-dir DIR): / answers 404");
 	struct ps_err err = {0};
 	struct ps_store *st = NULL;
 	if (ps_i18n_init(&err) != PS_OK)

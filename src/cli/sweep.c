@@ -6,6 +6,7 @@
 
 #include "../app/ps_app.h"
 #include "../app/ps_upgrade_view.h"
+#include "../app/ps_view.h"
 #include "../common/ps_mem.h"
 #include "../common/ps_time.h"
 
@@ -58,24 +59,7 @@ static void emit(struct sweep *sw, const struct ps_snapshot *snap, const struct 
 		struct ps_jw w;
 		ps_buf_reset(&sw->line);
 		ps_jw_init(&w, &sw->line);
-		ps_jw_obj(&w);
-		ps_jw_kid(&w, "tenant", PS_PFX_TENANT, s->tenant_id);
-		ps_jw_kid(&w, "subscription", PS_PFX_SUB, s->id);
-		ps_jw_kstr(&w, "plan", s->plan_id);
-		ps_jw_kstr(&w, "status", ps_sub_status_name(s->status));
-		ps_jw_kbool(&w, "eligible", v->eligible);
-		ps_jw_key(&w, "reasons");
-		ps_jw_arr(&w);
-		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_jw_str(&w, ps_reason_code_name(v->reasons[i].code));
-		ps_jw_arr_end(&w);
-		ps_jw_key(&w, "offers");
-		ps_jw_arr(&w);
-		for (size_t i = 0; i < v->n_offers; i++)
-			if (v->offers[i].eligible)
-				ps_jw_str(&w, v->offers[i].plan->id);
-		ps_jw_arr_end(&w);
-		ps_jw_obj_end(&w);
+		ps_render_sweep_row(&w, v);
 		printf("%s\n    %s", sw->first_item ? "" : ",", ps_buf_str(&sw->line));
 		sw->first_item = false;
 		return;

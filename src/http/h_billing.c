@@ -3,88 +3,73 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../common/ps_time.h"
 
 #include <string.h>
 
-struct bill_walk {
-	struct ps_req *r;
-	int64_t now;
-	int64_t tenant;
-	ps_code rc;
-};
-
-static bool line_row(void *arg, const struct ps_invoice_line *l)
+static void bill_sum(void *arg, const struct ps_billing_sum *sum)
 {
-	struct bill_walk *b = arg;
-	ps_render_line(&b->r->w, l);
-	return true;
+	struct ps_req *r = arg;
+	ps_jw_obj(&r->w);
+	ps_render_billing_sum(&r->w, r->t, sum);
+	ps_jw_key(&r->w, "invoices");
+	ps_jw_arr(&r->w);
 }
 
-static bool invoice_row(void *arg, const struct ps_invoice *inv)
+static bool bill_invoice(void *arg, const struct ps_invoice *inv)
 {
-	struct bill_walk *b = arg;
-	struct ps_req *r = b->r;
-	ps_render_invoice(&r->w, inv, b->now);
+	struct ps_req *r = arg;
+	ps_render_invoice(&r->w, inv, r->c->now);
 	ps_jw_key(&r->w, "lines");
 	ps_jw_arr(&r->w);
-	b->rc = r->c->st->ops->invoice_line_list(r->c->st, b->tenant, inv->id, line_row, b, &r->c->err);
-	ps_jw_arr_end(&r->w);
-	ps_jw_obj_end(&r->w);
-	return b->rc == PS_OK;
-}
-
-static bool receipt_row(void *arg, const struct ps_receipt *p)
-{
-	struct bill_walk *b = arg;
-	ps_render_receipt(&b->r->w, p);
 	return true;
 }
 
-static void render_sum(struct ps_req *r, const struct ps_billing_sum *sum)
+static bool bill_line(void *arg, const struct ps_invoice_line *l)
 {
-	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, r->t);
-	ps_jw_kstr(&r->w, "currency", sum->currency);
-	ps_jw_kint(&r->w, "balance", sum->balance);
-	ps_jw_kint(&r->w, "past_due", sum->past_due);
-	ps_jw_ktime(&r->w, "oldest_due", sum->oldest_due);
-	ps_jw_kint(&r->w, "credit", sum->credit);
-	ps_jw_kint(&r->w, "invoiced", sum->invoiced);
-	ps_jw_kint(&r->w, "paid", sum->paid);
+	struct ps_req *r = arg;
+	ps_render_line(&r->w, l);
+	return true;
+}
+
+static void bill_invoice_end(void *arg, const struct ps_invoice *inv)
+{
+	struct ps_req *r = arg;
+	ps_jw_arr_end(&r->w);
+	ps_jw_obj_end(&r->w);
+}
+
+static void bill_payments(void *arg)
+{
+	struct ps_req *r = arg;
+	ps_jw_arr_end(&r->w);
+	ps_jw_key(&r->w, "payments");
+	ps_jw_arr(&r->w);
+}
+
+static bool bill_payment(void *arg, const struct ps_receipt *p)
+{
+	struct ps_req *r = arg;
+	ps_render_receipt(&r->w, p);
+	return true;
 }
 
 /* {tenant, currency, balance, past_due, oldest_due, credit, invoiced, paid,
  *  invoices: [{..., lines: [...]}], payments: [...]}; one read transaction. */
 ps_code ps_h_billing(struct ps_req *r)
 {
-	struct ps_ctx *c = r->c;
-	struct ps_billing_sum sum;
-	ps_code rc = ps_app_check(c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_app_bill_due(c, r->t, NULL)))
+	static const struct ps_billing_walk walk0 = {NULL, bill_sum, bill_invoice, bill_line, bill_invoice_end,
+						     bill_payments, bill_payment};
+	struct ps_billing_walk walk = walk0;
+	walk.arg = r;
+	ps_code rc = ps_app_billing_read(r->c, r->t, &walk);
+	if (rc != PS_OK)
 		return rc;
-	if ((rc = c->st->ops->begin(c->st, PS_TX_READ, &c->err)) != PS_OK)
-		return rc;
-	struct bill_walk b = {r, c->now, r->t, PS_OK};
-	rc = ps_app_billing_sum(c, r->t, &sum);
-	if (rc == PS_OK) {
-		ps_jw_obj(&r->w);
-		render_sum(r, &sum);
-		ps_jw_key(&r->w, "invoices");
-		ps_jw_arr(&r->w);
-		rc = c->st->ops->invoice_list(c->st, r->t, false, 0, 0, invoice_row, &b, &c->err);
-		if (rc == PS_OK)
-			rc = b.rc;
-		ps_jw_arr_end(&r->w);
-		ps_jw_key(&r->w, "payments");
-		ps_jw_arr(&r->w);
-		if (rc == PS_OK)
-			rc = c->st->ops->payment_list(c->st, r->t, 0, 0, receipt_row, &b, &c->err);
-		ps_jw_arr_end(&r->w);
-		ps_jw_obj_end(&r->w);
-	}
-	c->st->ops->rollback(c->st); /* a read: nothing to keep */
-	return rc;
+	ps_jw_arr_end(&r->w);
+	ps_jw_obj_end(&r->w);
+	return PS_OK;
 }
 
 ps_code ps_h_payment(struct ps_req *r)
@@ -102,7 +87,7 @@ ps_code ps_h_payment(struct ps_req *r)
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "payment");
 	ps_render_receipt(&r->w, &p);
-	render_sum(r, &sum);
+	ps_render_billing_sum(&r->w, r->t, &sum);
 	ps_jw_obj_end(&r->w);
 	return PS_OK;
 }
@@ -120,11 +105,11 @@ ps_code ps_h_credit_checks(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_CREDIT, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_CREDIT, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->credit_check_list(r->c->st, r->t, after, wk.limit + 1, credit_row, &wk, &r->c->err);
+	rc = ps_app_credit_checks_list(r->c, r->t, after, wk.limit + 1, credit_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_CREDIT, &wk);
@@ -149,23 +134,12 @@ ps_code ps_h_credit_decision(struct ps_req *r)
 	return PS_OK;
 }
 
-static ps_code clock_reply(struct ps_req *r, int64_t now)
-{
-	ps_jw_obj(&r->w);
-	ps_jw_ktime(&r->w, "now", now);
-	ps_jw_kstr(&r->w, "mode", "manual");
-	ps_jw_obj_end(&r->w);
-	return PS_OK;
-}
-
 ps_code ps_h_clock_get(struct ps_req *r)
 {
 	if (!r->c->app->clock_manual)
 		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no clock here: the daemon runs with --clock system");
-	ps_code rc = ps_app_check(r->c, PS_PERM_OPERATOR, 0);
-	if (rc != PS_OK)
-		return rc;
-	return clock_reply(r, r->c->now);
+	ps_render_clock(&r->w, r->c->now);
+	return PS_OK;
 }
 
 ps_code ps_h_clock_set(struct ps_req *r)
@@ -179,5 +153,6 @@ ps_code ps_h_clock_set(struct ps_req *r)
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "now", true, &now)) ||
 	    (rc = ps_app_clock_set(r->c, now, &t)))
 		return rc;
-	return clock_reply(r, t);
+	ps_render_clock(&r->w, t);
+	return PS_OK;
 }

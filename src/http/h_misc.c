@@ -2,9 +2,10 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
+#include "../common/ps_mem.h"
 
-#include <pthread.h>
 #include <string.h>
 
 ps_code ps_h_healthz(struct ps_req *r)
@@ -36,20 +37,6 @@ static bool incident_row(void *arg, const struct ps_incident *i)
 	return true;
 }
 
-struct health_acc {
-	const struct ps_catalog *cat;
-	bool *affected; /* per catalog service */
-};
-
-static bool mark_affected(void *arg, const struct ps_incident *i)
-{
-	struct health_acc *h = arg;
-	for (size_t k = 0; k < h->cat->n_services; k++)
-		if (strcmp(h->cat->services[k].id, i->service_id) == 0)
-			h->affected[k] = true;
-	return true;
-}
-
 /* {"services": [{id, name, status: healthy|incident}], "items": [...], "next"} */
 ps_code ps_h_service_health(struct ps_req *r)
 {
@@ -67,28 +54,19 @@ ps_code ps_h_service_health(struct ps_req *r)
 	ps_code rc = ps_page(r, PS_PFX_INCIDENT, &after, &iw.wk.limit);
 	if (rc != PS_OK)
 		return rc;
-	bool affected[256] = {false};
-	struct health_acc acc = {cat, affected};
-	if (cat->n_services <= 256) {
-		rc = r->c->st->ops->incident_list(r->c->st, true, 0, 0, mark_affected, &acc, &r->c->err);
-		if (rc != PS_OK)
-			return rc;
+	bool *affected = ps_calloc(cat->n_services + 1, sizeof *affected);
+	rc = ps_app_services_affected(r->c, affected);
+	if (rc != PS_OK) {
+		ps_free(affected);
+		return rc;
 	}
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "services");
-	ps_jw_arr(&r->w);
-	for (size_t k = 0; k < cat->n_services && k < 256; k++) {
-		ps_jw_obj(&r->w);
-		ps_jw_kstr(&r->w, "id", cat->services[k].id);
-		ps_jw_kstr(&r->w, "name", cat->services[k].name);
-		ps_jw_kstr(&r->w, "status", affected[k] ? "incident" : "healthy");
-		ps_jw_obj_end(&r->w);
-	}
-	ps_jw_arr_end(&r->w);
+	ps_render_services(&r->w, cat, affected);
+	ps_free(affected);
 	ps_jw_key(&r->w, "items");
 	ps_jw_arr(&r->w);
-	rc = r->c->st->ops->incident_list(r->c->st, open_only, after, iw.wk.limit + 1, incident_row, &iw,
-					  &r->c->err);
+	rc = ps_app_incidents_list(r->c, open_only, after, iw.wk.limit + 1, incident_row, &iw);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_INCIDENT, &iw.wk);
@@ -122,63 +100,16 @@ ps_code ps_h_incident_resolve(struct ps_req *r)
 }
 
 /* The fleet: how many subscriptions each reason blocks, across every
- * tenant (the sweep). Kept for a minute, since a large fleet takes a
- * while to sweep; "at" says when it was computed. */
-#define PS_FLEET_TTL_S 60
-
-static pthread_mutex_t fleet_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ps_buf fleet_json;
-static int64_t fleet_at;
-static bool fleet_init;
-
+ * tenant (the sweep), kept a minute by the app; ?fresh sweeps again. */
 ps_code ps_h_fleet(struct ps_req *r)
 {
-	struct ps_ctx *c = r->c;
-	ps_code rc = PS_OK;
-	bool fresh = ps_query_has(r, "fresh");
-	pthread_mutex_lock(&fleet_lock);
-	if (!fleet_init) {
-		ps_buf_init(&fleet_json, (size_t)1 << 16);
-		fleet_init = true;
-	}
-	if (fresh || !fleet_at || c->now - fleet_at >= PS_FLEET_TTL_S || c->now < fleet_at) {
-		struct ps_fleet_sum sum;
-		rc = ps_app_sweep(c, NULL, NULL, &sum);
-		if (rc == PS_OK) {
-			struct ps_jw w;
-			ps_buf_reset(&fleet_json);
-			ps_jw_init(&w, &fleet_json);
-			ps_jw_obj(&w);
-			ps_jw_ktime(&w, "at", c->now);
-			ps_jw_kint(&w, "tenants", sum.tenants);
-			ps_jw_kint(&w, "subscriptions", sum.subscriptions);
-			ps_jw_kint(&w, "live", sum.live);
-			ps_jw_kint(&w, "eligible", sum.eligible);
-			ps_jw_kint(&w, "blocked", sum.subscriptions - sum.eligible);
-			ps_jw_key(&w, "blocked_by");
-			ps_jw_obj(&w);
-			for (int k = 0; k < PS_R__COUNT; k++)
-				ps_jw_kint(&w, ps_reason_code_name((enum ps_reason_code)k), sum.blocked_by[k]);
-			ps_jw_obj_end(&w);
-			ps_jw_obj_end(&w);
-			fleet_at = c->now;
-		}
-	}
-	if (rc == PS_OK)
-		ps_jw_raw(&r->w, fleet_json.p, fleet_json.len);
-	pthread_mutex_unlock(&fleet_lock);
-	return rc;
+	return ps_app_fleet(r->c, ps_query_has(r, "fresh"), &r->w);
 }
 
 /* Who the token is: {role, tenant, token}; tenant is null for the
  * provider's roles. */
 ps_code ps_h_whoami(struct ps_req *r)
 {
-	const struct ps_principal *p = &r->c->who;
-	ps_jw_obj(&r->w);
-	ps_jw_kstr(&r->w, "role", ps_role_name(p->role));
-	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, p->tenant_id);
-	ps_jw_kid(&r->w, "token", PS_PFX_TOKEN, p->token_id);
-	ps_jw_obj_end(&r->w);
+	ps_render_principal(&r->w, &r->c->who);
 	return PS_OK;
 }

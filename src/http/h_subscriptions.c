@@ -3,16 +3,11 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../app/ps_upgrade_view.h"
 
 #include <string.h>
-
-static ps_code need_tenant(struct ps_req *r)
-{
-	struct ps_tenant t;
-	return ps_app_tenant(r->c, r->t, &t);
-}
 
 struct sub_walk {
 	struct ps_walk wk;
@@ -38,14 +33,13 @@ static ps_code list_subs(struct ps_req *r, bool licenses)
 {
 	struct sub_walk sw = {.wk = {.r = r}, .cat = r->c->app->catalog, .licenses = licenses};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_SUB, &after, &sw.wk.limit)) || (rc = need_tenant(r)))
+	ps_code rc = ps_page(r, PS_PFX_SUB, &after, &sw.wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
 	/* The licenses view skips ended subscriptions, so it walks without a
 	 * store-side limit and stops itself one row past the page. */
-	rc = r->c->st->ops->sub_list(r->c->st, r->t, after, licenses ? 0 : sw.wk.limit + 1, sub_row, &sw,
-				     &r->c->err);
+	rc = ps_app_subs_list(r->c, r->t, after, licenses ? 0 : sw.wk.limit + 1, sub_row, &sw);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_SUB, &sw.wk);
@@ -84,13 +78,8 @@ ps_code ps_h_sub_create(struct ps_req *r)
 ps_code ps_h_sub_get(struct ps_req *r)
 {
 	struct ps_subscription s;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc != PS_OK)
-		return rc;
-	rc = r->c->st->ops->sub_get(r->c->st, r->t, r->s, &s, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such subscription");
-	if (rc != PS_OK)
+	ps_code rc;
+	if ((rc = ps_app_sub_get(r->c, r->t, r->s, &s)) != PS_OK)
 		return rc;
 	ps_render_sub(&r->w, &s, r->c->app->catalog);
 	return PS_OK;
@@ -148,31 +137,14 @@ ps_code ps_h_seats_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	struct ps_subscription s;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
-		return rc;
-	rc = r->c->st->ops->sub_get(r->c->st, r->t, r->s, &s, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such subscription");
+	ps_code rc = ps_page(r, PS_PFX_USER, &after, &wk.limit);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->assignment_list(r->c->st, r->t, r->s, after, wk.limit + 1, seat_row, &wk, &r->c->err);
+	rc = ps_app_seats_list(r->c, r->t, r->s, after, wk.limit + 1, seat_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_USER, &wk);
-	return PS_OK;
-}
-
-/* {subscription, user, assigned}: the answer to PUT and DELETE of a seat. */
-static ps_code seat_reply(struct ps_req *r, bool assigned)
-{
-	ps_jw_obj(&r->w);
-	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
-	ps_jw_kid(&r->w, "user", PS_PFX_USER, r->user);
-	ps_jw_kbool(&r->w, "assigned", assigned);
-	ps_jw_obj_end(&r->w);
 	return PS_OK;
 }
 
@@ -186,7 +158,8 @@ ps_code ps_h_seat_put(struct ps_req *r)
 	if (rc != PS_OK)
 		return rc;
 	r->status = created ? 201 : 200;
-	return seat_reply(r, true);
+	ps_render_seat(&r->w, r->s, r->user, true);
+	return PS_OK;
 }
 
 ps_code ps_h_seat_delete(struct ps_req *r)
@@ -197,7 +170,8 @@ ps_code ps_h_seat_delete(struct ps_req *r)
 		rc = ps_app_unassign(r->c, r->t, r->s, r->user);
 	if (rc != PS_OK)
 		return rc;
-	return seat_reply(r, false);
+	ps_render_seat(&r->w, r->s, r->user, false);
+	return PS_OK;
 }
 
 ps_code ps_h_upgrades(struct ps_req *r)

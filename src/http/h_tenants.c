@@ -2,6 +2,7 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../common/ps_secret.h"
 
@@ -22,7 +23,7 @@ ps_code ps_h_tenants_list(struct ps_req *r)
 	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->tenant_list(r->c->st, after, wk.limit + 1, tenant_row, &wk, &r->c->err);
+	rc = ps_app_tenants_list(r->c, after, wk.limit + 1, tenant_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_TENANT, &wk);
@@ -51,9 +52,7 @@ ps_code ps_h_tenant_create(struct ps_req *r)
 ps_code ps_h_tenant_get(struct ps_req *r)
 {
 	struct ps_tenant t;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc != PS_OK)
-		return rc;
+	ps_code rc;
 	if ((rc = ps_app_tenant(r->c, r->t, &t)) != PS_OK)
 		return rc;
 	ps_render_tenant(&r->w, &t);
@@ -69,13 +68,6 @@ ps_code ps_h_token_create(struct ps_req *r)
 	ps_code rc;
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "role", true, &role)))
 		return rc;
-	if ((rc = ps_app_check(r->c, PS_PERM_MAKE_TOKENS, r->t)) != PS_OK)
-		return rc;
-	enum ps_role want;
-	if (ps_role_parse(role, &want) && !ps_role_is_tenant(want))
-		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "role",
-				  "a tenant's token must have a tenant role (global_admin, billing_admin, "
-				  "license_admin, reader)");
 	if ((rc = ps_app_token_create(r->c, role, r->t, tok, sizeof tok, &got)) != PS_OK)
 		return rc;
 	r->status = 201;
@@ -100,14 +92,11 @@ ps_code ps_h_users_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	struct ps_tenant t;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_USER, &after, &wk.limit)))
-		return rc;
-	if ((rc = ps_app_tenant(r->c, r->t, &t)) != PS_OK)
+	ps_code rc = ps_page(r, PS_PFX_USER, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->user_list(r->c->st, r->t, after, wk.limit + 1, user_row, &wk, &r->c->err);
+	rc = ps_app_users_list(r->c, r->t, after, wk.limit + 1, user_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_USER, &wk);
@@ -133,13 +122,8 @@ ps_code ps_h_user_create(struct ps_req *r)
 ps_code ps_h_user_get(struct ps_req *r)
 {
 	struct ps_user u;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc != PS_OK)
-		return rc;
-	rc = r->c->st->ops->user_get(r->c->st, r->t, r->user, &u, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such user");
-	if (rc != PS_OK)
+	ps_code rc;
+	if ((rc = ps_app_user_get(r->c, r->t, r->user, &u)) != PS_OK)
 		return rc;
 	ps_render_user(&r->w, &u);
 	return PS_OK;
@@ -158,11 +142,11 @@ ps_code ps_h_audit_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_AUDIT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_AUDIT, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_AUDIT, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->audit_list(r->c->st, r->t, after, wk.limit + 1, audit_row, &wk, &r->c->err);
+	rc = ps_app_audit_list(r->c, r->t, after, wk.limit + 1, audit_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_AUDIT, &wk);

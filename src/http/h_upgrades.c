@@ -3,8 +3,10 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../app/ps_upgrade_view.h"
+#include "../app/ps_view.h"
 
 #include <string.h>
 
@@ -33,50 +35,17 @@ static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *
 	return PS_OK;
 }
 
-void ps_render_operation(struct ps_jw *w, const struct ps_operation *op);
-void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
-{
-	ps_jw_obj(w);
-	ps_jw_kid(w, "id", PS_PFX_OPERATION, op->id);
-	ps_jw_kid(w, "tenant", PS_PFX_TENANT, op->tenant_id);
-	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
-	ps_jw_kstr(w, "state", ps_op_state_name(op->state));
-	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
-	ps_jw_kstr(w, "target_plan", op->target_plan);
-	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
-	ps_jw_kint(w, "quantity", op->quantity);
-	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
-	ps_jw_key(w, "license_errors");
-	ps_jw_arr(w);
-	ps_jw_arr_end(w);
-	ps_jw_key(w, "result");
-	if (op->detail[0] == '{')
-		ps_jw_raw(w, op->detail, strlen(op->detail));
-	else
-		ps_jw_null(w);
-	ps_jw_ktime(w, "created_at", op->created_at);
-	ps_jw_ktime(w, "updated_at", op->updated_at);
-	ps_jw_kstr(w, "request_id", op->request_id[0] ? op->request_id : NULL);
-	ps_jw_obj_end(w);
-}
-
-static void render_services(struct ps_jw *w, const char *key, const struct ps_service *const *v, size_t n)
-{
-	ps_jw_key(w, key);
-	ps_jw_arr(w);
-	for (size_t i = 0; i < n && i < PS_SAFETY_MAX; i++)
-		ps_jw_str(w, v[i]->id);
-	ps_jw_arr_end(w);
-}
-
-struct users_walk {
-	struct ps_jw *w;
+/* The first seats' users, for the preview. */
+struct first_users {
+	int64_t ids[PS_PREVIEW_USERS];
+	size_t n;
 };
 
-static bool user_id_row(void *arg, const struct ps_assignment *a)
+static bool take_user(void *arg, const struct ps_assignment *a)
 {
-	struct users_walk *u = arg;
-	ps_jw_idstr(u->w, PS_PFX_USER, a->user_id);
+	struct first_users *u = arg;
+	if (u->n < PS_PREVIEW_USERS)
+		u->ids[u->n++] = a->user_id;
 	return true;
 }
 
@@ -86,78 +55,24 @@ ps_code ps_h_preview(struct ps_req *r)
 	struct ps_change_in in;
 	struct ps_change_plan p;
 	struct ps_decision tab;
+	struct first_users users = {.n = 0};
 	enum ps_op_kind kind;
 	ps_code rc;
-	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)))
+	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)) ||
+	    (rc = ps_app_seats_list(c, r->t, r->s, 0, PS_PREVIEW_USERS, take_user, &users)))
 		return rc;
-	const struct ps_verdict *v = tab.verdict;
-	const struct ps_offer *o = tab.offer;
-	bool upgrade = kind == PS_OPK_UPGRADE;
-	bool allowed = p.allowed;
-	struct ps_jw *w = &r->w;
-	ps_jw_obj(w);
-	ps_jw_kid(w, "subscription", PS_PFX_SUB, r->s);
-	ps_jw_kstr(w, "kind", ps_op_kind_name(kind));
-	ps_jw_kstr(w, "plan", p.from ? p.from->id : NULL);
-	ps_jw_kstr(w, "target_plan", p.to->id);
-	ps_jw_kstr(w, "target_name", p.to->name);
-	ps_jw_kbool(w, "allowed", allowed);
-	ps_jw_key(w, "reasons");
-	ps_jw_arr(w);
-	if (upgrade) {
-		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_render_reason(w, &v->reasons[i], tab.snap, c->lang, c->now);
-		if (o && !o->supported)
-			ps_render_offer_reason(w, o, v, tab.snap, c->lang, c->now);
-	}
-	ps_jw_arr_end(w);
-	ps_jw_kint(w, "quantity", p.quantity);
-	ps_jw_key(w, "price");
-	ps_jw_obj(w);
-	ps_jw_kstr(w, "currency", tab.snap->tenant.currency);
-	ps_jw_kint(w, "per_seat_month_before", p.from ? p.from->price_per_seat_month : 0);
-	ps_jw_kint(w, "per_seat_month_after", p.to->price_per_seat_month);
-	ps_jw_kint(w, "monthly_before", p.monthly_before);
-	ps_jw_kint(w, "monthly_after", p.monthly_after);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "period");
-	ps_jw_obj(w);
-	ps_jw_ktime(w, "start", p.period_start);
-	ps_jw_ktime(w, "end", p.period_end);
-	ps_jw_kint(w, "credit", p.credit);
-	ps_jw_kint(w, "charge", p.charge);
-	ps_jw_kint(w, "net", p.charge - p.credit);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "prepaid");
-	ps_jw_obj(w);
-	ps_jw_kint(w, "unused_days", p.unused_days);
-	ps_jw_kint(w, "unused_value", p.unused_value);
-	ps_jw_kbool(w, "credited", false);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "credit_check");
-	ps_jw_obj(w);
-	ps_jw_kbool(w, "needed", p.needs_credit_check);
-	ps_jw_kint(w, "monthly_charge_before", p.mrc_before);
-	ps_jw_kint(w, "monthly_charge_after", p.mrc_after);
-	ps_jw_kint(w, "credit_limit", p.credit_limit);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "data");
-	ps_jw_obj(w);
-	ps_jw_kbool(w, "safe", p.data_safe);
-	ps_jw_kbool(w, "acknowledgement_needed", !upgrade && !p.data_safe);
-	render_services(w, "missing_services", p.safety.missing, p.safety.n_missing);
-	render_services(w, "lower_services", p.safety.lower, p.safety.n_lower);
-	ps_jw_obj_end(w);
-	ps_jw_key(w, "users");
-	ps_jw_obj(w);
-	ps_jw_kint(w, "count", p.users);
-	ps_jw_key(w, "first");
-	ps_jw_arr(w);
-	struct users_walk uw = {w};
-	rc = c->st->ops->assignment_list(c->st, r->t, r->s, 0, 100, user_id_row, &uw, &c->err);
-	ps_jw_arr_end(w);
-	ps_jw_obj_end(w);
-	ps_jw_obj_end(w);
+	struct ps_preview_view pv = {.sub = r->s, .kind = kind, .plan = &p, .verdict = tab.verdict,
+				     .offer = tab.offer, .snap = tab.snap, .lang = c->lang, .now = c->now,
+				     .users = users.ids, .n_users = users.n};
+	ps_render_preview(&r->w, &pv);
+	return PS_OK;
+}
+
+/* A refused change is explained by the reasons it was refused for. */
+static ps_code refused(struct ps_req *r, ps_code rc, const struct ps_decision *d)
+{
+	struct ps_ctx *c = r->c;
+	r->refusal = (struct ps_refusal){d->verdict, d->offer, d->snap, c->lang, c->now};
 	return rc;
 }
 
@@ -177,8 +92,9 @@ ps_code ps_h_upgrade(struct ps_req *r)
 		return rc;
 	if (json_object_get(r->body, "kind"))
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind is for the preview only");
-	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op, &r->refusal)) != PS_OK)
-		return rc;
+	struct ps_decision d;
+	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op, &d)) != PS_OK)
+		return refused(r, rc, &d);
 	return reply_op(r, &op);
 }
 
@@ -187,8 +103,11 @@ ps_code ps_h_switch(struct ps_req *r)
 	struct ps_change_in in;
 	struct ps_operation op;
 	ps_code rc;
-	if ((rc = change_in(r, true, &in, NULL)) || (rc = ps_app_switch(r->c, r->t, r->s, &in, &op, &r->refusal)))
+	struct ps_decision d;
+	if ((rc = change_in(r, true, &in, NULL)) != PS_OK)
 		return rc;
+	if ((rc = ps_app_switch(r->c, r->t, r->s, &in, &op, &d)) != PS_OK)
+		return refused(r, rc, &d);
 	return reply_op(r, &op);
 }
 
@@ -205,11 +124,11 @@ ps_code ps_h_operations(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->operation_list(r->c->st, r->t, after, wk.limit + 1, op_row, &wk, &r->c->err);
+	rc = ps_app_operations_list(r->c, r->t, after, wk.limit + 1, op_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_OPERATION, &wk);
@@ -219,39 +138,11 @@ ps_code ps_h_operations(struct ps_req *r)
 ps_code ps_h_operation(struct ps_req *r)
 {
 	struct ps_operation op;
-	ps_code rc = ps_app_check(r->c, PS_PERM_READ_TENANT, r->t);
-	if (rc != PS_OK)
-		return rc;
-	rc = r->c->st->ops->operation_get(r->c->st, r->t, r->op, &op, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL, "no such operation");
-	if (rc != PS_OK)
+	ps_code rc;
+	if ((rc = ps_app_operation_get(r->c, r->t, r->op, &op)) != PS_OK)
 		return rc;
 	ps_render_operation(&r->w, &op);
 	return PS_OK;
-}
-
-static void render_support(struct ps_jw *w, const struct ps_support_request *s)
-{
-	ps_jw_obj(w);
-	ps_jw_kid(w, "id", PS_PFX_SUPPORT, s->id);
-	ps_jw_kid(w, "tenant", PS_PFX_TENANT, s->tenant_id);
-	ps_jw_kid(w, "subscription", PS_PFX_SUB, s->subscription_id);
-	ps_jw_key(w, "reason_codes");
-	ps_jw_arr(w);
-	const char *p = s->reason_codes;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		ps_jw_strn(w, p, n);
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	ps_jw_arr_end(w);
-	ps_jw_kstr(w, "description", s->description);
-	ps_jw_kstr(w, "status", ps_support_status_name(s->status));
-	ps_jw_ktime(w, "created_at", s->created_at);
-	ps_jw_obj_end(w);
 }
 
 ps_code ps_h_support_create(struct ps_req *r)
@@ -289,7 +180,7 @@ ps_code ps_h_support_create(struct ps_req *r)
 	if ((rc = ps_app_support_open(r->c, r->t, &s, desc)) != PS_OK)
 		return rc;
 	r->status = 201;
-	render_support(&r->w, &s);
+	ps_render_support(&r->w, &s);
 	return PS_OK;
 }
 
@@ -298,7 +189,7 @@ static bool support_row(void *arg, const struct ps_support_request *s)
 	struct ps_walk *wk = arg;
 	if (!ps_walk_take(wk, s->id))
 		return false;
-	render_support(&wk->r->w, s);
+	ps_render_support(&wk->r->w, s);
 	return true;
 }
 
@@ -306,11 +197,11 @@ ps_code ps_h_support_list(struct ps_req *r)
 {
 	struct ps_walk wk = {.r = r};
 	int64_t after;
-	ps_code rc = ps_app_check(r->c, PS_PERM_SUPPORT_READ, r->t);
-	if (rc || (rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit)))
+	ps_code rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit);
+	if (rc != PS_OK)
 		return rc;
 	ps_list_begin(r);
-	rc = r->c->st->ops->support_list(r->c->st, r->t, after, wk.limit + 1, support_row, &wk, &r->c->err);
+	rc = ps_app_support_list(r->c, r->t, after, wk.limit + 1, support_row, &wk);
 	if (rc != PS_OK)
 		return rc;
 	ps_list_end(r, PS_PFX_SUPPORT, &wk);

@@ -14,6 +14,7 @@ struct ps_server;
 struct ps_server_opts {
 	const char *listen; /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks one */
 	unsigned threads;   /* 0: one per core */
+	const char *web_dir; /* the admin center's files; NULL: none served */
 };
 
 /* Start serving app. On PS_OK *out runs in background threads until
@@ -22,9 +23,6 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 			struct ps_err *err);
 uint16_t ps_server_port(const struct ps_server *s);
 void ps_server_stop(struct ps_server *s); /* accepts NULL */
-
-/* Serve the admin center's files from dir instead of the source tree's web/. */
-void ps_static_set_dir(const char *dir);
 
 /* Print "METHOD PATH  roles  summary" for every route, one per line. */
 void ps_routes_print(FILE *f);

@@ -8,11 +8,15 @@
 
 #include "ps_http.h"
 
+#include "../app/ps_access.h"
+#include "../app/ps_idem.h"
+#include "../app/ps_view.h"
 #include "../common/ps_json.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define PS_BODY_MAX ((size_t)1 << 20) /* 1 MiB; more is 413 */
 #define PS_PAGE_DEFAULT 100
@@ -30,26 +34,40 @@ struct ps_req {
 	/* ids from the path, 0 when the route has none */
 	int64_t t, s, user, inc, cc, op;
 	char retry_after[24];  /* a Retry-After header value, when set */
-	char idem_key[256];    /* the Idempotency-Key of a call to remember, or "" */
-	char idem_hash[65];
-	struct ps_decision refusal; /* a refused upgrade's reasons, from the app (verdict NULL: none) */
+	struct ps_idem_call idem; /* the Idempotency-Key of a call to remember */
+	struct ps_refusal refusal; /* set by a handler whose change was refused, to explain it */
 };
 
 typedef ps_code (*ps_handler)(struct ps_req *r);
 
-/* Role bits for the route table. */
-#define RB(role) (1u << PS_ROLE_##role)
-#define R_ANY (RB(OPERATOR) | RB(SUPPORT) | RB(GLOBAL_ADMIN) | RB(BILLING_ADMIN) | RB(LICENSE_ADMIN) | RB(READER))
-#define R_PUBLIC 0u /* no token needed */
+/* Route flags. */
+#define PS_RF_BODY 1u /* the call needs a JSON object body */
+#define PS_RF_IDEM 2u /* an Idempotency-Key applies: a change whose answer may be replayed */
 
+/* One row of the route table: the method and path (with typed parameters,
+ * ps_path_params), the permission the caller needs (the app layer decides
+ * who holds it, with the tenant of the path), the flags and the handler. */
 struct ps_route {
 	const char *method;
 	const char *pattern; /* "/v1/tenants/{t}/subscriptions/{s}" */
 	ps_handler fn;
-	unsigned roles;      /* who may call it at all; finer checks in the app layer */
-	bool needs_body;
+	enum ps_perm perm;
+	unsigned flags;
 	const char *summary;
 };
+
+/* A typed path parameter: "{name}" in a pattern is an id with this prefix
+ * ("sub_12"), read into the int64_t at `slot` (an offset in struct ps_req).
+ * A segment that does not parse is an unknown object: 404. */
+struct ps_path_param {
+	const char *name;
+	const char *prefix;
+	size_t slot;
+};
+extern const struct ps_path_param ps_path_params[];
+extern const size_t ps_n_path_params;
+/* The parameter called name (n bytes), or NULL. */
+const struct ps_path_param *ps_path_param_find(const char *name, size_t n);
 
 extern const struct ps_route ps_routes[];
 extern const size_t ps_n_routes;
@@ -85,6 +103,8 @@ void ps_list_end(struct ps_req *r, const char *prefix, const struct ps_walk *wk)
 
 /* The admin center's static files (static.c). */
 bool ps_static_wants(const char *method, const char *path);
-ps_code ps_static_serve(const char *path, struct ps_buf *out, const char **ctype, struct ps_err *err);
+/* The file for path from web_dir (NULL: none, every file is 404). */
+ps_code ps_static_serve(const char *web_dir, const char *path, struct ps_buf *out, const char **ctype,
+			struct ps_err *err);
 
 #endif

@@ -1,81 +1,103 @@
 /* routes.c: the one route table (http layer): dispatch, 404/405, and the
  * route listing (`planshift routes`, checked against doc/openapi.yaml by the
- * tests) all come from it. Roles here are who may call a route at all;
- * tenant scope and finer rules are the app layer's. */
+ * tests) all come from it. Each row declares its typed path parameters
+ * (in the pattern, typed by ps_path_params), the permission its caller
+ * needs (which roles hold it, and the tenant scope, are the app layer's
+ * one decision, ps_app_check) and whether an Idempotency-Key applies. */
 #include "ps_handlers.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
-#define R_TENANT_READERS R_ANY
-#define R_BUYERS (RB(OPERATOR) | RB(GLOBAL_ADMIN) | RB(BILLING_ADMIN))
-#define R_LICENSERS (RB(OPERATOR) | RB(GLOBAL_ADMIN) | RB(LICENSE_ADMIN))
-#define R_OPERATOR RB(OPERATOR)
-#define R_PROVIDER (RB(OPERATOR) | RB(SUPPORT))
-#define R_ADMINS (RB(OPERATOR) | RB(GLOBAL_ADMIN))
+/* Flags: BODY a JSON body is needed; IDEM an Idempotency-Key applies (every
+ * change but a new token, whose answer is shown once and never kept). */
+#define BODY PS_RF_BODY
+#define IDEM PS_RF_IDEM
 
 #define T "/v1/tenants/{t}"
 #define S T "/subscriptions/{s}"
 
 const struct ps_route ps_routes[] = {
-	{"GET", "/healthz", ps_h_healthz, R_PUBLIC, false, "200 when serving"},
-	{"GET", "/v1/catalog", ps_h_catalog, R_ANY, false, "the catalog"},
-	{"GET", "/v1/whoami", ps_h_whoami, R_ANY, false, "the caller's role, tenant and token id"},
-	{"GET", "/v1/tenants", ps_h_tenants_list, R_PROVIDER, false, "every tenant"},
-	{"POST", "/v1/tenants", ps_h_tenant_create, R_OPERATOR, true, "create a tenant"},
-	{"GET", T, ps_h_tenant_get, R_TENANT_READERS, false, "a tenant"},
-	{"POST", T "/tokens", ps_h_token_create, R_ADMINS, true, "a tenant-bound token, shown once"},
-	{"GET", T "/users", ps_h_users_list, R_TENANT_READERS, false, "the tenant's users"},
-	{"POST", T "/users", ps_h_user_create, R_LICENSERS, true, "create a user"},
-	{"GET", T "/users/{user}", ps_h_user_get, R_TENANT_READERS, false, "a user"},
-	{"GET", T "/subscriptions", ps_h_subs_list, R_TENANT_READERS, false, "the tenant's subscriptions"},
-	{"POST", T "/subscriptions", ps_h_sub_create, R_BUYERS, true, "buy a plan: a subscription and its first invoice"},
-	{"GET", S, ps_h_sub_get, R_TENANT_READERS, false, "a subscription"},
-	{"PATCH", S, ps_h_sub_patch, R_BUYERS, true, "change the licence count"},
-	{"POST", S "/cancel", ps_h_sub_cancel, R_BUYERS, false, "end a subscription"},
-	{"PUT", S "/status", ps_h_sub_status, R_OPERATOR, true, "the provider's lifecycle status"},
-	{"GET", S "/assignments", ps_h_seats_list, R_TENANT_READERS, false, "the users holding a seat"},
-	{"PUT", S "/assignments/{user}", ps_h_seat_put, R_LICENSERS, false, "assign one seat"},
-	{"DELETE", S "/assignments/{user}", ps_h_seat_delete, R_LICENSERS, false, "unassign one seat"},
-	{"GET", T "/licenses", ps_h_licenses, R_TENANT_READERS, false, "purchased, assigned and conflicts"},
-	{"GET", S "/upgrades", ps_h_upgrades, R_TENANT_READERS, false, "the Upgrade tab"},
-	{"GET", "/v1/service-health", ps_h_service_health, R_ANY, false, "services and incidents"},
-	{"POST", "/v1/service-health/incidents", ps_h_incident_create, R_OPERATOR, true, "open an incident"},
-	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, R_OPERATOR, false,
+	{"GET", "/healthz", ps_h_healthz, PS_PERM_PUBLIC, 0, "200 when serving"},
+	{"GET", "/v1/catalog", ps_h_catalog, PS_PERM_ANY, 0, "the catalog"},
+	{"GET", "/v1/whoami", ps_h_whoami, PS_PERM_ANY, 0, "the caller's role, tenant and token id"},
+	{"GET", "/v1/tenants", ps_h_tenants_list, PS_PERM_PROVIDER, 0, "every tenant"},
+	{"POST", "/v1/tenants", ps_h_tenant_create, PS_PERM_OPERATOR, BODY | IDEM, "create a tenant"},
+	{"GET", T, ps_h_tenant_get, PS_PERM_READ_TENANT, 0, "a tenant"},
+	{"POST", T "/tokens", ps_h_token_create, PS_PERM_MAKE_TOKENS, BODY, "a tenant-bound token, shown once"},
+	{"GET", T "/users", ps_h_users_list, PS_PERM_READ_TENANT, 0, "the tenant's users"},
+	{"POST", T "/users", ps_h_user_create, PS_PERM_LICENSES, BODY | IDEM, "create a user"},
+	{"GET", T "/users/{user}", ps_h_user_get, PS_PERM_READ_TENANT, 0, "a user"},
+	{"GET", T "/subscriptions", ps_h_subs_list, PS_PERM_READ_TENANT, 0, "the tenant's subscriptions"},
+	{"POST", T "/subscriptions", ps_h_sub_create, PS_PERM_BUY, BODY | IDEM,
+	 "buy a plan: a subscription and its first invoice"},
+	{"GET", S, ps_h_sub_get, PS_PERM_READ_TENANT, 0, "a subscription"},
+	{"PATCH", S, ps_h_sub_patch, PS_PERM_BUY, BODY | IDEM, "change the licence count"},
+	{"POST", S "/cancel", ps_h_sub_cancel, PS_PERM_BUY, IDEM, "end a subscription"},
+	{"PUT", S "/status", ps_h_sub_status, PS_PERM_OPERATOR, BODY | IDEM, "the provider's lifecycle status"},
+	{"GET", S "/assignments", ps_h_seats_list, PS_PERM_READ_TENANT, 0, "the users holding a seat"},
+	{"PUT", S "/assignments/{user}", ps_h_seat_put, PS_PERM_LICENSES, IDEM, "assign one seat"},
+	{"DELETE", S "/assignments/{user}", ps_h_seat_delete, PS_PERM_LICENSES, IDEM, "unassign one seat"},
+	{"GET", T "/licenses", ps_h_licenses, PS_PERM_READ_TENANT, 0, "purchased, assigned and conflicts"},
+	{"GET", S "/upgrades", ps_h_upgrades, PS_PERM_READ_TENANT, 0, "the Upgrade tab"},
+	{"GET", "/v1/service-health", ps_h_service_health, PS_PERM_ANY, 0, "services and incidents"},
+	{"POST", "/v1/service-health/incidents", ps_h_incident_create, PS_PERM_OPERATOR, BODY | IDEM, "open an incident"},
+	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, PS_PERM_OPERATOR, IDEM,
 	 "resolve an incident"},
-	{"GET", T "/audit", ps_h_audit_list, R_ADMINS, false, "the tenant's audit log"},
-	{"POST", S "/upgrade/preview", ps_h_preview, R_TENANT_READERS, true,
+	{"GET", T "/audit", ps_h_audit_list, PS_PERM_AUDIT, 0, "the tenant's audit log"},
+	{"POST", S "/upgrade/preview", ps_h_preview, PS_PERM_READ_TENANT, BODY | IDEM,
 	 "what an upgrade (or, with kind switch, a manual change) would do, changing nothing"},
-	{"POST", S "/upgrade", ps_h_upgrade, R_BUYERS, true, "the automatic upgrade, one atomic step"},
-	{"POST", S "/switch", ps_h_switch, R_BUYERS, true, "the manual change as one operation"},
-	{"GET", T "/operations", ps_h_operations, R_TENANT_READERS, false, "upgrades and manual changes"},
-	{"GET", T "/operations/{o}", ps_h_operation, R_TENANT_READERS, false, "an operation"},
-	{"GET", T "/billing", ps_h_billing, R_TENANT_READERS, false, "balance, past due, invoices with lines, payments"},
-	{"POST", T "/payments", ps_h_payment, R_BUYERS, true, "pay now: settles the oldest invoices first"},
-	{"GET", T "/credit-checks", ps_h_credit_checks, R_TENANT_READERS, false, "the tenant's credit checks"},
-	{"POST", "/v1/credit-checks/{c}/decision", ps_h_credit_decision, R_OPERATOR, true,
+	{"POST", S "/upgrade", ps_h_upgrade, PS_PERM_BUY, BODY | IDEM, "the automatic upgrade, one atomic step"},
+	{"POST", S "/switch", ps_h_switch, PS_PERM_BUY, BODY | IDEM, "the manual change as one operation"},
+	{"GET", T "/operations", ps_h_operations, PS_PERM_READ_TENANT, 0, "upgrades and manual changes"},
+	{"GET", T "/operations/{o}", ps_h_operation, PS_PERM_READ_TENANT, 0, "an operation"},
+	{"GET", T "/billing", ps_h_billing, PS_PERM_READ_TENANT, 0, "balance, past due, invoices with lines, payments"},
+	{"POST", T "/payments", ps_h_payment, PS_PERM_BUY, BODY | IDEM, "pay now: settles the oldest invoices first"},
+	{"GET", T "/credit-checks", ps_h_credit_checks, PS_PERM_READ_TENANT, 0, "the tenant's credit checks"},
+	{"POST", "/v1/credit-checks/{c}/decision", ps_h_credit_decision, PS_PERM_OPERATOR, BODY | IDEM,
 	 "approve or deny a credit check"},
-	{"POST", T "/support-requests", ps_h_support_create, R_BUYERS, true,
+	{"POST", T "/support-requests", ps_h_support_create, PS_PERM_BUY, BODY | IDEM,
 	 "open a support request carrying a subscription and reason codes"},
-	{"GET", T "/support-requests", ps_h_support_list, R_TENANT_READERS, false, "the tenant's support requests"},
-	{"GET", "/v1/support-requests", ps_h_support_list, R_PROVIDER, false, "every tenant's support requests"},
-	{"GET", "/v1/fleet", ps_h_fleet, R_PROVIDER, false,
+	{"GET", T "/support-requests", ps_h_support_list, PS_PERM_SUPPORT_READ, 0, "the tenant's support requests"},
+	{"GET", "/v1/support-requests", ps_h_support_list, PS_PERM_PROVIDER, 0, "every tenant's support requests"},
+	{"GET", "/v1/fleet", ps_h_fleet, PS_PERM_PROVIDER, 0,
 	 "how many subscriptions each reason blocks, across every tenant (kept a minute; ?fresh to recompute)"},
-	{"GET", "/v1/clock", ps_h_clock_get, R_OPERATOR, false, "the manual clock (--clock manual only)"},
-	{"POST", "/v1/clock", ps_h_clock_set, R_OPERATOR, true, "set the manual clock (--clock manual only)"},
+	{"GET", "/v1/clock", ps_h_clock_get, PS_PERM_OPERATOR, 0, "the manual clock (--clock manual only)"},
+	{"POST", "/v1/clock", ps_h_clock_set, PS_PERM_OPERATOR, BODY | IDEM, "set the manual clock (--clock manual only)"},
 };
 const size_t ps_n_routes = sizeof ps_routes / sizeof ps_routes[0];
+
+const struct ps_path_param ps_path_params[] = {
+	{"t", PS_PFX_TENANT, offsetof(struct ps_req, t)},
+	{"s", PS_PFX_SUB, offsetof(struct ps_req, s)},
+	{"user", PS_PFX_USER, offsetof(struct ps_req, user)},
+	{"i", PS_PFX_INCIDENT, offsetof(struct ps_req, inc)},
+	{"c", PS_PFX_CREDIT, offsetof(struct ps_req, cc)},
+	{"o", PS_PFX_OPERATION, offsetof(struct ps_req, op)},
+};
+const size_t ps_n_path_params = sizeof ps_path_params / sizeof ps_path_params[0];
+
+const struct ps_path_param *ps_path_param_find(const char *name, size_t n)
+{
+	for (size_t i = 0; i < ps_n_path_params; i++)
+		if (strlen(ps_path_params[i].name) == n && memcmp(ps_path_params[i].name, name, n) == 0)
+			return &ps_path_params[i];
+	return NULL;
+}
 
 void ps_routes_print(FILE *f)
 {
 	for (size_t i = 0; i < ps_n_routes; i++) {
 		const struct ps_route *r = &ps_routes[i];
+		unsigned roles = ps_perm_roles(r->perm);
 		fprintf(f, "%-6s %-58s ", r->method, r->pattern);
-		if (r->roles == R_PUBLIC) {
+		if (r->perm == PS_PERM_PUBLIC) {
 			fputs("anyone", f);
 		} else {
 			bool first = true;
 			for (int role = 0; role < PS_ROLE__COUNT; role++)
-				if (r->roles & (1u << role)) {
+				if (roles & (1u << role)) {
 					fprintf(f, "%s%s", first ? "" : ",", ps_role_name((enum ps_role)role));
 					first = false;
 				}

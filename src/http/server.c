@@ -4,11 +4,12 @@
  * context, reused across its requests. */
 #include "ps_http_int.h"
 
+#include "../app/ps_access.h"
+#include "../app/ps_idem.h"
 #include "../app/ps_render.h"
-#include "../app/ps_upgrade_view.h"
+#include "../app/ps_view.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
-#include "../common/ps_secret.h"
 #include "../common/ps_time.h"
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@ struct ps_server {
 	struct MHD_Daemon *d;
 	struct ps_app *app;
 	uint16_t port;
+	char web_dir[1024]; /* "" when none */
 };
 
 /* One per worker thread, made on its first request. */
@@ -111,18 +113,17 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, struct ps_buf 
 		       retry_after, allow);
 }
 
-/* Match path against a route pattern, filling r's ids. *bad_id is set when
- * the shape matches but an id does not parse (an unknown object: 404). The
- * ids are parsed once the whole pattern matched: most patterns tried fail
- * on a later literal, and parsing every id of every one cost more than the
- * rest of the routing. */
+/* Match path against a route pattern, filling r's ids (typed by
+ * ps_path_params). *bad_id is set when the shape matches but an id does not
+ * parse (an unknown object: 404). The ids are typed and parsed once the
+ * whole pattern matched: most patterns tried fail on a later literal, and
+ * parsing every id of every one cost more than the rest of the routing. */
 static bool match(const char *pattern, const char *path, struct ps_req *r, bool *bad_id)
 {
 	const char *p = pattern, *q = path;
 	struct {
-		const char *seg, *prefix;
-		size_t n;
-		int64_t *slot;
+		const char *seg, *name;
+		size_t n, name_len;
 	} ids[4];
 	size_t n_ids = 0;
 	while (*p && *q) {
@@ -134,32 +135,10 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 			size_t n = (size_t)(qe - q);
 			if (n == 0 || n > 40 || n_ids == sizeof ids / sizeof ids[0])
 				return false;
-			size_t name_len = (size_t)(pe - p - 1);
-			const char *prefix = NULL;
-			int64_t *slot = NULL;
-			if (name_len == 1 && p[1] == 't') {
-				prefix = PS_PFX_TENANT;
-				slot = &r->t;
-			} else if (name_len == 1 && p[1] == 's') {
-				prefix = PS_PFX_SUB;
-				slot = &r->s;
-			} else if (name_len == 4 && strncmp(p + 1, "user", 4) == 0) {
-				prefix = PS_PFX_USER;
-				slot = &r->user;
-			} else if (name_len == 1 && p[1] == 'i') {
-				prefix = PS_PFX_INCIDENT;
-				slot = &r->inc;
-			} else if (name_len == 1 && p[1] == 'c') {
-				prefix = PS_PFX_CREDIT;
-				slot = &r->cc;
-			} else if (name_len == 1 && p[1] == 'o') {
-				prefix = PS_PFX_OPERATION;
-				slot = &r->op;
-			}
 			ids[n_ids].seg = q;
 			ids[n_ids].n = n;
-			ids[n_ids].prefix = prefix;
-			ids[n_ids++].slot = slot;
+			ids[n_ids].name = p + 1;
+			ids[n_ids++].name_len = (size_t)(pe - p - 1);
 			p = pe + 1;
 			q = qe;
 			continue;
@@ -172,27 +151,14 @@ static bool match(const char *pattern, const char *path, struct ps_req *r, bool 
 	if (*p != '\0' || *q != '\0')
 		return false;
 	for (size_t i = 0; i < n_ids; i++) {
+		const struct ps_path_param *param = ps_path_param_find(ids[i].name, ids[i].name_len);
 		char seg[48];
 		memcpy(seg, ids[i].seg, ids[i].n);
 		seg[ids[i].n] = '\0';
-		if (!ids[i].slot || !ps_id_parse(seg, ids[i].prefix, ids[i].slot))
+		if (!param || !ps_id_parse(seg, param->prefix, (int64_t *)(void *)((char *)r + param->slot)))
 			*bad_id = true;
 	}
 	return true;
-}
-
-static ps_code authenticate(struct ps_req *r)
-{
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
-		return ps_err_set(&r->c->err, PS_UNAUTHORIZED, NULL,
-				  "send a token: Authorization: Bearer TOKEN");
-	char hash[PS_HASH_LEN];
-	ps_sha256_hex(h + 7, strlen(h + 7), hash);
-	ps_code rc = r->c->st->ops->token_find(r->c->st, hash, &r->c->who, &r->c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&r->c->err, PS_UNAUTHORIZED, NULL, "the token is not valid");
-	return rc;
 }
 
 /* The name of the object key whose value ends at pos in a JSON text
@@ -243,150 +209,6 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	return PS_OK;
 }
 
-static bool is_mutation(const char *method)
-{
-	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0 ||
-	       strcmp(method, "DELETE") == 0;
-}
-
-/* Idempotency-Key: a mutating call sent again with the same key gets the
- * answer of the first; the same key with another request is refused. The
- * answer is kept (at least 24 hours) once the call is done. */
-#define PS_IDEM_KEEP_S (48 * 3600)
-
-/* How long a twin waits for the first call with its key to finish, and how
- * old a reservation must be to count as abandoned (its daemon died: the
- * reservation and the change are separate writes, so such a call is not
- * run again; the caller is told to check and use a new key). */
-#define PS_IDEM_WAIT_MS 30000
-#define PS_IDEM_STALE_S 120
-
-static ps_code idem_begin(struct ps_req *r, const struct ps_buf *body, bool *replayed)
-{
-	struct ps_store *st = r->c->st;
-	const char *key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
-	/* A new token is shown once: its answer is never stored, key or not. */
-	size_t pl = strlen(r->path);
-	if (!key || (pl > 7 && strcmp(r->path + pl - 7, "/tokens") == 0))
-		return PS_OK;
-	size_t n = strlen(key);
-	if (n == 0 || n > 255)
-		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "Idempotency-Key",
-				  "Idempotency-Key must be 1 to 255 characters");
-	struct ps_buf h;
-	ps_buf_init(&h, PS_BODY_MAX + 1024);
-	ps_buf_printf(&h, "%s %s %lld\n", r->method, r->path, (long long)r->c->who.token_id);
-	ps_buf_put(&h, body->p ? body->p : "", body->len);
-	ps_sha256_hex(ps_buf_str(&h), h.len, r->idem_hash);
-	ps_buf_fini(&h);
-
-	struct ps_idem k;
-	memset(&k, 0, sizeof k);
-	k.tenant_id = r->t;
-	snprintf(k.key, sizeof k.key, "%s", key);
-	snprintf(k.request_hash, sizeof k.request_hash, "%s", r->idem_hash);
-	/* Keys age by the system's time, not the manual clock an operator
-	 * may move. */
-	int64_t now = ps_time_system();
-	k.created_at = now;
-	for (int waited = 0;; waited += 10) {
-		/* Reserve the key (status 0: running); a twin finds it taken. */
-		ps_code rc = st->ops->idem_insert(st, &k, &r->c->err);
-		if (rc == PS_OK) {
-			snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
-			return PS_OK;
-		}
-		if (rc != PS_CONFLICT)
-			return rc;
-		struct ps_idem got;
-		memset(&got, 0, sizeof got);
-		rc = st->ops->idem_find(st, r->t, key, &got, &r->c->err);
-		if (rc == PS_NOT_FOUND)
-			continue; /* the first call failed and let go of it: take it */
-		if (rc != PS_OK)
-			return rc;
-		if (strcmp(got.request_hash, r->idem_hash) != 0) {
-			ps_free(got.response);
-			return ps_err_set(&r->c->err, PS_IDEMPOTENCY_MISMATCH, "Idempotency-Key",
-					  "this Idempotency-Key was used for a different request");
-		}
-		if (got.status != 0) {
-			ps_buf_reset(r->out);
-			ps_buf_puts(r->out, got.response ? got.response : "");
-			ps_free(got.response);
-			r->status = got.status;
-			*replayed = true;
-			return PS_OK;
-		}
-		ps_free(got.response);
-		if (got.created_at < now - PS_IDEM_STALE_S)
-			/* Its daemon stopped before answering: the call may or may
-			 * not have taken effect, so it is not run again blindly. */
-			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
-					  "the first request with this Idempotency-Key never finished: check "
-					  "whether it took effect, then retry with a new key");
-		if (waited >= PS_IDEM_WAIT_MS)
-			return ps_err_set(&r->c->err, PS_CONFLICT, "Idempotency-Key",
-					  "a request with this Idempotency-Key is still running; retry shortly");
-		usleep(10000);
-	}
-}
-
-/* Keep a success under its key; let go of the key after anything else, so
- * a refusal for now (409, 429) or a failure may succeed when retried. */
-static void idem_end(struct ps_req *r)
-{
-	struct ps_idem k;
-	struct ps_err e;
-	memset(&k, 0, sizeof k);
-	k.tenant_id = r->t;
-	snprintf(k.key, sizeof k.key, "%s", r->idem_key);
-	if (r->status < 200 || r->status >= 300) {
-		r->c->st->ops->idem_delete(r->c->st, r->t, r->idem_key, &e);
-		return;
-	}
-	k.status = r->status;
-	k.response = (char *)ps_buf_str(r->out);
-	r->c->st->ops->idem_complete(r->c->st, &k, &e);
-	if (__atomic_add_fetch(&request_seq, 0, __ATOMIC_RELAXED) % 1024 == 0)
-		r->c->st->ops->idem_purge(r->c->st, ps_time_system() - PS_IDEM_KEEP_S, &e);
-}
-
-/* The error object; a refused upgrade carries its reasons, and one refused
- * for capacity says when to retry. */
-static void render_failure(struct ps_req *r, ps_code rc)
-{
-	struct ps_ctx *c = r->c;
-	const struct ps_verdict *v = r->refusal.verdict;
-	const struct ps_offer *blocked_offer = r->refusal.offer;
-	const struct ps_snapshot *snap = r->refusal.snap;
-	bool with_reasons = (rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED) && v && v->sub;
-	if (!with_reasons) {
-		ps_render_error(&r->w, &c->err);
-		return;
-	}
-	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_SERVICE_BUSY);
-	if (rc == PS_RATE_LIMITED && busy)
-		snprintf(r->retry_after, sizeof r->retry_after, "%lld", (long long)busy->retry_after_s);
-	ps_jw_obj(&r->w);
-	ps_jw_key(&r->w, "error");
-	ps_jw_obj(&r->w);
-	ps_jw_kstr(&r->w, "code", ps_code_api(rc));
-	ps_jw_kstr(&r->w, "message", c->err.msg[0] ? c->err.msg : ps_code_api(rc));
-	if (c->err.field[0])
-		ps_jw_kstr(&r->w, "field", c->err.field);
-	ps_jw_key(&r->w, "reasons");
-	ps_jw_arr(&r->w);
-	if (blocked_offer)
-		ps_render_offer_reason(&r->w, blocked_offer, v, snap, c->lang, c->now);
-	else
-		for (size_t i = 0; i < v->n_reasons; i++)
-			ps_render_reason(&r->w, &v->reasons[i], snap, c->lang, c->now);
-	ps_jw_arr_end(&r->w);
-	ps_jw_obj_end(&r->w);
-	ps_jw_obj_end(&r->w);
-}
-
 static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *conn, const char *method,
 				const char *url, struct conn *cs)
 {
@@ -429,7 +251,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	bool replayed = false;
 	if (ps_static_wants(method, url)) {
 		const char *ctype = NULL;
-		if (ps_static_serve(url, r.out, &ctype, &c->err) == PS_OK)
+		if (ps_static_serve(srv->web_dir[0] ? srv->web_dir : NULL, url, r.out, &ctype, &c->err) == PS_OK)
 			return respond(conn, 200, r.out, ctype, request_id, NULL, NULL);
 		ps_buf_reset(r.out);
 		return respond_error(conn, r.out, &c->err, request_id, NULL, NULL);
@@ -464,22 +286,21 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	} else if (!route) {
 		rc = ps_err_set(&c->err, PS_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
 	} else {
-		if (route->roles != R_PUBLIC) {
-			rc = authenticate(&r);
-			/* Another tenant's objects do not exist for a tenant role,
-			 * whatever the route: 404 before any 403. */
-			if (rc == PS_OK && r.t && ps_role_is_tenant(c->who.role) && c->who.tenant_id != r.t)
-				rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such tenant");
-			if (rc == PS_OK && !(route->roles & (1u << c->who.role)))
-				rc = ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this",
-						ps_role_name(c->who.role));
+		if (route->perm != PS_PERM_PUBLIC) {
+			rc = ps_app_authenticate(c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+			/* The one decision on who may call this, for the tenant of
+			 * the path (another tenant's objects do not exist: 404). */
+			if (rc == PS_OK)
+				rc = ps_app_check(c, route->perm, r.t);
 		}
 		if (rc == PS_OK && bad_id)
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
 		if (rc == PS_OK)
-			rc = parse_body(&r, &cs->body, route->needs_body);
-		if (rc == PS_OK && route->roles != R_PUBLIC && is_mutation(method))
-			rc = idem_begin(&r, &cs->body, &replayed);
+			rc = parse_body(&r, &cs->body, route->flags & PS_RF_BODY);
+		if (rc == PS_OK && (route->flags & PS_RF_IDEM))
+			rc = ps_app_idem_begin(c, &r.idem, r.t,
+					       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+					       method, url, cs->body.p, cs->body.len, r.out, &r.status, &replayed);
 		if (rc == PS_OK && !replayed)
 			rc = route->fn(&r);
 	}
@@ -490,17 +311,15 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (rc != PS_OK) {
 		if (rc == PS_STORE || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
-		c->err.code = rc;
-		if (rc == PS_STORE)
-			snprintf(c->err.msg, sizeof c->err.msg, "%s",
-				 "the store is unavailable right now; try again shortly");
+		int64_t retry_after_s;
 		ps_buf_reset(r.out);
 		ps_jw_init(&r.w, r.out);
-		render_failure(&r, rc);
+		ps_render_failure(&r.w, rc, &c->err, r.refusal.snap ? &r.refusal : NULL, &retry_after_s);
+		if (retry_after_s >= 0)
+			snprintf(r.retry_after, sizeof r.retry_after, "%lld", (long long)retry_after_s);
 		r.status = ps_code_http(rc);
 	}
-	if (r.idem_key[0])
-		idem_end(&r);
+	ps_app_idem_end(c, &r.idem, r.status, ps_buf_str(r.out));
 	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after,
 		       rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
 }
@@ -631,6 +450,8 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	}
 	struct ps_server *srv = ps_calloc(1, sizeof *srv);
 	srv->app = app;
+	if (opts->web_dir)
+		snprintf(srv->web_dir, sizeof srv->web_dir, "%s", opts->web_dir);
 	server_pid = getpid();
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (v6)

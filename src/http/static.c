@@ -1,7 +1,7 @@
 /* static.c: the admin center's files (http layer): GET / is web/index.html
- * and GET /assets/PATH is web/PATH, read from the web directory (the
- * source tree's web/ unless serve --web-dir says otherwise). Paths are
- * checked character by character: no "..", no hidden files. */
+ * and GET /assets/PATH is web/PATH, read from the server's web directory
+ * (ps_server_opts.web_dir, which `serve` finds). Paths are checked
+ * character by character: no "..", no hidden files. */
 #include "ps_http_int.h"
 
 #include "../common/ps_mem.h"
@@ -11,13 +11,6 @@
 #include <string.h>
 
 #define PS_ASSET_MAX ((size_t)8 << 20)
-
-static const char *web_dir = PS_WEB_DIR;
-
-void ps_static_set_dir(const char *dir)
-{
-	web_dir = dir;
-}
 
 bool ps_static_wants(const char *method, const char *path)
 {
@@ -57,11 +50,12 @@ static bool safe_path(const char *p)
 	return true;
 }
 
-ps_code ps_static_serve(const char *path, struct ps_buf *out, const char **ctype, struct ps_err *err)
+ps_code ps_static_serve(const char *web_dir, const char *path, struct ps_buf *out, const char **ctype,
+			struct ps_err *err)
 {
 	const char *rel = strcmp(path, "/") == 0 ? "index.html" : path + 8;
 	*ctype = content_type(rel);
-	if (!safe_path(rel) || !*ctype)
+	if (!web_dir || !safe_path(rel) || !*ctype)
 		return ps_err_set(err, PS_NOT_FOUND, NULL, "no such file");
 	char full[1024];
 	snprintf(full, sizeof full, "%s/%s", web_dir, rel);

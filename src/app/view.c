@@ -1,0 +1,150 @@
+/* view.c: views of the use cases' results as the API's JSON (app layer):
+ * the preview, the error object of a failed call, the sweep's row
+ * (ps_view.h). */
+#include "ps_view.h"
+
+#include "ps_render.h"
+#include "ps_upgrade_view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void render_services(struct ps_jw *w, const char *key, const struct ps_service *const *v, size_t n)
+{
+	ps_jw_key(w, key);
+	ps_jw_arr(w);
+	for (size_t i = 0; i < n && i < PS_SAFETY_MAX; i++)
+		ps_jw_str(w, v[i]->id);
+	ps_jw_arr_end(w);
+}
+
+
+void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
+{
+	const struct ps_verdict *v = pv->verdict;
+	const struct ps_offer *o = pv->offer;
+	const struct ps_change_plan *p = pv->plan;
+	bool upgrade = pv->kind == PS_OPK_UPGRADE;
+	ps_jw_obj(w);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, pv->sub);
+	ps_jw_kstr(w, "kind", ps_op_kind_name(pv->kind));
+	ps_jw_kstr(w, "plan", p->from ? p->from->id : NULL);
+	ps_jw_kstr(w, "target_plan", p->to->id);
+	ps_jw_kstr(w, "target_name", p->to->name);
+	ps_jw_kbool(w, "allowed", p->allowed);
+	ps_jw_key(w, "reasons");
+	ps_jw_arr(w);
+	if (upgrade) {
+		for (size_t i = 0; i < v->n_reasons; i++)
+			ps_render_reason(w, &v->reasons[i], pv->snap, pv->lang, pv->now);
+		if (o && !o->supported)
+			ps_render_offer_reason(w, o, v, pv->snap, pv->lang, pv->now);
+	}
+	ps_jw_arr_end(w);
+	ps_jw_kint(w, "quantity", p->quantity);
+	ps_jw_key(w, "price");
+	ps_jw_obj(w);
+	ps_jw_kstr(w, "currency", pv->snap->tenant.currency);
+	ps_jw_kint(w, "per_seat_month_before", p->from ? p->from->price_per_seat_month : 0);
+	ps_jw_kint(w, "per_seat_month_after", p->to->price_per_seat_month);
+	ps_jw_kint(w, "monthly_before", p->monthly_before);
+	ps_jw_kint(w, "monthly_after", p->monthly_after);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "period");
+	ps_jw_obj(w);
+	ps_jw_ktime(w, "start", p->period_start);
+	ps_jw_ktime(w, "end", p->period_end);
+	ps_jw_kint(w, "credit", p->credit);
+	ps_jw_kint(w, "charge", p->charge);
+	ps_jw_kint(w, "net", p->charge - p->credit);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "prepaid");
+	ps_jw_obj(w);
+	ps_jw_kint(w, "unused_days", p->unused_days);
+	ps_jw_kint(w, "unused_value", p->unused_value);
+	ps_jw_kbool(w, "credited", false);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "credit_check");
+	ps_jw_obj(w);
+	ps_jw_kbool(w, "needed", p->needs_credit_check);
+	ps_jw_kint(w, "monthly_charge_before", p->mrc_before);
+	ps_jw_kint(w, "monthly_charge_after", p->mrc_after);
+	ps_jw_kint(w, "credit_limit", p->credit_limit);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "data");
+	ps_jw_obj(w);
+	ps_jw_kbool(w, "safe", p->data_safe);
+	ps_jw_kbool(w, "acknowledgement_needed", !upgrade && !p->data_safe);
+	render_services(w, "missing_services", p->safety.missing, p->safety.n_missing);
+	render_services(w, "lower_services", p->safety.lower, p->safety.n_lower);
+	ps_jw_obj_end(w);
+	ps_jw_key(w, "users");
+	ps_jw_obj(w);
+	ps_jw_kint(w, "count", p->users);
+	ps_jw_key(w, "first");
+	ps_jw_arr(w);
+	for (size_t i = 0; i < pv->n_users; i++)
+		ps_jw_idstr(w, PS_PFX_USER, pv->users[i]);
+	ps_jw_arr_end(w);
+	ps_jw_obj_end(w);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, const struct ps_refusal *why,
+		       int64_t *retry_after_s)
+{
+	struct ps_err e = *err;
+	const struct ps_verdict *v = why ? why->verdict : NULL;
+	*retry_after_s = -1;
+	e.code = rc;
+	if (rc == PS_STORE)
+		snprintf(e.msg, sizeof e.msg, "%s", "the store is unavailable right now; try again shortly");
+	if (!((rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED) && v && v->sub)) {
+		ps_render_error(w, &e);
+		return;
+	}
+	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_SERVICE_BUSY);
+	if (rc == PS_RATE_LIMITED && busy)
+		*retry_after_s = busy->retry_after_s;
+	ps_jw_obj(w);
+	ps_jw_key(w, "error");
+	ps_jw_obj(w);
+	ps_jw_kstr(w, "code", ps_code_api(rc));
+	ps_jw_kstr(w, "message", e.msg[0] ? e.msg : ps_code_api(rc));
+	if (e.field[0])
+		ps_jw_kstr(w, "field", e.field);
+	ps_jw_key(w, "reasons");
+	ps_jw_arr(w);
+	if (why->offer) {
+		ps_render_offer_reason(w, why->offer, v, why->snap, why->lang, why->now);
+	} else {
+		for (size_t i = 0; i < v->n_reasons; i++)
+			ps_render_reason(w, &v->reasons[i], why->snap, why->lang, why->now);
+	}
+	ps_jw_arr_end(w);
+	ps_jw_obj_end(w);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_sweep_row(struct ps_jw *w, const struct ps_verdict *v)
+{
+	const struct ps_subscription *s = &v->sub->s;
+	ps_jw_obj(w);
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, s->tenant_id);
+	ps_jw_kid(w, "subscription", PS_PFX_SUB, s->id);
+	ps_jw_kstr(w, "plan", s->plan_id);
+	ps_jw_kstr(w, "status", ps_sub_status_name(s->status));
+	ps_jw_kbool(w, "eligible", v->eligible);
+	ps_jw_key(w, "reasons");
+	ps_jw_arr(w);
+	for (size_t i = 0; i < v->n_reasons; i++)
+		ps_jw_str(w, ps_reason_code_name(v->reasons[i].code));
+	ps_jw_arr_end(w);
+	ps_jw_key(w, "offers");
+	ps_jw_arr(w);
+	for (size_t i = 0; i < v->n_offers; i++)
+		if (v->offers[i].eligible)
+			ps_jw_str(w, v->offers[i].plan->id);
+	ps_jw_arr_end(w);
+	ps_jw_obj_end(w);
+}

@@ -1,0 +1,175 @@
+/* test_access.c: the app services the transports call before a use case
+ * (app layer): authentication (auth.c: a bearer token to a principal) and
+ * idempotency keys (idem.c: reserve, replay, refuse, let go), against a
+ * SQLite store in a temporary folder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/ps_access.h"
+#include "app/ps_app.h"
+#include "app/ps_idem.h"
+#include "common/ps_time.h"
+#include "store/ps_store.h"
+
+struct fixture {
+	char dir[256], path[300];
+	struct ps_app app;
+	struct ps_store *st;
+	struct ps_ctx c;
+	struct ps_buf replay;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+	struct ps_err err = {0};
+	snprintf(f->dir, sizeof f->dir, "%s/planshift-access-XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+	assert_int_equal(ps_store_open(f->path, &f->st, &err), PS_OK);
+	assert_int_equal(f->st->ops->migrate(f->st, &err), PS_OK);
+	f->app.db_url = f->path;
+	ps_ctx_init(&f->c, &f->app, f->st);
+	f->c.now = ps_time_system();
+	f->c.who.role = PS_ROLE_OPERATOR;
+	f->c.who.token_id = 1;
+	ps_buf_init(&f->replay, 1 << 16);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const ext[] = {"", "-wal", "-shm"};
+	ps_buf_fini(&f->replay);
+	ps_ctx_fini(&f->c);
+	ps_app_fini(&f->app);
+	ps_store_close(f->st);
+	for (size_t i = 0; i < 3; i++) {
+		char p[320];
+		snprintf(p, sizeof p, "%s%s", f->path, ext[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_authenticate(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_ctx *c = &f->c;
+	char tok[64], header[80];
+	assert_int_equal(ps_app_token_create(c, "support", 0, tok, sizeof tok, NULL), PS_OK);
+	static const struct {
+		const char *header;
+		const char *msg; /* NULL: accepted */
+	} cases[] = {
+		{NULL, "send a token: Authorization: Bearer TOKEN"},
+		{"", "send a token: Authorization: Bearer TOKEN"},
+		{"Bearer ", "send a token: Authorization: Bearer TOKEN"},
+		{"Basic b3BlcmF0b3I6c2VjcmV0", "send a token: Authorization: Bearer TOKEN"},
+		{"Bearer ps_not_a_token", "the token is not valid"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ps_err_clear(&c->err);
+		ps_code rc = ps_app_authenticate(c, cases[i].header);
+		if (rc != PS_UNAUTHORIZED || strcmp(c->err.msg, cases[i].msg) != 0)
+			fail_msg("case %s: got %s \"%s\", want unauthorized \"%s\"",
+				 cases[i].header ? cases[i].header : "(none)", ps_code_api(rc), c->err.msg, cases[i].msg);
+	}
+	for (int k = 0; k < 2; k++) {
+		snprintf(header, sizeof header, "%s %s", k ? "bearer" : "Bearer", tok);
+		memset(&c->who, 0xff, sizeof c->who);
+		assert_int_equal(ps_app_authenticate(c, header), PS_OK);
+		assert_int_equal(c->who.role, PS_ROLE_SUPPORT);
+		assert_int_equal(c->who.tenant_id, 0);
+		assert_true(c->who.token_id > 0);
+	}
+}
+
+/* begin under key for body; returns the code, *replayed, and the status. */
+static ps_code begin(struct fixture *f, struct ps_idem_call *call, const char *key, const char *body, bool *replayed,
+		     int *status)
+{
+	ps_err_clear(&f->c.err);
+	*status = 0;
+	return ps_app_idem_begin(&f->c, call, 0, key, "POST", "/v1/tenants", body, body ? strlen(body) : 0, &f->replay,
+				 status, replayed);
+}
+
+static void test_idempotency(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_idem_call call;
+	bool replayed;
+	int status;
+	char long_key[300];
+	memset(long_key, 'k', 256);
+	long_key[256] = '\0';
+
+	/* No key: nothing reserved, nothing to end. */
+	assert_int_equal(begin(f, &call, NULL, "{}", &replayed, &status), PS_OK);
+	assert_false(replayed);
+	assert_string_equal(call.key, "");
+	/* A key of 0 or more than 255 characters names the header. */
+	assert_int_equal(begin(f, &call, "", "{}", &replayed, &status), PS_INVALID_FIELD);
+	assert_string_equal(f->c.err.field, "Idempotency-Key");
+	assert_int_equal(begin(f, &call, long_key, "{}", &replayed, &status), PS_INVALID_FIELD);
+	long_key[255] = '\0';
+	assert_int_equal(begin(f, &call, long_key, "{}", &replayed, &status), PS_OK);
+	ps_app_idem_end(&f->c, &call, 500, "");
+
+	/* A success is kept and replayed for the same request. */
+	assert_int_equal(begin(f, &call, "k1", "{\"a\":1}", &replayed, &status), PS_OK);
+	assert_false(replayed);
+	assert_string_equal(call.key, "k1");
+	ps_app_idem_end(&f->c, &call, 201, "{\"id\":\"ten_1\"}");
+	assert_int_equal(begin(f, &call, "k1", "{\"a\":1}", &replayed, &status), PS_OK);
+	assert_true(replayed);
+	assert_int_equal(status, 201);
+	assert_string_equal(ps_buf_str(&f->replay), "{\"id\":\"ten_1\"}");
+	/* The same key with another body, or from another token: refused. */
+	assert_int_equal(begin(f, &call, "k1", "{\"a\":2}", &replayed, &status), PS_IDEMPOTENCY_MISMATCH);
+	f->c.who.token_id = 2;
+	assert_int_equal(begin(f, &call, "k1", "{\"a\":1}", &replayed, &status), PS_IDEMPOTENCY_MISMATCH);
+	f->c.who.token_id = 1;
+
+	/* A refusal lets go of the key: the retry runs. */
+	assert_int_equal(begin(f, &call, "k2", "{}", &replayed, &status), PS_OK);
+	ps_app_idem_end(&f->c, &call, 409, "{\"error\":{}}");
+	assert_int_equal(begin(f, &call, "k2", "{}", &replayed, &status), PS_OK);
+	assert_false(replayed);
+	ps_app_idem_end(&f->c, &call, 200, "{}");
+
+	/* A reservation whose daemon died long ago is not run again. */
+	struct ps_idem k;
+	memset(&k, 0, sizeof k);
+	snprintf(k.key, sizeof k.key, "k3");
+	assert_int_equal(begin(f, &call, "k3", "{}", &replayed, &status), PS_OK); /* to learn the hash */
+	snprintf(k.request_hash, sizeof k.request_hash, "%s", call.hash);
+	ps_app_idem_end(&f->c, &call, 500, "");
+	k.created_at = ps_time_system() - 3600;
+	assert_int_equal(f->st->ops->idem_insert(f->st, &k, &f->c.err), PS_OK);
+	assert_int_equal(begin(f, &call, "k3", "{}", &replayed, &status), PS_CONFLICT);
+	assert_non_null(strstr(f->c.err.msg, "never finished"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_authenticate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
