@@ -32,9 +32,6 @@
 #define TENANT_LOCKS_MAX 8
 #define MIN_SERVER	 110000
 #define APP_NAME	 "planshift"
-/* The field of a PS_STORE error that means "lost a race: run the whole
- * transaction again" (serialization failure, deadlock, capacity race). */
-#define RETRY_FIELD	 "retry"
 
 /* Advisory lock keys: "PLSH" in the high half and a tenant id in the low,
  * or one of the store's own keys just below. */
@@ -1209,7 +1206,7 @@ static ps_code server_error(struct pg *p, const char *name, const PGresult *r, s
 	if (msg[0] == '\0')
 		one_line(msg, sizeof msg, PQerrorMessage(p->conn));
 	if (is_race(state))
-		return ps_err_set(err, PS_STORE, RETRY_FIELD,
+		return ps_err_set(err, PS_RETRY, NULL,
 				  "%s: lost a race with another transaction (%s): run the transaction again", name,
 				  msg);
 	if (state_is(state, "55P03"))
@@ -2274,7 +2271,7 @@ static ps_code capacity_check(struct pg *p, int64_t tenant, struct ps_err *err)
 	q_clear(&qs[0]);
 	q_clear(&qs[1]);
 	if (used > p->cap_used)
-		return ps_err_set(err, PS_STORE, RETRY_FIELD,
+		return ps_err_set(err, PS_RETRY, NULL,
 				  "operation_insert: another daemon started an automatic upgrade since this transaction"
 				  " counted the capacity (%" PRId64 " then, %" PRId64
 				  " now): run the transaction again",

@@ -14,6 +14,8 @@
  *   PS_CONFLICT    a uniqueness rule would break (err->field names it)
  *   PS_STORE       the backend failed (I/O, busy past its timeout, ...)
  *   PS_SCHEMA      the store's schema is newer than this binary
+ *   PS_RETRY       the transaction lost a race with another (a serialization
+ *                  failure, a deadlock): roll back and run it again
  * Out-structs are caller-owned and fully overwritten on PS_OK.
  * List methods call cb once per row in id order, rows with id > after, at
  * most `limit` rows (0: no limit); a cb returning false stops the walk. */
