@@ -8,7 +8,7 @@
  * its tenant's advisory lock before its first statement about that tenant,
  * so one tenant's changes are serial, as under SQLite's single writer; the
  * upgrade capacity has a lock of its own. doc/POSTGRES.md says why. */
-#include "ps_store.h"
+#include "store_int.h"
 
 #include "../common/ps_mem.h"
 
@@ -23,7 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ARRAY_LEN(a)	 (sizeof(a) / sizeof((a)[0]))
 #define PAGE_ROWS	 1024 /* rows per round trip of a list walk, tenants per batch of a scan */
 #define LOCK_TIMEOUT_MS	 5000 /* as SQLite's busy timeout */
 #define RACE_RETRIES	 5    /* a statement of its own that lost a race runs again */
@@ -314,405 +313,12 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX support_requests_id ON support_requests (id);\n",
 };
 
-_Static_assert(ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
-
-/* ---- Statements ------------------------------------------------------- */
-
-#define TENANT_COLS "id, name, segment, payment, credit_limit, currency, created_at"
-#define USER_COLS   "tenant_id, id, upn, display_name, created_at"
-#define SUB_COLS                                                                                                       \
-	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
-	"term_start, term_end, addon_of, replaced_by, created_at, billed_through"
-#define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
-#define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
-#define OP_COLS                                                                                                        \
-	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
-	"credit_check_id, request_id, detail"
-#define CC_COLS	 "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
-#define INV_COLS "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
-#define LINE_COLS                                                                                                      \
-	"tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity, period_start, period_end, amount, "      \
-	"description"
-#define PAY_COLS   "tenant_id, id, amount, currency, received_at"
-#define SR_COLS	   "tenant_id, id, subscription_id, reason_codes, description, status, created_at, token_id"
-#define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
-/* Automatic upgrades created in the capacity window ($1, $2]. */
-#define CAPACITY_COUNT                                                                                                 \
-	"SELECT count(*), coalesce(min(created_at), 0) FROM operations"                                                \
-	" WHERE kind = 'upgrade' AND created_at > $1 AND created_at <= $2"
-
-/* The last tenant id of a scan's batch: at most $2 tenants after $1. */
-#define SCAN_HI "(SELECT max(id) FROM (SELECT id FROM tenants WHERE id > $1 ORDER BY id LIMIT $2) AS batch)"
-
-enum stmt_id {
-	S_LOCK,
-	S_CATALOG_PUT,
-	S_CATALOG_GET,
-	S_TOKEN_INSERT,
-	S_TOKEN_FIND,
-	S_TENANT_INSERT,
-	S_TENANT_GET,
-	S_TENANT_LIST,
-	S_TENANT_UPDATE,
-	S_USER_INSERT,
-	S_USER_GET,
-	S_USER_LIST,
-	S_SUB_INSERT,
-	S_SUB_GET,
-	S_SUB_LIST,
-	S_SUB_UPDATE,
-	S_ASSIGN_INSERT,
-	S_ASSIGN_DELETE,
-	S_ASSIGN_LIST,
-	S_INC_INSERT,
-	S_INC_GET,
-	S_INC_UPDATE,
-	S_INC_LIST,
-	S_INVOICE_INSERT,
-	S_INVOICE_GET,
-	S_INVOICE_UPDATE,
-	S_INVOICE_LIST,
-	S_LINE_INSERT,
-	S_LINE_LIST,
-	S_PAY_INSERT,
-	S_PAY_LIST,
-	S_PAY_TOTAL,
-	S_CREDIT_INSERT,
-	S_CREDIT_GET,
-	S_CREDIT_UPDATE,
-	S_CREDIT_LIST,
-	S_OP_INSERT,
-	S_OP_GET,
-	S_OP_UPDATE,
-	S_OP_LIST,
-	S_OP_BY_NEW_SUB,
-	S_AUDIT_INSERT,
-	S_AUDIT_LIST,
-	S_EXISTS_TENANT,
-	S_SNAP_SUBS,
-	S_SNAP_INCIDENTS,
-	S_SNAP_OPS,
-	S_SNAP_CREDIT,
-	S_SNAP_PAST_DUE,
-	S_CAPACITY,
-	S_SCAN_TENANTS,
-	S_SCAN_SUBS,
-	S_SCAN_OPS,
-	S_SCAN_CREDIT,
-	S_SCAN_PAST_DUE,
-	S_CLOCK_GET,
-	S_CLOCK_SET,
-	S_MOVE_SUBS,
-	S_MOVE_SEATS,
-	S_IDEM_FIND,
-	S_IDEM_INSERT,
-	S_IDEM_COMPLETE,
-	S_IDEM_DELETE,
-	S_IDEM_PURGE,
-	S_SUPPORT_INSERT,
-	S_SUPPORT_LIST,
-	S_SUPPORT_LIST_ALL,
-	S__COUNT
-};
-
-/* A statement: the method it serves (for messages), its parameters' types
- * (one letter each: I bigint, T text, B boolean) and what a refusal means
- * to the caller. A list's last two parameters are (after, limit). */
-struct sdef {
-	const char *name;
-	const char *sql;
-	const char *types;
-	const char *conflict; /* field named by a uniqueness violation */
-	const char *conflict_msg;
-	const char *missing; /* field named by a refused reference, when its constraint does not */
-};
-
-static const struct sdef sdefs[S__COUNT] = {
-    [S_LOCK] = {.name = "lock", .sql = "SELECT pg_advisory_xact_lock($1)", .types = "I"},
-    [S_CATALOG_PUT] = {.name = "catalog_put",
-		       .sql = "INSERT INTO catalog (one, doc, loaded_at) VALUES (1, $1, $2)"
-			      " ON CONFLICT (one) DO UPDATE SET doc = excluded.doc, loaded_at = excluded.loaded_at",
-		       .types = "TI"},
-    [S_CATALOG_GET] = {.name = "catalog_get", .sql = "SELECT doc FROM catalog WHERE one = 1", .types = ""},
-    [S_TOKEN_INSERT] = {.name = "token_insert",
-			.sql = "INSERT INTO tokens (hash, role, tenant_id, created_at) VALUES ($1, $2, $3, $4)"
-			       " RETURNING id",
-			.types = "TTII",
-			.conflict = "token",
-			.conflict_msg = "a token with this hash already exists",
-			.missing = "tenant"},
-    [S_TOKEN_FIND] = {.name = "token_find",
-		      .sql = "SELECT id, role, tenant_id FROM tokens WHERE hash = $1",
-		      .types = "T"},
-    [S_TENANT_INSERT] = {.name = "tenant_insert",
-			 .sql = "INSERT INTO tenants (name, segment, payment, credit_limit, currency, created_at)"
-				" VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-			 .types = "TTTITI"},
-    [S_TENANT_GET] = {.name = "tenant_get", .sql = "SELECT " TENANT_COLS " FROM tenants WHERE id = $1", .types = "I"},
-    [S_TENANT_LIST] = {.name = "tenant_list",
-		       .sql = "SELECT " TENANT_COLS " FROM tenants WHERE id > $1 ORDER BY id LIMIT $2",
-		       .types = "II"},
-    [S_TENANT_UPDATE] = {.name = "tenant_update",
-			 .sql = "UPDATE tenants SET credit_limit = $2 WHERE id = $1",
-			 .types = "II"},
-    [S_USER_INSERT] = {.name = "user_insert",
-		       .sql = "INSERT INTO users (tenant_id, upn, display_name, created_at) VALUES ($1, $2, $3, $4)"
-			      " RETURNING id",
-		       .types = "ITTI",
-		       .conflict = "upn",
-		       .conflict_msg = "the tenant already has a user with this upn",
-		       .missing = "tenant"},
-    [S_USER_GET] = {.name = "user_get",
-		    .sql = "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND id = $2",
-		    .types = "II"},
-    [S_USER_LIST] = {.name = "user_list",
-		     .sql = "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-		     .types = "III"},
-    [S_SUB_INSERT] = {.name = "sub_insert",
-		      .sql =
-			  "INSERT INTO subscriptions (tenant_id, plan_id, product_id, quantity, status, term, prepaid,"
-			  " term_start, term_end, addon_of, replaced_by, created_at, billed_through)"
-			  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-		      .types = "ITTITTBIIIIII",
-		      .missing = "tenant"},
-    [S_SUB_GET] = {.name = "sub_get",
-		   .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = $1 AND id = $2",
-		   .types = "II"},
-    [S_SUB_LIST] = {.name = "sub_list",
-		    .sql =
-			"SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-		    .types = "III"},
-    [S_SUB_UPDATE] = {.name = "sub_update",
-		      .sql = "UPDATE subscriptions SET quantity = $3, status = $4, term_start = $5, term_end = $6,"
-			     " replaced_by = $7, billed_through = $8, addon_of = $9 WHERE tenant_id = $1 AND id = $2",
-		      .types = "IIITIIIII",
-		      .missing = "replaced_by"},
-    /* The product comes from the subscription itself, so the seat rule
-     * cannot be dodged by a caller passing the wrong product; no row: no
-     * such subscription. The count follows by trigger. */
-    [S_ASSIGN_INSERT] = {.name = "assignment_insert",
-			 .sql = "INSERT INTO assignments (tenant_id, subscription_id, user_id, product_id, assigned_at)"
-				" SELECT tenant_id, id, $3, product_id, $4 FROM subscriptions"
-				" WHERE tenant_id = $1 AND id = $2",
-			 .types = "IIII",
-			 .conflict = "user",
-			 .conflict_msg = "the user already holds a seat of this product",
-			 .missing = "user"},
-    [S_ASSIGN_DELETE] = {.name = "assignment_delete",
-			 .sql =
-			     "DELETE FROM assignments WHERE tenant_id = $1 AND subscription_id = $2 AND user_id = $3",
-			 .types = "III"},
-    [S_ASSIGN_LIST] = {.name = "assignment_list",
-		       .sql = "SELECT " ASSIGN_COLS " FROM assignments WHERE tenant_id = $1 AND subscription_id = $2"
-			      " AND user_id > $3 ORDER BY user_id LIMIT $4",
-		       .types = "IIII"},
-    [S_INC_INSERT] = {.name = "incident_insert",
-		      .sql = "INSERT INTO incidents (service_id, status, title, opened_at, resolved_at)"
-			     " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-		      .types = "TTTII"},
-    [S_INC_GET] = {.name = "incident_get", .sql = "SELECT " INC_COLS " FROM incidents WHERE id = $1", .types = "I"},
-    [S_INC_UPDATE] = {.name = "incident_update",
-		      .sql = "UPDATE incidents SET status = $2, resolved_at = $3 WHERE id = $1",
-		      .types = "ITI"},
-    [S_INC_LIST] = {.name = "incident_list",
-		    .sql = "SELECT " INC_COLS " FROM incidents WHERE id > $2 AND (NOT $1 OR status <> 'resolved')"
-			   " ORDER BY id LIMIT $3",
-		    .types = "BII"},
-    [S_INVOICE_INSERT] = {.name = "invoice_insert",
-			  .sql = "INSERT INTO invoices (tenant_id, subscription_id, amount, paid, currency, issued_at,"
-				 " due_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-			  .types = "IIIITIIT",
-			  .missing = "tenant"},
-    [S_INVOICE_GET] = {.name = "invoice_get",
-		       .sql = "SELECT " INV_COLS " FROM invoices WHERE tenant_id = $1 AND id = $2",
-		       .types = "II"},
-    [S_INVOICE_UPDATE] = {.name = "invoice_update",
-			  .sql = "UPDATE invoices SET paid = $3, status = $4 WHERE tenant_id = $1 AND id = $2",
-			  .types = "IIIT"},
-    [S_INVOICE_LIST] = {.name = "invoice_list",
-			.sql = "SELECT " INV_COLS " FROM invoices WHERE tenant_id = $1 AND id > $3"
-			       " AND (NOT $2 OR status = 'open') ORDER BY id LIMIT $4",
-			.types = "IBII"},
-    [S_LINE_INSERT] = {.name = "invoice_line_insert",
-		       .sql = "INSERT INTO invoice_lines (tenant_id, invoice_id, subscription_id, kind, plan_id,"
-			      " quantity, period_start, period_end, amount, description)"
-			      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-		       .types = "IIITTIIIIT",
-		       .conflict = "period",
-		       .conflict_msg = "this subscription already has a line of this kind for the period starting then",
-		       .missing = "invoice"},
-    [S_LINE_LIST] = {.name = "invoice_line_list",
-		     .sql = "SELECT " LINE_COLS " FROM invoice_lines WHERE tenant_id = $1 AND invoice_id = $2"
-			    " AND id > $3 ORDER BY id LIMIT $4",
-		     .types = "IIII"},
-    [S_PAY_INSERT] = {.name = "payment_insert",
-		      .sql = "INSERT INTO payments (tenant_id, amount, currency, received_at) VALUES ($1, $2, $3, $4)"
-			     " RETURNING id",
-		      .types = "IITI",
-		      .missing = "tenant"},
-    [S_PAY_LIST] = {.name = "payment_list",
-		    .sql = "SELECT " PAY_COLS " FROM payments WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-		    .types = "III"},
-    [S_PAY_TOTAL] = {.name = "payment_total",
-		     .sql = "SELECT coalesce(sum(amount), 0)::bigint FROM payments WHERE tenant_id = $1",
-		     .types = "I"},
-    [S_CREDIT_INSERT] = {.name = "credit_check_insert",
-			 .sql = "INSERT INTO credit_checks (tenant_id, status, amount, requested_at, expected_by,"
-				" decided_at, subscription_id, operation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-				" RETURNING id",
-			 .types = "ITIIIIII",
-			 .missing = "tenant"},
-    [S_CREDIT_GET] = {.name = "credit_check_get",
-		      .sql = "SELECT " CC_COLS " FROM credit_checks WHERE id = $1",
-		      .types = "I"},
-    [S_CREDIT_UPDATE] = {.name = "credit_check_update",
-			 .sql = "UPDATE credit_checks SET status = $3, decided_at = $4, amount = $5"
-				" WHERE tenant_id = $1 AND id = $2",
-			 .types = "IITII"},
-    [S_CREDIT_LIST] = {.name = "credit_check_list",
-		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = $1 AND id > $2"
-			      " ORDER BY id LIMIT $3",
-		       .types = "III"},
-    [S_OP_INSERT] = {.name = "operation_insert",
-		     .sql = "INSERT INTO operations (tenant_id, kind, state, source_sub, target_plan, new_sub,"
-			    " created_at, updated_at, quantity, credit_check_id, request_id, detail)"
-			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-		     .types = "ITTITIIIIITT",
-		     .conflict = "operation",
-		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
-		     .missing = "source"},
-    [S_OP_GET] = {.name = "operation_get",
-		  .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = $1 AND id = $2",
-		  .types = "II"},
-    [S_OP_UPDATE] = {.name = "operation_update",
-		     .sql = "UPDATE operations SET state = $3, new_sub = $4, credit_check_id = $5, updated_at = $6,"
-			    " detail = $7 WHERE tenant_id = $1 AND id = $2",
-		     .types = "IITIIIT",
-		     .conflict = "operation",
-		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
-		     .missing = "new_subscription"},
-    [S_OP_LIST] = {.name = "operation_list",
-		   .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-		   .types = "III"},
-    /* The latest, should a subscription have been named by more than one. */
-    [S_OP_BY_NEW_SUB] = {.name = "operation_find_by_new_sub",
-			 .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = $1 AND new_sub = $2"
-				" ORDER BY id DESC LIMIT 1",
-			 .types = "II"},
-    [S_AUDIT_INSERT] = {.name = "audit_insert",
-			.sql = "INSERT INTO audit (tenant_id, at, token_id, role, action, object, request_id, detail)"
-			       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-			.types = "IIITTTTT"},
-    [S_AUDIT_LIST] = {.name = "audit_list",
-		      .sql = "SELECT " AUDIT_COLS " FROM audit WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-		      .types = "III"},
-    [S_EXISTS_TENANT] = {.name = "exists", .sql = "SELECT 1 FROM tenants WHERE id = $1", .types = "I"},
-    /* The snapshot: the tenant (S_TENANT_GET) and these, one round trip. */
-    [S_SNAP_SUBS] = {.name = "snapshot_load",
-		     .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = $1 ORDER BY id",
-		     .types = "I"},
-    [S_SNAP_INCIDENTS] = {.name = "snapshot_load",
-			  .sql = "SELECT " INC_COLS " FROM incidents WHERE status <> 'resolved' ORDER BY id",
-			  .types = ""},
-    [S_SNAP_OPS] = {.name = "snapshot_load",
-		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = $1 AND state IN " UNFINISHED
-			   " ORDER BY id",
-		    .types = "I"},
-    [S_SNAP_CREDIT] = {.name = "snapshot_load",
-		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = $1 AND status = 'pending'"
-			      " ORDER BY requested_at, id LIMIT 1",
-		       .types = "I"},
-    [S_SNAP_PAST_DUE] = {.name = "snapshot_load",
-			 .sql = "SELECT coalesce(sum(amount - paid), 0)::bigint, coalesce(min(due_at), 0) FROM invoices"
-				" WHERE tenant_id = $1 AND status = 'open' AND due_at < $2 AND amount > paid",
-			 .types = "II"},
-    [S_CAPACITY] = {.name = "snapshot_load", .sql = CAPACITY_COUNT, .types = "II"},
-    /* snapshot_scan: the snapshot's queries for the batch of tenants after
-     * $1 (at most $2 of them), each in tenant order so that they merge in
-     * one pass; the batch's last id is computed in each, so that all go in
-     * one round trip. */
-    [S_SCAN_TENANTS] = {.name = "snapshot_scan",
-			.sql = "SELECT " TENANT_COLS " FROM tenants WHERE id > $1 ORDER BY id LIMIT $2",
-			.types = "II"},
-    [S_SCAN_SUBS] = {.name = "snapshot_scan",
-		     .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI
-			    " ORDER BY tenant_id, id",
-		     .types = "II"},
-    [S_SCAN_OPS] = {.name = "snapshot_scan",
-		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI
-			   " AND state IN " UNFINISHED " ORDER BY tenant_id, id",
-		    .types = "II"},
-    /* The oldest pending one of each tenant. */
-    [S_SCAN_CREDIT] = {.name = "snapshot_scan",
-		       .sql = "SELECT DISTINCT ON (tenant_id) " CC_COLS " FROM credit_checks"
-			      " WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI " AND status = 'pending'"
-			      " ORDER BY tenant_id, requested_at, id",
-		       .types = "II"},
-    [S_SCAN_PAST_DUE] = {.name = "snapshot_scan",
-			 .sql = "SELECT tenant_id, sum(amount - paid)::bigint, min(due_at) FROM invoices"
-				" WHERE tenant_id > $1 AND tenant_id <= " SCAN_HI " AND status = 'open' AND due_at < $3"
-				" AND amount > paid GROUP BY tenant_id ORDER BY tenant_id",
-			 .types = "III"},
-    [S_CLOCK_GET] = {.name = "clock_get", .sql = "SELECT now FROM clock WHERE one = 1", .types = ""},
-    [S_CLOCK_SET] =
-	{.name = "clock_set",
-	 .sql = "INSERT INTO clock (one, now) VALUES (1, $1) ON CONFLICT (one) DO UPDATE SET now = excluded.now",
-	 .types = "I"},
-    [S_MOVE_SUBS] = {.name = "assignments_move",
-		     .sql = "SELECT id, product_id FROM subscriptions WHERE tenant_id = $1 AND id IN ($2, $3)",
-		     .types = "III"},
-    /* Every seat in one UPDATE (a seat that would break the seat rule
-     * refuses them all), both counts following in the same statement; the
-     * target is read again by the statement that moves the seats to it. */
-    [S_MOVE_SEATS] = {.name = "assignments_move",
-		      .sql = "WITH moved AS (UPDATE assignments SET subscription_id = $3, product_id = $4"
-			     " WHERE tenant_id = $1 AND subscription_id = $2 AND EXISTS (SELECT 1 FROM subscriptions"
-			     " WHERE tenant_id = $1 AND id = $3 AND product_id = $4) RETURNING 1),"
-			     " n AS (SELECT count(*) AS n FROM moved),"
-			     " src AS (UPDATE subscriptions AS s SET assigned = s.assigned - n.n FROM n"
-			     " WHERE s.tenant_id = $1 AND s.id = $2 AND $2 <> $3 AND n.n > 0 RETURNING 1),"
-			     " dst AS (UPDATE subscriptions AS s SET assigned = s.assigned + n.n FROM n"
-			     " WHERE s.tenant_id = $1 AND s.id = $3 AND $2 <> $3 AND n.n > 0 RETURNING 1)"
-			     " SELECT n FROM n",
-		      .types = "IIIT",
-		      .conflict = "user",
-		      .conflict_msg = "a user would hold two seats of the target's product",
-		      .missing = "new_subscription"},
-    [S_IDEM_FIND] = {.name = "idem_find",
-		     .sql = "SELECT tenant_id, key, request_hash, status, response, created_at FROM idempotency"
-			    " WHERE tenant_id = $1 AND key = $2",
-		     .types = "IT"},
-    [S_IDEM_INSERT] = {.name = "idem_insert",
-		       .sql = "INSERT INTO idempotency (tenant_id, key, request_hash, status, response, created_at)"
-			      " VALUES ($1, $2, $3, $4, $5, $6)",
-		       .types = "ITTITI",
-		       .conflict = "Idempotency-Key",
-		       .conflict_msg = "this idempotency key has already been used"},
-    [S_IDEM_COMPLETE] = {.name = "idem_complete",
-			 .sql = "UPDATE idempotency SET status = $3, response = $4 WHERE tenant_id = $1 AND key = $2",
-			 .types = "ITIT"},
-    [S_IDEM_DELETE] = {.name = "idem_delete",
-		       .sql = "DELETE FROM idempotency WHERE tenant_id = $1 AND key = $2",
-		       .types = "IT"},
-    [S_IDEM_PURGE] = {.name = "idem_purge", .sql = "DELETE FROM idempotency WHERE created_at < $1", .types = "I"},
-    [S_SUPPORT_INSERT] = {.name = "support_insert",
-			  .sql = "INSERT INTO support_requests (tenant_id, subscription_id, reason_codes, description,"
-				 " status, created_at, token_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-			  .types = "IITTTII",
-			  .missing = "tenant"},
-    [S_SUPPORT_LIST] = {.name = "support_list",
-			.sql = "SELECT " SR_COLS " FROM support_requests WHERE tenant_id = $1 AND id > $2"
-			       " ORDER BY id LIMIT $3",
-			.types = "III"},
-    [S_SUPPORT_LIST_ALL] = {.name = "support_list",
-			    .sql = "SELECT " SR_COLS " FROM support_requests WHERE id > $1 ORDER BY id LIMIT $2",
-			    .types = "II"},
-};
+_Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
 /* ---- The handle -------------------------------------------------------- */
 
 struct pg {
-	struct ps_store base; /* first, so a struct ps_store * is a struct pg * */
+	struct ps_sql sql; /* first, so a struct ps_store * is a struct pg * */
 	PGconn *conn;
 	char *url;	 /* to connect again after a lost connection */
 	char where[320]; /* "host H, port P, database D", for messages */
@@ -753,17 +359,18 @@ static bool in_write_tx(const struct pg *p)
 /* One statement to run: its parameters, bound in place (the values point
  * into the struct, which must not move once bound), then its result. */
 struct q {
-	enum stmt_id id;
+	enum ps_stmt id;
 	int n;
 	int64_t tenant; /* the row's tenant, to name a missing one after a refused reference (0: none) */
 	const char *val[PARAMS_MAX];
 	int len[PARAMS_MAX];
 	int fmt[PARAMS_MAX];
+	Oid oid[PARAMS_MAX]; /* the types it is prepared with */
 	unsigned char bin[PARAMS_MAX][8];
 	PGresult *res;
 };
 
-static void q_init(struct q *q, enum stmt_id id)
+static void q_init(struct q *q, enum ps_stmt id)
 {
 	q->id = id;
 	q->n = 0;
@@ -777,17 +384,18 @@ static void q_clear(struct q *q)
 	q->res = NULL;
 }
 
-static int slot(struct q *q)
+static int slot(struct q *q, Oid oid)
 {
 	assert(q->n < PARAMS_MAX);
 	int i = q->n++;
 	q->fmt[i] = 1; /* binary */
+	q->oid[i] = oid;
 	return i;
 }
 
 static void p_i64(struct q *q, int64_t v)
 {
-	int i = slot(q);
+	int i = slot(q, OID_INT8);
 	uint64_t be = htobe64((uint64_t)v);
 	memcpy(q->bin[i], &be, 8);
 	q->val[i] = (const char *)q->bin[i];
@@ -801,14 +409,14 @@ static void p_opt(struct q *q, int64_t v)
 		p_i64(q, v);
 		return;
 	}
-	int i = slot(q);
+	int i = slot(q, OID_INT8);
 	q->val[i] = NULL;
 	q->len[i] = 0;
 }
 
 static void p_bool(struct q *q, bool b)
 {
-	int i = slot(q);
+	int i = slot(q, OID_BOOL);
 	q->bin[i][0] = b ? 1 : 0;
 	q->val[i] = (const char *)q->bin[i];
 	q->len[i] = 1;
@@ -818,7 +426,7 @@ static void p_bool(struct q *q, bool b)
  * length, not a terminator. */
 static void p_text(struct q *q, const char *s, size_t n)
 {
-	int i = slot(q);
+	int i = slot(q, OID_TEXT);
 	q->val[i] = s ? s : "";
 	q->len[i] = s && n < INT_MAX ? (int)n : 0;
 }
@@ -828,8 +436,6 @@ static void p_str(struct q *q, const char *s)
 	p_text(q, s, s ? strlen(s) : 0);
 }
 
-/* Text from a fixed-size field: never read past the array. */
-#define P_FIELD(q, field) p_text(q, field, strnlen(field, sizeof(field)))
 
 static void p_limit(struct q *q, size_t limit)
 {
@@ -856,239 +462,11 @@ static int64_t col_i64(const PGresult *r, int row, int col)
 	return (int64_t)u;
 }
 
-/* Copy a text column into dst (cap bytes with the NUL); false when it does
- * not fit. NULL reads as "". */
-static bool col_str(const PGresult *r, int row, int col, char *dst, size_t cap)
-{
-	int n = PQgetisnull(r, row, col) ? 0 : PQgetlength(r, row, col);
-	if (n < 0 || (size_t)n >= cap)
-		return false;
-	memcpy(dst, PQgetvalue(r, row, col), (size_t)n);
-	dst[n] = '\0';
-	return true;
-}
-
-/* libpq ends every value with a NUL, binary text too. */
-#define COL_TXT(r, row, col)	  ((const char *)PQgetvalue(r, row, col))
-#define COL_STR(r, row, col, fld) col_str(r, row, col, fld, sizeof(fld))
 
 static int64_t affected(const PGresult *r)
 {
 	const char *n = PQcmdTuples((PGresult *)r);
 	return n && *n ? strtoll(n, NULL, 10) : 0;
-}
-
-static ps_code bad_value(struct ps_err *err, const char *column)
-{
-	return ps_err_set(err, PS_STORE, NULL, "the store holds an invalid value in %s", column);
-}
-
-static ps_code read_tenant(const PGresult *r, int i, struct ps_tenant *t, struct ps_err *err)
-{
-	memset(t, 0, sizeof *t);
-	t->id = col_i64(r, i, 0);
-	if (!COL_STR(r, i, 1, t->name))
-		return bad_value(err, "tenants.name");
-	if (!ps_segment_parse(COL_TXT(r, i, 2), &t->segment))
-		return bad_value(err, "tenants.segment");
-	if (!ps_payment_parse(COL_TXT(r, i, 3), &t->payment))
-		return bad_value(err, "tenants.payment");
-	t->credit_limit = col_i64(r, i, 4);
-	if (!COL_STR(r, i, 5, t->currency))
-		return bad_value(err, "tenants.currency");
-	t->created_at = col_i64(r, i, 6);
-	return PS_OK;
-}
-
-static ps_code read_user(const PGresult *r, int i, struct ps_user *u, struct ps_err *err)
-{
-	memset(u, 0, sizeof *u);
-	u->tenant_id = col_i64(r, i, 0);
-	u->id = col_i64(r, i, 1);
-	if (!COL_STR(r, i, 2, u->upn))
-		return bad_value(err, "users.upn");
-	if (!COL_STR(r, i, 3, u->display_name))
-		return bad_value(err, "users.display_name");
-	u->created_at = col_i64(r, i, 4);
-	return PS_OK;
-}
-
-static ps_code read_sub(const PGresult *r, int i, struct ps_subscription *o, struct ps_err *err)
-{
-	memset(o, 0, sizeof *o);
-	o->tenant_id = col_i64(r, i, 0);
-	o->id = col_i64(r, i, 1);
-	if (!COL_STR(r, i, 2, o->plan_id))
-		return bad_value(err, "subscriptions.plan_id");
-	if (!COL_STR(r, i, 3, o->product_id))
-		return bad_value(err, "subscriptions.product_id");
-	o->quantity = col_i64(r, i, 4);
-	o->assigned = col_i64(r, i, 5);
-	if (!ps_sub_status_parse(COL_TXT(r, i, 6), &o->status))
-		return bad_value(err, "subscriptions.status");
-	if (!ps_term_parse(COL_TXT(r, i, 7), &o->term))
-		return bad_value(err, "subscriptions.term");
-	o->prepaid = col_i64(r, i, 8) != 0;
-	o->term_start = col_i64(r, i, 9);
-	o->term_end = col_i64(r, i, 10);
-	o->addon_of = col_i64(r, i, 11);
-	o->replaced_by = col_i64(r, i, 12);
-	o->created_at = col_i64(r, i, 13);
-	o->billed_through = col_i64(r, i, 14);
-	return PS_OK;
-}
-
-static ps_code read_assignment(const PGresult *r, int i, struct ps_assignment *a, struct ps_err *err)
-{
-	memset(a, 0, sizeof *a);
-	a->tenant_id = col_i64(r, i, 0);
-	a->subscription_id = col_i64(r, i, 1);
-	a->user_id = col_i64(r, i, 2);
-	if (!COL_STR(r, i, 3, a->product_id))
-		return bad_value(err, "assignments.product_id");
-	a->assigned_at = col_i64(r, i, 4);
-	return PS_OK;
-}
-
-static ps_code read_incident(const PGresult *r, int i, struct ps_incident *inc, struct ps_err *err)
-{
-	memset(inc, 0, sizeof *inc);
-	inc->id = col_i64(r, i, 0);
-	if (!COL_STR(r, i, 1, inc->service_id))
-		return bad_value(err, "incidents.service_id");
-	if (!ps_incident_status_parse(COL_TXT(r, i, 2), &inc->status))
-		return bad_value(err, "incidents.status");
-	if (!COL_STR(r, i, 3, inc->title))
-		return bad_value(err, "incidents.title");
-	inc->opened_at = col_i64(r, i, 4);
-	inc->resolved_at = col_i64(r, i, 5);
-	return PS_OK;
-}
-
-static ps_code read_op(const PGresult *r, int i, struct ps_operation *op, struct ps_err *err)
-{
-	memset(op, 0, sizeof *op);
-	op->tenant_id = col_i64(r, i, 0);
-	op->id = col_i64(r, i, 1);
-	if (!ps_op_kind_parse(COL_TXT(r, i, 2), &op->kind))
-		return bad_value(err, "operations.kind");
-	if (!ps_op_state_parse(COL_TXT(r, i, 3), &op->state))
-		return bad_value(err, "operations.state");
-	op->source_sub = col_i64(r, i, 4);
-	if (!COL_STR(r, i, 5, op->target_plan))
-		return bad_value(err, "operations.target_plan");
-	op->new_sub = col_i64(r, i, 6);
-	op->created_at = col_i64(r, i, 7);
-	op->updated_at = col_i64(r, i, 8);
-	op->quantity = col_i64(r, i, 9);
-	op->credit_check_id = col_i64(r, i, 10);
-	if (!COL_STR(r, i, 11, op->request_id))
-		return bad_value(err, "operations.request_id");
-	if (!COL_STR(r, i, 12, op->detail))
-		return bad_value(err, "operations.detail");
-	return PS_OK;
-}
-
-static ps_code read_credit(const PGresult *r, int i, struct ps_credit_check *cc, struct ps_err *err)
-{
-	memset(cc, 0, sizeof *cc);
-	cc->tenant_id = col_i64(r, i, 0);
-	cc->id = col_i64(r, i, 1);
-	if (!ps_credit_status_parse(COL_TXT(r, i, 2), &cc->status))
-		return bad_value(err, "credit_checks.status");
-	cc->amount = col_i64(r, i, 3);
-	cc->requested_at = col_i64(r, i, 4);
-	cc->expected_by = col_i64(r, i, 5);
-	cc->decided_at = col_i64(r, i, 6);
-	cc->subscription_id = col_i64(r, i, 7);
-	cc->operation_id = col_i64(r, i, 8);
-	return PS_OK;
-}
-
-static ps_code read_invoice(const PGresult *r, int i, struct ps_invoice *inv, struct ps_err *err)
-{
-	memset(inv, 0, sizeof *inv);
-	inv->tenant_id = col_i64(r, i, 0);
-	inv->id = col_i64(r, i, 1);
-	inv->subscription_id = col_i64(r, i, 2);
-	inv->amount = col_i64(r, i, 3);
-	inv->paid = col_i64(r, i, 4);
-	if (!COL_STR(r, i, 5, inv->currency))
-		return bad_value(err, "invoices.currency");
-	inv->issued_at = col_i64(r, i, 6);
-	inv->due_at = col_i64(r, i, 7);
-	if (!ps_invoice_status_parse(COL_TXT(r, i, 8), &inv->status))
-		return bad_value(err, "invoices.status");
-	return PS_OK;
-}
-
-static ps_code read_line(const PGresult *r, int i, struct ps_invoice_line *l, struct ps_err *err)
-{
-	memset(l, 0, sizeof *l);
-	l->tenant_id = col_i64(r, i, 0);
-	l->invoice_id = col_i64(r, i, 1);
-	l->id = col_i64(r, i, 2);
-	l->subscription_id = col_i64(r, i, 3);
-	if (!ps_line_kind_parse(COL_TXT(r, i, 4), &l->kind))
-		return bad_value(err, "invoice_lines.kind");
-	if (!COL_STR(r, i, 5, l->plan_id))
-		return bad_value(err, "invoice_lines.plan_id");
-	l->quantity = col_i64(r, i, 6);
-	l->period_start = col_i64(r, i, 7);
-	l->period_end = col_i64(r, i, 8);
-	l->amount = col_i64(r, i, 9);
-	if (!COL_STR(r, i, 10, l->description))
-		return bad_value(err, "invoice_lines.description");
-	return PS_OK;
-}
-
-static ps_code read_payment(const PGresult *r, int i, struct ps_receipt *pay, struct ps_err *err)
-{
-	memset(pay, 0, sizeof *pay);
-	pay->tenant_id = col_i64(r, i, 0);
-	pay->id = col_i64(r, i, 1);
-	pay->amount = col_i64(r, i, 2);
-	if (!COL_STR(r, i, 3, pay->currency))
-		return bad_value(err, "payments.currency");
-	pay->received_at = col_i64(r, i, 4);
-	return PS_OK;
-}
-
-static ps_code read_support(const PGresult *r, int i, struct ps_support_request *sr, struct ps_err *err)
-{
-	memset(sr, 0, sizeof *sr);
-	sr->tenant_id = col_i64(r, i, 0);
-	sr->id = col_i64(r, i, 1);
-	sr->subscription_id = col_i64(r, i, 2);
-	if (!COL_STR(r, i, 3, sr->reason_codes))
-		return bad_value(err, "support_requests.reason_codes");
-	if (!COL_STR(r, i, 4, sr->description))
-		return bad_value(err, "support_requests.description");
-	if (!ps_support_status_parse(COL_TXT(r, i, 5), &sr->status))
-		return bad_value(err, "support_requests.status");
-	sr->created_at = col_i64(r, i, 6);
-	sr->token_id = col_i64(r, i, 7);
-	return PS_OK;
-}
-
-static ps_code read_audit(const PGresult *r, int i, struct ps_audit *a, struct ps_err *err)
-{
-	memset(a, 0, sizeof *a);
-	a->tenant_id = col_i64(r, i, 0);
-	a->id = col_i64(r, i, 1);
-	a->at = col_i64(r, i, 2);
-	a->token_id = col_i64(r, i, 3);
-	if (!ps_role_parse(COL_TXT(r, i, 4), &a->role))
-		return bad_value(err, "audit.role");
-	if (!COL_STR(r, i, 5, a->action))
-		return bad_value(err, "audit.action");
-	if (!COL_STR(r, i, 6, a->object))
-		return bad_value(err, "audit.object");
-	if (!COL_STR(r, i, 7, a->request_id))
-		return bad_value(err, "audit.request_id");
-	if (!COL_STR(r, i, 8, a->detail))
-		return bad_value(err, "audit.detail");
-	return PS_OK;
 }
 
 /* ---- Connecting ------------------------------------------------------- */
@@ -1228,7 +606,7 @@ static bool tenant_exists(struct pg *p, int64_t tenant);
 /* Turn a refused statement into the caller's error. */
 static ps_code fail(struct pg *p, const struct q *q, const PGresult *r, struct ps_err *err)
 {
-	const struct sdef *d = &sdefs[q->id];
+	const struct ps_stmt_def *d = &ps_stmts[q->id];
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
 	const char *col = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
@@ -1310,28 +688,26 @@ static bool send_sql(struct pg *p, const char *sql)
 	return PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
 }
 
-static void stmt_name(enum stmt_id id, char *out, size_t cap)
+static void stmt_name(enum ps_stmt id, char *out, size_t cap)
 {
 	snprintf(out, cap, "ps%d", (int)id);
 }
 
-static bool send_prepare(struct pg *p, enum stmt_id id)
+/* Prepare q's statement with the types of q's parameters: a statement is
+ * always bound with the same kinds, in the same order. */
+static bool send_prepare(struct pg *p, const struct q *q)
 {
-	const char *types = sdefs[id].types;
-	Oid oids[PARAMS_MAX];
-	int n = (int)strlen(types);
-	char name[16];
-	assert(n <= PARAMS_MAX);
-	for (int i = 0; i < n; i++)
-		oids[i] = types[i] == 'I' ? OID_INT8 : types[i] == 'B' ? OID_BOOL : OID_TEXT;
-	stmt_name(id, name, sizeof name);
-	return PQsendPrepare(p->conn, name, sdefs[id].sql, n, oids) == 1;
+	char name[16], text[4096];
+	const char *sql = ps_stmt_text(PS_PG, q->id, text, sizeof text);
+	if (sql == NULL)
+		return false;
+	stmt_name(q->id, name, sizeof name);
+	return PQsendPrepare(p->conn, name, sql, q->n, q->oid) == 1;
 }
 
 static bool send_exec(struct pg *p, const struct q *q)
 {
 	char name[16];
-	assert(q->n == (int)strlen(sdefs[q->id].types));
 	stmt_name(q->id, name, sizeof name);
 	return PQsendQueryPrepared(p->conn, name, q->n, q->val, q->len, q->fmt, 1) == 1;
 }
@@ -1380,7 +756,7 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
 	struct slot slots[PIPE_MAX];
 	size_t ns = 0, fail_at = 0;
 	struct q lq;
-	const char *name = sdefs[qs[0].id].name;
+	const char *name = ps_stmts[qs[0].id].name;
 	bool guard = p->in_tx && (flags & RUN_WRITE);
 	bool own = !p->in_tx && (flags & RUN_SNAPSHOT) && n > 1;
 	bool take_lock = in_write_tx(p) && lock > 0 && !has_lock(p, lock);
@@ -1407,7 +783,7 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
 		q_init(&lq, S_LOCK);
 		p_i64(&lq, tenant_key(lock));
 		if (!p->prepared[S_LOCK]) {
-			sent = sent && send_prepare(p, S_LOCK);
+			sent = sent && send_prepare(p, &lq);
 			slots[ns++] = (struct slot){SL_PREPARE, SIZE_MAX, "lock"};
 		}
 		sent = sent && send_exec(p, &lq);
@@ -1419,11 +795,11 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!p->prepared[qs[i].id]) {
-			sent = sent && send_prepare(p, qs[i].id);
-			slots[ns++] = (struct slot){SL_PREPARE, i, sdefs[qs[i].id].name};
+			sent = sent && send_prepare(p, &qs[i]);
+			slots[ns++] = (struct slot){SL_PREPARE, i, ps_stmts[qs[i].id].name};
 		}
 		sent = sent && send_exec(p, &qs[i]);
-		slots[ns++] = (struct slot){SL_EXEC, i, sdefs[qs[i].id].name};
+		slots[ns++] = (struct slot){SL_EXEC, i, ps_stmts[qs[i].id].name};
 	}
 	if (guard) {
 		sent = sent && send_sql(p, SQL_RELEASE);
@@ -1528,7 +904,7 @@ static ps_code run(struct pg *p, struct q *qs, size_t n, unsigned flags, int64_t
 {
 	if (p->in_tx && p->tx_broken)
 		return ps_err_set(err, PS_STORE, NULL, "%s: the transaction was aborted (%s): roll it back",
-				  sdefs[qs[0].id].name, p->broken);
+				  ps_stmts[qs[0].id].name, p->broken);
 	for (int attempt = 0;; attempt++) {
 		PGresult *bad = NULL;
 		size_t k = 0;
@@ -1568,127 +944,139 @@ static bool tenant_exists(struct pg *p, int64_t tenant)
 	return found;
 }
 
-/* Run a bound INSERT ... RETURNING id. */
-static ps_code insert_id(struct pg *p, struct q *q, int64_t lock, int64_t *id_out, struct ps_err *err)
+/* ---- Rows: libpq's binary results ---------------------------------------- */
+
+static int64_t row_i64(const struct ps_row *r, int col)
 {
-	ps_code c = run1(p, q, RUN_WRITE, lock, err);
-	if (c == PS_OK && PQntuples(q->res) == 1)
-		*id_out = col_i64(q->res, 0, 0);
-	else if (c == PS_OK)
-		c = ps_err_set(err, PS_STORE, NULL, "%s: PostgreSQL returned no id", sdefs[q->id].name);
-	q_clear(q);
-	return c;
+	return col_i64((const PGresult *)r->h, r->i, col);
 }
 
-/* Run a bound statement that returns no rows. */
-static ps_code exec_write(struct pg *p, struct q *q, int64_t lock, struct ps_err *err)
+/* libpq ends every value with a NUL, binary text too; NULL reads as "". */
+static const char *row_text(const struct ps_row *r, int col, size_t *len)
 {
-	ps_code c = run1(p, q, RUN_WRITE, lock, err);
-	q_clear(q);
-	return c;
+	const PGresult *res = (const PGresult *)r->h;
+	int n = PQgetisnull(res, r->i, col) ? 0 : PQgetlength(res, r->i, col);
+	if (len)
+		*len = n > 0 ? (size_t)n : 0;
+	return PQgetvalue(res, r->i, col);
 }
 
-/* Run a bound UPDATE or DELETE that must change one row. */
-static ps_code change_one(struct pg *p, struct q *q, int64_t lock, const char *field, const char *what,
-			  struct ps_err *err)
+static const struct ps_row_ops row_ops = {row_i64, row_text};
+
+static struct ps_row row_at(const PGresult *res, int i)
 {
-	ps_code c = run1(p, q, RUN_WRITE, lock, err);
-	if (c == PS_OK && affected(q->res) == 0)
-		c = ps_err_set(err, PS_NOT_FOUND, field, "%s does not exist", what);
-	q_clear(q);
-	return c;
+	return (struct ps_row){&row_ops, res, i};
 }
 
-/* Run a bound single-row SELECT into `read`'s out-struct. */
-#define GET_ONE(p, q, lock, read, out, field, what, err)                                                               \
-	do {                                                                                                           \
-		c = run1(p, q, 0, lock, err);                                                                          \
-		if (c == PS_OK && PQntuples((q)->res) > 0)                                                             \
-			c = read((q)->res, 0, out, err);                                                               \
-		else if (c == PS_OK)                                                                                   \
-			c = ps_err_set(err, PS_NOT_FOUND, field, "%s does not exist", what);                           \
-		q_clear(q);                                                                                            \
-	} while (0)
+/* ---- Running a query (the executor of methods.c) ------------------------- */
 
-/* ---- Walking lists ----------------------------------------------------- */
-
-union list_cb {
-	ps_tenant_cb tenant;
-	ps_user_cb user;
-	ps_sub_cb sub;
-	ps_assignment_cb assignment;
-	ps_incident_cb incident;
-	ps_audit_cb audit;
-	ps_invoice_cb invoice;
-	ps_line_cb line;
-	ps_payment_cb payment;
-	ps_credit_cb credit;
-	ps_operation_cb operation;
-	ps_support_cb support;
-};
-
-/* Read row i and hand it to the caller's callback; *more is what the
- * callback returned. */
-typedef ps_code (*visit_fn)(const PGresult *r, int i, union list_cb cb, void *arg, bool *more, struct ps_err *err);
-
-#define VISIT(fn, type, read, member)                                                                                  \
-	static ps_code fn(const PGresult *r, int i, union list_cb cb, void *arg, bool *more, struct ps_err *err)       \
-	{                                                                                                              \
-		type rec;                                                                                              \
-		ps_code c = read(r, i, &rec, err);                                                                     \
-		if (c == PS_OK)                                                                                        \
-			*more = cb.member(arg, &rec);                                                                  \
-		return c;                                                                                              \
+/* The backend-neutral query in libpq's binary parameters. */
+static void q_from(struct q *q, const struct ps_query *qu)
+{
+	q_init(q, qu->id);
+	q->tenant = qu->tenant;
+	for (int i = 0; i < qu->n; i++) {
+		const struct ps_param *pa = &qu->p[i];
+		switch (pa->kind) {
+		case PS_P_I64: p_i64(q, pa->i64); break;
+		case PS_P_NULL: p_opt(q, 0); break;
+		case PS_P_BOOL: p_bool(q, pa->i64 != 0); break;
+		case PS_P_TEXT: p_text(q, pa->s, pa->len); break;
+		}
 	}
+}
 
-VISIT(visit_tenant, struct ps_tenant, read_tenant, tenant)
-VISIT(visit_user, struct ps_user, read_user, user)
-VISIT(visit_sub, struct ps_subscription, read_sub, sub)
-VISIT(visit_assignment, struct ps_assignment, read_assignment, assignment)
-VISIT(visit_incident, struct ps_incident, read_incident, incident)
-VISIT(visit_audit, struct ps_audit, read_audit, audit)
-VISIT(visit_invoice, struct ps_invoice, read_invoice, invoice)
-VISIT(visit_line, struct ps_invoice_line, read_line, line)
-VISIT(visit_payment, struct ps_receipt, read_payment, payment)
-VISIT(visit_credit, struct ps_credit_check, read_credit, credit)
-VISIT(visit_operation, struct ps_operation, read_op, operation)
-VISIT(visit_support, struct ps_support_request, read_support, support)
-
-/* Walk a list query whose last two parameters, (after, limit), are bound
- * here page by page: each page starts after the key (column key_col) of
- * the one before, so a walk holds one page at a time however long the
- * list, and the callback may call any method of the handle. */
-static ps_code walk(struct pg *p, struct q *q, int64_t lock, int key_col, int64_t after, size_t limit, visit_fn visit,
-		    union list_cb cb, void *arg, struct ps_err *err)
+static ps_code x_exec(struct ps_store *st, struct ps_query *qu, struct ps_err *err)
 {
-	int bound = q->n;
+	struct q q;
+	q_from(&q, qu);
+	ps_code c = run1(pg_of(st), &q, RUN_WRITE, qu->lock, err);
+	q_clear(&q);
+	return c;
+}
+
+static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id, struct ps_err *err)
+{
+	struct q q;
+	q_from(&q, qu);
+	ps_code c = run1(pg_of(st), &q, RUN_WRITE, qu->lock, err);
+	if (c == PS_OK && PQntuples(q.res) == 1)
+		*id = col_i64(q.res, 0, 0);
+	else if (c == PS_OK)
+		c = ps_err_set(err, PS_STORE, NULL, "%s: PostgreSQL returned no id", ps_stmts[q.id].name);
+	q_clear(&q);
+	return c;
+}
+
+static ps_code x_change_one(struct ps_store *st, struct ps_query *qu, const char *field, const char *msg,
+			    struct ps_err *err)
+{
+	struct q q;
+	q_from(&q, qu);
+	ps_code c = run1(pg_of(st), &q, RUN_WRITE, qu->lock, err);
+	if (c == PS_OK && affected(q.res) == 0)
+		c = ps_err_set(err, PS_NOT_FOUND, field, "%s", msg);
+	q_clear(&q);
+	return c;
+}
+
+static ps_code x_get_one(struct ps_store *st, struct ps_query *qu, ps_decode_fn decode, void *out, const char *field,
+			 const char *msg, struct ps_err *err)
+{
+	struct q q;
+	q_from(&q, qu);
+	ps_code c = run1(pg_of(st), &q, 0, qu->lock, err);
+	if (c == PS_OK && PQntuples(q.res) > 0) {
+		struct ps_row r = row_at(q.res, 0);
+		c = decode(&r, out, err);
+	} else if (c == PS_OK) {
+		c = ps_err_set(err, PS_NOT_FOUND, field, "%s", msg);
+	}
+	q_clear(&q);
+	return c;
+}
+
+/* A list query whose last two parameters, (after, limit), are bound here
+ * page by page: each page starts after the key (column key_col) of the one
+ * before, so a walk holds one page at a time however long the list, and
+ * the callback may call any method of the handle. */
+static ps_code x_walk(struct ps_store *st, struct ps_query *qu, int key_col, int64_t after, size_t limit,
+		      ps_visit_fn visit, union ps_list_cb cb, void *arg, struct ps_err *err)
+{
+	struct pg *p = pg_of(st);
+	struct q q;
 	size_t seen = 0;
 	bool more = true;
 	ps_code c = PS_OK;
 
+	q_from(&q, qu);
+	int bound = q.n;
 	while (more) {
 		size_t want = PAGE_ROWS;
 		if (limit != 0 && limit - seen < want)
 			want = limit - seen;
-		q->n = bound;
-		p_i64(q, after);
-		p_limit(q, want);
-		if ((c = run1(p, q, 0, lock, err)) != PS_OK)
+		q.n = bound;
+		p_i64(&q, after);
+		p_limit(&q, want);
+		if ((c = run1(p, &q, 0, qu->lock, err)) != PS_OK)
 			return c;
-		int rows = PQntuples(q->res);
+		int rows = PQntuples(q.res);
 		for (int i = 0; i < rows && more; i++) {
-			after = col_i64(q->res, i, key_col);
-			c = visit(q->res, i, cb, arg, &more, err);
+			struct ps_row r = row_at(q.res, i);
+			after = col_i64(q.res, i, key_col);
+			c = visit(&r, cb, arg, &more, err);
 			if (c != PS_OK)
 				more = false;
 		}
-		q_clear(q);
+		q_clear(&q);
 		seen += (size_t)rows;
 		if ((size_t)rows < want || (limit != 0 && seen >= limit))
 			break;
 	}
 	return c;
 }
+
+static const struct ps_sql_exec pg_exec = {x_exec, x_insert_id, x_change_one, x_get_one, x_walk};
 
 /* ---- Schema and transactions ------------------------------------------- */
 
@@ -1927,328 +1315,18 @@ static void pg_rollback(struct ps_store *st)
 	tx_reset(p);
 }
 
-/* ---- Catalog and tokens ------------------------------------------------ */
+/* ---- The catalog --------------------------------------------------------- */
 
 static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err)
 {
-	struct q q;
+	struct ps_query q;
 	if (len >= INT_MAX)
 		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored",
 				  len);
-	q_init(&q, S_CATALOG_PUT);
-	p_text(&q, json ? json : "", json ? len : 0);
-	p_i64(&q, now);
-	return exec_write(pg_of(st), &q, 0, err);
-}
-
-static ps_code pg_catalog_get(struct ps_store *st, struct ps_buf *json, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_CATALOG_GET);
-	ps_code c = run1(pg_of(st), &q, 0, 0, err);
-	if (c != PS_OK)
-		return c;
-	if (PQntuples(q.res) == 0) {
-		c = ps_err_set(err, PS_NOT_FOUND, "catalog",
-			       "no catalog has been loaded: run `planshift init --catalog FILE`");
-	} else {
-		int n = PQgetlength(q.res, 0, 0);
-		ps_buf_reset(json);
-		if (!ps_buf_put(json, PQgetvalue(q.res, 0, 0), n > 0 ? (size_t)n : 0))
-			c = ps_err_set(
-			    err, PS_STORE, "catalog",
-			    "catalog_get: the stored catalog (%d bytes) is larger than the buffer's cap (%zu bytes)", n,
-			    json->max);
-	}
-	q_clear(&q);
-	return c;
-}
-
-static ps_code pg_token_insert(struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id, int64_t now,
-			       int64_t *id_out, struct ps_err *err)
-{
-	struct q q;
-	int64_t id = 0;
-	if (hash == NULL || hash[0] == '\0')
-		return ps_err_set(err, PS_INVALID_FIELD, "token", "token_insert: the hash is empty");
-	q_init(&q, S_TOKEN_INSERT);
-	q.tenant = tenant_id;
-	p_str(&q, hash);
-	p_str(&q, ps_role_name(role));
-	p_opt(&q, tenant_id);
-	p_i64(&q, now);
-	ps_code c = insert_id(pg_of(st), &q, tenant_id, &id, err);
-	if (c == PS_OK && id_out)
-		*id_out = id;
-	return c;
-}
-
-static ps_code pg_token_find(struct ps_store *st, const char *hash, struct ps_principal *out, struct ps_err *err)
-{
-	struct q q;
-	if (hash == NULL)
-		return ps_err_set(err, PS_NOT_FOUND, "token", "no such token");
-	q_init(&q, S_TOKEN_FIND);
-	p_str(&q, hash);
-	ps_code c = run1(pg_of(st), &q, 0, 0, err);
-	if (c != PS_OK)
-		return c;
-	if (PQntuples(q.res) == 0) {
-		c = ps_err_set(err, PS_NOT_FOUND, "token", "no such token");
-	} else {
-		memset(out, 0, sizeof *out);
-		out->token_id = col_i64(q.res, 0, 0);
-		if (!ps_role_parse(COL_TXT(q.res, 0, 1), &out->role))
-			c = bad_value(err, "tokens.role");
-		out->tenant_id = col_i64(q.res, 0, 2);
-	}
-	q_clear(&q);
-	return c;
-}
-
-/* ---- Tenants, users, subscriptions ------------------------------------ */
-
-static ps_code pg_tenant_insert(struct ps_store *st, struct ps_tenant *t, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_TENANT_INSERT);
-	P_FIELD(&q, t->name);
-	p_str(&q, ps_segment_name(t->segment));
-	p_str(&q, ps_payment_name(t->payment));
-	p_i64(&q, t->credit_limit);
-	P_FIELD(&q, t->currency);
-	p_i64(&q, t->created_at);
-	return insert_id(pg_of(st), &q, 0, &t->id, err);
-}
-
-static ps_code pg_tenant_get(struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_TENANT_GET);
-	p_i64(&q, id);
-	GET_ONE(pg_of(st), &q, id, read_tenant, out, "tenant", "the tenant", err);
-	return c;
-}
-
-static ps_code pg_tenant_list(struct ps_store *st, int64_t after, size_t limit, ps_tenant_cb cb, void *arg,
-			      struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_TENANT_LIST);
-	return walk(pg_of(st), &q, 0, 0, after, limit, visit_tenant, (union list_cb){.tenant = cb}, arg, err);
-}
-
-static ps_code pg_tenant_update(struct ps_store *st, const struct ps_tenant *t, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_TENANT_UPDATE);
-	p_i64(&q, t->id);
-	p_i64(&q, t->credit_limit);
-	return change_one(pg_of(st), &q, t->id, "tenant", "the tenant", err);
-}
-
-static ps_code pg_user_insert(struct ps_store *st, struct ps_user *u, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_USER_INSERT);
-	q.tenant = u->tenant_id;
-	p_i64(&q, u->tenant_id);
-	P_FIELD(&q, u->upn);
-	P_FIELD(&q, u->display_name);
-	p_i64(&q, u->created_at);
-	return insert_id(pg_of(st), &q, u->tenant_id, &u->id, err);
-}
-
-static ps_code pg_user_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out, struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_USER_GET);
-	p_i64(&q, tenant);
-	p_i64(&q, id);
-	GET_ONE(pg_of(st), &q, tenant, read_user, out, "user", "the user", err);
-	return c;
-}
-
-static ps_code pg_user_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb, void *arg,
-			    struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_USER_LIST);
-	p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_user, (union list_cb){.user = cb}, arg, err);
-}
-
-static ps_code pg_sub_insert(struct ps_store *st, struct ps_subscription *o, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_SUB_INSERT);
-	q.tenant = o->tenant_id;
-	p_i64(&q, o->tenant_id);
-	P_FIELD(&q, o->plan_id);
-	P_FIELD(&q, o->product_id);
-	p_i64(&q, o->quantity);
-	p_str(&q, ps_sub_status_name(o->status));
-	p_str(&q, ps_term_name(o->term));
-	p_bool(&q, o->prepaid);
-	p_i64(&q, o->term_start);
-	p_i64(&q, o->term_end);
-	p_opt(&q, o->addon_of);
-	p_opt(&q, o->replaced_by);
-	p_i64(&q, o->created_at);
-	p_i64(&q, o->billed_through);
-	return insert_id(pg_of(st), &q, o->tenant_id, &o->id, err);
-}
-
-static ps_code pg_sub_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,
-			  struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_SUB_GET);
-	p_i64(&q, tenant);
-	p_i64(&q, id);
-	GET_ONE(pg_of(st), &q, tenant, read_sub, out, "subscription", "the subscription", err);
-	return c;
-}
-
-static ps_code pg_sub_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg,
-			   struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_SUB_LIST);
-	p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_sub, (union list_cb){.sub = cb}, arg, err);
-}
-
-static ps_code pg_sub_update(struct ps_store *st, const struct ps_subscription *o, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_SUB_UPDATE);
-	p_i64(&q, o->tenant_id);
-	p_i64(&q, o->id);
-	p_i64(&q, o->quantity);
-	p_str(&q, ps_sub_status_name(o->status));
-	p_i64(&q, o->term_start);
-	p_i64(&q, o->term_end);
-	p_opt(&q, o->replaced_by);
-	p_i64(&q, o->billed_through);
-	p_opt(&q, o->addon_of);
-	return change_one(pg_of(st), &q, o->tenant_id, "subscription", "the subscription", err);
-}
-
-/* ---- Assignments ------------------------------------------------------- */
-
-static ps_code pg_assignment_insert(struct ps_store *st, const struct ps_assignment *a, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_ASSIGN_INSERT);
-	p_i64(&q, a->tenant_id);
-	p_i64(&q, a->subscription_id);
-	p_i64(&q, a->user_id);
-	p_i64(&q, a->assigned_at);
-	/* No row inserted: no such subscription. */
-	return change_one(pg_of(st), &q, a->tenant_id, "subscription", "the subscription", err);
-}
-
-static ps_code pg_assignment_delete(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t user_id,
-				    struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_ASSIGN_DELETE);
-	p_i64(&q, tenant);
-	p_i64(&q, sub_id);
-	p_i64(&q, user_id);
-	return change_one(pg_of(st), &q, tenant, "user", "the user's seat of this subscription", err);
-}
-
-static ps_code pg_assignment_list(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user, size_t limit,
-				  ps_assignment_cb cb, void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_ASSIGN_LIST);
-	p_i64(&q, tenant);
-	p_i64(&q, sub_id);
-	return walk(pg_of(st), &q, tenant, 2, after_user, limit, visit_assignment, (union list_cb){.assignment = cb},
-		    arg, err);
-}
-
-/* ---- Incidents --------------------------------------------------------- */
-
-static ps_code pg_incident_insert(struct ps_store *st, struct ps_incident *i, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_INC_INSERT);
-	P_FIELD(&q, i->service_id);
-	p_str(&q, ps_incident_status_name(i->status));
-	P_FIELD(&q, i->title);
-	p_i64(&q, i->opened_at);
-	p_opt(&q, i->resolved_at);
-	return insert_id(pg_of(st), &q, 0, &i->id, err);
-}
-
-static ps_code pg_incident_get(struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_INC_GET);
-	p_i64(&q, id);
-	GET_ONE(pg_of(st), &q, 0, read_incident, out, "incident", "the incident", err);
-	return c;
-}
-
-static ps_code pg_incident_update(struct ps_store *st, const struct ps_incident *i, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_INC_UPDATE);
-	p_i64(&q, i->id);
-	p_str(&q, ps_incident_status_name(i->status));
-	p_opt(&q, i->resolved_at);
-	return change_one(pg_of(st), &q, 0, "incident", "the incident", err);
-}
-
-static ps_code pg_incident_list(struct ps_store *st, bool open_only, int64_t after, size_t limit, ps_incident_cb cb,
-				void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_INC_LIST);
-	p_bool(&q, open_only);
-	return walk(pg_of(st), &q, 0, 0, after, limit, visit_incident, (union list_cb){.incident = cb}, arg, err);
-}
-
-/* ---- Money, operations, audit ----------------------------------------- */
-
-static ps_code pg_invoice_insert(struct ps_store *st, struct ps_invoice *inv, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_INVOICE_INSERT);
-	q.tenant = inv->tenant_id;
-	p_i64(&q, inv->tenant_id);
-	p_opt(&q, inv->subscription_id);
-	p_i64(&q, inv->amount);
-	p_i64(&q, inv->paid);
-	P_FIELD(&q, inv->currency);
-	p_i64(&q, inv->issued_at);
-	p_i64(&q, inv->due_at);
-	p_str(&q, ps_invoice_status_name(inv->status));
-	return insert_id(pg_of(st), &q, inv->tenant_id, &inv->id, err);
-}
-
-static ps_code pg_credit_check_insert(struct ps_store *st, struct ps_credit_check *cc, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_CREDIT_INSERT);
-	q.tenant = cc->tenant_id;
-	p_i64(&q, cc->tenant_id);
-	p_str(&q, ps_credit_status_name(cc->status));
-	p_i64(&q, cc->amount);
-	p_i64(&q, cc->requested_at);
-	p_i64(&q, cc->expected_by);
-	p_opt(&q, cc->decided_at);
-	p_opt(&q, cc->subscription_id);
-	p_opt(&q, cc->operation_id);
-	return insert_id(pg_of(st), &q, cc->tenant_id, &cc->id, err);
+	ps_q_init(&q, S_CATALOG_PUT, 0);
+	ps_q_text(&q, json, len);
+	ps_q_i64(&q, now);
+	return x_exec(st, &q, err);
 }
 
 /* Before an automatic upgrade is inserted in a write transaction: take the
@@ -2261,8 +1339,8 @@ static ps_code capacity_check(struct pg *p, int64_t tenant, struct ps_err *err)
 	struct q qs[2];
 	q_init(&qs[0], S_LOCK);
 	p_i64(&qs[0], (int64_t)LOCK_CAPACITY);
-	q_init(&qs[1], S_CAPACITY);
-	p_i64(&qs[1], p->cap_now > INT64_MIN + PS_CAPACITY_WINDOW_S ? p->cap_now - PS_CAPACITY_WINDOW_S : INT64_MIN);
+	q_init(&qs[1], S_SNAP_CAPACITY);
+	p_i64(&qs[1], ps_capacity_window_start(p->cap_now));
 	p_i64(&qs[1], p->cap_now);
 	ps_code c = run(p, qs, 2, 0, tenant, err);
 	if (c != PS_OK)
@@ -2282,258 +1360,22 @@ static ps_code capacity_check(struct pg *p, int64_t tenant, struct ps_err *err)
 static ps_code pg_operation_insert(struct ps_store *st, struct ps_operation *op, struct ps_err *err)
 {
 	struct pg *p = pg_of(st);
-	struct q q;
 	if (op->kind == PS_OPK_UPGRADE && in_write_tx(p) && p->cap_seen) {
 		ps_code c = capacity_check(p, op->tenant_id, err);
 		if (c != PS_OK)
 			return c;
 	}
-	q_init(&q, S_OP_INSERT);
-	q.tenant = op->tenant_id;
-	p_i64(&q, op->tenant_id);
-	p_str(&q, ps_op_kind_name(op->kind));
-	p_str(&q, ps_op_state_name(op->state));
-	p_i64(&q, op->source_sub);
-	P_FIELD(&q, op->target_plan);
-	p_opt(&q, op->new_sub);
-	p_i64(&q, op->created_at);
-	p_i64(&q, op->updated_at);
-	p_i64(&q, op->quantity);
-	p_opt(&q, op->credit_check_id);
-	P_FIELD(&q, op->request_id);
-	P_FIELD(&q, op->detail);
-	return insert_id(p, &q, op->tenant_id, &op->id, err);
+	return ps_sql_operation_insert(st, op, err);
 }
-
-static ps_code pg_audit_insert(struct ps_store *st, struct ps_audit *a, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_AUDIT_INSERT);
-	p_i64(&q, a->tenant_id);
-	p_i64(&q, a->at);
-	p_i64(&q, a->token_id);
-	p_str(&q, ps_role_name(a->role));
-	P_FIELD(&q, a->action);
-	P_FIELD(&q, a->object);
-	P_FIELD(&q, a->request_id);
-	P_FIELD(&q, a->detail);
-	return insert_id(pg_of(st), &q, a->tenant_id, &a->id, err);
-}
-
-static ps_code pg_audit_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_audit_cb cb,
-			     void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_AUDIT_LIST);
-	p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_audit, (union list_cb){.audit = cb}, arg, err);
-}
-
-/* ---- Schema version 2: the clock, invoices, payments -------------------- */
-
-static ps_code pg_clock_get(struct ps_store *st, int64_t *now, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_CLOCK_GET);
-	ps_code c = run1(pg_of(st), &q, 0, 0, err);
-	if (c != PS_OK)
-		return c;
-	if (PQntuples(q.res) > 0)
-		*now = col_i64(q.res, 0, 0);
-	else
-		c = ps_err_set(err, PS_NOT_FOUND, "clock", "the manual clock has never been set");
-	q_clear(&q);
-	return c;
-}
-
-static ps_code pg_clock_set(struct ps_store *st, int64_t now, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_CLOCK_SET);
-	p_i64(&q, now);
-	return exec_write(pg_of(st), &q, 0, err);
-}
-
-static ps_code pg_invoice_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out,
-			      struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_INVOICE_GET);
-	p_i64(&q, tenant);
-	p_i64(&q, id);
-	GET_ONE(pg_of(st), &q, tenant, read_invoice, out, "invoice", "the invoice", err);
-	return c;
-}
-
-static ps_code pg_invoice_update(struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_INVOICE_UPDATE);
-	p_i64(&q, inv->tenant_id);
-	p_i64(&q, inv->id);
-	p_i64(&q, inv->paid);
-	p_str(&q, ps_invoice_status_name(inv->status));
-	return change_one(pg_of(st), &q, inv->tenant_id, "invoice", "the invoice", err);
-}
-
-static ps_code pg_invoice_list(struct ps_store *st, int64_t tenant, bool open_only, int64_t after, size_t limit,
-			       ps_invoice_cb cb, void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_INVOICE_LIST);
-	p_i64(&q, tenant);
-	p_bool(&q, open_only);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_invoice, (union list_cb){.invoice = cb}, arg, err);
-}
-
-static ps_code pg_invoice_line_insert(struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_LINE_INSERT);
-	p_i64(&q, l->tenant_id);
-	p_i64(&q, l->invoice_id);
-	p_opt(&q, l->subscription_id);
-	p_str(&q, ps_line_kind_name(l->kind));
-	P_FIELD(&q, l->plan_id);
-	p_i64(&q, l->quantity);
-	p_i64(&q, l->period_start);
-	p_i64(&q, l->period_end);
-	p_i64(&q, l->amount);
-	P_FIELD(&q, l->description);
-	return insert_id(pg_of(st), &q, l->tenant_id, &l->id, err);
-}
-
-static ps_code pg_invoice_line_list(struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb, void *arg,
-				    struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_LINE_LIST);
-	p_i64(&q, tenant);
-	p_i64(&q, invoice);
-	return walk(pg_of(st), &q, tenant, 2, 0, 0, visit_line, (union list_cb){.line = cb}, arg, err);
-}
-
-static ps_code pg_payment_insert(struct ps_store *st, struct ps_receipt *pay, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_PAY_INSERT);
-	q.tenant = pay->tenant_id;
-	p_i64(&q, pay->tenant_id);
-	p_i64(&q, pay->amount);
-	P_FIELD(&q, pay->currency);
-	p_i64(&q, pay->received_at);
-	return insert_id(pg_of(st), &q, pay->tenant_id, &pay->id, err);
-}
-
-static ps_code pg_payment_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_payment_cb cb,
-			       void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_PAY_LIST);
-	p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_payment, (union list_cb){.payment = cb}, arg, err);
-}
-
-static ps_code pg_payment_total(struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_PAY_TOTAL);
-	p_i64(&q, tenant);
-	ps_code c = run1(pg_of(st), &q, 0, tenant, err);
-	if (c != PS_OK)
-		return c;
-	*total = PQntuples(q.res) > 0 ? col_i64(q.res, 0, 0) : 0;
-	q_clear(&q);
-	return PS_OK;
-}
-
-/* ---- Schema version 2: credit checks and operations -------------------- */
 
 static ps_code pg_credit_check_get(struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err)
 {
 	struct pg *p = pg_of(st);
-	struct q q;
-	ps_code c;
-	q_init(&q, S_CREDIT_GET);
-	p_i64(&q, id);
-	GET_ONE(p, &q, 0, read_credit, out, "credit_check", "the credit check", err);
+	ps_code c = ps_sql_credit_check_get_locked(st, id, 0, out, err);
 	/* Found by id alone, before its tenant was known: in a write
 	 * transaction, read it again under its tenant's lock. */
-	if (c == PS_OK && in_write_tx(p) && !has_lock(p, out->tenant_id)) {
-		q_init(&q, S_CREDIT_GET);
-		p_i64(&q, id);
-		GET_ONE(p, &q, out->tenant_id, read_credit, out, "credit_check", "the credit check", err);
-	}
-	return c;
-}
-
-static ps_code pg_credit_check_update(struct ps_store *st, const struct ps_credit_check *cc, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_CREDIT_UPDATE);
-	p_i64(&q, cc->tenant_id);
-	p_i64(&q, cc->id);
-	p_str(&q, ps_credit_status_name(cc->status));
-	p_opt(&q, cc->decided_at);
-	p_i64(&q, cc->amount);
-	return change_one(pg_of(st), &q, cc->tenant_id, "credit_check", "the credit check", err);
-}
-
-static ps_code pg_credit_check_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_credit_cb cb,
-				    void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_CREDIT_LIST);
-	p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_credit, (union list_cb){.credit = cb}, arg, err);
-}
-
-static ps_code pg_operation_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out,
-				struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_OP_GET);
-	p_i64(&q, tenant);
-	p_i64(&q, id);
-	GET_ONE(pg_of(st), &q, tenant, read_op, out, "operation", "the operation", err);
-	return c;
-}
-
-static ps_code pg_operation_update(struct ps_store *st, const struct ps_operation *op, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_OP_UPDATE);
-	p_i64(&q, op->tenant_id);
-	p_i64(&q, op->id);
-	p_str(&q, ps_op_state_name(op->state));
-	p_opt(&q, op->new_sub);
-	p_opt(&q, op->credit_check_id);
-	p_i64(&q, op->updated_at);
-	P_FIELD(&q, op->detail);
-	return change_one(pg_of(st), &q, op->tenant_id, "operation", "the operation", err);
-}
-
-static ps_code pg_operation_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_operation_cb cb,
-				 void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_OP_LIST);
-	p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_operation, (union list_cb){.operation = cb}, arg,
-		    err);
-}
-
-static ps_code pg_operation_find_by_new_sub(struct ps_store *st, int64_t tenant, int64_t new_sub,
-					    struct ps_operation *out, struct ps_err *err)
-{
-	struct q q;
-	ps_code c;
-	q_init(&q, S_OP_BY_NEW_SUB);
-	p_i64(&q, tenant);
-	p_i64(&q, new_sub);
-	GET_ONE(pg_of(st), &q, tenant, read_op, out, "operation", "an operation creating this subscription", err);
+	if (c == PS_OK && in_write_tx(p) && !has_lock(p, out->tenant_id))
+		c = ps_sql_credit_check_get_locked(st, id, out->tenant_id, out, err);
 	return c;
 }
 
@@ -2561,8 +1403,9 @@ static ps_code pg_assignments_move(struct ps_store *st, int64_t tenant, int64_t 
 		have_from = have_from || id == from;
 		if (id == to) {
 			have_to = true;
-			if (!COL_STR(q.res, i, 1, product))
-				c = bad_value(err, "subscriptions.product_id");
+			struct ps_row r = row_at(q.res, i);
+			if (!ps_col_str(&r, 1, product, sizeof product))
+				c = ps_bad_value(err, "subscriptions.product_id");
 		}
 	}
 	q_clear(&q);
@@ -2592,153 +1435,57 @@ static ps_code pg_assignments_move(struct ps_store *st, int64_t tenant, int64_t 
 	return PS_OK;
 }
 
-/* ---- Schema version 2: idempotency keys, support requests -------------- */
-
-static ps_code pg_idem_find(struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out,
-			    struct ps_err *err)
-{
-	struct q q;
-	if (key == NULL)
-		return ps_err_set(err, PS_NOT_FOUND, "Idempotency-Key", "no such idempotency key");
-	q_init(&q, S_IDEM_FIND);
-	p_i64(&q, tenant);
-	p_str(&q, key);
-	ps_code c = run1(pg_of(st), &q, 0, tenant, err);
-	if (c != PS_OK)
-		return c;
-	if (PQntuples(q.res) == 0) {
-		c = ps_err_set(err, PS_NOT_FOUND, "Idempotency-Key", "no such idempotency key");
-	} else {
-		struct ps_idem k;
-		memset(&k, 0, sizeof k);
-		k.tenant_id = col_i64(q.res, 0, 0);
-		k.status = (int)col_i64(q.res, 0, 3);
-		k.created_at = col_i64(q.res, 0, 5);
-		if (!COL_STR(q.res, 0, 1, k.key))
-			c = bad_value(err, "idempotency.key");
-		else if (!COL_STR(q.res, 0, 2, k.request_hash))
-			c = bad_value(err, "idempotency.request_hash");
-		if (c == PS_OK) {
-			int len = PQgetlength(q.res, 0, 4);
-			k.response = ps_strndup(PQgetvalue(q.res, 0, 4), len > 0 ? (size_t)len : 0);
-			*out = k;
-		}
-	}
-	q_clear(&q);
-	return c;
-}
-
-static ps_code pg_idem_insert(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_IDEM_INSERT);
-	p_i64(&q, k->tenant_id);
-	P_FIELD(&q, k->key);
-	P_FIELD(&q, k->request_hash);
-	p_i64(&q, k->status);
-	p_str(&q, k->response ? k->response : "");
-	p_i64(&q, k->created_at);
-	return exec_write(pg_of(st), &q, k->tenant_id, err);
-}
-
-static ps_code pg_idem_complete(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_IDEM_COMPLETE);
-	p_i64(&q, k->tenant_id);
-	P_FIELD(&q, k->key);
-	p_i64(&q, k->status);
-	p_str(&q, k->response ? k->response : "");
-	return change_one(pg_of(st), &q, k->tenant_id, "Idempotency-Key", "no such idempotency key: it", err);
-}
-
-static ps_code pg_idem_delete(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_IDEM_DELETE);
-	p_i64(&q, tenant);
-	p_str(&q, key);
-	return exec_write(pg_of(st), &q, tenant, err);
-}
-
-static ps_code pg_idem_purge(struct ps_store *st, int64_t before, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_IDEM_PURGE);
-	p_i64(&q, before);
-	return exec_write(pg_of(st), &q, 0, err);
-}
-
-static ps_code pg_support_insert(struct ps_store *st, struct ps_support_request *r, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, S_SUPPORT_INSERT);
-	q.tenant = r->tenant_id;
-	p_i64(&q, r->tenant_id);
-	p_opt(&q, r->subscription_id);
-	P_FIELD(&q, r->reason_codes);
-	P_FIELD(&q, r->description);
-	p_str(&q, ps_support_status_name(r->status));
-	p_i64(&q, r->created_at);
-	p_i64(&q, r->token_id);
-	return insert_id(pg_of(st), &q, r->tenant_id, &r->id, err);
-}
-
-static ps_code pg_support_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb,
-			       void *arg, struct ps_err *err)
-{
-	struct q q;
-	q_init(&q, tenant == 0 ? S_SUPPORT_LIST_ALL : S_SUPPORT_LIST);
-	if (tenant != 0)
-		p_i64(&q, tenant);
-	return walk(pg_of(st), &q, tenant, 1, after, limit, visit_support, (union list_cb){.support = cb}, arg, err);
-}
-
 /* ---- The snapshot ------------------------------------------------------ */
 
 enum { SN_TENANT, SN_SUBS, SN_INCIDENTS, SN_OPS, SN_CREDIT, SN_PAST_DUE, SN_CAPACITY, SN__COUNT };
 
+/* Each row of r through fn (a decoder, or a snapshot row's reader). */
+static ps_code each(const PGresult *r, ps_code (*fn)(const struct ps_row *row, struct ps_snapshot *snap,
+						     struct ps_err *err),
+		   struct ps_snapshot *snap, struct ps_err *err)
+{
+	ps_code c = PS_OK;
+	for (int i = 0; c == PS_OK && i < PQntuples(r); i++) {
+		struct ps_row row = row_at(r, i);
+		c = fn(&row, snap, err);
+	}
+	return c;
+}
+
+static ps_code sub_row(const struct ps_row *r, struct ps_snapshot *snap, struct ps_err *err)
+{
+	return ps_read_sub(r, &ps_snapshot_add_sub(snap)->s, err);
+}
+
+static ps_code op_row(const struct ps_row *r, struct ps_snapshot *snap, struct ps_err *err)
+{
+	return ps_read_op(r, ps_snapshot_add_op(snap), err);
+}
+
 static ps_code fill_snapshot(struct q *qs, struct ps_snapshot *snap, struct ps_err *err)
 {
-	const PGresult *r = qs[SN_TENANT].res;
 	ps_code c;
-	if (PQntuples(r) == 0)
+	if (PQntuples(qs[SN_TENANT].res) == 0)
 		return ps_err_set(err, PS_NOT_FOUND, "tenant", "the tenant does not exist");
-	if ((c = read_tenant(r, 0, &snap->tenant, err)) != PS_OK)
+	struct ps_row r = row_at(qs[SN_TENANT].res, 0);
+	if ((c = ps_read_tenant(&r, &snap->tenant, err)) != PS_OK ||
+	    (c = each(qs[SN_SUBS].res, sub_row, snap, err)) != PS_OK ||
+	    (c = each(qs[SN_INCIDENTS].res, ps_snap_add_incident, snap, err)) != PS_OK ||
+	    (c = each(qs[SN_OPS].res, op_row, snap, err)) != PS_OK)
 		return c;
-	r = qs[SN_SUBS].res;
-	for (int i = 0; i < PQntuples(r); i++)
-		if ((c = read_sub(r, i, &ps_snapshot_add_sub(snap)->s, err)) != PS_OK)
-			return c;
-	r = qs[SN_INCIDENTS].res;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct ps_incident inc;
-		if ((c = read_incident(r, i, &inc, err)) != PS_OK)
-			return c;
-		struct ps_snap_incident *si = ps_snapshot_add_incident(snap);
-		si->id = inc.id;
-		memcpy(si->service_id, inc.service_id, sizeof si->service_id);
-		si->status = inc.status;
-	}
-	r = qs[SN_OPS].res;
-	for (int i = 0; i < PQntuples(r); i++)
-		if ((c = read_op(r, i, ps_snapshot_add_op(snap), err)) != PS_OK)
-			return c;
-	r = qs[SN_CREDIT].res;
-	if (PQntuples(r) > 0) {
+	if (PQntuples(qs[SN_CREDIT].res) > 0) {
+		r = row_at(qs[SN_CREDIT].res, 0);
 		snap->has_credit_check = true;
-		if ((c = read_credit(r, 0, &snap->credit_check, err)) != PS_OK)
+		if ((c = ps_read_credit(&r, &snap->credit_check, err)) != PS_OK)
 			return c;
 	}
-	r = qs[SN_PAST_DUE].res;
-	if (PQntuples(r) > 0) {
-		snap->past_due = col_i64(r, 0, 0);
-		snap->oldest_due = col_i64(r, 0, 1);
+	if (PQntuples(qs[SN_PAST_DUE].res) > 0) {
+		r = row_at(qs[SN_PAST_DUE].res, 0);
+		ps_snap_past_due(&r, 0, snap);
 	}
-	r = qs[SN_CAPACITY].res;
-	if (PQntuples(r) > 0) {
-		snap->capacity_used = col_i64(r, 0, 0);
-		snap->capacity_oldest = col_i64(r, 0, 1);
+	if (PQntuples(qs[SN_CAPACITY].res) > 0) {
+		r = row_at(qs[SN_CAPACITY].res, 0);
+		ps_snap_capacity(&r, snap);
 	}
 	return PS_OK;
 }
@@ -2750,10 +1497,10 @@ static ps_code pg_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now
 {
 	struct pg *p = pg_of(st);
 	struct q qs[SN__COUNT];
-	int64_t window_start = now > INT64_MIN + PS_CAPACITY_WINDOW_S ? now - PS_CAPACITY_WINDOW_S : INT64_MIN;
+	int64_t window_start = ps_capacity_window_start(now);
 
 	ps_snapshot_reset(snap);
-	q_init(&qs[SN_TENANT], S_TENANT_GET);
+	q_init(&qs[SN_TENANT], S_SNAP_TENANT);
 	p_i64(&qs[SN_TENANT], tenant);
 	q_init(&qs[SN_SUBS], S_SNAP_SUBS);
 	p_i64(&qs[SN_SUBS], tenant);
@@ -2765,7 +1512,7 @@ static ps_code pg_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now
 	q_init(&qs[SN_PAST_DUE], S_SNAP_PAST_DUE);
 	p_i64(&qs[SN_PAST_DUE], tenant);
 	p_i64(&qs[SN_PAST_DUE], now);
-	q_init(&qs[SN_CAPACITY], S_CAPACITY);
+	q_init(&qs[SN_CAPACITY], S_SNAP_CAPACITY);
 	p_i64(&qs[SN_CAPACITY], window_start);
 	p_i64(&qs[SN_CAPACITY], now);
 	ps_code c = run(p, qs, SN__COUNT, RUN_SNAPSHOT, tenant, err);
@@ -2809,9 +1556,9 @@ static ps_code scan_batch(struct pg *p, int64_t after, size_t batch, int64_t now
 			  ps_snapshot_cb cb, void *arg, int64_t *last, size_t *n, bool *stop, struct ps_err *err)
 {
 	struct q qs[SC__COUNT];
-	int64_t window_start = now > INT64_MIN + PS_CAPACITY_WINDOW_S ? now - PS_CAPACITY_WINDOW_S : INT64_MIN;
-	static const enum stmt_id ids[SC__COUNT] = {S_SCAN_TENANTS, S_SCAN_SUBS,     S_SNAP_INCIDENTS, S_SCAN_OPS,
-						    S_SCAN_CREDIT,  S_SCAN_PAST_DUE, S_CAPACITY};
+	int64_t window_start = ps_capacity_window_start(now);
+	static const enum ps_stmt ids[SC__COUNT] = {S_SCAN_TENANTS, S_SCAN_SUBS,     S_SNAP_INCIDENTS, S_SCAN_OPS,
+						    S_SCAN_CREDIT,  S_SCAN_PAST_DUE, S_SNAP_CAPACITY};
 	ps_code c = PS_OK;
 
 	for (size_t i = 0; i < SC__COUNT; i++) {
@@ -2839,33 +1586,32 @@ static ps_code scan_batch(struct pg *p, int64_t after, size_t batch, int64_t now
 	*n = (size_t)PQntuples(tenants);
 	for (int i = 0; c == PS_OK && i < PQntuples(tenants) && !*stop; i++) {
 		ps_snapshot_reset(snap);
-		if ((c = read_tenant(tenants, i, &snap->tenant, err)) != PS_OK)
+		struct ps_row r = row_at(tenants, i);
+		if ((c = ps_read_tenant(&r, &snap->tenant, err)) != PS_OK)
 			break;
 		int64_t t = snap->tenant.id;
-		for (; c == PS_OK && at(&subs, t); subs.row++)
-			c = read_sub(subs.r, subs.row, &ps_snapshot_add_sub(snap)->s, err);
-		for (int k = 0; c == PS_OK && k < PQntuples(inc); k++) {
-			struct ps_incident one;
-			if ((c = read_incident(inc, k, &one, err)) != PS_OK)
-				break;
-			struct ps_snap_incident *si = ps_snapshot_add_incident(snap);
-			si->id = one.id;
-			memcpy(si->service_id, one.service_id, sizeof si->service_id);
-			si->status = one.status;
+		for (; c == PS_OK && at(&subs, t); subs.row++) {
+			r = row_at(subs.r, subs.row);
+			c = sub_row(&r, snap, err);
 		}
-		for (; c == PS_OK && at(&ops, t); ops.row++)
-			c = read_op(ops.r, ops.row, ps_snapshot_add_op(snap), err);
+		if (c == PS_OK)
+			c = each(inc, ps_snap_add_incident, snap, err);
+		for (; c == PS_OK && at(&ops, t); ops.row++) {
+			r = row_at(ops.r, ops.row);
+			c = op_row(&r, snap, err);
+		}
 		if (c == PS_OK && at(&credit, t)) {
+			r = row_at(credit.r, credit.row);
 			snap->has_credit_check = true;
-			c = read_credit(credit.r, credit.row, &snap->credit_check, err);
+			c = ps_read_credit(&r, &snap->credit_check, err);
 		}
 		if (c == PS_OK && at(&due, t)) {
-			snap->past_due = col_i64(due.r, due.row, 1);
-			snap->oldest_due = col_i64(due.r, due.row, 2);
+			r = row_at(due.r, due.row);
+			ps_snap_past_due(&r, 1, snap);
 		}
 		if (PQntuples(cap) > 0) {
-			snap->capacity_used = col_i64(cap, 0, 0);
-			snap->capacity_oldest = col_i64(cap, 0, 1);
+			r = row_at(cap, 0);
+			ps_snap_capacity(&r, snap);
 		}
 		snap->capacity_limit = 0;
 		if (c != PS_OK)
@@ -2908,10 +1654,22 @@ static ps_code pg_snapshot_scan(struct ps_store *st, int64_t after, size_t limit
 
 /* ---- Opening ----------------------------------------------------------- */
 
-/* Every method of ps_store.h, pg_NAME each: a missing one does not compile. */
-#define OP(ret, name, params, args) .name = pg_##name,
-static const struct ps_store_ops pg_ops = {.name = "postgresql", PS_STORE_METHODS(OP)};
-#undef OP
+/* The methods of ps_store.h that are PostgreSQL's own (the others: methods.c). */
+#define PG_OWN(X)                                                                                                      \
+	X(close, pg_close)                                                                                             \
+	X(migrate, pg_migrate)                                                                                         \
+	X(check_schema, pg_check_schema)                                                                               \
+	X(begin, pg_begin)                                                                                             \
+	X(commit, pg_commit)                                                                                           \
+	X(rollback, pg_rollback)                                                                                       \
+	X(catalog_put, pg_catalog_put)                                                                                 \
+	X(credit_check_get, pg_credit_check_get)                                                                       \
+	X(operation_insert, pg_operation_insert)                                                                       \
+	X(snapshot_load, pg_snapshot_load)                                                                             \
+	X(snapshot_scan, pg_snapshot_scan)                                                                             \
+	X(assignments_move, pg_assignments_move)
+
+PS_SQL_TABLE(pg_ops, "postgresql", PG_OWN);
 
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err)
 {
@@ -2928,14 +1686,15 @@ ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err)
 	PQconninfoFree(opts);
 
 	struct pg *p = ps_calloc(1, sizeof *p);
-	p->base.ops = &pg_ops;
+	p->sql.base.ops = &pg_ops;
+	p->sql.x = &pg_exec;
 	p->url = ps_strdup(url);
 	describe(url, p->where, sizeof p->where);
 	ps_code c = connect_db(p, err);
 	if (c != PS_OK) {
-		pg_close(&p->base);
+		pg_close(&p->sql.base);
 		return c;
 	}
-	*out = &p->base;
+	*out = &p->sql.base;
 	return PS_OK;
 }
