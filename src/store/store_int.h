@@ -136,6 +136,9 @@ extern const struct ps_stmt_def ps_stmts[S__COUNT];
  * when the backend has no such statement or buf is too small. */
 const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, size_t cap);
 
+/* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
+extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_pg_001[], ps_sql_pg_002[];
+
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
 #define PS_PARAMS_MAX 14
