@@ -22,10 +22,10 @@
 /* ---- Schema ------------------------------------------------------------ */
 
 /* Migrations, in order: migrations[k] takes the schema from version k to
- * k + 1. They are the files src/store/sql/sqlite/NNN.sql, embedded at build
- * time. A released step is never edited: changes go in a new step. Enum lists are spelled out (not generated from
- * ps_model.h) for that reason; the contract suite round-trips every enum
- * value to catch drift. */
+ * k + 1. They are the files src/store/sql/sqlite/NNN.sql, embedded at
+ * build time. A released step is never edited: changes go in a new step.
+ * Enum lists are spelled out (not generated from ps_model.h) for that
+ * reason; the contract suite round-trips every enum value to catch drift. */
 static const char *const migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002};
 
 _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
@@ -531,7 +531,6 @@ static ps_code sq_catalog_put(struct ps_store *st, const char *json, size_t len,
 	return c;
 }
 
-
 /* ---- Schema version 2: moving seats ------------------------------------ */
 
 /* The product of subscription `id` of `tenant` into out; NOT_FOUND naming
@@ -641,7 +640,6 @@ static ps_code sq_assignments_move(struct ps_store *st, int64_t tenant, int64_t 
 		*moved = n;
 	return PS_OK;
 }
-
 
 /* ---- The snapshot ------------------------------------------------------ */
 
