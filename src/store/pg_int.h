@@ -97,13 +97,10 @@ ps_code ps_pg_connect(struct pg *p, struct ps_err *err);
 ps_code ps_pg_ensure_connected(struct pg *p, const char *name, struct ps_err *err);
 
 /* pg_snap.c: the methods of ps_store.h it implements. */
-ps_code ps_pg_operation_insert(struct ps_store *st, struct ps_operation *op, struct ps_err *err);
-ps_code ps_pg_credit_check_get(struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err);
-ps_code ps_pg_assignments_move(struct ps_store *st, int64_t tenant, int64_t from, int64_t to, const char *product_id,
-			       int64_t *moved, struct ps_err *err);
-ps_code ps_pg_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
-			    struct ps_err *err);
-ps_code ps_pg_snapshot_scan(struct ps_store *st, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
-			    ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err);
+PS_STORE_METHOD(ps_pg_operation_insert, operation_insert);
+PS_STORE_METHOD(ps_pg_credit_check_get, credit_check_get);
+PS_STORE_METHOD(ps_pg_assignments_move, assignments_move);
+PS_STORE_METHOD(ps_pg_snapshot_load, snapshot_load);
+PS_STORE_METHOD(ps_pg_snapshot_scan, snapshot_scan);
 
 #endif

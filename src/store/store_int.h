@@ -291,6 +291,11 @@ static inline struct ps_sql *ps_sql_of(struct ps_store *st)
 	return (struct ps_sql *)(void *)st;
 }
 
+/* Declare fn as a function of the type of the store method `method`:
+ * a backend's own methods, declared across its files, cannot drift from
+ * ps_store.h. */
+#define PS_STORE_METHOD(fn, method) __typeof__(*((struct ps_store_ops *)0)->method) fn
+
 /* ---- The methods written once (methods.c) -------------------------------- */
 
 /* The methods whose bodies are the same on both backends: name as in
