@@ -6,6 +6,7 @@
 #include "store_int.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <string.h>
 
 void ps_q_init(struct ps_query *q, enum ps_stmt id, int64_t lock)
@@ -56,6 +57,35 @@ void ps_q_str(struct ps_query *q, const char *s)
 {
 	ps_q_text(q, s, s ? strlen(s) : 0);
 }
+
+/* ---- Schema checks ------------------------------------------------------- */
+
+ps_code ps_schema_missing(struct ps_err *err)
+{
+	return ps_err_set(err, PS_SCHEMA, NULL, "the store has no schema yet: run `planshift init` on it first");
+}
+
+ps_code ps_schema_newer(int64_t version, struct ps_err *err)
+{
+	return ps_err_set(err, PS_SCHEMA, NULL,
+			  "the store's schema is version %" PRId64 ", newer than this binary's (%d): "
+			  "use a newer planshift",
+			  version, PS_SCHEMA_VERSION);
+}
+
+ps_code ps_schema_version(int64_t version, struct ps_err *err)
+{
+	if (version > PS_SCHEMA_VERSION)
+		return ps_schema_newer(version, err);
+	if (version < PS_SCHEMA_VERSION)
+		return ps_err_set(err, PS_SCHEMA, NULL,
+				  "the store's schema is version %" PRId64 ", this binary needs %d: "
+				  "run `planshift init` on it to migrate it",
+				  version, PS_SCHEMA_VERSION);
+	return PS_OK;
+}
+
+/* ---- Queries --------------------------------------------------------------- */
 
 static const struct ps_sql_exec *x_of(struct ps_store *st)
 {

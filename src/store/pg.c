@@ -199,14 +199,6 @@ static ps_code read_header(struct pg *p, bool *exists, char *app, size_t cap, in
 	return c;
 }
 
-static ps_code newer_schema(int64_t version, struct ps_err *err)
-{
-	return ps_err_set(err, PS_SCHEMA, NULL,
-			  "the store's schema is version %" PRId64 ", newer than this binary's (%d): "
-			  "use a newer planshift",
-			  version, PS_SCHEMA_VERSION);
-}
-
 static ps_code foreign_schema(struct pg *p, const char *app, struct ps_err *err)
 {
 	return ps_err_set(err, PS_SCHEMA, NULL,
@@ -226,7 +218,7 @@ static ps_code migrate_steps(struct pg *p, struct ps_err *err)
 	if (exists && strcmp(app, APP_NAME) != 0)
 		return foreign_schema(p, app, err);
 	if (version > PS_SCHEMA_VERSION)
-		return newer_schema(version, err);
+		return ps_schema_newer(version, err);
 	if (!exists) {
 		c = query_text(p, "migrate",
 			       "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace", v,
@@ -305,18 +297,10 @@ static ps_code pg_check_schema(struct ps_store *st, struct ps_err *err)
 	if (c != PS_OK)
 		return c;
 	if (!exists)
-		return ps_err_set(err, PS_SCHEMA, NULL,
-				  "the store has no schema yet: run `planshift init` on it first");
+		return ps_schema_missing(err);
 	if (strcmp(app, APP_NAME) != 0)
 		return foreign_schema(p, app, err);
-	if (version > PS_SCHEMA_VERSION)
-		return newer_schema(version, err);
-	if (version < PS_SCHEMA_VERSION)
-		return ps_err_set(err, PS_SCHEMA, NULL,
-				  "the store's schema is version %" PRId64 ", this binary needs %d: "
-				  "run `planshift init` on it to migrate it",
-				  version, PS_SCHEMA_VERSION);
-	return PS_OK;
+	return ps_schema_version(version, err);
 }
 
 static ps_code pg_begin(struct ps_store *st, enum ps_tx kind, struct ps_err *err)

@@ -99,22 +99,6 @@ ps_code ps_sq_prep(struct sq *q, enum ps_stmt id, sqlite3_stmt **out, struct ps_
 	return PS_OK;
 }
 
-/* Run a statement without parameters that returns no rows (or whose rows
- * are ignored). */
-ps_code ps_sq_run(struct sq *q, enum ps_stmt id, struct ps_err *err)
-{
-	sqlite3_stmt *s;
-	ps_code c = ps_sq_prep(q, id, &s, err);
-	if (c != PS_OK)
-		return c;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	if (rc != SQLITE_DONE)
-		c = ps_sq_fail(q, id, rc, err);
-	sqlite3_reset(s);
-	return c;
-}
 
 /* Read a single integer (a pragma or a count). */
 static ps_code read_int(struct sq *q, enum ps_stmt id, int64_t *out, struct ps_err *err)
@@ -255,6 +239,13 @@ static ps_code x_exec(struct ps_store *st, struct ps_query *qu, struct ps_err *e
 	return c;
 }
 
+ps_code ps_sq_run(struct sq *q, enum ps_stmt id, struct ps_err *err)
+{
+	struct ps_query qu;
+	ps_q_init(&qu, id, 0);
+	return x_exec(&q->sql.base, &qu, err);
+}
+
 static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id, struct ps_err *err)
 {
 	struct sq *q = ps_sq_of(st);
@@ -365,14 +356,6 @@ static ps_code read_header(struct sq *q, int64_t *app_id, int64_t *version, stru
 	return c;
 }
 
-static ps_code newer_schema(int64_t version, struct ps_err *err)
-{
-	return ps_err_set(err, PS_SCHEMA, NULL,
-			  "the store's schema is version %" PRId64 ", newer than this binary's (%d): "
-			  "use a newer planshift",
-			  version, PS_SCHEMA_VERSION);
-}
-
 static ps_code foreign_file(int64_t app_id, struct ps_err *err)
 {
 	return ps_err_set(err, PS_SCHEMA, NULL,
@@ -396,7 +379,7 @@ static ps_code sq_migrate(struct ps_store *st, struct ps_err *err)
 	if (c != PS_OK)
 		goto out;
 	if (version > PS_SCHEMA_VERSION) {
-		c = newer_schema(version, err);
+		c = ps_schema_newer(version, err);
 		goto out;
 	}
 	if (app_id != 0 && app_id != APP_ID) {
@@ -451,18 +434,10 @@ static ps_code sq_check_schema(struct ps_store *st, struct ps_err *err)
 	if (c != PS_OK)
 		return c;
 	if (version == 0 && app_id == 0)
-		return ps_err_set(err, PS_SCHEMA, NULL,
-				  "the store has no schema yet: run `planshift init` on it first");
+		return ps_schema_missing(err);
 	if (app_id != APP_ID)
 		return foreign_file(app_id, err);
-	if (version > PS_SCHEMA_VERSION)
-		return newer_schema(version, err);
-	if (version < PS_SCHEMA_VERSION)
-		return ps_err_set(err, PS_SCHEMA, NULL,
-				  "the store's schema is version %" PRId64 ", this binary needs %d: "
-				  "run `planshift init` on it to migrate it",
-				  version, PS_SCHEMA_VERSION);
-	return PS_OK;
+	return ps_schema_version(version, err);
 }
 
 static ps_code sq_begin(struct ps_store *st, enum ps_tx kind, struct ps_err *err)

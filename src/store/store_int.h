@@ -291,6 +291,14 @@ static inline struct ps_sql *ps_sql_of(struct ps_store *st)
 	return (struct ps_sql *)(void *)st;
 }
 
+/* The schema checks both backends make once they have read the store's
+ * header (methods.c): PS_SCHEMA with the sentence for a store without a
+ * schema, for one newer than this binary, and (version) PS_OK when the
+ * version is this binary's, else why not. */
+ps_code ps_schema_missing(struct ps_err *err);
+ps_code ps_schema_newer(int64_t version, struct ps_err *err);
+ps_code ps_schema_version(int64_t version, struct ps_err *err);
+
 /* Declare fn as a function of the type of the store method `method`:
  * a backend's own methods, declared across its files, cannot drift from
  * ps_store.h. */
