@@ -359,13 +359,15 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(support_insert)                                                                                              \
 	X(support_list)
 
-/* Declared from the public list, so a shared body has the method's type. */
-#define PS_SQL_DECL_(ret, name, params, args) ret ps_sql_##name params;
-PS_STORE_METHODS(PS_SQL_DECL_)
+/* Each with the type of its method in ps_store.h. */
+#define PS_SQL_DECL_(name) PS_STORE_METHOD(ps_sql_##name, name);
+PS_SQL_SHARED(PS_SQL_DECL_)
 #undef PS_SQL_DECL_
 
-/* Shared too, but not in every backend's table: PostgreSQL locks first
- * (see pg.c), then calls these. lock: as in struct ps_query. */
+/* Written once too, but not in every backend's table: PostgreSQL locks
+ * first (pg_snap.c), then calls these. lock: as in struct ps_query. */
+PS_STORE_METHOD(ps_sql_credit_check_get, credit_check_get);
+PS_STORE_METHOD(ps_sql_operation_insert, operation_insert);
 ps_code ps_sql_credit_check_get_locked(struct ps_store *st, int64_t id, int64_t lock, struct ps_credit_check *out,
 				       struct ps_err *err);
 
