@@ -49,10 +49,10 @@ typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
 typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 
 /* The methods, written once: X(return type, name, parameters, arguments).
- * From this list come struct ps_store_ops, each backend's table (a
- * backend defines PREFIX_name for every entry, or its table does not
- * compile) and the fault-injecting wrapper of the tests. Every ps_code
- * method takes the handle first and `err` last. */
+ * From this list come struct ps_store_ops, each backend's table
+ * (PS_SQL_TABLE in store_int.h: every method exactly once, or the table
+ * does not compile) and the fault-injecting wrapper of the tests. Every
+ * ps_code method takes the handle first and `err` last. */
 #define PS_STORE_METHODS(X)                                                                                            \
 	X(void, close, (struct ps_store *st), (st))                                                                    \
 	/* Create the schema or bring it to this binary's version, in one                                              \
