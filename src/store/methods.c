@@ -120,7 +120,7 @@ VISIT(visit_support, struct ps_support_request, ps_read_support, support)
 ps_code ps_sql_catalog_get(struct ps_store *st, struct ps_buf *json, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CATALOG_GET, 0);
+	ps_q_init(&q, PS_S_CATALOG_GET, 0);
 	return x_of(st)->get_one(st, &q, ps_read_catalog, json, "catalog",
 				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
 }
@@ -132,7 +132,7 @@ ps_code ps_sql_token_insert(struct ps_store *st, const char *hash, enum ps_role 
 	int64_t id = 0;
 	if (hash == NULL || hash[0] == '\0')
 		return ps_err_set(err, PS_INVALID_FIELD, "token", "token_insert: the hash is empty");
-	ps_q_init(&q, S_TOKEN_INSERT, tenant_id);
+	ps_q_init(&q, PS_S_TOKEN_INSERT, tenant_id);
 	q.tenant = tenant_id;
 	ps_q_str(&q, hash);
 	ps_q_str(&q, ps_role_name(role));
@@ -149,7 +149,7 @@ ps_code ps_sql_token_find(struct ps_store *st, const char *hash, struct ps_princ
 	struct ps_query q;
 	if (hash == NULL)
 		return ps_err_set(err, PS_NOT_FOUND, "token", "no such token");
-	ps_q_init(&q, S_TOKEN_FIND, 0);
+	ps_q_init(&q, PS_S_TOKEN_FIND, 0);
 	ps_q_str(&q, hash);
 	return x_of(st)->get_one(st, &q, ps_read_principal, out, "token", "no such token", err);
 }
@@ -159,7 +159,7 @@ ps_code ps_sql_token_find(struct ps_store *st, const char *hash, struct ps_princ
 ps_code ps_sql_tenant_insert(struct ps_store *st, struct ps_tenant *t, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_TENANT_INSERT, 0);
+	ps_q_init(&q, PS_S_TENANT_INSERT, 0);
 	PS_Q_FIELD(&q, t->name);
 	ps_q_str(&q, ps_segment_name(t->segment));
 	ps_q_str(&q, ps_payment_name(t->payment));
@@ -172,7 +172,7 @@ ps_code ps_sql_tenant_insert(struct ps_store *st, struct ps_tenant *t, struct ps
 ps_code ps_sql_tenant_get(struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_TENANT_GET, id);
+	ps_q_init(&q, PS_S_TENANT_GET, id);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_tenant, out, "tenant", "the tenant does not exist", err);
 }
@@ -181,14 +181,14 @@ ps_code ps_sql_tenant_list(struct ps_store *st, int64_t after, size_t limit, ps_
 			   struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_TENANT_LIST, 0);
+	ps_q_init(&q, PS_S_TENANT_LIST, 0);
 	return x_of(st)->walk(st, &q, 0, after, limit, visit_tenant, (union ps_list_cb){.tenant = cb}, arg, err);
 }
 
 ps_code ps_sql_tenant_update(struct ps_store *st, const struct ps_tenant *t, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_TENANT_UPDATE, t->id);
+	ps_q_init(&q, PS_S_TENANT_UPDATE, t->id);
 	ps_q_i64(&q, t->id);
 	ps_q_i64(&q, t->credit_limit);
 	return x_of(st)->change_one(st, &q, "tenant", "the tenant does not exist", err);
@@ -197,7 +197,7 @@ ps_code ps_sql_tenant_update(struct ps_store *st, const struct ps_tenant *t, str
 ps_code ps_sql_user_insert(struct ps_store *st, struct ps_user *u, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_USER_INSERT, u->tenant_id);
+	ps_q_init(&q, PS_S_USER_INSERT, u->tenant_id);
 	q.tenant = u->tenant_id;
 	ps_q_i64(&q, u->tenant_id);
 	PS_Q_FIELD(&q, u->upn);
@@ -209,7 +209,7 @@ ps_code ps_sql_user_insert(struct ps_store *st, struct ps_user *u, struct ps_err
 ps_code ps_sql_user_get(struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_USER_GET, tenant);
+	ps_q_init(&q, PS_S_USER_GET, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_user, out, "user", "the user does not exist", err);
@@ -219,7 +219,7 @@ ps_code ps_sql_user_list(struct ps_store *st, int64_t tenant, int64_t after, siz
 			 struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_USER_LIST, tenant);
+	ps_q_init(&q, PS_S_USER_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_user, (union ps_list_cb){.user = cb}, arg, err);
 }
@@ -227,9 +227,9 @@ ps_code ps_sql_user_list(struct ps_store *st, int64_t tenant, int64_t after, siz
 ps_code ps_sql_sub_insert(struct ps_store *st, struct ps_subscription *o, struct ps_err *err)
 {
 	struct ps_query q;
-	const struct ps_ref refs[] = {{S_EXISTS_SUB, o->addon_of, "addon_of", NULL, true},
-				      {S_EXISTS_SUB, o->replaced_by, "replaced_by", NULL, true}};
-	ps_q_init(&q, S_SUB_INSERT, o->tenant_id);
+	const struct ps_ref refs[] = {{PS_S_EXISTS_SUB, o->addon_of, "addon_of", NULL, true},
+				      {PS_S_EXISTS_SUB, o->replaced_by, "replaced_by", NULL, true}};
+	ps_q_init(&q, PS_S_SUB_INSERT, o->tenant_id);
 	q.tenant = o->tenant_id;
 	q.refs = refs;
 	q.n_refs = PS_ARRAY_LEN(refs);
@@ -254,7 +254,7 @@ ps_code ps_sql_sub_get(struct ps_store *st, int64_t tenant, int64_t id, struct p
 		       struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_SUB_GET, tenant);
+	ps_q_init(&q, PS_S_SUB_GET, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_sub, out, "subscription", "the subscription does not exist", err);
@@ -264,7 +264,7 @@ ps_code ps_sql_sub_list(struct ps_store *st, int64_t tenant, int64_t after, size
 			struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_SUB_LIST, tenant);
+	ps_q_init(&q, PS_S_SUB_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_sub, (union ps_list_cb){.sub = cb}, arg, err);
 }
@@ -273,9 +273,9 @@ ps_code ps_sql_sub_update(struct ps_store *st, const struct ps_subscription *o, 
 {
 	struct ps_query q;
 	/* A refused reference: say which of the two refers to nothing. */
-	const struct ps_ref refs[] = {{S_EXISTS_SUB, o->addon_of, "addon_of", NULL, true},
-				      {S_EXISTS_SUB, o->replaced_by, "replaced_by", NULL, true}};
-	ps_q_init(&q, S_SUB_UPDATE, o->tenant_id);
+	const struct ps_ref refs[] = {{PS_S_EXISTS_SUB, o->addon_of, "addon_of", NULL, true},
+				      {PS_S_EXISTS_SUB, o->replaced_by, "replaced_by", NULL, true}};
+	ps_q_init(&q, PS_S_SUB_UPDATE, o->tenant_id);
 	q.refs = refs;
 	q.n_refs = PS_ARRAY_LEN(refs);
 	q.owner = q.lock;
@@ -297,7 +297,7 @@ ps_code ps_sql_sub_update(struct ps_store *st, const struct ps_subscription *o, 
 ps_code ps_sql_assignment_insert(struct ps_store *st, const struct ps_assignment *a, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_ASSIGN_INSERT, a->tenant_id);
+	ps_q_init(&q, PS_S_ASSIGN_INSERT, a->tenant_id);
 	ps_q_i64(&q, a->tenant_id);
 	ps_q_i64(&q, a->subscription_id);
 	ps_q_i64(&q, a->user_id);
@@ -310,7 +310,7 @@ ps_code ps_sql_assignment_delete(struct ps_store *st, int64_t tenant, int64_t su
 				 struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_ASSIGN_DELETE, tenant);
+	ps_q_init(&q, PS_S_ASSIGN_DELETE, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, sub_id);
 	ps_q_i64(&q, user_id);
@@ -321,7 +321,7 @@ ps_code ps_sql_assignment_list(struct ps_store *st, int64_t tenant, int64_t sub_
 			       ps_assignment_cb cb, void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_ASSIGN_LIST, tenant);
+	ps_q_init(&q, PS_S_ASSIGN_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, sub_id);
 	return x_of(st)->walk(st, &q, 2, after_user, limit, visit_assignment, (union ps_list_cb){.assignment = cb},
@@ -333,7 +333,7 @@ ps_code ps_sql_assignment_list(struct ps_store *st, int64_t tenant, int64_t sub_
 ps_code ps_sql_incident_insert(struct ps_store *st, struct ps_incident *i, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INC_INSERT, 0);
+	ps_q_init(&q, PS_S_INC_INSERT, 0);
 	PS_Q_FIELD(&q, i->service_id);
 	ps_q_str(&q, ps_incident_status_name(i->status));
 	PS_Q_FIELD(&q, i->title);
@@ -345,7 +345,7 @@ ps_code ps_sql_incident_insert(struct ps_store *st, struct ps_incident *i, struc
 ps_code ps_sql_incident_get(struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INC_GET, 0);
+	ps_q_init(&q, PS_S_INC_GET, 0);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_incident, out, "incident", "the incident does not exist", err);
 }
@@ -353,7 +353,7 @@ ps_code ps_sql_incident_get(struct ps_store *st, int64_t id, struct ps_incident 
 ps_code ps_sql_incident_update(struct ps_store *st, const struct ps_incident *i, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INC_UPDATE, 0);
+	ps_q_init(&q, PS_S_INC_UPDATE, 0);
 	ps_q_i64(&q, i->id);
 	ps_q_str(&q, ps_incident_status_name(i->status));
 	ps_q_opt(&q, i->resolved_at);
@@ -364,7 +364,7 @@ ps_code ps_sql_incident_list(struct ps_store *st, bool open_only, int64_t after,
 			     void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INC_LIST, 0);
+	ps_q_init(&q, PS_S_INC_LIST, 0);
 	ps_q_i64(&q, open_only ? 1 : 0);
 	return x_of(st)->walk(st, &q, 0, after, limit, visit_incident, (union ps_list_cb){.incident = cb}, arg, err);
 }
@@ -374,8 +374,8 @@ ps_code ps_sql_incident_list(struct ps_store *st, bool open_only, int64_t after,
 ps_code ps_sql_invoice_insert(struct ps_store *st, struct ps_invoice *inv, struct ps_err *err)
 {
 	struct ps_query q;
-	const struct ps_ref refs[] = {{S_EXISTS_SUB, inv->subscription_id, "subscription", NULL, true}};
-	ps_q_init(&q, S_INVOICE_INSERT, inv->tenant_id);
+	const struct ps_ref refs[] = {{PS_S_EXISTS_SUB, inv->subscription_id, "subscription", NULL, true}};
+	ps_q_init(&q, PS_S_INVOICE_INSERT, inv->tenant_id);
 	q.tenant = inv->tenant_id;
 	q.refs = refs;
 	q.n_refs = PS_ARRAY_LEN(refs);
@@ -395,7 +395,7 @@ ps_code ps_sql_invoice_get(struct ps_store *st, int64_t tenant, int64_t id, stru
 			   struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INVOICE_GET, tenant);
+	ps_q_init(&q, PS_S_INVOICE_GET, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_invoice, out, "invoice", "the invoice does not exist", err);
@@ -404,7 +404,7 @@ ps_code ps_sql_invoice_get(struct ps_store *st, int64_t tenant, int64_t id, stru
 ps_code ps_sql_invoice_update(struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INVOICE_UPDATE, inv->tenant_id);
+	ps_q_init(&q, PS_S_INVOICE_UPDATE, inv->tenant_id);
 	ps_q_i64(&q, inv->tenant_id);
 	ps_q_i64(&q, inv->id);
 	ps_q_i64(&q, inv->paid);
@@ -416,7 +416,7 @@ ps_code ps_sql_invoice_list(struct ps_store *st, int64_t tenant, bool open_only,
 			    ps_invoice_cb cb, void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_INVOICE_LIST, tenant);
+	ps_q_init(&q, PS_S_INVOICE_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, open_only ? 1 : 0);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_invoice, (union ps_list_cb){.invoice = cb}, arg, err);
@@ -426,9 +426,9 @@ ps_code ps_sql_invoice_line_insert(struct ps_store *st, struct ps_invoice_line *
 {
 	struct ps_query q;
 	const struct ps_ref refs[] = {
-	    {S_EXISTS_INVOICE, l->invoice_id, "invoice", "the invoice does not exist for this tenant", false},
-	    {S_EXISTS_SUB, l->subscription_id, "subscription", NULL, true}};
-	ps_q_init(&q, S_LINE_INSERT, l->tenant_id);
+	    {PS_S_EXISTS_INVOICE, l->invoice_id, "invoice", "the invoice does not exist for this tenant", false},
+	    {PS_S_EXISTS_SUB, l->subscription_id, "subscription", NULL, true}};
+	ps_q_init(&q, PS_S_LINE_INSERT, l->tenant_id);
 	q.refs = refs;
 	q.n_refs = PS_ARRAY_LEN(refs);
 	q.owner = q.lock;
@@ -449,7 +449,7 @@ ps_code ps_sql_invoice_line_list(struct ps_store *st, int64_t tenant, int64_t in
 				 struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_LINE_LIST, tenant);
+	ps_q_init(&q, PS_S_LINE_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, invoice);
 	return x_of(st)->walk(st, &q, 2, 0, 0, visit_line, (union ps_list_cb){.line = cb}, arg, err);
@@ -458,7 +458,7 @@ ps_code ps_sql_invoice_line_list(struct ps_store *st, int64_t tenant, int64_t in
 ps_code ps_sql_payment_insert(struct ps_store *st, struct ps_receipt *p, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_PAY_INSERT, p->tenant_id);
+	ps_q_init(&q, PS_S_PAY_INSERT, p->tenant_id);
 	q.tenant = p->tenant_id;
 	ps_q_i64(&q, p->tenant_id);
 	ps_q_i64(&q, p->amount);
@@ -471,7 +471,7 @@ ps_code ps_sql_payment_list(struct ps_store *st, int64_t tenant, int64_t after, 
 			    void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_PAY_LIST, tenant);
+	ps_q_init(&q, PS_S_PAY_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_payment, (union ps_list_cb){.payment = cb}, arg, err);
 }
@@ -479,7 +479,7 @@ ps_code ps_sql_payment_list(struct ps_store *st, int64_t tenant, int64_t after, 
 ps_code ps_sql_payment_total(struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_PAY_TOTAL, tenant);
+	ps_q_init(&q, PS_S_PAY_TOTAL, tenant);
 	ps_q_i64(&q, tenant);
 	/* A sum always has its row. */
 	return x_of(st)->get_one(st, &q, ps_read_i64, total, NULL, "payment_total: no sum", err);
@@ -490,7 +490,7 @@ ps_code ps_sql_payment_total(struct ps_store *st, int64_t tenant, int64_t *total
 ps_code ps_sql_credit_check_insert(struct ps_store *st, struct ps_credit_check *cc, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CREDIT_INSERT, cc->tenant_id);
+	ps_q_init(&q, PS_S_CREDIT_INSERT, cc->tenant_id);
 	q.tenant = cc->tenant_id;
 	ps_q_i64(&q, cc->tenant_id);
 	ps_q_str(&q, ps_credit_status_name(cc->status));
@@ -507,7 +507,7 @@ ps_code ps_sql_credit_check_get_locked(struct ps_store *st, int64_t id, int64_t 
 				       struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CREDIT_GET, lock);
+	ps_q_init(&q, PS_S_CREDIT_GET, lock);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_credit, out, "credit_check", "the credit check does not exist", err);
 }
@@ -520,7 +520,7 @@ ps_code ps_sql_credit_check_get(struct ps_store *st, int64_t id, struct ps_credi
 ps_code ps_sql_credit_check_update(struct ps_store *st, const struct ps_credit_check *cc, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CREDIT_UPDATE, cc->tenant_id);
+	ps_q_init(&q, PS_S_CREDIT_UPDATE, cc->tenant_id);
 	ps_q_i64(&q, cc->tenant_id);
 	ps_q_i64(&q, cc->id);
 	ps_q_str(&q, ps_credit_status_name(cc->status));
@@ -533,7 +533,7 @@ ps_code ps_sql_credit_check_list(struct ps_store *st, int64_t tenant, int64_t af
 				 void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CREDIT_LIST, tenant);
+	ps_q_init(&q, PS_S_CREDIT_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_credit, (union ps_list_cb){.credit = cb}, arg, err);
 }
@@ -541,9 +541,9 @@ ps_code ps_sql_credit_check_list(struct ps_store *st, int64_t tenant, int64_t af
 ps_code ps_sql_operation_insert(struct ps_store *st, struct ps_operation *op, struct ps_err *err)
 {
 	struct ps_query q;
-	const struct ps_ref refs[] = {{S_EXISTS_SUB, op->source_sub, "source", NULL, true},
-				      {S_EXISTS_SUB, op->new_sub, "new_subscription", NULL, true}};
-	ps_q_init(&q, S_OP_INSERT, op->tenant_id);
+	const struct ps_ref refs[] = {{PS_S_EXISTS_SUB, op->source_sub, "source", NULL, true},
+				      {PS_S_EXISTS_SUB, op->new_sub, "new_subscription", NULL, true}};
+	ps_q_init(&q, PS_S_OP_INSERT, op->tenant_id);
 	q.tenant = op->tenant_id;
 	q.refs = refs;
 	q.n_refs = PS_ARRAY_LEN(refs);
@@ -567,7 +567,7 @@ ps_code ps_sql_operation_get(struct ps_store *st, int64_t tenant, int64_t id, st
 			     struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_OP_GET, tenant);
+	ps_q_init(&q, PS_S_OP_GET, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, id);
 	return x_of(st)->get_one(st, &q, ps_read_op, out, "operation", "the operation does not exist", err);
@@ -576,7 +576,7 @@ ps_code ps_sql_operation_get(struct ps_store *st, int64_t tenant, int64_t id, st
 ps_code ps_sql_operation_update(struct ps_store *st, const struct ps_operation *op, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_OP_UPDATE, op->tenant_id);
+	ps_q_init(&q, PS_S_OP_UPDATE, op->tenant_id);
 	ps_q_i64(&q, op->tenant_id);
 	ps_q_i64(&q, op->id);
 	ps_q_str(&q, ps_op_state_name(op->state));
@@ -591,7 +591,7 @@ ps_code ps_sql_operation_list(struct ps_store *st, int64_t tenant, int64_t after
 			      void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_OP_LIST, tenant);
+	ps_q_init(&q, PS_S_OP_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_operation, (union ps_list_cb){.operation = cb}, arg,
 			      err);
@@ -601,7 +601,7 @@ ps_code ps_sql_operation_find_by_new_sub(struct ps_store *st, int64_t tenant, in
 					 struct ps_operation *out, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_OP_BY_NEW_SUB, tenant);
+	ps_q_init(&q, PS_S_OP_BY_NEW_SUB, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, new_sub);
 	return x_of(st)->get_one(st, &q, ps_read_op, out, "operation",
@@ -613,7 +613,7 @@ ps_code ps_sql_operation_find_by_new_sub(struct ps_store *st, int64_t tenant, in
 ps_code ps_sql_audit_insert(struct ps_store *st, struct ps_audit *a, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_AUDIT_INSERT, a->tenant_id);
+	ps_q_init(&q, PS_S_AUDIT_INSERT, a->tenant_id);
 	ps_q_i64(&q, a->tenant_id);
 	ps_q_i64(&q, a->at);
 	ps_q_i64(&q, a->token_id);
@@ -629,7 +629,7 @@ ps_code ps_sql_audit_list(struct ps_store *st, int64_t tenant, int64_t after, si
 			  struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_AUDIT_LIST, tenant);
+	ps_q_init(&q, PS_S_AUDIT_LIST, tenant);
 	ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_audit, (union ps_list_cb){.audit = cb}, arg, err);
 }
@@ -637,14 +637,14 @@ ps_code ps_sql_audit_list(struct ps_store *st, int64_t tenant, int64_t after, si
 ps_code ps_sql_clock_get(struct ps_store *st, int64_t *now, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CLOCK_GET, 0);
+	ps_q_init(&q, PS_S_CLOCK_GET, 0);
 	return x_of(st)->get_one(st, &q, ps_read_i64, now, "clock", "the manual clock has never been set", err);
 }
 
 ps_code ps_sql_clock_set(struct ps_store *st, int64_t now, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_CLOCK_SET, 0);
+	ps_q_init(&q, PS_S_CLOCK_SET, 0);
 	ps_q_i64(&q, now);
 	return x_of(st)->exec(st, &q, err);
 }
@@ -657,7 +657,7 @@ ps_code ps_sql_idem_find(struct ps_store *st, int64_t tenant, const char *key, s
 	struct ps_query q;
 	if (key == NULL)
 		return ps_err_set(err, PS_NOT_FOUND, "Idempotency-Key", "no such idempotency key");
-	ps_q_init(&q, S_IDEM_FIND, tenant);
+	ps_q_init(&q, PS_S_IDEM_FIND, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_str(&q, key);
 	return x_of(st)->get_one(st, &q, ps_read_idem, out, "Idempotency-Key", "no such idempotency key", err);
@@ -666,7 +666,7 @@ ps_code ps_sql_idem_find(struct ps_store *st, int64_t tenant, const char *key, s
 ps_code ps_sql_idem_insert(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_IDEM_INSERT, k->tenant_id);
+	ps_q_init(&q, PS_S_IDEM_INSERT, k->tenant_id);
 	ps_q_i64(&q, k->tenant_id);
 	PS_Q_FIELD(&q, k->key);
 	PS_Q_FIELD(&q, k->request_hash);
@@ -679,7 +679,7 @@ ps_code ps_sql_idem_insert(struct ps_store *st, const struct ps_idem *k, struct 
 ps_code ps_sql_idem_complete(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_IDEM_COMPLETE, k->tenant_id);
+	ps_q_init(&q, PS_S_IDEM_COMPLETE, k->tenant_id);
 	ps_q_i64(&q, k->tenant_id);
 	PS_Q_FIELD(&q, k->key);
 	ps_q_i64(&q, k->status);
@@ -690,7 +690,7 @@ ps_code ps_sql_idem_complete(struct ps_store *st, const struct ps_idem *k, struc
 ps_code ps_sql_idem_delete(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_IDEM_DELETE, tenant);
+	ps_q_init(&q, PS_S_IDEM_DELETE, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_str(&q, key);
 	return x_of(st)->exec(st, &q, err);
@@ -699,7 +699,7 @@ ps_code ps_sql_idem_delete(struct ps_store *st, int64_t tenant, const char *key,
 ps_code ps_sql_idem_purge(struct ps_store *st, int64_t before, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, S_IDEM_PURGE, 0);
+	ps_q_init(&q, PS_S_IDEM_PURGE, 0);
 	ps_q_i64(&q, before);
 	return x_of(st)->exec(st, &q, err);
 }
@@ -707,8 +707,8 @@ ps_code ps_sql_idem_purge(struct ps_store *st, int64_t before, struct ps_err *er
 ps_code ps_sql_support_insert(struct ps_store *st, struct ps_support_request *r, struct ps_err *err)
 {
 	struct ps_query q;
-	const struct ps_ref refs[] = {{S_EXISTS_SUB, r->subscription_id, "subscription", NULL, true}};
-	ps_q_init(&q, S_SUPPORT_INSERT, r->tenant_id);
+	const struct ps_ref refs[] = {{PS_S_EXISTS_SUB, r->subscription_id, "subscription", NULL, true}};
+	ps_q_init(&q, PS_S_SUPPORT_INSERT, r->tenant_id);
 	q.tenant = r->tenant_id;
 	q.refs = refs;
 	q.n_refs = PS_ARRAY_LEN(refs);
@@ -727,7 +727,7 @@ ps_code ps_sql_support_list(struct ps_store *st, int64_t tenant, int64_t after, 
 			    void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, tenant == 0 ? S_SUPPORT_LIST_ALL : S_SUPPORT_LIST, tenant);
+	ps_q_init(&q, tenant == 0 ? PS_S_SUPPORT_LIST_ALL : PS_S_SUPPORT_LIST, tenant);
 	if (tenant != 0)
 		ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_support, (union ps_list_cb){.support = cb}, arg, err);

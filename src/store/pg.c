@@ -1,11 +1,9 @@
 /* pg.c: the PostgreSQL store backend (store layer): its handle, connection,
- * schema and transactions. One libpq connection per handle. Each method is
- * one pipeline, one round trip (pg_pipe.c): the BEGIN a transaction still
- * owes, its tenant's lock, a savepoint, the statements. Several daemons
- * may share a store: a write transaction runs at READ COMMITTED and takes
- * its tenant's advisory lock before its first statement about that tenant,
- * so one tenant's changes are serial, as under SQLite's single writer; the
- * upgrade capacity has a lock of its own (pg_snap.c). doc/POSTGRES.md says why. */
+ * schema and transactions. One libpq connection per handle; each method is
+ * one pipeline, one round trip (pg_pipe.c). A write transaction runs at READ
+ * COMMITTED and takes its tenant's advisory lock before its first statement
+ * about that tenant, so one tenant's changes are serial, as under SQLite's
+ * single writer (pg_snap.c: the capacity lock). doc/POSTGRES.md says why. */
 #include "pg_int.h"
 
 #include "../common/ps_mem.h"
@@ -33,7 +31,7 @@ _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration ste
 /* ---- The handle -------------------------------------------------------- */
 
 /* No transaction open. */
-static void tx_reset(struct pg *p)
+static void tx_reset(struct ps_pg *p)
 {
 	p->in_tx = p->tx_sent = p->tx_broken = false;
 	p->broken[0] = '\0';
@@ -102,7 +100,7 @@ static void no_notices(void *arg, const char *msg)
 
 /* Connect (again): the URL's settings win over our defaults, but the
  * encoding is always UTF-8. */
-ps_code ps_pg_connect(struct pg *p, struct ps_err *err)
+ps_code ps_pg_connect(struct ps_pg *p, struct ps_err *err)
 {
 	static const char *const keys[] = {"fallback_application_name", "connect_timeout", "dbname", "client_encoding",
 					   NULL};
@@ -123,7 +121,7 @@ ps_code ps_pg_connect(struct pg *p, struct ps_err *err)
 		return ps_err_set(err, PS_STORE, "db", "PostgreSQL at %s is version %d: planshift needs 11 or later",
 				  p->where, PQserverVersion(p->conn));
 	char set[64];
-	snprintf(set, sizeof set, "SET lock_timeout = %d", LOCK_TIMEOUT_MS);
+	snprintf(set, sizeof set, "SET lock_timeout = %d", PS_PG_LOCK_TIMEOUT_MS);
 	PGresult *r = PQexec(p->conn, set);
 	ps_code c = PS_OK;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -138,7 +136,7 @@ ps_code ps_pg_connect(struct pg *p, struct ps_err *err)
 
 static void pg_close(struct ps_store *st)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	PQfinish(p->conn);
 	ps_free(p->url);
 	ps_free(p);
@@ -146,7 +144,7 @@ static void pg_close(struct ps_store *st)
 
 /* Run SQL text without parameters (several statements may follow each
  * other); on failure, the message names `what`. */
-static ps_code exec_text(struct pg *p, const char *what, const char *sql, struct ps_err *err)
+static ps_code exec_text(struct ps_pg *p, const char *what, const char *sql, struct ps_err *err)
 {
 	PGresult *r = PQexec(p->conn, sql);
 	ExecStatusType st = PQresultStatus(r);
@@ -158,7 +156,7 @@ static ps_code exec_text(struct pg *p, const char *what, const char *sql, struct
 }
 
 /* The first column of the first row of sql as text ("" when none). */
-static ps_code query_text(struct pg *p, const char *what, const char *sql, char *out, size_t cap, struct ps_err *err)
+static ps_code query_text(struct ps_pg *p, const char *what, const char *sql, char *out, size_t cap, struct ps_err *err)
 {
 	PGresult *r = PQexec(p->conn, sql);
 	ps_code c = PS_OK;
@@ -173,7 +171,7 @@ static ps_code query_text(struct pg *p, const char *what, const char *sql, char 
 
 /* The schema's header: *exists false when there is no schema_version in
  * the current schema; else its application and version. */
-static ps_code read_header(struct pg *p, bool *exists, char *app, size_t cap, int64_t *version, struct ps_err *err)
+static ps_code read_header(struct ps_pg *p, bool *exists, char *app, size_t cap, int64_t *version, struct ps_err *err)
 {
 	char v[64];
 	ps_code c = query_text(p, "schema",
@@ -199,7 +197,7 @@ static ps_code read_header(struct pg *p, bool *exists, char *app, size_t cap, in
 	return c;
 }
 
-static ps_code foreign_schema(struct pg *p, const char *app, struct ps_err *err)
+static ps_code foreign_schema(struct ps_pg *p, const char *app, struct ps_err *err)
 {
 	return ps_err_set(err, PS_SCHEMA, NULL,
 			  "PostgreSQL at %s: this schema is not a planshift store (its schema_version is %.64s's):"
@@ -207,7 +205,7 @@ static ps_code foreign_schema(struct pg *p, const char *app, struct ps_err *err)
 			  p->where, app);
 }
 
-static ps_code migrate_steps(struct pg *p, struct ps_err *err)
+static ps_code migrate_steps(struct ps_pg *p, struct ps_err *err)
 {
 	char app[80], sql[160], v[32];
 	bool exists;
@@ -266,7 +264,7 @@ static ps_code migrate_steps(struct pg *p, struct ps_err *err)
 
 static ps_code pg_migrate(struct ps_store *st, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	char sql[96];
 	if (p->in_tx)
 		return ps_err_set(err, PS_STORE, NULL, "migrate: not allowed inside a transaction");
@@ -274,7 +272,7 @@ static ps_code pg_migrate(struct ps_store *st, struct ps_err *err)
 	if (c != PS_OK)
 		return c;
 	/* One transaction, one migrating process at a time. */
-	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%" PRId64 ")", (int64_t)LOCK_MIGRATE);
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%" PRId64 ")", (int64_t)PS_PG_LOCK_MIGRATE);
 	c = exec_text(p, "migrate", sql, err);
 	if (c == PS_OK)
 		c = migrate_steps(p, err);
@@ -287,7 +285,7 @@ static ps_code pg_migrate(struct ps_store *st, struct ps_err *err)
 
 static ps_code pg_check_schema(struct ps_store *st, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	char app[80];
 	bool exists;
 	int64_t version;
@@ -305,7 +303,7 @@ static ps_code pg_check_schema(struct ps_store *st, struct ps_err *err)
 
 static ps_code pg_begin(struct ps_store *st, enum ps_tx kind, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	if (p->in_tx)
 		return ps_err_set(err, PS_STORE, NULL, "begin: a transaction is already open on this handle");
 	tx_reset(p);
@@ -316,7 +314,7 @@ static ps_code pg_begin(struct ps_store *st, enum ps_tx kind, struct ps_err *err
 
 static ps_code pg_commit(struct ps_store *st, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	char msg[400];
 	ps_code c = PS_OK;
 	if (!p->in_tx)
@@ -347,7 +345,7 @@ static ps_code pg_commit(struct ps_store *st, struct ps_err *err)
 
 static void pg_rollback(struct ps_store *st)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	if (!p->in_tx)
 		return;
 	if (p->tx_sent && p->conn && PQstatus(p->conn) == CONNECTION_OK)
@@ -363,7 +361,7 @@ static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len,
 	if (len >= INT_MAX)
 		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored",
 				  len);
-	ps_q_init(&q, S_CATALOG_PUT, 0);
+	ps_q_init(&q, PS_S_CATALOG_PUT, 0);
 	ps_q_text(&q, json, len);
 	ps_q_i64(&q, now);
 	return ps_pg_exec.exec(st, &q, err);
@@ -402,7 +400,7 @@ ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err)
 	}
 	PQconninfoFree(opts);
 
-	struct pg *p = ps_calloc(1, sizeof *p);
+	struct ps_pg *p = ps_calloc(1, sizeof *p);
 	p->sql.base.ops = &pg_ops;
 	p->sql.x = &ps_pg_exec;
 	p->url = ps_strdup(url);

@@ -24,7 +24,7 @@
 
 /* ---- Parameters --------------------------------------------------------- */
 
-void ps_pg_q_init(struct q *q, enum ps_stmt id)
+void ps_pg_q_init(struct ps_pg_q *q, enum ps_stmt id)
 {
 	q->id = id;
 	q->n = 0;
@@ -32,13 +32,13 @@ void ps_pg_q_init(struct q *q, enum ps_stmt id)
 	q->res = NULL;
 }
 
-void ps_pg_q_clear(struct q *q)
+void ps_pg_q_clear(struct ps_pg_q *q)
 {
 	PQclear(q->res);
 	q->res = NULL;
 }
 
-static int slot(struct q *q, Oid oid)
+static int slot(struct ps_pg_q *q, Oid oid)
 {
 	assert(q->n < PS_PARAMS_MAX);
 	int i = q->n++;
@@ -47,7 +47,7 @@ static int slot(struct q *q, Oid oid)
 	return i;
 }
 
-void ps_pg_p_i64(struct q *q, int64_t v)
+void ps_pg_p_i64(struct ps_pg_q *q, int64_t v)
 {
 	int i = slot(q, OID_INT8);
 	uint64_t be = htobe64((uint64_t)v);
@@ -57,7 +57,7 @@ void ps_pg_p_i64(struct q *q, int64_t v)
 }
 
 /* An optional reference or time: 0 is stored as NULL. */
-static void p_opt(struct q *q, int64_t v)
+static void p_opt(struct ps_pg_q *q, int64_t v)
 {
 	if (v != 0) {
 		ps_pg_p_i64(q, v);
@@ -68,7 +68,7 @@ static void p_opt(struct q *q, int64_t v)
 	q->len[i] = 0;
 }
 
-static void p_bool(struct q *q, bool b)
+static void p_bool(struct ps_pg_q *q, bool b)
 {
 	int i = slot(q, OID_BOOL);
 	q->bin[i][0] = b ? 1 : 0;
@@ -78,19 +78,19 @@ static void p_bool(struct q *q, bool b)
 
 /* Text of n bytes, not necessarily NUL-terminated: binary format takes the
  * length, not a terminator. */
-static void p_text(struct q *q, const char *s, size_t n)
+static void p_text(struct ps_pg_q *q, const char *s, size_t n)
 {
 	int i = slot(q, OID_TEXT);
 	q->val[i] = s ? s : "";
 	q->len[i] = s && n < INT_MAX ? (int)n : 0;
 }
 
-void ps_pg_p_str(struct q *q, const char *s)
+void ps_pg_p_str(struct ps_pg_q *q, const char *s)
 {
 	p_text(q, s, s ? strlen(s) : 0);
 }
 
-void ps_pg_p_limit(struct q *q, size_t limit)
+void ps_pg_p_limit(struct ps_pg_q *q, size_t limit)
 {
 	ps_pg_p_i64(q, limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 }
@@ -135,7 +135,7 @@ static bool is_race(const char *state)
 }
 
 /* An error of the connection or the server, not of the statement. */
-ps_code ps_pg_server_error(struct pg *p, const char *name, const PGresult *r, struct ps_err *err)
+ps_code ps_pg_server_error(struct ps_pg *p, const char *name, const PGresult *r, struct ps_err *err)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	char msg[400];
@@ -150,7 +150,7 @@ ps_code ps_pg_server_error(struct pg *p, const char *name, const PGresult *r, st
 		return ps_err_set(
 		    err, PS_STORE, NULL,
 		    "%s: the PostgreSQL store stayed locked by another transaction for more than %d ms (%s)", name,
-		    LOCK_TIMEOUT_MS, msg);
+		    PS_PG_LOCK_TIMEOUT_MS, msg);
 	if (state_is(state, "42P01") || state_is(state, "42703") || state_is(state, "42883"))
 		return ps_err_set(err, PS_SCHEMA, NULL,
 				  "%s: the store has no schema, or an older one (%s): run `planshift init` on it first",
@@ -160,10 +160,10 @@ ps_code ps_pg_server_error(struct pg *p, const char *name, const PGresult *r, st
 	return ps_err_set(err, PS_STORE, NULL, "%s: PostgreSQL: %s (SQLSTATE %s)", name, msg, state);
 }
 
-static bool tenant_exists(struct pg *p, int64_t tenant);
+static bool tenant_exists(struct ps_pg *p, int64_t tenant);
 
 /* Turn a refused statement into the caller's error. */
-static ps_code fail(struct pg *p, const struct q *q, const PGresult *r, struct ps_err *err)
+static ps_code fail(struct ps_pg *p, const struct ps_pg_q *q, const PGresult *r, struct ps_err *err)
 {
 	const struct ps_stmt_def *d = &ps_stmts[q->id];
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -219,7 +219,7 @@ struct slot {
 	const char *what;
 };
 
-bool ps_pg_has_lock(const struct pg *p, int64_t tenant)
+bool ps_pg_has_lock(const struct ps_pg *p, int64_t tenant)
 {
 	for (size_t i = 0; i < p->n_locked; i++)
 		if (p->locked[i] == tenant)
@@ -227,18 +227,18 @@ bool ps_pg_has_lock(const struct pg *p, int64_t tenant)
 	return false;
 }
 
-static void add_lock(struct pg *p, int64_t tenant)
+static void add_lock(struct ps_pg *p, int64_t tenant)
 {
-	if (p->n_locked < TENANT_LOCKS_MAX)
+	if (p->n_locked < PS_PG_TENANT_LOCKS_MAX)
 		p->locked[p->n_locked++] = tenant;
 }
 
 static int64_t tenant_key(int64_t tenant)
 {
-	return (int64_t)(LOCK_BASE + ((uint64_t)tenant & UINT64_C(0xffffffff)));
+	return (int64_t)(PS_PG_LOCK_BASE + ((uint64_t)tenant & UINT64_C(0xffffffff)));
 }
 
-static bool send_sql(struct pg *p, const char *sql)
+static bool send_sql(struct ps_pg *p, const char *sql)
 {
 	return PQsendQueryParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
 }
@@ -250,7 +250,7 @@ static void stmt_name(enum ps_stmt id, char *out, size_t cap)
 
 /* Prepare q's statement with the types of q's parameters: a statement is
  * always bound with the same kinds, in the same order. */
-static bool send_prepare(struct pg *p, const struct q *q)
+static bool send_prepare(struct ps_pg *p, const struct ps_pg_q *q)
 {
 	char name[16], text[4096];
 	const char *sql = ps_stmt_text(PS_PG, q->id, text, sizeof text);
@@ -260,21 +260,21 @@ static bool send_prepare(struct pg *p, const struct q *q)
 	return PQsendPrepare(p->conn, name, sql, q->n, q->oid) == 1;
 }
 
-static bool send_exec(struct pg *p, const struct q *q)
+static bool send_exec(struct ps_pg *p, const struct ps_pg_q *q)
 {
 	char name[16];
 	stmt_name(q->id, name, sizeof name);
 	return PQsendQueryPrepared(p->conn, name, q->n, q->val, q->len, q->fmt, 1) == 1;
 }
 
-static bool connection_lost(const struct pg *p)
+static bool connection_lost(const struct ps_pg *p)
 {
 	return PQstatus(p->conn) != CONNECTION_OK || PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF;
 }
 
 /* The connection is gone (or was never there): connect again when no
  * transaction depends on it. */
-ps_code ps_pg_ensure_connected(struct pg *p, const char *name, struct ps_err *err)
+ps_code ps_pg_ensure_connected(struct ps_pg *p, const char *name, struct ps_err *err)
 {
 	if (p->conn && !connection_lost(p))
 		return PS_OK;
@@ -292,7 +292,7 @@ ps_code ps_pg_ensure_connected(struct pg *p, const char *name, struct ps_err *er
 }
 
 /* The transaction cannot go on: say why, once; rollback() clears it. */
-static void break_tx(struct pg *p, const struct ps_err *why)
+static void break_tx(struct ps_pg *p, const struct ps_err *why)
 {
 	if (!p->in_tx || p->tx_broken)
 		return;
@@ -305,15 +305,15 @@ static void break_tx(struct pg *p, const struct ps_err *why)
  * *bad is its result (the caller's to map and free) and *bad_q its index;
  * the transaction is back where it was before the call. Other failures
  * return their error with *bad NULL. */
-static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, int64_t lock, PGresult **bad,
+static ps_code run_once(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned flags, int64_t lock, PGresult **bad,
 			size_t *bad_q, struct ps_err *err)
 {
 	struct slot slots[PIPE_MAX];
 	size_t ns = 0, fail_at = 0;
-	struct q lq;
+	struct ps_pg_q lq;
 	const char *name = ps_stmts[qs[0].id].name;
-	bool guard = p->in_tx && (flags & RUN_WRITE);
-	bool own = !p->in_tx && (flags & RUN_SNAPSHOT) && n > 1;
+	bool guard = p->in_tx && (flags & PS_PG_RUN_WRITE);
+	bool own = !p->in_tx && (flags & PS_PG_RUN_SNAPSHOT) && n > 1;
 	bool take_lock = ps_pg_in_write_tx(p) && lock > 0 && !ps_pg_has_lock(p, lock);
 	bool sent = true, lost = false;
 	PGresult *first = NULL;
@@ -335,9 +335,9 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
 		slots[ns++] = (struct slot){SL_FRAME, 0, "begin"};
 	}
 	if (take_lock) {
-		ps_pg_q_init(&lq, S_LOCK);
+		ps_pg_q_init(&lq, PS_S_LOCK);
 		ps_pg_p_i64(&lq, tenant_key(lock));
-		if (!p->prepared[S_LOCK]) {
+		if (!p->prepared[PS_S_LOCK]) {
 			sent = sent && send_prepare(p, &lq);
 			slots[ns++] = (struct slot){SL_PREPARE, SIZE_MAX, "lock"};
 		}
@@ -376,7 +376,7 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
 		ExecStatusType st = PQresultStatus(r);
 		bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 		if (ok && slots[s].kind == SL_PREPARE)
-			p->prepared[slots[s].qi == SIZE_MAX ? S_LOCK : qs[slots[s].qi].id] = true;
+			p->prepared[slots[s].qi == SIZE_MAX ? PS_S_LOCK : qs[slots[s].qi].id] = true;
 		if (ok && slots[s].kind == SL_LOCK)
 			add_lock(p, lock);
 		if (ok && slots[s].kind == SL_EXEC) {
@@ -455,7 +455,7 @@ static ps_code run_once(struct pg *p, struct q *qs, size_t n, unsigned flags, in
  * transaction (0: none). Outside a transaction, a lost race runs again,
  * and so does a read that found the connection gone (a server restart, a
  * failover): reading twice changes nothing. */
-ps_code ps_pg_run(struct pg *p, struct q *qs, size_t n, unsigned flags, int64_t lock, struct ps_err *err)
+ps_code ps_pg_run(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned flags, int64_t lock, struct ps_err *err)
 {
 	if (p->in_tx && p->tx_broken)
 		return ps_err_set(err, PS_STORE, NULL, "%s: the transaction was aborted (%s): roll it back",
@@ -464,7 +464,7 @@ ps_code ps_pg_run(struct pg *p, struct q *qs, size_t n, unsigned flags, int64_t 
 		PGresult *bad = NULL;
 		size_t k = 0;
 		ps_code c = run_once(p, qs, n, flags, lock, &bad, &k, err);
-		if (bad == NULL && c != PS_OK && attempt == 0 && !p->in_tx && !(flags & RUN_WRITE) &&
+		if (bad == NULL && c != PS_OK && attempt == 0 && !p->in_tx && !(flags & PS_PG_RUN_WRITE) &&
 		    connection_lost(p))
 			continue;
 		if (bad == NULL)
@@ -482,15 +482,15 @@ ps_code ps_pg_run(struct pg *p, struct q *qs, size_t n, unsigned flags, int64_t 
 	}
 }
 
-ps_code ps_pg_run1(struct pg *p, struct q *q, unsigned flags, int64_t lock, struct ps_err *err)
+ps_code ps_pg_run1(struct ps_pg *p, struct ps_pg_q *q, unsigned flags, int64_t lock, struct ps_err *err)
 {
 	return ps_pg_run(p, q, 1, flags, lock, err);
 }
 
-static bool tenant_exists(struct pg *p, int64_t tenant)
+static bool tenant_exists(struct ps_pg *p, int64_t tenant)
 {
-	struct q q;
-	ps_pg_q_init(&q, S_EXISTS_TENANT);
+	struct ps_pg_q q;
+	ps_pg_q_init(&q, PS_S_EXISTS_TENANT);
 	ps_pg_p_i64(&q, tenant);
 	if (ps_pg_run1(p, &q, 0, 0, NULL) != PS_OK)
 		return true; /* cannot tell: keep the constraint's field */
@@ -526,7 +526,7 @@ struct ps_row ps_pg_row_at(const PGresult *res, int i)
 /* ---- Running a query (the executor of methods.c) ------------------------- */
 
 /* The backend-neutral query in libpq's binary parameters. */
-static void q_from(struct q *q, const struct ps_query *qu)
+static void q_from(struct ps_pg_q *q, const struct ps_query *qu)
 {
 	ps_pg_q_init(q, qu->id);
 	q->tenant = qu->tenant;
@@ -543,18 +543,18 @@ static void q_from(struct q *q, const struct ps_query *qu)
 
 static ps_code x_exec(struct ps_store *st, struct ps_query *qu, struct ps_err *err)
 {
-	struct q q;
+	struct ps_pg_q q;
 	q_from(&q, qu);
-	ps_code c = ps_pg_run1(ps_pg_of(st), &q, RUN_WRITE, qu->lock, err);
+	ps_code c = ps_pg_run1(ps_pg_of(st), &q, PS_PG_RUN_WRITE, qu->lock, err);
 	ps_pg_q_clear(&q);
 	return c;
 }
 
 static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id, struct ps_err *err)
 {
-	struct q q;
+	struct ps_pg_q q;
 	q_from(&q, qu);
-	ps_code c = ps_pg_run1(ps_pg_of(st), &q, RUN_WRITE, qu->lock, err);
+	ps_code c = ps_pg_run1(ps_pg_of(st), &q, PS_PG_RUN_WRITE, qu->lock, err);
 	if (c == PS_OK && PQntuples(q.res) == 1)
 		*id = ps_pg_col_i64(q.res, 0, 0);
 	else if (c == PS_OK)
@@ -566,9 +566,9 @@ static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id
 static ps_code x_change_one(struct ps_store *st, struct ps_query *qu, const char *field, const char *msg,
 			    struct ps_err *err)
 {
-	struct q q;
+	struct ps_pg_q q;
 	q_from(&q, qu);
-	ps_code c = ps_pg_run1(ps_pg_of(st), &q, RUN_WRITE, qu->lock, err);
+	ps_code c = ps_pg_run1(ps_pg_of(st), &q, PS_PG_RUN_WRITE, qu->lock, err);
 	if (c == PS_OK && affected(q.res) == 0)
 		c = ps_err_set(err, PS_NOT_FOUND, field, "%s", msg);
 	ps_pg_q_clear(&q);
@@ -578,7 +578,7 @@ static ps_code x_change_one(struct ps_store *st, struct ps_query *qu, const char
 static ps_code x_get_one(struct ps_store *st, struct ps_query *qu, ps_decode_fn decode, void *out, const char *field,
 			 const char *msg, struct ps_err *err)
 {
-	struct q q;
+	struct ps_pg_q q;
 	q_from(&q, qu);
 	ps_code c = ps_pg_run1(ps_pg_of(st), &q, 0, qu->lock, err);
 	if (c == PS_OK && PQntuples(q.res) > 0) {
@@ -598,8 +598,8 @@ static ps_code x_get_one(struct ps_store *st, struct ps_query *qu, ps_decode_fn 
 static ps_code x_walk(struct ps_store *st, struct ps_query *qu, int key_col, int64_t after, size_t limit,
 		      ps_visit_fn visit, union ps_list_cb cb, void *arg, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
-	struct q q;
+	struct ps_pg *p = ps_pg_of(st);
+	struct ps_pg_q q;
 	size_t seen = 0;
 	bool more = true;
 	ps_code c = PS_OK;
@@ -607,7 +607,7 @@ static ps_code x_walk(struct ps_store *st, struct ps_query *qu, int key_col, int
 	q_from(&q, qu);
 	int bound = q.n;
 	while (more) {
-		size_t want = PAGE_ROWS;
+		size_t want = PS_PG_PAGE_ROWS;
 		if (limit != 0 && limit - seen < want)
 			want = limit - seen;
 		q.n = bound;

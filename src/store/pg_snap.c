@@ -13,12 +13,12 @@
  * time adds to the count), then count again. More than this transaction's
  * snapshot saw means another daemon started an upgrade since, and the
  * rules were evaluated on a stale count: the transaction must run again. */
-static ps_code capacity_check(struct pg *p, int64_t tenant, struct ps_err *err)
+static ps_code capacity_check(struct ps_pg *p, int64_t tenant, struct ps_err *err)
 {
-	struct q qs[2];
-	ps_pg_q_init(&qs[0], S_LOCK);
-	ps_pg_p_i64(&qs[0], (int64_t)LOCK_CAPACITY);
-	ps_pg_q_init(&qs[1], S_SNAP_CAPACITY);
+	struct ps_pg_q qs[2];
+	ps_pg_q_init(&qs[0], PS_S_LOCK);
+	ps_pg_p_i64(&qs[0], (int64_t)PS_PG_LOCK_CAPACITY);
+	ps_pg_q_init(&qs[1], PS_S_SNAP_CAPACITY);
 	ps_pg_p_i64(&qs[1], ps_capacity_window_start(p->cap_now));
 	ps_pg_p_i64(&qs[1], p->cap_now);
 	ps_code c = ps_pg_run(p, qs, 2, 0, tenant, err);
@@ -38,7 +38,7 @@ static ps_code capacity_check(struct pg *p, int64_t tenant, struct ps_err *err)
 
 ps_code ps_pg_operation_insert(struct ps_store *st, struct ps_operation *op, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	if (op->kind == PS_OPK_UPGRADE && ps_pg_in_write_tx(p) && p->cap_seen) {
 		ps_code c = capacity_check(p, op->tenant_id, err);
 		if (c != PS_OK)
@@ -49,7 +49,7 @@ ps_code ps_pg_operation_insert(struct ps_store *st, struct ps_operation *op, str
 
 ps_code ps_pg_credit_check_get(struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	ps_code c = ps_sql_credit_check_get_locked(st, id, 0, out, err);
 	/* Found by id alone, before its tenant was known: in a write
 	 * transaction, read it again under its tenant's lock. */
@@ -63,14 +63,14 @@ ps_code ps_pg_credit_check_get(struct ps_store *st, int64_t id, struct ps_credit
 ps_code ps_pg_assignments_move(struct ps_store *st, int64_t tenant, int64_t from, int64_t to,
 				   const char *product_id, int64_t *moved, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	char product[PS_ID_MAX + 1] = "";
 	bool have_from = false, have_to = false;
-	struct q q;
+	struct ps_pg_q q;
 
 	/* Both subscriptions are the tenant's; the seats take the target's
 	 * product, so the seat rule sees the product they will really have. */
-	ps_pg_q_init(&q, S_MOVE_SUBS);
+	ps_pg_q_init(&q, PS_S_MOVE_SUBS);
 	ps_pg_p_i64(&q, tenant);
 	ps_pg_p_i64(&q, from);
 	ps_pg_p_i64(&q, to);
@@ -101,12 +101,12 @@ ps_code ps_pg_assignments_move(struct ps_store *st, int64_t tenant, int64_t from
 				  "assignments_move: product %.64s is not the new subscription's (%s)", product_id,
 				  product);
 
-	ps_pg_q_init(&q, S_MOVE_SEATS);
+	ps_pg_q_init(&q, PS_S_MOVE_SEATS);
 	ps_pg_p_i64(&q, tenant);
 	ps_pg_p_i64(&q, from);
 	ps_pg_p_i64(&q, to);
 	ps_pg_p_str(&q, product);
-	if ((c = ps_pg_run1(p, &q, RUN_WRITE, tenant, err)) != PS_OK)
+	if ((c = ps_pg_run1(p, &q, PS_PG_RUN_WRITE, tenant, err)) != PS_OK)
 		return c;
 	if (moved)
 		*moved = PQntuples(q.res) > 0 ? ps_pg_col_i64(q.res, 0, 0) : 0;
@@ -141,7 +141,7 @@ static ps_code op_row(const struct ps_row *r, struct ps_snapshot *snap, struct p
 	return ps_read_op(r, ps_snapshot_add_op(snap), err);
 }
 
-static ps_code fill_snapshot(struct q *qs, struct ps_snapshot *snap, struct ps_err *err)
+static ps_code fill_snapshot(struct ps_pg_q *qs, struct ps_snapshot *snap, struct ps_err *err)
 {
 	ps_code c;
 	if (PQntuples(qs[SN_TENANT].res) == 0)
@@ -174,27 +174,27 @@ static ps_code fill_snapshot(struct q *qs, struct ps_snapshot *snap, struct ps_e
 ps_code ps_pg_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
 				struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
-	struct q qs[SN__COUNT];
+	struct ps_pg *p = ps_pg_of(st);
+	struct ps_pg_q qs[SN__COUNT];
 	int64_t window_start = ps_capacity_window_start(now);
 
 	ps_snapshot_reset(snap);
-	ps_pg_q_init(&qs[SN_TENANT], S_SNAP_TENANT);
+	ps_pg_q_init(&qs[SN_TENANT], PS_S_SNAP_TENANT);
 	ps_pg_p_i64(&qs[SN_TENANT], tenant);
-	ps_pg_q_init(&qs[SN_SUBS], S_SNAP_SUBS);
+	ps_pg_q_init(&qs[SN_SUBS], PS_S_SNAP_SUBS);
 	ps_pg_p_i64(&qs[SN_SUBS], tenant);
-	ps_pg_q_init(&qs[SN_INCIDENTS], S_SNAP_INCIDENTS);
-	ps_pg_q_init(&qs[SN_OPS], S_SNAP_OPS);
+	ps_pg_q_init(&qs[SN_INCIDENTS], PS_S_SNAP_INCIDENTS);
+	ps_pg_q_init(&qs[SN_OPS], PS_S_SNAP_OPS);
 	ps_pg_p_i64(&qs[SN_OPS], tenant);
-	ps_pg_q_init(&qs[SN_CREDIT], S_SNAP_CREDIT);
+	ps_pg_q_init(&qs[SN_CREDIT], PS_S_SNAP_CREDIT);
 	ps_pg_p_i64(&qs[SN_CREDIT], tenant);
-	ps_pg_q_init(&qs[SN_PAST_DUE], S_SNAP_PAST_DUE);
+	ps_pg_q_init(&qs[SN_PAST_DUE], PS_S_SNAP_PAST_DUE);
 	ps_pg_p_i64(&qs[SN_PAST_DUE], tenant);
 	ps_pg_p_i64(&qs[SN_PAST_DUE], now);
-	ps_pg_q_init(&qs[SN_CAPACITY], S_SNAP_CAPACITY);
+	ps_pg_q_init(&qs[SN_CAPACITY], PS_S_SNAP_CAPACITY);
 	ps_pg_p_i64(&qs[SN_CAPACITY], window_start);
 	ps_pg_p_i64(&qs[SN_CAPACITY], now);
-	ps_code c = ps_pg_run(p, qs, SN__COUNT, RUN_SNAPSHOT, tenant, err);
+	ps_code c = ps_pg_run(p, qs, SN__COUNT, PS_PG_RUN_SNAPSHOT, tenant, err);
 	if (c == PS_OK)
 		c = fill_snapshot(qs, snap, err);
 	for (size_t i = 0; i < SN__COUNT; i++)
@@ -231,13 +231,13 @@ static bool at(struct cur *k, int64_t t)
 /* One batch: its queries in one round trip, then every tenant's snapshot
  * merged from them and given to cb. *n gets the number of tenants in the
  * batch, *stop whether cb said to stop. */
-static ps_code scan_batch(struct pg *p, int64_t after, size_t batch, int64_t now, struct ps_snapshot *snap,
+static ps_code scan_batch(struct ps_pg *p, int64_t after, size_t batch, int64_t now, struct ps_snapshot *snap,
 			  ps_snapshot_cb cb, void *arg, int64_t *last, size_t *n, bool *stop, struct ps_err *err)
 {
-	struct q qs[SC__COUNT];
+	struct ps_pg_q qs[SC__COUNT];
 	int64_t window_start = ps_capacity_window_start(now);
-	static const enum ps_stmt ids[SC__COUNT] = {S_SCAN_TENANTS, S_SCAN_SUBS,     S_SNAP_INCIDENTS, S_SCAN_OPS,
-						    S_SCAN_CREDIT,  S_SCAN_PAST_DUE, S_SNAP_CAPACITY};
+	static const enum ps_stmt ids[SC__COUNT] = {PS_S_SCAN_TENANTS, PS_S_SCAN_SUBS,     PS_S_SNAP_INCIDENTS, PS_S_SCAN_OPS,
+						    PS_S_SCAN_CREDIT,  PS_S_SCAN_PAST_DUE, PS_S_SNAP_CAPACITY};
 	ps_code c = PS_OK;
 
 	for (size_t i = 0; i < SC__COUNT; i++) {
@@ -303,12 +303,12 @@ static ps_code scan_batch(struct pg *p, int64_t after, size_t batch, int64_t now
 	return c;
 }
 
-/* Batches of at most PAGE_ROWS tenants, all in one read snapshot: the
+/* Batches of at most PS_PG_PAGE_ROWS tenants, all in one read snapshot: the
  * caller's transaction, or one of our own. */
 ps_code ps_pg_snapshot_scan(struct ps_store *st, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
 				ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err)
 {
-	struct pg *p = ps_pg_of(st);
+	struct ps_pg *p = ps_pg_of(st);
 	bool own = !p->in_tx, stop = false;
 	size_t seen = 0;
 	ps_code c = PS_OK;
@@ -317,7 +317,7 @@ ps_code ps_pg_snapshot_scan(struct ps_store *st, int64_t after, size_t limit, in
 	if (own && (c = st->ops->begin(st, PS_TX_READ, err)) != PS_OK)
 		return c;
 	while (!stop && (limit == 0 || seen < limit)) {
-		size_t batch = limit == 0 || limit - seen > PAGE_ROWS ? PAGE_ROWS : limit - seen, n = 0;
+		size_t batch = limit == 0 || limit - seen > PS_PG_PAGE_ROWS ? PS_PG_PAGE_ROWS : limit - seen, n = 0;
 		if ((c = scan_batch(p, *last, batch, now, snap, cb, arg, last, &n, &stop, err)) != PS_OK || n < batch)
 			break;
 		seen += n;

@@ -1,10 +1,9 @@
-/* sqlite.c: the SQLite store backend (store layer). One connection per
- * handle in WAL mode with foreign keys on; every statement (stmts.c) is
- * prepared once per connection, on first use, and reset after each use.
- * The methods written once (methods.c) run here by binding and stepping.
- * The schema is a list of versioned migrations; PRAGMA user_version holds
- * the version reached. Ids come from the `sequences` table, bumped by
- * triggers, so each write method is a single statement and atomic on its own. */
+/* sqlite.c: the SQLite store backend (store layer): its handle, schema,
+ * transactions and executor. One connection per handle in WAL mode with
+ * foreign keys on; every statement (stmts.c) is prepared once per
+ * connection, on first use, and reset after each use. Ids come from the
+ * `sequences` table, bumped by triggers, so each write method is a single
+ * statement and atomic on its own. */
 #include "sqlite_int.h"
 
 #include "../common/ps_mem.h"
@@ -31,7 +30,7 @@ _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration ste
 /* ---- The handle -------------------------------------------------------- */
 
 /* Turn a failed step into the caller's error. */
-ps_code ps_sq_fail(struct sq *q, enum ps_stmt id, int rc, struct ps_err *err)
+ps_code ps_sq_fail(struct ps_sq *q, enum ps_stmt id, int rc, struct ps_err *err)
 {
 	const struct ps_stmt_def *d = &ps_stmts[id];
 	const char *msg = sqlite3_errmsg(q->db);
@@ -70,7 +69,7 @@ ps_code ps_sq_fail(struct sq *q, enum ps_stmt id, int rc, struct ps_err *err)
 }
 
 /* The statement `id`, prepared on first use. */
-ps_code ps_sq_prep(struct sq *q, enum ps_stmt id, sqlite3_stmt **out, struct ps_err *err)
+ps_code ps_sq_prep(struct ps_sq *q, enum ps_stmt id, sqlite3_stmt **out, struct ps_err *err)
 {
 	/* Statements are reset after each use: a busy one is a list walk
 	 * whose callback called the same method again. */
@@ -101,7 +100,7 @@ ps_code ps_sq_prep(struct sq *q, enum ps_stmt id, sqlite3_stmt **out, struct ps_
 
 
 /* Read a single integer (a pragma or a count). */
-static ps_code read_int(struct sq *q, enum ps_stmt id, int64_t *out, struct ps_err *err)
+static ps_code read_int(struct ps_sq *q, enum ps_stmt id, int64_t *out, struct ps_err *err)
 {
 	sqlite3_stmt *s;
 	ps_code c = ps_sq_prep(q, id, &s, err);
@@ -151,7 +150,7 @@ struct ps_row ps_sq_row(sqlite3_stmt *s)
 
 /* Prepare q's statement and bind its parameters. Text is bound in place:
  * done() drops the pointers. */
-static ps_code bind(struct sq *q, const struct ps_query *qu, sqlite3_stmt **out, struct ps_err *err)
+static ps_code bind(struct ps_sq *q, const struct ps_query *qu, sqlite3_stmt **out, struct ps_err *err)
 {
 	sqlite3_stmt *s;
 	ps_code c = ps_sq_prep(q, qu->id, &s, err);
@@ -189,7 +188,7 @@ static void done(sqlite3_stmt *s, const struct ps_query *qu)
 
 /* Whether a row exists; false also when the lookup itself fails. Used only
  * after a refused reference, to name the field that refers to nothing. */
-static bool exists(struct sq *q, enum ps_stmt id, int64_t a, int64_t b)
+static bool exists(struct ps_sq *q, enum ps_stmt id, int64_t a, int64_t b)
 {
 	sqlite3_stmt *s;
 	if (ps_sq_prep(q, id, &s, NULL) != PS_OK)
@@ -204,12 +203,12 @@ static bool exists(struct sq *q, enum ps_stmt id, int64_t a, int64_t b)
 
 /* A failed step of q; after a refused reference, when q lists the row's
  * references, say which one refers to nothing. */
-static ps_code refused(struct sq *q, const struct ps_query *qu, int rc, struct ps_err *err)
+static ps_code refused(struct ps_sq *q, const struct ps_query *qu, int rc, struct ps_err *err)
 {
 	ps_code c = ps_sq_fail(q, qu->id, rc, err);
 	if (c != PS_NOT_FOUND || qu->refs == NULL)
 		return c;
-	if (qu->tenant != 0 && !exists(q, S_EXISTS_TENANT, qu->tenant, 0))
+	if (qu->tenant != 0 && !exists(q, PS_S_EXISTS_TENANT, qu->tenant, 0))
 		return ps_err_set(err, PS_NOT_FOUND, "tenant", "the tenant does not exist");
 	for (size_t i = 0; i < qu->n_refs; i++) {
 		const struct ps_ref *r = &qu->refs[i];
@@ -225,7 +224,7 @@ static ps_code refused(struct sq *q, const struct ps_query *qu, int rc, struct p
 
 static ps_code x_exec(struct ps_store *st, struct ps_query *qu, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
 	ps_code c = bind(q, qu, &s, err);
 	if (c != PS_OK)
@@ -239,7 +238,7 @@ static ps_code x_exec(struct ps_store *st, struct ps_query *qu, struct ps_err *e
 	return c;
 }
 
-ps_code ps_sq_run(struct sq *q, enum ps_stmt id, struct ps_err *err)
+ps_code ps_sq_run(struct ps_sq *q, enum ps_stmt id, struct ps_err *err)
 {
 	struct ps_query qu;
 	ps_q_init(&qu, id, 0);
@@ -248,7 +247,7 @@ ps_code ps_sq_run(struct sq *q, enum ps_stmt id, struct ps_err *err)
 
 static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
 	ps_code c = bind(q, qu, &s, err);
 	if (c != PS_OK)
@@ -267,7 +266,7 @@ static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id
 static ps_code x_change_one(struct ps_store *st, struct ps_query *qu, const char *field, const char *msg,
 			    struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
 	ps_code c = bind(q, qu, &s, err);
 	if (c != PS_OK)
@@ -282,7 +281,7 @@ static ps_code x_change_one(struct ps_store *st, struct ps_query *qu, const char
 }
 
 /* Step a bound single-row SELECT into decode's out-struct. */
-static ps_code get_one(struct sq *q, const struct ps_query *qu, sqlite3_stmt *s, ps_decode_fn decode, void *out,
+static ps_code get_one(struct ps_sq *q, const struct ps_query *qu, sqlite3_stmt *s, ps_decode_fn decode, void *out,
 		       const char *field, const char *msg, struct ps_err *err)
 {
 	ps_code c;
@@ -302,7 +301,7 @@ static ps_code get_one(struct sq *q, const struct ps_query *qu, sqlite3_stmt *s,
 static ps_code x_get_one(struct ps_store *st, struct ps_query *qu, ps_decode_fn decode, void *out, const char *field,
 			 const char *msg, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
 	ps_code c = bind(q, qu, &s, err);
 	return c == PS_OK ? get_one(q, qu, s, decode, out, field, msg, err) : c;
@@ -314,7 +313,7 @@ static ps_code x_get_one(struct ps_store *st, struct ps_query *qu, ps_decode_fn 
 static ps_code x_walk(struct ps_store *st, struct ps_query *qu, int key_col, int64_t after, size_t limit,
 		      ps_visit_fn visit, union ps_list_cb cb, void *arg, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
 	ps_q_i64(qu, after);
 	ps_q_i64(qu, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
@@ -341,18 +340,18 @@ const struct ps_sql_exec ps_sq_exec = {x_exec, x_insert_id, x_change_one, x_get_
 
 static void sq_close(struct ps_store *st)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	for (size_t i = 0; i < PS_ARRAY_LEN(q->stmt); i++)
 		sqlite3_finalize(q->stmt[i]);
 	sqlite3_close(q->db);
 	ps_free(q);
 }
 
-static ps_code read_header(struct sq *q, int64_t *app_id, int64_t *version, struct ps_err *err)
+static ps_code read_header(struct ps_sq *q, int64_t *app_id, int64_t *version, struct ps_err *err)
 {
-	ps_code c = read_int(q, S_APP_ID, app_id, err);
+	ps_code c = read_int(q, PS_S_APP_ID, app_id, err);
 	if (c == PS_OK)
-		c = read_int(q, S_USER_VERSION, version, err);
+		c = read_int(q, PS_S_USER_VERSION, version, err);
 	return c;
 }
 
@@ -365,14 +364,14 @@ static ps_code foreign_file(int64_t app_id, struct ps_err *err)
 
 static ps_code sq_migrate(struct ps_store *st, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	int64_t app_id, version, objects;
 	char *emsg = NULL;
 	ps_code c;
 
 	if (!sqlite3_get_autocommit(q->db))
 		return ps_err_set(err, PS_STORE, NULL, "migrate: not allowed inside a transaction");
-	c = ps_sq_run(q, S_BEGIN_IMMEDIATE, err);
+	c = ps_sq_run(q, PS_S_BEGIN_IMMEDIATE, err);
 	if (c != PS_OK)
 		return c;
 	c = read_header(q, &app_id, &version, err);
@@ -387,7 +386,7 @@ static ps_code sq_migrate(struct ps_store *st, struct ps_err *err)
 		goto out;
 	}
 	if (version == 0) {
-		c = read_int(q, S_SCHEMA_COUNT, &objects, err);
+		c = read_int(q, PS_S_SCHEMA_COUNT, &objects, err);
 		if (c != PS_OK)
 			goto out;
 		if (objects > 0) {
@@ -418,17 +417,17 @@ static ps_code sq_migrate(struct ps_store *st, struct ps_err *err)
 			goto out;
 		}
 	}
-	c = ps_sq_run(q, S_COMMIT, err);
+	c = ps_sq_run(q, PS_S_COMMIT, err);
 out:
 	sqlite3_free(emsg);
 	if (c != PS_OK && !sqlite3_get_autocommit(q->db))
-		ps_sq_run(q, S_ROLLBACK, NULL);
+		ps_sq_run(q, PS_S_ROLLBACK, NULL);
 	return c;
 }
 
 static ps_code sq_check_schema(struct ps_store *st, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	int64_t app_id, version;
 	ps_code c = read_header(q, &app_id, &version, err);
 	if (c != PS_OK)
@@ -442,31 +441,31 @@ static ps_code sq_check_schema(struct ps_store *st, struct ps_err *err)
 
 static ps_code sq_begin(struct ps_store *st, enum ps_tx kind, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	if (!sqlite3_get_autocommit(q->db))
 		return ps_err_set(err, PS_STORE, NULL, "begin: a transaction is already open on this handle");
-	return ps_sq_run(q, kind == PS_TX_WRITE ? S_BEGIN_IMMEDIATE : S_BEGIN, err);
+	return ps_sq_run(q, kind == PS_TX_WRITE ? PS_S_BEGIN_IMMEDIATE : PS_S_BEGIN, err);
 }
 
 static ps_code sq_commit(struct ps_store *st, struct ps_err *err)
 {
-	return ps_sq_run(ps_sq_of(st), S_COMMIT, err);
+	return ps_sq_run(ps_sq_of(st), PS_S_COMMIT, err);
 }
 
 static void sq_rollback(struct ps_store *st)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	if (!sqlite3_get_autocommit(q->db))
-		ps_sq_run(q, S_ROLLBACK, NULL);
+		ps_sq_run(q, PS_S_ROLLBACK, NULL);
 }
 
 /* ---- Catalog and tokens ------------------------------------------------ */
 
 static ps_code sq_catalog_put(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
-	ps_code c = ps_sq_prep(q, S_CATALOG_PUT, &s, err);
+	ps_code c = ps_sq_prep(q, PS_S_CATALOG_PUT, &s, err);
 	if (c != PS_OK)
 		return c;
 	if (json == NULL) {
@@ -482,7 +481,7 @@ static ps_code sq_catalog_put(struct ps_store *st, const char *json, size_t len,
 	bind_i64(s, 2, now);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
-		c = ps_sq_fail(q, S_CATALOG_PUT, rc, err);
+		c = ps_sq_fail(q, PS_S_CATALOG_PUT, rc, err);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s); /* drop the pointer to the caller's text */
 	return c;
@@ -531,7 +530,7 @@ static int pragma(sqlite3 *db, const char *sql, char *val, size_t cap)
 ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *err)
 {
 	sqlite3 *db = NULL;
-	struct sq *q;
+	struct ps_sq *q;
 	char val[32];
 	ps_code c = PS_OK;
 	int rc;

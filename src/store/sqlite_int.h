@@ -8,10 +8,10 @@
 
 #include <sqlite3.h>
 
-struct sq {
-	struct ps_sql sql; /* first, so a struct ps_store * is a struct sq * */
+struct ps_sq {
+	struct ps_sql sql; /* first, so a struct ps_store * is a struct ps_sq * */
 	sqlite3 *db;
-	sqlite3_stmt *stmt[S__COUNT];
+	sqlite3_stmt *stmt[PS_S__COUNT];
 	/* The capacity window's count is the same for every tenant: kept for
 	 * the `now` and the database version it was counted at (see load). */
 	bool cap_valid;
@@ -19,17 +19,17 @@ struct sq {
 	unsigned cap_version;
 };
 
-static inline struct sq *ps_sq_of(struct ps_store *st)
+static inline struct ps_sq *ps_sq_of(struct ps_store *st)
 {
-	return (struct sq *)(void *)st;
+	return (struct ps_sq *)(void *)st;
 }
 
 /* The statement id, prepared on first use (reset it after use). */
-ps_code ps_sq_prep(struct sq *q, enum ps_stmt id, sqlite3_stmt **out, struct ps_err *err);
+ps_code ps_sq_prep(struct ps_sq *q, enum ps_stmt id, sqlite3_stmt **out, struct ps_err *err);
 /* A failed step of statement id as the caller's error. */
-ps_code ps_sq_fail(struct sq *q, enum ps_stmt id, int rc, struct ps_err *err);
+ps_code ps_sq_fail(struct ps_sq *q, enum ps_stmt id, int rc, struct ps_err *err);
 /* Run a statement without parameters, its rows ignored. */
-ps_code ps_sq_run(struct sq *q, enum ps_stmt id, struct ps_err *err);
+ps_code ps_sq_run(struct ps_sq *q, enum ps_stmt id, struct ps_err *err);
 /* The current row of s, for the decoders of rows.c. */
 struct ps_row ps_sq_row(sqlite3_stmt *s);
 /* The executor of the methods written once (methods.c). */

@@ -18,11 +18,11 @@ static void bind_i64(sqlite3_stmt *s, int i, int64_t v)
 
 /* The product of subscription `id` of `tenant` into out; NOT_FOUND naming
  * `field` when there is no such subscription. */
-static ps_code sub_product(struct sq *q, int64_t tenant, int64_t id, const char *field, char *out, size_t cap,
+static ps_code sub_product(struct ps_sq *q, int64_t tenant, int64_t id, const char *field, char *out, size_t cap,
 			   struct ps_err *err)
 {
 	sqlite3_stmt *s;
-	ps_code c = ps_sq_prep(q, S_MOVE_TARGET, &s, err);
+	ps_code c = ps_sq_prep(q, PS_S_MOVE_TARGET, &s, err);
 	if (c != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
@@ -35,16 +35,16 @@ static ps_code sub_product(struct sq *q, int64_t tenant, int64_t id, const char 
 	} else if (rc == SQLITE_DONE) {
 		c = ps_err_set(err, PS_NOT_FOUND, field, "%s: the subscription does not exist for this tenant", field);
 	} else {
-		c = ps_sq_fail(q, S_MOVE_TARGET, rc, err);
+		c = ps_sq_fail(q, PS_S_MOVE_TARGET, rc, err);
 	}
 	sqlite3_reset(s);
 	return c;
 }
 
-static ps_code add_assigned(struct sq *q, int64_t tenant, int64_t sub, int64_t delta, struct ps_err *err)
+static ps_code add_assigned(struct ps_sq *q, int64_t tenant, int64_t sub, int64_t delta, struct ps_err *err)
 {
 	sqlite3_stmt *s;
-	ps_code c = ps_sq_prep(q, S_MOVE_COUNT, &s, err);
+	ps_code c = ps_sq_prep(q, PS_S_MOVE_COUNT, &s, err);
 	if (c != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
@@ -52,7 +52,7 @@ static ps_code add_assigned(struct sq *q, int64_t tenant, int64_t sub, int64_t d
 	bind_i64(s, 3, delta);
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE)
-		c = ps_sq_fail(q, S_MOVE_COUNT, rc, err);
+		c = ps_sq_fail(q, PS_S_MOVE_COUNT, rc, err);
 	sqlite3_reset(s);
 	return c;
 }
@@ -60,7 +60,7 @@ static ps_code add_assigned(struct sq *q, int64_t tenant, int64_t sub, int64_t d
 /* The move itself, inside the transaction or savepoint of the caller. One
  * UPDATE moves every seat (atomic on its own: a seat that would break the
  * seat rule refuses the whole statement); both counts follow by `n`. */
-static ps_code move_seats(struct sq *q, int64_t tenant, int64_t from, int64_t to, const char *product_id,
+static ps_code move_seats(struct ps_sq *q, int64_t tenant, int64_t from, int64_t to, const char *product_id,
 			  int64_t *n, struct ps_err *err)
 {
 	char product[PS_ID_MAX + 1], ignored[PS_ID_MAX + 1];
@@ -77,7 +77,7 @@ static ps_code move_seats(struct sq *q, int64_t tenant, int64_t from, int64_t to
 		return ps_err_set(err, PS_INVALID_FIELD, "product",
 				  "assignments_move: product %.64s is not the new subscription's (%s)", product_id,
 				  product);
-	if ((c = ps_sq_prep(q, S_MOVE_SEATS, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_MOVE_SEATS, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
 	bind_i64(s, 2, from);
@@ -86,7 +86,7 @@ static ps_code move_seats(struct sq *q, int64_t tenant, int64_t from, int64_t to
 	int rc = sqlite3_step(s);
 	*n = rc == SQLITE_DONE ? sqlite3_changes(q->db) : 0;
 	if (rc != SQLITE_DONE)
-		c = ps_sq_fail(q, S_MOVE_SEATS, rc, err);
+		c = ps_sq_fail(q, PS_S_MOVE_SEATS, rc, err);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s); /* product lives on this stack frame */
 	if (c != PS_OK || *n == 0 || from == to)
@@ -99,23 +99,23 @@ static ps_code move_seats(struct sq *q, int64_t tenant, int64_t from, int64_t to
 ps_code ps_sq_assignments_move(struct ps_store *st, int64_t tenant, int64_t from, int64_t to,
 				   const char *product_id, int64_t *moved, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	/* The UPDATE and the two counts commit together: in a transaction of
 	 * our own outside the caller's, in a savepoint inside it. */
 	bool own = sqlite3_get_autocommit(q->db) != 0;
 	int64_t n = 0;
-	ps_code c = ps_sq_run(q, own ? S_BEGIN_IMMEDIATE : S_SAVEPOINT, err);
+	ps_code c = ps_sq_run(q, own ? PS_S_BEGIN_IMMEDIATE : PS_S_SAVEPOINT, err);
 	if (c != PS_OK)
 		return c;
 	c = move_seats(q, tenant, from, to, product_id, &n, err);
 	if (c == PS_OK)
-		c = ps_sq_run(q, own ? S_COMMIT : S_RELEASE, err);
+		c = ps_sq_run(q, own ? PS_S_COMMIT : PS_S_RELEASE, err);
 	if (c != PS_OK) {
 		if (!own) {
-			ps_sq_run(q, S_ROLLBACK_TO, NULL);
-			ps_sq_run(q, S_RELEASE, NULL);
+			ps_sq_run(q, PS_S_ROLLBACK_TO, NULL);
+			ps_sq_run(q, PS_S_RELEASE, NULL);
 		} else if (!sqlite3_get_autocommit(q->db)) {
-			ps_sq_run(q, S_ROLLBACK, NULL);
+			ps_sq_run(q, PS_S_ROLLBACK, NULL);
 		}
 		return c;
 	}
@@ -127,7 +127,7 @@ ps_code ps_sq_assignments_move(struct ps_store *st, int64_t tenant, int64_t from
 /* ---- The snapshot ------------------------------------------------------ */
 
 /* Step a prepared and bound query, calling `row` for each row. */
-static ps_code each_row(struct sq *q, enum ps_stmt id, sqlite3_stmt *s, struct ps_snapshot *snap,
+static ps_code each_row(struct ps_sq *q, enum ps_stmt id, sqlite3_stmt *s, struct ps_snapshot *snap,
 			ps_code (*row)(sqlite3_stmt *s, struct ps_snapshot *snap, struct ps_err *err),
 			struct ps_err *err)
 {
@@ -183,48 +183,48 @@ static ps_code snap_capacity_row(sqlite3_stmt *s, struct ps_snapshot *snap, stru
 	return PS_OK;
 }
 
-static ps_code load(struct sq *q, int64_t tenant, int64_t now, struct ps_snapshot *snap, struct ps_err *err)
+static ps_code load(struct ps_sq *q, int64_t tenant, int64_t now, struct ps_snapshot *snap, struct ps_err *err)
 {
 	sqlite3_stmt *s;
 	ps_code c;
 	int64_t window_start = ps_capacity_window_start(now);
 
 	struct ps_query qu;
-	ps_q_init(&qu, S_SNAP_TENANT, tenant);
+	ps_q_init(&qu, PS_S_SNAP_TENANT, tenant);
 	ps_q_i64(&qu, tenant);
 	c = ps_sq_exec.get_one(&q->sql.base, &qu, ps_read_tenant, &snap->tenant, "tenant", "the tenant does not exist",
 			       err);
 	if (c != PS_OK)
 		return c;
 
-	if ((c = ps_sq_prep(q, S_SNAP_SUBS, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_SUBS, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
-	if ((c = each_row(q, S_SNAP_SUBS, s, snap, snap_sub_row, err)) != PS_OK)
+	if ((c = each_row(q, PS_S_SNAP_SUBS, s, snap, snap_sub_row, err)) != PS_OK)
 		return c;
 
-	if ((c = ps_sq_prep(q, S_SNAP_INCIDENTS, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_INCIDENTS, &s, err)) != PS_OK)
 		return c;
-	if ((c = each_row(q, S_SNAP_INCIDENTS, s, snap, snap_incident_row, err)) != PS_OK)
+	if ((c = each_row(q, PS_S_SNAP_INCIDENTS, s, snap, snap_incident_row, err)) != PS_OK)
 		return c;
 
-	if ((c = ps_sq_prep(q, S_SNAP_OPS, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_OPS, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
-	if ((c = each_row(q, S_SNAP_OPS, s, snap, snap_op_row, err)) != PS_OK)
+	if ((c = each_row(q, PS_S_SNAP_OPS, s, snap, snap_op_row, err)) != PS_OK)
 		return c;
 
-	if ((c = ps_sq_prep(q, S_SNAP_CREDIT, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_CREDIT, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
-	if ((c = each_row(q, S_SNAP_CREDIT, s, snap, snap_credit_row, err)) != PS_OK)
+	if ((c = each_row(q, PS_S_SNAP_CREDIT, s, snap, snap_credit_row, err)) != PS_OK)
 		return c;
 
-	if ((c = ps_sq_prep(q, S_SNAP_PAST_DUE, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_PAST_DUE, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, tenant);
 	bind_i64(s, 2, now);
-	if ((c = each_row(q, S_SNAP_PAST_DUE, s, snap, snap_past_due_row, err)) != PS_OK)
+	if ((c = each_row(q, PS_S_SNAP_PAST_DUE, s, snap, snap_past_due_row, err)) != PS_OK)
 		return c;
 
 	/* The count of automatic upgrades in the window walks every one of
@@ -241,11 +241,11 @@ static ps_code load(struct sq *q, int64_t tenant, int64_t now, struct ps_snapsho
 		snap->capacity_oldest = q->cap_oldest;
 		return PS_OK;
 	}
-	if ((c = ps_sq_prep(q, S_SNAP_CAPACITY, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_CAPACITY, &s, err)) != PS_OK)
 		return c;
 	bind_i64(s, 1, window_start);
 	bind_i64(s, 2, now);
-	c = each_row(q, S_SNAP_CAPACITY, s, snap, snap_capacity_row, err);
+	c = each_row(q, PS_S_SNAP_CAPACITY, s, snap, snap_capacity_row, err);
 	q->cap_valid = c == PS_OK && reuse;
 	q->cap_now = now;
 	q->cap_used = snap->capacity_used;
@@ -256,28 +256,28 @@ static ps_code load(struct sq *q, int64_t tenant, int64_t now, struct ps_snapsho
 
 /* Outside the caller's transaction, one read transaction of our own makes
  * the queries see one state: *own says whether it was begun here. */
-static ps_code read_begin(struct sq *q, bool *own, struct ps_err *err)
+static ps_code read_begin(struct ps_sq *q, bool *own, struct ps_err *err)
 {
 	*own = sqlite3_get_autocommit(q->db) != 0;
-	return *own ? ps_sq_run(q, S_BEGIN, err) : PS_OK;
+	return *own ? ps_sq_run(q, PS_S_BEGIN, err) : PS_OK;
 }
 
 /* End what read_begin began: committed after c == PS_OK, else rolled back. */
-static ps_code read_end(struct sq *q, bool own, ps_code c, struct ps_err *err)
+static ps_code read_end(struct ps_sq *q, bool own, ps_code c, struct ps_err *err)
 {
 	if (!own)
 		return c;
 	if (c == PS_OK)
-		c = ps_sq_run(q, S_COMMIT, err);
+		c = ps_sq_run(q, PS_S_COMMIT, err);
 	if (!sqlite3_get_autocommit(q->db))
-		ps_sq_run(q, S_ROLLBACK, NULL);
+		ps_sq_run(q, PS_S_ROLLBACK, NULL);
 	return c;
 }
 
 ps_code ps_sq_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
 			    struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	bool own;
 	ps_code c;
 
@@ -294,7 +294,7 @@ ps_code ps_sq_snapshot_load(struct ps_store *st, int64_t tenant, int64_t now, st
 /* A cursor over one of the scan statements: all of them give rows in
  * tenant order, the tenant id in column 0. */
 struct scan_cur {
-	struct sq *q;
+	struct ps_sq *q;
 	enum ps_stmt id;
 	sqlite3_stmt *s;
 	bool row;
@@ -307,7 +307,7 @@ static ps_code cur_next(struct scan_cur *k, struct ps_err *err)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PS_OK : ps_sq_fail(k->q, k->id, rc, err);
 }
 
-static ps_code cur_open(struct sq *q, struct scan_cur *k, enum ps_stmt id, int64_t lo, int64_t hi, int64_t now,
+static ps_code cur_open(struct ps_sq *q, struct scan_cur *k, enum ps_stmt id, int64_t lo, int64_t hi, int64_t now,
 			struct ps_err *err)
 {
 	k->q = q;
@@ -318,7 +318,7 @@ static ps_code cur_open(struct sq *q, struct scan_cur *k, enum ps_stmt id, int64
 		return c;
 	bind_i64(k->s, 1, lo);
 	bind_i64(k->s, 2, hi);
-	if (id == S_SCAN_PAST_DUE)
+	if (id == PS_S_SCAN_PAST_DUE)
 		bind_i64(k->s, 3, now);
 	return cur_next(k, err);
 }
@@ -342,7 +342,7 @@ static ps_code cur_at(struct scan_cur *k, int64_t t, bool *at, struct ps_err *er
 	return c;
 }
 
-static ps_code scan(struct sq *q, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
+static ps_code scan(struct ps_sq *q, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
 		    ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err)
 {
 	struct ps_tenant *tenants = NULL;
@@ -354,7 +354,7 @@ static ps_code scan(struct sq *q, int64_t after, size_t limit, int64_t now, stru
 
 	ps_snapshot_init(&shared);
 	/* The batch's tenants first: their last id bounds the other queries. */
-	if ((c = ps_sq_prep(q, S_SCAN_TENANTS, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SCAN_TENANTS, &s, err)) != PS_OK)
 		goto out;
 	bind_i64(s, 1, after);
 	bind_i64(s, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
@@ -366,28 +366,28 @@ static ps_code scan(struct sq *q, int64_t after, size_t limit, int64_t now, stru
 			break;
 	}
 	if (c == PS_OK && rc != SQLITE_DONE)
-		c = ps_sq_fail(q, S_SCAN_TENANTS, rc, err);
+		c = ps_sq_fail(q, PS_S_SCAN_TENANTS, rc, err);
 	sqlite3_reset(s);
 	if (c != PS_OK || n == 0)
 		goto out;
 
 	/* Open incidents and the capacity window: the same for every tenant. */
-	if ((c = ps_sq_prep(q, S_SNAP_INCIDENTS, &s, err)) != PS_OK ||
-	    (c = each_row(q, S_SNAP_INCIDENTS, s, &shared, snap_incident_row, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_INCIDENTS, &s, err)) != PS_OK ||
+	    (c = each_row(q, PS_S_SNAP_INCIDENTS, s, &shared, snap_incident_row, err)) != PS_OK)
 		goto out;
 	int64_t window_start = ps_capacity_window_start(now);
-	if ((c = ps_sq_prep(q, S_SNAP_CAPACITY, &s, err)) != PS_OK)
+	if ((c = ps_sq_prep(q, PS_S_SNAP_CAPACITY, &s, err)) != PS_OK)
 		goto out;
 	bind_i64(s, 1, window_start);
 	bind_i64(s, 2, now);
-	if ((c = each_row(q, S_SNAP_CAPACITY, s, &shared, snap_capacity_row, err)) != PS_OK)
+	if ((c = each_row(q, PS_S_SNAP_CAPACITY, s, &shared, snap_capacity_row, err)) != PS_OK)
 		goto out;
 
 	int64_t hi = tenants[n - 1].id;
-	if ((c = cur_open(q, &subs, S_SCAN_SUBS, after, hi, now, err)) != PS_OK ||
-	    (c = cur_open(q, &ops, S_SCAN_OPS, after, hi, now, err)) != PS_OK ||
-	    (c = cur_open(q, &credit, S_SCAN_CREDIT, after, hi, now, err)) != PS_OK ||
-	    (c = cur_open(q, &due, S_SCAN_PAST_DUE, after, hi, now, err)) != PS_OK)
+	if ((c = cur_open(q, &subs, PS_S_SCAN_SUBS, after, hi, now, err)) != PS_OK ||
+	    (c = cur_open(q, &ops, PS_S_SCAN_OPS, after, hi, now, err)) != PS_OK ||
+	    (c = cur_open(q, &credit, PS_S_SCAN_CREDIT, after, hi, now, err)) != PS_OK ||
+	    (c = cur_open(q, &due, PS_S_SCAN_PAST_DUE, after, hi, now, err)) != PS_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		int64_t t = tenants[i].id;
@@ -439,7 +439,7 @@ out:
 ps_code ps_sq_snapshot_scan(struct ps_store *st, int64_t after, size_t limit, int64_t now, struct ps_snapshot *snap,
 			    ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err)
 {
-	struct sq *q = ps_sq_of(st);
+	struct ps_sq *q = ps_sq_of(st);
 	bool own;
 	ps_code c;
 
