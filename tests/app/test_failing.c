@@ -343,6 +343,22 @@ static ps_code uc_support(struct ps_ctx *c)
 	return ps_app_support_open(c, tenant_id, &s, "Please help");
 }
 
+/* The sweep reads only: it is checked apart (test_sweep_failure_points). */
+static bool count_verdict(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v)
+{
+	(*(int *)arg)++;
+	return true;
+}
+
+static ps_code uc_sweep(struct ps_ctx *c)
+{
+	struct ps_fleet_sum sum;
+	int seen = 0;
+	/* With a callback the sweep runs on this handle, by snapshot_scan. */
+	ps_code rc = ps_app_sweep(c, count_verdict, &seen, &sum);
+	return rc == PS_OK && seen == 0 ? PS_INTERNAL : rc;
+}
+
 static const struct {
 	const char *name;
 	use_case fn;
@@ -421,10 +437,36 @@ static void test_every_failure_point(void **state)
 	ps_free(before);
 }
 
+/* The sweep's scan path: each store call it makes fails in turn, and the
+ * failure comes back as an error (never a sweep that skipped tenants). */
+static void test_sweep_failure_points(void **state)
+{
+	char *before = fingerprint(pristine);
+	bool reached;
+	int calls;
+	ps_code rc = run_once(uc_sweep, 0, &reached, &calls);
+	if (rc != PS_OK)
+		fail_msg("case sweep without failures: got %s, want ok", ps_code_api(rc));
+	print_message("%-18s %3d store calls, each failed in turn\n", "sweep", calls);
+	for (int n = 1, total = calls; n <= total; n++) {
+		rc = run_once(uc_sweep, n, &reached, &calls);
+		if (!reached)
+			fail_msg("case sweep failing call %d: the call was not reached", n);
+		if (rc == PS_OK)
+			fail_msg("case sweep failing call %d: got ok, want an error", n);
+		char *now = fingerprint(work);
+		if (strcmp(now, before) != 0)
+			fail_msg("case sweep failing call %d: the store changed; want it untouched", n);
+		ps_free(now);
+	}
+	ps_free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_failure_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_failure_points, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
