@@ -1,7 +1,7 @@
-/* ps_store.h: the one store interface (store layer). A backend (SQLite now,
- * PostgreSQL later) is a struct whose first member is struct ps_store, with a
+/* ps_store.h: the one store interface (store layer). A backend (SQLite,
+ * PostgreSQL) is a struct whose first member is struct ps_store, with a
  * table of operations; callers never see SQL. One method per question the
- * service asks.
+ * service asks; the list is PS_STORE_METHODS below.
  *
  * Transactions: every change happens between begin(PS_TX_WRITE) and
  * commit(); rollback() undoes everything since begin. Reads may run inside
