@@ -245,7 +245,10 @@ ps_code ps_sq_run(struct ps_sq *q, enum ps_stmt id, struct ps_err *err)
 	return x_exec(&q->sql.base, &qu, err);
 }
 
-static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id, struct ps_err *err)
+/* A write of one row: an INSERT ... RETURNING id (id_out not NULL), or an
+ * UPDATE or DELETE that must change a row (else NOT_FOUND: field, msg). */
+static ps_code write_one(struct ps_store *st, struct ps_query *qu, int64_t *id_out, const char *field,
+			 const char *msg, struct ps_err *err)
 {
 	struct ps_sq *q = ps_sq_of(st);
 	sqlite3_stmt *s;
@@ -253,31 +256,27 @@ static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id
 	if (c != PS_OK)
 		return c;
 	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
+	if (id_out && rc == SQLITE_ROW) {
+		*id_out = sqlite3_column_int64(s, 0);
 		rc = sqlite3_step(s);
 	}
 	if (rc != SQLITE_DONE)
 		c = refused(q, qu, rc, err);
+	else if (!id_out && sqlite3_changes(q->db) == 0)
+		c = ps_err_set(err, PS_NOT_FOUND, field, "%s", msg);
 	done(s, qu);
 	return c;
+}
+
+static ps_code x_insert_id(struct ps_store *st, struct ps_query *qu, int64_t *id, struct ps_err *err)
+{
+	return write_one(st, qu, id, NULL, NULL, err);
 }
 
 static ps_code x_change_one(struct ps_store *st, struct ps_query *qu, const char *field, const char *msg,
 			    struct ps_err *err)
 {
-	struct ps_sq *q = ps_sq_of(st);
-	sqlite3_stmt *s;
-	ps_code c = bind(q, qu, &s, err);
-	if (c != PS_OK)
-		return c;
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		c = refused(q, qu, rc, err);
-	else if (sqlite3_changes(q->db) == 0)
-		c = ps_err_set(err, PS_NOT_FOUND, field, "%s", msg);
-	done(s, qu);
-	return c;
+	return write_one(st, qu, NULL, field, msg, err);
 }
 
 /* Step a bound single-row SELECT into decode's out-struct. */
