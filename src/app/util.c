@@ -53,7 +53,7 @@ ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t m
 	return PS_OK;
 }
 
-/* A transaction that lost a race (the store says PS_STORE, field "retry":
+/* A transaction that lost a race (the store says PS_RETRY:
  * a serialization failure, a deadlock, the upgrade capacity counted by
  * another daemon meanwhile) runs again, from begin, a few times. fn must
  * have no effect outside the store that a second run would repeat. */
@@ -71,7 +71,7 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 			rc = st->ops->commit(st, &c->err);
 		if (rc != PS_OK)
 			st->ops->rollback(st);
-		if (rc != PS_STORE || strcmp(c->err.field, "retry") != 0 || attempt == PS_TX_ATTEMPTS)
+		if (rc != PS_RETRY || attempt == PS_TX_ATTEMPTS)
 			return rc;
 		/* Back off a little, more each time, with jitter so racers part. */
 		struct timespec ts = {0, (long)(1 + rand() % (2 << attempt)) * 1000000L};

@@ -1,7 +1,9 @@
 /* ps_err.h: the one error table of planshift (common layer).
  * Every failure in every layer is one of these codes. The X-macro below is the
  * single source for the enum, the API's error code string and the HTTP status.
- * A code travels with a struct ps_err that says which field and why. */
+ * A code travels with a struct ps_err that says which field and why.
+ * PS_RETRY: a transaction lost a race (the store says so); run it again
+ * from begin. Should it escape, it reads as the store being unavailable. */
 #ifndef PS_ERR_H
 #define PS_ERR_H
 
@@ -24,6 +26,7 @@
 	X(INTERNAL,            "internal_error",       500)    \
 	X(STORE,               "store_unavailable",    503)    \
 	X(SCHEMA,              "schema_mismatch",      503)    \
+	X(RETRY,               "store_unavailable",    503)    \
 	X(IO,                  "io_error",             500)
 
 typedef enum {

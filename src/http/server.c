@@ -309,7 +309,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (replayed)
 		return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, NULL, NULL);
 	if (rc != PS_OK) {
-		if (rc == PS_STORE || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
+		if (rc == PS_STORE || rc == PS_RETRY || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
 		int64_t retry_after_s;
 		ps_buf_reset(r.out);

@@ -1,7 +1,7 @@
-/* ps_store.h: the one store interface (store layer). A backend (SQLite now,
- * PostgreSQL later) is a struct whose first member is struct ps_store, with a
+/* ps_store.h: the one store interface (store layer). A backend (SQLite,
+ * PostgreSQL) is a struct whose first member is struct ps_store, with a
  * table of operations; callers never see SQL. One method per question the
- * service asks.
+ * service asks; the list is PS_STORE_METHODS below.
  *
  * Transactions: every change happens between begin(PS_TX_WRITE) and
  * commit(); rollback() undoes everything since begin. Reads may run inside
@@ -14,6 +14,8 @@
  *   PS_CONFLICT    a uniqueness rule would break (err->field names it)
  *   PS_STORE       the backend failed (I/O, busy past its timeout, ...)
  *   PS_SCHEMA      the store's schema is newer than this binary
+ *   PS_RETRY       the transaction lost a race with another (a serialization
+ *                  failure, a deadlock): roll back and run it again
  * Out-structs are caller-owned and fully overwritten on PS_OK.
  * List methods call cb once per row in id order, rows with id > after, at
  * most `limit` rows (0: no limit); a cb returning false stops the walk. */
@@ -46,188 +48,245 @@ typedef bool (*ps_operation_cb)(void *arg, const struct ps_operation *op);
 typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
 typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 
+/* The methods, written once: X(return type, name, parameters, arguments).
+ * From this list come struct ps_store_ops, each backend's table
+ * (PS_SQL_TABLE in store_int.h: every method exactly once, or the table
+ * does not compile) and the fault-injecting wrapper of the tests. Every
+ * ps_code method takes the handle first and `err` last. */
+#define PS_STORE_METHODS(X)                                                                                            \
+	X(void, close, (struct ps_store *st), (st))                                                                    \
+	/* Create the schema or bring it to this binary's version, in one                                              \
+	 * transaction. PS_SCHEMA when the store is newer than the binary. */                                          \
+	X(ps_code, migrate, (struct ps_store *st, struct ps_err *err), (st, err))                                      \
+	/* PS_SCHEMA when the store was not migrated to this binary's version. */                                      \
+	X(ps_code, check_schema, (struct ps_store *st, struct ps_err *err), (st, err))                                 \
+                                                                                                                       \
+	X(ps_code, begin, (struct ps_store *st, enum ps_tx kind, struct ps_err *err), (st, kind, err))                 \
+	X(ps_code, commit, (struct ps_store *st, struct ps_err *err), (st, err))                                       \
+	/* no-op outside a transaction */                                                                              \
+	X(void, rollback, (struct ps_store *st), (st))                                                                 \
+                                                                                                                       \
+	/* The catalog document (JSON text), replaced whole. */                                                        \
+	X(ps_code, catalog_put, (struct ps_store *st, const char *json, size_t len, int64_t now,                       \
+	  struct ps_err *err),                                                                                         \
+	  (st, json, len, now, err))                                                                                   \
+	/* NOT_FOUND: none loaded */                                                                                   \
+	X(ps_code, catalog_get, (struct ps_store *st, struct ps_buf *json, struct ps_err *err), (st, json, err))       \
+                                                                                                                       \
+	/* Tokens, by the SHA-256 hex of the secret. tenant_id 0 for provider roles. */                                \
+	X(ps_code, token_insert, (struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id,         \
+	  int64_t now, int64_t *id_out, struct ps_err *err),                                                           \
+	  (st, hash, role, tenant_id, now, id_out, err))                                                               \
+	X(ps_code, token_find, (struct ps_store *st, const char *hash, struct ps_principal *out,                       \
+	  struct ps_err *err),                                                                                         \
+	  (st, hash, out, err))                                                                                        \
+                                                                                                                       \
+	/* Tenants. insert assigns t->id. */                                                                           \
+	X(ps_code, tenant_insert, (struct ps_store *st, struct ps_tenant *t, struct ps_err *err), (st, t, err))        \
+	X(ps_code, tenant_get, (struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err),           \
+	  (st, id, out, err))                                                                                          \
+	X(ps_code, tenant_list, (struct ps_store *st, int64_t after, size_t limit, ps_tenant_cb cb, void *arg,         \
+	  struct ps_err *err),                                                                                         \
+	  (st, after, limit, cb, arg, err))                                                                            \
+                                                                                                                       \
+	/* Users. insert assigns u->id; CONFLICT (field "upn") when the tenant has that upn. */                        \
+	X(ps_code, user_insert, (struct ps_store *st, struct ps_user *u, struct ps_err *err), (st, u, err))            \
+	X(ps_code, user_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out,                    \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, id, out, err))                                                                                  \
+	X(ps_code, user_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb,        \
+	  void *arg, struct ps_err *err),                                                                              \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+                                                                                                                       \
+	/* Subscriptions. insert assigns s->id (s->assigned is stored as 0).                                           \
+	 * update writes quantity, status, term_start, term_end, replaced_by,                                          \
+	 * billed_through, addon_of (an add-on follows its base to a new plan). */                                     \
+	X(ps_code, sub_insert, (struct ps_store *st, struct ps_subscription *s, struct ps_err *err), (st, s, err))     \
+	X(ps_code, sub_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,             \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, id, out, err))                                                                                  \
+	X(ps_code, sub_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb,          \
+	  void *arg, struct ps_err *err),                                                                              \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+	X(ps_code, sub_update, (struct ps_store *st, const struct ps_subscription *s, struct ps_err *err),             \
+	  (st, s, err))                                                                                                \
+                                                                                                                       \
+	/* License assignments. insert: CONFLICT (field "user") when the user                                          \
+	 * already holds a seat of a->product_id in this tenant; the                                                   \
+	 * subscription's `assigned` count goes up by one in the same                                                  \
+	 * statement group. delete: NOT_FOUND when the user holds no seat of that                                      \
+	 * subscription; the count goes down by one. */                                                                \
+	X(ps_code, assignment_insert, (struct ps_store *st, const struct ps_assignment *a, struct ps_err *err),        \
+	  (st, a, err))                                                                                                \
+	X(ps_code, assignment_delete, (struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t user_id,           \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, sub_id, user_id, err))                                                                          \
+	X(ps_code, assignment_list, (struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user,          \
+	  size_t limit, ps_assignment_cb cb, void *arg, struct ps_err *err),                                           \
+	  (st, tenant, sub_id, after_user, limit, cb, arg, err))                                                       \
+                                                                                                                       \
+	/* Service health (shared by every tenant). insert assigns i->id.                                              \
+	 * update writes status and resolved_at. */                                                                    \
+	X(ps_code, incident_insert, (struct ps_store *st, struct ps_incident *i, struct ps_err *err), (st, i, err))    \
+	X(ps_code, incident_get, (struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err),       \
+	  (st, id, out, err))                                                                                          \
+	X(ps_code, incident_update, (struct ps_store *st, const struct ps_incident *i, struct ps_err *err),            \
+	  (st, i, err))                                                                                                \
+	X(ps_code, incident_list, (struct ps_store *st, bool open_only, int64_t after, size_t limit,                   \
+	  ps_incident_cb cb, void *arg, struct ps_err *err),                                                           \
+	  (st, open_only, after, limit, cb, arg, err))                                                                 \
+                                                                                                                       \
+	/* Money and operations: inserted here so the engine's reasons have real                                       \
+	 * data; their full life comes with the billing and upgrade work.                                              \
+	 * Each insert assigns ->id. */                                                                                \
+	X(ps_code, invoice_insert, (struct ps_store *st, struct ps_invoice *inv, struct ps_err *err), (st, inv,        \
+	  err))                                                                                                        \
+	X(ps_code, credit_check_insert, (struct ps_store *st, struct ps_credit_check *c, struct ps_err *err),          \
+	  (st, c, err))                                                                                                \
+	X(ps_code, operation_insert, (struct ps_store *st, struct ps_operation *op, struct ps_err *err),               \
+	  (st, op, err))                                                                                               \
+                                                                                                                       \
+	/* The audit log. insert assigns a->id. */                                                                     \
+	X(ps_code, audit_insert, (struct ps_store *st, struct ps_audit *a, struct ps_err *err), (st, a, err))          \
+	X(ps_code, audit_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,                      \
+	  ps_audit_cb cb, void *arg, struct ps_err *err),                                                              \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+                                                                                                                       \
+	/* Everything the engine needs of one tenant at `now`, into snap (reset                                        \
+	 * first): the tenant; all its subscriptions in id order; open incidents;                                      \
+	 * its unfinished operations (state pending_credit_check or                                                    \
+	 * provisioning); its oldest pending credit check; the sum of open                                             \
+	 * invoices' unpaid amounts whose due_at < now and the oldest such due_at;                                     \
+	 * and the count and oldest start of automatic upgrade operations                                              \
+	 * (kind upgrade) created in (now - PS_CAPACITY_WINDOW_S, now]. Plans are                                      \
+	 * not resolved (snap->subs[i].plan is NULL) and capacity_limit is left                                        \
+	 * 0: the caller owns both. NOT_FOUND when the tenant does not exist. */                                       \
+	X(ps_code, snapshot_load, (struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,         \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, now, snap, err))                                                                                \
+                                                                                                                       \
+	/* ---- schema version 2: money, time, upgrades ---------------------- */                                      \
+                                                                                                                       \
+	/* The manual clock, kept in the store so every daemon and command on                                          \
+	 * it sees the same time. get: NOT_FOUND when never set. */                                                    \
+	X(ps_code, clock_get, (struct ps_store *st, int64_t *now, struct ps_err *err), (st, now, err))                 \
+	X(ps_code, clock_set, (struct ps_store *st, int64_t now, struct ps_err *err), (st, now, err))                  \
+                                                                                                                       \
+	/* Tenants change: credit_limit (after a credit check). Writes                                                 \
+	 * credit_limit only; NOT_FOUND when missing. */                                                               \
+	X(ps_code, tenant_update, (struct ps_store *st, const struct ps_tenant *t, struct ps_err *err), (st, t,        \
+	  err))                                                                                                        \
+                                                                                                                       \
+	/* Invoices. update writes paid and status. list walks the tenant's                                            \
+	 * invoices in id order (= issue order, oldest first); open_only keeps                                         \
+	 * those with status open. Lines: insert assigns l->id; list walks one                                         \
+	 * invoice's lines in id order. A second purchase or renewal line of the                                       \
+	 * same (tenant, subscription, kind, period_start) is CONFLICT (field                                          \
+	 * "period"): a period is invoiced once, however many daemons look.                                            \
+	 * Other kinds (seat changes, credits) may repeat. */                                                          \
+	X(ps_code, invoice_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out,              \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, id, out, err))                                                                                  \
+	X(ps_code, invoice_update, (struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err),            \
+	  (st, inv, err))                                                                                              \
+	X(ps_code, invoice_list, (struct ps_store *st, int64_t tenant, bool open_only, int64_t after,                  \
+	  size_t limit, ps_invoice_cb cb, void *arg, struct ps_err *err),                                              \
+	  (st, tenant, open_only, after, limit, cb, arg, err))                                                         \
+	X(ps_code, invoice_line_insert, (struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err),          \
+	  (st, l, err))                                                                                                \
+	X(ps_code, invoice_line_list, (struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb,            \
+	  void *arg, struct ps_err *err),                                                                              \
+	  (st, tenant, invoice, cb, arg, err))                                                                         \
+                                                                                                                       \
+	/* Payments. insert assigns p->id. total: the sum of all the tenant's                                          \
+	 * payments (0 when none). */                                                                                  \
+	X(ps_code, payment_insert, (struct ps_store *st, struct ps_receipt *p, struct ps_err *err), (st, p, err))      \
+	X(ps_code, payment_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,                    \
+	  ps_payment_cb cb, void *arg, struct ps_err *err),                                                            \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+	X(ps_code, payment_total, (struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err),           \
+	  (st, tenant, total, err))                                                                                    \
+                                                                                                                       \
+	/* Credit checks. get by id alone (the provider decides them across                                            \
+	 * tenants); update writes status, decided_at and amount; list walks one                                       \
+	 * tenant's in id order. */                                                                                    \
+	X(ps_code, credit_check_get, (struct ps_store *st, int64_t id, struct ps_credit_check *out,                    \
+	  struct ps_err *err),                                                                                         \
+	  (st, id, out, err))                                                                                          \
+	X(ps_code, credit_check_update, (struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err),    \
+	  (st, c, err))                                                                                                \
+	X(ps_code, credit_check_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,               \
+	  ps_credit_cb cb, void *arg, struct ps_err *err),                                                             \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+                                                                                                                       \
+	/* Operations. operation_insert (above) is CONFLICT (field                                                     \
+	 * "operation") when the tenant already has an unfinished operation of                                         \
+	 * kind upgrade (state pending_credit_check or provisioning): the rule                                         \
+	 * "one upgrade at a time per tenant" lives in the store (a partial                                            \
+	 * unique index), so it holds across daemons. update writes state,                                             \
+	 * new_sub, credit_check_id, updated_at and detail. find_by_new_sub: the                                       \
+	 * operation whose new subscription is new_sub (NOT_FOUND if none). */                                         \
+	X(ps_code, operation_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out,          \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, id, out, err))                                                                                  \
+	X(ps_code, operation_update, (struct ps_store *st, const struct ps_operation *op, struct ps_err *err),         \
+	  (st, op, err))                                                                                               \
+	X(ps_code, operation_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,                  \
+	  ps_operation_cb cb, void *arg, struct ps_err *err),                                                          \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+	X(ps_code, operation_find_by_new_sub, (struct ps_store *st, int64_t tenant, int64_t new_sub,                   \
+	  struct ps_operation *out, struct ps_err *err),                                                               \
+	  (st, tenant, new_sub, out, err))                                                                             \
+                                                                                                                       \
+	/* Move every seat of subscription `from` to `to` in one statement,                                            \
+	 * setting their product to product_id; *moved gets the count. Both                                            \
+	 * subscriptions' `assigned` counts follow. CONFLICT (field "user") when                                       \
+	 * a user would hold two seats of product_id. */                                                               \
+	X(ps_code, assignments_move, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to,                   \
+	  const char *product_id, int64_t *moved, struct ps_err *err),                                                 \
+	  (st, tenant, from, to, product_id, moved, err))                                                              \
+                                                                                                                       \
+	/* Idempotency keys, per tenant (0 for provider-wide calls). find:                                             \
+	 * NOT_FOUND when the key is unknown; out->response is a new string the                                        \
+	 * caller frees. insert: CONFLICT (field "Idempotency-Key") when the key                                       \
+	 * exists. purge removes keys created before `before`. */                                                      \
+	X(ps_code, idem_find, (struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out,              \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, key, out, err))                                                                                 \
+	X(ps_code, idem_insert, (struct ps_store *st, const struct ps_idem *k, struct ps_err *err), (st, k, err))      \
+	X(ps_code, idem_purge, (struct ps_store *st, int64_t before, struct ps_err *err), (st, before, err))           \
+	/* A key is reserved by inserting it with status 0 (the call is                                                \
+	 * running), then completed with the answer, or deleted when the call                                          \
+	 * failed. complete: NOT_FOUND when the key is gone. */                                                        \
+	X(ps_code, idem_complete, (struct ps_store *st, const struct ps_idem *k, struct ps_err *err), (st, k, err))    \
+	X(ps_code, idem_delete, (struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err),            \
+	  (st, tenant, key, err))                                                                                      \
+                                                                                                                       \
+	/* Support requests. insert assigns r->id. list: tenant 0 walks every                                          \
+	 * tenant's (for the provider's support staff), in id order. */                                                \
+	X(ps_code, support_insert, (struct ps_store *st, struct ps_support_request *r, struct ps_err *err),            \
+	  (st, r, err))                                                                                                \
+	X(ps_code, support_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,                    \
+	  ps_support_cb cb, void *arg, struct ps_err *err),                                                            \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+                                                                                                                       \
+	/* For sweeps (optional: NULL when a backend has none, and callers                                             \
+	 * then call snapshot_load per tenant). The snapshots of the tenants                                           \
+	 * with id > after, in id order, at most `limit` of them (0: no limit),                                        \
+	 * from one read transaction (or the caller's): snap is filled for one                                         \
+	 * tenant after another exactly as snapshot_load fills it, and cb                                              \
+	 * called with it; a cb returning false stops the walk. *last gets the                                         \
+	 * id of the last tenant given to cb (`after` when none). A handful of                                         \
+	 * range queries for the whole batch, instead of one set per tenant. */                                        \
+	X(ps_code, snapshot_scan, (struct ps_store *st, int64_t after, size_t limit, int64_t now,                      \
+	  struct ps_snapshot *snap, ps_snapshot_cb cb, void *arg, int64_t *last, struct ps_err *err),                  \
+	  (st, after, limit, now, snap, cb, arg, last, err))
+
 struct ps_store_ops {
 	const char *name; /* "sqlite" */
-	void (*close)(struct ps_store *st);
-	/* Create the schema or bring it to this binary's version, in one
-	 * transaction. PS_SCHEMA when the store is newer than the binary. */
-	ps_code (*migrate)(struct ps_store *st, struct ps_err *err);
-	/* PS_SCHEMA when the store was not migrated to this binary's version. */
-	ps_code (*check_schema)(struct ps_store *st, struct ps_err *err);
-
-	ps_code (*begin)(struct ps_store *st, enum ps_tx kind, struct ps_err *err);
-	ps_code (*commit)(struct ps_store *st, struct ps_err *err);
-	void (*rollback)(struct ps_store *st); /* no-op outside a transaction */
-
-	/* The catalog document (JSON text), replaced whole. */
-	ps_code (*catalog_put)(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err);
-	ps_code (*catalog_get)(struct ps_store *st, struct ps_buf *json, struct ps_err *err); /* NOT_FOUND: none loaded */
-
-	/* Tokens, by the SHA-256 hex of the secret. tenant_id 0 for provider roles. */
-	ps_code (*token_insert)(struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id,
-				int64_t now, int64_t *id_out, struct ps_err *err);
-	ps_code (*token_find)(struct ps_store *st, const char *hash, struct ps_principal *out, struct ps_err *err);
-
-	/* Tenants. insert assigns t->id. */
-	ps_code (*tenant_insert)(struct ps_store *st, struct ps_tenant *t, struct ps_err *err);
-	ps_code (*tenant_get)(struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err);
-	ps_code (*tenant_list)(struct ps_store *st, int64_t after, size_t limit, ps_tenant_cb cb, void *arg,
-			       struct ps_err *err);
-
-	/* Users. insert assigns u->id; CONFLICT (field "upn") when the tenant has that upn. */
-	ps_code (*user_insert)(struct ps_store *st, struct ps_user *u, struct ps_err *err);
-	ps_code (*user_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out, struct ps_err *err);
-	ps_code (*user_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb,
-			     void *arg, struct ps_err *err);
-
-	/* Subscriptions. insert assigns s->id (s->assigned is stored as 0).
-	 * update writes quantity, status, term_start, term_end, replaced_by,
-	 * billed_through, addon_of (an add-on follows its base to a new plan). */
-	ps_code (*sub_insert)(struct ps_store *st, struct ps_subscription *s, struct ps_err *err);
-	ps_code (*sub_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out,
-			   struct ps_err *err);
-	ps_code (*sub_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg,
-			    struct ps_err *err);
-	ps_code (*sub_update)(struct ps_store *st, const struct ps_subscription *s, struct ps_err *err);
-
-	/* License assignments. insert: CONFLICT (field "user") when the user
-	 * already holds a seat of a->product_id in this tenant; the
-	 * subscription's `assigned` count goes up by one in the same
-	 * statement group. delete: NOT_FOUND when the user holds no seat of that
-	 * subscription; the count goes down by one. */
-	ps_code (*assignment_insert)(struct ps_store *st, const struct ps_assignment *a, struct ps_err *err);
-	ps_code (*assignment_delete)(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t user_id,
-				     struct ps_err *err);
-	ps_code (*assignment_list)(struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user,
-				   size_t limit, ps_assignment_cb cb, void *arg, struct ps_err *err);
-
-	/* Service health (shared by every tenant). insert assigns i->id.
-	 * update writes status and resolved_at. */
-	ps_code (*incident_insert)(struct ps_store *st, struct ps_incident *i, struct ps_err *err);
-	ps_code (*incident_get)(struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err);
-	ps_code (*incident_update)(struct ps_store *st, const struct ps_incident *i, struct ps_err *err);
-	ps_code (*incident_list)(struct ps_store *st, bool open_only, int64_t after, size_t limit, ps_incident_cb cb,
-				 void *arg, struct ps_err *err);
-
-	/* Money and operations: inserted here so the engine's reasons have real
-	 * data; their full life comes with the billing and upgrade work.
-	 * Each insert assigns ->id. */
-	ps_code (*invoice_insert)(struct ps_store *st, struct ps_invoice *inv, struct ps_err *err);
-	ps_code (*credit_check_insert)(struct ps_store *st, struct ps_credit_check *c, struct ps_err *err);
-	ps_code (*operation_insert)(struct ps_store *st, struct ps_operation *op, struct ps_err *err);
-
-	/* The audit log. insert assigns a->id. */
-	ps_code (*audit_insert)(struct ps_store *st, struct ps_audit *a, struct ps_err *err);
-	ps_code (*audit_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_audit_cb cb,
-			      void *arg, struct ps_err *err);
-
-	/* Everything the engine needs of one tenant at `now`, into snap (reset
-	 * first): the tenant; all its subscriptions in id order; open incidents;
-	 * its unfinished operations (state pending_credit_check or
-	 * provisioning); its oldest pending credit check; the sum of open
-	 * invoices' unpaid amounts whose due_at < now and the oldest such due_at;
-	 * and the count and oldest start of automatic upgrade operations
-	 * (kind upgrade) created in (now - PS_CAPACITY_WINDOW_S, now]. Plans are
-	 * not resolved (snap->subs[i].plan is NULL) and capacity_limit is left
-	 * 0: the caller owns both. NOT_FOUND when the tenant does not exist. */
-	ps_code (*snapshot_load)(struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap,
-				 struct ps_err *err);
-
-	/* ---- schema version 2: money, time, upgrades ---------------------- */
-
-	/* The manual clock, kept in the store so every daemon and command on
-	 * it sees the same time. get: NOT_FOUND when never set. */
-	ps_code (*clock_get)(struct ps_store *st, int64_t *now, struct ps_err *err);
-	ps_code (*clock_set)(struct ps_store *st, int64_t now, struct ps_err *err);
-
-	/* Tenants change: credit_limit (after a credit check). Writes
-	 * credit_limit only; NOT_FOUND when missing. */
-	ps_code (*tenant_update)(struct ps_store *st, const struct ps_tenant *t, struct ps_err *err);
-
-	/* Invoices. update writes paid and status. list walks the tenant's
-	 * invoices in id order (= issue order, oldest first); open_only keeps
-	 * those with status open. Lines: insert assigns l->id; list walks one
-	 * invoice's lines in id order. A second purchase or renewal line of the
-	 * same (tenant, subscription, kind, period_start) is CONFLICT (field
-	 * "period"): a period is invoiced once, however many daemons look.
-	 * Other kinds (seat changes, credits) may repeat. */
-	ps_code (*invoice_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out,
-			       struct ps_err *err);
-	ps_code (*invoice_update)(struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err);
-	ps_code (*invoice_list)(struct ps_store *st, int64_t tenant, bool open_only, int64_t after, size_t limit,
-				ps_invoice_cb cb, void *arg, struct ps_err *err);
-	ps_code (*invoice_line_insert)(struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err);
-	ps_code (*invoice_line_list)(struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb, void *arg,
-				     struct ps_err *err);
-
-	/* Payments. insert assigns p->id. total: the sum of all the tenant's
-	 * payments (0 when none). */
-	ps_code (*payment_insert)(struct ps_store *st, struct ps_receipt *p, struct ps_err *err);
-	ps_code (*payment_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_payment_cb cb,
-				void *arg, struct ps_err *err);
-	ps_code (*payment_total)(struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err);
-
-	/* Credit checks. get by id alone (the provider decides them across
-	 * tenants); update writes status, decided_at and amount; list walks one
-	 * tenant's in id order. */
-	ps_code (*credit_check_get)(struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err);
-	ps_code (*credit_check_update)(struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err);
-	ps_code (*credit_check_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_credit_cb cb,
-				     void *arg, struct ps_err *err);
-
-	/* Operations. operation_insert (above) is CONFLICT (field
-	 * "operation") when the tenant already has an unfinished operation of
-	 * kind upgrade (state pending_credit_check or provisioning): the rule
-	 * "one upgrade at a time per tenant" lives in the store (a partial
-	 * unique index), so it holds across daemons. update writes state,
-	 * new_sub, credit_check_id, updated_at and detail. find_by_new_sub: the
-	 * operation whose new subscription is new_sub (NOT_FOUND if none). */
-	ps_code (*operation_get)(struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out,
-				 struct ps_err *err);
-	ps_code (*operation_update)(struct ps_store *st, const struct ps_operation *op, struct ps_err *err);
-	ps_code (*operation_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit,
-				  ps_operation_cb cb, void *arg, struct ps_err *err);
-	ps_code (*operation_find_by_new_sub)(struct ps_store *st, int64_t tenant, int64_t new_sub,
-					     struct ps_operation *out, struct ps_err *err);
-
-	/* Move every seat of subscription `from` to `to` in one statement,
-	 * setting their product to product_id; *moved gets the count. Both
-	 * subscriptions' `assigned` counts follow. CONFLICT (field "user") when
-	 * a user would hold two seats of product_id. */
-	ps_code (*assignments_move)(struct ps_store *st, int64_t tenant, int64_t from, int64_t to,
-				    const char *product_id, int64_t *moved, struct ps_err *err);
-
-	/* Idempotency keys, per tenant (0 for provider-wide calls). find:
-	 * NOT_FOUND when the key is unknown; out->response is a new string the
-	 * caller frees. insert: CONFLICT (field "Idempotency-Key") when the key
-	 * exists. purge removes keys created before `before`. */
-	ps_code (*idem_find)(struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out,
-			     struct ps_err *err);
-	ps_code (*idem_insert)(struct ps_store *st, const struct ps_idem *k, struct ps_err *err);
-	ps_code (*idem_purge)(struct ps_store *st, int64_t before, struct ps_err *err);
-	/* A key is reserved by inserting it with status 0 (the call is
-	 * running), then completed with the answer, or deleted when the call
-	 * failed. complete: NOT_FOUND when the key is gone. */
-	ps_code (*idem_complete)(struct ps_store *st, const struct ps_idem *k, struct ps_err *err);
-	ps_code (*idem_delete)(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err);
-
-	/* Support requests. insert assigns r->id. list: tenant 0 walks every
-	 * tenant's (for the provider's support staff), in id order. */
-	ps_code (*support_insert)(struct ps_store *st, struct ps_support_request *r, struct ps_err *err);
-	ps_code (*support_list)(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb,
-				void *arg, struct ps_err *err);
-
-	/* For sweeps (optional: NULL when a backend has none, and callers
-	 * then call snapshot_load per tenant). The snapshots of the tenants
-	 * with id > after, in id order, at most `limit` of them (0: no limit),
-	 * from one read transaction (or the caller's): snap is filled for one
-	 * tenant after another exactly as snapshot_load fills it, and cb
-	 * called with it; a cb returning false stops the walk. *last gets the
-	 * id of the last tenant given to cb (`after` when none). A handful of
-	 * range queries for the whole batch, instead of one set per tenant. */
-	ps_code (*snapshot_scan)(struct ps_store *st, int64_t after, size_t limit, int64_t now,
-				 struct ps_snapshot *snap, ps_snapshot_cb cb, void *arg, int64_t *last,
-				 struct ps_err *err);
+#define PS_STORE_OP_(ret, name, params, args) ret(*name) params;
+	PS_STORE_METHODS(PS_STORE_OP_)
+#undef PS_STORE_OP_
 };
 
 struct ps_store {

@@ -27,6 +27,7 @@
 struct fs {
 	struct ps_store base;
 	struct ps_store *in;
+	struct ps_store_ops ops;
 	int calls;
 	int fail_at; /* 0: never */
 	bool failed;
@@ -47,144 +48,40 @@ static bool tick(struct fs *f)
 	return false;
 }
 
-#define W(name, PARAMS, ARGS)                                                                               \
-	static ps_code w_##name PARAMS                                                                     \
+/* One wrapper per method of ps_store.h, made from its list: a ps_code
+ * method counts the call and fails the chosen one; close and rollback
+ * (void) pass through, rollback without counting. */
+#define W_ps_code(name, params, args)                                                                      \
+	static ps_code w_##name params                                                                     \
 	{                                                                                                  \
 		struct fs *f = fs_of(st);                                                                  \
 		if (tick(f))                                                                               \
 			return ps_err_set(err, PS_STORE, NULL, "injected failure at call %d", f->calls);  \
-		return f->in->ops->name ARGS;                                                              \
+		st = f->in;                                                                                \
+		return st->ops->name args;                                                                 \
 	}
+#define W_void(name, params, args)                                                                         \
+	static void w_##name params                                                                        \
+	{                                                                                                  \
+		pass_##name(fs_of(st));                                                                    \
+	}
+#define W(ret, name, params, args) W_##ret(name, params, args)
 
-W(migrate, (struct ps_store *st, struct ps_err *err), (f->in, err))
-W(check_schema, (struct ps_store *st, struct ps_err *err), (f->in, err))
-W(begin, (struct ps_store *st, enum ps_tx kind, struct ps_err *err), (f->in, kind, err))
-W(commit, (struct ps_store *st, struct ps_err *err), (f->in, err))
-W(catalog_put, (struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err), (f->in, json, len, now, err))
-W(catalog_get, (struct ps_store *st, struct ps_buf *json, struct ps_err *err), (f->in, json, err))
-W(token_insert, (struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id, int64_t now, int64_t *id_out, struct ps_err *err), (f->in, hash, role, tenant_id, now, id_out, err))
-W(token_find, (struct ps_store *st, const char *hash, struct ps_principal *out, struct ps_err *err), (f->in, hash, out, err))
-W(tenant_insert, (struct ps_store *st, struct ps_tenant *t, struct ps_err *err), (f->in, t, err))
-W(tenant_get, (struct ps_store *st, int64_t id, struct ps_tenant *out, struct ps_err *err), (f->in, id, out, err))
-W(tenant_list, (struct ps_store *st, int64_t after, size_t limit, ps_tenant_cb cb, void *arg, struct ps_err *err), (f->in, after, limit, cb, arg, err))
-W(user_insert, (struct ps_store *st, struct ps_user *u, struct ps_err *err), (f->in, u, err))
-W(user_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out, struct ps_err *err), (f->in, tenant, id, out, err))
-W(user_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-W(sub_insert, (struct ps_store *st, struct ps_subscription *s, struct ps_err *err), (f->in, s, err))
-W(sub_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_subscription *out, struct ps_err *err), (f->in, tenant, id, out, err))
-W(sub_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-W(sub_update, (struct ps_store *st, const struct ps_subscription *s, struct ps_err *err), (f->in, s, err))
-W(assignment_insert, (struct ps_store *st, const struct ps_assignment *a, struct ps_err *err), (f->in, a, err))
-W(assignment_delete, (struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t user_id, struct ps_err *err), (f->in, tenant, sub_id, user_id, err))
-W(assignment_list, (struct ps_store *st, int64_t tenant, int64_t sub_id, int64_t after_user, size_t limit, ps_assignment_cb cb, void *arg, struct ps_err *err), (f->in, tenant, sub_id, after_user, limit, cb, arg, err))
-W(incident_insert, (struct ps_store *st, struct ps_incident *i, struct ps_err *err), (f->in, i, err))
-W(incident_get, (struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err), (f->in, id, out, err))
-W(incident_update, (struct ps_store *st, const struct ps_incident *i, struct ps_err *err), (f->in, i, err))
-W(incident_list, (struct ps_store *st, bool open_only, int64_t after, size_t limit, ps_incident_cb cb, void *arg, struct ps_err *err), (f->in, open_only, after, limit, cb, arg, err))
-W(invoice_insert, (struct ps_store *st, struct ps_invoice *inv, struct ps_err *err), (f->in, inv, err))
-W(credit_check_insert, (struct ps_store *st, struct ps_credit_check *c, struct ps_err *err), (f->in, c, err))
-W(operation_insert, (struct ps_store *st, struct ps_operation *op, struct ps_err *err), (f->in, op, err))
-W(audit_insert, (struct ps_store *st, struct ps_audit *a, struct ps_err *err), (f->in, a, err))
-W(audit_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_audit_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-W(snapshot_load, (struct ps_store *st, int64_t tenant, int64_t now, struct ps_snapshot *snap, struct ps_err *err), (f->in, tenant, now, snap, err))
-W(clock_get, (struct ps_store *st, int64_t *now, struct ps_err *err), (f->in, now, err))
-W(clock_set, (struct ps_store *st, int64_t now, struct ps_err *err), (f->in, now, err))
-W(tenant_update, (struct ps_store *st, const struct ps_tenant *t, struct ps_err *err), (f->in, t, err))
-W(invoice_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_invoice *out, struct ps_err *err), (f->in, tenant, id, out, err))
-W(invoice_update, (struct ps_store *st, const struct ps_invoice *inv, struct ps_err *err), (f->in, inv, err))
-W(invoice_list, (struct ps_store *st, int64_t tenant, bool open_only, int64_t after, size_t limit, ps_invoice_cb cb, void *arg, struct ps_err *err), (f->in, tenant, open_only, after, limit, cb, arg, err))
-W(invoice_line_insert, (struct ps_store *st, struct ps_invoice_line *l, struct ps_err *err), (f->in, l, err))
-W(invoice_line_list, (struct ps_store *st, int64_t tenant, int64_t invoice, ps_line_cb cb, void *arg, struct ps_err *err), (f->in, tenant, invoice, cb, arg, err))
-W(payment_insert, (struct ps_store *st, struct ps_receipt *p, struct ps_err *err), (f->in, p, err))
-W(payment_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_payment_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-W(payment_total, (struct ps_store *st, int64_t tenant, int64_t *total, struct ps_err *err), (f->in, tenant, total, err))
-W(credit_check_get, (struct ps_store *st, int64_t id, struct ps_credit_check *out, struct ps_err *err), (f->in, id, out, err))
-W(credit_check_update, (struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err), (f->in, c, err))
-W(credit_check_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_credit_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-W(operation_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_operation *out, struct ps_err *err), (f->in, tenant, id, out, err))
-W(operation_update, (struct ps_store *st, const struct ps_operation *op, struct ps_err *err), (f->in, op, err))
-W(operation_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_operation_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-W(operation_find_by_new_sub, (struct ps_store *st, int64_t tenant, int64_t new_sub, struct ps_operation *out, struct ps_err *err), (f->in, tenant, new_sub, out, err))
-W(assignments_move, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to, const char *product_id, int64_t *moved, struct ps_err *err), (f->in, tenant, from, to, product_id, moved, err))
-W(idem_find, (struct ps_store *st, int64_t tenant, const char *key, struct ps_idem *out, struct ps_err *err), (f->in, tenant, key, out, err))
-W(idem_insert, (struct ps_store *st, const struct ps_idem *k, struct ps_err *err), (f->in, k, err))
-W(idem_purge, (struct ps_store *st, int64_t before, struct ps_err *err), (f->in, before, err))
-W(support_insert, (struct ps_store *st, struct ps_support_request *r, struct ps_err *err), (f->in, r, err))
-W(support_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_support_cb cb, void *arg, struct ps_err *err), (f->in, tenant, after, limit, cb, arg, err))
-
-static void w_close(struct ps_store *st)
+static void pass_close(struct fs *f)
 {
-	struct fs *f = fs_of(st);
 	ps_store_close(f->in);
 	ps_free(f);
 }
 
-static void w_rollback(struct ps_store *st)
+static void pass_rollback(struct fs *f)
 {
-	struct fs *f = fs_of(st);
 	f->in->ops->rollback(f->in);
 }
 
-static const struct ps_store_ops failing_ops = {
-	.name = "failing",
-	.close = w_close,
-	.rollback = w_rollback,
-	.migrate = w_migrate,
-	.check_schema = w_check_schema,
-	.begin = w_begin,
-	.commit = w_commit,
-	.catalog_put = w_catalog_put,
-	.catalog_get = w_catalog_get,
-	.token_insert = w_token_insert,
-	.token_find = w_token_find,
-	.tenant_insert = w_tenant_insert,
-	.tenant_get = w_tenant_get,
-	.tenant_list = w_tenant_list,
-	.user_insert = w_user_insert,
-	.user_get = w_user_get,
-	.user_list = w_user_list,
-	.sub_insert = w_sub_insert,
-	.sub_get = w_sub_get,
-	.sub_list = w_sub_list,
-	.sub_update = w_sub_update,
-	.assignment_insert = w_assignment_insert,
-	.assignment_delete = w_assignment_delete,
-	.assignment_list = w_assignment_list,
-	.incident_insert = w_incident_insert,
-	.incident_get = w_incident_get,
-	.incident_update = w_incident_update,
-	.incident_list = w_incident_list,
-	.invoice_insert = w_invoice_insert,
-	.credit_check_insert = w_credit_check_insert,
-	.operation_insert = w_operation_insert,
-	.audit_insert = w_audit_insert,
-	.audit_list = w_audit_list,
-	.snapshot_load = w_snapshot_load,
-	.clock_get = w_clock_get,
-	.clock_set = w_clock_set,
-	.tenant_update = w_tenant_update,
-	.invoice_get = w_invoice_get,
-	.invoice_update = w_invoice_update,
-	.invoice_list = w_invoice_list,
-	.invoice_line_insert = w_invoice_line_insert,
-	.invoice_line_list = w_invoice_line_list,
-	.payment_insert = w_payment_insert,
-	.payment_list = w_payment_list,
-	.payment_total = w_payment_total,
-	.credit_check_get = w_credit_check_get,
-	.credit_check_update = w_credit_check_update,
-	.credit_check_list = w_credit_check_list,
-	.operation_get = w_operation_get,
-	.operation_update = w_operation_update,
-	.operation_list = w_operation_list,
-	.operation_find_by_new_sub = w_operation_find_by_new_sub,
-	.assignments_move = w_assignments_move,
-	.idem_find = w_idem_find,
-	.idem_insert = w_idem_insert,
-	.idem_purge = w_idem_purge,
-	.support_insert = w_support_insert,
-	.support_list = w_support_list,
-};
+PS_STORE_METHODS(W)
+
+#define W_OP(ret, name, params, args) .name = w_##name,
+static const struct ps_store_ops failing_ops = {.name = "failing", PS_STORE_METHODS(W_OP)};
 
 /* ---- fixtures ---- */
 
@@ -448,6 +345,22 @@ static ps_code uc_support(struct ps_ctx *c)
 	return ps_app_support_open(c, tenant_id, &s, "Please help");
 }
 
+/* The sweep reads only: it is checked apart (test_sweep_failure_points). */
+static bool count_verdict(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v)
+{
+	(*(int *)arg)++;
+	return true;
+}
+
+static ps_code uc_sweep(struct ps_ctx *c)
+{
+	struct ps_fleet_sum sum;
+	int seen = 0;
+	/* With a callback the sweep runs on this handle, by snapshot_scan. */
+	ps_code rc = ps_app_sweep(c, count_verdict, &seen, &sum);
+	return rc == PS_OK && seen == 0 ? PS_INTERNAL : rc;
+}
+
 static const struct {
 	const char *name;
 	use_case fn;
@@ -475,7 +388,12 @@ static ps_code run_once(use_case fn, int fail_at, bool *reached, int *calls)
 	struct ps_store *inner;
 	assert_int_equal(ps_store_open(work, &inner, &err), PS_OK);
 	struct fs *f = ps_calloc(1, sizeof *f);
-	f->base.ops = &failing_ops;
+	/* snapshot_scan is optional: where the store has none, neither has
+	 * the wrapper, so the sweep takes its per-tenant path as it would. */
+	f->ops = failing_ops;
+	if (inner->ops->snapshot_scan == NULL)
+		f->ops.snapshot_scan = NULL;
+	f->base.ops = &f->ops;
 	f->in = inner;
 	f->fail_at = fail_at;
 	struct ps_ctx c;
@@ -521,10 +439,36 @@ static void test_every_failure_point(void **state)
 	ps_free(before);
 }
 
+/* The sweep's scan path: each store call it makes fails in turn, and the
+ * failure comes back as an error (never a sweep that skipped tenants). */
+static void test_sweep_failure_points(void **state)
+{
+	char *before = fingerprint(pristine);
+	bool reached;
+	int calls;
+	ps_code rc = run_once(uc_sweep, 0, &reached, &calls);
+	if (rc != PS_OK)
+		fail_msg("case sweep without failures: got %s, want ok", ps_code_api(rc));
+	print_message("%-18s %3d store calls, each failed in turn\n", "sweep", calls);
+	for (int n = 1, total = calls; n <= total; n++) {
+		rc = run_once(uc_sweep, n, &reached, &calls);
+		if (!reached)
+			fail_msg("case sweep failing call %d: the call was not reached", n);
+		if (rc == PS_OK)
+			fail_msg("case sweep failing call %d: got ok, want an error", n);
+		char *now = fingerprint(work);
+		if (strcmp(now, before) != 0)
+			fail_msg("case sweep failing call %d: the store changed; want it untouched", n);
+		ps_free(now);
+	}
+	ps_free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_failure_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_failure_points, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
