@@ -2,9 +2,8 @@
 // license conflict resolved on the Licenses page, Blue Yonder paying its
 // past-due balance, Contoso upgrading, Relecloud's and Fourth Coffee's
 // manual changes, and the same pages in French.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, before, after, startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, ROOT } from '../integration/harness.mjs';
 
-export { startServer };
+export { startServer, test, before, after } from '../integration/harness.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const OUT = process.env.PS_TEST_OUT || join(ROOT, 'test-output');

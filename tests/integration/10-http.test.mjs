@@ -1,9 +1,8 @@
 // 10-http: the HTTP layer of the real daemon: authentication, routing (404,
 // 405), body limits (413), JSON parsing and field validation, ids that do not
 // exist, request ids. Nothing here depends on the upgrade rules.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor } from './harness.mjs';
 
 let srv;
 let tenant; // a tenant made through the API, with tokens of each role

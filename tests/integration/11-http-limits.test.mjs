@@ -1,9 +1,8 @@
 // 11-http-limits: body caps (Content-Length and chunked), numbers beyond int64,
 // NUL in strings, HEAD, blank names and unknown currencies.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor } from './harness.mjs';
 
 let srv, tenant, billing;
 before(async () => {

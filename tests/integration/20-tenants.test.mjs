@@ -1,9 +1,8 @@
 // 20-tenants: tenants, tenant tokens, users, the audit log and the tenant
 // list, over HTTP against the real daemon: who may do what (403), tenant
 // isolation (404), validation naming the field, pagination.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor, cli } from './harness.mjs';
 
 let srv;
 let support; // a support token, made with the CLI

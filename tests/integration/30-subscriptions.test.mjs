@@ -1,9 +1,8 @@
 // 30-subscriptions: purchases, licence counts, seats, cancellation, the
 // provider's lifecycle status and the licenses view, over HTTP against the
 // real daemon. Every refusal is checked to have written nothing.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor } from './harness.mjs';
 
 let srv;
 let T; // the main tenant (EUR, commercial, invoice)

@@ -3,9 +3,8 @@
 // reason codes in RULES order, their details and remedies. Then live cases
 // on a fresh store (an incident opened and resolved, a licence conflict made
 // and cleared), French messages, and the capacity limit (service_busy).
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor } from './harness.mjs';
 
 let demo; // the demo world
 let demoT0, demoT1; // when the demo store was made (ms), around init

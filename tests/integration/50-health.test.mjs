@@ -1,9 +1,8 @@
 // 50-health: service health over HTTP against the real daemon: the services
 // list, incidents opened and resolved by the provider, who may do it, and
 // the ?status filter.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor, cli } from './harness.mjs';
 
 let srv;
 let T;

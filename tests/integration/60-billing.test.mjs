@@ -3,11 +3,10 @@
 // Every amount is recomputed here from the catalog's prices with the one
 // rounding rule (core/ps_money.h: amount * num / den, halves rounded up),
 // and written as a formula next to the assertion.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, newTenant, tokenFor, tempDir, cli } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor, tempDir, cli } from './harness.mjs';
 
 let srv; // --clock manual
 let plain; // the system clock: no /v1/clock

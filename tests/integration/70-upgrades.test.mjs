@@ -4,9 +4,8 @@
 // upgrade" and "The remedies"), over HTTP against the real daemon. Amounts
 // are recomputed here with the one rounding rule (doc/BILLING.md:
 // round_half_up(full x days_left / days_in_period)), formula beside each.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor, cli } from './harness.mjs';
 
 let srv; // --clock manual
 let demo; // the demo world (system clock)

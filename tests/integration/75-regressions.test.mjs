@@ -1,8 +1,7 @@
 // 75-regressions: bugs found while writing 60-billing and 70-upgrades; each test
 // is what the spec or doc/BILLING.md asks, and failed against an earlier binary.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant } from './harness.mjs';
+import { test, before, after, startServer, newTenant } from './harness.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ args: ['--clock', 'manual'] }); });

@@ -4,22 +4,22 @@
 // operation across daemons, and the upgrade capacity counted fleet-wide.
 // Runs on any store the harness makes (SQLite: one file, several
 // processes; PostgreSQL: one database).
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeStore, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServers, stopServers, makeStore, removeStore, newTenant, tokenFor } from './harness.mjs';
 
 const N = 3;
 const CAPACITY = 4;
 let daemons = [];
+let store;
 
 before(async () => {
-  const store = makeStore();
+  store = makeStore();
   const args = ['--clock', 'manual', '--upgrade-capacity', String(CAPACITY)];
-  daemons = await Promise.all(Array.from({ length: N }, () => startServer({ store, args })));
+  daemons = await startServers(Array.from({ length: N }, () => ({ store, args })));
 });
 
 after(async () => {
-  for (const d of daemons) await d.stop();
+  try { await stopServers(daemons); } finally { if (store) removeStore(store); }
 });
 
 const d = (i) => daemons[i % N];
