@@ -3,13 +3,13 @@
 // past-due balance, Contoso upgrading, Relecloud's and Fourth Coffee's
 // manual changes, and the same pages in French.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true });
 });
 
 after(async () => {

@@ -2,13 +2,13 @@
 // API would refuse; a license admin manages seats but neither buys nor pays;
 // a billing admin pays but does not assign seats.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, launch, newPage, signIn, shot, settled } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true });
 });
 
 after(async () => {

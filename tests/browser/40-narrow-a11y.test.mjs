@@ -2,13 +2,13 @@
 // sideways scrolling, the menu opens and closes, every control has a
 // label, and the Upgrade tab works from the keyboard with a visible focus.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, launch, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true });
 });
 
 after(async () => {

@@ -6,18 +6,17 @@
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, before, after, startServer, newTenant, tokenFor, tempDir, cli } from './harness.mjs';
+import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError, tempDir, cli } from './harness.mjs';
 
 let srv; // --clock manual
 let plain; // the system clock: no /v1/clock
 
 before(async () => {
-  srv = await startServer({ args: ['--clock', 'manual'] });
-  plain = await startServer();
+  [srv, plain] = await startServers([{ args: ['--clock', 'manual'] }, {}]);
 });
 
 after(async () => {
-  for (const s of [srv, plain]) if (s) await s.stop();
+  await stopServers([srv, plain]);
 });
 
 // ---- helpers ------------------------------------------------------------------
@@ -35,30 +34,6 @@ const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const plus = (t, ms) => iso(Date.parse(t) + ms);
 // Whole days from a to b, rounded up.
 const daysCeil = (a, b) => Math.ceil((Date.parse(b) - Date.parse(a)) / DAY);
-
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.equal(r.json?.error?.code, code, `case ${name}: got code ${r.json?.error?.code}, want ${code}`);
-  assert.ok(typeof r.json.error.message === 'string' && r.json.error.message.length > 0,
-    `case ${name}: got message ${JSON.stringify(r.json.error.message)}, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
-
-async function setClock(now, s = srv) {
-  const r = await s.api('POST', '/v1/clock', { body: { now } });
-  assert.equal(r.status, 200, `case set clock ${now}: got ${r.status} ${r.text}, want 200`);
-  assert.equal(r.json.now, now, `case set clock: got now ${r.json.now}, want ${now}`);
-}
-
-// A tenant with a token per tenant role.
-async function org(opts, s = srv) {
-  const t = await newTenant(s, opts);
-  const tok = {};
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) tok[role] = await tokenFor(s, t.id, role);
-  return { ...t, tok };
-}
 
 async function buy(T, body, want = 201, s = srv) {
   const r = await s.api('POST', `/v1/tenants/${T.id}/subscriptions`, { token: T.tok.billing_admin, body });
@@ -102,11 +77,11 @@ test('clock: operator reads and sets it; tenant roles 403; a bad time is invalid
   assert.equal(g.json.mode, 'manual', `case GET clock mode: got ${g.json.mode}, want manual`);
   assert.match(g.json.now, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, `case GET clock now: got ${g.json.now}, want RFC 3339 UTC`);
 
-  await setClock('2026-11-02T09:00:00Z');
+  await setClock(srv, '2026-11-02T09:00:00Z');
   const g2 = await srv.api('GET', '/v1/clock');
   assert.deepEqual(g2.json, { now: '2026-11-02T09:00:00Z', mode: 'manual' }, `case GET after POST: got ${g2.text}`);
 
-  const T = await org({ name: 'Clock Org' });
+  const T = await tenantWithTokens(srv, { name: 'Clock Org' });
   for (const [role, token] of Object.entries(T.tok)) {
     expectError(await srv.api('GET', '/v1/clock', { token }), 403, 'forbidden', undefined, `GET clock as ${role}`);
     expectError(await srv.api('POST', '/v1/clock', { token, body: { now: '2030-01-01T00:00:00Z' } }), 403, 'forbidden',
@@ -136,8 +111,8 @@ let A; // an invoice tenant with a big credit limit
 let aSub;
 
 test('a purchase by an invoice tenant: one open invoice of price x seats, due in 30 days; the Upgrade tab is eligible', async () => {
-  await setClock('2026-11-02T09:00:00Z'); // a Monday
-  A = await org({ name: 'Ledger Org', payment: 'invoice', credit_limit: 10000000 });
+  await setClock(srv, '2026-11-02T09:00:00Z'); // a Monday
+  A = await tenantWithTokens(srv, { name: 'Ledger Org', payment: 'invoice', credit_limit: 10000000 });
   const s = await buy(A, { plan: 'biz-basic', quantity: 10 });
   aSub = s.id;
   assert.equal(s.status, 'active', `case purchase status: got ${s.status}, want active`);
@@ -160,7 +135,7 @@ test('a purchase by an invoice tenant: one open invoice of price x seats, due in
 });
 
 test('31 days later: the renewal is invoiced exactly once, and the first invoice past due blocks the Upgrade tab', async () => {
-  await setClock('2026-12-03T09:00:00Z');
+  await setClock(srv, '2026-12-03T09:00:00Z');
   // The first look after the clock moved comes from several requests at once:
   // still one renewal.
   const first = await Promise.all([
@@ -241,7 +216,7 @@ test('payments: amount must be a positive integer; readers and license admins ma
     const r = await srv.api('POST', `/v1/tenants/${A.id}/payments`, { token: A.tok[role], body: { amount: 100 } });
     expectError(r, 403, 'forbidden', undefined, `payment as ${role}`);
   }
-  const other = await org({ name: 'Other Payer' });
+  const other = await tenantWithTokens(srv, { name: 'Other Payer' });
   const x = await srv.api('POST', `/v1/tenants/${A.id}/payments`, { token: other.tok.billing_admin, body: { amount: 100 } });
   expectError(x, 404, 'not_found', undefined, 'payment into another tenant');
   const after = await billing(A);
@@ -265,8 +240,8 @@ test('payments with an Idempotency-Key: sent twice, paid once; the same key for 
 });
 
 test('a card tenant: the first invoice is paid at once, with the payment recorded; balance 0', async () => {
-  await setClock('2026-11-02T09:00:00Z');
-  const C = await org({ name: 'Card Org', payment: 'card', credit_limit: 0 });
+  await setClock(srv, '2026-11-02T09:00:00Z');
+  const C = await tenantWithTokens(srv, { name: 'Card Org', payment: 'card', credit_limit: 0 });
   const s = await buy(C, { plan: 'biz-basic', quantity: 3 });
   assert.equal(s.status, 'active', `case card purchase status: got ${s.status}`);
   const b = await billing(C);
@@ -279,8 +254,8 @@ test('a card tenant: the first invoice is paid at once, with the payment recorde
 });
 
 test('a prepaid annual purchase: one invoice of price x seats x 12, paid at once; the Upgrade tab shows what would be lost', async () => {
-  await setClock('2026-11-02T09:00:00Z');
-  const P = await org({ name: 'Prepaid Org', payment: 'invoice', credit_limit: 10000000 });
+  await setClock(srv, '2026-11-02T09:00:00Z');
+  const P = await tenantWithTokens(srv, { name: 'Prepaid Org', payment: 'invoice', credit_limit: 10000000 });
   const s = await buy(P, { plan: 'biz-standard', quantity: 4, term: 'annual', prepaid: true });
   assert.equal(s.status, 'active', `case prepaid status: got ${s.status}`);
   assert.equal(s.term_end, '2027-11-02T09:00:00Z', `case prepaid term_end: got ${s.term_end}`);
@@ -293,7 +268,7 @@ test('a prepaid annual purchase: one invoice of price x seats x 12, paid at once
   expectFields(b, { balance: 0, past_due: 0 }, 'prepaid billing');
 
   const now = '2027-01-15T09:00:00Z';
-  await setClock(now);
+  await setClock(srv, now);
   const v = await tab(P, s.id);
   assert.deepEqual(codes(v), ['prepaid_plan'], `case prepaid tab: got ${JSON.stringify(codes(v))}`);
   const termDays = daysCeil('2026-11-02T09:00:00Z', '2027-11-02T09:00:00Z'); // 365 (no Feb 29 inside)
@@ -310,12 +285,12 @@ test('a prepaid annual purchase: one invoice of price x seats x 12, paid at once
 });
 
 test('prepaid across Feb 29: the term counts 366 days', async () => {
-  await setClock('2027-12-01T00:00:00Z');
-  const P = await org({ name: 'Leap Org', payment: 'invoice', credit_limit: 10000000 });
+  await setClock(srv, '2027-12-01T00:00:00Z');
+  const P = await tenantWithTokens(srv, { name: 'Leap Org', payment: 'invoice', credit_limit: 10000000 });
   const s = await buy(P, { plan: 'mail-p1', quantity: 2, term: 'annual', prepaid: true });
   assert.equal(s.term_end, '2028-12-01T00:00:00Z', `case leap term_end: got ${s.term_end}`);
   const now = '2028-03-01T00:00:00Z';
-  await setClock(now);
+  await setClock(srv, now);
   const termValue = PRICE['mail-p1'] * 2 * 12; // 9600
   const termDays = daysCeil('2027-12-01T00:00:00Z', '2028-12-01T00:00:00Z'); // 366: 2028 is a leap year
   assert.equal(termDays, 366);
@@ -351,12 +326,12 @@ test('prepaid across Feb 29: the term counts 366 days', async () => {
 // ---- proration -------------------------------------------------------------------
 
 test('proration: +5 seats 10 days into a 30-day period is charged, -3 is a credit note, a cancel credits the unused days', async () => {
-  await setClock('2026-11-01T00:00:00Z');
-  const Q = await org({ name: 'Prorate Org', credit_limit: 10000000 });
+  await setClock(srv, '2026-11-01T00:00:00Z');
+  const Q = await tenantWithTokens(srv, { name: 'Prorate Org', credit_limit: 10000000 });
   const s = await buy(Q, { plan: 'biz-basic', quantity: 10 });
   assert.equal(s.billed_through, '2026-12-01T00:00:00Z', `case billed_through: got ${s.billed_through}`);
   const now = '2026-11-11T00:00:00Z';
-  await setClock(now);
+  await setClock(srv, now);
   const days = daysCeil('2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z'); // 30
   const left = daysCeil(now, '2026-12-01T00:00:00Z'); // 20
   assert.deepEqual([days, left], [30, 20]);
@@ -416,17 +391,17 @@ test('proration: +5 seats 10 days into a 30-day period is charged, -3 is a credi
   expectFields(b.invoices[1], { status: 'open', paid: 0 }, 'the +5 invoice, still open');
 
   // A cancelled subscription is not renewed.
-  await setClock('2026-12-05T00:00:00Z');
+  await setClock(srv, '2026-12-05T00:00:00Z');
   b = await billing(Q);
   assert.equal(b.invoices.length, 4, `case no renewal after cancel: got ${JSON.stringify(b.invoices.map((x) => x.lines[0].kind))}`);
 });
 
 test('proration rounds halves up: 1 seat of 1250 with 7 of 28 February days left is 312.5 -> 313', async () => {
-  await setClock('2027-02-01T00:00:00Z');
-  const F = await org({ name: 'Half Org', credit_limit: 10000000 });
+  await setClock(srv, '2027-02-01T00:00:00Z');
+  const F = await tenantWithTokens(srv, { name: 'Half Org', credit_limit: 10000000 });
   const s = await buy(F, { plan: 'biz-standard', quantity: 2 });
   const now = '2027-02-22T00:00:00Z';
-  await setClock(now);
+  await setClock(srv, now);
   const days = daysCeil('2027-02-01T00:00:00Z', '2027-03-01T00:00:00Z'); // 28
   const left = daysCeil(now, '2027-03-01T00:00:00Z'); // 7
   // 1250 x 7 / 28 = 312.5 -> 313 (halves up)
@@ -450,8 +425,8 @@ test('proration rounds halves up: 1 seat of 1250 with 7 of 28 February days left
 
 test('credit check: a purchase over the credit limit waits (202, provisioning, unbilled); approving it bills and activates', async () => {
   const fri = '2026-11-27T10:00:00Z'; // a Friday
-  await setClock(fri);
-  const K = await org({ name: 'Credit Org', payment: 'invoice', credit_limit: 5000 });
+  await setClock(srv, fri);
+  const K = await tenantWithTokens(srv, { name: 'Credit Org', payment: 'invoice', credit_limit: 5000 });
   const small = await buy(K, { plan: 'mail-p1', quantity: 1 }); // 400 a month: within the limit
   assert.equal(small.status, 'active', `case small purchase: got ${small.status}`);
   const r = await srv.api('POST', `/v1/tenants/${K.id}/subscriptions`, { token: K.tok.billing_admin,
@@ -472,7 +447,7 @@ test('credit check: a purchase over the credit limit waits (202, provisioning, u
   const list = await srv.api('GET', `/v1/tenants/${K.id}/credit-checks`, { token: K.tok.reader });
   assert.equal(list.status, 200, `case list credit checks: got ${list.status} ${list.text}`);
   assert.deepEqual(list.json.items.map((x) => [x.id, x.status]), [[cc.id, 'pending']], `case credit checks: got ${list.text}`);
-  const other = await org({ name: 'Nosy Org' });
+  const other = await tenantWithTokens(srv, { name: 'Nosy Org' });
   expectError(await srv.api('GET', `/v1/tenants/${K.id}/credit-checks`, { token: other.tok.reader }), 404, 'not_found',
     undefined, 'credit checks of another tenant');
 
@@ -500,7 +475,7 @@ test('credit check: a purchase over the credit limit waits (202, provisioning, u
     'case refused decisions changed the check');
 
   const when = '2026-11-30T15:00:00Z';
-  await setClock(when);
+  await setClock(srv, when);
   const d = await srv.api('POST', dpath, { body: { approved: true } });
   assert.equal(d.status, 200, `case approve: got ${d.status} ${d.text}, want 200`);
   expectFields(d.json, { id: cc.id, status: 'approved', decided_at: when }, 'approved check');
@@ -522,8 +497,8 @@ test('credit check: a purchase over the credit limit waits (202, provisioning, u
 });
 
 test('credit check denied: the waiting purchase is cancelled, never billed; the limit is unchanged', async () => {
-  await setClock('2026-11-28T10:00:00Z'); // a Saturday
-  const D = await org({ name: 'Denied Org', payment: 'invoice', credit_limit: 1000 });
+  await setClock(srv, '2026-11-28T10:00:00Z'); // a Saturday
+  const D = await tenantWithTokens(srv, { name: 'Denied Org', payment: 'invoice', credit_limit: 1000 });
   const r = await srv.api('POST', `/v1/tenants/${D.id}/subscriptions`, { token: D.tok.billing_admin,
     body: { plan: 'biz-basic', quantity: 5 } });
   assert.equal(r.status, 202, `case purchase over the limit: got ${r.status} ${r.text}`);
@@ -548,9 +523,9 @@ test('--holidays FILE: a holiday is skipped: a Friday request with Monday off is
   writeFileSync(file, '# bank holidays\n2026-11-30\n\n2026-12-25  # Christmas\n');
   let h;
   try {
-    h = await startServer({ args: ['--clock', 'manual', '--holidays', file] });
-    await setClock('2026-11-27T10:00:00Z', h);
-    const T = await org({ name: 'Holiday Org', payment: 'invoice', credit_limit: 100 }, h);
+    [h] = await startServers([{ args: ['--clock', 'manual', '--holidays', file] }]);
+    await setClock(h, '2026-11-27T10:00:00Z');
+    const T = await tenantWithTokens(h, { name: 'Holiday Org', payment: 'invoice', credit_limit: 100 });
     const s = await buy(T, { plan: 'biz-basic', quantity: 1 }, 202, h);
     // Friday + 2 business days, skipping the weekend and Monday 2026-11-30 = Wednesday 2026-12-02.
     assert.equal(s.credit_check.expected_by, '2026-12-02T10:00:00Z', `case expected_by with a holiday: got ${s.credit_check.expected_by}`);

@@ -5,7 +5,7 @@
 // are recomputed here with the one rounding rule (doc/BILLING.md:
 // round_half_up(full x days_left / days_in_period)), formula beside each.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServers, stopServers, tenantWithTokens, supportToken, setClock, expectError } from './harness.mjs';
 
 let srv; // --clock manual
 let demo; // the demo world (system clock)
@@ -13,16 +13,16 @@ let cap; // --clock manual --upgrade-capacity 1
 let prov; // --clock manual --provisioning manual
 
 before(async () => {
-  [srv, demo, cap, prov] = await Promise.all([
-    startServer({ args: ['--clock', 'manual'] }),
-    startServer({ demo: true }),
-    startServer({ args: ['--clock', 'manual', '--upgrade-capacity', '1'] }),
-    startServer({ args: ['--clock', 'manual', '--provisioning', 'manual'] }),
+  [srv, demo, cap, prov] = await startServers([
+    { args: ['--clock', 'manual'] },
+    { demo: true },
+    { args: ['--clock', 'manual', '--upgrade-capacity', '1'] },
+    { args: ['--clock', 'manual', '--provisioning', 'manual'] },
   ]);
 });
 
 after(async () => {
-  for (const s of [srv, demo, cap, prov]) if (s) await s.stop();
+  await stopServers([srv, demo, cap, prov]);
 });
 
 // ---- helpers ------------------------------------------------------------------
@@ -41,16 +41,6 @@ const plus = (t, ms) => iso(Date.parse(t) + ms);
 const daysCeil = (a, b) => Math.ceil((Date.parse(b) - Date.parse(a)) / DAY);
 const codes = (reasons) => reasons.map((x) => x.code);
 
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.equal(r.json?.error?.code, code, `case ${name}: got code ${r.json?.error?.code}, want ${code}`);
-  assert.ok(typeof r.json.error.message === 'string' && r.json.error.message.length > 0,
-    `case ${name}: got message ${JSON.stringify(r.json.error.message)}, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
-
 // A 409 upgrade_blocked whose reasons are exactly `want`, each a full reason.
 function expectBlocked(r, want, name) {
   expectError(r, 409, 'upgrade_blocked', undefined, name);
@@ -68,22 +58,6 @@ function expectFields(got, want, name) {
   for (const [k, v] of Object.entries(want)) {
     assert.deepEqual(got[k], v, `case ${name} ${k}: got ${JSON.stringify(got[k])}, want ${JSON.stringify(v)}`);
   }
-}
-
-async function setClock(s, now) {
-  const r = await s.api('POST', '/v1/clock', { body: { now } });
-  assert.equal(r.status, 200, `case set clock ${now}: got ${r.status} ${r.text}, want 200`);
-}
-
-// A tenant with a token per tenant role; works on demo tenants too.
-async function org(s, opts) {
-  const t = await newTenant(s, opts);
-  return withTokens(s, t);
-}
-async function withTokens(s, t) {
-  const tok = {};
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) tok[role] = await tokenFor(s, t.id, role);
-  return { ...t, tok };
 }
 
 const subsPath = (T) => `/v1/tenants/${T.id}/subscriptions`;
@@ -163,7 +137,7 @@ const E_NOW = '2026-11-11T00:00:00Z';
 
 test('preview (readers may): allowed, prices, this period\'s credit and charge, the users; it changes nothing', async () => {
   await setClock(srv, E_START);
-  E = await org(srv, { name: 'Upgrade Org', payment: 'invoice', credit_limit: 10000000 });
+  E = await tenantWithTokens(srv, { name: 'Upgrade Org', payment: 'invoice', credit_limit: 10000000 });
   eSub = (await buy(srv, E, { plan: 'biz-basic', quantity: 10 })).id;
   eUsers = await seatUsers(srv, E, eSub, 7, 'e');
   await setClock(srv, E_NOW);
@@ -187,7 +161,7 @@ test('preview (readers may): allowed, prices, this period\'s credit and charge, 
   }
   expectError(await preview(srv, E, eSub, { target_plan: 'biz-platinum' }), 400, 'invalid_field', 'target_plan', 'preview unknown target');
   expectError(await preview(srv, E, eSub, {}), 400, 'invalid_field', 'target_plan', 'preview without target');
-  const other = await org(srv, { name: 'Peeking Org' });
+  const other = await tenantWithTokens(srv, { name: 'Peeking Org' });
   expectError(await preview(srv, E, eSub, { target_plan: 'biz-standard' }, other.tok.reader), 404, 'not_found', undefined,
     'preview of another tenant\'s subscription');
   const after = await state(srv, E);
@@ -248,7 +222,7 @@ test('upgrade: 201 completed; the old subscription is replaced, every user moved
 test('upgrade quantity: more seats than now is the new count; fewer is invalid_field quantity', async () => {
   const start = '2026-11-11T00:00:00Z';
   await setClock(srv, start);
-  const T = await org(srv, { name: 'Grow Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Grow Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
   await seatUsers(srv, T, s, 3, 'g');
   const now = '2026-11-20T00:00:00Z';
@@ -276,7 +250,7 @@ test('upgrade quantity: more seats than now is the new count; fewer is invalid_f
 test('blocked: 409 upgrade_blocked with every reason in RULES order; nothing written', async () => {
   const start = '2026-09-01T00:00:00Z';
   await setClock(srv, start);
-  const T = await org(srv, { name: 'Blocked Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Blocked Org', credit_limit: 10000000 });
   const base = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
   await buy(srv, T, { plan: 'biz-standard', quantity: 1 });
   await buy(srv, T, { plan: 'voice-addon', quantity: 1, addon_of: base });
@@ -298,7 +272,7 @@ test('blocked: 409 upgrade_blocked with every reason in RULES order; nothing wri
 });
 
 test('demo: a blocked sub previews allowed false with its reasons, a switch previews allowed; an unsafe target is refused', async () => {
-  const fab = await withTokens(demo, demoTenant('Fabrikam Inc'));
+  const fab = await tenantWithTokens(demo, {}, demoTenant('Fabrikam Inc'));
   const fsub = (await list(demo, fab, '/subscriptions'))[0];
   const p = await preview(demo, fab, fsub.id, { target_plan: 'biz-premium' });
   assert.equal(p.status, 200, `case Fabrikam preview: got ${p.status} ${p.text}`);
@@ -311,7 +285,7 @@ test('demo: a blocked sub previews allowed false with its reasons, a switch prev
     ['license_conflict'], 'Fabrikam upgrade');
 
   // Fourth Coffee: mail-p2 -> biz-basic would take Mail Plan 2 down to Mail Plan 1.
-  const fc = await withTokens(demo, demoTenant('Fourth Coffee'));
+  const fc = await tenantWithTokens(demo, {}, demoTenant('Fourth Coffee'));
   const csub = (await list(demo, fc, '/subscriptions'))[0];
   assert.equal(csub.plan, 'mail-p2', `case Fourth Coffee plan: got ${csub.plan}`);
   const before = await state(demo, fc);
@@ -328,7 +302,7 @@ test('demo: a blocked sub previews allowed false with its reasons, a switch prev
 
 test('Idempotency-Key: the same request twice is one operation, answered identically; another body is 422', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Idem Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Idem Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
   await seatUsers(srv, T, s, 2, 'i');
   const key = 'upgrade-idem-1';
@@ -353,7 +327,7 @@ test('Idempotency-Key: the same request twice is one operation, answered identic
 
 test('eight concurrent upgrades of one subscription: exactly one proceeds, seven are upgrade_blocked', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Race Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Race Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
   const users = await seatUsers(srv, T, s, 3, 'r');
   const rs = await Promise.all(Array.from({ length: 8 }, (_, i) =>
@@ -381,7 +355,7 @@ test('eight concurrent upgrades of one subscription: exactly one proceeds, seven
 // ---- credit check on an upgrade ------------------------------------------------------
 
 async function creditOrg(name) {
-  const T = await org(srv, { name, payment: 'invoice', credit_limit: 6500 });
+  const T = await tenantWithTokens(srv, { name, payment: 'invoice', credit_limit: 6500 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 10 })).id; // 6000 a month: within 6500
   const users = await seatUsers(srv, T, s, 4, 'c');
   return { T, s, users };
@@ -440,7 +414,7 @@ test('credit check on upgrade denied: the operation fails, the source is unchang
 // ---- the manual change --------------------------------------------------------------
 
 test('switch, prepaid (Relecloud): the preview tells what is lost; 201; the old is cancelled, users moved', async () => {
-  const rc = await withTokens(demo, demoTenant('Relecloud'));
+  const rc = await tenantWithTokens(demo, {}, demoTenant('Relecloud'));
   const old = (await list(demo, rc, '/subscriptions'))[0];
   expectFields(old, { plan: 'biz-standard', prepaid: true, term: 'annual', assigned: 20 }, 'Relecloud subscription');
   const users = await seats(demo, rc, old.id);
@@ -464,7 +438,7 @@ test('switch, prepaid (Relecloud): the preview tells what is lost; 201; the old 
 
 test('switch to a target lacking a data-bearing service needs acknowledge_data_loss', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Data Loss Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Data Loss Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
   const users = await seatUsers(srv, T, s, 2, 'd');
   const p = await preview(srv, T, s, { target_plan: 'mail-p1', kind: 'switch' });
@@ -490,7 +464,7 @@ test('switch to a target lacking a data-bearing service needs acknowledge_data_l
 });
 
 test('switch with an add-on that fits the target (Alpine Ski House -> ent-e3): the add-on follows', async () => {
-  const al = await withTokens(demo, demoTenant('Alpine Ski House'));
+  const al = await tenantWithTokens(demo, {}, demoTenant('Alpine Ski House'));
   const subs = await list(demo, al, '/subscriptions');
   const base = subs.find((x) => x.plan === 'biz-standard');
   const addon = subs.find((x) => x.plan === 'voice-addon');
@@ -505,7 +479,7 @@ test('switch with an add-on that fits the target (Alpine Ski House -> ent-e3): t
 });
 
 test('a government tenant: the automatic upgrade is refused (segment_restricted), the switch works', async () => {
-  const ly = await withTokens(demo, demoTenant('Ville de Lyon'));
+  const ly = await tenantWithTokens(demo, {}, demoTenant('Ville de Lyon'));
   const old = (await list(demo, ly, '/subscriptions'))[0];
   assert.equal(old.plan, 'biz-basic-gov', `case Lyon plan: got ${old.plan}`);
   const u = await upgrade(demo, ly, old.id, { target_plan: 'biz-standard-gov' });
@@ -524,7 +498,7 @@ test('capacity 1: a second upgrade within the hour is 429 with Retry-After; the 
   const t0 = '2026-11-02T09:00:00Z';
   await setClock(cap, t0);
   const mk = async (name) => {
-    const T = await org(cap, { name, credit_limit: 10000000 });
+    const T = await tenantWithTokens(cap, { name, credit_limit: 10000000 });
     return { T, s: (await buy(cap, T, { plan: 'biz-basic', quantity: 5 })).id };
   };
   const A = await mk('Cap A');
@@ -559,7 +533,7 @@ test('capacity 1: a second upgrade within the hour is 429 with Retry-After; the 
 
 test('--provisioning manual: the upgrade waits in provisioning (202), other subscriptions see upgrade_in_progress until it is active', async () => {
   await setClock(prov, '2026-11-02T09:00:00Z');
-  const T = await org(prov, { name: 'Provisioning Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(prov, { name: 'Provisioning Org', credit_limit: 10000000 });
   const biz = await buy(prov, T, { plan: 'biz-basic', quantity: 5 });
   const mail = await buy(prov, T, { plan: 'mail-p1', quantity: 2 });
   for (const x of [biz, mail]) {
@@ -592,8 +566,8 @@ test('--provisioning manual: the upgrade waits in provisioning (202), other subs
 
 test('support requests: billing_admin opens one with reason codes; readers list them; support sees every tenant\'s', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Support Org' });
-  const U = await org(srv, { name: 'Support Org 2' });
+  const T = await tenantWithTokens(srv, { name: 'Support Org' });
+  const U = await tenantWithTokens(srv, { name: 'Support Org 2' });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 1 })).id;
   const su = (await buy(srv, U, { plan: 'mail-p1', quantity: 1 })).id;
   const path = (X) => `/v1/tenants/${X.id}/support-requests`;
@@ -619,9 +593,7 @@ test('support requests: billing_admin opens one with reason codes; readers list 
   assert.deepEqual(mine.json.items.map((x) => x.id), [r.json.id], `case reader's list: got ${mine.text}`);
   expectError(await srv.api('GET', path(T), { token: U.tok.reader }), 404, 'not_found', undefined, 'another tenant\'s requests');
 
-  const t = cli(['token', 'create', '--db', srv.db, '--role', 'support']);
-  assert.equal(t.status, 0, `case support token: got ${t.status} ${t.stderr}`);
-  const support = t.stdout.trim();
+  const support = supportToken(srv);
   const all = await srv.api('GET', '/v1/support-requests?limit=500', { token: support });
   assert.equal(all.status, 200, `case support lists every request: got ${all.status} ${all.text}`);
   const ids = all.json.items.map((x) => x.id);

@@ -1,12 +1,12 @@
 // 75-regressions: bugs found while writing 60-billing and 70-upgrades; each test
 // is what the spec or doc/BILLING.md asks, and failed against an earlier binary.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, newTenant } from './harness.mjs';
+import { test, before, after, startServer, newTenant, setClock } from './harness.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ args: ['--clock', 'manual'] }); });
 after(async () => { if (srv) await srv.stop(); });
-const clock = async (now) => assert.equal((await srv.api('POST', '/v1/clock', { body: { now } })).status, 200);
+const clock = (now) => setClock(srv, now);
 const roundHalfUp = (a, n, d) => Math.floor((2 * a * n + d) / (2 * d));
 const lines = async (T) => (await srv.api('GET', `/v1/tenants/${T.id}/billing`)).json.invoices
   .flatMap((i) => i.lines.map((l) => [l.kind, l.quantity, l.period_start, l.amount]));
