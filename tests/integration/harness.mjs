@@ -50,18 +50,6 @@ export function within(p, ms, what) {
   return Promise.race([p, bound]).finally(() => clearTimeout(timer));
 }
 
-// Poll check() until it returns a truthy value (returned), every `every` ms,
-// failing after ms with a message naming what was awaited.
-export async function waitFor(check, { ms = 10000, every = 20, what = 'a condition' } = {}) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() >= end) throw new Error(`waited ${ms} ms for ${what}, in vain`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
 // ---- stores and the command line --------------------------------------------------
 
 let pgStores = 0;
