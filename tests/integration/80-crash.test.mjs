@@ -61,7 +61,9 @@ test('SIGKILL during 100,000-seat upgrades leaves the old state or the new, neve
 
   // Each round: start an upgrade along the path, kill the daemon after a
   // delay, restart on the same store, check. Delays spread over the
-  // upgrade's duration (about half a second here).
+  // upgrade's duration (about half a second here). The delay is the moment of
+  // the crash, the variable of the experiment: nothing waits on it, and any
+  // moment must leave the invariants true.
   const path = ['biz-standard', 'biz-premium', 'ent-e5'];
   let step = 0;
   let killsWithOld = 0;

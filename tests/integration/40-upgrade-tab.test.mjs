@@ -1,4 +1,4 @@
-// 40-upgrades: the Upgrade tab (RULES.md) over HTTP against the real daemon.
+// 40-upgrade-tab: the Upgrade tab (RULES.md) over HTTP against the real daemon.
 // The demo world has one tenant per reason; each tab is checked for its exact
 // reason codes in RULES order, their details and remedies. Then live cases
 // on a fresh store (an incident opened and resolved, a licence conflict made
