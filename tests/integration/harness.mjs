@@ -184,16 +184,17 @@ export async function startServer({ demo = false, args = [], store } = {}) {
       return r.signal ?? r.code;
     },
     // Stop with SIGTERM and wait; resolves to the exit code (sanitizer
-    // reports at exit make it non-zero). Rejects when the daemon had died of
-    // a signal (a crash), or did not exit within `timeout` ms of SIGTERM
-    // (then it is killed). The same answer each time it is called.
+    // reports at exit make it non-zero). Rejects when the daemon had ended
+    // before it was asked to (a crash: a signal, or a sanitizer's report and
+    // exit status), died of another signal than SIGTERM, or did not exit
+    // within `timeout` ms of SIGTERM (then it is killed). After kill(),
+    // resolves to what kill() did. The same answer each time it is called.
     stop({ timeout = STOP_TIMEOUT_MS } = {}) {
       stopping ??= (async () => {
         running.delete(server);
-        let sent = null;
         try {
-          if (proc.exitCode === null && proc.signalCode === null) {
-            sent = 'SIGTERM';
+          const alive = proc.exitCode === null && proc.signalCode === null;
+          if (alive) {
             proc.kill('SIGTERM');
             try {
               await within(closed, timeout, 'exit');
@@ -204,9 +205,10 @@ export async function startServer({ demo = false, args = [], store } = {}) {
             }
           }
           const { code, signal } = await closed;
-          if (signal && signal !== expected && signal !== sent) {
-            throw new Error(`${what} died of ${signal}${url ? ` while serving ${url}` : ''}${tail()}`);
-          }
+          if (expected) return signal ?? code;
+          const where = url ? ` while serving ${url}` : '';
+          if (signal && (!alive || signal !== 'SIGTERM')) throw new Error(`${what} died of ${signal}${where}${tail()}`);
+          if (!alive) throw new Error(`${what} exited on its own (status ${code})${where}${tail()}`);
           return code ?? signal;
         } finally {
           if (!store) removeStore(s);
