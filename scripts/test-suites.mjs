@@ -9,6 +9,7 @@
 // and the macros defined as one); a node file its top-level test( calls.
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 const CMOCKA = ['cmocka_unit_test', 'cmocka_unit_test_setup', 'cmocka_unit_test_teardown',
   'cmocka_unit_test_setup_teardown', 'cmocka_unit_test_prestate', 'cmocka_unit_test_prestate_setup_teardown'];
@@ -36,19 +37,22 @@ function introspect(build, what) {
   return JSON.parse(r.stdout);
 }
 
-const [kind, ...rest] = process.argv.slice(2);
-if (kind === 'unit' && rest.length === 1) {
-  const targets = new Map(introspect(rest[0], '--targets').map((t) => [t.id, t]));
-  for (const t of introspect(rest[0], '--tests')) {
-    const sources = (t.depends || []).flatMap((id) => (targets.get(id)?.target_sources || []).flatMap((s) => s.sources));
-    const n = sources.filter((f) => f.endsWith('.c')).reduce((sum, f) => sum + declaredC(readFileSync(f, 'utf8')), 0);
-    const env = Object.entries(t.env || {}).map(([k, v]) => q(`${k}=${v}`));
-    const cwd = t.workdir ? `cd ${q(t.workdir)} && ` : '';
-    console.log(`${t.name}\t${n}\t${cwd}env ${env.join(' ')} ${t.cmd.map(q).join(' ')}`);
+// The command line, when run (not when imported, as by the tests).
+if (import.meta.url === pathToFileURL(process.argv[1] || '').href) {
+  const [kind, ...rest] = process.argv.slice(2);
+  if (kind === 'unit' && rest.length === 1) {
+    const targets = new Map(introspect(rest[0], '--targets').map((t) => [t.id, t]));
+    for (const t of introspect(rest[0], '--tests')) {
+      const sources = (t.depends || []).flatMap((id) => (targets.get(id)?.target_sources || []).flatMap((s) => s.sources));
+      const n = sources.filter((f) => f.endsWith('.c')).reduce((sum, f) => sum + declaredC(readFileSync(f, 'utf8')), 0);
+      const env = Object.entries(t.env || {}).map(([k, v]) => q(`${k}=${v}`));
+      const cwd = t.workdir ? `cd ${q(t.workdir)} && ` : '';
+      console.log(`${t.name}\t${n}\t${cwd}env ${env.join(' ')} ${t.cmd.map(q).join(' ')}`);
+    }
+  } else if (kind === 'node' && rest.length > 0) {
+    for (const f of rest) console.log(`${f}\t${declaredNode(readFileSync(f, 'utf8'))}`);
+  } else {
+    console.error('usage: node scripts/test-suites.mjs unit BUILD | node scripts/test-suites.mjs node FILE...');
+    process.exit(2);
   }
-} else if (kind === 'node' && rest.length > 0) {
-  for (const f of rest) console.log(`${f}\t${declaredNode(readFileSync(f, 'utf8'))}`);
-} else {
-  console.error('usage: node scripts/test-suites.mjs unit BUILD | node scripts/test-suites.mjs node FILE...');
-  process.exit(2);
 }
