@@ -8,9 +8,11 @@
 // the bound is reached: each test and hook (test, before, after below:
 // PS_TEST_TIMEOUT_MS, default 60 s), each request (api(): PS_TEST_FETCH_TIMEOUT_MS,
 // default 30 s), each command (cli()), a daemon's start and its stop. A
-// daemon that dies of a signal makes stop() fail; a daemon that fails to
-// start stops the others started with it (startServers), and any daemon still
-// running when the file's tests end is stopped then.
+// daemon that ended before stop() asked it to (a signal, or a sanitizer's
+// report) makes stop() fail; a daemon that fails to start stops the others
+// started with it (startServers), and any daemon still running when the
+// file's tests end is stopped then. Run the files with --test-force-exit
+// (scripts/test does): a test that timed out may leave a handle open.
 import * as nodeTest from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
