@@ -91,8 +91,13 @@ export function cli(args, opts = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const tempDirs = [];
+
+// A new temporary folder, removed when the file's tests end.
 export function tempDir() {
-  return mkdtempSync(join(tmpdir(), 'planshift-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'planshift-test-'));
+  tempDirs.push(dir);
+  return dir;
 }
 
 // A store with the demo catalog (and demo tenants when demo is true).
@@ -262,7 +267,11 @@ export async function stopServers(servers) {
 // the file's own after hooks (killed if the process exits first), so that no
 // daemon outlives its file. Errors are left to the file's own stop() calls,
 // which get the same answer: a failing hook here would skip those hooks.
-nodeTest.after(() => stopServers([...running]).catch(() => {}), { timeout: STOP_TIMEOUT_MS + 5000 });
+// Then the temporary folders go.
+nodeTest.after(async () => {
+  await stopServers([...running]).catch(() => {});
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}, { timeout: STOP_TIMEOUT_MS + 5000 });
 process.on('exit', () => { for (const s of running) s.proc.kill('SIGKILL'); });
 
 // ---- shorthands that assert -------------------------------------------------------------
