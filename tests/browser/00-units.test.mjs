@@ -1,10 +1,9 @@
 // Pure checks of the web pages' modules, without a browser: money parsing
 // and formatting are exact, and both languages have every UI string.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../integration/harness.mjs';
+import { test, ROOT } from '../integration/harness.mjs';
 import { parseMajor, formatMoney, minorToDecimal, minorToInput, minorDigits } from '../../web/js/money.mjs';
 
 const nbsp = (s) => s.replace(/[\u00a0\u202f]/g, ' ');

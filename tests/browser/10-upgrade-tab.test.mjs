@@ -2,15 +2,14 @@
 // license conflict resolved on the Licenses page, Blue Yonder paying its
 // past-due balance, Contoso upgrading, Relecloud's and Fourth Coffee's
 // manual changes, and the same pages in French.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true });
 });
 
 after(async () => {

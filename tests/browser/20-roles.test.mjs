@@ -1,15 +1,14 @@
 // What each role sees: a reader finds no button (or link to a form) that the
 // API would refuse; a license admin manages seats but neither buys nor pays;
 // a billing admin pays but does not assign seats.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, settled } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true });
 });
 
 after(async () => {

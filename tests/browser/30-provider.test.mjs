@@ -2,15 +2,14 @@
 // fleet chart, resolving the open incident, deciding a credit check; and an
 // upgrade that waits in provisioning, followed by polling to completion.
 // The daemon runs with --provisioning manual.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true, args: ['--provisioning', 'manual'] }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true, args: ['--provisioning', 'manual'] });
 });
 
 after(async () => {

@@ -1,15 +1,14 @@
 // A narrow screen (390 px wide) and the keyboard: every page fits without
 // sideways scrolling, the menu opens and closes, every control has a
 // label, and the Upgrade tab works from the keyboard with a visible focus.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
+import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
 before(async () => {
-  [srv, browser] = await Promise.all([startServer({ demo: true }), launch()]);
+  [srv, browser] = await startWithBrowser({ demo: true });
 });
 
 after(async () => {

@@ -6,12 +6,21 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, ROOT } from '../integration/harness.mjs';
 
-export { startServer };
+export { startServer, test, before, after } from '../integration/harness.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const OUT = process.env.PS_TEST_OUT || join(ROOT, 'test-output');
 export const SHOTS = join(OUT, 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
+
+// A daemon (startServer's options) and a browser, started together; when
+// one fails to start, the other is stopped before the error is thrown.
+export async function startWithBrowser(opts) {
+  const [s, b] = await Promise.allSettled([startServer(opts), launch()]);
+  if (s.status === 'fulfilled' && b.status === 'fulfilled') return [s.value, b.value];
+  await Promise.allSettled([s.value?.stop(), b.value?.close()]);
+  throw s.status === 'rejected' ? s.reason : b.reason;
+}
 
 export async function launch() {
   return chromium.launch({

@@ -1,9 +1,8 @@
 // 00-cli: the command line, before anything is served.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tempDir, DEMO_CATALOG, ROOT } from './harness.mjs';
+import { test, cli, tempDir, DEMO_CATALOG, ROOT } from './harness.mjs';
 
 test('every command has --help on stdout with exit 0', () => {
   for (const args of [['--help'], ['init', '--help'], ['token', 'create', '--help'], ['serve', '--help'],

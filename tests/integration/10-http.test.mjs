@@ -1,37 +1,22 @@
 // 10-http: the HTTP layer of the real daemon: authentication, routing (404,
 // 405), body limits (413), JSON parsing and field validation, ids that do not
 // exist, request ids. Nothing here depends on the upgrade rules.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServer, tenantWithTokens, newTenant, expectError } from './harness.mjs';
 
 let srv;
 let tenant; // a tenant made through the API, with tokens of each role
-const tok = {};
+let tok;
 
 before(async () => {
   srv = await startServer();
-  tenant = await newTenant(srv, { name: 'HTTP Layer Org' });
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) {
-    tok[role] = await tokenFor(srv, tenant.id, role);
-  }
+  tenant = await tenantWithTokens(srv, { name: 'HTTP Layer Org' });
+  tok = tenant.tok;
 });
 
 after(async () => {
   if (srv) await srv.stop();
 });
-
-// Assert an error answer: status, error.code, and error.field when given.
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.ok(r.json && r.json.error, `case ${name}: got body ${r.text}, want {"error": {...}}`);
-  assert.equal(r.json.error.code, code, `case ${name}: got code ${r.json.error.code}, want ${code}`);
-  assert.equal(typeof r.json.error.message, 'string', `case ${name}: got message ${r.json.error.message}, want a string`);
-  assert.ok(r.json.error.message.length > 0, `case ${name}: got an empty message, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
 
 async function tenantCount() {
   const ids = [];

@@ -1,42 +1,26 @@
 // 20-tenants: tenants, tenant tokens, users, the audit log and the tenant
 // list, over HTTP against the real daemon: who may do what (403), tenant
 // isolation (404), validation naming the field, pagination.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor, tenantWithTokens, supportToken, expectError } from './harness.mjs';
 
 let srv;
 let support; // a support token, made with the CLI
 let A, B; // two tenants
-const tokA = {};
+let tokA;
 let tokB;
 
 before(async () => {
   srv = await startServer();
-  const t = cli(['token', 'create', '--db', srv.db, '--role', 'support']);
-  if (t.status !== 0) throw new Error(`support token: ${t.stderr}`);
-  support = t.stdout.trim();
-  A = await newTenant(srv, { name: 'Tenant A' });
+  support = supportToken(srv);
+  ({ tok: tokA, ...A } = await tenantWithTokens(srv, { name: 'Tenant A' }));
   B = await newTenant(srv, { name: 'Tenant B', payment: 'card' });
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) {
-    tokA[role] = await tokenFor(srv, A.id, role);
-  }
   tokB = await tokenFor(srv, B.id, 'global_admin');
 });
 
 after(async () => {
   if (srv) await srv.stop();
 });
-
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.equal(r.json?.error?.code, code, `case ${name}: got code ${r.json?.error?.code}, want ${code}`);
-  assert.ok(typeof r.json.error.message === 'string' && r.json.error.message.length > 0,
-    `case ${name}: got message ${JSON.stringify(r.json.error.message)}, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 

@@ -1,23 +1,19 @@
 // 30-subscriptions: purchases, licence counts, seats, cancellation, the
 // provider's lifecycle status and the licenses view, over HTTP against the
 // real daemon. Every refusal is checked to have written nothing.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServer, newTenant, tokenFor, tenantWithTokens, expectError } from './harness.mjs';
 
 let srv;
 let T; // the main tenant (EUR, commercial, invoice)
-const tok = {};
+let tok;
 let U = []; // users of T
 let other; // another tenant, with its own subscription
 let otherTok;
 
 before(async () => {
   srv = await startServer();
-  T = await newTenant(srv, { name: 'Subscriptions Org' });
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) {
-    tok[role] = await tokenFor(srv, T.id, role);
-  }
+  ({ tok, ...T } = await tenantWithTokens(srv, { name: 'Subscriptions Org' }));
   for (let i = 1; i <= 6; i++) {
     const r = await srv.api('POST', `/v1/tenants/${T.id}/users`, { token: tok.license_admin,
       body: { upn: `u${i}@subs.example`, display_name: `User ${i}` } });
@@ -31,16 +27,6 @@ before(async () => {
 after(async () => {
   if (srv) await srv.stop();
 });
-
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.equal(r.json?.error?.code, code, `case ${name}: got code ${r.json?.error?.code}, want ${code}`);
-  assert.ok(typeof r.json.error.message === 'string' && r.json.error.message.length > 0,
-    `case ${name}: got message ${JSON.stringify(r.json.error.message)}, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
 
 // term_start + n calendar months, the day clamped to the month's last.
 function addMonths(iso, n) {

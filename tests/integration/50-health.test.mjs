@@ -1,41 +1,25 @@
 // 50-health: service health over HTTP against the real daemon: the services
 // list, incidents opened and resolved by the provider, who may do it, and
 // the ?status filter.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServer, tenantWithTokens, supportToken, expectError } from './harness.mjs';
 
 let srv;
 let T;
-const tok = {};
+let tok;
 let support;
 let catalogServices;
 
 before(async () => {
   srv = await startServer();
-  T = await newTenant(srv, { name: 'Health Org' });
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) {
-    tok[role] = await tokenFor(srv, T.id, role);
-  }
-  const s = cli(['token', 'create', '--db', srv.db, '--role', 'support']);
-  if (s.status !== 0) throw new Error(`support token: ${s.stderr}`);
-  support = s.stdout.trim();
+  ({ tok, ...T } = await tenantWithTokens(srv, { name: 'Health Org' }));
+  support = supportToken(srv);
   catalogServices = (await srv.api('GET', '/v1/catalog')).json.services.map((x) => x.id);
 });
 
 after(async () => {
   if (srv) await srv.stop();
 });
-
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.equal(r.json?.error?.code, code, `case ${name}: got code ${r.json?.error?.code}, want ${code}`);
-  assert.ok(typeof r.json.error.message === 'string' && r.json.error.message.length > 0,
-    `case ${name}: got message ${JSON.stringify(r.json.error.message)}, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 

@@ -4,30 +4,25 @@
 // operation across daemons, and the upgrade capacity counted fleet-wide.
 // Runs on any store the harness makes (SQLite: one file, several
 // processes; PostgreSQL: one database).
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeStore, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServers, stopServers, makeStore, removeStore, newTenant, tokenFor, setClock } from './harness.mjs';
 
 const N = 3;
 const CAPACITY = 4;
 let daemons = [];
+let store;
 
 before(async () => {
-  const store = makeStore();
+  store = makeStore();
   const args = ['--clock', 'manual', '--upgrade-capacity', String(CAPACITY)];
-  daemons = await Promise.all(Array.from({ length: N }, () => startServer({ store, args })));
+  daemons = await startServers(Array.from({ length: N }, () => ({ store, args })));
 });
 
 after(async () => {
-  for (const d of daemons) await d.stop();
+  try { await stopServers(daemons); } finally { if (store) removeStore(store); }
 });
 
 const d = (i) => daemons[i % N];
-
-async function setClock(now) {
-  const r = await d(0).api('POST', '/v1/clock', { body: { now } });
-  assert.equal(r.status, 200, `case set clock ${now}: got ${r.status} ${r.text}, want 200`);
-}
 
 // A tenant with a billing_admin token and one subscription of plan.
 async function orgWithSub(name, plan = 'biz-basic') {
@@ -47,7 +42,7 @@ function upgrade(i, o, target, headers = {}) {
 const tally = (rs) => rs.reduce((m, r) => ({ ...m, [r.status]: (m[r.status] || 0) + 1 }), {});
 
 test('the manual clock set through one daemon is every daemon\'s', async () => {
-  await setClock('2026-11-11T00:00:00Z');
+  await setClock(d(0), '2026-11-11T00:00:00Z');
   for (let i = 0; i < N; i++) {
     const r = await d(i).api('GET', '/v1/clock');
     assert.equal(r.status, 200, `case clock of daemon ${i}: got ${r.status} ${r.text}`);
@@ -56,7 +51,7 @@ test('the manual clock set through one daemon is every daemon\'s', async () => {
 });
 
 test('eight concurrent upgrades of one subscription over three daemons: exactly one proceeds', async () => {
-  await setClock('2026-11-11T00:00:00Z');
+  await setClock(d(0), '2026-11-11T00:00:00Z');
   const o = await orgWithSub('Fleet Race Org');
   const rs = await Promise.all(Array.from({ length: 8 }, (_, i) =>
     upgrade(i, o, i % 2 ? 'biz-standard' : 'biz-premium', { 'Idempotency-Key': `fleet-race-${i}` })));
@@ -73,7 +68,7 @@ test('eight concurrent upgrades of one subscription over three daemons: exactly 
 });
 
 test('one Idempotency-Key sent to two daemons at once: one operation, the same answer', async () => {
-  await setClock('2026-11-11T00:00:00Z');
+  await setClock(d(0), '2026-11-11T00:00:00Z');
   const o = await orgWithSub('Fleet Twin Org');
   const [a, b] = await Promise.all([1, 2].map((i) => upgrade(i, o, 'biz-standard', { 'Idempotency-Key': 'twin' })));
   assert.ok(a.status === 201 || a.status === 202, `case first twin: got ${a.status} ${a.text}`);
@@ -83,7 +78,7 @@ test('one Idempotency-Key sent to two daemons at once: one operation, the same a
 
 test(`the capacity is the fleet's: ${CAPACITY} automatic upgrades an hour across daemons, then 429`, async () => {
   // Two hours on: the upgrades above are out of the window.
-  await setClock('2026-11-11T02:00:00Z');
+  await setClock(d(0), '2026-11-11T02:00:00Z');
   const orgs = [];
   for (let i = 0; i < 10; i++) orgs.push(await orgWithSub(`Fleet Capacity Org ${i}`));
   const rs = await Promise.all(orgs.map((o, i) => upgrade(i, o, 'biz-standard', { 'Idempotency-Key': `cap-${i}` })));

@@ -1,11 +1,10 @@
-// 40-upgrades: the Upgrade tab (RULES.md) over HTTP against the real daemon.
+// 40-upgrade-tab: the Upgrade tab (RULES.md) over HTTP against the real daemon.
 // The demo world has one tenant per reason; each tab is checked for its exact
 // reason codes in RULES order, their details and remedies. Then live cases
 // on a fresh store (an incident opened and resolved, a licence conflict made
 // and cleared), French messages, and the capacity limit (service_busy).
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor } from './harness.mjs';
+import { test, before, after, startServers, stopServers, newTenant, tokenFor } from './harness.mjs';
 
 let demo; // the demo world
 let demoT0, demoT1; // when the demo store was made (ms), around init
@@ -14,14 +13,12 @@ let busy; // a demo world under --upgrade-capacity 1
 
 before(async () => {
   demoT0 = Math.floor(Date.now() / 1000) * 1000;
-  demo = await startServer({ demo: true });
+  [demo, live, busy] = await startServers([{ demo: true }, {}, { demo: true, args: ['--upgrade-capacity', '1'] }]);
   demoT1 = Date.now();
-  live = await startServer();
-  busy = await startServer({ demo: true, args: ['--upgrade-capacity', '1'] });
 });
 
 after(async () => {
-  for (const s of [demo, live, busy]) if (s) await s.stop();
+  await stopServers([demo, live, busy]);
 });
 
 // The remedies of each reason, in RULES order.

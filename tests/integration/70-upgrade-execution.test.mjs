@@ -1,12 +1,12 @@
-// 70-upgrades: the preview, the automatic upgrade, the manual change
-// (switch), operations, idempotency, concurrency, capacity, provisioning,
-// credit checks on upgrades and support requests (RULES "Executing an
-// upgrade" and "The remedies"), over HTTP against the real daemon. Amounts
-// are recomputed here with the one rounding rule (doc/BILLING.md:
-// round_half_up(full x days_left / days_in_period)), formula beside each.
-import { test, before, after } from 'node:test';
+// 70-upgrade-execution: the preview and the automatic upgrade (RULES
+// "Executing an upgrade"): operations, idempotency, concurrency, the credit
+// check an upgrade may need, the capacity limit and provisioning, over HTTP
+// against the real daemon. Amounts are recomputed here with the one rounding
+// rule (doc/BILLING.md: round_half_up(full x days_left / days_in_period)),
+// formula beside each.
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { test, before, after, startServers, stopServers, newTenant, tenantWithTokens, setClock, expectError } from './harness.mjs';
+import { roundHalfUp, plus, daysCeil, codes, expectBlocked, expectFields, subsPath, buy, seatUsers, getSub, list, seats, tab, billing, upgrade, preview, change, state, demoTenant } from './tenant-calls.mjs';
 
 let srv; // --clock manual
 let demo; // the demo world (system clock)
@@ -14,146 +14,21 @@ let cap; // --clock manual --upgrade-capacity 1
 let prov; // --clock manual --provisioning manual
 
 before(async () => {
-  [srv, demo, cap, prov] = await Promise.all([
-    startServer({ args: ['--clock', 'manual'] }),
-    startServer({ demo: true }),
-    startServer({ args: ['--clock', 'manual', '--upgrade-capacity', '1'] }),
-    startServer({ args: ['--clock', 'manual', '--provisioning', 'manual'] }),
+  [srv, demo, cap, prov] = await startServers([
+    { args: ['--clock', 'manual'] },
+    { demo: true },
+    { args: ['--clock', 'manual', '--upgrade-capacity', '1'] },
+    { args: ['--clock', 'manual', '--provisioning', 'manual'] },
   ]);
 });
 
 after(async () => {
-  for (const s of [srv, demo, cap, prov]) if (s) await s.stop();
+  await stopServers([srv, demo, cap, prov]);
 });
 
-// ---- helpers ------------------------------------------------------------------
-
-const DAY = 86400000;
 const ORDER = ['license_conflict', 'subscription_not_ready', 'service_incident', 'upgrade_in_progress',
   'credit_check_pending', 'not_eligible', 'multiple_plans_same_product', 'prepaid_plan', 'segment_restricted',
   'service_busy', 'target_not_supported', 'has_addon', 'unpaid_balance', 'other'];
-
-// round_half_up(amount * num / den) for amount, num >= 0, den > 0.
-function roundHalfUp(amount, num, den) {
-  return Math.floor((2 * amount * num + den) / (2 * den));
-}
-const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
-const plus = (t, ms) => iso(Date.parse(t) + ms);
-const daysCeil = (a, b) => Math.ceil((Date.parse(b) - Date.parse(a)) / DAY);
-const codes = (reasons) => reasons.map((x) => x.code);
-
-function expectError(r, status, code, field, name) {
-  assert.equal(r.status, status, `case ${name}: got status ${r.status} (${r.text}), want ${status}`);
-  assert.equal(r.json?.error?.code, code, `case ${name}: got code ${r.json?.error?.code}, want ${code}`);
-  assert.ok(typeof r.json.error.message === 'string' && r.json.error.message.length > 0,
-    `case ${name}: got message ${JSON.stringify(r.json.error.message)}, want a sentence`);
-  if (field !== undefined) {
-    assert.equal(r.json.error.field, field, `case ${name}: got field ${r.json.error.field}, want ${field}`);
-  }
-}
-
-// A 409 upgrade_blocked whose reasons are exactly `want`, each a full reason.
-function expectBlocked(r, want, name) {
-  expectError(r, 409, 'upgrade_blocked', undefined, name);
-  const got = codes(r.json.error.reasons || []);
-  assert.deepEqual(got, want, `case ${name}: got reasons ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-  for (const x of r.json.error.reasons) {
-    assert.ok(typeof x.message === 'string' && x.message.length > 20, `case ${name} ${x.code}: got message ${x.message}`);
-    assert.equal(typeof x.details, 'object', `case ${name} ${x.code}: got details ${JSON.stringify(x.details)}`);
-    assert.ok(Array.isArray(x.remedies) && x.remedies.length > 0, `case ${name} ${x.code}: got remedies ${JSON.stringify(x.remedies)}`);
-  }
-}
-
-function expectFields(got, want, name) {
-  assert.ok(got, `case ${name}: got ${JSON.stringify(got)}, want an object`);
-  for (const [k, v] of Object.entries(want)) {
-    assert.deepEqual(got[k], v, `case ${name} ${k}: got ${JSON.stringify(got[k])}, want ${JSON.stringify(v)}`);
-  }
-}
-
-async function setClock(s, now) {
-  const r = await s.api('POST', '/v1/clock', { body: { now } });
-  assert.equal(r.status, 200, `case set clock ${now}: got ${r.status} ${r.text}, want 200`);
-}
-
-// A tenant with a token per tenant role; works on demo tenants too.
-async function org(s, opts) {
-  const t = await newTenant(s, opts);
-  return withTokens(s, t);
-}
-async function withTokens(s, t) {
-  const tok = {};
-  for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) tok[role] = await tokenFor(s, t.id, role);
-  return { ...t, tok };
-}
-
-const subsPath = (T) => `/v1/tenants/${T.id}/subscriptions`;
-
-async function buy(s, T, body, want = 201) {
-  const r = await s.api('POST', subsPath(T), { token: T.tok.billing_admin, body });
-  assert.equal(r.status, want, `case buy ${JSON.stringify(body)}: got ${r.status} ${r.text}, want ${want}`);
-  return r.json;
-}
-
-// n new users of T, each assigned a seat of sub; returns their ids.
-async function seatUsers(s, T, sub, n, tag) {
-  const ids = [];
-  for (let i = 0; i < n; i++) {
-    const u = await s.api('POST', `/v1/tenants/${T.id}/users`, { token: T.tok.license_admin,
-      body: { upn: `${tag}${i}@${T.id}.example`, display_name: `${tag} ${i}` } });
-    assert.equal(u.status, 201, `case user ${tag}${i}: got ${u.status} ${u.text}`);
-    const a = await s.api('PUT', `${subsPath(T)}/${sub}/assignments/${u.json.id}`, { token: T.tok.license_admin });
-    assert.equal(a.status, 201, `case assign ${u.json.id} to ${sub}: got ${a.status} ${a.text}`);
-    ids.push(u.json.id);
-  }
-  return ids;
-}
-
-async function getSub(s, T, id) {
-  const r = await s.api('GET', `${subsPath(T)}/${id}`, { token: T.tok.reader });
-  assert.equal(r.status, 200, `case GET ${id}: got ${r.status} ${r.text}, want 200`);
-  return r.json;
-}
-
-async function list(s, T, path) {
-  const r = await s.api('GET', `/v1/tenants/${T.id}${path}${path.includes('?') ? '&' : '?'}limit=500`, { token: T.tok.reader });
-  assert.equal(r.status, 200, `case GET ${path}: got ${r.status} ${r.text}, want 200`);
-  return r.json.items;
-}
-
-async function seats(s, T, sub) {
-  return (await list(s, T, `/subscriptions/${sub}/assignments`)).map((a) => a.user).sort();
-}
-
-async function tab(s, T, sub) {
-  const r = await s.api('GET', `${subsPath(T)}/${sub}/upgrades`, { token: T.tok.reader });
-  assert.equal(r.status, 200, `case Upgrade tab of ${sub}: got ${r.status} ${r.text}, want 200`);
-  return r.json;
-}
-
-async function billing(s, T) {
-  const r = await s.api('GET', `/v1/tenants/${T.id}/billing`, { token: T.tok.reader });
-  assert.equal(r.status, 200, `case billing: got ${r.status} ${r.text}, want 200`);
-  return r.json;
-}
-
-const upgrade = (s, T, sub, body, { token = T.tok.billing_admin, headers } = {}) =>
-  s.api('POST', `${subsPath(T)}/${sub}/upgrade`, { token, body, headers });
-const preview = (s, T, sub, body, token = T.tok.reader) =>
-  s.api('POST', `${subsPath(T)}/${sub}/upgrade/preview`, { token, body });
-const change = (s, T, sub, body, token = T.tok.billing_admin) =>
-  s.api('POST', `${subsPath(T)}/${sub}/switch`, { token, body });
-
-// Everything a refused or read-only call must leave as it was.
-async function state(s, T) {
-  return { subs: await list(s, T, '/subscriptions'), ops: await list(s, T, '/operations'), bill: await billing(s, T) };
-}
-
-function demoTenant(name) {
-  const t = demo.tenants.find((x) => x.name === name);
-  assert.ok(t, `case demo tenant ${name}: not in the init output (${demo.tenants.map((x) => x.name)})`);
-  return t;
-}
 
 // ---- preview and upgrade ---------------------------------------------------------
 
@@ -164,7 +39,7 @@ const E_NOW = '2026-11-11T00:00:00Z';
 
 test('preview (readers may): allowed, prices, this period\'s credit and charge, the users; it changes nothing', async () => {
   await setClock(srv, E_START);
-  E = await org(srv, { name: 'Upgrade Org', payment: 'invoice', credit_limit: 10000000 });
+  E = await tenantWithTokens(srv, { name: 'Upgrade Org', payment: 'invoice', credit_limit: 10000000 });
   eSub = (await buy(srv, E, { plan: 'biz-basic', quantity: 10 })).id;
   eUsers = await seatUsers(srv, E, eSub, 7, 'e');
   await setClock(srv, E_NOW);
@@ -188,7 +63,7 @@ test('preview (readers may): allowed, prices, this period\'s credit and charge, 
   }
   expectError(await preview(srv, E, eSub, { target_plan: 'biz-platinum' }), 400, 'invalid_field', 'target_plan', 'preview unknown target');
   expectError(await preview(srv, E, eSub, {}), 400, 'invalid_field', 'target_plan', 'preview without target');
-  const other = await org(srv, { name: 'Peeking Org' });
+  const other = await tenantWithTokens(srv, { name: 'Peeking Org' });
   expectError(await preview(srv, E, eSub, { target_plan: 'biz-standard' }, other.tok.reader), 404, 'not_found', undefined,
     'preview of another tenant\'s subscription');
   const after = await state(srv, E);
@@ -249,7 +124,7 @@ test('upgrade: 201 completed; the old subscription is replaced, every user moved
 test('upgrade quantity: more seats than now is the new count; fewer is invalid_field quantity', async () => {
   const start = '2026-11-11T00:00:00Z';
   await setClock(srv, start);
-  const T = await org(srv, { name: 'Grow Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Grow Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
   await seatUsers(srv, T, s, 3, 'g');
   const now = '2026-11-20T00:00:00Z';
@@ -277,7 +152,7 @@ test('upgrade quantity: more seats than now is the new count; fewer is invalid_f
 test('blocked: 409 upgrade_blocked with every reason in RULES order; nothing written', async () => {
   const start = '2026-09-01T00:00:00Z';
   await setClock(srv, start);
-  const T = await org(srv, { name: 'Blocked Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Blocked Org', credit_limit: 10000000 });
   const base = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
   await buy(srv, T, { plan: 'biz-standard', quantity: 1 });
   await buy(srv, T, { plan: 'voice-addon', quantity: 1, addon_of: base });
@@ -299,7 +174,7 @@ test('blocked: 409 upgrade_blocked with every reason in RULES order; nothing wri
 });
 
 test('demo: a blocked sub previews allowed false with its reasons, a switch previews allowed; an unsafe target is refused', async () => {
-  const fab = await withTokens(demo, demoTenant('Fabrikam Inc'));
+  const fab = await tenantWithTokens(demo, {}, demoTenant(demo, 'Fabrikam Inc'));
   const fsub = (await list(demo, fab, '/subscriptions'))[0];
   const p = await preview(demo, fab, fsub.id, { target_plan: 'biz-premium' });
   assert.equal(p.status, 200, `case Fabrikam preview: got ${p.status} ${p.text}`);
@@ -312,7 +187,7 @@ test('demo: a blocked sub previews allowed false with its reasons, a switch prev
     ['license_conflict'], 'Fabrikam upgrade');
 
   // Fourth Coffee: mail-p2 -> biz-basic would take Mail Plan 2 down to Mail Plan 1.
-  const fc = await withTokens(demo, demoTenant('Fourth Coffee'));
+  const fc = await tenantWithTokens(demo, {}, demoTenant(demo, 'Fourth Coffee'));
   const csub = (await list(demo, fc, '/subscriptions'))[0];
   assert.equal(csub.plan, 'mail-p2', `case Fourth Coffee plan: got ${csub.plan}`);
   const before = await state(demo, fc);
@@ -329,7 +204,7 @@ test('demo: a blocked sub previews allowed false with its reasons, a switch prev
 
 test('Idempotency-Key: the same request twice is one operation, answered identically; another body is 422', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Idem Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Idem Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
   await seatUsers(srv, T, s, 2, 'i');
   const key = 'upgrade-idem-1';
@@ -354,7 +229,7 @@ test('Idempotency-Key: the same request twice is one operation, answered identic
 
 test('eight concurrent upgrades of one subscription: exactly one proceeds, seven are upgrade_blocked', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Race Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(srv, { name: 'Race Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
   const users = await seatUsers(srv, T, s, 3, 'r');
   const rs = await Promise.all(Array.from({ length: 8 }, (_, i) =>
@@ -379,10 +254,22 @@ test('eight concurrent upgrades of one subscription: exactly one proceeds, seven
   assert.deepEqual(live.map((x) => x.id), [neu], `case live subscriptions after the race: got ${JSON.stringify(live)}`);
 });
 
+test('B3: concurrent requests with one Idempotency-Key and one body all get the same operation', async () => {
+  await setClock(srv, '2026-11-11T00:00:00Z');
+  for (let k = 0; k < 5; k++) {
+    const T = await newTenant(srv, {});
+    const s = (await srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 10 } })).json;
+    const rs = await Promise.all(Array.from({ length: 8 }, () => srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/upgrade`,
+      { body: { target_plan: 'biz-standard' }, headers: { 'Idempotency-Key': 'same' } })));
+    const got = rs.map((r) => `${r.status} ${r.json?.id || r.json?.error?.code}`);
+    assert.equal(new Set(got).size, 1, `case 8 concurrent twins: got ${got.join(', ')}, want one answer`);
+  }
+});
+
 // ---- credit check on an upgrade ------------------------------------------------------
 
 async function creditOrg(name) {
-  const T = await org(srv, { name, payment: 'invoice', credit_limit: 6500 });
+  const T = await tenantWithTokens(srv, { name, payment: 'invoice', credit_limit: 6500 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 10 })).id; // 6000 a month: within 6500
   const users = await seatUsers(srv, T, s, 4, 'c');
   return { T, s, users };
@@ -438,85 +325,40 @@ test('credit check on upgrade denied: the operation fails, the source is unchang
   assert.deepEqual(codes((await tab(srv, T, s)).reasons), [], 'case the source\'s tab after denial: want eligible again');
 });
 
-// ---- the manual change --------------------------------------------------------------
-
-test('switch, prepaid (Relecloud): the preview tells what is lost; 201; the old is cancelled, users moved', async () => {
-  const rc = await withTokens(demo, demoTenant('Relecloud'));
-  const old = (await list(demo, rc, '/subscriptions'))[0];
-  expectFields(old, { plan: 'biz-standard', prepaid: true, term: 'annual', assigned: 20 }, 'Relecloud subscription');
-  const users = await seats(demo, rc, old.id);
-  const p = await preview(demo, rc, old.id, { target_plan: 'biz-premium', kind: 'switch' });
-  assert.equal(p.status, 200, `case Relecloud switch preview: got ${p.status} ${p.text}`);
-  expectFields(p.json, { kind: 'switch', allowed: true }, 'Relecloud switch preview');
-  // Moments after init the whole term is unused: unused_days = the term's days,
-  // unused_value = round_half_up(1250 x 20 x 12 x days / days) = 300000.
-  const termDays = daysCeil(old.term_start, old.term_end);
-  expectFields(p.json.prepaid, { unused_days: termDays, unused_value: 300000, credited: false }, 'Relecloud prepaid loss');
-  const r = await change(demo, rc, old.id, { target_plan: 'biz-premium' });
-  assert.equal(r.status, 201, `case Relecloud switch: got ${r.status} ${r.text}, want 201`);
-  expectFields(r.json, { state: 'completed', source: old.id, target_plan: 'biz-premium', license_errors: [] }, 'switch operation');
-  const neu = r.json.new_subscription;
-  expectFields(await getSub(demo, rc, old.id), { status: 'cancelled', replaced_by: neu }, 'old prepaid subscription');
-  expectFields(await getSub(demo, rc, neu), { plan: 'biz-premium', status: 'active', quantity: 20, assigned: 20, prepaid: true,
-    term: 'annual' }, 'new prepaid subscription');
-  assert.deepEqual(await seats(demo, rc, neu), users, 'case Relecloud users moved');
-  assert.deepEqual(await seats(demo, rc, old.id), [], 'case Relecloud old subscription empty');
-});
-
-test('switch to a target lacking a data-bearing service needs acknowledge_data_loss', async () => {
+// Found in review: an upgrade approved after it became impossible must leave
+// nothing behind, and a purchase waiting on its credit check cannot be
+// activated around it.
+test('R1: an approved upgrade that can no longer be done fails and writes nothing of itself', async () => {
   await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Data Loss Org', credit_limit: 10000000 });
-  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
-  const users = await seatUsers(srv, T, s, 2, 'd');
-  const p = await preview(srv, T, s, { target_plan: 'mail-p1', kind: 'switch' });
-  assert.equal(p.status, 200, `case preview switch to mail-p1: got ${p.status} ${p.text}`);
-  expectFields(p.json.data, { safe: false, acknowledgement_needed: true, missing_services: ['files-1'] }, 'data loss preview');
-  const before = await state(srv, T);
-  for (const body of [{ target_plan: 'mail-p1' }, { target_plan: 'mail-p1', acknowledge_data_loss: false }]) {
-    expectError(await change(srv, T, s, body), 409, 'conflict', 'acknowledge_data_loss', `switch ${JSON.stringify(body)}`);
-  }
-  expectError(await change(srv, T, s, { target_plan: 'mail-p1', acknowledge_data_loss: 'yes' }), 400, 'invalid_field',
-    'acknowledge_data_loss', 'acknowledge_data_loss not a boolean');
-  for (const role of ['reader', 'license_admin']) {
-    expectError(await change(srv, T, s, { target_plan: 'mail-p1', acknowledge_data_loss: true }, T.tok[role]), 403,
-      'forbidden', undefined, `switch as ${role}`);
-  }
-  assert.deepEqual(await state(srv, T), before, 'case refused switches changed something');
-  const r = await change(srv, T, s, { target_plan: 'mail-p1', acknowledge_data_loss: true });
-  assert.equal(r.status, 201, `case switch with acknowledgement: got ${r.status} ${r.text}`);
-  const neu = await getSub(srv, T, r.json.new_subscription);
-  expectFields(neu, { plan: 'mail-p1', product: 'mail', assigned: 2, status: 'active' }, 'mail-p1 after the switch');
-  assert.deepEqual(await seats(srv, T, neu.id), [...users].sort(), 'case users moved to mail-p1');
-  expectFields(await getSub(srv, T, s), { status: 'cancelled', replaced_by: neu.id }, 'biz-basic after the switch');
-});
-
-test('switch with an add-on that fits the target (Alpine Ski House -> ent-e3): the add-on follows', async () => {
-  const al = await withTokens(demo, demoTenant('Alpine Ski House'));
-  const subs = await list(demo, al, '/subscriptions');
-  const base = subs.find((x) => x.plan === 'biz-standard');
-  const addon = subs.find((x) => x.plan === 'voice-addon');
-  assert.ok(base && addon && addon.addon_of === base.id, `case Alpine subscriptions: got ${JSON.stringify(subs)}`);
-  const users = await seats(demo, al, base.id);
-  const r = await change(demo, al, base.id, { target_plan: 'ent-e3' });
-  assert.equal(r.status, 201, `case Alpine switch: got ${r.status} ${r.text}`);
-  const neu = r.json.new_subscription;
-  expectFields(await getSub(demo, al, addon.id), { addon_of: neu, status: 'active' }, 'the add-on after the switch');
-  expectFields(await getSub(demo, al, neu), { plan: 'ent-e3', product: 'enterprise', assigned: 15 }, 'ent-e3');
-  assert.deepEqual(await seats(demo, al, neu), users, 'case Alpine users moved');
-});
-
-test('a government tenant: the automatic upgrade is refused (segment_restricted), the switch works', async () => {
-  const ly = await withTokens(demo, demoTenant('Ville de Lyon'));
-  const old = (await list(demo, ly, '/subscriptions'))[0];
-  assert.equal(old.plan, 'biz-basic-gov', `case Lyon plan: got ${old.plan}`);
-  const u = await upgrade(demo, ly, old.id, { target_plan: 'biz-standard-gov' });
-  expectError(u, 409, 'upgrade_blocked', undefined, 'Lyon automatic upgrade');
-  assert.ok(codes(u.json.error.reasons).includes('segment_restricted'), `case Lyon reasons: got ${JSON.stringify(codes(u.json.error.reasons))}`);
-  const r = await change(demo, ly, old.id, { target_plan: 'biz-standard-gov' });
-  assert.equal(r.status, 201, `case Lyon switch: got ${r.status} ${r.text}`);
-  expectFields(await getSub(demo, ly, r.json.new_subscription), { plan: 'biz-standard-gov', assigned: 15, status: 'active' },
-    'Lyon after the switch');
-  expectFields(await getSub(demo, ly, old.id), { status: 'cancelled', replaced_by: r.json.new_subscription }, 'Lyon old plan');
+  // Credit limit just above one Business Basic seat: both steps below need a check.
+  const T = await newTenant(srv, { credit_limit: 700 });
+  const u = (await srv.api('POST', `/v1/tenants/${T.id}/users`, { body: { upn: 'ada@r1.example', display_name: 'Ada' } })).json;
+  const a = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 1 } });
+  assert.equal(a.status, 201, a.text);
+  assert.equal((await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${a.json.id}/assignments/${u.id}`)).status, 201);
+  const up = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${a.json.id}/upgrade`, { body: { target_plan: 'ent-e3' } });
+  assert.equal(up.status, 202, `case upgrade over the limit: got ${up.status} ${up.text}, want 202`);
+  assert.equal(up.json.state, 'pending_credit_check');
+  // Meanwhile Ada takes an Enterprise seat elsewhere (a purchase that waits on its own check).
+  const e = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'ent-e3', quantity: 1 } });
+  assert.equal(e.status, 202, e.text);
+  assert.equal((await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${e.json.id}/assignments/${u.id}`)).status, 201);
+  // R2: that purchase cannot be switched on around its credit check.
+  const act = await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${e.json.id}/status`, { body: { status: 'active' } });
+  assert.equal(act.status, 409, `case activate a purchase waiting on its check: got ${act.status} ${act.text}, want 409`);
+  const before = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions`)).json.items;
+  const invoicesBefore = (await srv.api('GET', `/v1/tenants/${T.id}/billing`)).json.invoices.length;
+  const d = await srv.api('POST', `/v1/credit-checks/${up.json.credit_check}/decision`, { body: { approved: true } });
+  assert.equal(d.status, 200, `case approve: got ${d.status} ${d.text}, want 200`);
+  assert.equal(d.json.status, 'approved');
+  const op = (await srv.api('GET', `/v1/tenants/${T.id}/operations/${up.json.id}`)).json;
+  assert.equal(op.state, 'failed', `case operation after an impossible approval: got ${op.state}, want failed`);
+  assert.equal(op.result.failure, 'no_longer_possible');
+  const after = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions`)).json.items;
+  assert.deepEqual(after.map((s) => `${s.id} ${s.status} ${s.assigned}`), before.map((s) => `${s.id} ${s.status} ${s.assigned}`),
+    'case subscriptions after an impossible approval: no new subscription, none changed');
+  const invoicesAfter = (await srv.api('GET', `/v1/tenants/${T.id}/billing`)).json.invoices.length;
+  assert.equal(invoicesAfter, invoicesBefore, 'case invoices after an impossible approval: none added');
 });
 
 // ---- capacity --------------------------------------------------------------------------
@@ -525,7 +367,7 @@ test('capacity 1: a second upgrade within the hour is 429 with Retry-After; the 
   const t0 = '2026-11-02T09:00:00Z';
   await setClock(cap, t0);
   const mk = async (name) => {
-    const T = await org(cap, { name, credit_limit: 10000000 });
+    const T = await tenantWithTokens(cap, { name, credit_limit: 10000000 });
     return { T, s: (await buy(cap, T, { plan: 'biz-basic', quantity: 5 })).id };
   };
   const A = await mk('Cap A');
@@ -560,7 +402,7 @@ test('capacity 1: a second upgrade within the hour is 429 with Retry-After; the 
 
 test('--provisioning manual: the upgrade waits in provisioning (202), other subscriptions see upgrade_in_progress until it is active', async () => {
   await setClock(prov, '2026-11-02T09:00:00Z');
-  const T = await org(prov, { name: 'Provisioning Org', credit_limit: 10000000 });
+  const T = await tenantWithTokens(prov, { name: 'Provisioning Org', credit_limit: 10000000 });
   const biz = await buy(prov, T, { plan: 'biz-basic', quantity: 5 });
   const mail = await buy(prov, T, { plan: 'mail-p1', quantity: 2 });
   for (const x of [biz, mail]) {
@@ -587,51 +429,6 @@ test('--provisioning manual: the upgrade waits in provisioning (202), other subs
   expectFields(g.json, { state: 'completed', new_subscription: neu }, 'operation once provisioned');
   v = await tab(prov, T, mail.id);
   assert.deepEqual(codes(v.reasons), [], `case other subscription once provisioned: got ${JSON.stringify(codes(v.reasons))}`);
-});
-
-// ---- support requests --------------------------------------------------------------------
-
-test('support requests: billing_admin opens one with reason codes; readers list them; support sees every tenant\'s', async () => {
-  await setClock(srv, '2026-11-11T00:00:00Z');
-  const T = await org(srv, { name: 'Support Org' });
-  const U = await org(srv, { name: 'Support Org 2' });
-  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 1 })).id;
-  const su = (await buy(srv, U, { plan: 'mail-p1', quantity: 1 })).id;
-  const path = (X) => `/v1/tenants/${X.id}/support-requests`;
-  const body = { subscription: s, reason_codes: ['license_conflict', 'has_addon'], description: 'Why can I not upgrade?' };
-  const r = await srv.api('POST', path(T), { token: T.tok.billing_admin, body });
-  assert.equal(r.status, 201, `case open support request: got ${r.status} ${r.text}, want 201`);
-  assert.match(r.json.id, /^sr_[1-9]\d*$/, `case support request id: got ${r.json.id}`);
-  expectFields(r.json, { subscription: s, reason_codes: ['license_conflict', 'has_addon'], description: body.description }, 'support request');
-  const r2 = await srv.api('POST', path(U), { token: U.tok.global_admin,
-    body: { subscription: su, reason_codes: ['unpaid_balance'], description: 'Paid already' } });
-  assert.equal(r2.status, 201, `case second tenant's request: got ${r2.status} ${r2.text}`);
-
-  for (const [name, b] of [['unknown code', { ...body, reason_codes: ['nope'] }], ['not an array', { ...body, reason_codes: 'license_conflict' }],
-    ['a number', { ...body, reason_codes: [1] }]]) {
-    expectError(await srv.api('POST', path(T), { token: T.tok.billing_admin, body: b }), 400, 'invalid_field', 'reason_codes',
-      `support request with ${name}`);
-  }
-  for (const role of ['reader', 'license_admin']) {
-    expectError(await srv.api('POST', path(T), { token: T.tok[role], body }), 403, 'forbidden', undefined, `open as ${role}`);
-  }
-  const mine = await srv.api('GET', path(T), { token: T.tok.reader });
-  assert.equal(mine.status, 200, `case list as reader: got ${mine.status} ${mine.text}`);
-  assert.deepEqual(mine.json.items.map((x) => x.id), [r.json.id], `case reader's list: got ${mine.text}`);
-  expectError(await srv.api('GET', path(T), { token: U.tok.reader }), 404, 'not_found', undefined, 'another tenant\'s requests');
-
-  const t = cli(['token', 'create', '--db', srv.db, '--role', 'support']);
-  assert.equal(t.status, 0, `case support token: got ${t.status} ${t.stderr}`);
-  const support = t.stdout.trim();
-  const all = await srv.api('GET', '/v1/support-requests?limit=500', { token: support });
-  assert.equal(all.status, 200, `case support lists every request: got ${all.status} ${all.text}`);
-  const ids = all.json.items.map((x) => x.id);
-  for (const id of [r.json.id, r2.json.id]) assert.ok(ids.includes(id), `case support list: got ${JSON.stringify(ids)}, want ${id}`);
-  const one = await srv.api('GET', path(T), { token: support });
-  assert.deepEqual(one.json?.items?.map((x) => x.id), [r.json.id], `case support reads one tenant's: got ${one.text}`);
-  for (const [role, token] of Object.entries(T.tok)) {
-    expectError(await srv.api('GET', '/v1/support-requests', { token }), 403, 'forbidden', undefined, `/v1/support-requests as ${role}`);
-  }
 });
 
 test('the daemons stop cleanly (exit 0: no leak or memory error reported)', async () => {
