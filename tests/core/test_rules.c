@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "../common/ps_want.h"
+
 #include "common/ps_time.h"
 #include "core/ps_money.h"
 #include "core/ps_rules.h"
@@ -389,11 +391,6 @@ static void unsafe_declared(struct ps_snapshot *s)
 
 /* ---- Details checks ------------------------------------------------------ */
 
-#define WANT(cond, ...)                                                                   \
-	do {                                                                              \
-		if (!(cond))                                                              \
-			fail_msg(__VA_ARGS__);                                            \
-	} while (0)
 
 static const struct ps_reason *need(const char *name, const struct ps_verdict *v, enum ps_reason_code c)
 {

@@ -4,9 +4,8 @@
 // table below, written from doc API.md independently of the daemon's route
 // table, so that removing any check (a role from a permission, a
 // permission from a route, the tenant scope) fails a case here.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newTenant, tokenFor, cli } from './harness.mjs';
+import { after, before, cli, newTenant, startServer, test, tokenFor } from './harness.mjs';
 
 const ALL = ['operator', 'support', 'global_admin', 'billing_admin', 'license_admin', 'reader'];
 const PROVIDER = ['operator', 'support'];

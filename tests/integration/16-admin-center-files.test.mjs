@@ -2,12 +2,10 @@
 // binary is copied into the layout `meson install` makes (PREFIX/bin and
 // PREFIX/share/planshift/web) and elsewhere, so that no path of the build
 // machine can be what serves them; PLANSHIFT_WEB_DIR and --web-dir override.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, PG_URL, ROOT, makeStore, tempDir } from './harness.mjs';
+import { BIN, FETCH_TIMEOUT_MS, ROOT, after, before, makeStore, removeStore, startServer, tempDir, test } from './harness.mjs';
 
 let store;
 let dir;
@@ -19,11 +17,7 @@ before(() => {
 
 after(() => {
   rmSync(dir, { recursive: true, force: true });
-  rmSync(store.dir, { recursive: true, force: true });
-  if (store.db.includes('://')) {
-    const name = store.db.replace(/^[a-z]+:\/\/[^/]*\//, '').split('?')[0];
-    spawnSync('psql', [PG_URL, '-XAtq', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
-  }
+  removeStore(store);
 });
 
 // A copy of the binary at PREFIX/bin/planshift; with web, the source tree's
@@ -36,35 +30,19 @@ function install(name, { web }) {
   return join(prefix, 'bin', 'planshift');
 }
 
-// Run `serve` from bin until it says where it listens; calls fn(url), stops it.
+// Run `serve` from bin (PLANSHIFT_WEB_DIR unset unless env sets it) until
+// it says where it listens; calls fn(url), stops it.
 async function serving(bin, { args = [], env = {} }, fn) {
-  const e = { ...process.env, ...env };
-  if (!('PLANSHIFT_WEB_DIR' in env)) delete e.PLANSHIFT_WEB_DIR;
-  const proc = spawn(bin, ['serve', '--db', store.db, '--listen', '127.0.0.1:0', '--threads', '2', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: e });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig)));
+  const srv = await startServer({ bin, store, args, env: { PLANSHIFT_WEB_DIR: undefined, ...env } });
   try {
-    const url = await new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15000);
-      proc.stdout.on('data', (d) => {
-        out += d;
-        const m = /serving (http:\/\/[\d.]+:\d+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-      exited.then((code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}: ${stderr}`)); });
-    });
-    await fn(url);
+    await fn(srv.url);
   } finally {
-    proc.kill('SIGTERM');
-    await exited;
+    await srv.stop();
   }
 }
 
 async function get(url, path) {
-  const res = await fetch(url + path, { signal: AbortSignal.timeout(10000) });
+  const res = await fetch(url + path, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   return { status: res.status, text: await res.text() };
 }
 

@@ -140,13 +140,15 @@ const running = new Set(); // daemons started and not yet stopped
 // The daemons of this process not yet stopped (for the harness's own tests).
 export const runningServers = () => [...running];
 
-// Start `planshift serve` on a free port. Returns a server object with
-// url, db, operator, tenants, proc, stderr, api(), kill(), stop(). Rejects,
-// leaving nothing running, when the daemon exits or stays silent first.
-export async function startServer({ demo = false, args = [], store } = {}) {
+// Start `planshift serve` on a free port (`bin`: another binary, such as an
+// installed copy; `env`: variables added to the environment, an undefined
+// value removes one). Returns a server object with url, db, operator,
+// tenants, proc, stderr, api(), kill(), stop(). Rejects, leaving nothing
+// running, when the daemon exits or stays silent first.
+export async function startServer({ demo = false, args = [], store, bin = BIN, env = {} } = {}) {
   const s = store || makeStore({ demo });
   const argv = ['serve', '--db', s.db, '--listen', '127.0.0.1:0', '--threads', '4', ...args];
-  const proc = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const what = `planshift ${argv.join(' ')}`;
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

@@ -4,6 +4,9 @@
  * paging, and the snapshot the rule engine reads. SQLite runs it now;
  * PostgreSQL will run the same functions. */
 #include "contract.h"
+#include "../common/ps_want.h"
+
+#define WANT_ERR (&f->err) /* what WANT_CODE clears and reports */
 
 #include "common/ps_buf.h"
 #include "common/ps_err.h"
@@ -59,29 +62,8 @@ static int teardown(void **state)
 
 /* ---- Checks: failures read "case X: got ..., want ..." ------------------ */
 
-#define WANT_CODE(expr, want, what)                                                                                    \
-	do {                                                                                                           \
-		ps_err_clear(&f->err);                                                                                 \
-		ps_code c_ = (expr);                                                                                   \
-		if (c_ != (want))                                                                                      \
-			fail_msg("case %s: got %s (field \"%s\": %s), want %s", (what), ps_code_api(c_), f->err.field, \
-				 f->err.msg, ps_code_api(want));                                                       \
-	} while (0)
-#define OK(expr, what) WANT_CODE(expr, PS_OK, what)
 
-#define WANT_I64(got, want, what)                                                                                      \
-	do {                                                                                                           \
-		int64_t g_ = (int64_t)(got), w_ = (int64_t)(want);                                                     \
-		if (g_ != w_)                                                                                          \
-			fail_msg("case %s: got %" PRId64 ", want %" PRId64, (what), g_, w_);                           \
-	} while (0)
 
-#define WANT_STR(got, want, what)                                                                                      \
-	do {                                                                                                           \
-		const char *g_ = (got), *w_ = (want);                                                                  \
-		if (strcmp(g_, w_) != 0)                                                                               \
-			fail_msg("case %s: got \"%s\", want \"%s\"", (what), g_, w_);                                  \
-	} while (0)
 
 #define WANT_FIELD(want, what) WANT_STR(f->err.field, want, what)
 

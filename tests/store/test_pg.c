@@ -4,6 +4,9 @@
  * unreachable server and a lost connection, versioned migrations, the
  * fields refusals name, and handles racing each other as daemons do. */
 #include "contract.h"
+#include "../common/ps_want.h"
+
+#define WANT_ERR (&x->err) /* what WANT_CODE clears and reports */
 
 #include "common/ps_err.h"
 #include "common/ps_mem.h"
@@ -101,32 +104,6 @@ static int gx_teardown(void **state)
 	return 0;
 }
 
-#define WANT_CODE(expr, want, what)                                                                                    \
-	do {                                                                                                           \
-		ps_err_clear(&x->err);                                                                                 \
-		ps_code c_ = (expr);                                                                                   \
-		if (c_ != (want))                                                                                      \
-			fail_msg("case %s: got %s (field \"%s\": %s), want %s", (what), ps_code_api(c_), x->err.field, \
-				 x->err.msg, ps_code_api(want));                                                       \
-	} while (0)
-#define OK(expr, what) WANT_CODE(expr, PS_OK, what)
-#define WANT_I64(got, want, what)                                                                                      \
-	do {                                                                                                           \
-		int64_t g_ = (int64_t)(got), w_ = (int64_t)(want);                                                     \
-		if (g_ != w_)                                                                                          \
-			fail_msg("case %s: got %" PRId64 ", want %" PRId64, (what), g_, w_);                           \
-	} while (0)
-#define WANT_STR(got, want, what)                                                                                      \
-	do {                                                                                                           \
-		const char *g_ = (got), *w_ = (want);                                                                  \
-		if (strcmp(g_, w_) != 0)                                                                               \
-			fail_msg("case %s: got \"%s\", want \"%s\"", (what), g_, w_);                                  \
-	} while (0)
-#define WANT_IN(hay, needle, what)                                                                                     \
-	do {                                                                                                           \
-		if (strstr((hay), (needle)) == NULL)                                                                   \
-			fail_msg("case %s: got \"%s\", want a text containing \"%s\"", (what), (hay), (needle));       \
-	} while (0)
 
 static void open_store(struct gx *x, struct ps_store **st, bool migrate)
 {
@@ -156,6 +133,23 @@ static void raw_text(const char *sql, char *out, size_t cap)
 	if (PQntuples(r) > 0)
 		snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
+}
+
+/* Wait (polling, at most 10 s) until a planshift session waits on an
+ * advisory lock: the thread under test has reached the lock it must wait for. */
+static void wait_for_lock_waiter(const char *what)
+{
+	char v[32];
+	for (int i = 0; i < 2000; i++) {
+		raw_text("SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+			 " WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'planshift'",
+			 v, sizeof v);
+		if (strcmp(v, "0") != 0)
+			return;
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("case %s: got no session waiting on a lock within 10 s, want one", what);
 }
 
 static int64_t add_tenant(struct gx *x, struct ps_store *st)
@@ -228,17 +222,16 @@ static void g_lost_connection(void **state)
 	int64_t t = add_tenant(x, x->st);
 	struct ps_tenant got;
 	snprintf(sql, sizeof sql,
-		 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+		 /* the timeout makes the call wait until the session has ended */
+		 "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
 		 " WHERE application_name = 'planshift' AND datname = current_database() AND pid <> pg_backend_pid()"
 		 " AND query LIKE '%%tenants%%'");
 	raw_text(sql, v, sizeof v);
 	WANT_STR(v, "1", "sessions ended");
-	usleep(100000);
 	/* A read runs again on a new connection; a write is not run twice. */
 	OK(o->tenant_get(x->st, t, &got, &x->err), "a read after the session ended");
 	raw_text(sql, v, sizeof v);
 	WANT_STR(v, "1", "sessions ended again");
-	usleep(100000);
 	struct ps_tenant up = got;
 	up.credit_limit = 77;
 	ps_code c = o->tenant_update(x->st, &up, &x->err);
@@ -252,7 +245,6 @@ static void g_lost_connection(void **state)
 	OK(o->begin(x->st, PS_TX_WRITE, &x->err), "begin");
 	OK(o->tenant_get(x->st, t, &got, &x->err), "read in the transaction");
 	raw_text(sql, v, sizeof v);
-	usleep(100000);
 	WANT_CODE(o->tenant_get(x->st, t, &got, &x->err), PS_STORE, "read after the session ended mid-transaction");
 	WANT_CODE(o->commit(x->st, &x->err), PS_STORE, "commit of the lost transaction");
 	OK(o->tenant_get(x->st, t, &got, &x->err), "the handle connects again after the transaction");
@@ -535,7 +527,7 @@ static void *race(void *arg)
 		r->rc = o->invoice_line_insert(r->st, &l, &r->err);
 	}
 	if (r->in_tx) {
-		struct timespec ts = {0, 50 * 1000000L}; /* hold the transaction open a while */
+		struct timespec ts = {0, 50 * 1000000L}; /* widen the race: nothing waits on this */
 		nanosleep(&ts, NULL);
 		if (r->rc == PS_OK)
 			r->rc = o->commit(r->st, &r->err);
@@ -605,7 +597,7 @@ struct waiter {
 	struct ps_store *st;
 	int64_t tenant;
 	size_t subs_seen;
-	double waited;
+	struct timespec done; /* when its load returned */
 	ps_code rc;
 	struct ps_err err;
 };
@@ -614,14 +606,11 @@ static void *wait_and_load(void *arg)
 {
 	struct waiter *w = arg;
 	struct ps_snapshot snap;
-	struct timespec a, b;
 	ps_snapshot_init(&snap);
-	clock_gettime(CLOCK_MONOTONIC, &a);
 	w->rc = w->st->ops->begin(w->st, PS_TX_WRITE, &w->err);
 	if (w->rc == PS_OK)
 		w->rc = w->st->ops->snapshot_load(w->st, w->tenant, NOW, &snap, &w->err);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	w->waited = seconds(a, b);
+	clock_gettime(CLOCK_MONOTONIC, &w->done);
 	w->subs_seen = snap.n_subs;
 	w->st->ops->rollback(w->st);
 	ps_snapshot_fini(&snap);
@@ -644,8 +633,7 @@ static void g_tenant_lock(void **state)
 	struct waiter w = {.st = x->st2, .tenant = a};
 	pthread_t th;
 	pthread_create(&th, NULL, wait_and_load, &w);
-	struct timespec ts = {0, 300 * 1000000L};
-	nanosleep(&ts, NULL);
+	wait_for_lock_waiter("daemon 2 waits for tenant A");
 	/* Another tenant is not held up meanwhile. */
 	struct ps_store *st3 = NULL;
 	OK(ps_store_open(g_env.url, &st3, &x->err), "daemon 3");
@@ -653,14 +641,16 @@ static void g_tenant_lock(void **state)
 	OK(st3->ops->snapshot_load(st3, b, NOW, &snap, &x->err), "daemon 3 loads tenant B at once");
 	OK(st3->ops->commit(st3, &x->err), "daemon 3 commits");
 	ps_store_close(st3);
+	struct timespec committing;
+	clock_gettime(CLOCK_MONOTONIC, &committing);
 	OK(o->commit(x->st, &x->err), "daemon 1 commits");
 	pthread_join(th, NULL);
 	ps_snapshot_fini(&snap);
 	OK(w.rc, "daemon 2's load of tenant A");
 	WANT_I64(w.subs_seen, 1, "daemon 2 sees daemon 1's subscription");
-	if (w.waited < 0.25)
-		fail_msg("case daemon 2's load: got it after %.3f s, want it after daemon 1's commit (0.3 s)",
-			 w.waited);
+	if (seconds(committing, w.done) < 0)
+		fail_msg("case daemon 2's load: got it %.3f s before daemon 1 committed, want it after",
+			 -seconds(committing, w.done));
 }
 
 /* Two daemons count the capacity, both under the limit; the first starts
@@ -710,8 +700,7 @@ static void g_capacity_race(void **state)
 	struct cap_racer r2 = {.st = x->st2, .tenant = b, .sub = sb};
 	pthread_t th;
 	pthread_create(&th, NULL, insert_upgrade, &r2);
-	struct timespec ts = {0, 200 * 1000000L};
-	nanosleep(&ts, NULL);
+	wait_for_lock_waiter("daemon 2 waits for the capacity lock");
 	OK(o->commit(x->st, &x->err), "daemon 1 commits");
 	pthread_join(th, NULL);
 	if (r2.rc != PS_RETRY)

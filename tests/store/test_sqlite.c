@@ -3,6 +3,9 @@
  * layer): WAL and foreign keys, versioned migrations, the readable file,
  * locking, and the URL forms ps_store_open() takes. */
 #include "contract.h"
+#include "../common/ps_want.h"
+
+#define WANT_ERR (&x->err) /* what WANT_CODE clears and reports */
 
 #include "common/ps_err.h"
 #include "common/ps_mem.h"
@@ -96,32 +99,6 @@ static int sx_teardown(void **state)
 	return 0;
 }
 
-#define WANT_CODE(expr, want, what)                                                                                    \
-	do {                                                                                                           \
-		ps_err_clear(&x->err);                                                                                 \
-		ps_code c_ = (expr);                                                                                   \
-		if (c_ != (want))                                                                                      \
-			fail_msg("case %s: got %s (field \"%s\": %s), want %s", (what), ps_code_api(c_), x->err.field, \
-				 x->err.msg, ps_code_api(want));                                                       \
-	} while (0)
-#define OK(expr, what) WANT_CODE(expr, PS_OK, what)
-#define WANT_I64(got, want, what)                                                                                      \
-	do {                                                                                                           \
-		int64_t g_ = (int64_t)(got), w_ = (int64_t)(want);                                                     \
-		if (g_ != w_)                                                                                          \
-			fail_msg("case %s: got %" PRId64 ", want %" PRId64, (what), g_, w_);                           \
-	} while (0)
-#define WANT_STR(got, want, what)                                                                                      \
-	do {                                                                                                           \
-		const char *g_ = (got), *w_ = (want);                                                                  \
-		if (strcmp(g_, w_) != 0)                                                                               \
-			fail_msg("case %s: got \"%s\", want \"%s\"", (what), g_, w_);                                  \
-	} while (0)
-#define WANT_IN(hay, needle, what)                                                                                     \
-	do {                                                                                                           \
-		if (strstr((hay), (needle)) == NULL)                                                                   \
-			fail_msg("case %s: got \"%s\", want a text containing \"%s\"", (what), (hay), (needle));       \
-	} while (0)
 
 static void open_store(struct sx *x, struct ps_store **st, bool migrate)
 {

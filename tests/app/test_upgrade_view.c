@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "../common/ps_want.h"
 #include <jansson.h>
 
 #include "app/ps_upgrade_view.h"
@@ -20,11 +22,6 @@
 extern const char ps_po_fr[];
 extern const unsigned long ps_po_fr_len;
 
-#define WANT(cond, ...)                                                                   \
-	do {                                                                              \
-		if (!(cond))                                                              \
-			fail_msg(__VA_ARGS__);                                            \
-	} while (0)
 
 #define NOW 1795770000 /* 2026-11-27T09:00:00Z, a Friday */
 #define NNBSP "\xe2\x80\xaf"

@@ -1,4 +1,4 @@
-/* test_sweep.c: the sweep on every core (app layer). With no callback,
+/* test_fleet.c: the sweep of app/fleet.c on every core (app layer). With no callback,
  * ps_app_sweep splits the tenants by id across threads, each on its own
  * connection; its sums must equal those of the same sweep walked in order
  * (with a callback), on a store large enough to be split. */
