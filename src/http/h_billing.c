@@ -92,28 +92,14 @@ ps_code ps_h_payment(struct ps_req *r)
 	return PS_OK;
 }
 
-static bool credit_row(void *arg, const struct ps_credit_check *cc)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, cc->id))
-		return false;
-	ps_render_credit_check(&wk->r->w, cc);
-	return true;
-}
+PS_LIST_ROW(credit_row, struct ps_credit_check, id, ps_render_credit_check)
 
 ps_code ps_h_credit_checks(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_CREDIT, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_credit_checks_list(r->c, r->t, after, wk.limit + 1, credit_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_CREDIT, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_CREDIT, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_credit_checks_list(r->c, r->t, after, wk.limit + 1, credit_row, &wk));
 }
 
 ps_code ps_h_credit_decision(struct ps_req *r)

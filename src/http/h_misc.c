@@ -41,7 +41,7 @@ static bool incident_row(void *arg, const struct ps_incident *i)
 ps_code ps_h_service_health(struct ps_req *r)
 {
 	const struct ps_catalog *cat = r->c->app->catalog;
-	struct inc_walk iw = {.wk = {.r = r}, .cat = cat};
+	struct inc_walk iw = {.wk = {.r = r, .prefix = PS_PFX_INCIDENT}, .cat = cat};
 	int64_t after;
 	bool open_only = false;
 	const char *st = ps_query(r, "status");
@@ -66,11 +66,7 @@ ps_code ps_h_service_health(struct ps_req *r)
 	ps_free(affected);
 	ps_jw_key(&r->w, "items");
 	ps_jw_arr(&r->w);
-	rc = ps_app_incidents_list(r->c, open_only, after, iw.wk.limit + 1, incident_row, &iw);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_INCIDENT, &iw.wk);
-	return PS_OK;
+	return ps_list_close(&iw.wk, ps_app_incidents_list(r->c, open_only, after, iw.wk.limit + 1, incident_row, &iw));
 }
 
 ps_code ps_h_incident_create(struct ps_req *r)

@@ -31,19 +31,13 @@ static bool sub_row(void *arg, const struct ps_subscription *s)
 
 static ps_code list_subs(struct ps_req *r, bool licenses)
 {
-	struct sub_walk sw = {.wk = {.r = r}, .cat = r->c->app->catalog, .licenses = licenses};
+	struct sub_walk sw = {.cat = r->c->app->catalog, .licenses = licenses};
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_SUB, &after, &sw.wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
+	ps_code rc = ps_list_open(r, PS_PFX_SUB, &sw.wk, &after);
 	/* The licenses view skips ended subscriptions, so it walks without a
 	 * store-side limit and stops itself one row past the page. */
-	rc = ps_app_subs_list(r->c, r->t, after, licenses ? 0 : sw.wk.limit + 1, sub_row, &sw);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_SUB, &sw.wk);
-	return PS_OK;
+	return ps_list_close(&sw.wk, rc ? rc : ps_app_subs_list(r->c, r->t, after, licenses ? 0 : sw.wk.limit + 1,
+								sub_row, &sw));
 }
 
 ps_code ps_h_subs_list(struct ps_req *r)
@@ -124,28 +118,14 @@ ps_code ps_h_sub_status(struct ps_req *r)
 	return PS_OK;
 }
 
-static bool seat_row(void *arg, const struct ps_assignment *a)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, a->user_id))
-		return false;
-	ps_render_assignment(&wk->r->w, a);
-	return true;
-}
+PS_LIST_ROW(seat_row, struct ps_assignment, user_id, ps_render_assignment)
 
 ps_code ps_h_seats_list(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_USER, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_seats_list(r->c, r->t, r->s, after, wk.limit + 1, seat_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_USER, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_USER, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_seats_list(r->c, r->t, r->s, after, wk.limit + 1, seat_row, &wk));
 }
 
 ps_code ps_h_seat_put(struct ps_req *r)

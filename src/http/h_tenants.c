@@ -6,28 +6,14 @@
 #include "../app/ps_render.h"
 #include "../common/ps_secret.h"
 
-static bool tenant_row(void *arg, const struct ps_tenant *t)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, t->id))
-		return false;
-	ps_render_tenant(&wk->r->w, t);
-	return true;
-}
+PS_LIST_ROW(tenant_row, struct ps_tenant, id, ps_render_tenant)
 
 ps_code ps_h_tenants_list(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_TENANT, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_tenants_list(r->c, after, wk.limit + 1, tenant_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_TENANT, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_TENANT, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_tenants_list(r->c, after, wk.limit + 1, tenant_row, &wk));
 }
 
 ps_code ps_h_tenant_create(struct ps_req *r)
@@ -79,28 +65,14 @@ ps_code ps_h_token_create(struct ps_req *r)
 	return PS_OK;
 }
 
-static bool user_row(void *arg, const struct ps_user *u)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, u->id))
-		return false;
-	ps_render_user(&wk->r->w, u);
-	return true;
-}
+PS_LIST_ROW(user_row, struct ps_user, id, ps_render_user)
 
 ps_code ps_h_users_list(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_USER, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_users_list(r->c, r->t, after, wk.limit + 1, user_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_USER, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_USER, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_users_list(r->c, r->t, after, wk.limit + 1, user_row, &wk));
 }
 
 ps_code ps_h_user_create(struct ps_req *r)
@@ -129,26 +101,12 @@ ps_code ps_h_user_get(struct ps_req *r)
 	return PS_OK;
 }
 
-static bool audit_row(void *arg, const struct ps_audit *a)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, a->id))
-		return false;
-	ps_render_audit(&wk->r->w, a);
-	return true;
-}
+PS_LIST_ROW(audit_row, struct ps_audit, id, ps_render_audit)
 
 ps_code ps_h_audit_list(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_AUDIT, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_audit_list(r->c, r->t, after, wk.limit + 1, audit_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_AUDIT, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_AUDIT, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_audit_list(r->c, r->t, after, wk.limit + 1, audit_row, &wk));
 }

@@ -111,28 +111,14 @@ ps_code ps_h_switch(struct ps_req *r)
 	return reply_op(r, &op);
 }
 
-static bool op_row(void *arg, const struct ps_operation *op)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, op->id))
-		return false;
-	ps_render_operation(&wk->r->w, op);
-	return true;
-}
+PS_LIST_ROW(op_row, struct ps_operation, id, ps_render_operation)
 
 ps_code ps_h_operations(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_OPERATION, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_operations_list(r->c, r->t, after, wk.limit + 1, op_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_OPERATION, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_OPERATION, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_operations_list(r->c, r->t, after, wk.limit + 1, op_row, &wk));
 }
 
 ps_code ps_h_operation(struct ps_req *r)
@@ -184,26 +170,12 @@ ps_code ps_h_support_create(struct ps_req *r)
 	return PS_OK;
 }
 
-static bool support_row(void *arg, const struct ps_support_request *s)
-{
-	struct ps_walk *wk = arg;
-	if (!ps_walk_take(wk, s->id))
-		return false;
-	ps_render_support(&wk->r->w, s);
-	return true;
-}
+PS_LIST_ROW(support_row, struct ps_support_request, id, ps_render_support)
 
 ps_code ps_h_support_list(struct ps_req *r)
 {
-	struct ps_walk wk = {.r = r};
+	struct ps_walk wk;
 	int64_t after;
-	ps_code rc = ps_page(r, PS_PFX_SUPPORT, &after, &wk.limit);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_begin(r);
-	rc = ps_app_support_list(r->c, r->t, after, wk.limit + 1, support_row, &wk);
-	if (rc != PS_OK)
-		return rc;
-	ps_list_end(r, PS_PFX_SUPPORT, &wk);
-	return PS_OK;
+	ps_code rc = ps_list_open(r, PS_PFX_SUPPORT, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_support_list(r->c, r->t, after, wk.limit + 1, support_row, &wk));
 }

@@ -88,18 +88,33 @@ bool ps_query_has(struct ps_req *r, const char *key);
 /* ?limit= and ?after= (an id with `prefix`); errors name the parameter. */
 ps_code ps_page(struct ps_req *r, const char *prefix, int64_t *after, size_t *limit);
 
-/* Lists: {"items": [ ... ], "next": "pfx_N" | null}. A handler asks the
- * store for limit + 1 rows; ps_walk_take() says whether to render a row
- * (false past the limit, which only tells that there is a next page). */
+/* Lists: {"items": [ ... ], "next": "pfx_N" | null}. ps_list_open reads
+ * ?limit= and ?after= (an id with `prefix`, as ps_page) and opens the
+ * list; the handler asks its list use case for wk->limit + 1 rows with a
+ * row callback that renders a row when ps_walk_take() says so (false past
+ * the limit, which only tells that there is a next page); ps_list_close
+ * returns rc, the use case's answer, and on PS_OK writes the cursor. */
 struct ps_walk {
 	struct ps_req *r;
+	const char *prefix;
 	size_t n, limit;
 	int64_t last;
 	bool more;
 };
-void ps_list_begin(struct ps_req *r);
+ps_code ps_list_open(struct ps_req *r, const char *prefix, struct ps_walk *wk, int64_t *after);
 bool ps_walk_take(struct ps_walk *wk, int64_t id);
-void ps_list_end(struct ps_req *r, const char *prefix, const struct ps_walk *wk);
+ps_code ps_list_close(struct ps_walk *wk, ps_code rc);
+/* A row callback `name` for rows of `type`: takes the row (by its `key`)
+ * while the page has room and renders it with render(w, row). */
+#define PS_LIST_ROW(name, type, key, render)                                                                           \
+	static bool name(void *arg, const type *row)                                                                   \
+	{                                                                                                              \
+		struct ps_walk *wk = arg;                                                                              \
+		if (!ps_walk_take(wk, row->key))                                                                       \
+			return false;                                                                                  \
+		render(&wk->r->w, row);                                                                                \
+		return true;                                                                                           \
+	}
 
 /* The admin center's static files (static.c). */
 bool ps_static_wants(const char *method, const char *path);

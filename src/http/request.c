@@ -122,11 +122,16 @@ ps_code ps_page(struct ps_req *r, const char *prefix, int64_t *after, size_t *li
 	return PS_OK;
 }
 
-void ps_list_begin(struct ps_req *r)
+ps_code ps_list_open(struct ps_req *r, const char *prefix, struct ps_walk *wk, int64_t *after)
 {
+	*wk = (struct ps_walk){.r = r, .prefix = prefix};
+	ps_code rc = ps_page(r, prefix, after, &wk->limit);
+	if (rc != PS_OK)
+		return rc;
 	ps_jw_obj(&r->w);
 	ps_jw_key(&r->w, "items");
 	ps_jw_arr(&r->w);
+	return PS_OK;
 }
 
 bool ps_walk_take(struct ps_walk *wk, int64_t id)
@@ -140,13 +145,17 @@ bool ps_walk_take(struct ps_walk *wk, int64_t id)
 	return true;
 }
 
-void ps_list_end(struct ps_req *r, const char *prefix, const struct ps_walk *wk)
+ps_code ps_list_close(struct ps_walk *wk, ps_code rc)
 {
-	ps_jw_arr_end(&r->w);
-	ps_jw_key(&r->w, "next");
+	struct ps_jw *w = &wk->r->w;
+	if (rc != PS_OK)
+		return rc;
+	ps_jw_arr_end(w);
+	ps_jw_key(w, "next");
 	if (wk->more && wk->last > 0)
-		ps_jw_idstr(&r->w, prefix, wk->last);
+		ps_jw_idstr(w, wk->prefix, wk->last);
 	else
-		ps_jw_null(&r->w);
-	ps_jw_obj_end(&r->w);
+		ps_jw_null(w);
+	ps_jw_obj_end(w);
+	return PS_OK;
 }
