@@ -1,12 +1,15 @@
 /* idem.c: idempotency keys (app layer): reserve a key, find the first
- * call's answer, keep it or let go of it (ps_idem.h). */
+ * call's answer, keep it or let go of it (ps_idem.h). A key is bound to the
+ * request's meaning: its method, path, caller and canonical JSON body. */
 #include "ps_idem.h"
 
 #include "../common/ps_mem.h"
 #include "../common/ps_secret.h"
 #include "../common/ps_time.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +24,19 @@
 /* Old keys are purged once every this many kept answers. */
 #define PS_IDEM_PURGE_EVERY 1024
 
+/* The body as it means: its JSON with the keys sorted and no whitespace, so
+ * that {"amount": 100} and {"amount":100} are one request (free(); NULL for
+ * a body that is not JSON, which the transport refuses before). */
+static char *canonical(const char *body, size_t len)
+{
+	json_error_t je;
+	json_t *v = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je)
+			: NULL;
+	char *canon = v ? json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(v);
+	return canon;
+}
+
 ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t tenant, const char *key,
 			  const char *method, const char *path, const char *body, size_t len, struct ps_buf *replay,
 			  int *status, bool *replayed)
@@ -34,12 +50,18 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 	if (n == 0 || n >= sizeof call->key)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "Idempotency-Key",
 				  "Idempotency-Key must be 1 to 255 characters");
+	char *canon = canonical(body, len);
+	if (canon) {
+		body = canon;
+		len = strlen(canon);
+	}
 	struct ps_buf h;
 	ps_buf_init(&h, len + 1024 + strlen(path));
 	ps_buf_printf(&h, "%s %s %lld\n", method, path, (long long)c->who.token_id);
 	ps_buf_put(&h, body ? body : "", len);
 	ps_sha256_hex(ps_buf_str(&h), h.len, call->hash);
 	ps_buf_fini(&h);
+	free(canon);
 
 	struct ps_idem k;
 	memset(&k, 0, sizeof k);

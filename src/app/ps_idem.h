@@ -1,6 +1,7 @@
 /* ps_idem.h: idempotency keys (app layer). A change sent again with the
  * same Idempotency-Key gets the answer of the first; the same key with
- * another request is refused (422); a success is kept under its key (at
+ * another request (another method, path, caller, or a body of another
+ * meaning: key order and whitespace do not count) is refused (422); a success is kept under its key (at
  * least 24 hours), anything else lets go of the key so that a retry may
  * succeed. Keys age by the system's time, not the manual clock. */
 #ifndef PS_IDEM_H
@@ -12,7 +13,7 @@
 struct ps_idem_call {
 	int64_t tenant;
 	char key[256];  /* "" when no key was reserved: end does nothing */
-	char hash[65];  /* of the method, path, caller's token and body */
+	char hash[65];  /* of the method, path, caller's token and canonical body */
 };
 
 /* Before the change of `method path` with `body` (len bytes), sent under

@@ -199,7 +199,8 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	r->body = json_loadb(body->p, body->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (!r->body) {
 		char field[64];
-		if (strstr(je.text, "too big") && key_before(body->p, (size_t)je.position, field, sizeof field))
+		/* "too big integer", "real number overflow": the field is named. */
+		if ((strstr(je.text, "too big") || strstr(je.text, "overflow")) && key_before(body->p, (size_t)je.position, field, sizeof field))
 			return ps_err_set(&r->c->err, PS_INVALID_FIELD, field, "%s is too large", field);
 		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body is not valid JSON: %s (line %d, column %d)",
 				  je.text, je.line, je.column);
