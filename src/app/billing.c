@@ -130,6 +130,15 @@ static ps_code pay_tx(struct ps_ctx *c, void *arg)
 	if (rc != PS_OK)
 		return rc;
 	snprintf(a->p->currency, sizeof a->p->currency, "%s", t.currency);
+	/* The tenant's payments stay within PS_LEDGER_MAX (ps_money.h). */
+	int64_t paid = 0;
+	if ((rc = c->st->ops->payment_total(c->st, t.id, &paid, &c->err)) != PS_OK)
+		return rc;
+	if (!ps_money_sum(&paid, a->p->amount) || paid > PS_LEDGER_MAX)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "amount",
+				  "this payment would take the payments of this tenant past %lld %s, the most one "
+				  "ledger holds",
+				  (long long)PS_LEDGER_MAX, t.currency);
 	if ((rc = c->st->ops->payment_insert(c->st, a->p, &c->err)) != PS_OK)
 		return rc;
 	if ((rc = ps_ledger_settle(c, t.id)) != PS_OK)

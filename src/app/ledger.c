@@ -3,7 +3,9 @@
  * negative amount) and payments. Payments and credit notes settle positive
  * invoices oldest first; what is left is the tenant's credit. The amounts
  * come from the money rules of core/ps_money.h (doc/BILLING.md); this file
- * writes them, inside the caller's transaction. */
+ * writes them, inside the caller's transaction. Every sum is checked: a
+ * charge that would take the ledger past PS_LEDGER_MAX is refused, and a
+ * figure that cannot be represented is never written. */
 #include "ps_app.h"
 #include "ps_app_int.h"
 
@@ -48,6 +50,15 @@ static int by_due(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+/* A stored ledger whose sums do not fit: written before the limits, or by
+ * hand. Nothing is settled from it. */
+static ps_code too_large(struct ps_ctx *c, int64_t tenant)
+{
+	return ps_err_set(&c->err, PS_CONFLICT, "amount",
+			  "the ledger of tenant %s%lld holds more than can be summed: nothing was changed",
+			  PS_PFX_TENANT, (long long)tenant);
+}
+
 ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant)
 {
 	struct ps_store *st = c->st;
@@ -57,8 +68,9 @@ ps_code ps_ledger_settle(struct ps_ctx *c, int64_t tenant)
 	if (rc == PS_OK)
 		rc = st->ops->invoice_list(st, tenant, false, 0, 0, collect_invoice, &a, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++)
-		if (a.v[i].amount < 0 && a.v[i].status != PS_INV_VOID)
-			pool -= a.v[i].amount;
+		if (a.v[i].amount < 0 && a.v[i].status != PS_INV_VOID &&
+		    (a.v[i].amount == INT64_MIN || !ps_money_sum(&pool, -a.v[i].amount)))
+			rc = too_large(c, tenant);
 	if (a.n > 1)
 		qsort(a.v, a.n, sizeof *a.v, by_due);
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++) {
@@ -96,12 +108,27 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 	struct ps_store *st = c->st;
 	struct ps_invoice inv;
 	int64_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += lines[i].amount;
 	if (invoice_id)
 		*invoice_id = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!ps_money_sum(&total, lines[i].amount))
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
+					  "this change would cost more than can be invoiced");
 	if (total == 0)
 		return PS_OK; /* nothing to charge or credit (a free plan, an even swap) */
+	if (total > 0) {
+		/* The tenant's charges stay within PS_LEDGER_MAX (ps_money.h). */
+		struct ps_billing_sum sum;
+		ps_code rc = ps_ledger_totals(c, t->id, &sum);
+		if (rc != PS_OK)
+			return rc;
+		int64_t charged = sum.charged;
+		if (!ps_money_sum(&charged, total) || charged > PS_LEDGER_MAX)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
+					  "this change would take the invoices of this tenant past %lld %s, the most "
+					  "one ledger holds",
+					  (long long)PS_LEDGER_MAX, t->currency);
+	}
 	memset(&inv, 0, sizeof inv);
 	inv.tenant_id = t->id;
 	inv.subscription_id = n ? lines[0].sub->id : 0;
@@ -139,6 +166,12 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 		struct ps_billing_sum sum;
 		rc = ps_ledger_totals(c, t->id, &sum);
 		int64_t owed = sum.balance;
+		int64_t paid = sum.paid;
+		if (rc == PS_OK && owed > 0 && (!ps_money_sum(&paid, owed < total ? owed : total) || paid > PS_LEDGER_MAX))
+			rc = ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
+					  "this charge would take the payments of this tenant past %lld %s, the most "
+					  "one ledger holds",
+					  (long long)PS_LEDGER_MAX, t->currency);
 		if (rc == PS_OK && owed > 0) {
 			struct ps_receipt p;
 			memset(&p, 0, sizeof p);
@@ -188,14 +221,19 @@ struct sum_acc {
 	int64_t now;
 };
 
+/* Reads saturate (ps_money_add) rather than fail: within the limits of
+ * ps_money.h nothing here comes near them; a ledger beyond them still
+ * reads, and its writes are refused (too_large, the cap above). */
 static bool sum_invoice(void *arg, const struct ps_invoice *inv)
 {
 	struct sum_acc *a = arg;
 	if (inv->status == PS_INV_VOID)
 		return true;
-	a->s->invoiced += inv->amount;
+	a->s->invoiced = ps_money_add(a->s->invoiced, inv->amount);
+	if (inv->amount > 0)
+		a->s->charged = ps_money_add(a->s->charged, inv->amount);
 	if (inv->amount > inv->paid && inv->due_at < a->now) {
-		a->s->past_due += inv->amount - inv->paid;
+		a->s->past_due = ps_money_add(a->s->past_due, ps_money_sub(inv->amount, inv->paid));
 		if (!a->s->oldest_due || inv->due_at < a->s->oldest_due)
 			a->s->oldest_due = inv->due_at;
 	}
@@ -205,11 +243,11 @@ static bool sum_invoice(void *arg, const struct ps_invoice *inv)
 ps_code ps_ledger_totals(struct ps_ctx *c, int64_t tenant, struct ps_billing_sum *out)
 {
 	struct sum_acc a = {out, c->now};
-	out->invoiced = out->paid = out->past_due = out->oldest_due = 0;
+	out->invoiced = out->charged = out->paid = out->past_due = out->oldest_due = 0;
 	ps_code rc = c->st->ops->invoice_list(c->st, tenant, false, 0, 0, sum_invoice, &a, &c->err);
 	if (rc == PS_OK)
 		rc = c->st->ops->payment_total(c->st, tenant, &out->paid, &c->err);
-	out->balance = out->invoiced - out->paid;
-	out->credit = out->balance < 0 ? -out->balance : 0;
+	out->balance = ps_money_sub(out->invoiced, out->paid);
+	out->credit = out->balance < 0 ? ps_money_sub(0, out->balance) : 0;
 	return rc;
 }

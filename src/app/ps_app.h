@@ -134,6 +134,7 @@ ps_code ps_app_bill_due(struct ps_ctx *c, int64_t tenant, int *issued);
 struct ps_billing_sum {
 	char currency[4];
 	int64_t invoiced;   /* every invoice's amount, credit notes negative */
+	int64_t charged;    /* the positive invoices' amounts (at most PS_LEDGER_MAX) */
 	int64_t paid;       /* every payment received */
 	int64_t balance;    /* invoiced - paid: owed when > 0, credit when < 0 */
 	int64_t past_due;   /* unpaid parts of invoices whose due time has passed */

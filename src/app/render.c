@@ -1,6 +1,7 @@
 /* render.c: records as the API's JSON (app layer). */
 #include "ps_render.h"
 #include "ps_app.h"
+#include "../core/ps_money.h"
 
 #include <string.h>
 
@@ -83,7 +84,7 @@ void ps_render_invoice(struct ps_jw *w, const struct ps_invoice *inv, int64_t no
 	ps_jw_kid(w, "subscription", PS_PFX_SUB, inv->subscription_id);
 	ps_jw_kint(w, "amount", inv->amount);
 	ps_jw_kint(w, "paid", inv->paid);
-	ps_jw_kint(w, "unpaid", inv->amount > inv->paid ? inv->amount - inv->paid : 0);
+	ps_jw_kint(w, "unpaid", inv->amount > inv->paid ? ps_money_sub(inv->amount, inv->paid) : 0);
 	ps_jw_kstr(w, "currency", inv->currency);
 	ps_jw_ktime(w, "issued", inv->issued_at);
 	ps_jw_ktime(w, "due", inv->due_at);

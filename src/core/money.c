@@ -45,14 +45,40 @@ int64_t ps_money_add(int64_t a, int64_t b)
 	return r;
 }
 
+int64_t ps_money_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+bool ps_money_sum(int64_t *acc, int64_t v)
+{
+	int64_t r;
+	if (__builtin_add_overflow(*acc, v, &r))
+		return false;
+	*acc = r;
+	return true;
+}
+
+/* a * b, saturated at the sign's end instead of overflowing. */
+static int64_t money_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_mul_overflow(a, b, &r))
+		return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
 int64_t ps_monthly_charge(const struct ps_plan *p, int64_t seats)
 {
-	return p ? p->price_per_seat_month * seats : 0;
+	return p ? money_mul(p->price_per_seat_month, seats) : 0;
 }
 
 int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t)
 {
-	return ps_monthly_charge(p, seats) * ps_term_months(t);
+	return money_mul(ps_monthly_charge(p, seats), ps_term_months(t));
 }
 
 void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_t term_value,

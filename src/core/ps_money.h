@@ -23,6 +23,20 @@ int64_t ps_prorate(int64_t amount, int64_t num, int64_t den);
  * of many charges (a tenant's monthly recurring charge) use it. */
 int64_t ps_money_add(int64_t a, int64_t b);
 
+/* a - b, saturated the same way (a credit note's amount negated, an unpaid
+ * part). */
+int64_t ps_money_sub(int64_t a, int64_t b);
+/* *acc += v when the sum is representable: true; else false and *acc is
+ * left as it was. Sums that are written (a ledger's totals, settlement) use
+ * it and refuse the change that would overflow. */
+bool ps_money_sum(int64_t *acc, int64_t v);
+/* The most a tenant's ledger holds: the sum of its positive invoices, and
+ * the sum of its payments, each stay at or below 2^61, so that every figure
+ * made from them (the balance, what settlement hands out: payments plus
+ * credit notes, at most 2^62) is representable. A payment or a charge that
+ * would pass it is refused (doc/BILLING.md "Limits"). */
+#define PS_LEDGER_MAX ((int64_t)1 << 61)
+
 /* Months in one term (1 or 12). */
 int ps_term_months(enum ps_term t);
 /* The end of a term that starts at `start`. */
@@ -33,7 +47,8 @@ int64_t ps_term_end(int64_t start, enum ps_term t);
 #define PS_QUANTITY_MAX 1000000
 
 /* The monthly charge of `seats` seats of plan p: price per seat per month *
- * seats; 0 when p is NULL (a plan missing from the catalog). */
+ * seats; 0 when p is NULL (a plan missing from the catalog). Saturated at
+ * INT64_MAX (never reached within the caps above), never wrapped. */
 int64_t ps_monthly_charge(const struct ps_plan *p, int64_t seats);
 /* What one whole term costs: the monthly charge * the term's months. */
 int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t);

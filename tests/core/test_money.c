@@ -276,6 +276,42 @@ static void test_money_add(void **state)
 	}
 }
 
+static void test_money_checked(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t a, b;
+		bool ok;
+		int64_t sum, sub;
+	} cases[] = {
+		{"small", 5, 3, true, 8, 2},
+		{"a credit note", 100, -250, true, -150, 350},
+		{"top", INT64_MAX, 1, false, INT64_MAX, INT64_MAX - 1},
+		{"bottom", INT64_MIN, -1, false, INT64_MIN, INT64_MIN + 1},
+		{"minus the bottom", 0, INT64_MIN, true, INT64_MIN, INT64_MAX},
+		{"8192 payments of 2^50", (int64_t)8191 << 50, (int64_t)1 << 50, false, (int64_t)8191 << 50,
+		 (int64_t)8190 << 50},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t acc = cases[i].a;
+		bool ok = ps_money_sum(&acc, cases[i].b);
+		if (ok != cases[i].ok || acc != cases[i].sum)
+			fail_msg("case %s sum: got %d %lld, want %d %lld", cases[i].name, ok, (long long)acc,
+				 cases[i].ok, (long long)cases[i].sum);
+		int64_t d = ps_money_sub(cases[i].a, cases[i].b);
+		if (d != cases[i].sub)
+			fail_msg("case %s sub: got %lld, want %lld", cases[i].name, (long long)d, (long long)cases[i].sub);
+	}
+	/* Price x seats x months saturates, never wraps. */
+	struct ps_plan p = {.price_per_seat_month = INT64_MAX / 2};
+	if (ps_monthly_charge(&p, 3) != INT64_MAX || ps_term_value(&p, 1, PS_TERM_ANNUAL) != INT64_MAX)
+		fail_msg("case charge beyond int64: got %lld and %lld, want INT64_MAX", (long long)ps_monthly_charge(&p, 3),
+			 (long long)ps_term_value(&p, 1, PS_TERM_ANNUAL));
+	p.price_per_seat_month = PS_PRICE_MAX;
+	if (ps_term_value(&p, PS_QUANTITY_MAX, PS_TERM_ANNUAL) != PS_PRICE_MAX * PS_QUANTITY_MAX * 12)
+		fail_msg("case the largest term: got %lld", (long long)ps_term_value(&p, PS_QUANTITY_MAX, PS_TERM_ANNUAL));
+}
+
 /* A subscription for the tables below: prepaid subscriptions are annual. */
 static struct ps_subscription subscription(int64_t quantity, bool prepaid, const char *term_start,
 					   const char *term_end, const char *billed_through)
@@ -473,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_business_days),
 		cmocka_unit_test(test_monthly_charge),
 		cmocka_unit_test(test_money_add),
+		cmocka_unit_test(test_money_checked),
 		cmocka_unit_test(test_period_rest),
 		cmocka_unit_test(test_periods),
 		cmocka_unit_test(test_seats_prorated),
