@@ -2,9 +2,10 @@
  * paying by invoice whose monthly recurring charge a change would take above
  * its credit limit waits on a credit check (ps_policy.h decides when); this
  * file requests one and records the provider's decision. What waited goes
- * on: a purchase here (it is invoiced and activated, or cancelled), an
- * operation through the caller's callback, so that this file calls nothing
- * above it. */
+ * on: a purchase here (it is invoiced and activated, or cancelled), a seat
+ * increase here (the count is set and the added seats charged, or nothing
+ * changes), an operation through the caller's callback, so that this file
+ * calls nothing above it. */
 #include "ps_app.h"
 #include "ps_app_int.h"
 
@@ -16,8 +17,8 @@
 /* Two business days, weekends and the configured holidays skipped. */
 #define PS_CREDIT_CHECK_DAYS 2
 
-ps_code ps_credit_request(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id, int64_t op_id,
-			  struct ps_credit_check *out)
+static ps_code request(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id, int64_t op_id,
+		       int64_t quantity, struct ps_credit_check *out)
 {
 	memset(out, 0, sizeof *out);
 	out->tenant_id = t->id;
@@ -27,6 +28,7 @@ ps_code ps_credit_request(struct ps_ctx *c, const struct ps_tenant *t, int64_t a
 	out->expected_by = ps_add_business_days(c->now, PS_CREDIT_CHECK_DAYS, c->app->holidays, c->app->n_holidays);
 	out->subscription_id = sub_id;
 	out->operation_id = op_id;
+	out->quantity = quantity;
 	ps_code rc = c->st->ops->credit_check_insert(c->st, out, &c->err);
 	if (rc != PS_OK)
 		return rc;
@@ -34,11 +36,51 @@ ps_code ps_credit_request(struct ps_ctx *c, const struct ps_tenant *t, int64_t a
 	if (op_id)
 		snprintf(detail, sizeof detail, "{\"amount\":%lld,\"operation\":\"%s%lld\"}", (long long)amount,
 			 PS_PFX_OPERATION, (long long)op_id);
+	else if (quantity)
+		snprintf(detail, sizeof detail,
+			 "{\"amount\":%lld,\"credit_limit\":%lld,\"subscription\":\"%s%lld\",\"quantity\":%lld}",
+			 (long long)amount, (long long)t->credit_limit, PS_PFX_SUB, (long long)sub_id,
+			 (long long)quantity);
 	else
 		snprintf(detail, sizeof detail, "{\"amount\":%lld,\"credit_limit\":%lld}", (long long)amount,
 			 (long long)t->credit_limit);
 	return ps_app_audit(c, t->id, "credit_check.request", ps_app_ref(ref, sizeof ref, PS_PFX_CREDIT, out->id),
 			    detail);
+}
+
+ps_code ps_credit_request(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id, int64_t op_id,
+			  struct ps_credit_check *out)
+{
+	return request(c, t, amount, sub_id, op_id, 0, out);
+}
+
+ps_code ps_credit_request_seats(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id,
+				int64_t quantity, struct ps_credit_check *out)
+{
+	return request(c, t, amount, sub_id, 0, quantity, out);
+}
+
+/* A seat increase waiting on cc: approved, subscription cc->subscription_id
+ * gets cc->quantity seats, the change charged for the rest of its period as
+ * any seat change is; denied (or the subscription no longer live), nothing
+ * changes. */
+static ps_code seats_decided(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_credit_check *cc)
+{
+	struct ps_subscription s;
+	if (cc->status != PS_CC_APPROVED)
+		return PS_OK;
+	ps_code rc = c->st->ops->sub_get(c->st, t->id, cc->subscription_id, &s, &c->err);
+	if (rc != PS_OK || !ps_sub_status_is_live(s.status) || s.quantity == cc->quantity)
+		return rc;
+	int64_t delta = cc->quantity - s.quantity;
+	s.quantity = cc->quantity;
+	if ((rc = c->st->ops->sub_update(c->st, &s, &c->err)) != PS_OK ||
+	    (rc = ps_ledger_seats(c, t, &s, delta, PS_LINE_QUANTITY)) != PS_OK)
+		return rc;
+	char ref[32], detail[256];
+	snprintf(detail, sizeof detail, "{\"plan\":\"%s\",\"quantity\":%lld,\"status\":\"%s\",\"credit_check\":\"%s%lld\"}",
+		 s.plan_id, (long long)s.quantity, ps_sub_status_name(s.status), PS_PFX_CREDIT, (long long)cc->id);
+	return ps_app_audit(c, t->id, "subscription.quantity", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s.id), detail);
 }
 
 /* A purchase waiting on cc (still provisioning, never invoiced): approved,
@@ -98,7 +140,7 @@ static ps_code decide_tx(struct ps_ctx *c, void *arg)
 		if ((rc = c->st->ops->tenant_update(c->st, &t, &c->err)) != PS_OK)
 			return rc;
 	}
-	if (cc->subscription_id && (rc = purchase_decided(c, &t, cc)) != PS_OK)
+	if (cc->subscription_id && (rc = cc->quantity ? seats_decided(c, &t, cc) : purchase_decided(c, &t, cc)) != PS_OK)
 		return rc;
 	if (cc->operation_id) {
 		rc = d->on_operation(c, &t, cc, d->fail_waiting);

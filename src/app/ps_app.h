@@ -99,8 +99,14 @@ ps_code ps_app_user_create(struct ps_ctx *c, int64_t tenant, const char *upn, co
  * id 0 when none was needed) and is invoiced when it is approved. */
 ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purchase_in *in,
 			struct ps_subscription *out, struct ps_credit_check *cc_out);
+/* Set a subscription's licence count; the rest of the period is charged or
+ * credited. An increase that takes a tenant paying by invoice above its
+ * credit limit changes nothing yet: it waits on a credit check (*cc_out
+ * gets it, id 0 when none was needed; `_cc` only) and applies on approval. */
 ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
 			    struct ps_subscription *out);
+ps_code ps_app_set_quantity_cc(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
+			       struct ps_subscription *out, struct ps_credit_check *cc_out);
 ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_subscription *out);
 ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *status,
 			  struct ps_subscription *out);

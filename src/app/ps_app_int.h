@@ -62,6 +62,10 @@ ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struc
  * *out gets it, expected in two business days. */
 ps_code ps_credit_request(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id, int64_t op_id,
 			  struct ps_credit_check *out);
+/* The same for a seat increase of live subscription sub_id to `quantity`
+ * seats, applied when the check is approved (nothing changes when denied). */
+ps_code ps_credit_request_seats(struct ps_ctx *c, const struct ps_tenant *t, int64_t amount, int64_t sub_id,
+				int64_t quantity, struct ps_credit_check *out);
 /* What goes on when credit check cc, that an operation waits on, is decided,
  * inside the decision's transaction: approved, the change is made; denied,
  * the operation fails. An approved change that can no longer be done returns

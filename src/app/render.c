@@ -73,6 +73,11 @@ void ps_render_credit_check(struct ps_jw *w, const struct ps_credit_check *cc)
 	ps_jw_ktime(w, "decided_at", cc->decided_at);
 	ps_jw_kid(w, "subscription", PS_PFX_SUB, cc->subscription_id);
 	ps_jw_kid(w, "operation", PS_PFX_OPERATION, cc->operation_id);
+	ps_jw_key(w, "quantity"); /* the seat count a waiting increase sets */
+	if (cc->quantity)
+		ps_jw_int(w, cc->quantity);
+	else
+		ps_jw_null(w);
 	ps_jw_obj_end(w);
 }
 

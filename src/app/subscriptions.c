@@ -142,7 +142,30 @@ struct change_arg {
 	enum ps_sub_status status;
 	const char *action;
 	struct ps_subscription *out;
+	struct ps_credit_check *cc; /* quantity: a credit check the increase waits on */
 };
+
+/* Whether raising s to `quantity` seats takes tenant t's monthly recurring
+ * charge above its credit limit (RULES "The credit limit covers every
+ * increase"): *after gets the charge it would reach. As a purchase, a
+ * prepaid subscription (paid for at once) never waits. */
+static ps_code seats_need_credit(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *s,
+				 int64_t quantity, int64_t *after, bool *needed)
+{
+	*needed = false;
+	if (t->payment != PS_PAY_INVOICE || s->prepaid || quantity <= s->quantity)
+		return PS_OK;
+	ps_code rc = c->st->ops->snapshot_load(c->st, t->id, c->now, &c->snap, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	ps_snapshot_resolve(&c->snap, c->app->catalog);
+	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, s->plan_id);
+	int64_t before = ps_snapshot_mrc(&c->snap);
+	*after = ps_money_add(ps_money_sub(before, ps_monthly_charge(plan, s->quantity)),
+			      ps_monthly_charge(plan, quantity));
+	*needed = ps_credit_check_is_needed(t, before, *after);
+	return PS_OK;
+}
 
 static ps_code quantity_tx(struct ps_ctx *c, void *arg)
 {
@@ -156,6 +179,15 @@ static ps_code quantity_tx(struct ps_ctx *c, void *arg)
 	struct ps_tenant t;
 	if ((rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
 		return rc;
+	int64_t after;
+	bool wait;
+	if ((rc = seats_need_credit(c, &t, a->out, a->quantity, &after, &wait)) != PS_OK)
+		return rc;
+	if (wait) {
+		/* Nothing changes until the provider approves (credit.c); the
+		 * request is audited as credit_check.request. */
+		return ps_credit_request_seats(c, &t, after, a->out->id, a->quantity, a->cc);
+	}
 	int64_t delta = a->quantity - a->out->quantity;
 	a->out->quantity = a->quantity;
 	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
@@ -169,14 +201,22 @@ static ps_code quantity_tx(struct ps_ctx *c, void *arg)
 ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
 			    struct ps_subscription *out)
 {
+	struct ps_credit_check cc;
+	return ps_app_set_quantity_cc(c, tenant, sub, quantity, out, &cc);
+}
+
+ps_code ps_app_set_quantity_cc(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
+			       struct ps_subscription *out, struct ps_credit_check *cc_out)
+{
 	ps_code rc;
+	memset(cc_out, 0, sizeof *cc_out);
 	if (quantity < 1 || quantity > PS_QUANTITY_MAX)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity", "quantity must be an integer from 1 to %d",
 				  PS_QUANTITY_MAX);
 	/* Periods the clock has passed are invoiced at the old count first. */
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
 		return rc;
-	struct change_arg a = {.tenant = tenant, .sub = sub, .quantity = quantity, .out = out};
+	struct change_arg a = {.tenant = tenant, .sub = sub, .quantity = quantity, .out = out, .cc = cc_out};
 	return ps_app_tx(c, quantity_tx, &a);
 }
 

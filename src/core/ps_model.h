@@ -274,6 +274,7 @@ struct ps_credit_check {
 	int64_t decided_at;
 	int64_t subscription_id; /* the purchase waiting on it, or 0 */
 	int64_t operation_id;    /* the upgrade waiting on it, or 0 */
+	int64_t quantity;        /* a seat increase of subscription_id waiting on it: the new count, or 0 */
 };
 
 struct ps_operation {

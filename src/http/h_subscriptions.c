@@ -84,12 +84,16 @@ ps_code ps_h_sub_patch(struct ps_req *r)
 	static const char *const fields[] = {"quantity", NULL};
 	int64_t q;
 	struct ps_subscription s;
+	struct ps_credit_check cc;
 	ps_code rc;
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_int(r, "quantity", true, &q, NULL)))
 		return rc;
-	if ((rc = ps_app_set_quantity(r->c, r->t, r->s, q, &s)) != PS_OK)
+	if ((rc = ps_app_set_quantity_cc(r->c, r->t, r->s, q, &s, &cc)) != PS_OK)
 		return rc;
-	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	/* Over the credit limit: 202, the subscription as it stands and the
+	 * credit check the increase waits on. */
+	r->status = cc.id ? 202 : 200;
+	ps_render_sub_ex(&r->w, &s, r->c->app->catalog, cc.id ? &cc : NULL);
 	return PS_OK;
 }
 

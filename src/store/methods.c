@@ -500,6 +500,7 @@ ps_code ps_sql_credit_check_insert(struct ps_store *st, struct ps_credit_check *
 	ps_q_opt(&q, cc->decided_at);
 	ps_q_opt(&q, cc->subscription_id);
 	ps_q_opt(&q, cc->operation_id);
+	ps_q_i64(&q, cc->quantity);
 	return x_of(st)->insert_id(st, &q, &cc->id, err);
 }
 

@@ -307,6 +307,6 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 2
+#define PS_SCHEMA_VERSION 3
 
 #endif

@@ -146,6 +146,7 @@ ps_code ps_read_credit(const struct ps_row *r, void *out, struct ps_err *err)
 	cc->decided_at = I64(6);
 	cc->subscription_id = I64(7);
 	cc->operation_id = I64(8);
+	cc->quantity = I64(9);
 	return PS_OK;
 }
 

@@ -18,7 +18,7 @@
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
 	"credit_check_id, request_id, detail"
-#define CC_COLS	   "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id"
+#define CC_COLS	   "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id, quantity"
 #define INV_COLS   "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
 #define LINE_COLS                                                                                                      \
 	"tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity, period_start, period_end, amount, "      \
@@ -177,8 +177,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_CREDIT_INSERT] = {.name = "credit_check_insert",
 			 .sql =
 			     "INSERT INTO credit_checks (tenant_id, id, status, amount, requested_at, expected_by,"
-			     " decided_at, subscription_id, operation_id)"
-			     " VALUES (?1, " NEXT_ID("credit_checks") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+			     " decided_at, subscription_id, operation_id, quantity)"
+			     " VALUES (?1, " NEXT_ID("credit_checks") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
 			 .missing = "tenant",
 			 .missing_msg = "the tenant does not exist"},
     [PS_S_CREDIT_GET] = {.name = "credit_check_get", .sql = "SELECT " CC_COLS " FROM credit_checks WHERE id = ?1"},

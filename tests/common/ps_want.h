@@ -32,6 +32,10 @@
 			fail_msg("case %s: got %" PRId64 ", want %" PRId64, (what), g_, w_);                           \
 	} while (0)
 
+/* A macro's value as a string literal: PS_STR(PS_SCHEMA_VERSION) is "3". */
+#define PS_STR_(x) #x
+#define PS_STR(x) PS_STR_(x)
+
 #define WANT_STR(got, want, what)                                                                                      \
 	do {                                                                                                           \
 		const char *g_ = (got), *w_ = (want);                                                                  \

@@ -289,6 +289,8 @@ static void same_credit(const struct ps_credit_check *g, const struct ps_credit_
 	WANT_I64(g->expected_by, w->expected_by, c);
 	LABEL(c, "%s: decided_at", what);
 	WANT_I64(g->decided_at, w->decided_at, c);
+	LABEL(c, "%s: quantity", what);
+	WANT_I64(g->quantity, w->quantity, c);
 	LABEL(c, "%s: subscription_id", what);
 	WANT_I64(g->subscription_id, w->subscription_id, c);
 	LABEL(c, "%s: operation_id", what);
@@ -2149,8 +2151,9 @@ static void t_credit_checks(void **state)
 				      .requested_at = NOW - 10,
 				      .expected_by = NOW + 86400,
 				      .decided_at = NOW - 5,
-				      .subscription_id = sa};
-	OK(f->o->credit_check_insert(f->st, &ca2, &f->err), "credit check for a purchase");
+				      .subscription_id = sa,
+				      .quantity = 40}; /* a seat increase (schema version 3) */
+	OK(f->o->credit_check_insert(f->st, &ca2, &f->err), "credit check for a seat increase");
 
 	/* The provider finds any tenant's by id alone. */
 	struct ps_credit_check got;
