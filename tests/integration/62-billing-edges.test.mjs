@@ -6,7 +6,7 @@
 // periods after a clock jump, a card charge net of credit, oldest_due,
 // audit rows). Against the real daemon with --clock manual.
 import assert from 'node:assert/strict';
-import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError } from './harness.mjs';
+import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError, storeSql } from './harness.mjs';
 import { DAY, plus, expectFields, buy, billing, getSub, subsPath } from './tenant-calls.mjs';
 
 let srv;
@@ -274,4 +274,13 @@ test('audit: a payment is audited with its amount', async () => {
   assert.equal(rows.length, 1, `case billing.payment rows: got ${JSON.stringify(rows)}`);
   assert.equal(rows[0].object, p.json.payment.id, `case audited object: got ${JSON.stringify(rows[0])}`);
   assert.match(JSON.stringify(rows[0]), /1234/, `case audited amount: got ${JSON.stringify(rows[0])}`);
+});
+
+test('audit: an incident opened and resolved leaves two system-wide audit rows (tenant 0)', async () => {
+  const inc = await srv.api('POST', '/v1/service-health/incidents', { body: { service: 'voice', status: 'degraded', title: 'audit me' } });
+  assert.equal(inc.status, 201, `case incident: got ${inc.status} ${inc.text}`);
+  const res = await srv.api('POST', `/v1/service-health/incidents/${inc.json.id}/resolve`);
+  assert.equal(res.status, 200, `case resolve: got ${res.status} ${res.text}`);
+  const rows = storeSql(srv.db, `SELECT action FROM audit WHERE tenant_id = 0 AND object = '${inc.json.id}' ORDER BY id`);
+  assert.deepEqual(rows.split('\n'), ['incident.open', 'incident.resolve'], `case incident audit rows: got ${JSON.stringify(rows)}`);
 });
