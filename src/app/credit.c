@@ -78,8 +78,9 @@ static ps_code seats_decided(struct ps_ctx *c, const struct ps_tenant *t, const 
 	    (rc = ps_ledger_seats(c, t, &s, delta, PS_LINE_QUANTITY)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
-	snprintf(detail, sizeof detail, "{\"plan\":\"%s\",\"quantity\":%lld,\"status\":\"%s\",\"credit_check\":\"%s%lld\"}",
-		 s.plan_id, (long long)s.quantity, ps_sub_status_name(s.status), PS_PFX_CREDIT, (long long)cc->id);
+	snprintf(detail, sizeof detail,
+		 "{\"plan\":\"%s\",\"quantity\":%lld,\"status\":\"%s\",\"credit_check\":\"%s%lld\"}", s.plan_id,
+		 (long long)s.quantity, ps_sub_status_name(s.status), PS_PFX_CREDIT, (long long)cc->id);
 	return ps_app_audit(c, t->id, "subscription.quantity", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s.id), detail);
 }
 
@@ -140,7 +141,8 @@ static ps_code decide_tx(struct ps_ctx *c, void *arg)
 		if ((rc = c->st->ops->tenant_update(c->st, &t, &c->err)) != PS_OK)
 			return rc;
 	}
-	if (cc->subscription_id && (rc = cc->quantity ? seats_decided(c, &t, cc) : purchase_decided(c, &t, cc)) != PS_OK)
+	if (cc->subscription_id &&
+	    (rc = cc->quantity ? seats_decided(c, &t, cc) : purchase_decided(c, &t, cc)) != PS_OK)
 		return rc;
 	if (cc->operation_id) {
 		rc = d->on_operation(c, &t, cc, d->fail_waiting);

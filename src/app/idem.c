@@ -30,8 +30,7 @@
 static char *canonical(const char *body, size_t len)
 {
 	json_error_t je;
-	json_t *v = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je)
-			: NULL;
+	json_t *v = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je) : NULL;
 	char *canon = v ? json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	json_decref(v);
 	return canon;

@@ -167,11 +167,12 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 		rc = ps_ledger_totals(c, t->id, &sum);
 		int64_t owed = sum.balance;
 		int64_t paid = sum.paid;
-		if (rc == PS_OK && owed > 0 && (!ps_money_sum(&paid, owed < total ? owed : total) || paid > PS_LEDGER_MAX))
+		if (rc == PS_OK && owed > 0 &&
+		    (!ps_money_sum(&paid, owed < total ? owed : total) || paid > PS_LEDGER_MAX))
 			rc = ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
-					  "this charge would take the payments of this tenant past %lld %s, the most "
-					  "one ledger holds",
-					  (long long)PS_LEDGER_MAX, t->currency);
+					"this charge would take the payments of this tenant past %lld %s, the most "
+					"one ledger holds",
+					(long long)PS_LEDGER_MAX, t->currency);
 		if (rc == PS_OK && owed > 0) {
 			struct ps_receipt p;
 			memset(&p, 0, sizeof p);

@@ -161,8 +161,8 @@ static ps_code seats_need_credit(struct ps_ctx *c, const struct ps_tenant *t, co
 	ps_snapshot_resolve(&c->snap, c->app->catalog);
 	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, s->plan_id);
 	int64_t before = ps_snapshot_mrc(&c->snap);
-	*after = ps_money_add(ps_money_sub(before, ps_monthly_charge(plan, s->quantity)),
-			      ps_monthly_charge(plan, quantity));
+	*after =
+	    ps_money_add(ps_money_sub(before, ps_monthly_charge(plan, s->quantity)), ps_monthly_charge(plan, quantity));
 	*needed = ps_credit_check_is_needed(t, before, *after);
 	return PS_OK;
 }

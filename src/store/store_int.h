@@ -138,7 +138,7 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_pg_001[], ps_sql_pg_002[],
-	ps_sql_pg_003[];
+    ps_sql_pg_003[];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 

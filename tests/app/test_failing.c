@@ -260,6 +260,18 @@ static ps_code uc_quantity_up(struct ps_ctx *c)
 	return ps_app_set_quantity(c, tenant_id, sub_id, 9, &s);
 }
 
+/* 600 x 20,000 seats passes the tenant's limit: a credit check, no change. */
+static ps_code uc_quantity_over_limit(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	struct ps_credit_check cc;
+	ps_code rc = ps_app_set_quantity_cc(c, tenant_id, sub_id, 20000, &s, &cc);
+	if (rc == PS_OK && (cc.id == 0 || s.quantity != 5))
+		fail_msg("case quantity over the limit: got credit check %lld, quantity %lld, want one and 5",
+			 (long long)cc.id, (long long)s.quantity);
+	return rc;
+}
+
 static ps_code uc_quantity_down(struct ps_ctx *c)
 {
 	struct ps_subscription s;
@@ -367,6 +379,7 @@ static const struct {
 } cases[] = {
 	{"tenant create", uc_tenant},   {"token create", uc_token},     {"user create", uc_user},
 	{"purchase", uc_purchase},      {"quantity up", uc_quantity_up}, {"quantity down", uc_quantity_down},
+	{"quantity over the limit", uc_quantity_over_limit},
 	{"cancel", uc_cancel},          {"status", uc_status},          {"assign", uc_assign},
 	{"unassign", uc_unassign},      {"incident open", uc_incident}, {"incident resolve", uc_resolve},
 	{"payment", uc_pay},            {"upgrade", uc_upgrade},        {"switch", uc_switch},

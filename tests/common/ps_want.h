@@ -34,7 +34,7 @@
 
 /* A macro's value as a string literal: PS_STR(PS_SCHEMA_VERSION) is "3". */
 #define PS_STR_(x) #x
-#define PS_STR(x) PS_STR_(x)
+#define PS_STR(x)  PS_STR_(x)
 
 #define WANT_STR(got, want, what)                                                                                      \
 	do {                                                                                                           \
