@@ -22,6 +22,8 @@
 #include "common/ps_secret.h"
 #include "store/ps_store.h"
 
+#include "../common/ps_app_fixture.h"
+
 /* ---- the failing store: a wrapper that fails call number `fail_at` ---- */
 
 struct fs {
@@ -137,11 +139,7 @@ static char *fingerprint(const char *path)
 
 static void ctx_on(struct ps_ctx *c, struct ps_store *st)
 {
-	ps_ctx_init(c, &app, st);
-	c->now = NOW;
-	c->who.role = PS_ROLE_OPERATOR;
-	c->who.token_id = 1;
-	snprintf(c->request_id, sizeof c->request_id, "%s", "test");
+	ps_fixture_ctx(c, &app, st, NOW);
 }
 
 static int setup(void **state)
@@ -151,20 +149,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(pristine, sizeof pristine, "%s/pristine.db", dir);
 	snprintf(work, sizeof work, "%s/work.db", dir);
-	struct ps_err err = {0};
 	struct ps_store *st;
-	assert_int_equal(ps_store_open(pristine, &st, &err), PS_OK);
-	assert_int_equal(st->ops->migrate(st, &err), PS_OK);
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	assert_true(ps_catalog_parse(ps_demo_catalog, ps_demo_catalog_len, &cat, &faults));
-	assert_int_equal(st->ops->begin(st, PS_TX_WRITE, &err), PS_OK);
-	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, NOW, &err), PS_OK);
-	assert_int_equal(st->ops->commit(st, &err), PS_OK);
-	ps_catalog_free(cat);
-	memset(&app, 0, sizeof app);
-	app.db_url = pristine;
-	assert_int_equal(ps_app_load_catalog(&app, st, &err), PS_OK);
+	ps_fixture_store(pristine, ps_demo_catalog, ps_demo_catalog_len, NOW, &app, &st);
 	app.upgrade_capacity = 100;
 
 	/* The world every use case starts from. */

@@ -19,6 +19,8 @@
 #include "core/ps_money.h"
 #include "store/ps_store.h"
 
+#include "../common/ps_app_fixture.h"
+
 #define NOW 1795770000 /* 2026-11-27T09:00:00Z */
 
 /* One plan at the catalog's highest price, one at an everyday price. */
@@ -39,11 +41,7 @@ static struct ps_store *st;
 
 static void ctx_on(struct ps_ctx *c)
 {
-	ps_ctx_init(c, &app, st);
-	c->now = NOW;
-	c->who.role = PS_ROLE_OPERATOR;
-	c->who.token_id = 1;
-	snprintf(c->request_id, sizeof c->request_id, "%s", "test");
+	ps_fixture_ctx(c, &app, st, NOW);
 }
 
 static int setup(void **state)
@@ -52,19 +50,7 @@ static int setup(void **state)
 	snprintf(dir, sizeof dir, "%s/planshift-ledger-XXXXXX", tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/ledger.db", dir);
-	struct ps_err err = {0};
-	assert_int_equal(ps_store_open(path, &st, &err), PS_OK);
-	assert_int_equal(st->ops->migrate(st, &err), PS_OK);
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	assert_true(ps_catalog_parse(catalog, sizeof catalog - 1, &cat, &faults));
-	assert_int_equal(st->ops->begin(st, PS_TX_WRITE, &err), PS_OK);
-	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, NOW, &err), PS_OK);
-	assert_int_equal(st->ops->commit(st, &err), PS_OK);
-	ps_catalog_free(cat);
-	memset(&app, 0, sizeof app);
-	app.db_url = path;
-	assert_int_equal(ps_app_load_catalog(&app, st, &err), PS_OK);
+	ps_fixture_store(path, catalog, sizeof catalog - 1, NOW, &app, &st);
 	return 0;
 }
 
