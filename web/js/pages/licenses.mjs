@@ -2,7 +2,7 @@
 // license conflict alert (more users than licenses); assign and unassign
 // users; buy more licenses; add a user.
 import { h, replace } from '../dom.mjs';
-import { t, fmtNumber } from '../i18n.mjs';
+import { t, fmtNumber, fmtDateTime } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
 import { pageHead, table, badge, empty, loading, showError, clearErrors, errorSlot, localError, planName } from '../ui.mjs';
@@ -161,8 +161,11 @@ export async function licensesPage(ctx) {
         return showError(form, localError(t('licenses.buy_invalid'), 'quantity'), ctx);
       }
       try {
-        await api('PATCH', `/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}`, { body: { quantity: l.purchased + add }, idem: newIdemKey('buy') });
-        ctx.announce(t('licenses.bought', { n: add, count: fmtNumber(add), plan: name }));
+        const s = await api('PATCH', `/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}`, { body: { quantity: l.purchased + add }, idem: newIdemKey('buy') });
+        // Over the credit limit the licenses wait on a credit check (202).
+        ctx.announce(s && s.credit_check
+          ? t('licenses.bought_pending', { n: add, count: fmtNumber(add), plan: name, time: fmtDateTime(s.credit_check.expected_by) })
+          : t('licenses.bought', { n: add, count: fmtNumber(add), plan: name }));
         await reload(l.subscription);
       } catch (e) {
         showError(form, e, ctx);
