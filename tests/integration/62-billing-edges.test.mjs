@@ -10,13 +10,14 @@ import { test, before, after, startServers, stopServers, tenantWithTokens, setCl
 import { DAY, plus, expectFields, buy, billing, getSub, subsPath } from './tenant-calls.mjs';
 
 let srv;
+let cap; // --upgrade-capacity 1: one automatic upgrade an hour
 
 before(async () => {
-  [srv] = await startServers([{ args: ['--clock', 'manual'] }]);
+  [srv, cap] = await startServers([{ args: ['--clock', 'manual'] }, { args: ['--clock', 'manual', '--upgrade-capacity', '1'] }]);
 });
 
 after(async () => {
-  await stopServers([srv]);
+  await stopServers([srv, cap]);
 });
 
 const pay = (T, raw, headers = {}) => srv.api('POST', `/v1/tenants/${T.id}/payments`,
@@ -72,6 +73,23 @@ test('idempotency: a refused keyed request leaves the key free; the retry after 
   expectError(await pay(T, '{"amount":0}', h2), 400, 'invalid_field', 'amount', 'amount 0');
   const ok = await pay(T, '{"amount":50}', h2);
   assert.equal(ok.status, 201, `case payment after a 400 under the same key: got ${ok.status} ${ok.text}, want 201`);
+});
+
+test('idempotency: a keyed upgrade refused at capacity (429) runs when retried with its key after the hour', async () => {
+  await setClock(cap, '2026-11-02T09:00:00Z');
+  const A = await tenantWithTokens(cap, { name: 'Cap A', payment: 'invoice', credit_limit: 10000000 });
+  const B = await tenantWithTokens(cap, { name: 'Cap B', payment: 'invoice', credit_limit: 10000000 });
+  const sa = (await cap.api('POST', `/v1/tenants/${A.id}/subscriptions`, { token: A.tok.billing_admin, body: { plan: 'biz-basic', quantity: 1 } })).json;
+  const sb = (await cap.api('POST', `/v1/tenants/${B.id}/subscriptions`, { token: B.tok.billing_admin, body: { plan: 'biz-basic', quantity: 1 } })).json;
+  const up = (T, s) => cap.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/upgrade`, { token: T.tok.billing_admin,
+    body: { target_plan: 'biz-standard' }, headers: { 'Idempotency-Key': 'busy-1' } });
+  const a = await up(A, sa);
+  assert.equal(a.status, 201, `case the hour's upgrade: got ${a.status} ${a.text}`);
+  const b = await up(B, sb);
+  assert.equal(b.status, 429, `case at capacity: got ${b.status} ${b.text}, want 429`);
+  await setClock(cap, '2026-11-02T10:00:01Z');
+  const b2 = await up(B, sb);
+  assert.equal(b2.status, 201, `case retried after the hour: got ${b2.status} ${b2.text}, want 201 (run again, not the 429 replayed)`);
 });
 
 test('idempotency: the same key on another path is a mismatch (422)', async () => {
