@@ -14,16 +14,18 @@
 #include "../core/ps_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- the numbers of a change ---- */
 
 /* Fill plan for moving s to `to` with `quantity` seats at c->now: the
  * money (ps_change_money), the credit check and the data at stake. */
-static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_snapshot *snap,
-			const struct ps_snap_sub *s, const struct ps_plan *to, int64_t quantity,
-			struct ps_change_plan *out)
+static void plan_change(struct ps_ctx *c, const struct ps_choice *d, const struct ps_snapshot *snap,
+			const struct ps_snap_sub *s, int64_t quantity, struct ps_change_plan *out)
 {
+	enum ps_op_kind kind = d->kind;
+	const struct ps_plan *to = d->to;
 	const struct ps_plan *from = s->plan;
 	struct ps_change_money m;
 	memset(out, 0, sizeof *out);
@@ -42,8 +44,13 @@ static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_
 	out->charge = m.charge;
 	out->unused_days = m.unused_days;
 	out->unused_value = m.unused_value;
+	if (!d->credit_source)
+		out->credit = 0; /* an ended subscription: nothing is credited for it */
 	out->mrc_before = ps_snapshot_mrc(snap);
-	out->mrc_after = ps_money_add(ps_money_add(out->mrc_before, -m.monthly_before), m.monthly_after);
+	out->mrc_after = ps_money_add(out->mrc_before, m.monthly_after);
+	if (ps_sub_status_is_live(s->s.status))
+		out->mrc_after = ps_money_add(out->mrc_after, -m.monthly_before);
+	out->allowed = d->allowed;
 	out->credit_limit = snap->tenant.credit_limit;
 	out->needs_credit_check = ps_credit_check_is_needed(&snap->tenant, out->mrc_before, out->mrc_after);
 }
@@ -72,6 +79,104 @@ static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const 
 	return PS_OK;
 }
 
+/* ---- the one decision ---- */
+
+/* The users holding seats of one subscription. */
+struct seat_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static bool take_seat(void *arg, const struct ps_assignment *a)
+{
+	struct seat_ids *k = arg;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 16;
+		k->v = ps_realloc(k->v, k->cap * sizeof *k->v);
+	}
+	k->v[k->n++] = a->user_id;
+	return true;
+}
+
+/* Users of the source who hold a seat of the target's product elsewhere. */
+struct clashes {
+	struct seat_ids src; /* the source's users, sorted */
+	int64_t users[PS_LIST_MAX];
+	size_t n; /* in all */
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool find_clash(void *arg, const struct ps_assignment *a)
+{
+	struct clashes *k = arg;
+	if (bsearch(&a->user_id, k->src.v, k->src.n, sizeof *k->src.v, cmp_id)) {
+		if (k->n < PS_LIST_MAX)
+			k->users[k->n] = a->user_id;
+		k->n++;
+	}
+	return true;
+}
+
+static bool holds_seats_of(const struct ps_snap_sub *ss, const struct ps_snap_sub *s, const struct ps_plan *to)
+{
+	return ss->s.id != s->s.id && ss->s.assigned > 0 && strcmp(ss->s.product_id, to->product->id) == 0;
+}
+
+static ps_code find_clashes(struct ps_ctx *c, const struct ps_snapshot *snap, const struct ps_snap_sub *s,
+			    const struct ps_plan *to, struct clashes *k)
+{
+	bool any = false;
+	ps_code rc = PS_OK;
+	k->n = 0;
+	for (size_t i = 0; i < snap->n_subs && s->s.assigned > 0 && to->product; i++)
+		any = any || holds_seats_of(&snap->subs[i], s, to);
+	if (!any)
+		return PS_OK;
+	struct ps_store *st = c->st;
+	rc = st->ops->assignment_list(st, snap->tenant.id, s->s.id, 0, 0, take_seat, &k->src, &c->err);
+	if (rc == PS_OK && k->src.n > 0)
+		qsort(k->src.v, k->src.n, sizeof *k->src.v, cmp_id);
+	for (size_t i = 0; rc == PS_OK && k->src.n > 0 && i < snap->n_subs; i++)
+		if (holds_seats_of(&snap->subs[i], s, to))
+			rc = st->ops->assignment_list(st, snap->tenant.id, snap->subs[i].s.id, 0, 0, find_clash, k,
+						      &c->err);
+	return rc;
+}
+
+/* The one decision (ps_decide) on moving d's subscription to `to`, into
+ * d->choice; an input error no state would make valid is returned as such. */
+static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_plan *to, enum ps_op_kind kind,
+		      const struct ps_change_in *in)
+{
+	struct clashes k = {.src = {.v = NULL}};
+	ps_code rc = find_clashes(c, d->snap, d->verdict->sub, to, &k);
+	ps_free(k.src.v);
+	if (rc != PS_OK)
+		return rc;
+	if (!c->choice)
+		c->choice = ps_malloc(sizeof *c->choice);
+	struct ps_choice_in ci = {.to = to,
+				  .kind = kind,
+				  .acknowledge_data_loss = in->acknowledge_data_loss,
+				  .acknowledge_addons = in->acknowledge_addons,
+				  .clash_users = k.users,
+				  .n_clashes = k.n};
+	ps_decide(d->snap, d->verdict, &ci, c->choice);
+	d->choice = c->choice;
+	d->offer = c->choice->offer;
+	if (c->choice->input == PS_CHOICE_NOT_A_TARGET)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
+				  to->id);
+	if (c->choice->input == PS_CHOICE_ADDON_SOURCE)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
+	return PS_OK;
+}
+
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
 {
 	memset(out, 0, sizeof *out);
@@ -96,16 +201,13 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 		return rc;
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)))
 		return rc;
+	if ((rc = decide(c, tab, to, kind, in)) != PS_OK)
+		return rc;
 	const struct ps_snap_sub *s = tab->verdict->sub;
 	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
 	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
 		return rc;
-	if (!ps_can_move_to(&tab->snap->tenant, s->plan, to))
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
-				  to->id);
-	tab->offer = ps_verdict_offer(tab->verdict, to->id);
-	plan_change(c, kind, tab->snap, s, to, q, out);
-	out->allowed = kind == PS_OPK_SWITCH || (tab->offer && tab->offer->eligible);
+	plan_change(c, tab->choice, tab->snap, s, q, out);
 	return PS_OK;
 }
 
@@ -149,6 +251,33 @@ static bool find_addons(void *arg, const struct ps_subscription *s)
 	return true;
 }
 
+/* An add-on the target does not take ends with the change: its seats are
+ * given up, its unused days credited as a cancellation. */
+static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a)
+{
+	struct ps_store *st = c->st;
+	struct seat_ids k = {.v = NULL};
+	ps_code rc = st->ops->assignment_list(st, t->id, a->id, 0, 0, take_seat, &k, &c->err);
+	for (size_t i = 0; rc == PS_OK && i < k.n; i++)
+		rc = st->ops->assignment_delete(st, t->id, a->id, k.v[i], &c->err);
+	ps_free(k.v);
+	if (rc != PS_OK)
+		return rc;
+	if ((rc = st->ops->sub_get(st, t->id, a->id, a, &c->err)) != PS_OK ||
+	    (rc = ps_ledger_seats(c, t, a, -a->quantity, PS_LINE_CANCEL)) != PS_OK)
+		return rc;
+	a->status = PS_SUB_CANCELLED;
+	if (a->term_end > c->now)
+		a->term_end = c->now;
+	if (a->billed_through > c->now)
+		a->billed_through = c->now;
+	if ((rc = st->ops->sub_update(st, a, &c->err)) != PS_OK)
+		return rc;
+	char ref[32];
+	return ps_app_audit(c, t->id, "subscription.cancel", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->id),
+			    "{\"reason\":\"addon_not_taken_by_target\"}");
+}
+
 /* The change itself, on op (already inserted): the new subscription, the
  * seats, the old one ended, the money, the operation's new state. */
 static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
@@ -163,9 +292,13 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	if (!to)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %s in the catalog",
 				  op->target_plan);
-	if (!ps_sub_status_is_live(src.status))
-		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	bool upgrade = op->kind == PS_OPK_UPGRADE;
+	/* An expired or disabled subscription can still be changed manually:
+	 * it stays as it is, and nothing is credited for it. */
+	bool live = ps_sub_status_is_live(src.status);
+	bool ended = src.status == PS_SUB_EXPIRED || src.status == PS_SUB_DISABLED;
+	if (!live && (upgrade || !ended))
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	struct addon_acc addons = {.base = src.id};
 	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
 		return rc;
@@ -173,7 +306,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
 				  PS_ADDONS_MAX);
-	for (size_t i = 0; i < addons.n; i++) {
+	for (size_t i = 0; i < addons.n && upgrade; i++) {
 		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
@@ -209,7 +342,13 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 				  to->product->id);
 	if (rc != PS_OK)
 		return rc;
+	/* Each add-on follows, or (the switch's acknowledged outcome) ends. */
 	for (size_t i = 0; i < addons.n; i++) {
+		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to)) {
+			if ((rc = cancel_addon(c, t, &addons.v[i])) != PS_OK)
+				return rc;
+			continue;
+		}
 		addons.v[i].addon_of = dst.id;
 		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
 			return rc;
@@ -231,19 +370,21 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	} else {
 		/* The old plan is cancelled (its unused days credited, unless
 		 * prepaid), and the target bought from now. */
-		if ((rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
+		if (live && (rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
 			return rc;
 		if ((rc = ps_ledger_first(c, t, &dst)) != PS_OK)
 			return rc;
 		if ((rc = st->ops->sub_update(st, &dst, &c->err)) != PS_OK)
 			return rc;
 	}
-	src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
 	src.replaced_by = dst.id;
-	if (src.term_end > c->now)
-		src.term_end = c->now;
-	if (src.billed_through > c->now)
-		src.billed_through = c->now;
+	if (live) {
+		src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
+		if (src.term_end > c->now)
+			src.term_end = c->now;
+		if (src.billed_through > c->now)
+			src.billed_through = c->now;
+	}
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
 
@@ -263,14 +404,18 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 /* Refused by the store's one-upgrade-at-a-time rule: a twin request got
  * there first. A verdict that showed no reason says so (the upgrade is in
  * progress, the operation not yet known). */
-static void twin_in_progress(struct ps_verdict *v)
+static void twin_in_progress(struct ps_verdict *v, struct ps_choice *d)
 {
-	if (v->n_reasons != 0)
-		return;
-	struct ps_reason *x = &v->reasons[v->n_reasons++];
-	memset(x, 0, sizeof *x);
-	x->code = PS_R_UPGRADE_IN_PROGRESS;
-	x->sub = v->sub;
+	if (v->n_reasons == 0) {
+		struct ps_reason *x = &v->reasons[v->n_reasons++];
+		memset(x, 0, sizeof *x);
+		x->code = PS_R_UPGRADE_IN_PROGRESS;
+		x->sub = v->sub;
+	}
+	if (d && d->n_reasons == 0) {
+		d->reasons[d->n_reasons++] = v->reasons[0];
+		d->allowed = false;
+	}
 }
 
 /* Insert the operation; when a credit check is needed, it waits on one. */
@@ -291,7 +436,7 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	op_detail(op, 0, NULL);
 	ps_code rc = st->ops->operation_insert(st, op, &c->err);
 	if (rc == PS_CONFLICT) {
-		twin_in_progress(c->verdict);
+		twin_in_progress(c->verdict, c->choice);
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
 	}
 	if (rc != PS_OK)
@@ -305,35 +450,37 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	return st->ops->operation_update(st, op, &c->err);
 }
 
-/* The automatic upgrade to `to`, on the decision just evaluated. */
-static ps_code upgrade_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
+/* The change to `to` when the one decision allows it; else its refusal,
+ * naming the reasons the preview showed. */
+static ps_code change_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
 {
 	int64_t q;
 	ps_code rc;
-	const struct ps_verdict *v = ch->tab->verdict;
-	const struct ps_snap_sub *s = v->sub;
-	if (v->n_reasons == 1 && v->reasons[0].code == PS_R_SERVICE_BUSY)
+	bool upgrade = ch->kind == PS_OPK_UPGRADE;
+	if ((rc = decide(c, ch->tab, to, ch->kind, ch->in)) != PS_OK)
+		return rc;
+	const struct ps_choice *d = ch->tab->choice;
+	const struct ps_snap_sub *s = ch->tab->verdict->sub;
+	if (d->busy_only)
 		return ps_err_set(&c->err, PS_RATE_LIMITED, NULL,
 				  "the service is upgrading a high volume of plans: retry in %lld seconds",
-				  (long long)v->reasons[0].retry_after_s);
-	if (v->n_reasons > 0)
-		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "this subscription cannot be upgraded now");
-	const struct ps_offer *o = ps_verdict_offer(v, to->id);
-	if (!o)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
-				  to->id);
-	if (!o->supported) {
-		ch->tab->offer = o;
-		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, "target_plan", "%s is not a supported upgrade", to->id);
-	}
-	if ((rc = quantity_of(c, s, ch->in, s->s.quantity, &q)) != PS_OK)
+				  (long long)d->reasons[0].retry_after_s);
+	if (d->n_reasons > 0)
+		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL,
+				  upgrade ? "this subscription cannot be upgraded now" : "this change cannot be made now");
+	if (d->needs_data_ack)
+		return ps_err_set(&c->err, PS_CONFLICT, "acknowledge_data_loss",
+				  "%s lacks a data-bearing service of %s: users would lose data; send "
+				  "acknowledge_data_loss: true to change plans anyway",
+				  to->id, s->s.plan_id);
+	if ((rc = quantity_of(c, s, ch->in, upgrade ? s->s.quantity : s->s.assigned, &q)) != PS_OK)
 		return rc;
 	struct ps_change_plan plan;
-	plan_change(c, PS_OPK_UPGRADE, ch->tab->snap, s, to, q, &plan);
+	plan_change(c, d, ch->tab->snap, s, q, &plan);
 	return start(c, ch, &plan);
 }
 
-static ps_code switch_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to);
+
 
 /* One change, in its transaction: the target, the rules evaluated again on
  * what is read inside it, then the upgrade or the manual change. */
@@ -345,7 +492,7 @@ static ps_code change_tx(struct ps_ctx *c, void *arg)
 	if ((rc = target_of(c, ch->in, &to)) ||
 	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
 		return rc;
-	return ch->kind == PS_OPK_UPGRADE ? upgrade_to(c, ch, to) : switch_to(c, ch, to);
+	return change_to(c, ch, to);
 }
 
 /* What a refused change returns: the decision, when the refusal is one the
@@ -373,35 +520,6 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
 		       struct ps_operation *op, struct ps_decision *refusal)
 {
 	return run_change(c, tenant, sub, in, op, PS_OPK_UPGRADE, refusal);
-}
-
-/* The manual change to `to`, on the decision just evaluated. */
-static ps_code switch_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
-{
-	int64_t q;
-	ps_code rc;
-	const struct ps_snap_sub *s = ch->tab->verdict->sub;
-	if (!ps_sub_status_is_live(s->s.status))
-		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: there is nothing to change",
-				  ps_sub_status_name(s->s.status));
-	if (s->s.addon_of)
-		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
-	if (ps_verdict_reason(ch->tab->verdict, PS_R_UPGRADE_IN_PROGRESS))
-		return ps_err_set(&c->err, PS_CONFLICT, "operation",
-				  "another upgrade of this tenant is in progress: wait for it to finish");
-	if (!ps_can_move_to(&ch->tab->snap->tenant, s->plan, to))
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this tenant can buy",
-				  to->id);
-	if ((rc = quantity_of(c, s, ch->in, s->s.assigned, &q)) != PS_OK)
-		return rc;
-	struct ps_change_plan plan;
-	plan_change(c, PS_OPK_SWITCH, ch->tab->snap, s, to, q, &plan);
-	if (!plan.data_safe && !ch->in->acknowledge_data_loss)
-		return ps_err_set(&c->err, PS_CONFLICT, "acknowledge_data_loss",
-				  "%s lacks a data-bearing service of %s: users would lose data; send "
-				  "acknowledge_data_loss: true to change plans anyway",
-				  to->id, s->s.plan_id);
-	return start(c, ch, &plan);
 }
 
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,

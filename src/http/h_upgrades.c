@@ -12,16 +12,20 @@
 
 static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *in, enum ps_op_kind *kind)
 {
+	static const char *const pv_fields[] = {"target_plan", "quantity", "kind", "acknowledge_data_loss",
+						"acknowledge_addons", NULL};
 	static const char *const up_fields[] = {"target_plan", "quantity", "kind", NULL};
-	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", NULL};
+	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", "acknowledge_addons",
+						NULL};
 	bool has_q = false;
 	const char *k = NULL;
 	ps_code rc;
 	memset(in, 0, sizeof *in);
-	if ((rc = ps_body_only(r, is_switch ? sw_fields : up_fields)) ||
+	if ((rc = ps_body_only(r, kind ? pv_fields : is_switch ? sw_fields : up_fields)) ||
 	    (rc = ps_body_str(r, "target_plan", true, &in->target_plan)) ||
 	    (rc = ps_body_int(r, "quantity", false, &in->quantity, &has_q)) ||
-	    (rc = ps_body_bool(r, "acknowledge_data_loss", &in->acknowledge_data_loss)))
+	    (rc = ps_body_bool(r, "acknowledge_data_loss", &in->acknowledge_data_loss)) ||
+	    (rc = ps_body_bool(r, "acknowledge_addons", &in->acknowledge_addons)))
 		return rc;
 	if (has_q && in->quantity < 1)
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "quantity", "quantity must be a positive integer");
@@ -63,7 +67,7 @@ ps_code ps_h_preview(struct ps_req *r)
 		return rc;
 	struct ps_preview_view pv = {.sub = r->s, .kind = kind, .plan = &p, .verdict = tab.verdict,
 				     .offer = tab.offer, .snap = tab.snap, .lang = c->lang, .now = c->now,
-				     .users = users.ids, .n_users = users.n};
+				     .users = users.ids, .n_users = users.n, .choice = tab.choice};
 	ps_render_preview(&r->w, &pv);
 	return PS_OK;
 }
@@ -72,7 +76,7 @@ ps_code ps_h_preview(struct ps_req *r)
 static ps_code refused(struct ps_req *r, ps_code rc, const struct ps_decision *d)
 {
 	struct ps_ctx *c = r->c;
-	r->refusal = (struct ps_refusal){d->verdict, d->offer, d->snap, c->lang, c->now};
+	r->refusal = (struct ps_refusal){d->verdict, d->offer, d->snap, c->lang, c->now, d->choice};
 	return rc;
 }
 
