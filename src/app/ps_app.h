@@ -204,6 +204,15 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
  * unacknowledged. */
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op, struct ps_decision *refusal);
+/* The provider fails an unfinished operation (RULES second part, "An
+ * operation always ends"), in one transaction: one in `provisioning` is
+ * undone (every seat back, the source active with its quantity, the new
+ * subscription cancelled, the change's credit and charge reversed), one
+ * waiting on a credit check just fails; audited as operation.fail. *out
+ * gets it, failed. PS_NOT_FOUND; PS_CONFLICT (field state) when it has
+ * finished; PS_INVALID_FIELD (reason) for a bad reason text. */
+ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, const char *reason,
+			      struct ps_operation *out);
 
 /* ---- the fleet (fleet.c) ---- */
 

@@ -1,7 +1,8 @@
 /* upgrade.c: moving a subscription to another plan (app layer): the Upgrade
  * tab, the preview, the automatic upgrade (RULES "Executing an upgrade"), the
- * manual change (RULES "The remedies") and what waited on a credit check or
- * on provisioning. Each change is one transaction that
+ * manual change (RULES "The remedies"), what waited on a credit check or
+ * on provisioning, and an unfinished operation failed and undone (RULES
+ * second part, "An operation always ends"). Each change is one transaction that
  * evaluates the rules again on what it read inside it: the old subscription
  * ends, the new one holds every seat, and the period is credited and charged
  * pro rata, or nothing happens at all. */
@@ -547,9 +548,167 @@ static ps_code credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const
 	return c->st->ops->operation_update(c->st, &op, &c->err);
 }
 
+ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out)
+{
+	return ps_credit_decide(c, id, approved, out, credit_decided);
+}
+
+/* ---- an operation always ends ---- */
+
+/* The invoices issued since the operation started: their lines on the new
+ * subscription, and the source's credit for the change, are reversed. */
+struct op_invoices {
+	int64_t since;
+	int64_t ids[PS_LIST_MAX];
+	size_t n;
+};
+
+static bool take_invoice(void *arg, const struct ps_invoice *inv)
+{
+	struct op_invoices *k = arg;
+	if (inv->issued_at >= k->since && k->n < PS_LIST_MAX)
+		k->ids[k->n++] = inv->id;
+	return true;
+}
+
+struct reversal {
+	int64_t src, dst;
+	int64_t src_credit;   /* the source's credit for the change (negative) */
+	int64_t src_end;      /* the end of the period it credited */
+	enum ps_line_kind src_kind;
+	int64_t dst_charged;  /* what the new subscription was charged */
+	int64_t start, end;   /* the new subscription's period charged */
+};
+
+static bool take_line(void *arg, const struct ps_invoice_line *l)
+{
+	struct reversal *r = arg;
+	if (l->subscription_id == r->dst) {
+		r->dst_charged = ps_money_add(r->dst_charged, l->amount);
+		r->start = r->start && r->start < l->period_start ? r->start : l->period_start;
+		r->end = r->end > l->period_end ? r->end : l->period_end;
+	} else if (l->subscription_id == r->src &&
+		   (l->kind == PS_LINE_UPGRADE_CREDIT || l->kind == PS_LINE_SWITCH)) {
+		r->src_credit = ps_money_add(r->src_credit, l->amount);
+		r->src_end = r->src_end > l->period_end ? r->src_end : l->period_end;
+		r->src_kind = l->kind;
+	}
+	return true;
+}
+
+/* Undo what apply() did for op: every seat back, the source active with its
+ * quantity, the new subscription cancelled, the credit and the charge of
+ * the change reversed (they net to zero), the add-ons that moved back. */
+static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op)
+{
+	struct ps_store *st = c->st;
+	struct ps_subscription src, dst;
+	ps_code rc;
+	if ((rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err)) != PS_OK ||
+	    (rc = st->ops->sub_get(st, t->id, op->new_sub, &dst, &c->err)) != PS_OK)
+		return rc;
+	if ((rc = st->ops->assignments_move(st, t->id, dst.id, src.id, src.product_id, NULL, &c->err)) != PS_OK)
+		return rc;
+	struct addon_acc addons = {.base = dst.id};
+	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
+		return rc;
+	for (size_t i = 0; i < addons.n; i++) {
+		addons.v[i].addon_of = src.id;
+		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
+			return rc;
+	}
+	/* The money: what the change credited and charged, reversed. */
+	struct op_invoices inv = {.since = op->created_at};
+	struct reversal r = {.src = src.id, .dst = dst.id, .src_kind = PS_LINE_UPGRADE_CREDIT};
+	if ((rc = st->ops->invoice_list(st, t->id, false, 0, 0, take_invoice, &inv, &c->err)) != PS_OK)
+		return rc;
+	for (size_t i = 0; i < inv.n; i++)
+		if ((rc = st->ops->invoice_line_list(st, t->id, inv.ids[i], take_line, &r, &c->err)) != PS_OK)
+			return rc;
+	struct ps_line_spec l[2];
+	size_t n = 0;
+	if (r.src_credit != 0)
+		l[n++] = (struct ps_line_spec){.kind = r.src_kind, .sub = &src, .quantity = src.quantity,
+					       .start = op->updated_at, .end = r.src_end, .amount = -r.src_credit};
+	if (r.dst_charged != 0)
+		l[n++] = (struct ps_line_spec){.kind = PS_LINE_CANCEL, .sub = &dst, .quantity = dst.quantity,
+					       .start = r.start, .end = r.end, .amount = -r.dst_charged};
+	if (n > 0 && (rc = ps_ledger_invoice(c, t, l, n, false, NULL)) != PS_OK)
+		return rc;
+	/* The source as it was: active, its quantity, its period. */
+	src.status = PS_SUB_ACTIVE;
+	src.replaced_by = 0;
+	if (op->kind == PS_OPK_UPGRADE) {
+		src.term_end = dst.term_end;
+		src.billed_through = r.src_end > src.billed_through ? r.src_end : dst.billed_through;
+	} else if (r.src_end > src.billed_through) {
+		src.billed_through = r.src_end;
+		if (src.term_end < src.billed_through)
+			src.term_end = src.billed_through;
+	}
+	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+		return rc;
+	dst.status = PS_SUB_CANCELLED;
+	if (dst.term_end > c->now)
+		dst.term_end = c->now;
+	if (dst.billed_through > c->now)
+		dst.billed_through = c->now;
+	return st->ops->sub_update(st, &dst, &c->err);
+}
+
+/* op (unfinished) fails: undone when it was applied, audited. */
+static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op, const char *why)
+{
+	ps_code rc;
+	if (op->state == PS_OP_PROVISIONING && op->new_sub && (rc = undo(c, t, op)) != PS_OK)
+		return rc;
+	op_detail(op, 0, why);
+	op->state = PS_OP_FAILED;
+	op->updated_at = c->now;
+	if ((rc = c->st->ops->operation_update(c->st, op, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[160];
+	snprintf(detail, sizeof detail, "{\"failure\":\"%s\",\"new_subscription\":\"%s%lld\"}", why, PS_PFX_SUB,
+		 (long long)op->new_sub);
+	return ps_app_audit(c, t->id, "operation.fail", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
+}
+
+struct fail_arg {
+	int64_t tenant, op;
+	struct ps_operation *out;
+};
+
+static ps_code fail_tx(struct ps_ctx *c, void *arg)
+{
+	struct fail_arg *a = arg;
+	struct ps_tenant t;
+	ps_code rc = c->st->ops->operation_get(c->st, a->tenant, a->op, a->out, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such operation");
+	if (rc != PS_OK || (rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
+		return rc;
+	if (a->out->state == PS_OP_COMPLETED || a->out->state == PS_OP_FAILED)
+		return ps_err_set(&c->err, PS_CONFLICT, "state", "the operation has already finished (%s)",
+				  ps_op_state_name(a->out->state));
+	return fail_op(c, &t, a->out, "failed_by_provider");
+}
+
+ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, const char *reason,
+			      struct ps_operation *out)
+{
+	ps_code rc;
+	if (reason && (rc = ps_app_text(c, "reason", reason, 500)) != PS_OK)
+		return rc;
+	struct fail_arg a = {tenant, op, out};
+	return ps_app_tx(c, fail_tx, &a);
+}
+
+/* The new subscription of a provisioning operation became active (the
+ * operation completes) or disabled (it fails, undone). */
 ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 {
 	struct ps_operation op;
+	struct ps_tenant t;
 	ps_code rc = c->st->ops->operation_find_by_new_sub(c->st, s->tenant_id, s->id, &op, &c->err);
 	if (rc == PS_NOT_FOUND) {
 		ps_err_clear(&c->err);
@@ -557,14 +716,14 @@ ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 	}
 	if (rc != PS_OK || op.state != PS_OP_PROVISIONING)
 		return rc;
-	op.state = s->status == PS_SUB_ACTIVE ? PS_OP_COMPLETED : PS_OP_PROVISIONING;
-	op.updated_at = c->now;
-	if (op.state == PS_OP_PROVISIONING)
+	if (s->status == PS_SUB_DISABLED) {
+		if ((rc = ps_app_tenant(c, s->tenant_id, &t)) != PS_OK)
+			return rc;
+		return fail_op(c, &t, &op, "provisioning_failed");
+	}
+	if (s->status != PS_SUB_ACTIVE)
 		return PS_OK;
+	op.state = PS_OP_COMPLETED;
+	op.updated_at = c->now;
 	return c->st->ops->operation_update(c->st, &op, &c->err);
-}
-
-ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out)
-{
-	return ps_credit_decide(c, id, approved, out, credit_decided);
 }

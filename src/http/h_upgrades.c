@@ -135,6 +135,19 @@ ps_code ps_h_operation(struct ps_req *r)
 	return PS_OK;
 }
 
+ps_code ps_h_operation_fail(struct ps_req *r)
+{
+	static const char *const fields[] = {"reason", NULL};
+	struct ps_operation op;
+	const char *reason = NULL;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "reason", false, &reason)) ||
+	    (rc = ps_app_operation_fail(r->c, r->t, r->op, reason, &op)))
+		return rc;
+	ps_render_operation(&r->w, &op);
+	return PS_OK;
+}
+
 ps_code ps_h_support_create(struct ps_req *r)
 {
 	static const char *const fields[] = {"subscription", "reason_codes", "description", NULL};

@@ -52,6 +52,8 @@ const struct ps_route ps_routes[] = {
 	{"POST", S "/switch", ps_h_switch, PS_PERM_BUY, BODY | IDEM, "the manual change as one operation"},
 	{"GET", T "/operations", ps_h_operations, PS_PERM_READ_TENANT, 0, "upgrades and manual changes"},
 	{"GET", T "/operations/{o}", ps_h_operation, PS_PERM_READ_TENANT, 0, "an operation"},
+	{"POST", T "/operations/{o}/fail", ps_h_operation_fail, PS_PERM_OPERATOR, BODY | IDEM,
+	 "the provider fails an unfinished operation: undone, audited"},
 	{"GET", T "/billing", ps_h_billing, PS_PERM_READ_TENANT, 0, "balance, past due, invoices with lines, payments"},
 	{"POST", T "/payments", ps_h_payment, PS_PERM_BUY, BODY | IDEM, "pay now: settles the oldest invoices first"},
 	{"GET", T "/credit-checks", ps_h_credit_checks, PS_PERM_READ_TENANT, 0, "the tenant's credit checks"},

@@ -62,6 +62,7 @@ static const struct {
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/switch", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/operations", ALL},
 	{"GET", "/v1/tenants/{t}/operations/{o}", ALL},
+	{"POST", "/v1/tenants/{t}/operations/{o}/fail", OP},
 	{"GET", "/v1/tenants/{t}/billing", ALL},
 	{"POST", "/v1/tenants/{t}/payments", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/credit-checks", ALL},
