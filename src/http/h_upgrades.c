@@ -53,16 +53,18 @@ static bool take_user(void *arg, const struct ps_assignment *a)
 	return true;
 }
 
-ps_code ps_h_preview(struct ps_req *r)
+/* The preview of a change of kind `kind`, read from the body when NULL. */
+static ps_code preview(struct ps_req *r, const enum ps_op_kind *fixed)
 {
 	struct ps_ctx *c = r->c;
 	struct ps_change_in in;
 	struct ps_change_plan p;
 	struct ps_decision tab;
 	struct first_users users = {.n = 0};
-	enum ps_op_kind kind;
+	enum ps_op_kind kind = fixed ? *fixed : PS_OPK_UPGRADE;
 	ps_code rc;
-	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)) ||
+	if ((rc = change_in(r, fixed != NULL, &in, fixed ? NULL : &kind)) ||
+	    (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)) ||
 	    (rc = ps_app_seats_list(c, r->t, r->s, 0, PS_PREVIEW_USERS, take_user, &users)))
 		return rc;
 	struct ps_preview_view pv = {.sub = r->s, .kind = kind, .plan = &p, .verdict = tab.verdict,
@@ -70,6 +72,17 @@ ps_code ps_h_preview(struct ps_req *r)
 				     .users = users.ids, .n_users = users.n, .choice = tab.choice};
 	ps_render_preview(&r->w, &pv);
 	return PS_OK;
+}
+
+ps_code ps_h_preview(struct ps_req *r)
+{
+	return preview(r, NULL);
+}
+
+ps_code ps_h_switch_preview(struct ps_req *r)
+{
+	static const enum ps_op_kind sw = PS_OPK_SWITCH;
+	return preview(r, &sw);
 }
 
 /* A refused change is explained by the reasons it was refused for. */

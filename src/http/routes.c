@@ -50,6 +50,8 @@ const struct ps_route ps_routes[] = {
 	 "what an upgrade (or, with kind switch, a manual change) would do, changing nothing"},
 	{"POST", S "/upgrade", ps_h_upgrade, PS_PERM_BUY, BODY | IDEM, "the automatic upgrade, one atomic step"},
 	{"POST", S "/switch", ps_h_switch, PS_PERM_BUY, BODY | IDEM, "the manual change as one operation"},
+	{"POST", S "/switch/preview", ps_h_switch_preview, PS_PERM_READ_TENANT, BODY | IDEM,
+	 "what the manual change would do, changing nothing"},
 	{"GET", T "/operations", ps_h_operations, PS_PERM_READ_TENANT, 0, "upgrades and manual changes"},
 	{"GET", T "/operations/{o}", ps_h_operation, PS_PERM_READ_TENANT, 0, "an operation"},
 	{"POST", T "/operations/{o}/fail", ps_h_operation_fail, PS_PERM_OPERATOR, BODY | IDEM,

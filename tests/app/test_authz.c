@@ -58,6 +58,7 @@ static const struct {
 	{"POST", "/v1/service-health/incidents/{i}/resolve", OP},
 	{"GET", "/v1/tenants/{t}/audit", OP | GA},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/upgrade/preview", ALL},
+	{"POST", "/v1/tenants/{t}/subscriptions/{s}/switch/preview", ALL},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/upgrade", OP | GA | BA},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/switch", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/operations", ALL},

@@ -47,6 +47,7 @@ const EXPECTED = [
   ['POST', '/v1/service-health/incidents/{i}/resolve', OPERATOR],
   ['GET', `${T}/audit`, ADMINS],
   ['POST', `${S}/upgrade/preview`, ALL],
+  ['POST', `${S}/switch/preview`, ALL],
   ['POST', `${S}/upgrade`, BUYERS],
   ['POST', `${S}/switch`, BUYERS],
   ['GET', `${T}/operations`, ALL],

@@ -142,6 +142,11 @@ test('an add-on: the switch preview tells its outcome; a switch that cancels it 
     `case French refusal: got ${fr.json.error.reasons[0].message}`);
   const ack = await preview(srv, T, base, { ...body, kind: 'switch', acknowledge_addons: true });
   expectFields(ack.json, { allowed: true }, 'preview with acknowledge_addons');
+  // The switch's own preview takes the switch's body and says the same.
+  const sp = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${base}/switch/preview`, { token: T.tok.reader, body });
+  assert.equal(sp.status, 200, `case switch/preview: got ${sp.status} ${sp.text}`);
+  expectFields(sp.json, { kind: 'switch', allowed: false }, 'switch/preview without acknowledge_addons');
+  assert.deepEqual(sp.json.addons, q.json.addons, 'case switch/preview add-ons');
   const r = await change(srv, T, base, { ...body, acknowledge_addons: true });
   assert.equal(r.status, 201, `case switch with acknowledge_addons: got ${r.status} ${r.text}`);
   expectFields(await getSub(srv, T, addon), { status: 'cancelled' }, 'the add-on after the switch');
