@@ -102,6 +102,7 @@ static bool take_seat(void *arg, const struct ps_assignment *a)
 /* Users of the source who hold a seat of the target's product elsewhere. */
 struct clashes {
 	struct seat_ids src; /* the source's users, sorted */
+	struct seat_ids all; /* those who clash, sorted */
 	int64_t users[PS_LIST_MAX];
 	size_t n; /* in all */
 };
@@ -119,33 +120,58 @@ static bool find_clash(void *arg, const struct ps_assignment *a)
 		if (k->n < PS_LIST_MAX)
 			k->users[k->n] = a->user_id;
 		k->n++;
+		take_seat(&k->all, a);
 	}
 	return true;
 }
 
-static bool holds_seats_of(const struct ps_snap_sub *ss, const struct ps_snap_sub *s, const struct ps_plan *to)
+static bool is_clashing(const struct clashes *k, int64_t user)
 {
-	return ss->s.id != s->s.id && ss->s.assigned > 0 && strcmp(ss->s.product_id, to->product->id) == 0;
+	return k->all.n > 0 && bsearch(&user, k->all.v, k->all.n, sizeof *k->all.v, cmp_id) != NULL;
 }
 
-static ps_code find_clashes(struct ps_ctx *c, const struct ps_snapshot *snap, const struct ps_snap_sub *s,
-			    const struct ps_plan *to, struct clashes *k)
+static void clashes_fini(struct clashes *k)
 {
-	bool any = false;
-	ps_code rc = PS_OK;
-	k->n = 0;
-	for (size_t i = 0; i < snap->n_subs && s->s.assigned > 0 && to->product; i++)
-		any = any || holds_seats_of(&snap->subs[i], s, to);
-	if (!any)
-		return PS_OK;
+	ps_free(k->src.v);
+	ps_free(k->all.v);
+}
+
+/* The other subscriptions holding seats of one product. */
+struct holders {
+	int64_t src;
+	const char *product;
+	int64_t ids[64];
+	size_t n;
+};
+
+static bool find_holder(void *arg, const struct ps_subscription *s)
+{
+	struct holders *h = arg;
+	if (s->id != h->src && s->assigned > 0 && strcmp(s->product_id, h->product) == 0 && h->n < 64)
+		h->ids[h->n++] = s->id;
+	return true;
+}
+
+/* Who among the users of s already holds a seat of to's product, read
+ * from the store (inside the caller's transaction). */
+static ps_code find_clashes(struct ps_ctx *c, int64_t tenant, const struct ps_subscription *s, const struct ps_plan *to,
+			    struct clashes *k)
+{
 	struct ps_store *st = c->st;
-	rc = st->ops->assignment_list(st, snap->tenant.id, s->s.id, 0, 0, take_seat, &k->src, &c->err);
+	k->n = 0;
+	if (s->assigned <= 0 || !to->product)
+		return PS_OK;
+	struct holders h = {.src = s->id, .product = to->product->id};
+	ps_code rc = st->ops->sub_list(st, tenant, 0, 0, find_holder, &h, &c->err);
+	if (rc != PS_OK || h.n == 0)
+		return rc;
+	rc = st->ops->assignment_list(st, tenant, s->id, 0, 0, take_seat, &k->src, &c->err);
 	if (rc == PS_OK && k->src.n > 0)
 		qsort(k->src.v, k->src.n, sizeof *k->src.v, cmp_id);
-	for (size_t i = 0; rc == PS_OK && k->src.n > 0 && i < snap->n_subs; i++)
-		if (holds_seats_of(&snap->subs[i], s, to))
-			rc = st->ops->assignment_list(st, snap->tenant.id, snap->subs[i].s.id, 0, 0, find_clash, k,
-						      &c->err);
+	for (size_t i = 0; rc == PS_OK && k->src.n > 0 && i < h.n; i++)
+		rc = st->ops->assignment_list(st, tenant, h.ids[i], 0, 0, find_clash, k, &c->err);
+	if (k->all.n > 0)
+		qsort(k->all.v, k->all.n, sizeof *k->all.v, cmp_id);
 	return rc;
 }
 
@@ -154,9 +180,9 @@ static ps_code find_clashes(struct ps_ctx *c, const struct ps_snapshot *snap, co
 static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_plan *to, enum ps_op_kind kind,
 		      const struct ps_change_in *in)
 {
-	struct clashes k = {.src = {.v = NULL}};
-	ps_code rc = find_clashes(c, d->snap, d->verdict->sub, to, &k);
-	ps_free(k.src.v);
+	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
+	ps_code rc = find_clashes(c, d->snap->tenant.id, &d->verdict->sub->s, to, &k);
+	clashes_fini(&k);
 	if (rc != PS_OK)
 		return rc;
 	if (!c->choice)
@@ -224,13 +250,23 @@ struct change {
 
 /* result: {"moved", "license_errors"} and, when it failed, "failure": a code
  * (credit_check_denied, no_longer_possible). */
-static void op_detail(struct ps_operation *op, int64_t moved, const char *failure)
+static void op_detail(struct ps_operation *op, int64_t moved, const char *failure, const int64_t *clash, size_t n)
 {
-	if (failure)
+	if (failure) {
 		snprintf(op->detail, sizeof op->detail, "{\"failure\":\"%s\",\"moved\":0,\"license_errors\":[]}",
 			 failure);
-	else
-		snprintf(op->detail, sizeof op->detail, "{\"moved\":%lld,\"license_errors\":[]}", (long long)moved);
+		return;
+	}
+	/* Users who kept the seat of the target's product they held (RULES
+	 * "Manual changes by seat"); at most PS_LIST_MAX, to fit. */
+	size_t len = (size_t)snprintf(op->detail, sizeof op->detail, "{\"moved\":%lld,\"license_errors\":[",
+				      (long long)moved);
+	for (size_t i = 0; i < n && len < sizeof op->detail; i++)
+		len += (size_t)snprintf(op->detail + len, sizeof op->detail - len,
+					"%s{\"user\":\"%s%lld\",\"code\":\"already_licensed\"}", i ? "," : "",
+					PS_PFX_USER, (long long)clash[i]);
+	if (len < sizeof op->detail)
+		snprintf(op->detail + len, sizeof op->detail - len, "]}");
 }
 
 #define PS_ADDONS_MAX 16
@@ -277,6 +313,25 @@ static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct 
 	char ref[32];
 	return ps_app_audit(c, t->id, "subscription.cancel", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->id),
 			    "{\"reason\":\"addon_not_taken_by_target\"}");
+}
+
+/* Every seat of src moves to dst but those of users who already hold a
+ * seat of dst's product: they keep that one, and give up src's. */
+static ps_code move_but(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *src,
+			const struct ps_subscription *dst, const struct clashes *k, int64_t *moved)
+{
+	struct ps_store *st = c->st;
+	ps_code rc = PS_OK;
+	for (size_t i = 0; rc == PS_OK && i < k->src.n; i++) {
+		int64_t u = k->src.v[i];
+		if ((rc = st->ops->assignment_delete(st, t->id, src->id, u, &c->err)) != PS_OK || is_clashing(k, u))
+			continue;
+		struct ps_assignment a = {.tenant_id = t->id, .subscription_id = dst->id, .user_id = u, .assigned_at = c->now};
+		snprintf(a.product_id, sizeof a.product_id, "%s", dst->product_id);
+		if ((rc = st->ops->assignment_insert(st, &a, &c->err)) == PS_OK)
+			(*moved)++;
+	}
+	return rc;
 }
 
 /* The change itself, on op (already inserted): the new subscription, the
@@ -335,7 +390,14 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK)
 		return rc;
 	int64_t moved = 0;
-	rc = st->ops->assignments_move(st, t->id, src.id, dst.id, to->product->id, &moved, &c->err);
+	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
+	if ((rc = find_clashes(c, t->id, &src, to, &k)) == PS_OK && k.n > 0 && !upgrade)
+		rc = move_but(c, t, &src, &dst, &k, &moved);
+	else if (rc == PS_OK)
+		rc = st->ops->assignments_move(st, t->id, src.id, dst.id, to->product->id, &moved, &c->err);
+	if (rc == PS_OK && !upgrade)
+		op_detail(op, moved, NULL, k.users, k.n < PS_LIST_MAX ? k.n : PS_LIST_MAX);
+	clashes_fini(&k);
 	if (rc == PS_CONFLICT)
 		return ps_err_set(&c->err, PS_CONFLICT, "user",
 				  "a user of this subscription already holds a license of %s from another "
@@ -392,7 +454,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	op->new_sub = dst.id;
 	op->state = dst.status == PS_SUB_PROVISIONING ? PS_OP_PROVISIONING : PS_OP_COMPLETED;
 	op->updated_at = c->now;
-	op_detail(op, moved, NULL);
+	if (upgrade)
+		op_detail(op, moved, NULL, NULL, 0);
 	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
@@ -434,7 +497,7 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	op->quantity = plan->quantity;
 	op->created_at = op->updated_at = c->now;
 	snprintf(op->request_id, sizeof op->request_id, "%s", c->request_id);
-	op_detail(op, 0, NULL);
+	op_detail(op, 0, NULL, NULL, 0);
 	ps_code rc = st->ops->operation_insert(st, op, &c->err);
 	if (rc == PS_CONFLICT) {
 		twin_in_progress(c->verdict, c->choice);
@@ -542,7 +605,7 @@ static ps_code credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const
 		return PS_OK;
 	if (cc->status == PS_CC_APPROVED && !fail)
 		return apply(c, t, &op);
-	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied");
+	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied", NULL, 0);
 	op.state = PS_OP_FAILED;
 	op.updated_at = c->now;
 	return c->st->ops->operation_update(c->st, &op, &c->err);
@@ -662,7 +725,7 @@ static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_op
 	ps_code rc;
 	if (op->state == PS_OP_PROVISIONING && op->new_sub && (rc = undo(c, t, op)) != PS_OK)
 		return rc;
-	op_detail(op, 0, why);
+	op_detail(op, 0, why, NULL, 0);
 	op->state = PS_OP_FAILED;
 	op->updated_at = c->now;
 	if ((rc = c->st->ops->operation_update(c->st, op, &c->err)) != PS_OK)

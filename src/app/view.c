@@ -57,6 +57,19 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 		ps_jw_obj_end(w);
 	}
 	ps_jw_arr_end(w);
+	/* The users who keep a seat of the target's product they hold
+	 * elsewhere instead of moving (the manual change). */
+	ps_jw_key(w, "license_errors");
+	ps_jw_arr(w);
+	for (size_t i = 0; d && i < d->n_license_errors; i++) {
+		ps_jw_obj(w);
+		ps_jw_kid(w, "user", PS_PFX_USER, d->license_errors[i]);
+		ps_jw_kstr(w, "code", "already_licensed");
+		ps_jw_kstr(w, "message", ps_tr(pv->lang, "This user already holds a license of the target's product "
+							  "from another subscription, and keeps it."));
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
 	ps_jw_kint(w, "quantity", p->quantity);
 	ps_jw_key(w, "price");
 	ps_jw_obj(w);

@@ -86,12 +86,10 @@ static void decide_switch(const struct ps_snapshot *snap, const struct ps_verdic
 	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_UPGRADE_IN_PROGRESS);
 	if (busy)
 		add(ch, busy);
-	/* Users who already hold a seat of the target's product. */
-	if (in->n_clashes > 0) {
-		struct ps_reason r;
-		if (ps_rules_same_product(snap, s, in->to, &r))
-			name_users(add(ch, &r), in);
-	}
+	/* Users who already hold a seat of the target's product keep it and
+	 * are listed; everyone else moves (RULES "Manual changes by seat"). */
+	for (size_t i = 0; i < in->n_clashes && i < PS_LIST_MAX && in->clash_users; i++)
+		ch->license_errors[ch->n_license_errors++] = in->clash_users[i];
 	/* The add-ons: each moves, or is cancelled once acknowledged. */
 	struct ps_reason *cancelled = NULL;
 	for (size_t i = 0; i < snap->n_subs; i++) {
@@ -136,6 +134,7 @@ void ps_decide(const struct ps_snapshot *snap, const struct ps_verdict *v, const
 	out->n_reasons = 0;
 	out->n_addons = 0;
 	out->total_addons = 0;
+	out->n_license_errors = 0;
 	if (in->kind == PS_OPK_UPGRADE)
 		decide_upgrade(snap, v, in, out);
 	else

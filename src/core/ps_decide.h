@@ -39,8 +39,9 @@ struct ps_choice_in {
 	bool acknowledge_data_loss; /* switch: a target lacking a data-bearing service */
 	bool acknowledge_addons;    /* switch: add-ons that the target does not take */
 	/* Users of the subscription who already hold a seat of to's product
-	 * elsewhere (read by the app from the assignments): listed, up to
-	 * PS_LIST_MAX, in the refusal; n_clashes counts them all. */
+	 * elsewhere (read by the app from the assignments), up to
+	 * PS_LIST_MAX: named by the upgrade's refusal, listed by the switch as
+	 * license errors; n_clashes counts them all. */
 	const int64_t *clash_users;
 	size_t n_clashes;
 };
@@ -59,6 +60,10 @@ struct ps_choice {
 	struct ps_addon_fate addons[PS_LIST_MAX]; /* the source's live add-ons */
 	size_t n_addons;                          /* listed */
 	size_t total_addons;                      /* in all */
+	/* switch: the users who keep the seat of the target's product they
+	 * hold elsewhere instead of moving (license_errors, already_licensed). */
+	int64_t license_errors[PS_LIST_MAX];
+	size_t n_license_errors;
 };
 
 /* Decide moving v->sub (v evaluated by ps_rules_evaluate on snap at now,

@@ -32,7 +32,7 @@ async function assign(T, sub, user) {
 test('Mail Plan 1 -> Business Basic while a user holds a Business seat: tab, preview and upgrade agree, naming the user', async () => {
   const T = await tenantWithTokens(srv, { name: 'Seat Holder Org', credit_limit: 10000000 });
   const mail = (await buy(srv, T, { plan: 'mail-p1', quantity: 3 })).id;
-  const [u0] = await seatUsers(srv, T, mail, 2, 'm');
+  const [u0, u1] = await seatUsers(srv, T, mail, 2, 'm');
   const biz = (await buy(srv, T, { plan: 'biz-basic', quantity: 2 })).id;
   await assign(T, biz, u0);
   const t = await tab(srv, T, mail);
@@ -54,6 +54,18 @@ test('Mail Plan 1 -> Business Basic while a user holds a Business seat: tab, pre
   assert.deepEqual(codes(r.json.error.reasons), ['multiple_plans_same_product'], 'case refusal reasons');
   assert.deepEqual(r.json.error.reasons[0].details.users, [u0], 'case the refusal names the user');
   assert.deepEqual(await state(srv, T), before, 'case the refusal changed something');
+  // The manual change: the user who holds a Business seat keeps it and is
+  // listed; everyone else moves (RULES "Manual changes by seat").
+  const sp = await preview(srv, T, mail, { target_plan: 'biz-basic', kind: 'switch', acknowledge_data_loss: true });
+  expectFields(sp.json, { allowed: true }, 'switch preview mail-p1 -> biz-basic');
+  assert.deepEqual(sp.json.license_errors.map((e) => [e.user, e.code]), [[u0, 'already_licensed']], 'case preview license_errors');
+  const sw = await change(srv, T, mail, { target_plan: 'biz-basic', acknowledge_data_loss: true });
+  assert.equal(sw.status, 201, `case switch: got ${sw.status} ${sw.text}`);
+  assert.deepEqual(sw.json.license_errors.map((e) => [e.user, e.code]), [[u0, 'already_licensed']], 'case switch license_errors');
+  const neu = sw.json.new_subscription;
+  assert.deepEqual(await seats(srv, T, neu), [u1], 'case the other user moved');
+  assert.deepEqual(await seats(srv, T, biz), [u0], 'case the holder kept the seat');
+  assert.deepEqual(await seats(srv, T, mail), [], 'case the old subscription is empty');
 });
 
 test('a live subscription of the target product without seats also blocks that target only', async () => {
