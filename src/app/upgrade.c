@@ -351,8 +351,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	bool upgrade = op->kind == PS_OPK_UPGRADE;
 	/* An expired or disabled subscription can still be changed manually:
 	 * it stays as it is, and nothing is credited for it. */
-	bool live = ps_sub_status_is_live(src.status);
 	bool ended = src.status == PS_SUB_EXPIRED || src.status == PS_SUB_DISABLED;
+	bool live = ps_sub_status_is_live(src.status) && !ended;
 	if (!live && (upgrade || !ended))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	struct addon_acc addons = {.base = src.id};

@@ -80,7 +80,7 @@ static void decide_switch(const struct ps_snapshot *snap, const struct ps_verdic
 	}
 	/* Replaced or cancelled: nothing left to change. Expired or disabled:
 	 * the users move, the ended subscription stays ended, uncredited. */
-	ch->credit_source = ps_sub_status_is_live(st);
+	ch->credit_source = st == PS_SUB_ACTIVE || st == PS_SUB_PROVISIONING;
 	if (st == PS_SUB_REPLACED || st == PS_SUB_CANCELLED)
 		add_new(ch, s, PS_R_NOT_ELIGIBLE);
 	const struct ps_reason *busy = ps_verdict_reason(v, PS_R_UPGRADE_IN_PROGRESS);

@@ -176,6 +176,13 @@ static void check_not_eligible(struct ps_verdict *v)
 		add_reason(v, PS_R_NOT_ELIGIBLE)->no_upgrade_path = true;
 }
 
+/* A live base subscription that no manual change superseded (an expired or
+ * disabled one changed manually keeps its status, and its successor). */
+static bool counts_as_plan(const struct ps_snap_sub *ss)
+{
+	return ps_sub_status_is_live(ss->s.status) && !is_addon(ss) && ss->s.replaced_by == 0;
+}
+
 /* 7: two or more live base subscriptions of this subscription's product. */
 static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *snap)
 {
@@ -185,8 +192,7 @@ static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *s
 	size_t n = 0;
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *ss = &snap->subs[i];
-		if (ps_sub_status_is_live(ss->s.status) && !is_addon(ss) &&
-		    strcmp(ss->s.product_id, me->s.product_id) == 0)
+		if (counts_as_plan(ss) && strcmp(ss->s.product_id, me->s.product_id) == 0)
 			n++;
 	}
 	if (n < 2)
@@ -194,8 +200,7 @@ static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *s
 	struct ps_reason *r = add_reason(v, PS_R_MULTIPLE_PLANS_SAME_PRODUCT);
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *ss = &snap->subs[i];
-		if (ps_sub_status_is_live(ss->s.status) && !is_addon(ss) &&
-		    strcmp(ss->s.product_id, me->s.product_id) == 0)
+		if (counts_as_plan(ss) && strcmp(ss->s.product_id, me->s.product_id) == 0)
 			list_sub(r, ss);
 	}
 }
@@ -210,7 +215,7 @@ bool ps_rules_same_product(const struct ps_snapshot *snap, const struct ps_snap_
 		const struct ps_snap_sub *ss = &snap->subs[i];
 		if (ss == sub || ss->s.id == sub->s.id || strcmp(ss->s.product_id, to->product->id) != 0)
 			continue;
-		if (!ps_sub_status_is_live(ss->s.status) && ss->s.assigned <= 0)
+		if (!(ps_sub_status_is_live(ss->s.status) && ss->s.replaced_by == 0) && ss->s.assigned <= 0)
 			continue;
 		if (!any)
 			clear_reason(r, sub, PS_R_MULTIPLE_PLANS_SAME_PRODUCT)->target = to;

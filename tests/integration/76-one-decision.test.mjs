@@ -85,25 +85,29 @@ test('a live subscription of the target product without seats also blocks that t
 
 // ---- ended subscriptions ---------------------------------------------------------------
 
-test('an expired subscription: the switch preview and the switch agree; the users move, the old one stays expired, nothing credited', async () => {
-  const T = await tenantWithTokens(srv, { name: 'Expired Org', credit_limit: 10000000 });
-  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
-  const users = await seatUsers(srv, T, s, 2, 'e');
-  assert.equal((await setStatus(T, s, 'expired')).status, 200, 'case expire');
-  const p = await preview(srv, T, s, { target_plan: 'biz-standard', kind: 'switch' });
-  assert.equal(p.status, 200, `case preview: got ${p.status} ${p.text}`);
-  expectFields(p.json, { allowed: true }, 'switch preview of an expired subscription');
-  assert.equal(p.json.period.credit, 0, `case nothing credited for an expired subscription: got ${JSON.stringify(p.json.period)}`);
-  const b0 = await billing(srv, T);
-  const r = await change(srv, T, s, { target_plan: 'biz-standard' });
-  assert.equal(r.status, 201, `case switch of an expired subscription: got ${r.status} ${r.text}`);
-  const neu = r.json.new_subscription;
-  expectFields(await getSub(srv, T, s), { status: 'expired' }, 'the expired subscription stays expired');
-  assert.deepEqual(await seats(srv, T, neu), [...users].sort(), 'case users moved');
-  const b1 = await billing(srv, T);
-  assert.ok(b1.invoices.every((i) => i.amount >= 0), `case no credit note: got ${JSON.stringify(b1.invoices)}`);
-  assert.equal(b1.invoices.length, b0.invoices.length + 1, 'case one invoice: the new subscription');
-});
+for (const status of ['expired', 'disabled']) {
+  test(`an ${status} subscription: the switch preview and the switch agree; the users move, it stays ${status}, nothing credited`, async () => {
+    const T = await tenantWithTokens(srv, { name: `Ended ${status} Org`, credit_limit: 10000000 });
+    const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
+    const users = await seatUsers(srv, T, s, 2, status.slice(0, 2));
+    assert.equal((await setStatus(T, s, status)).status, 200, `case ${status}`);
+    const p = await preview(srv, T, s, { target_plan: 'biz-standard', kind: 'switch' });
+    assert.equal(p.status, 200, `case preview: got ${p.status} ${p.text}`);
+    expectFields(p.json, { allowed: true }, `switch preview of an ${status} subscription`);
+    assert.equal(p.json.period.credit, 0, `case nothing credited for an ${status} subscription: got ${JSON.stringify(p.json.period)}`);
+    const b0 = await billing(srv, T);
+    const r = await change(srv, T, s, { target_plan: 'biz-standard' });
+    assert.equal(r.status, 201, `case switch of an ${status} subscription: got ${r.status} ${r.text}`);
+    const neu = r.json.new_subscription;
+    expectFields(await getSub(srv, T, s), { status, assigned: 0 }, `the ${status} subscription stays ${status}`);
+    assert.deepEqual(await seats(srv, T, neu), [...users].sort(), 'case users moved');
+    const b1 = await billing(srv, T);
+    assert.ok(b1.invoices.every((i) => i.amount >= 0), `case no credit note: got ${JSON.stringify(b1.invoices)}`);
+    assert.equal(b1.invoices.length, b0.invoices.length + 1, 'case one invoice: the new subscription');
+    const t = await tab(srv, T, neu);
+    assert.ok(!codes(t.reasons).includes('multiple_plans_same_product'), `case the new tab is right at once: got ${JSON.stringify(codes(t.reasons))}`);
+  });
+}
 
 test('replaced and cancelled subscriptions: not_eligible with call_support only, no offers, the switch preview says what the switch does', async () => {
   const T = await tenantWithTokens(srv, { name: 'Replaced Org', credit_limit: 10000000 });
