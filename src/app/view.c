@@ -139,7 +139,8 @@ void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, co
 	ps_jw_key(w, "error");
 	ps_jw_obj(w);
 	ps_jw_kstr(w, "code", ps_code_api(rc));
-	ps_jw_kstr(w, "message", e.msg[0] ? e.msg : ps_code_api(rc));
+	/* A refusal speaks the caller's language, as its reasons do. */
+	ps_jw_kstr(w, "message", e.msg[0] ? ps_tr(why->lang, e.msg) : ps_code_api(rc));
 	if (e.field[0])
 		ps_jw_kstr(w, "field", e.field);
 	ps_jw_key(w, "reasons");

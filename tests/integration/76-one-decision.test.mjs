@@ -156,6 +156,7 @@ test('an add-on: the switch preview tells its outcome; a switch that cancels it 
   assert.deepEqual(codes(fr.json.error.reasons), ['has_addon'], 'case refusal reasons');
   assert.ok(!/cancel it first/.test(fr.text) && /module/i.test(fr.json.error.reasons[0].message),
     `case French refusal: got ${fr.json.error.reasons[0].message}`);
+  assert.equal(fr.json.error.message, 'ce changement ne peut pas être effectué pour le moment', 'case French refusal message');
   const ack = await preview(srv, T, base, { ...body, kind: 'switch', acknowledge_addons: true });
   expectFields(ack.json, { allowed: true }, 'preview with acknowledge_addons');
   // The switch's own preview takes the switch's body and says the same.
