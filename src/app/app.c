@@ -35,6 +35,8 @@ void ps_ctx_fini(struct ps_ctx *c)
 	ps_snapshot_fini(&c->snap);
 	ps_free(c->verdict);
 	c->verdict = NULL;
+	ps_free(c->choice);
+	c->choice = NULL;
 }
 
 ps_code ps_app_load_catalog(struct ps_app *app, struct ps_store *st, struct ps_err *err)

@@ -264,6 +264,8 @@ ps_code ps_demo_seed(struct ps_ctx *c, FILE *out)
 		fprintf(out, "%-22s %s%-3lld %-50s %s\n", d->name, PS_PFX_TENANT, (long long)t.id, d->shows, tok);
 	}
 	fprintf(out, "\nservice_busy shows everywhere when the daemon runs with --upgrade-capacity 1 within the\n"
-		     "hour after init (Woodgrove's upgrade counts against it).\n");
+		     "hour after init (Woodgrove's upgrade counts against it). Its upgrade stays in provisioning\n"
+		     "until the operator ends it: POST .../operations/{o}/fail, or its new subscription set to\n"
+		     "disabled (the upgrade is undone), or set to active (it completes).\n");
 	return PS_OK;
 }

@@ -13,6 +13,7 @@
 #include "../common/ps_i18n.h"
 #include "../common/ps_json.h"
 #include "../core/ps_catalog.h"
+#include "../core/ps_decide.h"
 #include "../core/ps_model.h"
 #include "../core/ps_rules.h"
 #include "../store/ps_store.h"
@@ -46,6 +47,7 @@ struct ps_ctx {
 	 * layer. Callers read what a use case returns (struct ps_decision). */
 	struct ps_snapshot snap;
 	struct ps_verdict *verdict; /* allocated once, reused */
+	struct ps_choice *choice;   /* the one decision on a target (ps_decide.h); allocated once */
 };
 
 void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st);
@@ -64,6 +66,7 @@ struct ps_decision {
 	const struct ps_snapshot *snap;
 	const struct ps_verdict *verdict;
 	const struct ps_offer *offer;
+	const struct ps_choice *choice; /* the decision on the target asked about, or NULL */
 };
 
 /* Load the catalog from the store into app->catalog (replacing it).
@@ -162,12 +165,13 @@ struct ps_change_in {
 	const char *target_plan;
 	int64_t quantity;           /* 0: keep the current count */
 	bool acknowledge_data_loss; /* a manual change to a target lacking a data-bearing service */
+	bool acknowledge_addons;    /* a manual change that cancels add-ons the target does not take */
 };
 
 /* What a change would do, computed without writing anything. */
 struct ps_change_plan {
 	enum ps_op_kind kind;
-	bool allowed; /* an upgrade: the tab lists the target as eligible; a manual change: always */
+	bool allowed; /* the change, asked in this state, goes through (ps_decide) */
 	const struct ps_plan *from, *to;
 	int64_t quantity;
 	int64_t monthly_before, monthly_after;  /* this subscription, minor units a month */
@@ -183,8 +187,10 @@ struct ps_change_plan {
 
 /* The preview: the plan of the change in *out and, in *tab, the Upgrade
  * tab's decision on sub (every target listed) with the target's offer (NULL
- * when it is not listed). PS_INVALID_FIELD when target_plan names no plan
- * the subscription could move to. */
+ * when it is not listed) and tab->choice, the one decision the execution
+ * takes (its reasons, the add-ons' outcomes). PS_INVALID_FIELD when
+ * target_plan names no plan the subscription could move to; PS_CONFLICT
+ * (field addon_of) for an add-on: it moves with its base. */
 ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
 		       const struct ps_change_in *in, struct ps_change_plan *out, struct ps_decision *tab);
 /* The automatic upgrade, in one transaction that evaluates the rules again:
@@ -196,12 +202,24 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
  * error refusal->verdict is NULL. */
 ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		       struct ps_operation *op, struct ps_decision *refusal);
-/* The manual change: buy the target, move every user, cancel the old plan,
- * as one operation; allowed where the automatic upgrade is not. Refused
- * with PS_UPGRADE_BLOCKED (and *refusal) only when another upgrade of the
- * tenant started first. */
+/* The manual change: buy the target, move every user, cancel the old plan
+ * (an expired or disabled one stays as it is, uncredited), the add-ons
+ * moved or (acknowledged) cancelled, as one operation; allowed where the
+ * automatic upgrade is not. Refused with PS_UPGRADE_BLOCKED and the
+ * decision's reasons in *refusal (refusal->choice), as the preview showed
+ * them; PS_CONFLICT (field acknowledge_data_loss) when data would be lost
+ * unacknowledged. */
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op, struct ps_decision *refusal);
+/* The provider fails an unfinished operation (RULES second part, "An
+ * operation always ends"), in one transaction: one in `provisioning` is
+ * undone (every seat back, the source active with its quantity, the new
+ * subscription cancelled, the change's credit and charge reversed), one
+ * waiting on a credit check just fails; audited as operation.fail. *out
+ * gets it, failed. PS_NOT_FOUND; PS_CONFLICT (field state) when it has
+ * finished; PS_INVALID_FIELD (reason) for a bad reason text. */
+ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, const char *reason,
+			      struct ps_operation *out);
 
 /* ---- the fleet (fleet.c) ---- */
 

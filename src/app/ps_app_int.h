@@ -82,6 +82,9 @@ ps_code ps_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_
 /* Subscription s (just updated) became active: the operation that created
  * it in `provisioning` completes (upgrade.c). */
 ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s);
+/* Subscription s (just updated) was disabled: the upgrade or manual change
+ * that created it in `provisioning` fails and is undone (upgrade.c). */
+ps_code ps_app_provisioning_failed(struct ps_ctx *c, const struct ps_subscription *s);
 
 /* Free the fleet summary kept in app (fleet.c); ps_app_fini calls it. */
 void ps_app_fleet_fini(struct ps_app *app);

@@ -22,9 +22,10 @@ struct ps_preview_view {
 	int64_t now;
 	const int64_t *users; /* the first users that move (up to PS_PREVIEW_USERS) */
 	size_t n_users;
+	const struct ps_choice *choice; /* the one decision: reasons, add-on outcomes */
 };
 /* {subscription, kind, plan, target_plan, target_name, allowed, reasons,
- *  quantity, price, period, prepaid, credit_check, data, users}. */
+ *  addons: [{subscription, plan, outcome}], quantity, price, period, prepaid, credit_check, data, users}. */
 void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv);
 
 /* What a refused change leaves to explain itself. */
@@ -34,11 +35,12 @@ struct ps_refusal {
 	const struct ps_snapshot *snap;
 	enum ps_lang lang;
 	int64_t now;
+	const struct ps_choice *choice; /* the one decision's reasons, when it refused */
 };
 /* The error object of a call that failed with rc and err: {"error": {code,
  * message, field?}}, the store's own message replaced by one for the
  * caller. A refused upgrade (PS_UPGRADE_BLOCKED, or PS_RATE_LIMITED, with
- * a verdict) adds "reasons": the target's own reason, else every reason of
+ * a verdict) adds "reasons": the decision's (choice), else the target's own reason, else every reason of
  * the verdict, else upgrade_in_progress (the store refused a second
  * unfinished upgrade of the tenant: a twin request got there first). For
  * PS_RATE_LIMITED, *retry_after_s gets the seconds to wait (-1 otherwise). */

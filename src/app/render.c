@@ -190,9 +190,17 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
 	ps_jw_kint(w, "quantity", op->quantity);
 	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
+	/* The users who kept a seat instead of moving, as the result says. */
 	ps_jw_key(w, "license_errors");
-	ps_jw_arr(w);
-	ps_jw_arr_end(w);
+	const char *le = strstr(op->detail, "\"license_errors\":[");
+	const char *end = le ? strchr(le, ']') : NULL;
+	if (end) {
+		le += strlen("\"license_errors\":");
+		ps_jw_raw(w, le, (size_t)(end - le) + 1);
+	} else {
+		ps_jw_arr(w);
+		ps_jw_arr_end(w);
+	}
 	ps_jw_key(w, "result");
 	if (op->detail[0] == '{')
 		ps_jw_raw(w, op->detail, strlen(op->detail));

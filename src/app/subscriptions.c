@@ -289,7 +289,7 @@ static ps_code status_tx(struct ps_ctx *c, void *arg)
 				  "this purchase waits on a credit check: decide the credit check instead");
 	a->out->status = a->status;
 	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
-	if (rc == PS_OK && a->status == PS_SUB_ACTIVE)
+	if (rc == PS_OK && (a->status == PS_SUB_ACTIVE || a->status == PS_SUB_DISABLED))
 		rc = ps_app_provisioned(c, a->out);
 	if (rc != PS_OK)
 		return rc;

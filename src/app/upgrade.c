@@ -1,7 +1,8 @@
 /* upgrade.c: moving a subscription to another plan (app layer): the Upgrade
  * tab, the preview, the automatic upgrade (RULES "Executing an upgrade"), the
- * manual change (RULES "The remedies") and what waited on a credit check or
- * on provisioning. Each change is one transaction that
+ * manual change (RULES "The remedies"), what waited on a credit check or
+ * on provisioning, and an unfinished operation failed and undone (RULES
+ * second part, "An operation always ends"). Each change is one transaction that
  * evaluates the rules again on what it read inside it: the old subscription
  * ends, the new one holds every seat, and the period is credited and charged
  * pro rata, or nothing happens at all. */
@@ -14,16 +15,18 @@
 #include "../core/ps_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- the numbers of a change ---- */
 
 /* Fill plan for moving s to `to` with `quantity` seats at c->now: the
  * money (ps_change_money), the credit check and the data at stake. */
-static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_snapshot *snap,
-			const struct ps_snap_sub *s, const struct ps_plan *to, int64_t quantity,
-			struct ps_change_plan *out)
+static void plan_change(struct ps_ctx *c, const struct ps_choice *d, const struct ps_snapshot *snap,
+			const struct ps_snap_sub *s, int64_t quantity, struct ps_change_plan *out)
 {
+	enum ps_op_kind kind = d->kind;
+	const struct ps_plan *to = d->to;
 	const struct ps_plan *from = s->plan;
 	struct ps_change_money m;
 	memset(out, 0, sizeof *out);
@@ -42,8 +45,13 @@ static void plan_change(struct ps_ctx *c, enum ps_op_kind kind, const struct ps_
 	out->charge = m.charge;
 	out->unused_days = m.unused_days;
 	out->unused_value = m.unused_value;
+	if (!d->credit_source)
+		out->credit = 0; /* an ended subscription: nothing is credited for it */
 	out->mrc_before = ps_snapshot_mrc(snap);
-	out->mrc_after = ps_money_add(ps_money_add(out->mrc_before, -m.monthly_before), m.monthly_after);
+	out->mrc_after = ps_money_add(out->mrc_before, m.monthly_after);
+	if (ps_sub_status_is_live(s->s.status))
+		out->mrc_after = ps_money_add(out->mrc_after, -m.monthly_before);
+	out->allowed = d->allowed;
 	out->credit_limit = snap->tenant.credit_limit;
 	out->needs_credit_check = ps_credit_check_is_needed(&snap->tenant, out->mrc_before, out->mrc_after);
 }
@@ -72,6 +80,130 @@ static ps_code quantity_of(struct ps_ctx *c, const struct ps_snap_sub *s, const 
 	return PS_OK;
 }
 
+/* ---- the one decision ---- */
+
+/* The users holding seats of one subscription. */
+struct seat_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static bool take_seat(void *arg, const struct ps_assignment *a)
+{
+	struct seat_ids *k = arg;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 16;
+		k->v = ps_realloc(k->v, k->cap * sizeof *k->v);
+	}
+	k->v[k->n++] = a->user_id;
+	return true;
+}
+
+/* Users of the source who hold a seat of the target's product elsewhere. */
+struct clashes {
+	struct seat_ids src; /* the source's users, sorted */
+	struct seat_ids all; /* those who clash, sorted */
+	int64_t users[PS_LIST_MAX];
+	size_t n; /* in all */
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool find_clash(void *arg, const struct ps_assignment *a)
+{
+	struct clashes *k = arg;
+	if (bsearch(&a->user_id, k->src.v, k->src.n, sizeof *k->src.v, cmp_id)) {
+		if (k->n < PS_LIST_MAX)
+			k->users[k->n] = a->user_id;
+		k->n++;
+		take_seat(&k->all, a);
+	}
+	return true;
+}
+
+static bool is_clashing(const struct clashes *k, int64_t user)
+{
+	return k->all.n > 0 && bsearch(&user, k->all.v, k->all.n, sizeof *k->all.v, cmp_id) != NULL;
+}
+
+static void clashes_fini(struct clashes *k)
+{
+	ps_free(k->src.v);
+	ps_free(k->all.v);
+}
+
+/* The other subscriptions holding seats of one product. */
+struct holders {
+	int64_t src;
+	const char *product;
+	int64_t ids[64];
+	size_t n;
+};
+
+static bool find_holder(void *arg, const struct ps_subscription *s)
+{
+	struct holders *h = arg;
+	if (s->id != h->src && s->assigned > 0 && strcmp(s->product_id, h->product) == 0 && h->n < 64)
+		h->ids[h->n++] = s->id;
+	return true;
+}
+
+/* Who among the users of s already holds a seat of to's product, read
+ * from the store (inside the caller's transaction). */
+static ps_code find_clashes(struct ps_ctx *c, int64_t tenant, const struct ps_subscription *s, const struct ps_plan *to,
+			    struct clashes *k)
+{
+	struct ps_store *st = c->st;
+	k->n = 0;
+	if (s->assigned <= 0 || !to->product)
+		return PS_OK;
+	struct holders h = {.src = s->id, .product = to->product->id};
+	ps_code rc = st->ops->sub_list(st, tenant, 0, 0, find_holder, &h, &c->err);
+	if (rc != PS_OK || h.n == 0)
+		return rc;
+	rc = st->ops->assignment_list(st, tenant, s->id, 0, 0, take_seat, &k->src, &c->err);
+	if (rc == PS_OK && k->src.n > 0)
+		qsort(k->src.v, k->src.n, sizeof *k->src.v, cmp_id);
+	for (size_t i = 0; rc == PS_OK && k->src.n > 0 && i < h.n; i++)
+		rc = st->ops->assignment_list(st, tenant, h.ids[i], 0, 0, find_clash, k, &c->err);
+	if (k->all.n > 0)
+		qsort(k->all.v, k->all.n, sizeof *k->all.v, cmp_id);
+	return rc;
+}
+
+/* The one decision (ps_decide) on moving d's subscription to `to`, into
+ * d->choice; an input error no state would make valid is returned as such. */
+static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_plan *to, enum ps_op_kind kind,
+		      const struct ps_change_in *in)
+{
+	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
+	ps_code rc = find_clashes(c, d->snap->tenant.id, &d->verdict->sub->s, to, &k);
+	clashes_fini(&k);
+	if (rc != PS_OK)
+		return rc;
+	if (!c->choice)
+		c->choice = ps_malloc(sizeof *c->choice);
+	struct ps_choice_in ci = {.to = to,
+				  .kind = kind,
+				  .acknowledge_data_loss = in->acknowledge_data_loss,
+				  .acknowledge_addons = in->acknowledge_addons,
+				  .clash_users = k.users,
+				  .n_clashes = k.n};
+	ps_decide(d->snap, d->verdict, &ci, c->choice);
+	d->choice = c->choice;
+	d->offer = c->choice->offer;
+	if (c->choice->input == PS_CHOICE_NOT_A_TARGET)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
+				  to->id);
+	if (c->choice->input == PS_CHOICE_ADDON_SOURCE)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
+	return PS_OK;
+}
+
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
 {
 	memset(out, 0, sizeof *out);
@@ -96,16 +228,13 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 		return rc;
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)))
 		return rc;
+	if ((rc = decide(c, tab, to, kind, in)) != PS_OK)
+		return rc;
 	const struct ps_snap_sub *s = tab->verdict->sub;
 	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
 	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
 		return rc;
-	if (!ps_can_move_to(&tab->snap->tenant, s->plan, to))
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
-				  to->id);
-	tab->offer = ps_verdict_offer(tab->verdict, to->id);
-	plan_change(c, kind, tab->snap, s, to, q, out);
-	out->allowed = kind == PS_OPK_SWITCH || (tab->offer && tab->offer->eligible);
+	plan_change(c, tab->choice, tab->snap, s, q, out);
 	return PS_OK;
 }
 
@@ -121,13 +250,23 @@ struct change {
 
 /* result: {"moved", "license_errors"} and, when it failed, "failure": a code
  * (credit_check_denied, no_longer_possible). */
-static void op_detail(struct ps_operation *op, int64_t moved, const char *failure)
+static void op_detail(struct ps_operation *op, int64_t moved, const char *failure, const int64_t *clash, size_t n)
 {
-	if (failure)
+	if (failure) {
 		snprintf(op->detail, sizeof op->detail, "{\"failure\":\"%s\",\"moved\":0,\"license_errors\":[]}",
 			 failure);
-	else
-		snprintf(op->detail, sizeof op->detail, "{\"moved\":%lld,\"license_errors\":[]}", (long long)moved);
+		return;
+	}
+	/* Users who kept the seat of the target's product they held (RULES
+	 * "Manual changes by seat"); at most PS_LIST_MAX, to fit. */
+	size_t len = (size_t)snprintf(op->detail, sizeof op->detail, "{\"moved\":%lld,\"license_errors\":[",
+				      (long long)moved);
+	for (size_t i = 0; i < n && len < sizeof op->detail; i++)
+		len += (size_t)snprintf(op->detail + len, sizeof op->detail - len,
+					"%s{\"user\":\"%s%lld\",\"code\":\"already_licensed\"}", i ? "," : "",
+					PS_PFX_USER, (long long)clash[i]);
+	if (len < sizeof op->detail)
+		snprintf(op->detail + len, sizeof op->detail - len, "]}");
 }
 
 #define PS_ADDONS_MAX 16
@@ -149,6 +288,52 @@ static bool find_addons(void *arg, const struct ps_subscription *s)
 	return true;
 }
 
+/* An add-on the target does not take ends with the change: its seats are
+ * given up, its unused days credited as a cancellation. */
+static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a)
+{
+	struct ps_store *st = c->st;
+	struct seat_ids k = {.v = NULL};
+	ps_code rc = st->ops->assignment_list(st, t->id, a->id, 0, 0, take_seat, &k, &c->err);
+	for (size_t i = 0; rc == PS_OK && i < k.n; i++)
+		rc = st->ops->assignment_delete(st, t->id, a->id, k.v[i], &c->err);
+	ps_free(k.v);
+	if (rc != PS_OK)
+		return rc;
+	if ((rc = st->ops->sub_get(st, t->id, a->id, a, &c->err)) != PS_OK ||
+	    (rc = ps_ledger_seats(c, t, a, -a->quantity, PS_LINE_CANCEL)) != PS_OK)
+		return rc;
+	a->status = PS_SUB_CANCELLED;
+	if (a->term_end > c->now)
+		a->term_end = c->now;
+	if (a->billed_through > c->now)
+		a->billed_through = c->now;
+	if ((rc = st->ops->sub_update(st, a, &c->err)) != PS_OK)
+		return rc;
+	char ref[32];
+	return ps_app_audit(c, t->id, "subscription.cancel", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->id),
+			    "{\"reason\":\"addon_not_taken_by_target\"}");
+}
+
+/* Every seat of src moves to dst but those of users who already hold a
+ * seat of dst's product: they keep that one, and give up src's. */
+static ps_code move_but(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *src,
+			const struct ps_subscription *dst, const struct clashes *k, int64_t *moved)
+{
+	struct ps_store *st = c->st;
+	ps_code rc = PS_OK;
+	for (size_t i = 0; rc == PS_OK && i < k->src.n; i++) {
+		int64_t u = k->src.v[i];
+		if ((rc = st->ops->assignment_delete(st, t->id, src->id, u, &c->err)) != PS_OK || is_clashing(k, u))
+			continue;
+		struct ps_assignment a = {.tenant_id = t->id, .subscription_id = dst->id, .user_id = u, .assigned_at = c->now};
+		snprintf(a.product_id, sizeof a.product_id, "%s", dst->product_id);
+		if ((rc = st->ops->assignment_insert(st, &a, &c->err)) == PS_OK)
+			(*moved)++;
+	}
+	return rc;
+}
+
 /* The change itself, on op (already inserted): the new subscription, the
  * seats, the old one ended, the money, the operation's new state. */
 static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
@@ -163,9 +348,13 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	if (!to)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %s in the catalog",
 				  op->target_plan);
-	if (!ps_sub_status_is_live(src.status))
-		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	bool upgrade = op->kind == PS_OPK_UPGRADE;
+	/* An expired or disabled subscription can still be changed manually:
+	 * it stays as it is, and nothing is credited for it. */
+	bool ended = src.status == PS_SUB_EXPIRED || src.status == PS_SUB_DISABLED;
+	bool live = ps_sub_status_is_live(src.status) && !ended;
+	if (!live && (upgrade || !ended))
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	struct addon_acc addons = {.base = src.id};
 	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
 		return rc;
@@ -173,7 +362,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
 				  PS_ADDONS_MAX);
-	for (size_t i = 0; i < addons.n; i++) {
+	for (size_t i = 0; i < addons.n && upgrade; i++) {
 		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
@@ -201,7 +390,14 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK)
 		return rc;
 	int64_t moved = 0;
-	rc = st->ops->assignments_move(st, t->id, src.id, dst.id, to->product->id, &moved, &c->err);
+	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
+	if ((rc = find_clashes(c, t->id, &src, to, &k)) == PS_OK && k.n > 0 && !upgrade)
+		rc = move_but(c, t, &src, &dst, &k, &moved);
+	else if (rc == PS_OK)
+		rc = st->ops->assignments_move(st, t->id, src.id, dst.id, to->product->id, &moved, &c->err);
+	if (rc == PS_OK && !upgrade)
+		op_detail(op, moved, NULL, k.users, k.n < PS_LIST_MAX ? k.n : PS_LIST_MAX);
+	clashes_fini(&k);
 	if (rc == PS_CONFLICT)
 		return ps_err_set(&c->err, PS_CONFLICT, "user",
 				  "a user of this subscription already holds a license of %s from another "
@@ -209,7 +405,13 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 				  to->product->id);
 	if (rc != PS_OK)
 		return rc;
+	/* Each add-on follows, or (the switch's acknowledged outcome) ends. */
 	for (size_t i = 0; i < addons.n; i++) {
+		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to)) {
+			if ((rc = cancel_addon(c, t, &addons.v[i])) != PS_OK)
+				return rc;
+			continue;
+		}
 		addons.v[i].addon_of = dst.id;
 		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
 			return rc;
@@ -231,26 +433,29 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	} else {
 		/* The old plan is cancelled (its unused days credited, unless
 		 * prepaid), and the target bought from now. */
-		if ((rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
+		if (live && (rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
 			return rc;
 		if ((rc = ps_ledger_first(c, t, &dst)) != PS_OK)
 			return rc;
 		if ((rc = st->ops->sub_update(st, &dst, &c->err)) != PS_OK)
 			return rc;
 	}
-	src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
 	src.replaced_by = dst.id;
-	if (src.term_end > c->now)
-		src.term_end = c->now;
-	if (src.billed_through > c->now)
-		src.billed_through = c->now;
+	if (live) {
+		src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
+		if (src.term_end > c->now)
+			src.term_end = c->now;
+		if (src.billed_through > c->now)
+			src.billed_through = c->now;
+	}
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
 
 	op->new_sub = dst.id;
 	op->state = dst.status == PS_SUB_PROVISIONING ? PS_OP_PROVISIONING : PS_OP_COMPLETED;
 	op->updated_at = c->now;
-	op_detail(op, moved, NULL);
+	if (upgrade)
+		op_detail(op, moved, NULL, NULL, 0);
 	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
@@ -263,14 +468,18 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 /* Refused by the store's one-upgrade-at-a-time rule: a twin request got
  * there first. A verdict that showed no reason says so (the upgrade is in
  * progress, the operation not yet known). */
-static void twin_in_progress(struct ps_verdict *v)
+static void twin_in_progress(struct ps_verdict *v, struct ps_choice *d)
 {
-	if (v->n_reasons != 0)
-		return;
-	struct ps_reason *x = &v->reasons[v->n_reasons++];
-	memset(x, 0, sizeof *x);
-	x->code = PS_R_UPGRADE_IN_PROGRESS;
-	x->sub = v->sub;
+	if (v->n_reasons == 0) {
+		struct ps_reason *x = &v->reasons[v->n_reasons++];
+		memset(x, 0, sizeof *x);
+		x->code = PS_R_UPGRADE_IN_PROGRESS;
+		x->sub = v->sub;
+	}
+	if (d && d->n_reasons == 0) {
+		d->reasons[d->n_reasons++] = v->reasons[0];
+		d->allowed = false;
+	}
 }
 
 /* Insert the operation; when a credit check is needed, it waits on one. */
@@ -288,10 +497,10 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	op->quantity = plan->quantity;
 	op->created_at = op->updated_at = c->now;
 	snprintf(op->request_id, sizeof op->request_id, "%s", c->request_id);
-	op_detail(op, 0, NULL);
+	op_detail(op, 0, NULL, NULL, 0);
 	ps_code rc = st->ops->operation_insert(st, op, &c->err);
 	if (rc == PS_CONFLICT) {
-		twin_in_progress(c->verdict);
+		twin_in_progress(c->verdict, c->choice);
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
 	}
 	if (rc != PS_OK)
@@ -305,35 +514,37 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	return st->ops->operation_update(st, op, &c->err);
 }
 
-/* The automatic upgrade to `to`, on the decision just evaluated. */
-static ps_code upgrade_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
+/* The change to `to` when the one decision allows it; else its refusal,
+ * naming the reasons the preview showed. */
+static ps_code change_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
 {
 	int64_t q;
 	ps_code rc;
-	const struct ps_verdict *v = ch->tab->verdict;
-	const struct ps_snap_sub *s = v->sub;
-	if (v->n_reasons == 1 && v->reasons[0].code == PS_R_SERVICE_BUSY)
+	bool upgrade = ch->kind == PS_OPK_UPGRADE;
+	if ((rc = decide(c, ch->tab, to, ch->kind, ch->in)) != PS_OK)
+		return rc;
+	const struct ps_choice *d = ch->tab->choice;
+	const struct ps_snap_sub *s = ch->tab->verdict->sub;
+	if (d->busy_only)
 		return ps_err_set(&c->err, PS_RATE_LIMITED, NULL,
 				  "the service is upgrading a high volume of plans: retry in %lld seconds",
-				  (long long)v->reasons[0].retry_after_s);
-	if (v->n_reasons > 0)
-		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "this subscription cannot be upgraded now");
-	const struct ps_offer *o = ps_verdict_offer(v, to->id);
-	if (!o)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
-				  to->id);
-	if (!o->supported) {
-		ch->tab->offer = o;
-		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, "target_plan", "%s is not a supported upgrade", to->id);
-	}
-	if ((rc = quantity_of(c, s, ch->in, s->s.quantity, &q)) != PS_OK)
+				  (long long)d->reasons[0].retry_after_s);
+	if (d->n_reasons > 0)
+		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL,
+				  upgrade ? "this subscription cannot be upgraded now" : "this change cannot be made now");
+	if (d->needs_data_ack)
+		return ps_err_set(&c->err, PS_CONFLICT, "acknowledge_data_loss",
+				  "%s lacks a data-bearing service of %s: users would lose data; send "
+				  "acknowledge_data_loss: true to change plans anyway",
+				  to->id, s->s.plan_id);
+	if ((rc = quantity_of(c, s, ch->in, upgrade ? s->s.quantity : s->s.assigned, &q)) != PS_OK)
 		return rc;
 	struct ps_change_plan plan;
-	plan_change(c, PS_OPK_UPGRADE, ch->tab->snap, s, to, q, &plan);
+	plan_change(c, d, ch->tab->snap, s, q, &plan);
 	return start(c, ch, &plan);
 }
 
-static ps_code switch_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to);
+
 
 /* One change, in its transaction: the target, the rules evaluated again on
  * what is read inside it, then the upgrade or the manual change. */
@@ -345,7 +556,7 @@ static ps_code change_tx(struct ps_ctx *c, void *arg)
 	if ((rc = target_of(c, ch->in, &to)) ||
 	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
 		return rc;
-	return ch->kind == PS_OPK_UPGRADE ? upgrade_to(c, ch, to) : switch_to(c, ch, to);
+	return change_to(c, ch, to);
 }
 
 /* What a refused change returns: the decision, when the refusal is one the
@@ -375,35 +586,6 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
 	return run_change(c, tenant, sub, in, op, PS_OPK_UPGRADE, refusal);
 }
 
-/* The manual change to `to`, on the decision just evaluated. */
-static ps_code switch_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
-{
-	int64_t q;
-	ps_code rc;
-	const struct ps_snap_sub *s = ch->tab->verdict->sub;
-	if (!ps_sub_status_is_live(s->s.status))
-		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: there is nothing to change",
-				  ps_sub_status_name(s->s.status));
-	if (s->s.addon_of)
-		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
-	if (ps_verdict_reason(ch->tab->verdict, PS_R_UPGRADE_IN_PROGRESS))
-		return ps_err_set(&c->err, PS_CONFLICT, "operation",
-				  "another upgrade of this tenant is in progress: wait for it to finish");
-	if (!ps_can_move_to(&ch->tab->snap->tenant, s->plan, to))
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this tenant can buy",
-				  to->id);
-	if ((rc = quantity_of(c, s, ch->in, s->s.assigned, &q)) != PS_OK)
-		return rc;
-	struct ps_change_plan plan;
-	plan_change(c, PS_OPK_SWITCH, ch->tab->snap, s, to, q, &plan);
-	if (!plan.data_safe && !ch->in->acknowledge_data_loss)
-		return ps_err_set(&c->err, PS_CONFLICT, "acknowledge_data_loss",
-				  "%s lacks a data-bearing service of %s: users would lose data; send "
-				  "acknowledge_data_loss: true to change plans anyway",
-				  to->id, s->s.plan_id);
-	return start(c, ch, &plan);
-}
-
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op, struct ps_decision *refusal)
 {
@@ -423,15 +605,173 @@ static ps_code credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const
 		return PS_OK;
 	if (cc->status == PS_CC_APPROVED && !fail)
 		return apply(c, t, &op);
-	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied");
+	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied", NULL, 0);
 	op.state = PS_OP_FAILED;
 	op.updated_at = c->now;
 	return c->st->ops->operation_update(c->st, &op, &c->err);
 }
 
+ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out)
+{
+	return ps_credit_decide(c, id, approved, out, credit_decided);
+}
+
+/* ---- an operation always ends ---- */
+
+/* The invoices issued since the operation started: their lines on the new
+ * subscription, and the source's credit for the change, are reversed. */
+struct op_invoices {
+	int64_t since;
+	int64_t ids[PS_LIST_MAX];
+	size_t n;
+};
+
+static bool take_invoice(void *arg, const struct ps_invoice *inv)
+{
+	struct op_invoices *k = arg;
+	if (inv->issued_at >= k->since && k->n < PS_LIST_MAX)
+		k->ids[k->n++] = inv->id;
+	return true;
+}
+
+struct reversal {
+	int64_t src, dst;
+	int64_t src_credit;   /* the source's credit for the change (negative) */
+	int64_t src_end;      /* the end of the period it credited */
+	enum ps_line_kind src_kind;
+	int64_t dst_charged;  /* what the new subscription was charged */
+	int64_t start, end;   /* the new subscription's period charged */
+};
+
+static bool take_line(void *arg, const struct ps_invoice_line *l)
+{
+	struct reversal *r = arg;
+	if (l->subscription_id == r->dst) {
+		r->dst_charged = ps_money_add(r->dst_charged, l->amount);
+		r->start = r->start && r->start < l->period_start ? r->start : l->period_start;
+		r->end = r->end > l->period_end ? r->end : l->period_end;
+	} else if (l->subscription_id == r->src &&
+		   (l->kind == PS_LINE_UPGRADE_CREDIT || l->kind == PS_LINE_SWITCH)) {
+		r->src_credit = ps_money_add(r->src_credit, l->amount);
+		r->src_end = r->src_end > l->period_end ? r->src_end : l->period_end;
+		r->src_kind = l->kind;
+	}
+	return true;
+}
+
+/* Undo what apply() did for op: every seat back, the source active with its
+ * quantity, the new subscription cancelled, the credit and the charge of
+ * the change reversed (they net to zero), the add-ons that moved back. */
+static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op)
+{
+	struct ps_store *st = c->st;
+	struct ps_subscription src, dst;
+	ps_code rc;
+	if ((rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err)) != PS_OK ||
+	    (rc = st->ops->sub_get(st, t->id, op->new_sub, &dst, &c->err)) != PS_OK)
+		return rc;
+	if ((rc = st->ops->assignments_move(st, t->id, dst.id, src.id, src.product_id, NULL, &c->err)) != PS_OK)
+		return rc;
+	struct addon_acc addons = {.base = dst.id};
+	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
+		return rc;
+	for (size_t i = 0; i < addons.n; i++) {
+		addons.v[i].addon_of = src.id;
+		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
+			return rc;
+	}
+	/* The money: what the change credited and charged, reversed. */
+	struct op_invoices inv = {.since = op->created_at};
+	struct reversal r = {.src = src.id, .dst = dst.id, .src_kind = PS_LINE_UPGRADE_CREDIT};
+	if ((rc = st->ops->invoice_list(st, t->id, false, 0, 0, take_invoice, &inv, &c->err)) != PS_OK)
+		return rc;
+	for (size_t i = 0; i < inv.n; i++)
+		if ((rc = st->ops->invoice_line_list(st, t->id, inv.ids[i], take_line, &r, &c->err)) != PS_OK)
+			return rc;
+	struct ps_line_spec l[2];
+	size_t n = 0;
+	if (r.src_credit != 0)
+		l[n++] = (struct ps_line_spec){.kind = r.src_kind, .sub = &src, .quantity = src.quantity,
+					       .start = op->updated_at, .end = r.src_end, .amount = -r.src_credit};
+	if (r.dst_charged != 0)
+		l[n++] = (struct ps_line_spec){.kind = PS_LINE_CANCEL, .sub = &dst, .quantity = dst.quantity,
+					       .start = r.start, .end = r.end, .amount = -r.dst_charged};
+	if (n > 0 && (rc = ps_ledger_invoice(c, t, l, n, false, NULL)) != PS_OK)
+		return rc;
+	/* The source as it was: active, its quantity, its period. */
+	src.status = PS_SUB_ACTIVE;
+	src.replaced_by = 0;
+	if (op->kind == PS_OPK_UPGRADE) {
+		src.term_end = dst.term_end;
+		src.billed_through = r.src_end > src.billed_through ? r.src_end : dst.billed_through;
+	} else if (r.src_end > src.billed_through) {
+		src.billed_through = r.src_end;
+		if (src.term_end < src.billed_through)
+			src.term_end = src.billed_through;
+	}
+	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+		return rc;
+	dst.status = PS_SUB_CANCELLED;
+	if (dst.term_end > c->now)
+		dst.term_end = c->now;
+	if (dst.billed_through > c->now)
+		dst.billed_through = c->now;
+	return st->ops->sub_update(st, &dst, &c->err);
+}
+
+/* op (unfinished) fails: undone when it was applied, audited. */
+static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op, const char *why)
+{
+	ps_code rc;
+	if (op->state == PS_OP_PROVISIONING && op->new_sub && (rc = undo(c, t, op)) != PS_OK)
+		return rc;
+	op_detail(op, 0, why, NULL, 0);
+	op->state = PS_OP_FAILED;
+	op->updated_at = c->now;
+	if ((rc = c->st->ops->operation_update(c->st, op, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[160];
+	snprintf(detail, sizeof detail, "{\"failure\":\"%s\",\"new_subscription\":\"%s%lld\"}", why, PS_PFX_SUB,
+		 (long long)op->new_sub);
+	return ps_app_audit(c, t->id, "operation.fail", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
+}
+
+struct fail_arg {
+	int64_t tenant, op;
+	struct ps_operation *out;
+};
+
+static ps_code fail_tx(struct ps_ctx *c, void *arg)
+{
+	struct fail_arg *a = arg;
+	struct ps_tenant t;
+	ps_code rc = c->st->ops->operation_get(c->st, a->tenant, a->op, a->out, &c->err);
+	if (rc == PS_NOT_FOUND)
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such operation");
+	if (rc != PS_OK || (rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
+		return rc;
+	if (a->out->state == PS_OP_COMPLETED || a->out->state == PS_OP_FAILED)
+		return ps_err_set(&c->err, PS_CONFLICT, "state", "the operation has already finished (%s)",
+				  ps_op_state_name(a->out->state));
+	return fail_op(c, &t, a->out, "failed_by_provider");
+}
+
+ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, const char *reason,
+			      struct ps_operation *out)
+{
+	ps_code rc;
+	if (reason && (rc = ps_app_text(c, "reason", reason, 500)) != PS_OK)
+		return rc;
+	struct fail_arg a = {tenant, op, out};
+	return ps_app_tx(c, fail_tx, &a);
+}
+
+/* The new subscription of a provisioning operation became active (the
+ * operation completes) or disabled (it fails, undone). */
 ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 {
 	struct ps_operation op;
+	struct ps_tenant t;
 	ps_code rc = c->st->ops->operation_find_by_new_sub(c->st, s->tenant_id, s->id, &op, &c->err);
 	if (rc == PS_NOT_FOUND) {
 		ps_err_clear(&c->err);
@@ -439,14 +779,14 @@ ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 	}
 	if (rc != PS_OK || op.state != PS_OP_PROVISIONING)
 		return rc;
-	op.state = s->status == PS_SUB_ACTIVE ? PS_OP_COMPLETED : PS_OP_PROVISIONING;
-	op.updated_at = c->now;
-	if (op.state == PS_OP_PROVISIONING)
+	if (s->status == PS_SUB_DISABLED) {
+		if ((rc = ps_app_tenant(c, s->tenant_id, &t)) != PS_OK)
+			return rc;
+		return fail_op(c, &t, &op, "provisioning_failed");
+	}
+	if (s->status != PS_SUB_ACTIVE)
 		return PS_OK;
+	op.state = PS_OP_COMPLETED;
+	op.updated_at = c->now;
 	return c->st->ops->operation_update(c->st, &op, &c->err);
-}
-
-ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out)
-{
-	return ps_credit_decide(c, id, approved, out, credit_decided);
 }

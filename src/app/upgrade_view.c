@@ -251,12 +251,13 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 				"plans manually or call support.";
 			break;
 		case PS_SUB_CANCELLED:
-			msgid = "This subscription has been cancelled, so it is not eligible to upgrade. You can "
-				"change plans manually or call support.";
+			msgid = "This subscription has been cancelled: there is nothing left to change. If you "
+				"need help, call support.";
 			break;
 		case PS_SUB_REPLACED:
-			msgid = "This subscription has been replaced by another one, so it is not eligible to "
-				"upgrade. You can change plans manually or call support.";
+			arg_id(&a, "replaced_by", PS_PFX_SUB, me ? me->s.replaced_by : 0);
+			msgid = "This subscription has been replaced by another one ({replaced_by}): there is nothing "
+				"left to change. If you need help, call support.";
 			break;
 		default:
 			msgid = "Currently this subscription is not eligible to upgrade. You can change plans "
@@ -265,6 +266,27 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 		break;
 	case PS_R_MULTIPLE_PLANS_SAME_PRODUCT: {
 		shown = r->n_subs < PS_LIST_MAX ? r->n_subs : PS_LIST_MAX;
+		if (r->target) {
+			/* Per target: the tenant already holds the target's product. */
+			arg_str(&a, "target", r->target->name);
+			arg_str(&a, "product", r->target->product ? r->target->product->name : "");
+			struct ps_buf *pb = arg_begin(&a, "plans");
+			for (size_t i = 0; i < shown; i++) {
+				join_sep(pb, i);
+				ps_buf_puts(pb, plan_name(r->subs[i]));
+			}
+			arg_end(&a);
+			arg_int(&a, "users", (int64_t)r->n_users);
+			msgid = r->n_users > 0
+					? "{users} of your users already hold a license of {product} ({plans}): a change to "
+					  "{target} would give them two licenses of one product. You can change plans "
+					  "manually (unassign them there first, or move everyone into that subscription) "
+					  "or call support."
+					: "You already have a subscription to {product} ({plans}): an upgrade to {target} "
+					  "would leave two plans of one product. You can change plans manually (move your "
+					  "users into that subscription) or call support.";
+			break;
+		}
 		arg_int(&a, "count", (int64_t)r->n_subs);
 		arg_str(&a, "product",
 			me && me->plan && me->plan->product ? me->plan->product->name : me ? me->s.product_id : "");
@@ -315,6 +337,16 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 			ps_buf_puts(b, plan_name(r->subs[i]));
 		}
 		arg_end(&a);
+		if (r->target) {
+			/* The manual change: add-ons that the target does not take. */
+			arg_str(&a, "target", r->target->name);
+			msgid = r->n_subs == 1
+					? "{target} does not take the add-on {addons}: changing plans cancels it (its "
+					  "unused days are credited). Send acknowledge_addons: true to change plans anyway."
+					: "{target} does not take the add-ons {addons}: changing plans cancels them (their "
+					  "unused days are credited). Send acknowledge_addons: true to change plans anyway.";
+			break;
+		}
 		msgid = r->n_subs == 1
 				? "This subscription has an add-on ({addons}). Subscriptions with add-ons can't be "
 				  "upgraded automatically: you can change plans manually or call support."
@@ -443,7 +475,7 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 		     const struct ps_snapshot *snap, const struct ps_snap_sub *me)
 {
 	size_t n;
-	const enum ps_remedy *rem = ps_reason_remedies(code, &n);
+	const enum ps_remedy *rem = r ? ps_reason_remedies_of(r, &n) : ps_reason_remedies(code, &n);
 	ps_jw_key(w, "remedies");
 	ps_jw_arr(w);
 	for (size_t i = 0; i < n; i++) {
@@ -555,10 +587,22 @@ static void details(struct ps_jw *w, const struct ps_reason *r, const struct ps_
 		ps_jw_kstr(w, "status", ps_sub_status_name(r->status));
 		if (r->no_upgrade_path)
 			ps_jw_kbool(w, "no_upgrade_path", true);
+		if (me && me->s.replaced_by)
+			ps_jw_kid(w, "replaced_by", PS_PFX_SUB, me->s.replaced_by);
 		break;
 	case PS_R_MULTIPLE_PLANS_SAME_PRODUCT:
 		shown = r->n_subs < PS_LIST_MAX ? r->n_subs : PS_LIST_MAX;
-		ps_jw_kstr(w, "product", me ? me->s.product_id : "");
+		if (r->target) {
+			ps_jw_kstr(w, "target_plan", r->target->id);
+			ps_jw_kstr(w, "product", r->target->product ? r->target->product->id : "");
+			ps_jw_key(w, "users");
+			ps_jw_arr(w);
+			for (size_t i = 0; i < r->n_users && i < PS_LIST_MAX; i++)
+				ps_jw_idstr(w, PS_PFX_USER, r->users[i]);
+			ps_jw_arr_end(w);
+		} else {
+			ps_jw_kstr(w, "product", me ? me->s.product_id : "");
+		}
 		ps_jw_key(w, "subscriptions");
 		ps_jw_arr(w);
 		for (size_t i = 0; i < shown; i++) {
@@ -584,6 +628,8 @@ static void details(struct ps_jw *w, const struct ps_reason *r, const struct ps_
 		break;
 	case PS_R_HAS_ADDON:
 		shown = r->n_subs < PS_LIST_MAX ? r->n_subs : PS_LIST_MAX;
+		if (r->target)
+			ps_jw_kstr(w, "target_plan", r->target->id);
 		ps_jw_key(w, "subscriptions");
 		ps_jw_arr(w);
 		for (size_t i = 0; i < shown; i++) {
@@ -629,9 +675,16 @@ static void details(struct ps_jw *w, const struct ps_reason *r, const struct ps_
 
 /* ---- Public ----------------------------------------------------------------- */
 
+static void offer_reason(struct ps_jw *w, const struct ps_offer *o, const struct ps_snap_sub *me,
+			 const struct ps_snapshot *snap, enum ps_lang lang);
+
 void ps_render_reason(struct ps_jw *w, const struct ps_reason *r, const struct ps_snapshot *snap,
 		      enum ps_lang lang, int64_t now)
 {
+	if (r->code == PS_R_TARGET_NOT_SUPPORTED && r->offer && r->sub) {
+		offer_reason(w, r->offer, r->sub, snap, lang);
+		return;
+	}
 	ps_jw_obj(w);
 	ps_jw_kstr(w, "code", ps_reason_code_name(r->code));
 	ps_jw_key(w, "message");
@@ -655,6 +708,12 @@ static void service_list_item(struct ps_jw *w, const struct ps_service *s)
 void ps_render_offer_reason(struct ps_jw *w, const struct ps_offer *o, const struct ps_verdict *v,
 			    const struct ps_snapshot *snap, enum ps_lang lang, int64_t now)
 {
+	offer_reason(w, o, v->sub, snap, lang);
+}
+
+static void offer_reason(struct ps_jw *w, const struct ps_offer *o, const struct ps_snap_sub *me,
+			 const struct ps_snapshot *snap, enum ps_lang lang)
+{
 	const struct ps_safety *sf = &o->safety;
 	size_t nm = sf->n_missing < PS_SAFETY_MAX ? sf->n_missing : PS_SAFETY_MAX;
 	size_t nl = sf->n_lower < PS_SAFETY_MAX ? sf->n_lower : PS_SAFETY_MAX;
@@ -663,7 +722,7 @@ void ps_render_offer_reason(struct ps_jw *w, const struct ps_offer *o, const str
 	ps_jw_key(w, "message");
 	struct ps_buf m;
 	ps_buf_init(&m, (size_t)1 << 16);
-	offer_message(&m, o, v->sub, lang);
+	offer_message(&m, o, me, lang);
 	ps_jw_strn(w, ps_buf_str(&m), m.len);
 	ps_buf_fini(&m);
 
@@ -694,7 +753,7 @@ void ps_render_offer_reason(struct ps_jw *w, const struct ps_offer *o, const str
 	ps_jw_arr_end(w);
 	ps_jw_obj_end(w);
 
-	remedies(w, PS_R_TARGET_NOT_SUPPORTED, NULL, snap, v->sub);
+	remedies(w, PS_R_TARGET_NOT_SUPPORTED, NULL, snap, me);
 	ps_jw_obj_end(w);
 }
 
@@ -723,6 +782,8 @@ void ps_render_verdict(struct ps_jw *w, const struct ps_verdict *v, const struct
 		ps_jw_arr(w);
 		if (!o->supported)
 			ps_render_offer_reason(w, o, v, snap, lang, now);
+		if (o->same_product)
+			ps_render_reason(w, &o->same_product_reason, snap, lang, now);
 		ps_jw_arr_end(w);
 		ps_jw_key(w, "price");
 		ps_jw_obj(w);

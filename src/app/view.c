@@ -24,6 +24,7 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 	const struct ps_verdict *v = pv->verdict;
 	const struct ps_offer *o = pv->offer;
 	const struct ps_change_plan *p = pv->plan;
+	const struct ps_choice *d = pv->choice;
 	bool upgrade = pv->kind == PS_OPK_UPGRADE;
 	ps_jw_obj(w);
 	ps_jw_kid(w, "subscription", PS_PFX_SUB, pv->sub);
@@ -34,11 +35,39 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 	ps_jw_kbool(w, "allowed", p->allowed);
 	ps_jw_key(w, "reasons");
 	ps_jw_arr(w);
-	if (upgrade) {
+	if (d) {
+		for (size_t i = 0; i < d->n_reasons; i++)
+			ps_render_reason(w, &d->reasons[i], pv->snap, pv->lang, pv->now);
+	} else if (upgrade) {
 		for (size_t i = 0; i < v->n_reasons; i++)
 			ps_render_reason(w, &v->reasons[i], pv->snap, pv->lang, pv->now);
 		if (o && !o->supported)
 			ps_render_offer_reason(w, o, v, pv->snap, pv->lang, pv->now);
+	}
+	ps_jw_arr_end(w);
+	/* What becomes of each add-on of the source (RULES "Manual changes by
+	 * seat"): the automatic upgrade refuses them all (has_addon). */
+	ps_jw_key(w, "addons");
+	ps_jw_arr(w);
+	for (size_t i = 0; d && i < d->n_addons; i++) {
+		ps_jw_obj(w);
+		ps_jw_kid(w, "subscription", PS_PFX_SUB, d->addons[i].addon->s.id);
+		ps_jw_kstr(w, "plan", d->addons[i].addon->s.plan_id);
+		ps_jw_kstr(w, "outcome", ps_addon_outcome_name(d->addons[i].outcome));
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
+	/* The users who keep a seat of the target's product they hold
+	 * elsewhere instead of moving (the manual change). */
+	ps_jw_key(w, "license_errors");
+	ps_jw_arr(w);
+	for (size_t i = 0; d && i < d->n_license_errors; i++) {
+		ps_jw_obj(w);
+		ps_jw_kid(w, "user", PS_PFX_USER, d->license_errors[i]);
+		ps_jw_kstr(w, "code", "already_licensed");
+		ps_jw_kstr(w, "message", ps_tr(pv->lang, "This user already holds a license of the target's product "
+							  "from another subscription, and keeps it."));
+		ps_jw_obj_end(w);
 	}
 	ps_jw_arr_end(w);
 	ps_jw_kint(w, "quantity", p->quantity);
@@ -110,12 +139,16 @@ void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, co
 	ps_jw_key(w, "error");
 	ps_jw_obj(w);
 	ps_jw_kstr(w, "code", ps_code_api(rc));
-	ps_jw_kstr(w, "message", e.msg[0] ? e.msg : ps_code_api(rc));
+	/* A refusal speaks the caller's language, as its reasons do. */
+	ps_jw_kstr(w, "message", e.msg[0] ? ps_tr(why->lang, e.msg) : ps_code_api(rc));
 	if (e.field[0])
 		ps_jw_kstr(w, "field", e.field);
 	ps_jw_key(w, "reasons");
 	ps_jw_arr(w);
-	if (why->offer) {
+	if (why->choice && why->choice->n_reasons > 0) {
+		for (size_t i = 0; i < why->choice->n_reasons; i++)
+			ps_render_reason(w, &why->choice->reasons[i], why->snap, why->lang, why->now);
+	} else if (why->offer) {
 		ps_render_offer_reason(w, why->offer, v, why->snap, why->lang, why->now);
 	} else {
 		for (size_t i = 0; i < v->n_reasons; i++)

@@ -43,7 +43,10 @@ bool ps_sub_is_live_addon_of(const struct ps_subscription *s, int64_t base_id)
 
 bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now)
 {
-	return ps_sub_status_is_live(s->status) && s->billed_through > 0 && s->billed_through <= now;
+	/* A subscription a manual change superseded (an expired or disabled
+	 * one keeps its status) is not billed again. */
+	return ps_sub_status_is_live(s->status) && s->replaced_by == 0 && s->billed_through > 0 &&
+	       s->billed_through <= now;
 }
 
 bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now)
@@ -59,7 +62,7 @@ int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)
 	int64_t mrc = 0;
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *s = &snap->subs[i];
-		if (!ps_sub_status_is_live(s->s.status))
+		if (!ps_sub_status_is_live(s->s.status) || s->s.replaced_by != 0)
 			continue;
 		if (__builtin_add_overflow(mrc, ps_monthly_charge(s->plan, s->s.quantity), &mrc))
 			return INT64_MAX;

@@ -45,6 +45,10 @@ PS_DECLARE_ENUM(ps_remedy, PS_REM, PS_REMEDY_MAP)
 
 /* The remedies of a reason, in RULES' order. */
 const enum ps_remedy *ps_reason_remedies(enum ps_reason_code c, size_t *n);
+struct ps_reason;
+/* The remedies of this reason: those of its code, but only call_support
+ * for a replaced or cancelled subscription (nothing is left to change). */
+const enum ps_remedy *ps_reason_remedies_of(const struct ps_reason *r, size_t *n);
 
 /* How long "a few hours" is, for subscription_not_ready's wait. */
 #define PS_NOT_READY_WAIT_S (4 * 3600)
@@ -127,6 +131,12 @@ struct ps_reason {
 	/* Added for the view: the subscription evaluated, so a reason rendered
 	 * on its own (409 upgrade_blocked) can name it in hrefs and messages. */
 	const struct ps_snap_sub *sub;
+	/* A reason about one target (RULES second part, "One decision"): the
+	 * target; NULL for a reason about the subscription as a whole. */
+	const struct ps_plan *target;
+	const struct ps_offer *offer;  /* target_not_supported: the offer refused */
+	int64_t users[PS_LIST_MAX];    /* multiple_plans_same_product per target: the users */
+	size_t n_users;                /* who already hold a seat of the target's product */
 };
 
 struct ps_offer {
@@ -137,6 +147,10 @@ struct ps_offer {
 	struct ps_safety safety; /* what the target lacks, when not data-safe */
 	int64_t monthly_before; /* the current plan, at this quantity, minor units */
 	int64_t monthly_after;  /* the target, at this quantity */
+	/* Per target: the tenant already holds the target's product in another
+	 * subscription (live, or holding seats): multiple_plans_same_product. */
+	bool same_product;
+	struct ps_reason same_product_reason;
 };
 
 struct ps_verdict {
@@ -154,6 +168,13 @@ struct ps_verdict {
  * inconsistent becomes reason `other`. */
 void ps_rules_evaluate(const struct ps_catalog *cat, const struct ps_snapshot *snap,
 		       const struct ps_snap_sub *sub, int64_t now, unsigned flags, struct ps_verdict *out);
+
+/* The reason "another subscription holds the target's product" for moving
+ * sub to `to`, written into *r (code multiple_plans_same_product, target
+ * set, the holders listed); false when no other subscription of the
+ * tenant, live or holding seats, is of to's product. */
+bool ps_rules_same_product(const struct ps_snapshot *snap, const struct ps_snap_sub *sub, const struct ps_plan *to,
+			   struct ps_reason *r);
 
 /* The reason with this code in v, or NULL. */
 const struct ps_reason *ps_verdict_reason(const struct ps_verdict *v, enum ps_reason_code c);

@@ -21,6 +21,7 @@ static const enum ps_remedy rem_wait[] = {PS_REM_WAIT};
 static const enum ps_remedy rem_manual[] = {PS_REM_CHANGE_PLANS_MANUALLY, PS_REM_CALL_SUPPORT};
 static const enum ps_remedy rem_retry[] = {PS_REM_RETRY_LATER};
 static const enum ps_remedy rem_pay[] = {PS_REM_PAY_NOW};
+static const enum ps_remedy rem_support[] = {PS_REM_CALL_SUPPORT};
 
 #define LIST(a) {a, sizeof a / sizeof a[0]}
 static const struct {
@@ -54,16 +55,25 @@ const enum ps_remedy *ps_reason_remedies(enum ps_reason_code c, size_t *n)
 	return remedies[c].r;
 }
 
+const enum ps_remedy *ps_reason_remedies_of(const struct ps_reason *r, size_t *n)
+{
+	if (r->code == PS_R_NOT_ELIGIBLE && !r->no_upgrade_path &&
+	    (r->status == PS_SUB_REPLACED || r->status == PS_SUB_CANCELLED)) {
+		*n = 1;
+		return rem_support;
+	}
+	return ps_reason_remedies(r->code, n);
+}
+
 /* ---- Helpers ----------------------------------------------------------- */
 
-/* A new reason at the end of the verdict, with every scalar detail cleared
- * (the lists are left as they are: their counts say what is valid). */
-static struct ps_reason *add_reason(struct ps_verdict *v, enum ps_reason_code code)
+/* r with every scalar detail cleared (the lists are left as they are:
+ * their counts say what is valid). */
+static struct ps_reason *clear_reason(struct ps_reason *r, const struct ps_snap_sub *sub, enum ps_reason_code code)
 {
-	struct ps_reason *r = &v->reasons[v->n_reasons++];
 	r->code = code;
 	r->wait_until = 0;
-	r->status = v->sub->s.status;
+	r->status = sub->s.status;
 	r->no_upgrade_path = false;
 	r->n_subs = 0;
 	r->n_incidents = 0;
@@ -75,8 +85,17 @@ static struct ps_reason *add_reason(struct ps_verdict *v, enum ps_reason_code co
 	r->amount_due = r->oldest_due = 0;
 	r->other = PS_OTHER_NONE;
 	r->other_ref = NULL;
-	r->sub = v->sub;
+	r->sub = sub;
+	r->target = NULL;
+	r->offer = NULL;
+	r->n_users = 0;
 	return r;
+}
+
+/* A new reason at the end of the verdict, cleared. */
+static struct ps_reason *add_reason(struct ps_verdict *v, enum ps_reason_code code)
+{
+	return clear_reason(&v->reasons[v->n_reasons++], v->sub, code);
 }
 
 static void list_sub(struct ps_reason *r, const struct ps_snap_sub *ss)
@@ -157,6 +176,13 @@ static void check_not_eligible(struct ps_verdict *v)
 		add_reason(v, PS_R_NOT_ELIGIBLE)->no_upgrade_path = true;
 }
 
+/* A live base subscription that no manual change superseded (an expired or
+ * disabled one changed manually keeps its status, and its successor). */
+static bool counts_as_plan(const struct ps_snap_sub *ss)
+{
+	return ps_sub_status_is_live(ss->s.status) && !is_addon(ss) && ss->s.replaced_by == 0;
+}
+
 /* 7: two or more live base subscriptions of this subscription's product. */
 static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *snap)
 {
@@ -166,8 +192,7 @@ static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *s
 	size_t n = 0;
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *ss = &snap->subs[i];
-		if (ps_sub_status_is_live(ss->s.status) && !is_addon(ss) &&
-		    strcmp(ss->s.product_id, me->s.product_id) == 0)
+		if (counts_as_plan(ss) && strcmp(ss->s.product_id, me->s.product_id) == 0)
 			n++;
 	}
 	if (n < 2)
@@ -175,10 +200,29 @@ static void check_same_product(struct ps_verdict *v, const struct ps_snapshot *s
 	struct ps_reason *r = add_reason(v, PS_R_MULTIPLE_PLANS_SAME_PRODUCT);
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *ss = &snap->subs[i];
-		if (ps_sub_status_is_live(ss->s.status) && !is_addon(ss) &&
-		    strcmp(ss->s.product_id, me->s.product_id) == 0)
+		if (counts_as_plan(ss) && strcmp(ss->s.product_id, me->s.product_id) == 0)
 			list_sub(r, ss);
 	}
+}
+
+bool ps_rules_same_product(const struct ps_snapshot *snap, const struct ps_snap_sub *sub, const struct ps_plan *to,
+			   struct ps_reason *r)
+{
+	bool any = false;
+	if (!to || !to->product)
+		return false;
+	for (size_t i = 0; i < snap->n_subs; i++) {
+		const struct ps_snap_sub *ss = &snap->subs[i];
+		if (ss == sub || ss->s.id == sub->s.id || strcmp(ss->s.product_id, to->product->id) != 0)
+			continue;
+		if (!(ps_sub_status_is_live(ss->s.status) && ss->s.replaced_by == 0) && ss->s.assigned <= 0)
+			continue;
+		if (!any)
+			clear_reason(r, sub, PS_R_MULTIPLE_PLANS_SAME_PRODUCT)->target = to;
+		any = true;
+		list_sub(r, ss);
+	}
+	return any;
 }
 
 /* 8: prepaid and the term not over: what would be lost. */
@@ -245,7 +289,8 @@ static void check_other(struct ps_verdict *v, const struct ps_snapshot *snap)
 
 /* ---- Offers ------------------------------------------------------------ */
 
-static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_plan *target, bool declared)
+static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_snapshot *snap, const struct ps_plan *target,
+				  bool declared)
 {
 	if (v->n_offers >= PS_OFFER_MAX)
 		return NULL;
@@ -256,7 +301,12 @@ static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_plan *ta
 	o->safety.n_missing = 0;
 	o->safety.n_lower = 0;
 	o->supported = ps_plan_is_data_safe(ss->plan, target, &o->safety) && declared;
-	o->eligible = o->supported && v->eligible;
+	o->same_product = ps_rules_same_product(snap, ss, target, &o->same_product_reason);
+	/* The subscription's own product: reason 7 already says it, once. */
+	if (o->same_product && target->product && strcmp(target->product->id, ss->s.product_id) == 0 &&
+	    ps_verdict_reason(v, PS_R_MULTIPLE_PLANS_SAME_PRODUCT))
+		o->same_product = false;
+	o->eligible = o->supported && v->eligible && !o->same_product;
 	o->monthly_before = ps_monthly_charge(ss->plan, ss->s.quantity);
 	o->monthly_after = ps_monthly_charge(target, ss->s.quantity);
 	return o;
@@ -267,10 +317,13 @@ static void list_offers(const struct ps_catalog *cat, const struct ps_snapshot *
 {
 	const struct ps_plan *plan = v->sub->plan;
 	bool all = (flags & PS_EVAL_UNSUPPORTED) != 0;
-	if (!plan || is_addon(v->sub))
+	enum ps_sub_status st = v->sub->s.status;
+	/* An ended subscription that nothing can change offers nothing (not the
+	 * plan that replaced it either). */
+	if (!plan || is_addon(v->sub) || st == PS_SUB_REPLACED || st == PS_SUB_CANCELLED)
 		return;
 	for (size_t i = 0; i < plan->n_upgrades_to; i++) {
-		struct ps_offer *o = add_offer(v, plan->upgrades_to[i], true);
+		struct ps_offer *o = add_offer(v, snap, plan->upgrades_to[i], true);
 		if (!o)
 			return;
 		if (o->supported || all)
@@ -283,7 +336,7 @@ static void list_offers(const struct ps_catalog *cat, const struct ps_snapshot *
 		const struct ps_plan *p = &cat->plans[i];
 		if (ps_plan_upgrades_to(plan, p) || !ps_can_move_to(&snap->tenant, plan, p))
 			continue;
-		if (!add_offer(v, p, false))
+		if (!add_offer(v, snap, p, false))
 			return;
 		v->n_offers++;
 	}

@@ -12,16 +12,20 @@
 
 static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *in, enum ps_op_kind *kind)
 {
+	static const char *const pv_fields[] = {"target_plan", "quantity", "kind", "acknowledge_data_loss",
+						"acknowledge_addons", NULL};
 	static const char *const up_fields[] = {"target_plan", "quantity", "kind", NULL};
-	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", NULL};
+	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", "acknowledge_addons",
+						NULL};
 	bool has_q = false;
 	const char *k = NULL;
 	ps_code rc;
 	memset(in, 0, sizeof *in);
-	if ((rc = ps_body_only(r, is_switch ? sw_fields : up_fields)) ||
+	if ((rc = ps_body_only(r, kind ? pv_fields : is_switch ? sw_fields : up_fields)) ||
 	    (rc = ps_body_str(r, "target_plan", true, &in->target_plan)) ||
 	    (rc = ps_body_int(r, "quantity", false, &in->quantity, &has_q)) ||
-	    (rc = ps_body_bool(r, "acknowledge_data_loss", &in->acknowledge_data_loss)))
+	    (rc = ps_body_bool(r, "acknowledge_data_loss", &in->acknowledge_data_loss)) ||
+	    (rc = ps_body_bool(r, "acknowledge_addons", &in->acknowledge_addons)))
 		return rc;
 	if (has_q && in->quantity < 1)
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "quantity", "quantity must be a positive integer");
@@ -49,30 +53,43 @@ static bool take_user(void *arg, const struct ps_assignment *a)
 	return true;
 }
 
-ps_code ps_h_preview(struct ps_req *r)
+/* The preview of a change of kind `kind`, read from the body when NULL. */
+static ps_code preview(struct ps_req *r, const enum ps_op_kind *fixed)
 {
 	struct ps_ctx *c = r->c;
 	struct ps_change_in in;
 	struct ps_change_plan p;
 	struct ps_decision tab;
 	struct first_users users = {.n = 0};
-	enum ps_op_kind kind;
+	enum ps_op_kind kind = fixed ? *fixed : PS_OPK_UPGRADE;
 	ps_code rc;
-	if ((rc = change_in(r, false, &in, &kind)) || (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)) ||
+	if ((rc = change_in(r, fixed != NULL, &in, fixed ? NULL : &kind)) ||
+	    (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)) ||
 	    (rc = ps_app_seats_list(c, r->t, r->s, 0, PS_PREVIEW_USERS, take_user, &users)))
 		return rc;
 	struct ps_preview_view pv = {.sub = r->s, .kind = kind, .plan = &p, .verdict = tab.verdict,
 				     .offer = tab.offer, .snap = tab.snap, .lang = c->lang, .now = c->now,
-				     .users = users.ids, .n_users = users.n};
+				     .users = users.ids, .n_users = users.n, .choice = tab.choice};
 	ps_render_preview(&r->w, &pv);
 	return PS_OK;
+}
+
+ps_code ps_h_preview(struct ps_req *r)
+{
+	return preview(r, NULL);
+}
+
+ps_code ps_h_switch_preview(struct ps_req *r)
+{
+	static const enum ps_op_kind sw = PS_OPK_SWITCH;
+	return preview(r, &sw);
 }
 
 /* A refused change is explained by the reasons it was refused for. */
 static ps_code refused(struct ps_req *r, ps_code rc, const struct ps_decision *d)
 {
 	struct ps_ctx *c = r->c;
-	r->refusal = (struct ps_refusal){d->verdict, d->offer, d->snap, c->lang, c->now};
+	r->refusal = (struct ps_refusal){d->verdict, d->offer, d->snap, c->lang, c->now, d->choice};
 	return rc;
 }
 
@@ -126,6 +143,19 @@ ps_code ps_h_operation(struct ps_req *r)
 	struct ps_operation op;
 	ps_code rc;
 	if ((rc = ps_app_operation_get(r->c, r->t, r->op, &op)) != PS_OK)
+		return rc;
+	ps_render_operation(&r->w, &op);
+	return PS_OK;
+}
+
+ps_code ps_h_operation_fail(struct ps_req *r)
+{
+	static const char *const fields[] = {"reason", NULL};
+	struct ps_operation op;
+	const char *reason = NULL;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "reason", false, &reason)) ||
+	    (rc = ps_app_operation_fail(r->c, r->t, r->op, reason, &op)))
 		return rc;
 	ps_render_operation(&r->w, &op);
 	return PS_OK;

@@ -37,10 +37,12 @@ ps_code ps_h_user_create(struct ps_req *r);
 ps_code ps_h_user_get(struct ps_req *r);
 ps_code ps_h_audit_list(struct ps_req *r);
 ps_code ps_h_preview(struct ps_req *r);
+ps_code ps_h_switch_preview(struct ps_req *r);
 ps_code ps_h_upgrade(struct ps_req *r);
 ps_code ps_h_switch(struct ps_req *r);
 ps_code ps_h_operations(struct ps_req *r);
 ps_code ps_h_operation(struct ps_req *r);
+ps_code ps_h_operation_fail(struct ps_req *r);
 ps_code ps_h_support_create(struct ps_req *r);
 ps_code ps_h_support_list(struct ps_req *r);
 

@@ -92,6 +92,8 @@ static const struct ps_store_ops failing_ops = {.name = "failing", PS_STORE_METH
 static char dir[256], pristine[300], work[300];
 static struct ps_app app;
 static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
+/* A tenant whose upgrade waits in provisioning: its operation, its new subscription. */
+static int64_t stuck_tenant, stuck_op, stuck_new;
 
 static void copy_file(const char *from, const char *to)
 {
@@ -189,6 +191,24 @@ static int setup(void **state)
 	assert_int_equal(ps_app_purchase(&c, t2.id, &pin, &s, &cc), PS_OK);
 	assert_true(cc.id > 0);
 	credit_id = cc.id;
+	/* An upgrade left in provisioning (--provisioning manual). */
+	struct ps_tenant_in tin3 = {.name = "Stuck Ltd", .segment = "commercial", .payment = "card", .currency = "EUR"};
+	struct ps_tenant t3;
+	assert_int_equal(ps_app_tenant_create(&c, &tin3, &t3), PS_OK);
+	stuck_tenant = t3.id;
+	assert_int_equal(ps_app_purchase(&c, t3.id, &pin, &s, &cc), PS_OK);
+	struct ps_user u3;
+	assert_int_equal(ps_app_user_create(&c, t3.id, "s@stuck.example", "Stuck", &u3), PS_OK);
+	assert_int_equal(ps_app_assign(&c, t3.id, s.id, u3.id, NULL), PS_OK);
+	app.provisioning_manual = true;
+	struct ps_change_in up = {.target_plan = "biz-standard"};
+	struct ps_operation op;
+	struct ps_decision refusal;
+	assert_int_equal(ps_app_upgrade(&c, t3.id, s.id, &up, &op, &refusal), PS_OK);
+	app.provisioning_manual = false;
+	assert_int_equal(op.state, PS_OP_PROVISIONING);
+	stuck_op = op.id;
+	stuck_new = op.new_sub;
 	ps_ctx_fini(&c);
 	ps_store_close(st);
 	return 0;
@@ -334,6 +354,18 @@ static ps_code uc_credit(struct ps_ctx *c)
 	return ps_app_credit_decide(c, credit_id, true, &cc);
 }
 
+static ps_code uc_op_fail(struct ps_ctx *c)
+{
+	struct ps_operation op;
+	return ps_app_operation_fail(c, stuck_tenant, stuck_op, "provisioning failed", &op);
+}
+
+static ps_code uc_disable_new(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_set_status(c, stuck_tenant, stuck_new, "disabled", &s);
+}
+
 static ps_code uc_support(struct ps_ctx *c)
 {
 	struct ps_support_request s;
@@ -370,6 +402,7 @@ static const struct {
 	{"unassign", uc_unassign},      {"incident open", uc_incident}, {"incident resolve", uc_resolve},
 	{"payment", uc_pay},            {"upgrade", uc_upgrade},        {"switch", uc_switch},
 	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},
+	{"operation fail", uc_op_fail}, {"new subscription disabled", uc_disable_new},
 };
 
 /* Run fn on a fresh copy of the pristine store, failing at call fail_at.

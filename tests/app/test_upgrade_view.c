@@ -851,6 +851,14 @@ static void test_every_message_translated(void **state)
 	V("not_eligible, other status", r_->code = PS_R_NOT_ELIGIBLE; r_->status = PS_SUB_ACTIVE);
 	V("multiple_plans_same_product", r_->code = PS_R_MULTIPLE_PLANS_SAME_PRODUCT; r_->subs[0] = me;
 	  r_->subs[1] = &s.subs[1]; r_->n_subs = 2);
+	V("multiple_plans_same_product, per target", r_->code = PS_R_MULTIPLE_PLANS_SAME_PRODUCT;
+	  r_->subs[0] = &s.subs[1]; r_->n_subs = 1; r_->target = s.subs[1].plan);
+	V("multiple_plans_same_product, per target, users", r_->code = PS_R_MULTIPLE_PLANS_SAME_PRODUCT;
+	  r_->subs[0] = &s.subs[1]; r_->n_subs = 1; r_->target = s.subs[1].plan; r_->users[0] = 7; r_->n_users = 1);
+	V("has_addon, one, a manual change", r_->code = PS_R_HAS_ADDON; r_->subs[0] = &s.subs[2]; r_->n_subs = 1;
+	  r_->target = me->plan);
+	V("has_addon, two, a manual change", r_->code = PS_R_HAS_ADDON; r_->subs[0] = &s.subs[2];
+	  r_->subs[1] = &s.subs[3]; r_->n_subs = 2; r_->target = me->plan);
 	V("prepaid_plan, one day", r_->code = PS_R_PREPAID_PLAN; r_->term_end = NOW + 3600; r_->unused_days = 1;
 	  r_->unused_value = 20);
 	V("prepaid_plan, days", r_->code = PS_R_PREPAID_PLAN; r_->term_end = NOW + 9 * PS_DAY; r_->unused_days = 9;

@@ -16,6 +16,7 @@
 
 #include "common/ps_time.h"
 #include "core/ps_money.h"
+#include "core/ps_decide.h"
 #include "core/ps_rules.h"
 
 /* ---- A small catalog ---------------------------------------------------- */
@@ -725,13 +726,122 @@ static void test_situations(void **state)
 		     row->offers);
 		for (size_t k = 0; k < v.n_offers; k++) {
 			const struct ps_offer *o = &v.offers[k];
-			WANT(o->eligible == (o->supported && v.eligible), "case %s: offer %s: got eligible %d", row->name,
-			     o->plan->id, o->eligible);
+			WANT(o->eligible == (o->supported && v.eligible && !o->same_product),
+			     "case %s: offer %s: got eligible %d", row->name, o->plan->id, o->eligible);
 			WANT(o->supported || (row->flags & PS_EVAL_UNSUPPORTED),
 			     "case %s: offer %s unsupported but listed without the flag", row->name, o->plan->id);
 		}
 		if (row->check)
 			row->check(row->name, &v);
+		ps_snapshot_fini(&snap);
+	}
+}
+
+/* ---- The one decision (ps_decide): one row per situation ---------------- */
+
+static void replaced(struct ps_snapshot *s)
+{
+	base(s);
+	sub(s, 1, "biz-basic", 10, 0, PS_SUB_REPLACED)->s.replaced_by = 2;
+	sub(s, 2, "biz-standard", 10, 8, PS_SUB_ACTIVE);
+}
+
+/* The tenant already has Enterprise (no seats): a target of that product
+ * would leave two plans of one product. */
+static void target_held(struct ps_snapshot *s)
+{
+	base(s);
+	sub(s, 1, "biz-basic", 10, 8, PS_SUB_ACTIVE);
+	sub(s, 4, "ent-e3", 3, 0, PS_SUB_ACTIVE);
+}
+
+static const struct decide_row {
+	const char *name;
+	void (*setup)(struct ps_snapshot *s);
+	int64_t sub;
+	const char *target;
+	enum ps_op_kind kind;
+	bool ack_data, ack_addons;
+	enum ps_choice_input input;
+	bool allowed;
+	const char *codes;  /* the reasons, comma-separated */
+	const char *addons; /* each add-on's outcome */
+	bool credit_source;
+} decide_rows[] = {
+	{"upgrade to a supported target", basic_10, 1, "biz-standard", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, true, "", "",
+	 true},
+	{"upgrade to an unsupported target", basic_10, 1, "ent-kiosk", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, false,
+	 "target_not_supported", "", true},
+	{"upgrade to a plan it cannot buy", basic_10, 1, "biz-basic-us", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_NOT_A_TARGET,
+	 false, "", "", false},
+	{"upgrade, target's product held", target_held, 1, "ent-e3", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, false,
+	 "multiple_plans_same_product", "", true},
+	{"upgrade, another product's target", target_held, 1, "biz-standard", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, true,
+	 "", "", true},
+	{"switch, target's product held without seats", target_held, 1, "ent-e3", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK,
+	 true, "", "", true},
+	{"upgrade of an expired subscription", expired, 1, "biz-standard", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, false,
+	 "not_eligible", "", true},
+	{"switch of an expired subscription: uncredited", expired, 1, "biz-standard", PS_OPK_SWITCH, 0, 0,
+	 PS_CHOICE_OK, true, "", "", false},
+	{"switch of a disabled subscription", disabled, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, true, "",
+	 "", false},
+	{"switch of a replaced subscription", replaced, 1, "biz-premium", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
+	 "not_eligible", "", false},
+	{"switch while an upgrade runs", in_progress, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
+	 "upgrade_in_progress", "", true},
+	{"switch, the add-on follows", addon, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, true, "",
+	 "moved", true},
+	{"switch, the add-on would be cancelled", addon, 1, "biz-premium", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
+	 "has_addon", "cancelled", true},
+	{"switch, the add-on cancelled, acknowledged", addon, 1, "biz-premium", PS_OPK_SWITCH, 0, 1, PS_CHOICE_OK, true,
+	 "", "cancelled", true},
+	{"switch of the add-on itself", addon, 2, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_ADDON_SOURCE, false,
+	 "", "", false},
+	{"switch losing data, unacknowledged", basic_10, 1, "ent-kiosk", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false, "",
+	 "", true},
+	{"switch losing data, acknowledged", basic_10, 1, "ent-kiosk", PS_OPK_SWITCH, 1, 0, PS_CHOICE_OK, true, "", "",
+	 true},
+};
+
+static void test_decide(void **state)
+{
+	static struct ps_verdict v;
+	static struct ps_choice ch;
+	struct ps_snapshot snap;
+	for (size_t i = 0; i < sizeof decide_rows / sizeof decide_rows[0]; i++) {
+		const struct decide_row *row = &decide_rows[i];
+		ps_snapshot_init(&snap);
+		row->setup(&snap);
+		const struct ps_snap_sub *s = ps_snapshot_sub(&snap, row->sub);
+		ps_rules_evaluate(&cat, &snap, s, NOW, PS_EVAL_UNSUPPORTED, &v);
+		struct ps_choice_in in = {.to = find_plan(row->target), .kind = row->kind,
+					  .acknowledge_data_loss = row->ack_data, .acknowledge_addons = row->ack_addons};
+		ps_decide(&snap, &v, &in, &ch);
+		char g[512] = "", a[256] = "";
+		for (size_t k = 0, len = 0; k < ch.n_reasons + ch.n_addons; k++) {
+			bool reason = k < ch.n_reasons;
+			if (k == ch.n_reasons)
+				len = 0;
+			len += (size_t)snprintf((reason ? g : a) + len, (reason ? sizeof g : sizeof a) - len, "%s%s",
+						k && k != ch.n_reasons ? "," : "",
+						reason ? ps_reason_code_name(ch.reasons[k].code)
+						       : ps_addon_outcome_name(ch.addons[k - ch.n_reasons].outcome));
+		}
+		WANT(ch.input == row->input, "case %s: got input %d, want %d", row->name, ch.input, row->input);
+		WANT(ch.allowed == row->allowed, "case %s: got allowed %d, want %d", row->name, ch.allowed, row->allowed);
+		if (ch.input == PS_CHOICE_OK) {
+			WANT(strcmp(g, row->codes) == 0, "case %s: got reasons [%s], want [%s]", row->name, g, row->codes);
+			WANT(strcmp(a, row->addons) == 0, "case %s: got add-ons [%s], want [%s]", row->name, a,
+			     row->addons);
+			WANT(ch.credit_source == row->credit_source, "case %s: got credit_source %d, want %d", row->name,
+			     ch.credit_source, row->credit_source);
+		}
+		/* The tab and the decision agree on the upgrade. */
+		const struct ps_offer *o = ps_verdict_offer(&v, row->target);
+		if (row->kind == PS_OPK_UPGRADE && o)
+			WANT(o->eligible == ch.allowed, "case %s: the tab says eligible %d, the decision %d", row->name,
+			     o->eligible, ch.allowed);
 		ps_snapshot_fini(&snap);
 	}
 }
@@ -825,6 +935,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_situations),
+		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_remedies),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_snapshot),

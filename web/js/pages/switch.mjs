@@ -8,6 +8,7 @@ import { api, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
 import {
   pageHead, loading, showError, clearErrors, errorSlot, localError, operationProgress, planName, serviceName,
+  reasonList,
 } from '../ui.mjs';
 import { serviceChanges } from './subscription.mjs';
 
@@ -95,6 +96,24 @@ export async function switchPage(ctx) {
       })));
     }
     const form = h('form', { novalidate: true });
+    // What the change would be refused for (one decision with the switch),
+    // but the add-ons, which are acknowledged below.
+    const blocking = (pv.reasons || []).filter((r) => r.code !== 'has_addon');
+    if (blocking.length) parts.push(reasonList(blocking, ctx, { subscription: sub.id }));
+    const addons = pv.addons || [];
+    const dropped = addons.filter((a) => a.outcome === 'cancelled');
+    if (addons.length) {
+      parts.push(h('div', { class: dropped.length ? 'alert alert-warn addons-outcome' : 'addons-outcome', role: 'note' },
+        h('h3', {}, t('switch.addons_title')),
+        h('ul', {}, addons.map((a) => h('li', { dataset: { outcome: a.outcome } },
+          t(a.outcome === 'moved' ? 'switch.addon_moved' : 'switch.addon_cancelled', { plan: planName(catalog, a.plan), to: toName }))))));
+      if (dropped.length) {
+        form.append(h('div', { class: 'field' },
+          h('label', { class: 'checkbox' },
+            h('input', { type: 'checkbox', name: 'acknowledge_addons', id: 'ack-addons', required: true }),
+            t('switch.addons_ack', { addons: fmtList(dropped.map((a) => planName(catalog, a.plan))) }))));
+      }
+    }
     if (!pv.data.safe) {
       const names = [...pv.data.missing_services, ...pv.data.lower_services].map((id) => serviceName(catalog, id));
       parts.push(h('div', { class: 'alert alert-danger data-warning', role: 'note' },
@@ -105,7 +124,7 @@ export async function switchPage(ctx) {
           h('input', { type: 'checkbox', name: 'acknowledge_data_loss', id: 'ack-data', required: pv.data.acknowledgement_needed }),
           t('switch.data_ack', { services: fmtList(names) }))));
     }
-    if (may('billing')) {
+    if (may('billing') && !blocking.length) {
       const go = h('button', { type: 'submit', class: 'btn' }, t('switch.confirm', { to: toName }));
       form.append(h('div', { class: 'actions' }, go,
         h('a', { class: 'btn btn-secondary', href: `#/t/${ctx.tenant}/subscriptions/${sub.id}/upgrade` }, t('common.cancel'))), errorSlot());
@@ -117,10 +136,15 @@ export async function switchPage(ctx) {
         if (pv.data.acknowledgement_needed && !(ack && ack.checked)) {
           return showError(form, localError(t('switch.data_ack_required'), 'acknowledge_data_loss'), ctx);
         }
+        const ackAddons = form.elements.acknowledge_addons;
+        if (dropped.length && !(ackAddons && ackAddons.checked)) {
+          return showError(form, localError(t('switch.addons_ack_required'), 'acknowledge_addons'), ctx);
+        }
         go.disabled = true;
         idem = idem || newIdemKey('switch');
         const body = { target_plan: pv.target_plan, quantity: pv.quantity };
         if (pv.data.acknowledgement_needed) body.acknowledge_data_loss = true;
+        if (dropped.length) body.acknowledge_addons = true;
         try {
           const op = await api('POST', `${base}/switch`, { body, idem });
           const head = h('h2', { tabindex: '-1', id: 'switch-progress' }, t('switch.progress_title', { from: fromName, to: toName }));
@@ -135,7 +159,7 @@ export async function switchPage(ctx) {
           go.disabled = false;
         }
       });
-    } else {
+    } else if (!blocking.length) {
       form.append(h('p', { class: 'muted' }, t('switch.needs_billing')));
     }
     parts.push(form);

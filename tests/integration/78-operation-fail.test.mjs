@@ -1,0 +1,96 @@
+// 78-operation-fail: an operation always ends (RULES second part): the
+// provider fails an unfinished upgrade (POST .../operations/{o}/fail), or
+// disables its new subscription, and the upgrade is undone in one
+// transaction: seats back, the source active with its quantity, the new
+// subscription cancelled, credit and charge netting to zero, audited; the
+// tenant's other subscriptions are no longer blocked. The demo's Woodgrove.
+import assert from 'node:assert/strict';
+import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError } from './harness.mjs';
+import { codes, expectFields, buy, seatUsers, getSub, list, seats, tab, upgrade, billing, demoTenant } from './tenant-calls.mjs';
+
+let srv; // --clock manual --provisioning manual
+let demo;
+
+before(async () => {
+  [srv, demo] = await startServers([{ args: ['--clock', 'manual', '--provisioning', 'manual'] }, { demo: true }]);
+  await setClock(srv, '2026-11-11T00:00:00Z');
+});
+
+after(async () => {
+  const exits = await stopServers([srv, demo]);
+  assert.deepEqual(exits, [0, 0], `case exit codes: got ${exits}, want 0 0; stderr:\n${srv.stderr.slice(-2000)}\n${demo.stderr.slice(-2000)}`);
+});
+
+const opPath = (T, o) => `/v1/tenants/${T.id}/operations/${o}`;
+const setStatus = (s, T, sub, status) => s.api('PUT', `/v1/tenants/${T.id}/subscriptions/${sub}/status`, { body: { status } });
+
+// A tenant with an active biz-basic of 3 seats (2 held) and an active
+// mail-p1, and an upgrade of the biz-basic waiting in provisioning.
+async function provisioningUpgrade(name) {
+  const T = await tenantWithTokens(srv, { name, credit_limit: 10000000 });
+  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
+  assert.equal((await setStatus(srv, T, s, 'active')).status, 200, 'case activate');
+  const other = (await buy(srv, T, { plan: 'mail-p1', quantity: 1 })).id;
+  assert.equal((await setStatus(srv, T, other, 'active')).status, 200, 'case activate the other');
+  const users = await seatUsers(srv, T, s, 2, name.slice(0, 3).toLowerCase());
+  await setClock(srv, '2026-11-20T00:00:00Z');
+  const before = await billing(srv, T);
+  const up = await upgrade(srv, T, s, { target_plan: 'biz-standard' });
+  assert.equal(up.status, 202, `case upgrade in provisioning: got ${up.status} ${up.text}`);
+  expectFields(up.json, { state: 'provisioning' }, 'the upgrade');
+  assert.ok(codes((await tab(srv, T, other)).reasons).includes('upgrade_in_progress'), 'case the other subscription is blocked');
+  await setClock(srv, '2026-11-21T00:00:00Z');
+  return { T, s, other, users, op: up.json, before };
+}
+
+async function expectUndone({ T, s, other, users, op, before }, failure, name) {
+  const o = await srv.api('GET', opPath(T, op.id), { token: T.tok.reader });
+  expectFields(o.json, { state: 'failed' }, `${name}: the operation`);
+  assert.equal(o.json.result.failure, failure, `case ${name}: failure got ${JSON.stringify(o.json.result)}`);
+  expectFields(await getSub(srv, T, s), { status: 'active', quantity: 3, assigned: 2, replaced_by: null }, `${name}: the source`);
+  assert.deepEqual(await seats(srv, T, s), [...users].sort(), `case ${name}: seats back`);
+  expectFields(await getSub(srv, T, op.new_subscription), { status: 'cancelled', assigned: 0 }, `${name}: the new subscription`);
+  const after = await billing(srv, T);
+  const sum = (b) => b.invoices.reduce((a, i) => a + i.amount, 0);
+  assert.equal(sum(after), sum(before), `case ${name}: credit and charge net to zero: got ${JSON.stringify(after.invoices)}`);
+  assert.ok(!codes((await tab(srv, T, other)).reasons).includes('upgrade_in_progress'), `case ${name}: the other subscription is free`);
+  const audit = await srv.api('GET', `/v1/tenants/${T.id}/audit?limit=500`, { token: T.tok.global_admin });
+  assert.ok(audit.json.items.some((a) => a.action === 'operation.fail'), `case ${name}: audited`);
+}
+
+test('POST .../operations/{o}/fail undoes a provisioning upgrade', async () => {
+  const u = await provisioningUpgrade('Fail Org');
+  for (const role of ['global_admin', 'billing_admin']) {
+    expectError(await srv.api('POST', `${opPath(u.T, u.op.id)}/fail`, { token: u.T.tok[role], body: {} }), 403, 'forbidden',
+      undefined, `fail as ${role}`);
+  }
+  const r = await srv.api('POST', `${opPath(u.T, u.op.id)}/fail`, { body: { reason: 'the mailboxes did not migrate' } });
+  assert.equal(r.status, 200, `case fail: got ${r.status} ${r.text}`);
+  expectFields(r.json, { state: 'failed' }, 'the answer');
+  await expectUndone(u, 'failed_by_provider', 'fail');
+  expectError(await srv.api('POST', `${opPath(u.T, u.op.id)}/fail`, { body: {} }), 409, 'conflict', 'state', 'fail twice');
+  expectError(await srv.api('POST', `${opPath(u.T, 'op_999999')}/fail`, { body: {} }), 404, 'not_found', undefined, 'no such operation');
+  // The source upgrades again.
+  const again = await upgrade(srv, u.T, u.s, { target_plan: 'biz-standard' });
+  assert.equal(again.status, 202, `case upgrade again: got ${again.status} ${again.text}`);
+});
+
+test('disabling the new subscription of a provisioning upgrade fails it and undoes it', async () => {
+  const u = await provisioningUpgrade('Disabled Org');
+  const r = await setStatus(srv, u.T, u.op.new_subscription, 'disabled');
+  assert.equal(r.status, 200, `case disable: got ${r.status} ${r.text}`);
+  await expectUndone(u, 'provisioning_failed', 'disable');
+});
+
+test('the demo\'s Woodgrove has a way out', async () => {
+  const wg = await tenantWithTokens(demo, {}, demoTenant(demo, 'Woodgrove Bank'));
+  const ops = await list(demo, wg, '/operations');
+  const stuck = ops.find((o) => o.state === 'provisioning' || o.state === 'pending_credit_check');
+  assert.ok(stuck, `case Woodgrove has an unfinished operation: got ${JSON.stringify(ops)}`);
+  const r = await demo.api('POST', `${opPath(wg, stuck.id)}/fail`, { body: { reason: 'provisioning failed' } });
+  assert.equal(r.status, 200, `case fail Woodgrove's operation: got ${r.status} ${r.text}`);
+  for (const s of await list(demo, wg, '/subscriptions')) {
+    const t = await tab(demo, wg, s.id);
+    assert.ok(!codes(t.reasons).includes('upgrade_in_progress'), `case ${s.id} no longer blocked: ${JSON.stringify(codes(t.reasons))}`);
+  }
+});
