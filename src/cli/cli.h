@@ -5,7 +5,10 @@
 #include "../common/ps_err.h"
 #include "../store/ps_store.h"
 
-#define PS_VERSION "0.1.0"
+/* PS_VERSION comes from meson's project version (meson.build). */
+#ifndef PS_VERSION
+#error "PS_VERSION is defined by meson.build"
+#endif
 
 enum { PS_EXIT_OK = 0, PS_EXIT_REFUSED = 1, PS_EXIT_USAGE = 2 };
 

@@ -20,6 +20,7 @@ static const char usage[] =
 	"  catalog validate  check a catalog file and list every fault\n"
 	"  sweep             the Upgrade tab of every subscription, with a summary\n"
 	"  routes            list the HTTP API's routes and who may call them\n"
+	"  --version         print the version (planshift X.Y.Z)\n"
 	"\n"
 	"Every command takes --help. --db takes a SQLite file (PATH or sqlite:PATH).\n"
 	"Exit status: 0 done, 1 refused, 2 usage error.\n";
