@@ -22,6 +22,7 @@ static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
 	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
+	"                       [--metrics-listen ADDR:PORT]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -39,6 +40,10 @@ static const char serve_usage[] =
 	"  --web-dir DIR          serve the admin center from DIR (default: $PLANSHIFT_WEB_DIR,\n"
 	"                         else PREFIX/share/planshift/web of the installed binary,\n"
 	"                         else web/ of the source tree when run from a build dir)\n"
+	"  --metrics-listen ADDR:PORT\n"
+	"                         also serve GET /metrics there, without a token (for a\n"
+	"                         private address: a Prometheus on the same host or VPN);\n"
+	"                         GET /metrics on --listen needs an operator token\n"
 	"\n"
 	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
 
@@ -92,6 +97,7 @@ int ps_cmd_serve(int argc, char **argv)
 					     {"threads", required_argument, NULL, 't'},
 					     {"holidays", required_argument, NULL, 'H'},
 					     {"web-dir", required_argument, NULL, 'W'},
+					     {"metrics-listen", required_argument, NULL, 'M'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *db = NULL, *holidays = NULL;
@@ -138,6 +144,7 @@ int ps_cmd_serve(int argc, char **argv)
 		}
 		case 'H': holidays = optarg; break;
 		case 'W': so.web_dir = optarg; break;
+		case 'M': so.metrics_listen = optarg; break;
 		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
 		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
 		}
@@ -200,6 +207,11 @@ int ps_cmd_serve(int argc, char **argv)
 	printf("planshift: serving http://%s:%u (store %s, clock %s, provisioning %s)\n",
 	       host[0] ? host : "0.0.0.0", ps_server_port(srv), shown, app.clock_manual ? "manual" : "system",
 	       app.provisioning_manual ? "manual" : "auto");
+	if (so.metrics_listen) {
+		const char *mc = strrchr(so.metrics_listen, ':');
+		printf("planshift: metrics at http://%.*s:%u/metrics\n", (int)(mc - so.metrics_listen),
+		       so.metrics_listen, ps_server_metrics_port(srv));
+	}
 	fflush(stdout);
 	int sig = 0;
 	sigwait(&set, &sig);

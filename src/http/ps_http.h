@@ -15,6 +15,7 @@ struct ps_server_opts {
 	const char *listen; /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks one */
 	unsigned threads;   /* 0: one per core */
 	const char *web_dir; /* the admin center's files; NULL: none served */
+	const char *metrics_listen; /* "ADDR:PORT" of a listener serving GET /metrics without a token; NULL: none */
 };
 
 /* Start serving app. On PS_OK *out runs in background threads until
@@ -22,6 +23,8 @@ struct ps_server_opts {
 ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, struct ps_server **out,
 			struct ps_err *err);
 uint16_t ps_server_port(const struct ps_server *s);
+/* The --metrics-listen listener's bound port; 0 when there is none. */
+uint16_t ps_server_metrics_port(const struct ps_server *s);
 void ps_server_stop(struct ps_server *s); /* accepts NULL */
 
 /* Print "METHOD PATH  roles  summary" for every route, one per line. */
