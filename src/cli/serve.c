@@ -1,6 +1,6 @@
 /* serve.c: `planshift serve` (cli layer): load the catalog, find the admin
- * center's files, start the HTTP server, wait for SIGINT or SIGTERM, stop
- * cleanly. */
+ * center's files, start the HTTP server, reopen the access log on SIGHUP,
+ * and on SIGINT or SIGTERM stop cleanly. */
 #include "cli.h"
 
 #include "../app/ps_app.h"
@@ -22,7 +22,7 @@ static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
 	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
-	"                       [--metrics-listen ADDR:PORT]\n"
+	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -44,6 +44,10 @@ static const char serve_usage[] =
 	"                         also serve GET /metrics there, without a token (for a\n"
 	"                         private address: a Prometheus on the same host or VPN);\n"
 	"                         GET /metrics on --listen needs an operator token\n"
+	"  --access-log FILE|-    append one JSON line per request to FILE (- : stdout):\n"
+	"                         time, request_id, method, route (its template), status,\n"
+	"                         duration_ms, tenant, token (its id), bytes; SIGHUP\n"
+	"                         reopens FILE (after a rotation renamed it)\n"
 	"\n"
 	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
 
@@ -98,6 +102,7 @@ int ps_cmd_serve(int argc, char **argv)
 					     {"holidays", required_argument, NULL, 'H'},
 					     {"web-dir", required_argument, NULL, 'W'},
 					     {"metrics-listen", required_argument, NULL, 'M'},
+					     {"access-log", required_argument, NULL, 'A'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *db = NULL, *holidays = NULL;
@@ -145,6 +150,7 @@ int ps_cmd_serve(int argc, char **argv)
 		case 'H': holidays = optarg; break;
 		case 'W': so.web_dir = optarg; break;
 		case 'M': so.metrics_listen = optarg; break;
+		case 'A': so.access_log = optarg; break;
 		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
 		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
 		}
@@ -186,6 +192,7 @@ int ps_cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -214,7 +221,12 @@ int ps_cmd_serve(int argc, char **argv)
 	}
 	fflush(stdout);
 	int sig = 0;
-	sigwait(&set, &sig);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		if (ps_server_reopen_logs(srv, &err) != PS_OK)
+			ps_log(PS_LOG_ERROR, "%s", err.msg);
+		else
+			ps_log(PS_LOG_INFO, "SIGHUP: log files reopened");
+	}
 	ps_log(PS_LOG_INFO, "signal %d: stopping", sig);
 	ps_server_stop(srv);
 	ps_app_fini(&app);

@@ -16,6 +16,7 @@ struct ps_server_opts {
 	unsigned threads;   /* 0: one per core */
 	const char *web_dir; /* the admin center's files; NULL: none served */
 	const char *metrics_listen; /* "ADDR:PORT" of a listener serving GET /metrics without a token; NULL: none */
+	const char *access_log;     /* a file to append one JSON line per request to, "-" for stdout; NULL: none */
 };
 
 /* Start serving app. On PS_OK *out runs in background threads until
@@ -26,6 +27,9 @@ uint16_t ps_server_port(const struct ps_server *s);
 /* The --metrics-listen listener's bound port; 0 when there is none. */
 uint16_t ps_server_metrics_port(const struct ps_server *s);
 void ps_server_stop(struct ps_server *s); /* accepts NULL */
+/* Reopen the access log file by its name (after a rotation renamed it);
+ * on failure the old one stays in use and the error is returned. */
+ps_code ps_server_reopen_logs(struct ps_server *s, struct ps_err *err);
 
 /* Print "METHOD PATH  roles  summary" for every route, one per line. */
 void ps_routes_print(FILE *f);

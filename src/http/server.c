@@ -1,6 +1,7 @@
 /* server.c: libmicrohttpd glue (http layer). A request is read whole (capped
  * at PS_BODY_MAX), dispatched through the route table, and answered once, on
- * the last callback, where it is counted (common/metrics.c). Every worker
+ * the last callback, where it is counted (common/metrics.c) and written to
+ * the access log (one JSON line, when serve --access-log asks). Every worker
  * thread owns one store handle and one context, reused across its requests.
  * A second listener (--metrics-listen) may serve GET /metrics alone,
  * without a token. */
@@ -17,6 +18,8 @@
 #include "../common/ps_time.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,6 +43,14 @@ struct ps_server {
 	char web_dir[1024]; /* "" when none */
 	const char *slot_method[PS_METRICS_ROUTES_MAX];
 	const char *slot_route[PS_METRICS_ROUTES_MAX];
+	/* The access log: writers hold the read side of the lock (they write
+	 * concurrently, a whole line per write(2) on an O_APPEND file), a
+	 * reopen the write side while it swaps the descriptor. */
+	bool logging; /* an access log was asked for (set once, before any request) */
+	int log_fd;
+	bool log_reopens; /* a file (not stdout) */
+	char log_path[1024];
+	pthread_rwlock_t log_lock;
 };
 
 /* One per worker thread, made on its first request. */
@@ -93,6 +104,9 @@ struct conn {
 	bool started;
 	uint64_t t0;  /* when its first callback came, in microseconds (monotonic) */
 	size_t slot;  /* its metric slot: a route's row, SLOT_STATIC or SLOT_NONE */
+	struct ps_server *srv;
+	const char *method;
+	int64_t tenant, token; /* for the access log: 0 when none */
 };
 
 static uint64_t now_us(void)
@@ -102,13 +116,57 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Queue the answer, once per request, and count it. */
+/* One access log line: {time, request_id, method, route, status,
+ * duration_ms, tenant, token, bytes}. The route is its template, never the
+ * path; the token its id, never its secret. */
+static void access_log(struct ps_server *srv, const struct conn *cs, int status, const char *request_id,
+		       uint64_t usec, size_t bytes)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[40];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+	struct ps_buf line;
+	struct ps_jw w;
+	ps_buf_init(&line, 4096);
+	ps_jw_init(&w, &line);
+	ps_jw_obj(&w);
+	ps_jw_kstr(&w, "time", when);
+	ps_jw_kstr(&w, "request_id", request_id);
+	ps_jw_kstr(&w, "method", cs->method);
+	ps_jw_kstr(&w, "route", srv->slot_route[cs->slot]);
+	ps_jw_kint(&w, "status", status);
+	ps_jw_key(&w, "duration_ms");
+	char ms[32];
+	snprintf(ms, sizeof ms, "%.3f", (double)usec / 1000.0);
+	ps_jw_raw(&w, ms, strlen(ms));
+	ps_jw_kid(&w, "tenant", PS_PFX_TENANT, cs->tenant);
+	ps_jw_kid(&w, "token", PS_PFX_TOKEN, cs->token);
+	ps_jw_kint(&w, "bytes", (int64_t)bytes);
+	ps_jw_obj_end(&w);
+	ps_buf_putc(&line, '\n');
+	pthread_rwlock_rdlock(&srv->log_lock);
+	if (write(srv->log_fd, line.p, line.len) < 0) {
+		/* Nothing to do but go on: the request is answered. */
+	}
+	pthread_rwlock_unlock(&srv->log_lock);
+	ps_buf_fini(&line);
+}
+
+/* Queue the answer, once per request, count it and log it. */
 static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int status, struct ps_buf *out,
 			       const char *ctype, const char *request_id, const char *retry_after, const char *allow)
 {
 	size_t len = out->len;
-	if (cs)
-		ps_metrics_request(cs->slot, status, now_us() - cs->t0);
+	if (cs) {
+		uint64_t usec = now_us() - cs->t0;
+		ps_metrics_request(cs->slot, status, usec);
+		if (cs->srv->logging)
+			access_log(cs->srv, cs, status, request_id, usec, len);
+	}
 	char *text = ps_buf_take(out);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -322,7 +380,9 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			 * the path (another tenant's objects do not exist: 404). */
 			if (rc == PS_OK)
 				rc = ps_app_check(c, route->perm, r.t);
+			cs->token = c->who.token_id;
 		}
+		cs->tenant = r.t ? r.t : c->who.tenant_id;
 		if (rc == PS_OK && bad_id)
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
 		if (rc == PS_OK)
@@ -444,6 +504,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		cs = ps_calloc(1, sizeof *cs);
 		cs->t0 = now_us();
 		cs->slot = SLOT_NONE;
+		cs->srv = srv;
+		cs->method = method;
 		ps_buf_init(&cs->body, PS_BODY_MAX);
 		*con_cls = cs;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -568,6 +630,23 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	srv->slot_route[SLOT_NONE] = "unmatched";
 	server_pid = getpid();
 	ps_metrics_set_start(ps_time_system());
+	srv->log_fd = -1;
+	pthread_rwlock_init(&srv->log_lock, NULL);
+	srv->logging = opts->access_log != NULL;
+	if (opts->access_log && strcmp(opts->access_log, "-") == 0) {
+		srv->log_fd = STDOUT_FILENO;
+	} else if (opts->access_log) {
+		snprintf(srv->log_path, sizeof srv->log_path, "%s", opts->access_log);
+		srv->log_reopens = true;
+		srv->log_fd = open(srv->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (srv->log_fd < 0) {
+			rc = ps_err_set(err, PS_IO, "access-log", "cannot open the access log %s: %s", srv->log_path,
+					strerror(errno));
+			pthread_rwlock_destroy(&srv->log_lock);
+			ps_free(srv);
+			return rc;
+		}
+	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -576,6 +655,9 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 				  threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
 				  (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!srv->d) {
+		if (srv->log_reopens)
+			close(srv->log_fd);
+		pthread_rwlock_destroy(&srv->log_lock);
 		ps_free(srv);
 		return ps_err_set(err, PS_IO, "listen", "cannot listen on %s (in use, or not an address of this machine)",
 				  opts->listen ? opts->listen : "127.0.0.1:8080");
@@ -590,6 +672,9 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 						  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 		if (!srv->metrics_d) {
 			MHD_stop_daemon(srv->d);
+			if (srv->log_reopens)
+				close(srv->log_fd);
+			pthread_rwlock_destroy(&srv->log_lock);
 			ps_free(srv);
 			return ps_err_set(err, PS_IO, "metrics-listen",
 					  "cannot listen on %s (in use, or not an address of this machine)",
@@ -619,5 +704,24 @@ void ps_server_stop(struct ps_server *s)
 	if (s->metrics_d)
 		MHD_stop_daemon(s->metrics_d);
 	MHD_stop_daemon(s->d);
+	if (s->log_reopens)
+		close(s->log_fd);
+	pthread_rwlock_destroy(&s->log_lock);
 	ps_free(s);
+}
+
+ps_code ps_server_reopen_logs(struct ps_server *s, struct ps_err *err)
+{
+	if (!s->log_reopens)
+		return PS_OK;
+	int fd = open(s->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return ps_err_set(err, PS_IO, "access-log", "cannot reopen the access log %s: %s (still writing the old one)",
+				  s->log_path, strerror(errno));
+	pthread_rwlock_wrlock(&s->log_lock);
+	int old = s->log_fd;
+	s->log_fd = fd;
+	pthread_rwlock_unlock(&s->log_lock);
+	close(old);
+	return PS_OK;
 }
