@@ -51,6 +51,10 @@ static const char serve_usage[] =
 	"\n"
 	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
 
+/* How long a stop waits for the requests in flight (systemd's default
+ * TimeoutStopSec is 90 s; the harness's is shorter). */
+#define PS_DRAIN_MS 10000
+
 static bool has_index(const char *dir)
 {
 	char path[PATH_MAX + 16];
@@ -227,7 +231,10 @@ int ps_cmd_serve(int argc, char **argv)
 		else
 			ps_log(PS_LOG_INFO, "SIGHUP: log files reopened");
 	}
-	ps_log(PS_LOG_INFO, "signal %d: stopping", sig);
+	ps_log(PS_LOG_INFO, "signal %d: stopping: no new connections, answering the requests in flight", sig);
+	unsigned left = ps_server_drain(srv, PS_DRAIN_MS);
+	if (left)
+		ps_log(PS_LOG_WARN, "%u requests still in flight after %d ms: closing them", left, PS_DRAIN_MS);
 	ps_server_stop(srv);
 	ps_app_fini(&app);
 	ps_i18n_fini();

@@ -27,6 +27,11 @@ uint16_t ps_server_port(const struct ps_server *s);
 /* The --metrics-listen listener's bound port; 0 when there is none. */
 uint16_t ps_server_metrics_port(const struct ps_server *s);
 void ps_server_stop(struct ps_server *s); /* accepts NULL */
+/* Stop accepting connections (the listening socket is closed: new ones are
+ * refused) and wait up to ms milliseconds for the requests in flight to be
+ * answered; answers from then on close their connection. Returns the
+ * requests still in flight (0: all answered). ps_server_stop follows. */
+unsigned ps_server_drain(struct ps_server *s, unsigned ms);
 /* Reopen the access log file by its name (after a rotation renamed it);
  * on failure the old one stays in use and the error is returned. */
 ps_code ps_server_reopen_logs(struct ps_server *s, struct ps_err *err);

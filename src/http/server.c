@@ -51,6 +51,10 @@ struct ps_server {
 	bool log_reopens; /* a file (not stdout) */
 	char log_path[1024];
 	pthread_rwlock_t log_lock;
+	/* Requests between their first callback and libmicrohttpd's "completed"
+	 * (atomic), and whether a drain has begun (atomic). */
+	uint64_t in_flight;
+	bool draining;
 };
 
 /* One per worker thread, made on its first request. */
@@ -175,6 +179,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (cs && __atomic_load_n(&cs->srv->draining, __ATOMIC_RELAXED))
+		MHD_add_response_header(resp, "Connection", "close");
 	if (request_id && request_id[0])
 		MHD_add_response_header(resp, "X-Request-Id", request_id);
 	if (retry_after && retry_after[0])
@@ -506,6 +512,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		cs->slot = SLOT_NONE;
 		cs->srv = srv;
 		cs->method = method;
+		__atomic_add_fetch(&srv->in_flight, 1, __ATOMIC_RELAXED);
 		ps_buf_init(&cs->body, PS_BODY_MAX);
 		*con_cls = cs;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -548,6 +555,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct conn *cs = *con_cls;
 	if (!cs)
 		return;
+	__atomic_sub_fetch(&cs->srv->in_flight, 1, __ATOMIC_RELEASE);
 	ps_buf_fini(&cs->body);
 	ps_free(cs);
 	*con_cls = NULL;
@@ -647,7 +655,8 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 			return rc;
 		}
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* ITC: MHD_quiesce_daemon (ps_server_drain) needs it with a thread pool. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
@@ -724,4 +733,22 @@ ps_code ps_server_reopen_logs(struct ps_server *s, struct ps_err *err)
 	pthread_rwlock_unlock(&s->log_lock);
 	close(old);
 	return PS_OK;
+}
+
+unsigned ps_server_drain(struct ps_server *s, unsigned ms)
+{
+	__atomic_store_n(&s->draining, true, __ATOMIC_RELAXED);
+	MHD_socket fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	else
+		ps_log(PS_LOG_WARN, "stopping: could not stop accepting connections before the drain");
+	/* Poll: the workers answer on their own; this thread only waits. */
+	for (unsigned waited = 0;; waited += 10) {
+		uint64_t n = __atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE);
+		if (n == 0 || waited >= ms)
+			return (unsigned)n;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }
