@@ -71,3 +71,19 @@ test('SIGHUP after a rename: the next lines go to a new file of the same name', 
   assert.ok(lineOf(rotated, first.headers.get('x-request-id')), 'case the rotated file keeps its lines');
   assert.equal(srv.proc.exitCode, null, 'case the daemon still runs after SIGHUP');
 });
+
+test('--access-log - writes the lines on stdout, after the "serving" line', async () => {
+  const out = await startServer({ args: ['--access-log', '-'] });
+  try {
+    const r = await out.api('GET', '/healthz', { token: null });
+    const id = r.headers.get('x-request-id');
+    const line = await until(() => out.stdout.split('\n').find((l) => l.includes(`"request_id":"${id}"`)), 10000,
+      'the line on stdout');
+    const l = JSON.parse(line);
+    assert.equal(l.route, '/healthz');
+    assert.equal(l.status, 200);
+    assert.match(out.stdout, /^planshift: serving http:/, 'case the serving line comes first');
+  } finally {
+    await out.stop();
+  }
+});
