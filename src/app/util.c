@@ -1,6 +1,8 @@
 /* util.c: input checks and the one transaction wrapper (app layer). */
 #include "ps_app_int.h"
 
+#include "../common/ps_metrics.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,7 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 			st->ops->rollback(st);
 		if (rc != PS_RETRY || attempt == PS_TX_ATTEMPTS)
 			return rc;
+		ps_metrics_count(PS_C_TX_RETRIES);
 		/* Back off a little, more each time, with jitter so racers part. */
 		struct timespec ts = {0, (long)(1 + rand() % (2 << attempt)) * 1000000L};
 		nanosleep(&ts, NULL);

@@ -5,7 +5,10 @@
 #include "../common/ps_err.h"
 #include "../store/ps_store.h"
 
-#define PS_VERSION "0.1.0"
+/* PS_VERSION comes from meson's project version (meson.build). */
+#ifndef PS_VERSION
+#error "PS_VERSION is defined by meson.build"
+#endif
 
 enum { PS_EXIT_OK = 0, PS_EXIT_REFUSED = 1, PS_EXIT_USAGE = 2 };
 
@@ -15,6 +18,8 @@ int ps_cmd_serve(int argc, char **argv);
 int ps_cmd_catalog(int argc, char **argv);
 int ps_cmd_routes(int argc, char **argv);
 int ps_cmd_sweep(int argc, char **argv);
+int ps_cmd_backup(int argc, char **argv);
+int ps_cmd_check(int argc, char **argv);
 
 /* Print "planshift CMD: message" for err on stderr and return PS_EXIT_REFUSED. */
 int ps_cli_fail(const char *cmd, const struct ps_err *err);

@@ -20,6 +20,9 @@ static const char usage[] =
 	"  catalog validate  check a catalog file and list every fault\n"
 	"  sweep             the Upgrade tab of every subscription, with a summary\n"
 	"  routes            list the HTTP API's routes and who may call them\n"
+	"  backup            copy a SQLite store while daemons serve it\n"
+	"  check             check a store's invariants and name each violation\n"
+	"  --version         print the version (planshift X.Y.Z)\n"
 	"\n"
 	"Every command takes --help. --db takes a SQLite file (PATH or sqlite:PATH).\n"
 	"Exit status: 0 done, 1 refused, 2 usage error.\n";
@@ -49,6 +52,10 @@ int main(int argc, char **argv)
 		return ps_cmd_catalog(argc - 1, argv + 1);
 	if (strcmp(cmd, "sweep") == 0)
 		return ps_cmd_sweep(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0)
+		return ps_cmd_backup(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return ps_cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "routes") == 0)
 		return ps_cmd_routes(argc - 1, argv + 1);
 	fprintf(stderr, "planshift: unknown command '%s'\n\n%s", cmd, usage);

@@ -1,11 +1,12 @@
 /* serve.c: `planshift serve` (cli layer): load the catalog, find the admin
- * center's files, start the HTTP server, wait for SIGINT or SIGTERM, stop
- * cleanly. */
+ * center's files, start the HTTP server, reopen the access log on SIGHUP,
+ * and on SIGINT or SIGTERM stop cleanly. */
 #include "cli.h"
 
 #include "../app/ps_app.h"
 #include "../common/ps_i18n.h"
 #include "../common/ps_log.h"
+#include "../common/ps_mem.h"
 #include "../common/ps_time.h"
 #include "../http/ps_http.h"
 
@@ -18,10 +19,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The default configuration file, read when present and --config is not
+ * given. */
+#define PS_CONFIG_DEFAULT "/etc/planshift/planshift.conf"
+
 static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
 	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
+	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
+	"                       [--config FILE]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -39,8 +46,26 @@ static const char serve_usage[] =
 	"  --web-dir DIR          serve the admin center from DIR (default: $PLANSHIFT_WEB_DIR,\n"
 	"                         else PREFIX/share/planshift/web of the installed binary,\n"
 	"                         else web/ of the source tree when run from a build dir)\n"
+	"  --metrics-listen ADDR:PORT\n"
+	"                         also serve GET /metrics there, without a token (for a\n"
+	"                         private address: a Prometheus on the same host or VPN);\n"
+	"                         GET /metrics on --listen needs an operator token\n"
+	"  --access-log FILE|-    append one JSON line per request to FILE (- : stdout):\n"
+	"                         time, request_id, method, route (its template), status,\n"
+	"                         duration_ms, tenant, token (its id), bytes; SIGHUP\n"
+	"                         reopens FILE (after a rotation renamed it)\n"
+	"  --config FILE          read `key = value` lines first, a key per flag above\n"
+	"                         (db = /var/lib/planshift/planshift.db, threads = 4, ...;\n"
+	"                         # starts a comment); flags override the file. Default:\n"
+	"                         " PS_CONFIG_DEFAULT " when it exists\n"
 	"\n"
-	"Prints `planshift: serving http://ADDR:PORT` once listening.\n";
+	"Prints `planshift: serving http://ADDR:PORT` once listening. SIGTERM stops\n"
+	"accepting connections, answers the requests in flight (10 s at most), and\n"
+	"exits 0.\n";
+
+/* How long a stop waits for the requests in flight (systemd's default
+ * TimeoutStopSec is 90 s; the harness's is shorter). */
+#define PS_DRAIN_MS 10000
 
 static bool has_index(const char *dir)
 {
@@ -82,70 +107,186 @@ static bool find_web_dir(char *out, size_t cap)
 	return false;
 }
 
+static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
+					   {"listen", required_argument, NULL, 'l'},
+					   {"clock", required_argument, NULL, 'c'},
+					   {"provisioning", required_argument, NULL, 'p'},
+					   {"upgrade-capacity", required_argument, NULL, 'u'},
+					   {"threads", required_argument, NULL, 't'},
+					   {"holidays", required_argument, NULL, 'H'},
+					   {"web-dir", required_argument, NULL, 'W'},
+					   {"metrics-listen", required_argument, NULL, 'M'},
+					   {"access-log", required_argument, NULL, 'A'},
+					   {"config", required_argument, NULL, 'C'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+
+/* What serve runs with: the configuration file's keys, then the flags. */
+struct serve_conf {
+	const char *db, *holidays;
+	struct ps_server_opts so;
+	struct ps_app app;
+};
+
+static int serve(struct serve_conf *sc);
+
+/* Set option o (a serve_opts val) to v. NULL when accepted, else what is
+ * wrong with v. The same for a flag and a configuration key, so a later
+ * one (a flag) overrides an earlier one (the file). */
+static const char *apply(struct serve_conf *sc, int o, const char *v)
+{
+	char *end;
+	switch (o) {
+	case 'd': sc->db = v; break;
+	case 'l': sc->so.listen = v; break;
+	case 'c':
+		if (strcmp(v, "manual") != 0 && strcmp(v, "system") != 0)
+			return "must be system or manual";
+		sc->app.clock_manual = strcmp(v, "manual") == 0;
+		break;
+	case 'p':
+		if (strcmp(v, "manual") != 0 && strcmp(v, "auto") != 0)
+			return "must be auto or manual";
+		sc->app.provisioning_manual = strcmp(v, "manual") == 0;
+		break;
+	case 'u': {
+		long long n = strtoll(v, &end, 10);
+		if (!*v || *end || n < 0)
+			return "must be a whole number >= 0";
+		sc->app.upgrade_capacity = n;
+		break;
+	}
+	case 't': {
+		long n = strtol(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 256)
+			return "must be from 1 to 256";
+		sc->so.threads = (unsigned)n;
+		break;
+	}
+	case 'H': sc->holidays = v; break;
+	case 'W': sc->so.web_dir = v; break;
+	case 'M': sc->so.metrics_listen = v; break;
+	case 'A': sc->so.access_log = v; break;
+	default: return "is not a serve option";
+	}
+	return NULL;
+}
+
+/* Read a configuration file: `key = value` lines, a key being a serve
+ * flag's name without its dashes (config and help excepted); `#` starts a
+ * comment line; blank lines are skipped; the value may be in double
+ * quotes. The values point into *text, which the caller frees after use.
+ * false, with the file, line and key named on stderr, when a line is wrong. */
+static bool read_config(const char *path, struct serve_conf *sc, char **text)
+{
+	struct ps_err err = {0};
+	size_t len;
+	if (ps_cli_read_file(path, text, &len, &err) != PS_OK) {
+		fprintf(stderr, "planshift serve: %s\n", err.msg);
+		return false;
+	}
+	char *line = *text;
+	for (int no = 1; line && *line; no++) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *p = line;
+		line = next;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t n = strlen(p);
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+			p[--n] = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			fprintf(stderr, "planshift serve: %s:%d: want `key = value`, got \"%.60s\"\n", path, no, p);
+			return false;
+		}
+		char *k_end = eq;
+		while (k_end > p && (k_end[-1] == ' ' || k_end[-1] == '\t'))
+			k_end--;
+		*k_end = '\0';
+		char *v = eq + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		size_t vn = strlen(v);
+		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+			v[vn - 1] = '\0';
+			v++;
+		}
+		const struct option *opt = NULL;
+		for (const struct option *q = serve_opts; q->name && !opt; q++)
+			if (strcmp(q->name, p) == 0 && q->val != 'C' && q->val != 'h')
+				opt = q;
+		if (!opt) {
+			fprintf(stderr, "planshift serve: %s:%d: unknown key \"%.60s\" (keys are serve's flags: db, listen, ...)\n",
+				path, no, p);
+			return false;
+		}
+		const char *bad = apply(sc, opt->val, v);
+		if (bad) {
+			fprintf(stderr, "planshift serve: %s:%d: %s %s (got \"%.60s\")\n", path, no, p, bad, v);
+			return false;
+		}
+	}
+	return true;
+}
+
 int ps_cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-					     {"listen", required_argument, NULL, 'l'},
-					     {"clock", required_argument, NULL, 'c'},
-					     {"provisioning", required_argument, NULL, 'p'},
-					     {"upgrade-capacity", required_argument, NULL, 'u'},
-					     {"threads", required_argument, NULL, 't'},
-					     {"holidays", required_argument, NULL, 'H'},
-					     {"web-dir", required_argument, NULL, 'W'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
-	const char *db = NULL, *holidays = NULL;
-	struct ps_server_opts so = {.listen = "127.0.0.1:8080"};
-	struct ps_app app = {.upgrade_capacity = 1000};
-	int o;
-	char *end;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'd': db = optarg; break;
-		case 'l': so.listen = optarg; break;
-		case 'c':
-			if (strcmp(optarg, "manual") == 0)
-				app.clock_manual = true;
-			else if (strcmp(optarg, "system") != 0) {
-				fprintf(stderr, "planshift serve: --clock must be system or manual\n");
-				return PS_EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			if (strcmp(optarg, "manual") == 0)
-				app.provisioning_manual = true;
-			else if (strcmp(optarg, "auto") != 0) {
-				fprintf(stderr, "planshift serve: --provisioning must be auto or manual\n");
-				return PS_EXIT_USAGE;
-			}
-			break;
-		case 'u':
-			app.upgrade_capacity = strtoll(optarg, &end, 10);
-			if (!*optarg || *end || app.upgrade_capacity < 0) {
-				fprintf(stderr, "planshift serve: --upgrade-capacity must be a whole number >= 0\n");
-				return PS_EXIT_USAGE;
-			}
-			break;
-		case 't': {
-			long n = strtol(optarg, &end, 10);
-			if (!*optarg || *end || n < 1 || n > 256) {
-				fprintf(stderr, "planshift serve: --threads must be from 1 to 256\n");
-				return PS_EXIT_USAGE;
-			}
-			so.threads = (unsigned)n;
-			break;
-		}
-		case 'H': holidays = optarg; break;
-		case 'W': so.web_dir = optarg; break;
-		case 'h': fputs(serve_usage, stdout); return PS_EXIT_OK;
-		default: fputs(serve_usage, stderr); return PS_EXIT_USAGE;
-		}
+	struct serve_conf sc = {.so = {.listen = "127.0.0.1:8080"}, .app = {.upgrade_capacity = 1000}};
+	/* The configuration file first (--config FILE, else the default one
+	 * when present), so that the flags override it. */
+	const char *config = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config = argv[i] + 9;
 	}
-	if (!db || optind != argc) {
-		fputs(serve_usage, stderr);
+	if (!config && access(PS_CONFIG_DEFAULT, F_OK) == 0)
+		config = PS_CONFIG_DEFAULT;
+	char *config_text = NULL;
+	if (config && !read_config(config, &sc, &config_text)) {
+		ps_free(config_text);
 		return PS_EXIT_USAGE;
 	}
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", serve_opts, NULL)) != -1) {
+		const char *bad = NULL;
+		switch (o) {
+		case 'C': break;
+		case 'h': fputs(serve_usage, stdout); ps_free(config_text); return PS_EXIT_OK;
+		case '?': fputs(serve_usage, stderr); ps_free(config_text); return PS_EXIT_USAGE;
+		default: bad = apply(&sc, o, optarg); break;
+		}
+		if (bad) {
+			for (const struct option *q = serve_opts; q->name; q++)
+				if (q->val == o)
+					fprintf(stderr, "planshift serve: --%s %s\n", q->name, bad);
+			ps_free(config_text);
+			return PS_EXIT_USAGE;
+		}
+	}
+	if (!sc.db || optind != argc) {
+		fputs(serve_usage, stderr);
+		ps_free(config_text);
+		return PS_EXIT_USAGE;
+	}
+	int ret = serve(&sc);
+	ps_free(config_text);
+	return ret;
+}
+
+/* Run the daemon until SIGINT or SIGTERM. */
+static int serve(struct serve_conf *sc)
+{
+	const char *db = sc->db, *holidays = sc->holidays;
+	struct ps_server_opts so = sc->so;
+	struct ps_app app = sc->app;
 	app.db_url = db;
 	char web_dir[PATH_MAX];
 	if (!so.web_dir && find_web_dir(web_dir, sizeof web_dir))
@@ -179,6 +320,7 @@ int ps_cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -200,10 +342,23 @@ int ps_cmd_serve(int argc, char **argv)
 	printf("planshift: serving http://%s:%u (store %s, clock %s, provisioning %s)\n",
 	       host[0] ? host : "0.0.0.0", ps_server_port(srv), shown, app.clock_manual ? "manual" : "system",
 	       app.provisioning_manual ? "manual" : "auto");
+	if (so.metrics_listen) {
+		const char *mc = strrchr(so.metrics_listen, ':');
+		printf("planshift: metrics at http://%.*s:%u/metrics\n", (int)(mc - so.metrics_listen),
+		       so.metrics_listen, ps_server_metrics_port(srv));
+	}
 	fflush(stdout);
 	int sig = 0;
-	sigwait(&set, &sig);
-	ps_log(PS_LOG_INFO, "signal %d: stopping", sig);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		if (ps_server_reopen_logs(srv, &err) != PS_OK)
+			ps_log(PS_LOG_ERROR, "%s", err.msg);
+		else
+			ps_log(PS_LOG_INFO, "SIGHUP: log files reopened");
+	}
+	ps_log(PS_LOG_INFO, "signal %d: stopping: no new connections, answering the requests in flight", sig);
+	unsigned left = ps_server_drain(srv, PS_DRAIN_MS);
+	if (left)
+		ps_log(PS_LOG_WARN, "%u requests still in flight after %d ms: closing them", left, PS_DRAIN_MS);
 	ps_server_stop(srv);
 	ps_app_fini(&app);
 	ps_i18n_fini();

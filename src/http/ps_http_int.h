@@ -24,12 +24,14 @@
 
 struct ps_req {
 	struct MHD_Connection *conn;
+	struct ps_server *srv;
 	const char *method;
 	const char *path;
 	struct ps_ctx *c;      /* the worker's context, reset per request */
 	struct ps_buf *out;    /* the response body */
 	struct ps_jw w;
 	int status;            /* 200 unless a handler says otherwise */
+	const char *ctype;     /* the answer's Content-Type; NULL: JSON */
 	json_t *body;          /* the parsed body, NULL when there was none */
 	/* ids from the path, 0 when the route has none */
 	int64_t t, s, user, inc, cc, op;
@@ -115,6 +117,10 @@ ps_code ps_list_close(struct ps_walk *wk, ps_code rc);
 		render(&wk->r->w, row);                                                                                \
 		return true;                                                                                           \
 	}
+
+/* GET /metrics (server.c): the process's counters and the store's figures
+ * in Prometheus' text format. */
+ps_code ps_h_metrics(struct ps_req *r);
 
 /* The admin center's static files (static.c). */
 bool ps_static_wants(const char *method, const char *path);

@@ -69,6 +69,8 @@ const struct ps_route ps_routes[] = {
 	 "how many subscriptions each reason blocks, across every tenant (kept a minute; ?fresh to recompute)"},
 	{"GET", "/v1/clock", ps_h_clock_get, PS_PERM_OPERATOR, 0, "the manual clock (--clock manual only)"},
 	{"POST", "/v1/clock", ps_h_clock_set, PS_PERM_OPERATOR, BODY | IDEM, "set the manual clock (--clock manual only)"},
+	{"GET", "/metrics", ps_h_metrics, PS_PERM_OPERATOR, 0,
+	 "counters in Prometheus' text format (serve --metrics-listen: without a token)"},
 };
 const size_t ps_n_routes = sizeof ps_routes / sizeof ps_routes[0];
 

@@ -1,31 +1,60 @@
 /* server.c: libmicrohttpd glue (http layer). A request is read whole (capped
  * at PS_BODY_MAX), dispatched through the route table, and answered once, on
- * the last callback. Every worker thread owns one store handle and one
- * context, reused across its requests. */
+ * the last callback, where it is counted (common/metrics.c) and written to
+ * the access log (one JSON line, when serve --access-log asks). Every worker
+ * thread owns one store handle and one context, reused across its requests.
+ * A second listener (--metrics-listen) may serve GET /metrics alone,
+ * without a token. */
 #include "ps_http_int.h"
 
 #include "../app/ps_access.h"
+#include "../app/ps_app_metrics.h"
 #include "../app/ps_idem.h"
 #include "../app/ps_render.h"
 #include "../app/ps_view.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
+#include "../common/ps_metrics.h"
 #include "../common/ps_time.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Metric slots past the route table's rows: the admin center's files, and
+ * requests no route took (404, 405, 413, a store that cannot be opened). */
+#define SLOT_STATIC (ps_n_routes)
+#define SLOT_NONE (ps_n_routes + 1)
+#define N_SLOTS (ps_n_routes + 2)
 
 struct ps_server {
 	struct MHD_Daemon *d;
+	struct MHD_Daemon *metrics_d; /* --metrics-listen, or NULL */
 	struct ps_app *app;
-	uint16_t port;
+	uint16_t port, metrics_port;
 	char web_dir[1024]; /* "" when none */
+	const char *slot_method[PS_METRICS_ROUTES_MAX];
+	const char *slot_route[PS_METRICS_ROUTES_MAX];
+	/* The access log: writers hold the read side of the lock (they write
+	 * concurrently, a whole line per write(2) on an O_APPEND file), a
+	 * reopen the write side while it swaps the descriptor. */
+	bool logging; /* an access log was asked for (set once, before any request) */
+	int log_fd;
+	bool log_reopens; /* a file (not stdout) */
+	char log_path[1024];
+	pthread_rwlock_t log_lock;
+	/* Requests between their first callback and libmicrohttpd's "completed"
+	 * (atomic), and whether a drain has begun (atomic). */
+	uint64_t in_flight;
+	bool draining;
 };
 
 /* One per worker thread, made on its first request. */
@@ -77,12 +106,71 @@ static struct worker *worker_get(struct ps_app *app, struct ps_err *err)
 struct conn {
 	struct ps_buf body;
 	bool started;
+	uint64_t t0;  /* when its first callback came, in microseconds (monotonic) */
+	size_t slot;  /* its metric slot: a route's row, SLOT_STATIC or SLOT_NONE */
+	struct ps_server *srv;
+	const char *method;
+	int64_t tenant, token; /* for the access log: 0 when none */
 };
 
-static enum MHD_Result respond(struct MHD_Connection *conn, int status, struct ps_buf *out, const char *ctype,
-			       const char *request_id, const char *retry_after, const char *allow)
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One access log line: {time, request_id, method, route, status,
+ * duration_ms, tenant, token, bytes}. The route is its template, never the
+ * path; the token its id, never its secret. */
+static void access_log(struct ps_server *srv, const struct conn *cs, int status, const char *request_id,
+		       uint64_t usec, size_t bytes)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[40];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+	struct ps_buf line;
+	struct ps_jw w;
+	ps_buf_init(&line, 4096);
+	ps_jw_init(&w, &line);
+	ps_jw_obj(&w);
+	ps_jw_kstr(&w, "time", when);
+	ps_jw_kstr(&w, "request_id", request_id);
+	ps_jw_kstr(&w, "method", cs->method);
+	ps_jw_kstr(&w, "route", srv->slot_route[cs->slot]);
+	ps_jw_kint(&w, "status", status);
+	ps_jw_key(&w, "duration_ms");
+	char ms[32];
+	snprintf(ms, sizeof ms, "%.3f", (double)usec / 1000.0);
+	ps_jw_raw(&w, ms, strlen(ms));
+	ps_jw_kid(&w, "tenant", PS_PFX_TENANT, cs->tenant);
+	ps_jw_kid(&w, "token", PS_PFX_TOKEN, cs->token);
+	ps_jw_kint(&w, "bytes", (int64_t)bytes);
+	ps_jw_obj_end(&w);
+	ps_buf_putc(&line, '\n');
+	pthread_rwlock_rdlock(&srv->log_lock);
+	if (write(srv->log_fd, line.p, line.len) < 0) {
+		/* Nothing to do but go on: the request is answered. */
+	}
+	pthread_rwlock_unlock(&srv->log_lock);
+	ps_buf_fini(&line);
+}
+
+/* Queue the answer, once per request, count it and log it. */
+static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int status, struct ps_buf *out,
+			       const char *ctype, const char *request_id, const char *retry_after, const char *allow)
 {
 	size_t len = out->len;
+	if (cs) {
+		uint64_t usec = now_us() - cs->t0;
+		ps_metrics_request(cs->slot, status, usec);
+		if (cs->srv->logging)
+			access_log(cs->srv, cs, status, request_id, usec, len);
+	}
 	char *text = ps_buf_take(out);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -91,6 +179,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, struct p
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (cs && __atomic_load_n(&cs->srv->draining, __ATOMIC_RELAXED))
+		MHD_add_response_header(resp, "Connection", "close");
 	if (request_id && request_id[0])
 		MHD_add_response_header(resp, "X-Request-Id", request_id);
 	if (retry_after && retry_after[0])
@@ -102,14 +192,15 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, struct p
 	return ret;
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *conn, struct ps_buf *out, const struct ps_err *e,
-				     const char *request_id, const char *retry_after, const char *allow)
+static enum MHD_Result respond_error(struct MHD_Connection *conn, struct conn *cs, struct ps_buf *out,
+				     const struct ps_err *e, const char *request_id, const char *retry_after,
+				     const char *allow)
 {
 	struct ps_jw w;
 	ps_buf_reset(out);
 	ps_jw_init(&w, out);
 	ps_render_error(&w, e);
-	return respond(conn, ps_code_http(e->code), out, "application/json; charset=utf-8", request_id,
+	return respond(conn, cs, ps_code_http(e->code), out, "application/json; charset=utf-8", request_id,
 		       retry_after, allow);
 }
 
@@ -223,7 +314,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		ps_buf_init(&tmp, 4096);
 		ps_log(PS_LOG_ERROR, "store: %s", open_err.msg);
 		ps_err_set(&open_err, PS_STORE, NULL, "the store cannot be opened");
-		enum MHD_Result ret = respond_error(conn, &tmp, &open_err, request_id, NULL, NULL);
+		enum MHD_Result ret = respond_error(conn, cs, &tmp, &open_err, request_id, NULL, NULL);
 		ps_buf_fini(&tmp);
 		return ret;
 	}
@@ -241,6 +332,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	struct ps_req r;
 	memset(&r, 0, sizeof r);
 	r.conn = conn;
+	r.srv = srv;
 	r.method = method;
 	r.path = url;
 	r.c = c;
@@ -252,10 +344,11 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	bool replayed = false;
 	if (ps_static_wants(method, url)) {
 		const char *ctype = NULL;
+		cs->slot = SLOT_STATIC;
 		if (ps_static_serve(srv->web_dir[0] ? srv->web_dir : NULL, url, r.out, &ctype, &c->err) == PS_OK)
-			return respond(conn, 200, r.out, ctype, request_id, NULL, NULL);
+			return respond(conn, cs, 200, r.out, ctype, request_id, NULL, NULL);
 		ps_buf_reset(r.out);
-		return respond_error(conn, r.out, &c->err, request_id, NULL, NULL);
+		return respond_error(conn, cs, r.out, &c->err, request_id, NULL, NULL);
 	}
 	const struct ps_route *route = NULL;
 	bool bad_id = false, path_known = false;
@@ -272,6 +365,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			    (strcmp(method, "HEAD") == 0 && strcmp(ps_routes[i].method, "GET") == 0);
 		if (same && !route) {
 			route = &ps_routes[i];
+			cs->slot = i;
 			bad_id = bad;
 			r.t = probe.t;
 			r.s = probe.s;
@@ -293,7 +387,9 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			 * the path (another tenant's objects do not exist: 404). */
 			if (rc == PS_OK)
 				rc = ps_app_check(c, route->perm, r.t);
+			cs->token = c->who.token_id;
 		}
+		cs->tenant = r.t ? r.t : c->who.tenant_id;
 		if (rc == PS_OK && bad_id)
 			rc = ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object: %.200s", url);
 		if (rc == PS_OK)
@@ -308,7 +404,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (r.body)
 		json_decref(r.body);
 	if (replayed)
-		return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, NULL, NULL);
+		return respond(conn, cs, r.status, r.out, "application/json; charset=utf-8", request_id, NULL, NULL);
 	if (rc != PS_OK) {
 		if (rc == PS_STORE || rc == PS_RETRY || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
@@ -321,11 +417,77 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		r.status = ps_code_http(rc);
 	}
 	ps_app_idem_end(c, &r.idem, r.status, ps_buf_str(r.out));
-	return respond(conn, r.status, r.out, "application/json; charset=utf-8", request_id, r.retry_after,
-		       rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
+	return respond(conn, cs, r.status, r.out,
+		       rc == PS_OK && r.ctype ? r.ctype : "application/json; charset=utf-8", request_id,
+		       r.retry_after, rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
 }
 
-static enum MHD_Result too_large(struct MHD_Connection *conn)
+#define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* The text of GET /metrics into out: the process's counters, then the
+ * store's figures. */
+static ps_code metrics_text(struct ps_server *srv, struct ps_ctx *c, struct ps_buf *out)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	struct ps_metrics_view v = {.methods = srv->slot_method,
+				    .routes = srv->slot_route,
+				    .n_routes = N_SLOTS,
+				    .open_connections = info ? info->num_connections : 0};
+	ps_buf_reset(out);
+	ps_metrics_write(out, &v);
+	return ps_app_metrics_write(c, out);
+}
+
+ps_code ps_h_metrics(struct ps_req *r)
+{
+	ps_code rc = metrics_text(r->srv, r->c, r->out);
+	r->ctype = METRICS_CTYPE;
+	return rc;
+}
+
+/* The --metrics-listen listener: GET /metrics without a token, nothing
+ * else (404). */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn, const char *url,
+					  const char *method, const char *version, const char *upload_data,
+					  size_t *upload_data_size, void **con_cls)
+{
+	struct ps_server *srv = cls;
+	if (*con_cls == NULL) {
+		*con_cls = srv; /* the first callback: headers only */
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	char request_id[32];
+	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
+		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	struct ps_err err = {0};
+	struct worker *wk = worker_get(srv->app, &err);
+	struct ps_buf tmp;
+	ps_buf_init(&tmp, 4096);
+	enum MHD_Result ret;
+	if (!wk) {
+		ps_log(PS_LOG_ERROR, "store: %s", err.msg);
+		ps_err_set(&err, PS_STORE, NULL, "the store cannot be opened");
+		ret = respond_error(conn, NULL, &tmp, &err, request_id, NULL, NULL);
+	} else if (strcmp(url, "/metrics") != 0 || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+		ps_err_set(&err, PS_NOT_FOUND, NULL, "this listener serves GET /metrics only");
+		ret = respond_error(conn, NULL, &tmp, &err, request_id, NULL, NULL);
+	} else {
+		ps_ctx_reset(&wk->c, ps_app_clock(srv->app, wk->st, false), request_id);
+		ps_code rc = metrics_text(srv, &wk->c, &wk->out);
+		if (rc == PS_OK)
+			ret = respond(conn, NULL, 200, &wk->out, METRICS_CTYPE, request_id, NULL, NULL);
+		else
+			ret = respond_error(conn, NULL, &tmp, &wk->c.err, request_id, NULL, NULL);
+	}
+	ps_buf_fini(&tmp);
+	return ret;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, struct conn *cs)
 {
 	struct ps_buf tmp;
 	struct ps_err e;
@@ -334,7 +496,7 @@ static enum MHD_Result too_large(struct MHD_Connection *conn)
 		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
 	ps_buf_init(&tmp, 4096);
 	ps_err_set(&e, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
-	enum MHD_Result ret = respond_error(conn, &tmp, &e, request_id, NULL, NULL);
+	enum MHD_Result ret = respond_error(conn, cs, &tmp, &e, request_id, NULL, NULL);
 	ps_buf_fini(&tmp);
 	return ret;
 }
@@ -347,6 +509,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct conn *cs = *con_cls;
 	if (!cs) {
 		cs = ps_calloc(1, sizeof *cs);
+		cs->t0 = now_us();
+		cs->slot = SLOT_NONE;
+		cs->srv = srv;
+		cs->method = method;
+		__atomic_add_fetch(&srv->in_flight, 1, __ATOMIC_RELAXED);
 		ps_buf_init(&cs->body, PS_BODY_MAX);
 		*con_cls = cs;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -362,7 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
 				if (ex && strcasecmp(ex, "100-continue") == 0) {
 					cs->started = true;
-					return too_large(conn);
+					return too_large(conn, cs);
 				}
 			}
 		}
@@ -380,7 +547,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	cs->started = true;
 	if (cs->body.toobig)
-		return too_large(conn);
+		return too_large(conn, cs);
 	return dispatch(srv, conn, method, url, cs);
 }
 
@@ -389,37 +556,40 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct conn *cs = *con_cls;
 	if (!cs)
 		return;
+	__atomic_sub_fetch(&cs->srv->in_flight, 1, __ATOMIC_RELEASE);
 	ps_buf_fini(&cs->body);
 	ps_free(cs);
 	*con_cls = NULL;
 }
 
-static ps_code parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6, struct ps_err *err)
+/* s as a socket address; errors name `what` (the flag: --listen). */
+static ps_code parse_listen(const char *what, const char *s, struct sockaddr_storage *ss, bool *v6,
+			    struct ps_err *err)
 {
 	memset(ss, 0, sizeof *ss);
 	const char *colon = strrchr(s, ':');
 	if (!colon)
-		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen takes ADDR:PORT, e.g. 127.0.0.1:8080");
+		return ps_err_set(err, PS_INVALID_FIELD, what + 2, "%s takes ADDR:PORT, e.g. 127.0.0.1:8080", what);
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
 	if (*end || colon[1] == '\0' || port < 0 || port > 65535)
-		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad port in %s", s);
+		return ps_err_set(err, PS_INVALID_FIELD, what + 2, "%s: bad port in %s", what, s);
 	char host[64];
 	size_t hl = (size_t)(colon - s);
 	if (hl >= sizeof host)
-		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: address too long");
+		return ps_err_set(err, PS_INVALID_FIELD, what + 2, "%s: address too long", what);
 	memcpy(host, s, hl);
 	host[hl] = '\0';
 	if (host[0] == '[') {
 		size_t n = strlen(host);
 		if (n < 2 || host[n - 1] != ']')
-			return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad IPv6 address in %s", s);
+			return ps_err_set(err, PS_INVALID_FIELD, what + 2, "%s: bad IPv6 address in %s", what, s);
 		host[n - 1] = '\0';
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-			return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad IPv6 address in %s", s);
+			return ps_err_set(err, PS_INVALID_FIELD, what + 2, "%s: bad IPv6 address in %s", what, s);
 		*v6 = true;
 		return PS_OK;
 	}
@@ -431,7 +601,7 @@ static ps_code parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6
 	else if (strcmp(host, "localhost") == 0)
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-		return ps_err_set(err, PS_INVALID_FIELD, "listen", "--listen: bad IPv4 address in %s", s);
+		return ps_err_set(err, PS_INVALID_FIELD, what + 2, "%s: bad IPv4 address in %s", what, s);
 	*v6 = false;
 	return PS_OK;
 }
@@ -441,9 +611,15 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 {
 	struct sockaddr_storage ss;
 	bool v6 = false;
-	ps_code rc = parse_listen(opts->listen ? opts->listen : "127.0.0.1:8080", &ss, &v6, err);
+	ps_code rc = parse_listen("--listen", opts->listen ? opts->listen : "127.0.0.1:8080", &ss, &v6, err);
 	if (rc != PS_OK)
 		return rc;
+	struct sockaddr_storage mss;
+	bool mv6 = false;
+	if (opts->metrics_listen && (rc = parse_listen("--metrics-listen", opts->metrics_listen, &mss, &mv6, err)) != PS_OK)
+		return rc;
+	if (N_SLOTS > PS_METRICS_ROUTES_MAX)
+		return ps_err_set(err, PS_INTERNAL, NULL, "more routes than metric slots (PS_METRICS_ROUTES_MAX)");
 	unsigned threads = opts->threads;
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -453,8 +629,35 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	srv->app = app;
 	if (opts->web_dir)
 		snprintf(srv->web_dir, sizeof srv->web_dir, "%s", opts->web_dir);
+	for (size_t i = 0; i < ps_n_routes; i++) {
+		srv->slot_method[i] = ps_routes[i].method;
+		srv->slot_route[i] = ps_routes[i].pattern;
+	}
+	srv->slot_method[SLOT_STATIC] = "GET";
+	srv->slot_route[SLOT_STATIC] = "static";
+	srv->slot_method[SLOT_NONE] = "any";
+	srv->slot_route[SLOT_NONE] = "unmatched";
 	server_pid = getpid();
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	ps_metrics_set_start(ps_time_system());
+	srv->log_fd = -1;
+	pthread_rwlock_init(&srv->log_lock, NULL);
+	srv->logging = opts->access_log != NULL;
+	if (opts->access_log && strcmp(opts->access_log, "-") == 0) {
+		srv->log_fd = STDOUT_FILENO;
+	} else if (opts->access_log) {
+		snprintf(srv->log_path, sizeof srv->log_path, "%s", opts->access_log);
+		srv->log_reopens = true;
+		srv->log_fd = open(srv->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (srv->log_fd < 0) {
+			rc = ps_err_set(err, PS_IO, "access-log", "cannot open the access log %s: %s", srv->log_path,
+					strerror(errno));
+			pthread_rwlock_destroy(&srv->log_lock);
+			ps_free(srv);
+			return rc;
+		}
+	}
+	/* ITC: MHD_quiesce_daemon (ps_server_drain) needs it with a thread pool. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
@@ -462,12 +665,34 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 				  threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
 				  (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!srv->d) {
+		if (srv->log_reopens)
+			close(srv->log_fd);
+		pthread_rwlock_destroy(&srv->log_lock);
 		ps_free(srv);
 		return ps_err_set(err, PS_IO, "listen", "cannot listen on %s (in use, or not an address of this machine)",
 				  opts->listen ? opts->listen : "127.0.0.1:8080");
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : 0;
+	if (opts->metrics_listen) {
+		srv->metrics_d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+							  (mv6 ? MHD_USE_IPv6 : 0),
+						  0, NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR, &mss,
+						  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+						  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+		if (!srv->metrics_d) {
+			MHD_stop_daemon(srv->d);
+			if (srv->log_reopens)
+				close(srv->log_fd);
+			pthread_rwlock_destroy(&srv->log_lock);
+			ps_free(srv);
+			return ps_err_set(err, PS_IO, "metrics-listen",
+					  "cannot listen on %s (in use, or not an address of this machine)",
+					  opts->metrics_listen);
+		}
+		info = MHD_get_daemon_info(srv->metrics_d, MHD_DAEMON_INFO_BIND_PORT);
+		srv->metrics_port = info ? info->port : 0;
+	}
 	*out = srv;
 	return PS_OK;
 }
@@ -477,10 +702,54 @@ uint16_t ps_server_port(const struct ps_server *s)
 	return s->port;
 }
 
+uint16_t ps_server_metrics_port(const struct ps_server *s)
+{
+	return s->metrics_port;
+}
+
 void ps_server_stop(struct ps_server *s)
 {
 	if (!s)
 		return;
+	if (s->metrics_d)
+		MHD_stop_daemon(s->metrics_d);
 	MHD_stop_daemon(s->d);
+	if (s->log_reopens)
+		close(s->log_fd);
+	pthread_rwlock_destroy(&s->log_lock);
 	ps_free(s);
+}
+
+ps_code ps_server_reopen_logs(struct ps_server *s, struct ps_err *err)
+{
+	if (!s->log_reopens)
+		return PS_OK;
+	int fd = open(s->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return ps_err_set(err, PS_IO, "access-log", "cannot reopen the access log %s: %s (still writing the old one)",
+				  s->log_path, strerror(errno));
+	pthread_rwlock_wrlock(&s->log_lock);
+	int old = s->log_fd;
+	s->log_fd = fd;
+	pthread_rwlock_unlock(&s->log_lock);
+	close(old);
+	return PS_OK;
+}
+
+unsigned ps_server_drain(struct ps_server *s, unsigned ms)
+{
+	__atomic_store_n(&s->draining, true, __ATOMIC_RELAXED);
+	MHD_socket fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	else
+		ps_log(PS_LOG_WARN, "stopping: could not stop accepting connections before the drain");
+	/* Poll: the workers answer on their own; this thread only waits. */
+	for (unsigned waited = 0;; waited += 10) {
+		uint64_t n = __atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE);
+		if (n == 0 || waited >= ms)
+			return (unsigned)n;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
 }

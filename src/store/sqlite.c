@@ -7,14 +7,38 @@
 #include "sqlite_int.h"
 
 #include "../common/ps_mem.h"
+#include "../common/ps_metrics.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define BUSY_TIMEOUT_MS 5000
 /* PRAGMA application_id: "PLSH", marks the file as a planshift store. */
 #define APP_ID		0x504C5348
+
+/* SQLite's busy timeout, counted (GET /metrics): wait a little longer each
+ * time another connection holds the lock, up to BUSY_TIMEOUT_MS in all. */
+static int busy_wait(void *arg, int count)
+{
+	static const int delay_ms[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+	const int n = (int)(sizeof delay_ms / sizeof delay_ms[0]);
+	int waited = 0;
+	for (int i = 0; i < count && i < n; i++)
+		waited += delay_ms[i];
+	if (count >= n)
+		waited += (count - n) * delay_ms[n - 1];
+	int next = delay_ms[count < n ? count : n - 1];
+	if (waited + next > BUSY_TIMEOUT_MS) {
+		ps_metrics_count(PS_C_BUSY_TIMEOUTS);
+		return 0;
+	}
+	ps_metrics_count(PS_C_BUSY_WAITS);
+	struct timespec ts = {next / 1000, (long)(next % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+	return 1;
+}
 
 /* ---- Schema ------------------------------------------------------------ */
 
@@ -548,7 +572,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 		goto out;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(db, busy_wait, NULL);
 	/* Double-quoted strings are identifiers, never literals. */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);

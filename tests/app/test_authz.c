@@ -74,6 +74,7 @@ static const struct {
 	{"GET", "/v1/fleet", OP | SUP},
 	{"GET", "/v1/clock", OP},
 	{"POST", "/v1/clock", OP},
+	{"GET", "/metrics", OP},
 };
 #define N_WANT (sizeof want / sizeof want[0])
 

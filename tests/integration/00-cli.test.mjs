@@ -109,3 +109,10 @@ test('routes lists every route, and doc/openapi.yaml documents each one', () => 
     assert.ok(block.includes(`    ${method.toLowerCase()}:`), `case ${method} ${path}: method missing from doc/openapi.yaml`);
   }
 });
+
+test('--version prints meson project version', () => {
+  const r = cli(['--version']);
+  assert.equal(r.status, 0, r.stderr);
+  const want = /version\s*:\s*'([^']+)'/.exec(readFileSync(join(ROOT, 'meson.build'), 'utf8'))[1];
+  assert.equal(r.stdout, `planshift ${want}\n`);
+});

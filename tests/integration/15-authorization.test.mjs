@@ -63,6 +63,7 @@ const EXPECTED = [
   ['GET', '/v1/fleet', PROVIDER],
   ['GET', '/v1/clock', OPERATOR],
   ['POST', '/v1/clock', OPERATOR],
+  ['GET', '/metrics', OPERATOR],
 ];
 
 let srv;

@@ -52,6 +52,18 @@ export function within(p, ms, what) {
   return Promise.race([p, bound]).finally(() => clearTimeout(timer));
 }
 
+// Poll cond (sync or async) every 20 ms until it returns a truthy value, which
+// it resolves to; rejects with "what: not done within ms ms" after ms.
+export async function until(cond, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what}: not done within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 // ---- stores and the command line --------------------------------------------------
 
 let pgStores = 0;
@@ -151,7 +163,9 @@ export async function startServer({ demo = false, args = [], store, bin = BIN, e
   const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const what = `planshift ${argv.join(' ')}`;
   let stderr = '';
+  let stdout = '';
   proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdout.on('data', (d) => { stdout += d; });
   // 'close': the process has exited and its output is read to the end.
   const closed = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
   let expected = null; // the signal kill() sent on purpose
@@ -163,6 +177,7 @@ export async function startServer({ demo = false, args = [], store, bin = BIN, e
     ...s, proc,
     get url() { return url; },
     get stderr() { return stderr; },
+    get stdout() { return stdout; },
     async api(method, path, { token = s.operator, body, raw, headers = {}, timeout = FETCH_TIMEOUT_MS } = {}) {
       const h = { ...headers };
       if (token) h.Authorization = `Bearer ${token}`;
