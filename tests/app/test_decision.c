@@ -27,6 +27,8 @@
 #include "common/ps_mem.h"
 #include "store/ps_store.h"
 
+#include "../common/ps_app_fixture.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define PS_SANITIZED 1
 #elif defined(__has_feature)
@@ -131,19 +133,7 @@ static int setup(void **state)
 	snprintf(dir, sizeof dir, "%s/planshift-decision-XXXXXX", tmp);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/store.db", dir);
-	struct ps_err err = {0};
-	assert_int_equal(ps_store_open(path, &inner, &err), PS_OK);
-	assert_int_equal(inner->ops->migrate(inner, &err), PS_OK);
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	assert_true(ps_catalog_parse(ps_demo_catalog, ps_demo_catalog_len, &cat, &faults));
-	assert_int_equal(inner->ops->begin(inner, PS_TX_WRITE, &err), PS_OK);
-	assert_int_equal(inner->ops->catalog_put(inner, cat->json, cat->json_len, NOW, &err), PS_OK);
-	assert_int_equal(inner->ops->commit(inner, &err), PS_OK);
-	ps_catalog_free(cat);
-	memset(&app, 0, sizeof app);
-	app.db_url = path;
-	assert_int_equal(ps_app_load_catalog(&app, inner, &err), PS_OK);
+	ps_fixture_store(path, ps_demo_catalog, ps_demo_catalog_len, NOW, &app, &inner);
 	struct pinned *p = ps_calloc(1, sizeof *p);
 	pinned_ops.begin = pin_begin;
 	pinned_ops.commit = pin_commit;
@@ -155,15 +145,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[320];
 	ps_store_close(pinned);
 	ps_store_close(inner);
 	ps_app_fini(&app);
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (int i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-		unlink(p);
-	}
+	ps_fixture_remove(path);
 	rmdir(dir);
 	return 0;
 }

@@ -216,15 +216,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[320];
 	ps_app_fini(&app);
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (int i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", pristine, suffix[i]);
-		unlink(p);
-		snprintf(p, sizeof p, "%s%s", work, suffix[i]);
-		unlink(p);
-	}
+	ps_fixture_remove(pristine);
+	ps_fixture_remove(work);
 	rmdir(dir);
 	return 0;
 }

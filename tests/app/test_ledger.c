@@ -56,14 +56,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[320];
 	ps_store_close(st);
 	ps_app_fini(&app);
-	const char *suffix[] = {"", "-wal", "-shm"};
-	for (int i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-		unlink(p);
-	}
+	ps_fixture_remove(path);
 	rmdir(dir);
 	return 0;
 }

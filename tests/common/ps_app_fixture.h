@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A new store at path, migrated, holding catalog (len bytes) loaded at now;
  * app zeroed and given that catalog. The store stays open in *out. */
@@ -37,6 +38,17 @@ static inline void ps_fixture_ctx(struct ps_ctx *c, struct ps_app *app, struct p
 	c->who.role = PS_ROLE_OPERATOR;
 	c->who.token_id = 1;
 	snprintf(c->request_id, sizeof c->request_id, "%s", "test");
+}
+
+/* Remove the SQLite store at path (its -wal and -shm too). */
+static inline void ps_fixture_remove(const char *path)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[512];
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+		unlink(p);
+	}
 }
 
 #endif
