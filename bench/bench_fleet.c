@@ -605,9 +605,9 @@ static int cmd_tab(const char *path, const struct meta *m, int runs, int n, cons
 			char hash[PS_HASH_LEN];
 			struct ps_principal who;
 			ps_sha256_hex(token, strlen(token), hash);
-			if (a.st->ops->token_find(a.st, hash, &who, &err) != PS_OK)
-				die("tab: token_find", err.msg);
 			a.c.now = ps_time_system();
+			if (a.st->ops->token_find(a.st, hash, a.c.now, &who, &err) != PS_OK)
+				die("tab: token_find", err.msg);
 			struct ps_decision tab;
 			if (ps_app_upgrades(&a.c, smp[0], smp[1], 0, &tab) != PS_OK)
 				die("tab: ps_app_upgrades", a.c.err.msg);

@@ -46,3 +46,10 @@ ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant)
 		return ps_err_set(&c->err, PS_FORBIDDEN, NULL, "the %s role may not do this", ps_role_name(r));
 	return PS_OK;
 }
+
+ps_code ps_app_check_owner(struct ps_ctx *c, enum ps_perm perm, int64_t owner)
+{
+	if (owner == 0 && ps_role_is_tenant(c->who.role))
+		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such object");
+	return ps_app_check(c, perm, owner);
+}

@@ -41,10 +41,31 @@ const char *ps_perm_name(enum ps_perm perm);
  * else PS_OK or the store's error. */
 ps_code ps_app_authenticate(struct ps_ctx *c, const char *authorization);
 
+/* What a request presents: its Authorization header, its planshift_session
+ * cookie, its X-CSRF-Token header (each NULL when absent), and whether it
+ * changes something (a method other than GET and HEAD). */
+struct ps_credentials {
+	const char *authorization;
+	const char *session;
+	const char *csrf;
+	bool changes;
+};
+
+/* Authenticate a request into c->who: by its bearer token when it sends
+ * Authorization, else by its session cookie. PS_UNAUTHORIZED when neither is
+ * live (revoked, expired, idle, signed out) on the store's clock at c->now;
+ * PS_FORBIDDEN for a change made with a session without its CSRF token.
+ * The token's (or session's) last use is written at most once every
+ * PS_TOUCH_EVERY seconds. */
+ps_code ps_app_authenticate_request(struct ps_ctx *c, const struct ps_credentials *cr);
+
 /* Whether c->who may use perm on tenant `tenant` (0: the call names no
  * tenant). A tenant-bound caller naming another tenant is answered
  * PS_NOT_FOUND ("no such tenant"), as if it did not exist, before any
  * PS_FORBIDDEN for a role that may not. */
 ps_code ps_app_check(struct ps_ctx *c, enum ps_perm perm, int64_t tenant);
+/* The same for an object owned by tenant `owner`, 0 for the provider's own
+ * (a tenant-bound caller never sees those: PS_NOT_FOUND). */
+ps_code ps_app_check_owner(struct ps_ctx *c, enum ps_perm perm, int64_t owner);
 
 #endif

@@ -12,6 +12,7 @@
 #include "../common/ps_err.h"
 #include "../common/ps_i18n.h"
 #include "../common/ps_json.h"
+#include "../common/ps_secret.h"
 #include "../core/ps_catalog.h"
 #include "../core/ps_decide.h"
 #include "../core/ps_model.h"
@@ -32,7 +33,14 @@ struct ps_app {
 	size_t n_holidays;
 	uint64_t idem_kept; /* answers kept under an Idempotency-Key (atomic): purges old ones now and then */
 	struct ps_fleet_cache *fleet; /* the last fleet summary (fleet.c), made on first use; owned */
+	int64_t session_idle;     /* seconds an admin center session lives unused; 0: the default */
+	int64_t session_absolute; /* seconds a session lives at most; 0: the default */
 };
+
+#define PS_SESSION_IDLE_DEFAULT (30 * 60)
+#define PS_SESSION_ABSOLUTE_DEFAULT (12 * 3600)
+/* A token's last use, and a session's, is written at most this often. */
+#define PS_TOUCH_EVERY 60
 
 struct ps_ctx {
 	struct ps_app *app;
@@ -92,8 +100,47 @@ struct ps_purchase_in {
 
 /* ---- use cases ---- */
 ps_code ps_app_tenant_create(struct ps_ctx *c, const struct ps_tenant_in *in, struct ps_tenant *out);
+/* ---- tokens and sessions (tokens.c) ---- */
+struct ps_token_in {
+	const char *role;
+	const char *name;           /* NULL or "": none */
+	int64_t expires_at;         /* 0: never; else after c->now */
+	const char *expires_field;  /* the field a refused expiry names (NULL: "expires_at") */
+};
+/* A new token (tenant 0: a provider's role): the secret into token_out
+ * (PS_TOKEN_LEN bytes; shown once, stored hashed), the record into *out. */
+ps_code ps_app_token_make(struct ps_ctx *c, int64_t tenant, const struct ps_token_in *in, char *token_out, size_t cap,
+			  struct ps_token *out);
+/* The same with a role alone: no name, no expiry. */
 ps_code ps_app_token_create(struct ps_ctx *c, const char *role, int64_t tenant, char *token_out, size_t cap,
 			    enum ps_role *role_out);
+/* Live and expired tokens, not revoked ones, of tenant (0: every token). */
+ps_code ps_app_tokens_list(struct ps_ctx *c, int64_t tenant, int64_t after, size_t limit, ps_token_cb cb, void *arg);
+/* Revoke token id, and end its sessions: its tenant's global_admin or the
+ * operator may (the provider's tokens: the operator); PS_NOT_FOUND when it
+ * is missing, already revoked, or not the caller's to see. */
+ps_code ps_app_token_revoke(struct ps_ctx *c, int64_t id, struct ps_token *out);
+
+/* A session of the admin center: its secret (the cookie's value), its CSRF
+ * token (derived from the secret: nothing more is stored), who it is and
+ * its absolute end. */
+struct ps_session {
+	char secret[PS_TOKEN_LEN];
+	char csrf[PS_HASH_LEN];
+	struct ps_principal who;
+	int64_t expires_at;
+};
+/* Exchange a live token for a new session (ended sessions are purged).
+ * PS_UNAUTHORIZED (field "token") when the token is not valid. */
+ps_code ps_app_session_create(struct ps_ctx *c, const char *token, struct ps_session *out);
+/* End the session the caller authenticated with (secret: the cookie's
+ * value); PS_NOT_FOUND when the call was not made with a session. */
+ps_code ps_app_session_end(struct ps_ctx *c, const char *secret);
+/* The CSRF token of a session secret. */
+void ps_app_session_csrf(const char *secret, char out[PS_HASH_LEN]);
+/* The idle and absolute lifetimes of a session, in seconds. */
+int64_t ps_app_session_idle(const struct ps_app *app);
+int64_t ps_app_session_absolute(const struct ps_app *app);
 ps_code ps_app_user_create(struct ps_ctx *c, int64_t tenant, const char *upn, const char *display_name,
 			   struct ps_user *out);
 /* A purchase: the subscription and its first invoice; for a tenant paying

@@ -36,6 +36,13 @@ struct ps_billing_sum;
 void ps_render_billing_sum(struct ps_jw *w, int64_t tenant, const struct ps_billing_sum *sum);
 /* Who a token is: {role, tenant, token}; tenant null for the provider's roles. */
 void ps_render_principal(struct ps_jw *w, const struct ps_principal *p);
+/* A token as listed: {id, name, role, tenant, created, expires_at,
+ * last_used_at}, never its secret. */
+void ps_render_token(struct ps_jw *w, const struct ps_token *t);
+/* A new token: the same and its secret `token`, shown this once. */
+void ps_render_token_new(struct ps_jw *w, const struct ps_token *t, const char *secret);
+/* A session: {csrf_token, role, tenant, token, expires_at}. */
+void ps_render_session(struct ps_jw *w, const struct ps_principal *who, const char *csrf);
 /* {subscription, user, assigned}: the answer to assigning or unassigning a seat. */
 void ps_render_seat(struct ps_jw *w, int64_t sub, int64_t user, bool assigned);
 /* {now, mode: "manual"} */

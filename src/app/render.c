@@ -258,6 +258,43 @@ void ps_render_principal(struct ps_jw *w, const struct ps_principal *p)
 	ps_jw_obj_end(w);
 }
 
+static void token_fields(struct ps_jw *w, const struct ps_token *t)
+{
+	ps_jw_kid(w, "id", PS_PFX_TOKEN, t->id);
+	ps_jw_kstr(w, "name", t->name);
+	ps_jw_kstr(w, "role", ps_role_name(t->role));
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, t->tenant_id);
+	ps_jw_ktime(w, "created", t->created_at);
+	ps_jw_ktime(w, "expires_at", t->expires_at);
+	ps_jw_ktime(w, "last_used_at", t->last_used_at);
+}
+
+void ps_render_token(struct ps_jw *w, const struct ps_token *t)
+{
+	ps_jw_obj(w);
+	token_fields(w, t);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_token_new(struct ps_jw *w, const struct ps_token *t, const char *secret)
+{
+	ps_jw_obj(w);
+	token_fields(w, t);
+	ps_jw_kstr(w, "token", secret);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_session(struct ps_jw *w, const struct ps_principal *who, const char *csrf)
+{
+	ps_jw_obj(w);
+	ps_jw_kstr(w, "csrf_token", csrf);
+	ps_jw_kstr(w, "role", ps_role_name(who->role));
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, who->tenant_id);
+	ps_jw_kid(w, "token", PS_PFX_TOKEN, who->token_id);
+	ps_jw_ktime(w, "expires_at", who->expires_at);
+	ps_jw_obj_end(w);
+}
+
 void ps_render_seat(struct ps_jw *w, int64_t sub, int64_t user, bool assigned)
 {
 	ps_jw_obj(w);

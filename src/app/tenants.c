@@ -1,9 +1,8 @@
-/* tenants.c: tenants, their users and tokens (app layer). */
+/* tenants.c: tenants and their users (app layer); tokens are in tokens.c. */
 #include "ps_app.h"
 #include "ps_app_int.h"
 
 #include "../common/ps_i18n.h"
-#include "../common/ps_secret.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -56,63 +55,6 @@ ps_code ps_app_tenant_create(struct ps_ctx *c, const struct ps_tenant_in *in, st
 	out->created_at = c->now;
 	struct tenant_arg a = {out};
 	return ps_app_tx(c, tenant_tx, &a);
-}
-
-struct token_arg {
-	const char *hash;
-	enum ps_role role;
-	int64_t tenant;
-};
-
-static ps_code token_tx(struct ps_ctx *c, void *arg)
-{
-	struct token_arg *a = arg;
-	int64_t id = 0;
-	ps_code rc = c->st->ops->token_insert(c->st, a->hash, a->role, a->tenant, c->now, &id, &c->err);
-	if (rc != PS_OK)
-		return rc;
-	char ref[32], detail[128];
-	snprintf(detail, sizeof detail, "{\"role\":\"%s\"}", ps_role_name(a->role));
-	return ps_app_audit(c, a->tenant, "token.create", ps_app_ref(ref, sizeof ref, PS_PFX_TOKEN, id), detail);
-}
-
-ps_code ps_app_token_create(struct ps_ctx *c, const char *role, int64_t tenant, char *token_out, size_t cap,
-			    enum ps_role *role_out)
-{
-	enum ps_role r;
-	if (!role || !ps_role_parse(role, &r))
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "role",
-				  "role must be one of operator, support, global_admin, billing_admin, "
-				  "license_admin, reader");
-	if (ps_role_is_tenant(r) && tenant == 0)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "tenant", "the %s role needs a tenant",
-				  ps_role_name(r));
-	if (!ps_role_is_tenant(r) && tenant != 0)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "role",
-				  "a tenant's token must have a tenant role (global_admin, billing_admin, "
-				  "license_admin, reader)");
-	if (tenant) {
-		struct ps_tenant t;
-		ps_code rc = c->st->ops->tenant_get(c->st, tenant, &t, &c->err);
-		if (rc == PS_NOT_FOUND)
-			return ps_err_set(&c->err, PS_NOT_FOUND, "tenant", "no such tenant");
-		if (rc != PS_OK)
-			return rc;
-	}
-	char tok[PS_TOKEN_LEN], hash[PS_HASH_LEN];
-	if (cap < PS_TOKEN_LEN)
-		return ps_err_set(&c->err, PS_INTERNAL, NULL, "token buffer too small");
-	if (!ps_token_new(tok))
-		return ps_err_set(&c->err, PS_INTERNAL, NULL, "the system has no randomness for a token");
-	ps_sha256_hex(tok, strlen(tok), hash);
-	struct token_arg a = {hash, r, tenant};
-	ps_code rc = ps_app_tx(c, token_tx, &a);
-	if (rc != PS_OK)
-		return rc;
-	snprintf(token_out, cap, "%s", tok);
-	if (role_out)
-		*role_out = r;
-	return PS_OK;
 }
 
 struct user_arg {

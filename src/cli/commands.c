@@ -220,32 +220,89 @@ out:
 	return ret;
 }
 
-/* ---- token create ---- */
+/* ---- token create, list, revoke ---- */
 
 static const char token_usage[] =
-	"usage: planshift token create --db URL --role ROLE [--tenant ID]\n"
+	"usage: planshift token create --db URL --role ROLE [--tenant ID] [--name NAME]\n"
+	"                              [--expires-in DURATION]\n"
+	"       planshift token list   --db URL [--tenant ID]\n"
+	"       planshift token revoke --db URL ID\n"
 	"\n"
-	"Print a new API token alone on stdout. It is shown once and stored hashed.\n"
+	"create: print a new API token alone on stdout. It is shown once and stored\n"
+	"hashed.\n"
 	"  --role ROLE   operator or support (the provider's), or global_admin,\n"
 	"                billing_admin, license_admin, reader (with --tenant)\n"
-	"  --tenant ID   the tenant the token is bound to (ten_12, or 12)\n";
+	"  --tenant ID   the tenant the token is bound to (ten_12, or 12)\n"
+	"  --name NAME   what the token is for (shown in lists)\n"
+	"  --expires-in DURATION\n"
+	"                the token stops working after this long on the store's\n"
+	"                clock: 90s, 30m, 4h, 90d (default: never)\n"
+	"list: the tokens that are not revoked, every tenant's or one's (--tenant),\n"
+	"one a line, tab-separated: id, name, role, tenant, created, expires_at,\n"
+	"last_used_at (- when none); never their secret.\n"
+	"revoke: the token ID (tok_12) gets 401 from its next request on, on every\n"
+	"daemon of the store, and its admin center sessions end.\n";
+
+/* The store and a context acting as the operator, for the token commands. */
+static int token_ctx(const char *what, const char *db, struct ps_app *app, struct ps_ctx *c, struct ps_store **st)
+{
+	struct ps_err err = {0};
+	if (ps_cli_store(db, false, st, &err) != PS_OK)
+		return ps_cli_fail(what, &err);
+	app->db_url = db;
+	ps_ctx_init(c, app, *st);
+	c->now = ps_app_clock(app, *st, true);
+	c->who.role = PS_ROLE_OPERATOR;
+	snprintf(c->request_id, sizeof c->request_id, "cli-%s", what);
+	for (char *p = c->request_id; *p; p++)
+		if (*p == ' ')
+			*p = '-';
+	return PS_EXIT_OK;
+}
+
+static void print_time(int64_t t, char sep)
+{
+	char when[PS_TIME_LEN] = "-";
+	if (t)
+		ps_time_format(t, when);
+	printf("%s%c", when, sep);
+}
+
+static bool print_token(void *arg, const struct ps_token *t)
+{
+	(void)arg;
+	printf("%s%lld\t%s\t%s\t", PS_PFX_TOKEN, (long long)t->id, t->name[0] ? t->name : "-", ps_role_name(t->role));
+	if (t->tenant_id)
+		printf("%s%lld\t", PS_PFX_TENANT, (long long)t->tenant_id);
+	else
+		printf("-\t");
+	print_time(t->created_at, '\t');
+	print_time(t->expires_at, '\t');
+	print_time(t->last_used_at, '\n');
+	return true;
+}
 
 int ps_cmd_token(int argc, char **argv)
 {
 	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
 					     {"role", required_argument, NULL, 'r'},
 					     {"tenant", required_argument, NULL, 't'},
+					     {"name", required_argument, NULL, 'n'},
+					     {"expires-in", required_argument, NULL, 'e'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(token_usage, stdout);
 		return PS_EXIT_OK;
 	}
-	if (argc < 2 || strcmp(argv[1], "create") != 0) {
+	const char *sub = argc >= 2 ? argv[1] : "";
+	bool create = strcmp(sub, "create") == 0, list = strcmp(sub, "list") == 0,
+	     revoke = strcmp(sub, "revoke") == 0;
+	if (!create && !list && !revoke) {
 		fputs(token_usage, stderr);
 		return PS_EXIT_USAGE;
 	}
-	const char *db = NULL, *role = NULL, *tenant_s = NULL;
+	const char *db = NULL, *role = NULL, *tenant_s = NULL, *name = NULL, *expires_s = NULL;
 	int o;
 	optind = 2;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -253,35 +310,58 @@ int ps_cmd_token(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'r': role = optarg; break;
 		case 't': tenant_s = optarg; break;
+		case 'n': name = optarg; break;
+		case 'e': expires_s = optarg; break;
 		case 'h': fputs(token_usage, stdout); return PS_EXIT_OK;
 		default: fputs(token_usage, stderr); return PS_EXIT_USAGE;
 		}
 	}
-	if (!db || !role || optind != argc) {
+	/* Each subcommand takes only its own flags. */
+	bool bad = !db || (create && (!role || optind != argc)) ||
+		   (list && (role || name || expires_s || optind != argc)) ||
+		   (revoke && (role || name || expires_s || tenant_s || optind != argc - 1));
+	if (bad) {
 		fputs(token_usage, stderr);
 		return PS_EXIT_USAGE;
 	}
-	int64_t tenant = 0;
+	char what[32];
+	snprintf(what, sizeof what, "token %s", sub);
+	int64_t tenant = 0, expires_in = 0, id = 0;
 	if (tenant_s && !ps_id_parse(tenant_s, PS_PFX_TENANT, &tenant) && !ps_id_parse(tenant_s, "", &tenant)) {
-		fprintf(stderr, "planshift token create: --tenant must be a tenant id like ten_12\n");
+		fprintf(stderr, "planshift %s: --tenant must be a tenant id like ten_12\n", what);
 		return PS_EXIT_USAGE;
 	}
-	struct ps_err err = {0};
-	struct ps_store *st = NULL;
-	if (ps_cli_store(db, false, &st, &err) != PS_OK)
-		return ps_cli_fail("token create", &err);
-	struct ps_app app = {.db_url = db};
+	if (expires_s && !ps_duration_parse(expires_s, &expires_in)) {
+		fprintf(stderr, "planshift %s: --expires-in must be a duration such as 90s, 30m, 4h or 90d\n", what);
+		return PS_EXIT_USAGE;
+	}
+	if (revoke && !ps_id_parse(argv[optind], PS_PFX_TOKEN, &id) && !ps_id_parse(argv[optind], "", &id)) {
+		fprintf(stderr, "planshift %s: ID must be a token id like tok_12\n", what);
+		return PS_EXIT_USAGE;
+	}
+	struct ps_app app = {0};
 	struct ps_ctx c;
-	ps_ctx_init(&c, &app, st);
-	c.now = ps_app_clock(&app, st, true);
-	c.who.role = PS_ROLE_OPERATOR;
-	snprintf(c.request_id, sizeof c.request_id, "%s", "cli-token-create");
-	char tok[PS_TOKEN_LEN];
-	int ret = PS_EXIT_OK;
-	if (ps_app_token_create(&c, role, tenant, tok, sizeof tok, NULL) != PS_OK)
-		ret = ps_cli_fail("token create", &c.err);
-	else
-		printf("%s\n", tok);
+	struct ps_store *st = NULL;
+	int ret = token_ctx(what, db, &app, &c, &st);
+	if (ret != PS_EXIT_OK)
+		return ret;
+	ps_code rc;
+	if (create) {
+		struct ps_token_in in = {.role = role, .name = name, .expires_field = "--expires-in"};
+		in.expires_at = expires_s ? c.now + expires_in : 0;
+		struct ps_token t;
+		char tok[PS_TOKEN_LEN];
+		if ((rc = ps_app_token_make(&c, tenant, &in, tok, sizeof tok, &t)) == PS_OK)
+			printf("%s\n", tok);
+	} else if (list) {
+		rc = ps_app_tokens_list(&c, tenant, 0, 0, print_token, NULL);
+	} else {
+		struct ps_token t;
+		if ((rc = ps_app_token_revoke(&c, id, &t)) == PS_OK)
+			fprintf(stderr, "planshift %s: %s%lld revoked\n", what, PS_PFX_TOKEN, (long long)id);
+	}
+	if (rc != PS_OK)
+		ret = ps_cli_fail(what, &c.err);
 	ps_ctx_fini(&c);
 	ps_store_close(st);
 	return ret;

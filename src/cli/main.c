@@ -16,6 +16,8 @@ static const char usage[] =
 	"commands:\n"
 	"  init              create or migrate a store, load a catalog, or a demo\n"
 	"  token create      print a new API token (shown once, stored hashed)\n"
+	"  token list        the tokens, never their secret\n"
+	"  token revoke      revoke a token: 401 from its next request on\n"
 	"  serve             run the HTTP API and admin center\n"
 	"  catalog validate  check a catalog file and list every fault\n"
 	"  sweep             the Upgrade tab of every subscription, with a summary\n"

@@ -28,6 +28,7 @@ static const char serve_usage[] =
 	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
+	"                       [--session-idle DURATION] [--session-max DURATION]\n"
 	"                       [--config FILE]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
@@ -54,6 +55,12 @@ static const char serve_usage[] =
 	"                         time, request_id, method, route (its template), status,\n"
 	"                         duration_ms, tenant, token (its id), bytes; SIGHUP\n"
 	"                         reopens FILE (after a rotation renamed it)\n"
+	"  --session-idle DURATION\n"
+	"                         an admin center session unused this long ends\n"
+	"                         (default 30m; 90s, 30m, 4h, 90d)\n"
+	"  --session-max DURATION\n"
+	"                         a session ends this long after sign-in, used or not\n"
+	"                         (default 12h)\n"
 	"  --config FILE          read `key = value` lines first, a key per flag above\n"
 	"                         (db = /var/lib/planshift/planshift.db, threads = 4, ...;\n"
 	"                         # starts a comment); flags override the file. Default:\n"
@@ -117,6 +124,8 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"web-dir", required_argument, NULL, 'W'},
 					   {"metrics-listen", required_argument, NULL, 'M'},
 					   {"access-log", required_argument, NULL, 'A'},
+					   {"session-idle", required_argument, NULL, 'I'},
+					   {"session-max", required_argument, NULL, 'X'},
 					   {"config", required_argument, NULL, 'C'},
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
@@ -167,6 +176,14 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 	case 'W': sc->so.web_dir = v; break;
 	case 'M': sc->so.metrics_listen = v; break;
 	case 'A': sc->so.access_log = v; break;
+	case 'I':
+		if (!ps_duration_parse(v, &sc->app.session_idle))
+			return "must be a duration such as 90s, 30m, 4h or 90d";
+		break;
+	case 'X':
+		if (!ps_duration_parse(v, &sc->app.session_absolute))
+			return "must be a duration such as 90s, 30m, 4h or 90d";
+		break;
 	default: return "is not a serve option";
 	}
 	return NULL;

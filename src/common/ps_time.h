@@ -29,6 +29,10 @@ int64_t ps_time_add_months(int64_t t, int n);
 /* Whole days from a to b, rounded up (0 when b <= a). */
 int64_t ps_days_between_ceil(int64_t a, int64_t b);
 
+/* Parse a DURATION, a positive number and a unit ("90s", "30m", "4h",
+ * "90d"), into seconds. false when s is not one (or too long). */
+bool ps_duration_parse(const char *s, int64_t *out);
+
 /* The system's current UTC time in seconds. */
 int64_t ps_time_system(void);
 

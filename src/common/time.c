@@ -177,3 +177,23 @@ int64_t ps_time_system(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
 }
+
+bool ps_duration_parse(const char *s, int64_t *out)
+{
+	int64_t n = 0;
+	const char *p = s;
+	if (!s)
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > (int64_t)100 * 365 * PS_DAY)
+			n = (int64_t)100 * 365 * PS_DAY + 1; /* too long in every unit: refused below */
+	}
+	if (p == s || n <= 0 || !p[0] || p[1])
+		return false;
+	int64_t unit = p[0] == 's' ? 1 : p[0] == 'm' ? 60 : p[0] == 'h' ? 3600 : p[0] == 'd' ? PS_DAY : 0;
+	if (!unit || n * unit > (int64_t)100 * 365 * PS_DAY)
+		return false;
+	*out = n * unit;
+	return true;
+}

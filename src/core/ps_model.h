@@ -169,6 +169,27 @@ struct ps_principal {
 	int64_t token_id;
 	enum ps_role role;
 	int64_t tenant_id; /* 0 for operator and support */
+	/* The last use written of what authenticated the call (the token's
+	 * last_used_at, or the session's last_seen_at; 0: never), and its end
+	 * (the token's expiry, or the session's absolute end; 0: none). */
+	int64_t last_used_at;
+	int64_t expires_at;
+	bool session; /* authenticated by the admin center's session cookie */
+};
+
+#define PS_TOKEN_NAME_MAX 100
+
+/* An API token as it is listed: never its secret (the store keeps only
+ * its SHA-256). Times 0 when not set. */
+struct ps_token {
+	int64_t id;
+	char name[PS_TOKEN_NAME_MAX + 1];
+	enum ps_role role;
+	int64_t tenant_id; /* 0 for operator and support */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t last_used_at;
+	int64_t revoked_at;
 };
 
 struct ps_tenant {

@@ -5,6 +5,11 @@
 #include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../common/ps_secret.h"
+#include "../common/ps_time.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 PS_LIST_ROW(tenant_row, struct ps_tenant, id, ps_render_tenant)
 
@@ -47,21 +52,110 @@ ps_code ps_h_tenant_get(struct ps_req *r)
 
 ps_code ps_h_token_create(struct ps_req *r)
 {
-	static const char *const fields[] = {"role", NULL};
-	const char *role;
+	static const char *const fields[] = {"role", "name", "expires_at", "expires_in", NULL};
+	struct ps_token_in in = {0};
+	const char *at = NULL, *in_s = NULL;
 	char tok[PS_TOKEN_LEN];
-	enum ps_role got;
+	struct ps_token t;
 	ps_code rc;
-	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "role", true, &role)))
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "role", true, &in.role)) ||
+	    (rc = ps_body_str(r, "name", false, &in.name)) || (rc = ps_body_str(r, "expires_at", false, &at)) ||
+	    (rc = ps_body_str(r, "expires_in", false, &in_s)))
 		return rc;
-	if ((rc = ps_app_token_create(r->c, role, r->t, tok, sizeof tok, &got)) != PS_OK)
+	if (at && in_s)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "expires_in", "send expires_at or expires_in, not both");
+	if (at && !ps_time_parse(at, &in.expires_at))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "expires_at",
+				  "expires_at must be an RFC 3339 time such as 2026-11-27T09:00:00Z");
+	int64_t d;
+	if (in_s && !ps_duration_parse(in_s, &d))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "expires_in",
+				  "expires_in must be a duration such as 90s, 30m, 4h or 90d");
+	if (in_s) {
+		in.expires_at = r->c->now + d;
+		in.expires_field = "expires_in";
+	}
+	if ((rc = ps_app_token_make(r->c, r->t, &in, tok, sizeof tok, &t)) != PS_OK)
 		return rc;
 	r->status = 201;
-	ps_jw_obj(&r->w);
-	ps_jw_kstr(&r->w, "token", tok);
-	ps_jw_kstr(&r->w, "role", ps_role_name(got));
-	ps_jw_kid(&r->w, "tenant", PS_PFX_TENANT, r->t);
-	ps_jw_obj_end(&r->w);
+	ps_render_token_new(&r->w, &t, tok);
+	return PS_OK;
+}
+
+PS_LIST_ROW(token_row, struct ps_token, id, ps_render_token)
+
+/* GET /v1/tenants/{t}/tokens, and GET /v1/tokens[?tenant=] (operator). */
+ps_code ps_h_tokens_list(struct ps_req *r)
+{
+	struct ps_walk wk;
+	int64_t after, tenant = r->t;
+	const char *q = r->t ? NULL : ps_query(r, "tenant");
+	if (q && !ps_id_parse(q, PS_PFX_TENANT, &tenant))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "tenant", "tenant must be an id like ten_12");
+	ps_code rc = ps_list_open(r, PS_PFX_TOKEN, &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_tokens_list(r->c, tenant, after, wk.limit + 1, token_row, &wk));
+}
+
+ps_code ps_h_token_revoke(struct ps_req *r)
+{
+	struct ps_token t;
+	ps_code rc = ps_app_token_revoke(r->c, r->tok, &t);
+	if (rc == PS_OK)
+		r->status = 204;
+	return rc;
+}
+
+/* The session cookie: its value, and the Set-Cookie that gives it (Secure
+ * when a TLS proxy in front says the page came over https). */
+#define SESSION_COOKIE "planshift_session"
+
+static const char *session_cookie(struct ps_req *r)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+}
+
+static void set_cookie(struct ps_req *r, const char *value, bool end)
+{
+	const char *proto = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	bool tls = proto && strcasecmp(proto, "https") == 0;
+	snprintf(r->set_cookie, sizeof r->set_cookie, SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+		 value, tls ? "; Secure" : "", end ? "; Max-Age=0" : "");
+}
+
+ps_code ps_h_session_create(struct ps_req *r)
+{
+	static const char *const fields[] = {"token", NULL};
+	const char *token;
+	struct ps_session s;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "token", true, &token)) ||
+	    (rc = ps_app_session_create(r->c, token, &s)) != PS_OK)
+		return rc;
+	set_cookie(r, s.secret, false);
+	r->status = 201;
+	ps_render_session(&r->w, &s.who, s.csrf);
+	return PS_OK;
+}
+
+ps_code ps_h_session_get(struct ps_req *r)
+{
+	const char *secret = session_cookie(r);
+	if (!r->c->who.session || !secret)
+		return ps_err_set(&r->c->err, PS_NOT_FOUND, NULL,
+				  "no session: this call was not made with the planshift_session cookie");
+	char csrf[PS_HASH_LEN];
+	ps_app_session_csrf(secret, csrf);
+	ps_render_session(&r->w, &r->c->who, csrf);
+	return PS_OK;
+}
+
+ps_code ps_h_session_delete(struct ps_req *r)
+{
+	ps_code rc = ps_app_session_end(r->c, session_cookie(r));
+	if (rc != PS_OK)
+		return rc;
+	set_cookie(r, "", true);
+	r->status = 204;
 	return PS_OK;
 }
 

@@ -34,8 +34,9 @@ struct ps_req {
 	const char *ctype;     /* the answer's Content-Type; NULL: JSON */
 	json_t *body;          /* the parsed body, NULL when there was none */
 	/* ids from the path, 0 when the route has none */
-	int64_t t, s, user, inc, cc, op;
+	int64_t t, s, user, inc, cc, op, tok;
 	char retry_after[24];  /* a Retry-After header value, when set */
+	char set_cookie[160];  /* a Set-Cookie header value, when set */
 	struct ps_idem_call idem; /* the Idempotency-Key of a call to remember */
 	struct ps_refusal refusal; /* set by a handler whose change was refused, to explain it */
 };

@@ -11,7 +11,8 @@
 #include <string.h>
 
 /* Flags: BODY a JSON body is needed; IDEM an Idempotency-Key applies (every
- * change but a new token, whose answer is shown once and never kept). */
+ * change but a new token or session, whose answer is shown once and never
+ * kept, and signing out). */
 #define BODY PS_RF_BODY
 #define IDEM PS_RF_IDEM
 
@@ -26,6 +27,14 @@ const struct ps_route ps_routes[] = {
 	{"POST", "/v1/tenants", ps_h_tenant_create, PS_PERM_OPERATOR, BODY | IDEM, "create a tenant"},
 	{"GET", T, ps_h_tenant_get, PS_PERM_READ_TENANT, 0, "a tenant"},
 	{"POST", T "/tokens", ps_h_token_create, PS_PERM_MAKE_TOKENS, BODY, "a tenant-bound token, shown once"},
+	{"GET", T "/tokens", ps_h_tokens_list, PS_PERM_MAKE_TOKENS, 0, "the tenant's tokens, never their secret"},
+	{"GET", "/v1/tokens", ps_h_tokens_list, PS_PERM_OPERATOR, 0, "every token (?tenant=: one tenant's)"},
+	{"DELETE", "/v1/tokens/{tok}", ps_h_token_revoke, PS_PERM_MAKE_TOKENS, IDEM,
+	 "revoke a token (global_admin: its own tenant's)"},
+	{"POST", "/v1/sessions", ps_h_session_create, PS_PERM_PUBLIC, BODY,
+	 "exchange a token for an admin center session (cookie)"},
+	{"GET", "/v1/sessions/current", ps_h_session_get, PS_PERM_ANY, 0, "the session's identity and CSRF token"},
+	{"DELETE", "/v1/sessions/current", ps_h_session_delete, PS_PERM_ANY, 0, "sign out: the session ends"},
 	{"GET", T "/users", ps_h_users_list, PS_PERM_READ_TENANT, 0, "the tenant's users"},
 	{"POST", T "/users", ps_h_user_create, PS_PERM_LICENSES, BODY | IDEM, "create a user"},
 	{"GET", T "/users/{user}", ps_h_user_get, PS_PERM_READ_TENANT, 0, "a user"},
@@ -81,6 +90,7 @@ const struct ps_path_param ps_path_params[] = {
 	{"i", PS_PFX_INCIDENT, offsetof(struct ps_req, inc)},
 	{"c", PS_PFX_CREDIT, offsetof(struct ps_req, cc)},
 	{"o", PS_PFX_OPERATION, offsetof(struct ps_req, op)},
+	{"tok", PS_PFX_TOKEN, offsetof(struct ps_req, tok)},
 };
 const size_t ps_n_path_params = sizeof ps_path_params / sizeof ps_path_params[0];
 

@@ -111,6 +111,7 @@ struct conn {
 	struct ps_server *srv;
 	const char *method;
 	int64_t tenant, token; /* for the access log: 0 when none */
+	char set_cookie[160];  /* the answer's Set-Cookie, when a handler gave one */
 };
 
 static uint64_t now_us(void)
@@ -160,6 +161,22 @@ static void access_log(struct ps_server *srv, const struct conn *cs, int status,
 	ps_buf_fini(&line);
 }
 
+/* The headers of every answer, pages and API alike: nothing is cached,
+ * nothing runs but the admin center's own files (no inline script or
+ * style), no page may frame it, types are not guessed, no address leaks in
+ * a Referer. */
+static void safe_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+				"connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+				"form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
 /* Queue the answer, once per request, count it and log it. */
 static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int status, struct ps_buf *out,
 			       const char *ctype, const char *request_id, const char *retry_after, const char *allow)
@@ -178,7 +195,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	safe_headers(resp);
+	if (cs && cs->set_cookie[0])
+		MHD_add_response_header(resp, "Set-Cookie", cs->set_cookie);
 	if (cs && __atomic_load_n(&cs->srv->draining, __ATOMIC_RELAXED))
 		MHD_add_response_header(resp, "Connection", "close");
 	if (request_id && request_id[0])
@@ -355,7 +374,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	struct ps_req probe; /* only its ids are used */
 	for (size_t i = 0; i < ps_n_routes; i++) {
 		bool bad = false;
-		probe.t = probe.s = probe.user = probe.inc = probe.cc = probe.op = 0;
+		probe.t = probe.s = probe.user = probe.inc = probe.cc = probe.op = probe.tok = 0;
 		if (!match(ps_routes[i].pattern, url, &probe, &bad))
 			continue;
 		path_known = true;
@@ -373,6 +392,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			r.inc = probe.inc;
 			r.cc = probe.cc;
 			r.op = probe.op;
+			r.tok = probe.tok;
 		}
 	}
 	ps_code rc = PS_OK;
@@ -382,7 +402,12 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		rc = ps_err_set(&c->err, PS_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
 	} else {
 		if (route->perm != PS_PERM_PUBLIC) {
-			rc = ps_app_authenticate(c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+			struct ps_credentials cr = {
+			    .authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+			    .session = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "planshift_session"),
+			    .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token"),
+			    .changes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0};
+			rc = ps_app_authenticate_request(c, &cr);
 			/* The one decision on who may call this, for the tenant of
 			 * the path (another tenant's objects do not exist: 404). */
 			if (rc == PS_OK)
@@ -417,6 +442,8 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		r.status = ps_code_http(rc);
 	}
 	ps_app_idem_end(c, &r.idem, r.status, ps_buf_str(r.out));
+	if (rc == PS_OK)
+		snprintf(cs->set_cookie, sizeof cs->set_cookie, "%s", r.set_cookie);
 	return respond(conn, cs, r.status, r.out,
 		       rc == PS_OK && r.ctype ? r.ctype : "application/json; charset=utf-8", request_id,
 		       r.retry_after, rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);

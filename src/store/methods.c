@@ -102,6 +102,7 @@ static const struct ps_sql_exec *x_of(struct ps_store *st)
 		return c;                                                                                              \
 	}
 
+VISIT(visit_token, struct ps_token, ps_read_token, token)
 VISIT(visit_tenant, struct ps_tenant, ps_read_tenant, tenant)
 VISIT(visit_user, struct ps_user, ps_read_user, user)
 VISIT(visit_sub, struct ps_subscription, ps_read_sub, sub)
@@ -125,33 +126,132 @@ ps_code ps_sql_catalog_get(struct ps_store *st, struct ps_buf *json, struct ps_e
 				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
 }
 
-ps_code ps_sql_token_insert(struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id, int64_t now,
-			    int64_t *id_out, struct ps_err *err)
+ps_code ps_sql_token_insert(struct ps_store *st, const char *hash, struct ps_token *t, struct ps_err *err)
 {
 	struct ps_query q;
-	int64_t id = 0;
 	if (hash == NULL || hash[0] == '\0')
 		return ps_err_set(err, PS_INVALID_FIELD, "token", "token_insert: the hash is empty");
-	ps_q_init(&q, PS_S_TOKEN_INSERT, tenant_id);
-	q.tenant = tenant_id;
+	ps_q_init(&q, PS_S_TOKEN_INSERT, t->tenant_id);
+	q.tenant = t->tenant_id;
 	ps_q_str(&q, hash);
-	ps_q_str(&q, ps_role_name(role));
-	ps_q_opt(&q, tenant_id);
-	ps_q_i64(&q, now);
-	ps_code c = x_of(st)->insert_id(st, &q, &id, err);
-	if (c == PS_OK && id_out)
-		*id_out = id;
-	return c;
+	ps_q_str(&q, ps_role_name(t->role));
+	ps_q_opt(&q, t->tenant_id);
+	ps_q_i64(&q, t->created_at);
+	PS_Q_FIELD(&q, t->name);
+	ps_q_opt(&q, t->expires_at);
+	return x_of(st)->insert_id(st, &q, &t->id, err);
 }
 
-ps_code ps_sql_token_find(struct ps_store *st, const char *hash, struct ps_principal *out, struct ps_err *err)
+ps_code ps_sql_token_find(struct ps_store *st, const char *hash, int64_t now, struct ps_principal *out,
+			  struct ps_err *err)
 {
 	struct ps_query q;
 	if (hash == NULL)
 		return ps_err_set(err, PS_NOT_FOUND, "token", "no such token");
 	ps_q_init(&q, PS_S_TOKEN_FIND, 0);
 	ps_q_str(&q, hash);
+	ps_q_i64(&q, now);
 	return x_of(st)->get_one(st, &q, ps_read_principal, out, "token", "no such token", err);
+}
+
+ps_code ps_sql_token_touch(struct ps_store *st, int64_t id, int64_t now, int64_t since, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_TOKEN_TOUCH, 0);
+	ps_q_i64(&q, id);
+	ps_q_i64(&q, now);
+	ps_q_i64(&q, since);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_token_get(struct ps_store *st, int64_t id, struct ps_token *out, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_TOKEN_GET, 0);
+	ps_q_i64(&q, id);
+	return x_of(st)->get_one(st, &q, ps_read_token, out, "token", "no such token", err);
+}
+
+ps_code ps_sql_token_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_token_cb cb, void *arg,
+			  struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_TOKEN_LIST, 0);
+	ps_q_i64(&q, tenant);
+	return x_of(st)->walk(st, &q, 0, after, limit, visit_token, (union ps_list_cb){.token = cb}, arg, err);
+}
+
+ps_code ps_sql_token_revoke(struct ps_store *st, int64_t id, int64_t now, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_TOKEN_REVOKE, 0);
+	ps_q_i64(&q, id);
+	ps_q_i64(&q, now);
+	ps_code c = x_of(st)->change_one(st, &q, "token", "no such token", err);
+	if (c != PS_OK)
+		return c;
+	ps_q_init(&q, PS_S_TOKEN_END_SESSIONS, 0);
+	ps_q_i64(&q, id);
+	return x_of(st)->exec(st, &q, err);
+}
+
+/* ---- Sessions ------------------------------------------------------------ */
+
+ps_code ps_sql_session_insert(struct ps_store *st, const char *hash, int64_t token_id, int64_t now, int64_t expires_at,
+			      struct ps_err *err)
+{
+	struct ps_query q;
+	if (hash == NULL || hash[0] == '\0')
+		return ps_err_set(err, PS_INVALID_FIELD, "session", "session_insert: the hash is empty");
+	ps_q_init(&q, PS_S_SESSION_INSERT, 0);
+	ps_q_str(&q, hash);
+	ps_q_i64(&q, token_id);
+	ps_q_i64(&q, now);
+	ps_q_i64(&q, expires_at);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_session_find(struct ps_store *st, const char *hash, int64_t now, int64_t idle_since,
+			    struct ps_principal *out, struct ps_err *err)
+{
+	struct ps_query q;
+	if (hash == NULL)
+		return ps_err_set(err, PS_NOT_FOUND, "session", "no such session");
+	ps_q_init(&q, PS_S_SESSION_FIND, 0);
+	ps_q_str(&q, hash);
+	ps_q_i64(&q, now);
+	ps_q_i64(&q, idle_since);
+	ps_code c = x_of(st)->get_one(st, &q, ps_read_principal, out, "session", "no such session", err);
+	if (c == PS_OK)
+		out->session = true;
+	return c;
+}
+
+ps_code ps_sql_session_touch(struct ps_store *st, const char *hash, int64_t now, int64_t since, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_SESSION_TOUCH, 0);
+	ps_q_str(&q, hash);
+	ps_q_i64(&q, now);
+	ps_q_i64(&q, since);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_session_delete(struct ps_store *st, const char *hash, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_SESSION_DELETE, 0);
+	ps_q_str(&q, hash);
+	return x_of(st)->change_one(st, &q, "session", "no such session", err);
+}
+
+ps_code ps_sql_session_purge(struct ps_store *st, int64_t now, int64_t idle_since, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_SESSION_PURGE, 0);
+	ps_q_i64(&q, now);
+	ps_q_i64(&q, idle_since);
+	return x_of(st)->exec(st, &q, err);
 }
 
 /* ---- Tenants, users, subscriptions ------------------------------------ */

@@ -34,6 +34,7 @@ enum ps_tx { PS_TX_READ, PS_TX_WRITE };
 
 struct ps_store;
 
+typedef bool (*ps_token_cb)(void *arg, const struct ps_token *t);
 typedef bool (*ps_tenant_cb)(void *arg, const struct ps_tenant *t);
 typedef bool (*ps_user_cb)(void *arg, const struct ps_user *u);
 typedef bool (*ps_sub_cb)(void *arg, const struct ps_subscription *s);
@@ -73,13 +74,48 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	/* NOT_FOUND: none loaded */                                                                                   \
 	X(ps_code, catalog_get, (struct ps_store *st, struct ps_buf *json, struct ps_err *err), (st, json, err))       \
                                                                                                                        \
-	/* Tokens, by the SHA-256 hex of the secret. tenant_id 0 for provider roles. */                                \
-	X(ps_code, token_insert, (struct ps_store *st, const char *hash, enum ps_role role, int64_t tenant_id,         \
-	  int64_t now, int64_t *id_out, struct ps_err *err),                                                           \
-	  (st, hash, role, tenant_id, now, id_out, err))                                                               \
-	X(ps_code, token_find, (struct ps_store *st, const char *hash, struct ps_principal *out,                       \
+	/* Tokens, by the SHA-256 hex of the secret. tenant_id 0 for provider                                          \
+	 * roles. insert stores t's name, role, tenant, created_at and                                                 \
+	 * expires_at (0: never) and assigns t->id. find: the live token                                              \
+	 * (not revoked, not expired at now), else NOT_FOUND. touch: write                                             \
+	 * last_used_at = now only when the stored one is older than `since`                                          \
+	 * (so at most once per interval; no error when nothing changed).                                              \
+	 * get: any token, revoked too. list: live and expired tokens, not                                             \
+	 * revoked ones, of one tenant (0: every token). revoke: NOT_FOUND when                                        \
+	 * already revoked or missing; its sessions end with it. */                                                    \
+	X(ps_code, token_insert, (struct ps_store *st, const char *hash, struct ps_token *t, struct ps_err *err),      \
+	  (st, hash, t, err))                                                                                          \
+	X(ps_code, token_find, (struct ps_store *st, const char *hash, int64_t now, struct ps_principal *out,          \
 	  struct ps_err *err),                                                                                         \
-	  (st, hash, out, err))                                                                                        \
+	  (st, hash, now, out, err))                                                                                   \
+	X(ps_code, token_touch, (struct ps_store *st, int64_t id, int64_t now, int64_t since, struct ps_err *err),     \
+	  (st, id, now, since, err))                                                                                   \
+	X(ps_code, token_get, (struct ps_store *st, int64_t id, struct ps_token *out, struct ps_err *err),             \
+	  (st, id, out, err))                                                                                          \
+	X(ps_code, token_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_token_cb cb,      \
+	  void *arg, struct ps_err *err),                                                                              \
+	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+	X(ps_code, token_revoke, (struct ps_store *st, int64_t id, int64_t now, struct ps_err *err),                   \
+	  (st, id, now, err))                                                                                          \
+                                                                                                                       \
+	/* The admin center's sessions, by the SHA-256 hex of the cookie's                                             \
+	 * secret. find: the principal of a live session (seen after                                                   \
+	 * idle_since, before its end, its token live at now), with                                                    \
+	 * last_used_at its last_seen_at and expires_at its end; else                                                  \
+	 * NOT_FOUND. touch: as token_touch. delete: NOT_FOUND when none.                                              \
+	 * purge: every session ended by now or idle since idle_since. */                                              \
+	X(ps_code, session_insert, (struct ps_store *st, const char *hash, int64_t token_id, int64_t now,             \
+	  int64_t expires_at, struct ps_err *err),                                                                     \
+	  (st, hash, token_id, now, expires_at, err))                                                                  \
+	X(ps_code, session_find, (struct ps_store *st, const char *hash, int64_t now, int64_t idle_since,             \
+	  struct ps_principal *out, struct ps_err *err),                                                               \
+	  (st, hash, now, idle_since, out, err))                                                                       \
+	X(ps_code, session_touch, (struct ps_store *st, const char *hash, int64_t now, int64_t since,                 \
+	  struct ps_err *err),                                                                                         \
+	  (st, hash, now, since, err))                                                                                 \
+	X(ps_code, session_delete, (struct ps_store *st, const char *hash, struct ps_err *err), (st, hash, err))       \
+	X(ps_code, session_purge, (struct ps_store *st, int64_t now, int64_t idle_since, struct ps_err *err),          \
+	  (st, now, idle_since, err))                                                                                  \
                                                                                                                        \
 	/* Tenants. insert assigns t->id. */                                                                           \
 	X(ps_code, tenant_insert, (struct ps_store *st, struct ps_tenant *t, struct ps_err *err), (st, t, err))        \
@@ -307,6 +343,6 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 3
+#define PS_SCHEMA_VERSION 4
 
 #endif

@@ -234,6 +234,23 @@ ps_code ps_read_principal(const struct ps_row *r, void *out, struct ps_err *err)
 	p->token_id = I64(0);
 	ENUM(1, ps_role_parse, p->role, "tokens.role");
 	p->tenant_id = I64(2);
+	p->last_used_at = I64(3);
+	p->expires_at = I64(4);
+	return PS_OK;
+}
+
+ps_code ps_read_token(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_token *t = out;
+	memset(t, 0, sizeof *t);
+	t->id = I64(0);
+	STR(1, t->name, "tokens.name");
+	ENUM(2, ps_role_parse, t->role, "tokens.role");
+	t->tenant_id = I64(3);
+	t->created_at = I64(4);
+	t->expires_at = I64(5);
+	t->last_used_at = I64(6);
+	t->revoked_at = I64(7);
 	return PS_OK;
 }
 

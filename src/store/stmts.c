@@ -25,6 +25,7 @@
 	"description"
 #define PAY_COLS   "tenant_id, id, amount, currency, received_at"
 #define SR_COLS	   "tenant_id, id, subscription_id, reason_codes, description, status, created_at, token_id"
+#define TOKEN_COLS "id, name, role, tenant_id, created_at, expires_at, last_used_at, revoked_at"
 #define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
 #define UNFINISHED "('pending_credit_check', 'provisioning')"
 
@@ -69,13 +70,45 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			      " ON CONFLICT (one) DO UPDATE SET doc = excluded.doc, loaded_at = excluded.loaded_at"},
     [PS_S_CATALOG_GET] = {.name = "catalog_get", .sql = "SELECT doc FROM catalog WHERE one = 1"},
     [PS_S_TOKEN_INSERT] = {.name = "token_insert",
-			.sql = "INSERT INTO tokens (hash, id, role, tenant_id, created_at)"
-			       " VALUES (?1, " NEXT_ID("tokens") ", ?2, ?3, ?4) RETURNING id",
+			.sql = "INSERT INTO tokens (hash, id, role, tenant_id, created_at, name, expires_at)"
+			       " VALUES (?1, " NEXT_ID("tokens") ", ?2, ?3, ?4, ?5, ?6) RETURNING id",
 			.conflict = "token",
 			.conflict_msg = "a token with this hash already exists",
 			.missing = "tenant",
 			.missing_msg = "the token's tenant does not exist"},
-    [PS_S_TOKEN_FIND] = {.name = "token_find", .sql = "SELECT id, role, tenant_id FROM tokens WHERE hash = ?1"},
+    /* The live token of a hash, and the columns of a principal (the session's
+     * find answers the same ones). */
+    [PS_S_TOKEN_FIND] = {.name = "token_find",
+		      .sql = "SELECT id, role, tenant_id, last_used_at, expires_at FROM tokens WHERE hash = ?1"
+			     " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)"},
+    [PS_S_TOKEN_TOUCH] = {.name = "token_touch",
+		       .sql = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1"
+			      " AND (last_used_at IS NULL OR last_used_at <= ?3 OR last_used_at > ?2)"},
+    [PS_S_TOKEN_GET] = {.name = "token_get", .sql = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1"},
+    [PS_S_TOKEN_LIST] = {.name = "token_list",
+		      .sql = "SELECT " TOKEN_COLS " FROM tokens WHERE revoked_at IS NULL"
+			     " AND (?1 = 0 OR tenant_id = ?1) AND id > ?2 ORDER BY id LIMIT ?3"},
+    [PS_S_TOKEN_REVOKE] = {.name = "token_revoke",
+			.sql = "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"},
+    [PS_S_TOKEN_END_SESSIONS] = {.name = "token_revoke", .sql = "DELETE FROM sessions WHERE token_id = ?1"},
+    [PS_S_SESSION_INSERT] = {.name = "session_insert",
+			  .sql = "INSERT INTO sessions (hash, token_id, created_at, last_seen_at, expires_at)"
+				 " VALUES (?1, ?2, ?3, ?3, ?4)",
+			  .conflict = "session",
+			  .conflict_msg = "a session with this hash already exists",
+			  .missing = "token",
+			  .missing_msg = "the session's token does not exist"},
+    [PS_S_SESSION_FIND] = {.name = "session_find",
+			.sql = "SELECT t.id, t.role, t.tenant_id, s.last_seen_at, s.expires_at"
+			       " FROM sessions s JOIN tokens t ON t.id = s.token_id"
+			       " WHERE s.hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3"
+			       " AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)"},
+    [PS_S_SESSION_TOUCH] = {.name = "session_touch",
+			 .sql = "UPDATE sessions SET last_seen_at = ?2 WHERE hash = ?1"
+				" AND (last_seen_at <= ?3 OR last_seen_at > ?2)"},
+    [PS_S_SESSION_DELETE] = {.name = "session_delete", .sql = "DELETE FROM sessions WHERE hash = ?1"},
+    [PS_S_SESSION_PURGE] = {.name = "session_purge",
+			 .sql = "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2"},
     [PS_S_TENANT_INSERT] = {.name = "tenant_insert",
 			 .sql = "INSERT INTO tenants (id, name, segment, payment, credit_limit, currency, created_at)"
 				" VALUES (" NEXT_ID("tenants") ", ?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"},

@@ -42,6 +42,16 @@ enum ps_stmt {
 	PS_S_CATALOG_GET,
 	PS_S_TOKEN_INSERT,
 	PS_S_TOKEN_FIND,
+	PS_S_TOKEN_TOUCH,
+	PS_S_TOKEN_GET,
+	PS_S_TOKEN_LIST,
+	PS_S_TOKEN_REVOKE,
+	PS_S_TOKEN_END_SESSIONS,
+	PS_S_SESSION_INSERT,
+	PS_S_SESSION_FIND,
+	PS_S_SESSION_TOUCH,
+	PS_S_SESSION_DELETE,
+	PS_S_SESSION_PURGE,
 	PS_S_TENANT_INSERT,
 	PS_S_TENANT_GET,
 	PS_S_TENANT_LIST,
@@ -137,8 +147,8 @@ extern const struct ps_stmt_def ps_stmts[PS_S__COUNT];
 const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, size_t cap);
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
-extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_pg_001[], ps_sql_pg_002[],
-    ps_sql_pg_003[];
+extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_pg_001[],
+    ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
@@ -224,6 +234,7 @@ ps_code ps_read_payment(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_support(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_audit(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_principal(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_token(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err); /* out->response allocated */
 ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err); /* out: struct ps_buf */
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
@@ -243,6 +254,7 @@ ps_code ps_bad_value(struct ps_err *err, const char *column);
 /* ---- Walking a list ------------------------------------------------------ */
 
 union ps_list_cb {
+	ps_token_cb token;
 	ps_tenant_cb tenant;
 	ps_user_cb user;
 	ps_sub_cb sub;
@@ -314,6 +326,15 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(catalog_get)                                                                                                 \
 	X(token_insert)                                                                                                \
 	X(token_find)                                                                                                  \
+	X(token_touch)                                                                                                 \
+	X(token_get)                                                                                                   \
+	X(token_list)                                                                                                  \
+	X(token_revoke)                                                                                                \
+	X(session_insert)                                                                                              \
+	X(session_find)                                                                                                \
+	X(session_touch)                                                                                               \
+	X(session_delete)                                                                                              \
+	X(session_purge)                                                                                               \
 	X(tenant_insert)                                                                                               \
 	X(tenant_get)                                                                                                  \
 	X(tenant_list)                                                                                                 \

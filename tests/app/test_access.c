@@ -79,7 +79,7 @@ static void test_authenticate(void **state)
 		{"", "send a token: Authorization: Bearer TOKEN"},
 		{"Bearer ", "send a token: Authorization: Bearer TOKEN"},
 		{"Basic b3BlcmF0b3I6c2VjcmV0", "send a token: Authorization: Bearer TOKEN"},
-		{"Bearer ps_not_a_token", "the token is not valid"},
+		{"Bearer ps_not_a_token", "the token is not valid (unknown, expired or revoked)"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		ps_err_clear(&c->err);

@@ -39,6 +39,12 @@ static const struct {
 	{"POST", "/v1/tenants", OP},
 	{"GET", "/v1/tenants/{t}", ALL},
 	{"POST", "/v1/tenants/{t}/tokens", OP | GA},
+	{"GET", "/v1/tenants/{t}/tokens", OP | GA},
+	{"GET", "/v1/tokens", OP},
+	{"DELETE", "/v1/tokens/{tok}", OP | GA},
+	{"POST", "/v1/sessions", ANYONE},
+	{"GET", "/v1/sessions/current", ALL},
+	{"DELETE", "/v1/sessions/current", ALL},
 	{"GET", "/v1/tenants/{t}/users", ALL},
 	{"POST", "/v1/tenants/{t}/users", OP | GA | LA},
 	{"GET", "/v1/tenants/{t}/users/{user}", ALL},
@@ -161,15 +167,16 @@ static void test_path_params_are_typed(void **state)
 	}
 }
 
-/* An Idempotency-Key applies to every change but a new token (shown
- * once, never stored); never to a read. */
+/* An Idempotency-Key applies to every change but a new token or session
+ * (shown once, never stored) and signing out; never to a read. */
 static void test_idempotency_flags(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < ps_n_routes; i++) {
 		const struct ps_route *r = &ps_routes[i];
 		bool change = strcmp(r->method, "GET") != 0;
-		bool token = strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/tenants/{t}/tokens") == 0;
+		bool token = (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/tenants/{t}/tokens") == 0) ||
+			     strcmp(r->pattern, "/v1/sessions") == 0 || strcmp(r->pattern, "/v1/sessions/current") == 0;
 		bool expect = change && !token;
 		if (((r->flags & PS_RF_IDEM) != 0) != expect)
 			fail_msg("case %s %s: got Idempotency-Key %s, want %s", r->method, r->pattern,

@@ -122,6 +122,14 @@ static int64_t add_tenant(struct fx *f, const char *name)
 	return t.id;
 }
 
+static ps_code add_token(struct fx *f, const char *hash, enum ps_role role, int64_t tenant, int64_t *id)
+{
+	struct ps_token t = {.role = role, .tenant_id = tenant, .created_at = NOW};
+	ps_code rc = f->o->token_insert(f->st, hash, &t, &f->err);
+	*id = t.id;
+	return rc;
+}
+
 static int64_t add_user(struct fx *f, int64_t tenant, const char *upn)
 {
 	struct ps_user u = user_rec(tenant, upn);
@@ -598,9 +606,9 @@ static void t_ids_start_at_one(void **state)
 	WANT_I64(au.id, 2, "second audit id, other tenant");
 
 	int64_t tok = 0;
-	OK(f->o->token_insert(f->st, "h1", PS_ROLE_OPERATOR, 0, NOW, &tok, &f->err), "token_insert");
+	OK(add_token(f, "h1", PS_ROLE_OPERATOR, 0, &tok), "token_insert");
 	WANT_I64(tok, 1, "first token id");
-	OK(f->o->token_insert(f->st, "h2", PS_ROLE_READER, t1, NOW, &tok, &f->err), "token_insert 2");
+	OK(add_token(f, "h2", PS_ROLE_READER, t1, &tok), "token_insert 2");
 	WANT_I64(tok, 2, "second token id");
 }
 
@@ -1191,28 +1199,28 @@ static void t_tokens(void **state)
 	const char *h_op = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 	const char *h_ga = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
 	int64_t id_op = 0, id_ga = 0;
-	OK(f->o->token_insert(f->st, h_op, PS_ROLE_OPERATOR, 0, NOW, &id_op, &f->err), "operator token");
-	OK(f->o->token_insert(f->st, h_ga, PS_ROLE_GLOBAL_ADMIN, a, NOW, &id_ga, &f->err), "global_admin token");
+	OK(add_token(f, h_op, PS_ROLE_OPERATOR, 0, &id_op), "operator token");
+	OK(add_token(f, h_ga, PS_ROLE_GLOBAL_ADMIN, a, &id_ga), "global_admin token");
 	if (id_ga <= id_op)
 		fail_msg("case token ids: got %" PRId64 " then %" PRId64 ", want increasing", id_op, id_ga);
 
 	struct ps_principal p;
 	memset(&p, 0xab, sizeof p);
-	OK(f->o->token_find(f->st, h_op, &p, &f->err), "find operator");
+	OK(f->o->token_find(f->st, h_op, NOW, &p, &f->err), "find operator");
 	WANT_I64(p.token_id, id_op, "operator token_id");
 	WANT_STR(ps_role_name(p.role), "operator", "operator role");
 	WANT_I64(p.tenant_id, 0, "operator tenant");
-	OK(f->o->token_find(f->st, h_ga, &p, &f->err), "find global_admin");
+	OK(f->o->token_find(f->st, h_ga, NOW, &p, &f->err), "find global_admin");
 	WANT_I64(p.token_id, id_ga, "global_admin token_id");
 	WANT_STR(ps_role_name(p.role), "global_admin", "global_admin role");
 	WANT_I64(p.tenant_id, a, "global_admin tenant");
 
-	WANT_CODE(f->o->token_find(f->st, "0000", &p, &f->err), PS_NOT_FOUND, "unknown hash");
-	WANT_CODE(f->o->token_find(f->st, "", &p, &f->err), PS_NOT_FOUND, "empty hash");
-	WANT_CODE(f->o->token_insert(f->st, h_op, PS_ROLE_READER, a, NOW, NULL, &f->err), PS_CONFLICT,
+	WANT_CODE(f->o->token_find(f->st, "0000", NOW, &p, &f->err), PS_NOT_FOUND, "unknown hash");
+	WANT_CODE(f->o->token_find(f->st, "", NOW, &p, &f->err), PS_NOT_FOUND, "empty hash");
+	WANT_CODE(f->o->token_insert(f->st, h_op, &(struct ps_token){.role = PS_ROLE_READER, .tenant_id = a, .created_at = NOW}, &f->err), PS_CONFLICT,
 		  "duplicate hash");
 	WANT_FIELD("token", "duplicate hash");
-	WANT_CODE(f->o->token_insert(f->st, "fresh", PS_ROLE_READER, 999, NOW, NULL, &f->err), PS_NOT_FOUND,
+	WANT_CODE(f->o->token_insert(f->st, "fresh", &(struct ps_token){.role = PS_ROLE_READER, .tenant_id = 999, .created_at = NOW}, &f->err), PS_NOT_FOUND,
 		  "token for a missing tenant");
 
 	for (int r = 0; r < PS_ROLE__COUNT; r++) {
@@ -1220,12 +1228,143 @@ static void t_tokens(void **state)
 		LABEL(w, "token role %s", ps_role_name(role));
 		LABEL(hash, "role-%d", r);
 		int64_t tenant = ps_role_is_tenant(role) ? a : 0, id = 0;
-		OK(f->o->token_insert(f->st, hash, role, tenant, NOW, &id, &f->err), w);
-		OK(f->o->token_find(f->st, hash, &p, &f->err), w);
+		OK(add_token(f, hash, role, tenant, &id), w);
+		OK(f->o->token_find(f->st, hash, NOW, &p, &f->err), w);
 		WANT_I64(p.token_id, id, w);
 		WANT_STR(ps_role_name(p.role), ps_role_name(role), w);
 		WANT_I64(p.tenant_id, tenant, w);
 	}
+}
+
+static bool token_seen(void *arg, const struct ps_token *t)
+{
+	struct ps_buf *b = arg;
+	ps_buf_printf(b, "%" PRId64 ":%s:%s:%" PRId64 ";", t->id, t->name, ps_role_name(t->role), t->tenant_id);
+	return true;
+}
+
+/* A token's life: named, expiring on the caller's clock, its last use
+ * written only when older than `since`, listed per tenant without the
+ * revoked, revoked once. */
+static void t_token_life(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	struct ps_token ta = {.role = PS_ROLE_READER, .tenant_id = a, .created_at = NOW, .name = "ci script",
+			      .expires_at = NOW + 3600};
+	struct ps_token tb = {.role = PS_ROLE_GLOBAL_ADMIN, .tenant_id = b, .created_at = NOW};
+	struct ps_token top = {.role = PS_ROLE_OPERATOR, .created_at = NOW, .name = "ops"};
+	OK(f->o->token_insert(f->st, "ha", &ta, &f->err), "insert a");
+	OK(f->o->token_insert(f->st, "hb", &tb, &f->err), "insert b");
+	OK(f->o->token_insert(f->st, "hop", &top, &f->err), "insert operator");
+
+	struct ps_token got;
+	OK(f->o->token_get(f->st, ta.id, &got, &f->err), "get a");
+	WANT_STR(got.name, "ci script", "name kept");
+	WANT_I64(got.expires_at, NOW + 3600, "expiry kept");
+	WANT_I64(got.created_at, NOW, "created kept");
+	WANT_I64(got.last_used_at, 0, "never used");
+	WANT_I64(got.revoked_at, 0, "not revoked");
+	WANT_CODE(f->o->token_get(f->st, 999, &got, &f->err), PS_NOT_FOUND, "get missing");
+
+	/* Expiry on the clock the caller gives. */
+	struct ps_principal p;
+	OK(f->o->token_find(f->st, "ha", NOW + 3599, &p, &f->err), "find before expiry");
+	WANT_I64(p.expires_at, NOW + 3600, "principal expiry");
+	WANT_CODE(f->o->token_find(f->st, "ha", NOW + 3600, &p, &f->err), PS_NOT_FOUND, "find at expiry");
+	OK(f->o->token_find(f->st, "hb", NOW + 10 * 365 * 86400LL, &p, &f->err), "no expiry: found years later");
+
+	/* Last use: written when older than `since`, not otherwise. */
+	OK(f->o->token_touch(f->st, ta.id, NOW + 10, NOW + 10 - 60, &f->err), "first touch");
+	OK(f->o->token_get(f->st, ta.id, &got, &f->err), "get after touch");
+	WANT_I64(got.last_used_at, NOW + 10, "first use written");
+	OK(f->o->token_touch(f->st, ta.id, NOW + 40, NOW + 40 - 60, &f->err), "touch within the minute");
+	OK(f->o->token_get(f->st, ta.id, &got, &f->err), "get after second touch");
+	WANT_I64(got.last_used_at, NOW + 10, "not rewritten within the minute");
+	OK(f->o->token_touch(f->st, ta.id, NOW + 70, NOW + 70 - 60, &f->err), "touch a minute later");
+	OK(f->o->token_get(f->st, ta.id, &got, &f->err), "get after third touch");
+	WANT_I64(got.last_used_at, NOW + 70, "rewritten a minute later");
+	OK(f->o->token_find(f->st, "ha", NOW + 71, &p, &f->err), "find after touch");
+	WANT_I64(p.last_used_at, NOW + 70, "principal's last use");
+
+	/* Lists: one tenant's, or every token; never the revoked. */
+	ps_buf_reset(&f->buf);
+	OK(f->o->token_list(f->st, a, 0, 0, token_seen, &f->buf, &f->err), "list a");
+	char want[256];
+	snprintf(want, sizeof want, "%" PRId64 ":ci script:reader:%" PRId64 ";", ta.id, a);
+	WANT_STR(ps_buf_str(&f->buf), want, "tenant a's tokens");
+	ps_buf_reset(&f->buf);
+	OK(f->o->token_list(f->st, 0, 0, 0, token_seen, &f->buf, &f->err), "list all");
+	snprintf(want, sizeof want, "%" PRId64 ":ci script:reader:%" PRId64 ";%" PRId64 "::global_admin:%" PRId64
+		 ";%" PRId64 ":ops:operator:0;", ta.id, a, tb.id, b, top.id);
+	WANT_STR(ps_buf_str(&f->buf), want, "every token");
+	ps_buf_reset(&f->buf);
+	OK(f->o->token_list(f->st, 0, ta.id, 1, token_seen, &f->buf, &f->err), "page after a");
+	snprintf(want, sizeof want, "%" PRId64 "::global_admin:%" PRId64 ";", tb.id, b);
+	WANT_STR(ps_buf_str(&f->buf), want, "one page after a");
+
+	/* Revocation: found no more, listed no more, revoked once. */
+	OK(f->o->token_revoke(f->st, tb.id, NOW + 5, &f->err), "revoke b");
+	WANT_CODE(f->o->token_find(f->st, "hb", NOW + 6, &p, &f->err), PS_NOT_FOUND, "revoked token not found");
+	WANT_CODE(f->o->token_revoke(f->st, tb.id, NOW + 7, &f->err), PS_NOT_FOUND, "revoked twice");
+	WANT_CODE(f->o->token_revoke(f->st, 999, NOW + 7, &f->err), PS_NOT_FOUND, "revoke missing");
+	OK(f->o->token_get(f->st, tb.id, &got, &f->err), "get revoked");
+	WANT_I64(got.revoked_at, NOW + 5, "revoked_at");
+	ps_buf_reset(&f->buf);
+	OK(f->o->token_list(f->st, b, 0, 0, token_seen, &f->buf, &f->err), "list b");
+	WANT_STR(ps_buf_str(&f->buf), "", "revoked not listed");
+}
+
+/* Sessions: found while live (before their end, seen after idle_since,
+ * their token live), touched at most once per interval, deleted, purged,
+ * and ended with their token. */
+static void t_sessions(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A");
+	struct ps_token t = {.role = PS_ROLE_GLOBAL_ADMIN, .tenant_id = a, .created_at = NOW, .expires_at = NOW + 7200};
+	OK(f->o->token_insert(f->st, "tok", &t, &f->err), "token");
+	OK(f->o->session_insert(f->st, "s1", t.id, NOW, NOW + 3600, &f->err), "session 1");
+	OK(f->o->session_insert(f->st, "s2", t.id, NOW, NOW + 3600, &f->err), "session 2");
+	WANT_CODE(f->o->session_insert(f->st, "s1", t.id, NOW, NOW + 3600, &f->err), PS_CONFLICT, "same hash");
+	WANT_CODE(f->o->session_insert(f->st, "s3", 999, NOW, NOW + 3600, &f->err), PS_NOT_FOUND, "missing token");
+
+	struct ps_principal p;
+	memset(&p, 0xab, sizeof p);
+	OK(f->o->session_find(f->st, "s1", NOW + 10, NOW + 10 - 1800, &p, &f->err), "find s1");
+	WANT_I64(p.token_id, t.id, "session's token");
+	WANT_I64(p.tenant_id, a, "session's tenant");
+	WANT_STR(ps_role_name(p.role), "global_admin", "session's role");
+	WANT_I64(p.expires_at, NOW + 3600, "session's end");
+	WANT_I64(p.last_used_at, NOW, "session's last seen");
+	if (!p.session)
+		fail_msg("case session flag: got false, want true");
+	WANT_CODE(f->o->session_find(f->st, "nope", NOW, NOW - 1800, &p, &f->err), PS_NOT_FOUND, "unknown session");
+	WANT_CODE(f->o->session_find(f->st, "s1", NOW + 3600, NOW, &p, &f->err), PS_NOT_FOUND, "at its end");
+	/* idle: last seen at NOW, so idle since NOW ends it */
+	WANT_CODE(f->o->session_find(f->st, "s1", NOW + 1800, NOW, &p, &f->err), PS_NOT_FOUND, "idle");
+	OK(f->o->session_touch(f->st, "s1", NOW + 30, NOW + 30 - 60, &f->err), "touch within the minute");
+	WANT_CODE(f->o->session_find(f->st, "s1", NOW + 1800, NOW, &p, &f->err), PS_NOT_FOUND, "still idle");
+	OK(f->o->session_touch(f->st, "s1", NOW + 61, NOW + 61 - 60, &f->err), "touch a minute later");
+	OK(f->o->session_find(f->st, "s1", NOW + 1800, NOW + 1800 - 1800, &p, &f->err), "seen again: live");
+	WANT_I64(p.last_used_at, NOW + 61, "last seen written");
+
+	/* Delete, purge. */
+	OK(f->o->session_delete(f->st, "s2", &f->err), "delete s2");
+	WANT_CODE(f->o->session_delete(f->st, "s2", &f->err), PS_NOT_FOUND, "delete twice");
+	WANT_CODE(f->o->session_find(f->st, "s2", NOW + 10, NOW - 1800, &p, &f->err), PS_NOT_FOUND, "deleted");
+	OK(f->o->session_insert(f->st, "s4", t.id, NOW, NOW + 100, &f->err), "short session");
+	OK(f->o->session_purge(f->st, NOW + 100, NOW - 1800, &f->err), "purge");
+	WANT_CODE(f->o->session_delete(f->st, "s4", &f->err), PS_NOT_FOUND, "ended session purged");
+	OK(f->o->session_find(f->st, "s1", NOW + 100, NOW + 100 - 1800, &p, &f->err), "live session kept");
+
+	/* The token's expiry and revocation end its sessions. */
+	WANT_CODE(f->o->session_find(f->st, "s1", NOW + 7200, NOW + 7200 - 1800, &p, &f->err), PS_NOT_FOUND,
+		  "token expired");
+	OK(f->o->token_revoke(f->st, t.id, NOW + 200, &f->err), "revoke");
+	WANT_CODE(f->o->session_find(f->st, "s1", NOW + 201, NOW + 201 - 1800, &p, &f->err), PS_NOT_FOUND,
+		  "token revoked");
+	WANT_CODE(f->o->session_delete(f->st, "s1", &f->err), PS_NOT_FOUND, "revocation deleted the session");
 }
 
 static void t_catalog(void **state)
@@ -2900,6 +3039,8 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_rollback),
 	T(t_incidents),
 	T(t_tokens),
+	T(t_token_life),
+	T(t_sessions),
 	T(t_catalog),
 	T(t_audit),
 	T(t_snapshot_content),

@@ -392,10 +392,10 @@ static void g_check_constraints(void **state)
 	struct ps_tenant bad = {.segment = PS_SEG_COMMERCIAL, .payment = PS_PAY_CARD, .currency = "EU"};
 	WANT_CODE(o->tenant_insert(x->st, &bad, &x->err), PS_INVALID_FIELD, "two-letter currency");
 	WANT_STR(x->err.field, "currency", "two-letter currency field");
-	WANT_CODE(o->token_insert(x->st, "h1", PS_ROLE_OPERATOR, t, NOW, NULL, &x->err), PS_INVALID_FIELD,
+	WANT_CODE(o->token_insert(x->st, "h1", &(struct ps_token){.role = PS_ROLE_OPERATOR, .tenant_id = t, .created_at = NOW}, &x->err), PS_INVALID_FIELD,
 		  "operator token bound to a tenant");
 	WANT_STR(x->err.field, "tenant", "operator token bound to a tenant field");
-	WANT_CODE(o->token_insert(x->st, "h2", PS_ROLE_READER, 0, NOW, NULL, &x->err), PS_INVALID_FIELD,
+	WANT_CODE(o->token_insert(x->st, "h2", &(struct ps_token){.role = PS_ROLE_READER, .tenant_id = 0, .created_at = NOW}, &x->err), PS_INVALID_FIELD,
 		  "reader token without a tenant");
 	WANT_STR(x->err.field, "tenant", "reader token without a tenant field");
 
