@@ -122,8 +122,9 @@ test('operator and global_admin make tenant tokens: 201 {token, role, tenant}, a
     for (const role of ['global_admin', 'billing_admin', 'license_admin', 'reader']) {
       const r = await srv.api('POST', `/v1/tenants/${A.id}/tokens`, { token, body: { role } });
       assert.equal(r.status, 201, `case ${maker} makes ${role}: got ${r.status} ${r.text}, want 201`);
-      assert.deepEqual(Object.keys(r.json).sort(), ['role', 'tenant', 'token'],
-        `case ${maker} makes ${role}: got keys ${Object.keys(r.json)}, want token, role, tenant`);
+      assert.deepEqual(Object.keys(r.json).sort(),
+        ['created', 'expires_at', 'id', 'last_used_at', 'name', 'role', 'tenant', 'token'],
+        `case ${maker} makes ${role}: got keys ${Object.keys(r.json)}, want id, token, role, tenant, name, expires_at, created, last_used_at`);
       assert.equal(r.json.role, role, `case ${maker} makes ${role}: got role ${r.json.role}, want ${role}`);
       assert.equal(r.json.tenant, A.id, `case ${maker} makes ${role}: got tenant ${r.json.tenant}, want ${A.id}`);
       assert.match(r.json.token, /^ps_[A-Za-z0-9_-]{20,}$/, `case ${maker} makes ${role}: got token ${r.json.token}`);
