@@ -40,7 +40,7 @@ async function visit(page, hash, heading) {
 
 const READ_ONLY_BUTTONS = ['Sign out', 'Check again', 'Refresh now'];
 
-test('sign-in: an empty or unknown token is refused next to the token field; sign out forgets the token', async () => {
+test('sign-in: an empty or unknown token is refused next to the token field; sign out ends the session', async () => {
   const page = await newPage(browser);
   await page.goto(`${srv.url}/`);
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
@@ -52,13 +52,21 @@ test('sign-in: an empty or unknown token is refused next to the token field; sig
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('This token is not valid. Check it and try again.').waitFor();
   assert.equal(await field.getAttribute('aria-invalid'), 'true');
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('planshift.token')), null);
-  await signIn(page, srv.url, await tokenFor('ten_3', 'global_admin'));
+  const token = await tokenFor('ten_3', 'global_admin');
+  await signIn(page, srv.url, token);
   assert.equal(await page.locator('#who-tenant').textContent(), 'Northwind Traders (ten_3)');
-  assert.ok(await page.evaluate(() => sessionStorage.getItem('planshift.token')));
+  // The session is an HttpOnly, SameSite=Strict cookie; the page keeps no token.
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'planshift_session');
+  assert.ok(cookie, 'case a planshift_session cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'case the page cannot read the cookie');
+  const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+  assert.ok(!stored.includes(token), 'case no token in the page\'s storage');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('planshift.token')), null);
+  const gone = await srv.api('GET', '/v1/whoami', { token: null, headers: { Cookie: `planshift_session=${cookie.value}` } });
+  assert.equal(gone.status, 401, 'case signed out: the session ended in the store');
   assert.deepEqual(page.jsErrors, []);
 
   // A browser set to French opens in French.

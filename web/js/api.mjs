@@ -1,11 +1,13 @@
-// api.mjs: calls to the planshift API (/v1), with the session's token and
-// the UI language in Accept-Language (so reason messages match the UI).
+// api.mjs: calls to the planshift API (/v1), made with the session's cookie
+// (the browser sends it; the page never holds the token), the session's
+// CSRF token on every change, and the UI language in Accept-Language (so
+// reason messages match the UI).
 import { getLang, t } from './i18n.mjs';
 
-let token = null;
+let csrf = null;
 let onUnauthorized = () => {};
 
-export function setToken(tok) { token = tok; }
+export function setCsrf(value) { csrf = value; }
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export class ApiError extends Error {
@@ -26,13 +28,12 @@ function acceptLanguage() {
 }
 
 /**
- * api('GET', '/v1/...', {body, idem, signal, auth}) -> parsed JSON (or null).
+ * api('GET', '/v1/...', {body, idem, signal, quiet401}) -> parsed JSON (or null).
  * Throws ApiError; a 401 also calls the unauthorized handler (sign-out).
  */
-export async function api(method, path, { body, idem, signal, tokenOverride, quiet401 = false } = {}) {
+export async function api(method, path, { body, idem, signal, quiet401 = false } = {}) {
   const headers = { Accept: 'application/json', 'Accept-Language': acceptLanguage() };
-  const tok = tokenOverride ?? token;
-  if (tok) headers.Authorization = `Bearer ${tok}`;
+  if (csrf && method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrf;
   let payload;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -41,7 +42,7 @@ export async function api(method, path, { body, idem, signal, tokenOverride, qui
   if (idem) headers['Idempotency-Key'] = idem;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: payload, signal, cache: 'no-store', credentials: 'omit' });
+    res = await fetch(path, { method, headers, body: payload, signal, cache: 'no-store', credentials: 'same-origin' });
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
     const e = new ApiError(0, { error: { code: 'network', message: t('error.network') } });

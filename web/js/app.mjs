@@ -1,5 +1,7 @@
 // app.mjs: boot, the hash router, the header (who you are, language) and
-// the navigation. Each page is a module in pages/.
+// the navigation. Each page is a module in pages/. The session is the
+// browser's (a cookie every tab shares): a new tab or a deep link opens
+// signed in; a page asked for while signed out is opened after sign-in.
 import { h, replace } from './dom.mjs';
 import { t, setLang, initialLang, getLang, onLangChange } from './i18n.mjs';
 import { api, setUnauthorizedHandler, resetCache } from './api.mjs';
@@ -14,6 +16,7 @@ import { billingPage } from './pages/billing.mjs';
 import { healthPage } from './pages/health.mjs';
 import { supportListPage, supportNewPage } from './pages/support.mjs';
 import { operationsPage } from './pages/operations.mjs';
+import { tokensPage } from './pages/tokens.mjs';
 import { tenantsPage, creditChecksPage, fleetPage, supportQueuePage } from './pages/provider.mjs';
 
 const ROUTES = [
@@ -27,6 +30,7 @@ const ROUTES = [
   { path: '/t/:t/support', page: supportListPage, nav: 'support' },
   { path: '/t/:t/support/new', page: supportNewPage, nav: 'support', need: 'billing' },
   { path: '/t/:t/operations', page: operationsPage, nav: 'operations' },
+  { path: '/t/:t/tokens', page: tokensPage, nav: 'tokens', need: 'tokens' },
   { path: '/health', page: healthPage, nav: 'health' },
   { path: '/provider/tenants', page: tenantsPage, nav: 'p-tenants', need: 'provider' },
   { path: '/provider/incidents', page: healthPage, nav: 'p-incidents', need: 'provider', provider: true },
@@ -71,6 +75,12 @@ function match(pattern, path) {
     } else if (pp[i] !== xs[i]) return null;
   }
   return params;
+}
+
+// Where sign-in leads back to: the page asked for (a path of this app).
+function signinHash(path, query) {
+  const qs = query && [...query].length ? `?${query}` : '';
+  return path && path !== '/' && path !== '/signin' ? `#/signin?next=${encodeURIComponent(path + qs)}` : '#/signin';
 }
 
 function homeHash(who) {
@@ -129,7 +139,8 @@ function renderNav(current, tenantId, tenantName) {
         link('billing', `#/t/${tenantId}/billing`, t('nav.billing')),
         link('health', '#/health', t('nav.health')),
         link('support', `#/t/${tenantId}/support`, t('nav.support')),
-        link('operations', `#/t/${tenantId}/operations`, t('nav.operations'))));
+        link('operations', `#/t/${tenantId}/operations`, t('nav.operations')),
+        session.may('tokens') ? link('tokens', `#/t/${tenantId}/tokens`, t('nav.tokens')) : null));
   }
   if (session.may('provider')) {
     sections.push(h('h2', { id: 'nav-provider' }, t('nav.provider')),
@@ -173,11 +184,12 @@ async function route() {
     if (params) { found = r; break; }
   }
   if (!who && (!found || !found.public)) {
-    location.replace('#/signin');
+    location.replace(signinHash(path, query));
     return;
   }
   if (who && found && found.public) {
-    location.replace(homeHash(who));
+    const next = session.afterSignin(query);
+    location.replace(next === '#/' ? homeHash(who) : next);
     return;
   }
   // A tenant role sees its own tenant only.
@@ -244,19 +256,25 @@ function focusTitle() {
 
 async function boot() {
   await setLang(initialLang());
-  session.load();
-  setUnauthorizedHandler(() => {
-    session.signOut();
+  await session.load();
+  const signedOut = (expired) => {
     resetCache();
-    sessionStorage.setItem('planshift.expired', '1');
-    location.replace('#/signin');
+    tenantInfo.clear();
+    try { if (expired) sessionStorage.setItem('planshift.expired', '1'); } catch { /* storage off */ }
+    const { path, query } = parseHash();
+    location.replace(signinHash(path, query));
+  };
+  setUnauthorizedHandler(() => {
+    session.ended();
+    signedOut(true);
   });
+  session.setSignedOutElsewhereHandler(() => signedOut(false));
   document.getElementById('lang-select').addEventListener('change', async (ev) => {
     await setLang(ev.target.value, { remember: true });
   });
   onLangChange(() => route());
-  document.getElementById('signout').addEventListener('click', () => {
-    session.signOut();
+  document.getElementById('signout').addEventListener('click', async () => {
+    await session.signOut();
     resetCache();
     tenantInfo.clear();
     location.hash = '#/signin';

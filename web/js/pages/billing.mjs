@@ -69,7 +69,7 @@ export async function billingPage(ctx) {
     if (inv.credit_note) status = 'credit_note';
     else if (inv.past_due) status = 'past_due';
     return h('li', { class: 'card invoice', dataset: { invoice: inv.id } },
-      h('div', { class: 'page-head', style: 'margin-bottom:.25rem' },
+      h('div', { class: 'page-head mb-tight' },
         h('h3', {}, t(inv.credit_note ? 'billing.credit_note' : 'billing.invoice', { id: inv.id }), ' ', badge(status)),
         h('strong', { class: 'invoice-amount' }, m(inv.amount))),
       h('p', { class: 'muted' }, t('billing.invoice_dates', { issued: fmtDate(inv.issued), due: fmtDate(inv.due) }),

@@ -71,7 +71,7 @@ export async function creditChecksPage(ctx) {
   }
 
   function decisionButtons(c, tenantName) {
-    const wrap = h('div', { class: 'actions', style: 'margin-top:0' });
+    const wrap = h('div', { class: 'actions mt-0' });
     const decide = async (approved, btn) => {
       clearErrors(wrap);
       for (const b of wrap.querySelectorAll('button')) b.disabled = true;
@@ -136,7 +136,7 @@ export async function fleetPage(ctx) {
         stat(t('fleet.tenants'), f.tenants, 'fleet-tenants'), stat(t('fleet.subscriptions'), f.subscriptions, 'fleet-subs'),
         stat(t('fleet.live'), f.live, 'fleet-live'), stat(t('fleet.eligible'), f.eligible, 'fleet-eligible'), stat(t('fleet.blocked'), f.blocked, 'fleet-blocked')),
       h('section', { class: 'chart-wrap', 'aria-labelledby': 'fleet-h2' },
-        h('h2', { id: 'fleet-h2', style: 'margin-top:0' }, t('fleet.chart_title')),
+        h('h2', { id: 'fleet-h2', class: 'mt-0' }, t('fleet.chart_title')),
         h('p', { class: 'muted' }, t('fleet.chart_note')),
         fleetChart(f.blocked_by)),
       h('details', { class: 'inline' }, h('summary', {}, t('fleet.show_table')), dataTable),

@@ -1,4 +1,5 @@
-// Sign in with an API token (kept in sessionStorage for this tab only).
+// Sign in with an API token, exchanged for the browser's session (every tab
+// shares it; the page keeps no token); then the page that was asked for.
 import { h } from '../dom.mjs';
 import { t } from '../i18n.mjs';
 import * as session from '../session.mjs';
@@ -33,7 +34,7 @@ export async function signinPage(ctx) {
     button.textContent = t('signin.checking');
     try {
       await session.signIn(tok);
-      location.hash = '#/';
+      location.replace(session.afterSignin(ctx.query));
     } catch (e) {
       let err = e;
       if (e instanceof ApiError && e.status === 401) err = localError(t('signin.invalid'), 'token');
