@@ -30,10 +30,21 @@ export async function launch() {
   });
 }
 
-/** A new page in its own context (own sessionStorage and localStorage). */
+/** A new page in its own context: its own browser, as far as the session
+ * cookie and storage go. */
 export async function newPage(browser, { locale = 'en-US', timezoneId = 'Europe/Paris', width = 1280, height = 860 } = {}) {
   const context = await browser.newContext({ locale, timezoneId, viewport: { width, height }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
+  return watch(await context.newPage());
+}
+
+/** Another tab of the same browser as page: it shares the session cookie. */
+export async function newTab(page) {
+  return watch(await page.context().newPage());
+}
+
+// Errors of the page's scripts, and what the console reports (a refusal of
+// the Content-Security-Policy included), in page.jsErrors.
+function watch(page) {
   page.setDefaultTimeout(15000); // generous: CI machines may be busy
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -42,7 +53,8 @@ export async function newPage(browser, { locale = 'en-US', timezoneId = 'Europe/
   return page;
 }
 
-/** Sign in through the sign-in form and wait for the signed-in header. */
+/** Sign in through the sign-in form (the browser's session, shared by its
+ * tabs) and wait for the signed-in header. */
 export async function signIn(page, url, token) {
   await page.goto(`${url}/#/signin`);
   await page.getByLabel(/API token|Jeton d’API/).fill(token);
