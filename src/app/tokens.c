@@ -189,6 +189,9 @@ ps_code ps_app_session_create(struct ps_ctx *c, const char *token, struct ps_ses
 		return ps_err_set(&c->err, PS_UNAUTHORIZED, "token", "the token is not valid");
 	if (rc != PS_OK)
 		return rc;
+	/* Signing in is a use of the token (its session's calls are not). */
+	struct ps_err ignored;
+	c->st->ops->token_touch(c->st, out->who.token_id, c->now, c->now - PS_TOUCH_EVERY, &ignored);
 	out->expires_at = c->now + ps_app_session_absolute(c->app);
 	if (out->who.expires_at && out->who.expires_at < out->expires_at)
 		out->expires_at = out->who.expires_at;

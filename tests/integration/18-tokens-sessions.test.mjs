@@ -137,6 +137,9 @@ test('last use is written at most once a minute, on the store\'s clock', async (
   await setClock(srv, at(160));
   await use();
   assert.equal(await last(), at(160), 'case a minute later: written');
+  await setClock(srv, at(300));
+  await signIn(srv, r.json.token);
+  assert.equal(await last(), at(300), 'case signing in is a use');
   await setClock(srv, T0);
 });
 
