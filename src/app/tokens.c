@@ -174,6 +174,9 @@ static ps_code session_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = c->st->ops->session_purge(c->st, c->now, c->now - ps_app_session_idle(c->app), &c->err);
 	if (rc == PS_OK)
 		rc = c->st->ops->session_insert(c->st, a->hash, a->s->who.token_id, c->now, a->s->expires_at, &c->err);
+	/* Signing in is a use of the token (its session's calls are not). */
+	if (rc == PS_OK)
+		rc = c->st->ops->token_touch(c->st, a->s->who.token_id, c->now, c->now - PS_TOUCH_EVERY, &c->err);
 	return rc;
 }
 
@@ -189,9 +192,6 @@ ps_code ps_app_session_create(struct ps_ctx *c, const char *token, struct ps_ses
 		return ps_err_set(&c->err, PS_UNAUTHORIZED, "token", "the token is not valid");
 	if (rc != PS_OK)
 		return rc;
-	/* Signing in is a use of the token (its session's calls are not). */
-	struct ps_err ignored;
-	c->st->ops->token_touch(c->st, out->who.token_id, c->now, c->now - PS_TOUCH_EVERY, &ignored);
 	out->expires_at = c->now + ps_app_session_absolute(c->app);
 	if (out->who.expires_at && out->who.expires_at < out->expires_at)
 		out->expires_at = out->who.expires_at;

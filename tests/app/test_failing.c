@@ -94,6 +94,8 @@ static struct ps_app app;
 static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
 /* A tenant whose upgrade waits in provisioning: its operation, its new subscription. */
 static int64_t stuck_tenant, stuck_op, stuck_new;
+static int64_t token_id;
+static char token_secret[PS_TOKEN_LEN], session_secret[PS_TOKEN_LEN];
 
 static void copy_file(const char *from, const char *to)
 {
@@ -209,6 +211,15 @@ static int setup(void **state)
 	assert_int_equal(op.state, PS_OP_PROVISIONING);
 	stuck_op = op.id;
 	stuck_new = op.new_sub;
+	/* A token to revoke, a token to sign in with, and a session. */
+	struct ps_token tk;
+	struct ps_token_in tin4 = {.role = "reader", .name = "to revoke"};
+	assert_int_equal(ps_app_token_make(&c, t.id, &tin4, token_secret, sizeof token_secret, &tk), PS_OK);
+	token_id = tk.id;
+	struct ps_session ses;
+	assert_int_equal(ps_app_session_create(&c, token_secret, &ses), PS_OK);
+	snprintf(session_secret, sizeof session_secret, "%s", ses.secret);
+	assert_int_equal(ps_app_token_create(&c, "reader", t.id, token_secret, sizeof token_secret, NULL), PS_OK);
 	ps_ctx_fini(&c);
 	ps_store_close(st);
 	return 0;
@@ -238,6 +249,32 @@ static ps_code uc_token(struct ps_ctx *c)
 {
 	char tok[PS_TOKEN_LEN];
 	return ps_app_token_create(c, "reader", tenant_id, tok, sizeof tok, NULL);
+}
+
+static ps_code uc_token_named(struct ps_ctx *c)
+{
+	char tok[PS_TOKEN_LEN];
+	struct ps_token_in in = {.role = "billing_admin", .name = "export", .expires_at = NOW + 3600};
+	struct ps_token t;
+	return ps_app_token_make(c, tenant_id, &in, tok, sizeof tok, &t);
+}
+
+static ps_code uc_token_revoke(struct ps_ctx *c)
+{
+	struct ps_token t;
+	return ps_app_token_revoke(c, token_id, &t);
+}
+
+static ps_code uc_session(struct ps_ctx *c)
+{
+	struct ps_session s;
+	return ps_app_session_create(c, token_secret, &s);
+}
+
+static ps_code uc_sign_out(struct ps_ctx *c)
+{
+	c->who.session = true;
+	return ps_app_session_end(c, session_secret);
 }
 
 static ps_code uc_user(struct ps_ctx *c)
@@ -390,6 +427,8 @@ static const struct {
 	use_case fn;
 } cases[] = {
 	{"tenant create", uc_tenant},   {"token create", uc_token},     {"user create", uc_user},
+	{"token named", uc_token_named}, {"token revoke", uc_token_revoke}, {"sign in", uc_session},
+	{"sign out", uc_sign_out},
 	{"purchase", uc_purchase},      {"quantity up", uc_quantity_up}, {"quantity down", uc_quantity_down},
 	{"quantity over the limit", uc_quantity_over_limit},
 	{"cancel", uc_cancel},          {"status", uc_status},          {"assign", uc_assign},
