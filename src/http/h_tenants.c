@@ -128,6 +128,13 @@ ps_code ps_h_session_create(struct ps_req *r)
 	const char *token;
 	struct ps_session s;
 	ps_code rc;
+	/* JSON only: a page of another site cannot send that without asking
+	 * first (a CORS preflight this daemon never grants), so it cannot sign
+	 * a browser in with a token of its own. */
+	const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+	if (!ctype || strncasecmp(ctype, "application/json", 16) != 0)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "Content-Type",
+				  "sign in with a JSON body: Content-Type: application/json");
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "token", true, &token)) ||
 	    (rc = ps_app_session_create(r->c, token, &s)) != PS_OK)
 		return rc;

@@ -260,6 +260,11 @@ test('a session: the cookie\'s attributes, who it is, and its CSRF token', async
     assert.ok(r.status === 401 || r.status === 400, `case sign in with ${JSON.stringify(body)}: got ${r.status}`);
     assert.equal(r.headers.get('set-cookie'), null, 'case refused sign in: no cookie');
   }
+  // Only JSON signs in: a form of another site cannot (no login CSRF).
+  const form = await srv.api('POST', '/v1/sessions', { token: null, raw: JSON.stringify({ token: gaA }),
+    headers: { 'Content-Type': 'text/plain' } });
+  expectError(form, 400, 'invalid_field', 'Content-Type', 'sign in with a text/plain body');
+  assert.equal(form.headers.get('set-cookie'), null, 'case a form sign in: no cookie');
   const cookieless = await srv.api('GET', '/v1/whoami', { token: null, headers: { Cookie: 'planshift_session=ps_forged' } });
   expectError(cookieless, 401, 'unauthorized', undefined, 'a forged cookie');
 });
