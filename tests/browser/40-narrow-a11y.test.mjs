@@ -54,6 +54,7 @@ test('narrow screen (390 px): the menu, and every page without sideways scrollin
     ['#/t/ten_2/support/new?subscription=sub_2&reasons=license_conflict', 'Call support', 'narrow-support-new'],
     ['#/t/ten_2/subscriptions/sub_2/switch', 'Change plans manually', 'narrow-switch'],
     ['#/t/ten_2/operations', 'Operations', 'narrow-operations'],
+    ['#/t/ten_2/tokens', 'API tokens', 'narrow-tokens'],
   ];
   for (const [hash, heading, name] of pages) {
     await page.goto(`${srv.url}/${hash}`);
