@@ -24,23 +24,21 @@ static ps_code token_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = c->st->ops->token_insert(c->st, a->hash, a->t, &c->err);
 	if (rc != PS_OK)
 		return rc;
-	char ref[32], detail[PS_TOKEN_NAME_MAX * 2 + 128], exp[PS_TIME_LEN] = "";
+	char ref[32];
 	struct ps_buf b;
 	struct ps_jw w;
-	ps_buf_init(&b, sizeof detail);
+	ps_buf_init(&b, 512);
 	ps_jw_init(&w, &b);
 	ps_jw_obj(&w);
 	ps_jw_kstr(&w, "role", ps_role_name(a->t->role));
 	ps_jw_kstr(&w, "name", a->t->name);
 	if (a->t->expires_at)
-		ps_time_format(a->t->expires_at, exp);
-	if (exp[0])
-		ps_jw_kstr(&w, "expires_at", exp);
+		ps_jw_ktime(&w, "expires_at", a->t->expires_at);
 	ps_jw_obj_end(&w);
-	snprintf(detail, sizeof detail, "%s", ps_buf_str(&b));
+	rc = ps_app_audit(c, a->t->tenant_id, "token.create", ps_app_ref(ref, sizeof ref, PS_PFX_TOKEN, a->t->id),
+			  ps_buf_str(&b));
 	ps_buf_fini(&b);
-	return ps_app_audit(c, a->t->tenant_id, "token.create", ps_app_ref(ref, sizeof ref, PS_PFX_TOKEN, a->t->id),
-			    detail);
+	return rc;
 }
 
 ps_code ps_app_token_make(struct ps_ctx *c, int64_t tenant, const struct ps_token_in *in, char *token_out, size_t cap,
