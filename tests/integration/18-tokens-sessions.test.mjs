@@ -413,3 +413,79 @@ test('scripts/demo keeps its tokens private, and git ignores them and the demo s
       `case .gitignore covers ${name}`);
   }
 });
+
+// ---- a generated walk --------------------------------------------------------
+
+// A small PRNG with a printed seed, so that a failing walk can be replayed
+// (PS_TEST_SEED=N).
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('generated: sessions and tokens live exactly as long as the rules say, at every step of random walks', async (t) => {
+  const seed = Number(process.env.PS_TEST_SEED) || 20301;
+  t.diagnostic(`seed ${seed} (PS_TEST_SEED=${seed} replays it)`);
+  const rnd = mulberry32(seed);
+  const pick = (n) => Math.floor(rnd() * n);
+  const IDLE = 600; const MAX = 1200; const TOUCH = 60;
+  const d = await startServer({ args: ['--clock', 'manual', '--session-idle', '10m', '--session-max', '20m'] });
+  try {
+    let now = Date.parse('2031-03-01T00:00:00Z') / 1000;
+    const iso = (s) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+    await setClock(d, iso(now));
+    const ten = await newTenant(d, { name: 'Walk' });
+    let steps = 0; let lives = 0; let ends = { idle: 0, max: 0, token: 0, revoked: 0, signout: 0 };
+    for (let walk = 0; walk < 25; walk++) {
+      const life = [0, 300, 1200, 5400][pick(4)]; // the token's expiry from now (0: never)
+      const body = { role: 'global_admin', name: `walk ${walk}` };
+      if (life) body.expires_in = `${life}s`;
+      const made = await d.api('POST', `/v1/tenants/${ten.id}/tokens`, { body });
+      assert.equal(made.status, 201, made.text);
+      const tokenEnd = life ? now + life : Infinity;
+      const s = await signIn(d, made.json.token);
+      // The model: what the store holds, as the rules write it.
+      const m = { seen: now, end: Math.min(now + MAX, tokenEnd), revoked: false, out: false };
+      assert.equal(s.expires_at, iso(m.end), `case walk ${walk}: the session's end`);
+      const live = () => !m.revoked && !m.out && m.end > now && m.seen > now - IDLE && tokenEnd > now;
+      for (let k = 0; k < 80 && live(); k++) {
+        const r = pick(40);
+        if (r === 0) { // revoke its token
+          assert.equal((await d.api('DELETE', `/v1/tokens/${made.json.id}`)).status, 204);
+          m.revoked = true;
+        } else if (r === 1) { // sign out
+          assert.equal((await withSession(d, s, 'DELETE', '/v1/sessions/current', { csrf: s.csrf_token })).status, 204);
+          m.out = true;
+        } else {
+          now += [0, 1, 30, 59, 60, 61, 120, 299, 300, 540, 599, 601][pick(12)];
+          await setClock(d, iso(now));
+        }
+        const wantLive = live();
+        const bearer = await d.api('GET', '/v1/whoami', { token: made.json.token });
+        const byCookie = await withSession(d, s, 'GET', '/v1/whoami');
+        steps++;
+        const where = `seed ${seed}, walk ${walk}, step ${k}, clock ${iso(now)}`;
+        assert.equal(byCookie.status, wantLive ? 200 : 401, `case session at ${where}: model ${JSON.stringify({ ...m, tokenEnd })}`);
+        const tokenLive = !m.revoked && tokenEnd > now;
+        assert.equal(bearer.status, tokenLive ? 200 : 401, `case token at ${where}`);
+        if (wantLive) {
+          lives++;
+          if (m.seen <= now - TOUCH || m.seen > now) m.seen = now; // the last use, written at most once a minute
+        } else {
+          const why = m.out ? 'signout' : m.revoked ? 'revoked' : tokenEnd <= now ? 'token' : m.end <= now ? 'max' : 'idle';
+          ends[why]++;
+        }
+      }
+    }
+    t.diagnostic(`${steps} steps, ${lives} live answers, ended by ${JSON.stringify(ends)}`);
+    assert.ok(Object.values(ends).filter((n) => n > 0).length >= 4, `case the walks reach several ends: ${JSON.stringify(ends)}`);
+  } finally {
+    await d.stop();
+  }
+});
