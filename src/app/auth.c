@@ -27,7 +27,8 @@ ps_code ps_app_authenticate(struct ps_ctx *c, const char *h)
 	ps_sha256_hex(h + 7, strlen(h + 7), hash);
 	ps_code rc = c->st->ops->token_find(c->st, hash, c->now, &c->who, &c->err);
 	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_UNAUTHORIZED, NULL, "the token is not valid (unknown, expired or revoked)");
+		return ps_err_set(&c->err, PS_UNAUTHORIZED, NULL,
+				  "the token is not valid (unknown, expired or revoked)");
 	if (rc == PS_OK && touch_due(c)) {
 		struct ps_err ignored;
 		c->st->ops->token_touch(c->st, c->who.token_id, c->now, c->now - PS_TOUCH_EVERY, &ignored);
@@ -52,8 +53,8 @@ static ps_code by_session(struct ps_ctx *c, const struct ps_credentials *cr)
 	memset(&c->who, 0, sizeof c->who);
 	char hash[PS_HASH_LEN];
 	ps_sha256_hex(cr->session, strlen(cr->session), hash);
-	ps_code rc = c->st->ops->session_find(c->st, hash, c->now, c->now - ps_app_session_idle(c->app), &c->who,
-					      &c->err);
+	ps_code rc =
+	    c->st->ops->session_find(c->st, hash, c->now, c->now - ps_app_session_idle(c->app), &c->who, &c->err);
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_UNAUTHORIZED, NULL, "the session has ended: sign in again");
 	if (rc != PS_OK)

@@ -51,8 +51,7 @@ ps_code ps_app_token_make(struct ps_ctx *c, int64_t tenant, const struct ps_toke
 				  "role must be one of operator, support, global_admin, billing_admin, "
 				  "license_admin, reader");
 	if (ps_role_is_tenant(r) && tenant == 0)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "tenant", "the %s role needs a tenant",
-				  ps_role_name(r));
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "tenant", "the %s role needs a tenant", ps_role_name(r));
 	if (!ps_role_is_tenant(r) && tenant != 0)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "role",
 				  "a tenant's token must have a tenant role (global_admin, billing_admin, "

@@ -63,7 +63,8 @@ ps_code ps_h_token_create(struct ps_req *r)
 	    (rc = ps_body_str(r, "expires_in", false, &in_s)))
 		return rc;
 	if (at && in_s)
-		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "expires_in", "send expires_at or expires_in, not both");
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "expires_in",
+				  "send expires_at or expires_in, not both");
 	if (at && !ps_time_parse(at, &in.expires_at))
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "expires_at",
 				  "expires_at must be an RFC 3339 time such as 2026-11-27T09:00:00Z");
