@@ -1,5 +1,6 @@
 /* test_access.c: the app services the transports call before a use case
- * (app layer): authentication (auth.c: a bearer token to a principal) and
+ * (app layer): authentication (auth.c: a bearer token, or a session with
+ * its CSRF token, to a principal) and
  * idempotency keys (idem.c: reserve, replay, refuse, let go), against a
  * SQLite store in a temporary folder. */
 #include <setjmp.h>
@@ -98,6 +99,58 @@ static void test_authenticate(void **state)
 	}
 }
 
+/* A session: the cookie's secret authenticates reads; a change needs the
+ * session's CSRF token (another session's, or none, is PS_FORBIDDEN); a
+ * bearer token wins over a cookie; an ended session is PS_UNAUTHORIZED. */
+static void test_session(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_ctx *c = &f->c;
+	char tok[PS_TOKEN_LEN];
+	assert_int_equal(ps_app_token_create(c, "support", 0, tok, sizeof tok, NULL), PS_OK);
+	struct ps_session s, s2;
+	assert_int_equal(ps_app_session_create(c, tok, &s), PS_OK);
+	assert_int_equal(ps_app_session_create(c, tok, &s2), PS_OK);
+	assert_string_not_equal(s.secret, s2.secret);
+	assert_string_not_equal(s.csrf, s2.csrf);
+	assert_int_equal(s.expires_at, c->now + PS_SESSION_ABSOLUTE_DEFAULT);
+	char bearer[80];
+	snprintf(bearer, sizeof bearer, "Bearer %s", tok);
+	static const struct {
+		bool bearer, cookie, changes;
+		int csrf; /* 0 none, 1 its own, 2 another session's */
+		ps_code want;
+	} cases[] = {
+		{false, true, false, 0, PS_OK},	       {false, true, true, 0, PS_FORBIDDEN},
+		{false, true, true, 2, PS_FORBIDDEN},  {false, true, true, 1, PS_OK},
+		{true, true, true, 0, PS_OK},	       {false, false, false, 0, PS_UNAUTHORIZED},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_credentials cr = {.authorization = cases[i].bearer ? bearer : NULL,
+					    .session = cases[i].cookie ? s.secret : NULL,
+					    .csrf = cases[i].csrf == 1 ? s.csrf : cases[i].csrf == 2 ? s2.csrf : NULL,
+					    .changes = cases[i].changes};
+		ps_err_clear(&c->err);
+		ps_code got = ps_app_authenticate_request(c, &cr);
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %s (%s), want %s", i, ps_code_api(got), c->err.msg,
+				 ps_code_api(cases[i].want));
+		if (got == PS_OK)
+			assert_int_equal(c->who.role, PS_ROLE_SUPPORT);
+		if (got == PS_OK)
+			assert_int_equal(c->who.session, !cases[i].bearer);
+	}
+	/* Signed out: the cookie no longer works, the other session does. */
+	struct ps_credentials mine = {.session = s.secret}, other = {.session = s2.secret};
+	assert_int_equal(ps_app_authenticate_request(c, &mine), PS_OK);
+	assert_int_equal(ps_app_session_end(c, s.secret), PS_OK);
+	assert_int_equal(ps_app_authenticate_request(c, &mine), PS_UNAUTHORIZED);
+	assert_int_equal(ps_app_authenticate_request(c, &other), PS_OK);
+	/* Idle past the default: ended. */
+	c->now += PS_SESSION_IDLE_DEFAULT;
+	assert_int_equal(ps_app_authenticate_request(c, &other), PS_UNAUTHORIZED);
+}
+
 /* begin under key for body; returns the code, *replayed, and the status. */
 static ps_code begin(struct fixture *f, struct ps_idem_call *call, const char *key, const char *body, bool *replayed,
 		     int *status)
@@ -169,6 +222,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_authenticate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
