@@ -845,10 +845,8 @@ static void g_keyset_pages(void **state)
 
 /* ---- A large upgrade ---------------------------------------------------- */
 
-/* The server does the work (about 0.5 s on two cores), so sanitizers
- * hardly matter; the bound leaves room for a CI machine running other
- * suites at the same time. */
-#define MOVE_BOUND_S 3.0
+/* The server does the work (about 0.5 s on two cores). Its time is printed,
+ * not asserted: bench/run measures it against bare SQL. */
 
 struct seats_seen {
 	int64_t n, wrong_product;
@@ -909,8 +907,6 @@ static void g_move_100k(void **state)
 	OK(o->assignment_list(x->st, t, to.id, 0, 0, count_seat, &seen, &x->err), "seats of to");
 	WANT_I64(seen.n, SEATS, "seats listed in to");
 	WANT_I64(seen.wrong_product, 0, "seats of to with another product than enterprise");
-	if (secs >= MOVE_BOUND_S)
-		fail_msg("case moving %d seats: got %.3f s, want under %.1f s", SEATS, secs, MOVE_BOUND_S);
 }
 
 #define G(fn) cmocka_unit_test_setup_teardown(fn, gx_setup, gx_teardown)

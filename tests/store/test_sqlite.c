@@ -1053,12 +1053,6 @@ static void s_bad_data_v2(void **state)
 		fail_msg("case request hash longer than its cap: got a response, want none allocated");
 }
 
-/* ASan's allocator roughly doubles SQLite's time: the bound is for real builds. */
-#if defined(__SANITIZE_ADDRESS__)
-#define MOVE_BOUND_S 3.0
-#else
-#define MOVE_BOUND_S 1.0
-#endif
 
 static double seconds(struct timespec a, struct timespec b)
 {
@@ -1077,7 +1071,8 @@ static bool count_seat(void *arg, const struct ps_assignment *a)
 	return true;
 }
 
-/* A 100,000-seat upgrade: one UPDATE and two count adjustments. */
+/* A 100,000-seat upgrade: one UPDATE and two count adjustments. Its time is
+ * printed, not asserted: bench/run measures it against bare SQL. */
 static void s_move_100k(void **state)
 {
 	struct sx *x = *state;
@@ -1125,9 +1120,6 @@ static void s_move_100k(void **state)
 	OK(o->assignment_list(x->st, t, to.id, 0, 0, count_seat, &seen, &x->err), "seats of to");
 	WANT_I64(seen.n, SEATS, "seats listed in to");
 	WANT_I64(seen.wrong_product, 0, "seats of to with another product than enterprise");
-	if (secs >= MOVE_BOUND_S)
-		fail_msg("case moving %d seats: got %.3f s, want well under a second (bound %.1f s)", SEATS, secs,
-			 MOVE_BOUND_S);
 }
 
 #define S(fn) cmocka_unit_test_setup_teardown(fn, sx_setup, sx_teardown)
