@@ -139,6 +139,12 @@ ps_code ps_app_load_holidays(struct ps_app *app, const char *path, struct ps_err
  * once: each live subscription whose billed_through <= now gets a renewal
  * invoice per period passed, in one transaction. *issued counts them. */
 ps_code ps_app_bill_due(struct ps_ctx *c, int64_t tenant, int *issued);
+/* The runner's renewal of one subscription (the job "renew", jobs.c),
+ * inside the caller's transaction: every period the clock has reached,
+ * each once, with its audit row. *again: 0 when it is done, else the time
+ * of the next run (more periods were due than one run invoices). A
+ * subscription gone or not due is done. */
+ps_code ps_app_renew_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again);
 
 struct ps_billing_sum {
 	char currency[4];

@@ -293,6 +293,22 @@ struct ps_operation {
 	char detail[PS_TEXT_MAX + 1]; /* a small JSON object: license_errors, failure reason */
 };
 
+/* A piece of due work of the background runner (src/app/jobs.c): its kind
+ * names what to do ("renew", ...), subject what it is done to (a
+ * subscription, an operation), due_at a time of the store's clock; rank
+ * orders work due at the same time (lower first). */
+struct ps_job {
+	int64_t id;
+	char kind[32];
+	int64_t rank;
+	int64_t tenant_id;
+	int64_t subject;
+	int64_t due_at;
+	int64_t attempts; /* failed runs so far */
+	char last_error[256];
+	int64_t created_at;
+};
+
 struct ps_support_request {
 	int64_t tenant_id;
 	int64_t id;

@@ -266,6 +266,22 @@ ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err)
 	return PS_OK;
 }
 
+ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_job *j = out;
+	memset(j, 0, sizeof *j);
+	j->id = I64(0);
+	STR(1, j->kind, "jobs.kind");
+	j->rank = I64(2);
+	j->tenant_id = I64(3);
+	j->subject = I64(4);
+	j->due_at = I64(5);
+	j->attempts = I64(6);
+	STR(7, j->last_error, "jobs.last_error");
+	j->created_at = I64(8);
+	return PS_OK;
+}
+
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err)
 {
 	*(int64_t *)out = I64(0);

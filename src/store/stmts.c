@@ -27,6 +27,7 @@
 #define SR_COLS	   "tenant_id, id, subscription_id, reason_codes, description, status, created_at, token_id"
 #define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
 #define UNFINISHED "('pending_credit_check', 'provisioning')"
+#define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
  * triggers), PostgreSQL's from each table's identity; ps_stmt_text() puts
@@ -331,6 +332,28 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			 .pg = "SELECT tenant_id, CAST(sum(amount - paid) AS bigint), min(due_at) FROM invoices"
 			       " WHERE tenant_id > ?1 AND tenant_id <= " SCAN_HI " AND status = 'open' AND due_at < ?3"
 			       " AND amount > paid GROUP BY tenant_id ORDER BY tenant_id"},
+    [PS_S_JOB_INSERT] = {.name = "job_insert",
+		      .sql = "INSERT INTO jobs (kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (kind, tenant_id, subject) DO NOTHING"},
+    /* The live subscriptions (ps_sub_status_is_live) not replaced whose
+     * billed_through has come: ps_sub_is_billing_due as SQL, a first sieve
+     * only (the renewal asks the rule itself). */
+    [PS_S_JOB_SEED_RENEWALS] = {.name = "job_seed_renewals",
+			     .sql = "INSERT INTO jobs (kind, rank, tenant_id, subject, due_at, created_at)"
+				    " SELECT ?1, ?2, tenant_id, id, billed_through, ?3 FROM subscriptions"
+				    " WHERE billed_through > 0 AND billed_through <= ?3 AND replaced_by IS NULL"
+				    " AND status IN ('provisioning', 'active', 'disabled')"
+				    " ON CONFLICT (kind, tenant_id, subject) DO NOTHING"},
+    /* SQLite holds the whole store under the write lock; PostgreSQL holds
+     * the row, and other daemons skip it. */
+    [PS_S_JOB_CLAIM] = {.name = "job_claim",
+		     .sqlite = "SELECT " JOB_COLS " FROM jobs WHERE due_at <= ?1 ORDER BY due_at, rank, id LIMIT 1",
+		     .pg = "SELECT " JOB_COLS " FROM jobs WHERE due_at <= ?1 ORDER BY due_at, rank, id LIMIT 1"
+			   " FOR UPDATE SKIP LOCKED"},
+    [PS_S_JOB_DELETE] = {.name = "job_delete", .sql = "DELETE FROM jobs WHERE tenant_id = ?1 AND id = ?2"},
+    [PS_S_JOB_UPDATE] = {.name = "job_update",
+		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
+    [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
 };
 
 /* Append n bytes of s to buf at *at; false when they do not fit. */

@@ -264,10 +264,15 @@ static void g_migrate_twice(void **state)
 	OK(x->st2->ops->check_schema(x->st2, &x->err), "check_schema on a second handle");
 	raw_text("SELECT app || '/' || version FROM schema_version", v, sizeof v);
 	WANT_STR(v, "planshift/" PS_STR(PS_SCHEMA_VERSION), "schema_version row");
-	raw_text("SELECT count(*) FROM pg_class WHERE relkind = 'S'"
-		 " AND relnamespace = current_schema()::regnamespace",
+	/* As many sequences as identity columns: a second migrate made none. */
+	raw_text("SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'S'"
+		 " AND relnamespace = current_schema()::regnamespace) || '/' || (SELECT count(*)"
+		 " FROM information_schema.columns WHERE is_identity = 'YES' AND table_schema = current_schema())",
 		 v, sizeof v);
-	WANT_STR(v, "12", "one id sequence per table");
+	char want[64];
+	long n_ident = strchr(v, '/') ? strtol(strchr(v, '/') + 1, NULL, 10) : 0;
+	snprintf(want, sizeof want, "%ld/%ld", n_ident >= 12 ? n_ident : -1, n_ident);
+	WANT_STR(v, want, "one id sequence per table");
 	WANT_CODE(x->st->ops->begin(x->st, PS_TX_READ, &x->err), PS_OK, "begin");
 	WANT_CODE(x->st->ops->migrate(x->st, &x->err), PS_STORE, "migrate inside a transaction");
 	x->st->ops->rollback(x->st);
