@@ -33,7 +33,13 @@ struct job_kind {
 	ps_code (*run)(struct ps_ctx *c, const struct ps_job *j, int64_t *again);
 };
 
+static ps_code run_cancel(struct ps_ctx *c, const struct ps_job *j, int64_t *again)
+{
+	return ps_app_cancel_job(c, j->tenant_id, j->subject, again);
+}
+
 static const struct job_kind kinds[] = {
+    {PS_JOB_CANCEL, 0, run_cancel},
     {PS_JOB_RENEW, 1, run_renew},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
@@ -167,7 +173,7 @@ static ps_code seed_tx(struct ps_ctx *c, void *arg)
 
 ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 {
-	int n = 0, conflicts = 0;
+	int n = 0, conflicts = 0, seeded_at = 0;
 	long waited = 0;
 	char request_id[sizeof c->request_id];
 	memcpy(request_id, c->request_id, sizeof request_id);
@@ -180,6 +186,13 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 			n++;
 			conflicts = 0;
 			count_run(r.kind, RESULT_OK);
+			continue;
+		}
+		if (rc == PS_OK && n > seeded_at) {
+			/* Runs may have made renewals due (a cancellation that
+			 * failed, a new subscription): look for them again. */
+			seeded_at = n;
+			rc = ps_app_tx(c, seed_tx, NULL);
 			continue;
 		}
 		if (rc == PS_OK) { /* none due and free */

@@ -111,6 +111,17 @@ ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64
 ps_code ps_app_set_quantity_cc(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
 			       struct ps_subscription *out, struct ps_credit_check *cc_out);
 ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_subscription *out);
+/* when: NULL or "now" (ps_app_cancel), or "term_end": the subscription stays
+ * active until its term ends (cancel_at), is not renewed past it, and the
+ * runner ends it then (ps_app_cancel_job). CONFLICT (cancel_at) when one is
+ * already set. */
+ps_code ps_app_cancel_when(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *when,
+			   struct ps_subscription *out);
+/* The runner's end of a cancellation at term end (the job "cancel"), inside
+ * the caller's transaction, dated cancel_at: cancelled; or, when users still
+ * hold seats or an add-on is attached then, failed (audited with why,
+ * cancel_at cleared: it renews as usual). *again as ps_app_renew_job. */
+ps_code ps_app_cancel_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again);
 ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *status,
 			  struct ps_subscription *out);
 /* *created is false when the user already held that seat (PUT is idempotent). */

@@ -2,7 +2,8 @@
  * The files call each other one way, from the top down (a file calls only
  * files below it):
  *   demo.c   clock.c (setting the manual clock runs the jobs due)
- *   jobs.c (the background runner: it calls the use cases below)
+ *   jobs.c (the background runner: it calls the use cases below, which
+ *     schedule their later work with its one leaf function ps_jobs_schedule)
  *   subscriptions.c (purchases, seats, lifecycle)   tenants.c, health.c
  *   upgrade.c (the Upgrade tab, preview, upgrade, manual change, what waited)
  *   billing.c (renewals, billing sum, payments)   credit.c (credit checks)

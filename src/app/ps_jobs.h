@@ -18,8 +18,10 @@
 
 #include "ps_app.h"
 
-/* The kinds (jobs.c's table): "renew" (a subscription's due periods). */
-#define PS_JOB_RENEW "renew"
+/* The kinds (jobs.c's table): "cancel" (a cancellation at term end) runs
+ * before "renew" (a subscription's due periods) due at the same time. */
+#define PS_JOB_CANCEL "cancel"
+#define PS_JOB_RENEW  "renew"
 
 /* Schedule a job of `kind` (a row of the kinds table) on subject, due at
  * due_at, inside the caller's write transaction; nothing when that job is

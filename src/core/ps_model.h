@@ -208,6 +208,7 @@ struct ps_subscription {
 	int64_t replaced_by; /* the successor's id, 0 when none */
 	int64_t created_at;
 	int64_t billed_through; /* end of the last invoiced billing period; 0 before the first */
+	int64_t cancel_at;      /* a cancellation at term end ends it then, without renewal; 0: none */
 };
 
 struct ps_assignment {

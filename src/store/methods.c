@@ -247,6 +247,7 @@ ps_code ps_sql_sub_insert(struct ps_store *st, struct ps_subscription *o, struct
 	ps_q_opt(&q, o->replaced_by);
 	ps_q_i64(&q, o->created_at);
 	ps_q_i64(&q, o->billed_through);
+	ps_q_opt(&q, o->cancel_at);
 	return x_of(st)->insert_id(st, &q, &o->id, err);
 }
 
@@ -289,6 +290,7 @@ ps_code ps_sql_sub_update(struct ps_store *st, const struct ps_subscription *o, 
 	ps_q_opt(&q, o->replaced_by);
 	ps_q_i64(&q, o->billed_through);
 	ps_q_opt(&q, o->addon_of);
+	ps_q_opt(&q, o->cancel_at);
 	return x_of(st)->change_one(st, &q, "subscription", "the subscription does not exist", err);
 }
 

@@ -85,6 +85,7 @@ ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err)
 	o->replaced_by = I64(12);
 	o->created_at = I64(13);
 	o->billed_through = I64(14);
+	o->cancel_at = I64(15);
 	return PS_OK;
 }
 

@@ -12,7 +12,7 @@
 #define USER_COLS   "tenant_id, id, upn, display_name, created_at"
 #define SUB_COLS                                                                                                       \
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
-	"term_start, term_end, addon_of, replaced_by, created_at, billed_through"
+	"term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
 #define OP_COLS                                                                                                        \
@@ -97,9 +97,9 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_SUB_INSERT] = {.name = "sub_insert",
 		      /* clang-format off */
 		      .sql = "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, assigned, status,"
-			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through)"
+			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at)"
 			     " VALUES (?1, " NEXT_ID("subscriptions") ","
-			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
 		      /* clang-format on */
 		      .missing = "tenant",
 		      .missing_msg =
@@ -111,7 +111,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			   " ORDER BY id LIMIT ?3"},
     [PS_S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"
-			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9 WHERE tenant_id = ?1 AND id = ?2",
+			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9, cancel_at = ?10 WHERE tenant_id = ?1 AND id = ?2",
 		      .missing = "replaced_by",
 		      .missing_msg = "the subscription named by addon_of or replaced_by does not exist"},
     /* The product comes from the subscription itself, so the seat rule
@@ -336,12 +336,13 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		      .sql = "INSERT INTO jobs (kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at)"
 			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (kind, tenant_id, subject) DO NOTHING"},
     /* The live subscriptions (ps_sub_status_is_live) not replaced whose
-     * billed_through has come: ps_sub_is_billing_due as SQL, a first sieve
+     * billed_through has come, not cancelled by then: ps_sub_is_billing_due as SQL, a first sieve
      * only (the renewal asks the rule itself). */
     [PS_S_JOB_SEED_RENEWALS] = {.name = "job_seed_renewals",
 			     .sql = "INSERT INTO jobs (kind, rank, tenant_id, subject, due_at, created_at)"
 				    " SELECT ?1, ?2, tenant_id, id, billed_through, ?3 FROM subscriptions"
 				    " WHERE billed_through > 0 AND billed_through <= ?3 AND replaced_by IS NULL"
+				    " AND (cancel_at IS NULL OR cancel_at > billed_through)"
 				    " AND status IN ('provisioning', 'active', 'disabled')"
 				    " ON CONFLICT (kind, tenant_id, subject) DO NOTHING"},
     /* SQLite holds the whole store under the write lock; PostgreSQL holds

@@ -203,3 +203,56 @@ test('kill -9 in the middle of the runs: after a restart every period is invoice
     removeStore(st);
   }
 });
+
+// ---- cancellation at term end --------------------------------------------------
+
+test('cancel at term end: active with cancel_at until then, no renewal, cancelled at that time; a second is 409', async () => {
+  await setClock(quiet, '2030-01-10T09:00:00Z');
+  const T = await tenantWithTokens(quiet, { name: 'Leaving Org' });
+  const s = await buy(quiet, T, { plan: 'biz-basic', quantity: 3 });
+  const path = `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`;
+  const bad = await quiet.api('POST', path, { token: T.tok.billing_admin, body: { when: 'tomorrow' } });
+  assert.equal(bad.status, 400, `case when=tomorrow: got ${bad.status} ${bad.text}`);
+  assert.equal(bad.json.error.field, 'when', 'case when=tomorrow names the field');
+  const r = await quiet.api('POST', path, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(r.status, 200, `case cancel at term end: got ${r.status} ${r.text}`);
+  assert.equal(r.json.status, 'active', 'case still active until the term ends');
+  assert.equal(r.json.cancel_at, '2030-02-10T09:00:00Z', 'case cancel_at = term_end');
+  const again = await quiet.api('POST', path, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(again.status, 409, `case a second cancellation at term end: got ${again.status} ${again.text}`);
+  assert.equal(again.json.error.field, 'cancel_at', 'case the second names cancel_at');
+  await setClock(quiet, '2030-02-10T08:59:59Z');
+  assert.equal((await getSub(quiet, T, s.id)).status, 'active', 'case active a second before');
+  await setClock(quiet, '2030-04-01T00:00:00Z');
+  const after = await getSub(quiet, T, s.id);
+  assert.equal(after.status, 'cancelled', 'case cancelled after its time');
+  assert.equal(after.term_end, '2030-02-10T09:00:00Z', 'case it ended at cancel_at');
+  assert.equal(renewals(store.db, `subscription_id = ${subId(s.id)}`), 0, 'case no renewal of a subscription cancelled at term end');
+  const audit = storeSql(store.db, `SELECT action || ' ' || at FROM audit WHERE object = '${s.id}' AND action LIKE 'subscription.cancel%' ORDER BY id`);
+  assert.equal(audit, `subscription.cancel_scheduled ${secs('2030-01-10T09:00:00Z')}\nsubscription.cancel ${secs('2030-02-10T09:00:00Z')}`,
+    'case audit: scheduled when asked, cancelled dated at its time');
+  const b = await billing(quiet, T);
+  assert.equal(b.invoices.length, 1, `case invoices: the purchase only, no renewal nor credit: got ${JSON.stringify(b.invoices)}`);
+});
+
+test('cancel at term end blocked at its time (users still hold seats): it fails, audited with why, and the subscription renews', async () => {
+  await setClock(quiet, '2030-05-01T09:00:00Z');
+  const T = await tenantWithTokens(quiet, { name: 'Still Here Org' });
+  const s = await buy(quiet, T, { plan: 'biz-basic', quantity: 2 });
+  const u = await quiet.api('POST', `/v1/tenants/${T.id}/users`, { token: T.tok.license_admin,
+    body: { upn: `kept@${T.id}.example`, display_name: 'Kept' } });
+  assert.equal(u.status, 201, `case user: ${u.text}`);
+  const a = await quiet.api('PUT', `/v1/tenants/${T.id}/subscriptions/${s.id}/assignments/${u.json.id}`, { token: T.tok.license_admin });
+  assert.equal(a.status, 201, `case assign: ${a.text}`);
+  const r = await quiet.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`,
+    { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(r.status, 200, `case cancel at term end with a user seated: got ${r.status} ${r.text}`);
+  await setClock(quiet, '2030-06-02T09:00:00Z');
+  const after = await getSub(quiet, T, s.id);
+  assert.equal(after.status, 'active', 'case still active: the cancellation failed');
+  assert.equal(after.cancel_at, null, 'case cancel_at cleared');
+  assert.equal(after.billed_through, '2030-07-01T09:00:00Z', 'case renewed as usual');
+  assert.equal(renewals(store.db, `subscription_id = ${subId(s.id)}`), 1, 'case one renewal');
+  const failed = storeSql(store.db, `SELECT detail FROM audit WHERE object = '${s.id}' AND action = 'subscription.cancel_failed'`);
+  assert.equal(JSON.parse(failed).field, 'assigned', `case the failure says why: got ${failed}`);
+});

@@ -21,3 +21,4 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs (due_at, rank, id);
 CREATE INDEX subscriptions_billed_through ON subscriptions (billed_through);
+ALTER TABLE subscriptions ADD COLUMN cancel_at bigint;

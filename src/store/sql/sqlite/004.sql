@@ -4,6 +4,8 @@
 -- clock; `rank` orders work due at the same time (a scheduled change runs
 -- before the renewal it may replace). One row per (kind, tenant, subject): a kind's
 -- subject is the renewed subscription, the scheduled operation, ...
+-- A subscription cancelled at the end of its term keeps that time in
+-- cancel_at (NULL: none) and is not renewed past it.
 -- Renewals are found by billed_through (the index below).
 CREATE TABLE jobs (
 	id INTEGER PRIMARY KEY,
@@ -19,3 +21,4 @@ CREATE TABLE jobs (
 ) STRICT;
 CREATE INDEX jobs_due ON jobs (due_at, rank, id);
 CREATE INDEX subscriptions_billed_through ON subscriptions (billed_through);
+ALTER TABLE subscriptions ADD COLUMN cancel_at INTEGER;
