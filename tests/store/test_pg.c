@@ -918,6 +918,43 @@ static void g_move_100k(void **state)
 		fail_msg("case moving %d seats: got %.3f s, want under %.1f s", SEATS, secs, MOVE_BOUND_S);
 }
 
+/* Two daemons claim due jobs at once: the second skips the row the first
+ * holds and takes the next (FOR UPDATE SKIP LOCKED); once the first ends
+ * without deleting (a run that died), its job can be claimed again. */
+static void g_jobs_skip_locked(void **state)
+{
+	struct gx *x = *state;
+	open_store(x, &x->st, true);
+	open_store(x, &x->st2, false);
+	const struct ps_store_ops *o = x->st->ops;
+	int64_t a = add_tenant(x, x->st);
+	for (int i = 0; i < 2; i++) {
+		struct ps_job j = {.kind = "renew", .rank = 1, .tenant_id = a, .subject = 100 + i, .due_at = NOW - 10 + i,
+				   .created_at = NOW};
+		OK(o->job_insert(x->st, &j, &x->err), "job_insert");
+	}
+	struct ps_job j1, j2, j3;
+	OK(o->begin(x->st, PS_TX_WRITE, &x->err), "daemon 1 begins");
+	OK(o->job_claim(x->st, NOW, &j1, &x->err), "daemon 1 claims");
+	OK(o->begin(x->st2, PS_TX_WRITE, &x->err), "daemon 2 begins");
+	OK(o->job_claim(x->st2, NOW, &j2, &x->err), "daemon 2 claims at once");
+	WANT_I64(j1.subject, 100, "daemon 1 holds the first due");
+	WANT_I64(j2.subject, 101, "daemon 2 skips it and takes the next");
+	OK(o->job_delete(x->st2, &j2, &x->err), "daemon 2 done");
+	OK(o->commit(x->st2, &x->err), "daemon 2 commits");
+	OK(o->begin(x->st2, PS_TX_WRITE, &x->err), "daemon 2 begins again");
+	WANT_CODE(o->job_claim(x->st2, NOW, &j3, &x->err), PS_NOT_FOUND, "daemon 2: the only job left is held");
+	int64_t n = 0;
+	OK(o->job_count_due(x->st2, NOW, &n, &x->err), "count, held included");
+	WANT_I64(n, 1, "jobs due, the held one included");
+	x->st2->ops->rollback(x->st2);
+	o->rollback(x->st); /* daemon 1's run dies */
+	OK(o->begin(x->st2, PS_TX_WRITE, &x->err), "daemon 2 begins a third time");
+	OK(o->job_claim(x->st2, NOW, &j3, &x->err), "daemon 2 claims the job daemon 1 let go");
+	WANT_I64(j3.subject, 100, "the job let go");
+	x->st2->ops->rollback(x->st2);
+}
+
 #define G(fn) cmocka_unit_test_setup_teardown(fn, gx_setup, gx_teardown)
 
 /* clang-format off */
@@ -941,6 +978,7 @@ static const struct CMUnitTest pg_tests[] = {
 	G(g_deadlock_retry),
 	G(g_keyset_pages),
 	G(g_move_100k),
+	G(g_jobs_skip_locked),
 };
 /* clang-format on */
 
