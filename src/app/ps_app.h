@@ -242,6 +242,7 @@ ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, cons
 
 struct ps_fleet_sum {
 	int64_t tenants, subscriptions, live, eligible;
+	int64_t scheduled; /* live subscriptions with a change at term end (ps_sub_has_scheduled_change) */
 	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
 };
 /* Called for every subscription evaluated; false stops the sweep. */
@@ -249,7 +250,7 @@ typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const str
 /* Evaluate every subscription of every tenant at c->now (reads only). */
 ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_fleet_sum *sum);
 /* The fleet summary as JSON into w ({at, tenants, subscriptions, live,
- * eligible, blocked, blocked_by}): the last sweep's, kept a minute in
+ * eligible, blocked, scheduled, blocked_by}): the last sweep's, kept a minute in
  * c->app since a large fleet takes a while to sweep; swept again when
  * fresh, when older, or when the clock went back. Safe from any thread. */
 ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w);

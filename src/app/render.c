@@ -311,6 +311,7 @@ void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at
 	ps_jw_kint(w, "live", sum->live);
 	ps_jw_kint(w, "eligible", sum->eligible);
 	ps_jw_kint(w, "blocked", sum->subscriptions - sum->eligible);
+	ps_jw_kint(w, "scheduled", sum->scheduled);
 	ps_jw_key(w, "blocked_by");
 	ps_jw_obj(w);
 	for (int k = 0; k < PS_R__COUNT; k++)

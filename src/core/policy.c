@@ -50,6 +50,11 @@ bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now)
 	       s->billed_through <= now && !(s->cancel_at && s->cancel_at <= s->billed_through);
 }
 
+bool ps_sub_has_scheduled_change(const struct ps_subscription *s)
+{
+	return ps_sub_status_is_live(s->status) && s->cancel_at > 0;
+}
+
 bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now)
 {
 	for (size_t i = 0; i < snap->n_subs; i++)

@@ -40,6 +40,9 @@ bool ps_sub_is_live_addon_of(const struct ps_subscription *s, int64_t base_id);
  * billed once, the clock reached the end of what was billed, and no
  * cancellation at term end (cancel_at) comes first. */
 bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now);
+/* Whether s is live with a change waiting for the end of its term (a
+ * cancellation: cancel_at), which the fleet summary counts. */
+bool ps_sub_has_scheduled_change(const struct ps_subscription *s);
 /* Whether any subscription of a snapshot has a period due at `now`. */
 bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now);
 

@@ -221,6 +221,8 @@ test('cancel at term end: active with cancel_at until then, no renewal, cancelle
   const again = await quiet.api('POST', path, { token: T.tok.billing_admin, body: { when: 'term_end' } });
   assert.equal(again.status, 409, `case a second cancellation at term end: got ${again.status} ${again.text}`);
   assert.equal(again.json.error.field, 'cancel_at', 'case the second names cancel_at');
+  const fleet = async () => (await quiet.api('GET', '/v1/fleet?fresh=1')).json.scheduled;
+  assert.equal(await fleet(), 1, 'case GET /v1/fleet counts the scheduled cancellation');
   await setClock(quiet, '2030-02-10T08:59:59Z');
   assert.equal((await getSub(quiet, T, s.id)).status, 'active', 'case active a second before');
   await setClock(quiet, '2030-04-01T00:00:00Z');
@@ -233,6 +235,7 @@ test('cancel at term end: active with cancel_at until then, no renewal, cancelle
     'case audit: scheduled when asked, cancelled dated at its time');
   const b = await billing(quiet, T);
   assert.equal(b.invoices.length, 1, `case invoices: the purchase only, no renewal nor credit: got ${JSON.stringify(b.invoices)}`);
+  assert.equal(await fleet(), 0, 'case GET /v1/fleet once it is done');
 });
 
 test('cancel at term end blocked at its time (users still hold seats): it fails, audited with why, and the subscription renews', async () => {
