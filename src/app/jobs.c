@@ -84,13 +84,14 @@ ps_code ps_jobs_schedule(struct ps_ctx *c, const char *kind, int64_t tenant, int
 struct run {
 	struct ps_job job;
 	const struct job_kind *kind;
-	bool none; /* no job was due and free */
+	bool none;    /* no job was due and free */
+	bool claimed; /* a job was claimed (the failure, if any, is the run's) */
 };
 
 static ps_code run_tx(struct ps_ctx *c, void *arg)
 {
 	struct run *r = arg;
-	r->none = false;
+	r->none = r->claimed = false;
 	r->kind = NULL;
 	ps_code rc = c->st->ops->job_claim(c->st, c->now, &r->job, &c->err);
 	if (rc == PS_NOT_FOUND) {
@@ -100,6 +101,7 @@ static ps_code run_tx(struct ps_ctx *c, void *arg)
 	}
 	if (rc != PS_OK)
 		return rc;
+	r->claimed = true;
 	snprintf(c->request_id, sizeof c->request_id, "job_%lld", (long long)r->job.id);
 	if (!(r->kind = kind_of(r->job.kind)))
 		return ps_err_set(&c->err, PS_INTERNAL, "kind", "this version of planshift has no job kind %s",
@@ -177,6 +179,10 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 	long waited = 0;
 	char request_id[sizeof c->request_id];
 	memcpy(request_id, c->request_id, sizeof request_id);
+	/* The work is the system's, whoever made the pass (setting the clock):
+	 * its audit rows carry no token, and the job's id as the request. */
+	struct ps_principal who = c->who;
+	memset(&c->who, 0, sizeof c->who);
 	ps_code rc = ps_app_tx(c, seed_tx, NULL);
 	while (rc == PS_OK && n < PS_JOBS_PASS_MAX) {
 		struct run r;
@@ -205,8 +211,8 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 			waited += 5;
 			continue;
 		}
-		if (rc == PS_STORE || rc == PS_RETRY || rc == PS_SCHEMA)
-			break; /* the store, not the job */
+		if (!r.claimed)
+			break; /* the store failed before any job was claimed */
 		if (rc == PS_CONFLICT && ++conflicts < PS_JOBS_CONFLICTS_MAX) {
 			ps_err_clear(&c->err);
 			rc = PS_OK;
@@ -216,6 +222,7 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 		n++;
 		rc = keep_failed(c, &r);
 	}
+	c->who = who;
 	if (ran)
 		*ran = n;
 	return rc;
@@ -264,9 +271,17 @@ static void *runner_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		pthread_mutex_unlock(&r->mu);
-		ps_ctx_reset(&r->c, ps_app_clock(r->app, r->st, false), "runner");
+		/* Under the manual clock, its time or no pass: never the
+		 * system's in its place, which could be years ahead of it. */
+		int64_t now = 0;
+		struct ps_err err = {0};
+		if (!r->app->clock_manual)
+			now = ps_app_clock(r->app, r->st, false);
+		else if (r->st->ops->clock_get(r->st, &now, &err) != PS_OK)
+			ps_log(PS_LOG_WARN, "job runner: no pass: cannot read the manual clock: %s", err.msg);
+		ps_ctx_reset(&r->c, now, "runner");
 		int ran = 0;
-		if (ps_jobs_run_due(&r->c, false, &ran) != PS_OK)
+		if (now > 0 && ps_jobs_run_due(&r->c, false, &ran) != PS_OK)
 			ps_log(PS_LOG_WARN, "job runner: %s", r->c.err.msg);
 		pthread_mutex_lock(&r->mu);
 		if (r->stop)
