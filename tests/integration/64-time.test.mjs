@@ -7,7 +7,7 @@
 // the manual one throughout; nothing sleeps: waits are until() on the store.
 import assert from 'node:assert/strict';
 import { test, before, after, startServer, startServers, stopServers, makeStore, removeStore, tenantWithTokens,
-  setClock, storeSql, until, PG_URL } from './harness.mjs';
+  setClock, storeSql, until, cli, PG_URL } from './harness.mjs';
 import { billing, buy, tab, preview, getSub } from './tenant-calls.mjs';
 
 const secs = (iso) => Date.parse(iso) / 1000;
@@ -126,6 +126,14 @@ test('the runner renews with no read at all: a daemon with a runner does it when
   assert.equal(renewals(store.db) - before >= 1, true, 'case renewals counted in the store');
   await busy.stop();
   busy = null;
+});
+
+test('serve --jobs-interval takes a duration with its unit, up to an hour; anything else is a usage error naming it', () => {
+  for (const v of ['5x', '-1s', '61m', '10', 'soon']) {
+    const r = cli(['serve', '--db', store.db, '--listen', '127.0.0.1:0', '--jobs-interval', v]);
+    assert.equal(r.status, 2, `case --jobs-interval ${v}: got status ${r.status} (${r.stderr.trim()}), want 2`);
+    assert.match(r.stderr, /--jobs-interval must be a duration/, `case --jobs-interval ${v}: stderr ${r.stderr}`);
+  }
 });
 
 // ---- several daemons, crashes ----------------------------------------------
