@@ -138,12 +138,18 @@ static ps_code failed_tx(struct ps_ctx *c, void *arg)
 	return rc;
 }
 
+/* A run that failed because the store could not be written (busy past its
+ * timeout, a lost race run out of attempts) is tried again at the next
+ * pass, this many times, before it waits as any failure does. */
+#define PS_JOBS_TRANSIENT_MAX 3
+
 /* Keep a failed job for later, with why; PS_OK unless the store fails. */
-static ps_code keep_failed(struct ps_ctx *c, struct run *r)
+static ps_code keep_failed(struct ps_ctx *c, struct run *r, bool transient)
 {
 	struct ps_job j = r->job;
 	j.attempts++;
-	j.due_at = c->now + backoff(j.attempts);
+	if (!transient || j.attempts >= PS_JOBS_TRANSIENT_MAX)
+		j.due_at = c->now + backoff(j.attempts);
 	snprintf(j.last_error, sizeof j.last_error, "%s: %.200s", ps_code_api(c->err.code), c->err.msg);
 	ps_log(PS_LOG_WARN, "job %lld (%s, subject %lld) failed, attempt %lld, again in %lld s: %s", (long long)j.id,
 	       j.kind, (long long)j.subject, (long long)j.attempts, (long long)(j.due_at - c->now), c->err.msg);
@@ -220,7 +226,16 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 		}
 		conflicts = 0;
 		n++;
-		rc = keep_failed(c, &r);
+		bool transient = rc == PS_STORE || rc == PS_RETRY;
+		struct ps_err why = c->err;
+		rc = keep_failed(c, &r, transient);
+		if (transient) {
+			/* The store's trouble, not the job's: this pass ends
+			 * with it (the job is due again for the next). */
+			if (rc == PS_OK)
+				rc = (c->err = why).code;
+			break;
+		}
 	}
 	c->who = who;
 	if (ran)

@@ -10,7 +10,9 @@
  * together; a daemon that dies mid-run leaves the job as it was, for
  * another run. A run that fails is rolled back, then the job is kept with
  * its attempt count and error and due again after a growing delay (1 min,
- * doubling, at most 6 h). Renewal jobs are found from the subscriptions by
+ * doubling, at most 6 h); when the store was the trouble (busy, a lost race
+ * run out of attempts) the pass ends there with that error and the job
+ * stays due for the next pass, twice, before it waits the same way. Renewal jobs are found from the subscriptions by
  * each pass (job_seed_renewals); other jobs are scheduled by the change
  * that makes them (ps_jobs_schedule). */
 #ifndef PS_JOBS_H
@@ -33,7 +35,8 @@ ps_code ps_jobs_schedule(struct ps_ctx *c, const char *kind, int64_t tenant, int
  * the jobs due that another daemon holds, so that on return no job due by
  * c->now is left but those that failed and wait for their retry (what
  * setting the manual clock needs). *ran counts the runs (may be NULL). A
- * failed job is not an error of the pass; a store failure is. */
+ * failed job is not an error of the pass; a store failure is (PS_STORE,
+ * PS_RETRY: the pass stops there). */
 ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran);
 
 /* Append planshift_jobs_due (the jobs due by c->now in the store) and
