@@ -55,14 +55,6 @@ bool ps_sub_has_scheduled_change(const struct ps_subscription *s)
 	return ps_sub_status_is_live(s->status) && s->cancel_at > 0;
 }
 
-bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now)
-{
-	for (size_t i = 0; i < snap->n_subs; i++)
-		if (ps_sub_is_billing_due(&snap->subs[i].s, now))
-			return true;
-	return false;
-}
-
 int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)
 {
 	int64_t mrc = 0;

@@ -43,8 +43,6 @@ bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now);
 /* Whether s is live with a change waiting for the end of its term (a
  * cancellation: cancel_at), which the fleet summary counts. */
 bool ps_sub_has_scheduled_change(const struct ps_subscription *s);
-/* Whether any subscription of a snapshot has a period due at `now`. */
-bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now);
 
 /* The tenant's monthly recurring charge: the monthly charge of every live
  * subscription of a resolved snapshot (prepaid ones by their monthly price;

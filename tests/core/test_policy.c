@@ -176,20 +176,7 @@ static void test_billing_due(void **state)
 		bool got = ps_sub_is_billing_due(&s, cases[i].now);
 		if (got != cases[i].want)
 			fail_msg("case %s: got %d, want %d", cases[i].name, got, cases[i].want);
-		/* A snapshot is due when one of its subscriptions is. */
-		struct ps_snapshot snap;
-		ps_snapshot_init(&snap);
-		ps_snapshot_add_sub(&snap)->s = (struct ps_subscription){.status = PS_SUB_ACTIVE, .billed_through = 1 << 30};
-		ps_snapshot_add_sub(&snap)->s = s;
-		got = ps_snapshot_is_billing_due(&snap, cases[i].now);
-		ps_snapshot_fini(&snap);
-		if (got != cases[i].want)
-			fail_msg("case %s, in a snapshot: got %d, want %d", cases[i].name, got, cases[i].want);
 	}
-	struct ps_snapshot empty;
-	ps_snapshot_init(&empty);
-	if (ps_snapshot_is_billing_due(&empty, 5000))
-		fail_msg("case an empty snapshot: got due, want not");
 }
 
 static void test_mrc(void **state)
