@@ -2,7 +2,8 @@
  * run of a job as one transaction, the pass over every job due, the
  * thread of `serve` that makes a pass every interval, and the runner's
  * metrics. What each kind does lives with its use case (billing.c for
- * renewals, upgrade.c for scheduled changes); this file only runs them. */
+ * renewals, subscriptions.c for cancellations at term end); this file
+ * only runs them. */
 #include "ps_jobs.h"
 #include "ps_app_int.h"
 
@@ -16,11 +17,6 @@
 #include <time.h>
 
 /* ---- the kinds ---- */
-
-static ps_code run_renew(struct ps_ctx *c, const struct ps_job *j, int64_t *again)
-{
-	return ps_app_renew_job(c, j->tenant_id, j->subject, again);
-}
 
 /* A kind of job: what its rows are named, which runs first among jobs due
  * at the same time (lower rank), and what it does, inside the run's
@@ -36,6 +32,11 @@ struct job_kind {
 static ps_code run_cancel(struct ps_ctx *c, const struct ps_job *j, int64_t *again)
 {
 	return ps_app_cancel_job(c, j->tenant_id, j->subject, again);
+}
+
+static ps_code run_renew(struct ps_ctx *c, const struct ps_job *j, int64_t *again)
+{
+	return ps_app_renew_job(c, j->tenant_id, j->subject, again);
 }
 
 static const struct job_kind kinds[] = {
