@@ -267,3 +267,22 @@ test('cancel at term end blocked at its time (users still hold seats): it fails,
   const failed = storeSql(store.db, `SELECT detail FROM audit WHERE object = '${s.id}' AND action = 'subscription.cancel_failed'`);
   assert.equal(JSON.parse(failed).field, 'assigned', `case the failure says why: got ${failed}`);
 });
+
+test('an annual term billed monthly, cancelled at term end: each month renews until the term ends, then it is cancelled', async () => {
+  await setClock(quiet, '2032-01-15T09:00:00Z');
+  const T = await tenantWithTokens(quiet, { name: 'Annual Leaver Org' });
+  const s = await buy(quiet, T, { plan: 'biz-standard', quantity: 2, term: 'annual' });
+  assert.equal(s.term_end, '2033-01-15T09:00:00Z', 'case annual term_end');
+  assert.equal(s.billed_through, '2032-02-15T09:00:00Z', 'case billed a month at a time');
+  const r = await quiet.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`,
+    { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(r.json.cancel_at, '2033-01-15T09:00:00Z', 'case cancel_at = the end of the annual term');
+  await setClock(quiet, '2033-06-01T00:00:00Z'); // 16 months later, in one jump
+  const starts = storeSql(store.db, `SELECT period_start FROM invoice_lines WHERE kind = 'renewal'
+    AND subscription_id = ${subId(s.id)} ORDER BY period_start`).split('\n').map((x) => new Date(Number(x) * 1000).toISOString().slice(0, 10));
+  assert.deepEqual(starts, ['2032-02-15', '2032-03-15', '2032-04-15', '2032-05-15', '2032-06-15', '2032-07-15',
+    '2032-08-15', '2032-09-15', '2032-10-15', '2032-11-15', '2032-12-15'], 'case the eleven monthly renewals of the term, none after');
+  const after = await getSub(quiet, T, s.id);
+  assert.equal(after.status, 'cancelled', 'case cancelled at the end of the term');
+  assert.equal(after.billed_through, '2033-01-15T09:00:00Z', 'case billed through the end of the term');
+});
