@@ -1,7 +1,7 @@
 -- pg/004.sql: the PostgreSQL store's schema step "jobs" (store layer). A
 -- released step: never edited. The due work of the background runner
 -- (src/app/jobs.c): one row per piece of work, due at a time of the store's
--- clock; `rank` orders work due at the same time (a scheduled change runs
+-- clock; `rank` orders work due at the same time (a change at term end runs
 -- before the renewal it may replace). One row per (kind, tenant, subject). Daemons
 -- claim rows with FOR UPDATE SKIP LOCKED. Keyed by tenant first, as every
 -- tenant-owned table (0: work of no one tenant). Renewals are found by

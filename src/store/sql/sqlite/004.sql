@@ -1,9 +1,9 @@
 -- sqlite/004.sql: the SQLite store's schema step "jobs" (store layer). A
 -- released step: never edited. The due work of the background runner
 -- (src/app/jobs.c): one row per piece of work, due at a time of the store's
--- clock; `rank` orders work due at the same time (a scheduled change runs
+-- clock; `rank` orders work due at the same time (a change at term end runs
 -- before the renewal it may replace). One row per (kind, tenant, subject): a kind's
--- subject is the renewed subscription, the scheduled operation, ...
+-- subject is the subscription renewed or cancelled at term end, ...
 -- A subscription cancelled at the end of its term keeps that time in
 -- cancel_at (NULL: none) and is not renewed past it.
 -- Renewals are found by billed_through (the index below).
