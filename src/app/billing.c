@@ -51,8 +51,56 @@ struct due_arg {
 };
 
 /* At most this many periods are invoiced in one go (a clock moved years
- * ahead); the rest follow on the next look. */
+ * ahead); the rest follow on the next run. */
 #define PS_RENEWALS_MAX 120
+
+/* The plan a renewal of s is priced from: the one place a renewal looks its
+ * price up (where "prices stay as sold" will take the price kept on the
+ * subscription instead). NULL when the plan is gone from the catalog. */
+static const struct ps_plan *renewal_plan(struct ps_ctx *c, const struct ps_subscription *s)
+{
+	return c->app->catalog ? ps_catalog_plan(c->app->catalog, s->plan_id) : NULL;
+}
+
+/* Invoice every period of s the clock has reached (each once: a second
+ * line for a period is a store conflict), at most PS_RENEWALS_MAX, then
+ * save s and audit. *issued counts the periods. Inside the caller's
+ * transaction. */
+static ps_code renew_sub(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s, int *issued)
+{
+	ps_code rc = PS_OK;
+	const struct ps_plan *p = renewal_plan(c, s);
+	if (!p)
+		return ps_err_set(&c->err, PS_INTERNAL, "plan",
+				  "%s%lld cannot be renewed: its plan %s is not in the catalog", PS_PFX_SUB,
+				  (long long)s->id, s->plan_id);
+	for (int k = 0; rc == PS_OK && ps_sub_is_billing_due(s, c->now) && k < PS_RENEWALS_MAX; k++) {
+		struct ps_period next;
+		ps_renewal_period(s, p, s->billed_through, &next);
+		struct ps_line_spec l = {.kind = PS_LINE_RENEWAL, .sub = s, .quantity = s->quantity,
+					 .start = next.start, .end = next.end, .amount = next.amount};
+		/* The invoice is issued on the day the period starts. */
+		int64_t now = c->now;
+		c->now = l.start;
+		rc = ps_ledger_invoice(c, t, &l, 1, s->prepaid, NULL);
+		c->now = now;
+		if (rc != PS_OK)
+			return rc;
+		s->billed_through = l.end;
+		while (s->term_end <= l.start) { /* the term renews with its period */
+			s->term_start = s->term_end;
+			s->term_end = ps_term_end(s->term_start, s->term);
+		}
+		(*issued)++;
+	}
+	if ((rc = c->st->ops->sub_update(c->st, s, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[128];
+	char through[PS_TIME_LEN];
+	ps_time_format(s->billed_through, through);
+	snprintf(detail, sizeof detail, "{\"billed_through\":\"%s\"}", through);
+	return ps_app_audit(c, t->id, "billing.renewal", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s->id), detail);
+}
 
 static ps_code renew_tx(struct ps_ctx *c, void *arg)
 {
@@ -63,42 +111,34 @@ static ps_code renew_tx(struct ps_ctx *c, void *arg)
 	if (rc == PS_OK)
 		rc = c->st->ops->sub_list(c->st, d->tenant, 0, 0, collect_due, &a, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++) {
-		struct ps_subscription *s = &a.v[i];
-		const struct ps_plan *p = c->app->catalog ? ps_catalog_plan(c->app->catalog, s->plan_id) : NULL;
-		if (!p)
-			continue; /* a plan gone from the catalog cannot be priced */
-		for (int k = 0; rc == PS_OK && s->billed_through <= c->now && k < PS_RENEWALS_MAX; k++) {
-			struct ps_period next;
-			ps_renewal_period(s, p, s->billed_through, &next);
-			struct ps_line_spec l = {.kind = PS_LINE_RENEWAL, .sub = s, .quantity = s->quantity,
-						 .start = next.start, .end = next.end, .amount = next.amount};
-			/* The invoice is issued on the day the period starts. */
-			int64_t now = c->now;
-			c->now = l.start;
-			rc = ps_ledger_invoice(c, &t, &l, 1, s->prepaid, NULL);
-			c->now = now;
-			if (rc != PS_OK)
-				break;
-			s->billed_through = l.end;
-			while (s->term_end <= l.start) { /* the term renews with its period */
-				s->term_start = s->term_end;
-				s->term_end = ps_term_end(s->term_start, s->term);
-			}
-			d->issued++;
-		}
-		if (rc == PS_OK)
-			rc = c->st->ops->sub_update(c->st, s, &c->err);
-		if (rc == PS_OK) {
-			char ref[32], detail[128];
-			char through[PS_TIME_LEN];
-			ps_time_format(s->billed_through, through);
-			snprintf(detail, sizeof detail, "{\"billed_through\":\"%s\"}", through);
-			rc = ps_app_audit(c, d->tenant, "billing.renewal", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s->id),
-					  detail);
-		}
+		if (!renewal_plan(c, &a.v[i]))
+			continue; /* a plan gone from the catalog cannot be priced: its job says so */
+		rc = renew_sub(c, &t, &a.v[i], &d->issued);
 	}
 	ps_free(a.v);
 	return rc;
+}
+
+ps_code ps_app_renew_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again)
+{
+	struct ps_tenant t;
+	struct ps_subscription s;
+	int issued = 0;
+	*again = 0;
+	ps_code rc = c->st->ops->tenant_get(c->st, tenant, &t, &c->err);
+	if (rc == PS_OK)
+		rc = c->st->ops->sub_get(c->st, tenant, sub, &s, &c->err);
+	if (rc == PS_NOT_FOUND) { /* nothing left to renew */
+		ps_err_clear(&c->err);
+		return PS_OK;
+	}
+	if (rc != PS_OK || !ps_sub_is_billing_due(&s, c->now))
+		return rc;
+	if ((rc = renew_sub(c, &t, &s, &issued)) != PS_OK)
+		return rc;
+	if (ps_sub_is_billing_due(&s, c->now))
+		*again = s.billed_through; /* more than PS_RENEWALS_MAX periods: the rest next */
+	return PS_OK;
 }
 
 ps_code ps_app_bill_due(struct ps_ctx *c, int64_t tenant, int *issued)

@@ -1,9 +1,11 @@
 /* clock.c: the one clock (app layer). Every read of the time goes through
  * ps_app_clock: the system's, or, under --clock manual, the time the
- * operator set, kept in the store so every daemon and command on it agrees.
+ * operator set, kept in the store so every daemon and command on it agrees;
+ * setting it does the work that has come due (jobs.c) before it returns.
  * Holidays for business-day counts come from a file the operator gives. */
 #include "ps_app.h"
 #include "ps_app_int.h"
+#include "ps_jobs.h"
 
 #include "../common/ps_mem.h"
 #include "../common/ps_time.h"
@@ -44,7 +46,9 @@ ps_code ps_app_clock_set(struct ps_ctx *c, const char *rfc3339, int64_t *out)
 	if ((rc = ps_app_tx(c, set_tx, &t)) != PS_OK)
 		return rc;
 	*out = t;
-	return PS_OK;
+	/* Every job due by the new time is done before the answer, in due
+	 * order (those other daemons hold too), so what follows sees it done. */
+	return ps_jobs_run_due(c, true, NULL);
 }
 
 ps_code ps_app_load_holidays(struct ps_app *app, const char *path, struct ps_err *err)

@@ -7,6 +7,7 @@
 #include "ps_app_int.h"
 
 #include "../common/ps_mem.h"
+#include "../core/ps_policy.h"
 #include "ps_render.h"
 
 #include <pthread.h>
@@ -60,6 +61,8 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 		sum->subscriptions++;
 		if (ps_sub_status_is_live(s->s.status))
 			sum->live++;
+		if (ps_sub_has_scheduled_change(&s->s))
+			sum->scheduled++;
 		if (v->eligible)
 			sum->eligible++;
 		for (size_t r = 0; r < v->n_reasons; r++)
@@ -200,6 +203,7 @@ static bool sweep_parallel(struct ps_ctx *c, struct ps_fleet_sum *sum, ps_code *
 		sum->subscriptions += p->sum.subscriptions;
 		sum->live += p->sum.live;
 		sum->eligible += p->sum.eligible;
+		sum->scheduled += p->sum.scheduled;
 		for (int r = 0; r < PS_R__COUNT; r++)
 			sum->blocked_by[r] += p->sum.blocked_by[r];
 		if (k > 0)

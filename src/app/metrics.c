@@ -2,6 +2,7 @@
  * by type and state, read from the store at scrape time (the process's own
  * counters are common/metrics.c). */
 #include "ps_app_metrics.h"
+#include "ps_jobs.h"
 #include "ps_lists.h"
 
 #include "../common/ps_mem.h"
@@ -55,5 +56,5 @@ ps_code ps_app_metrics_write(struct ps_ctx *c, struct ps_buf *out)
 			 "# TYPE planshift_webhook_deliveries_total counter\n"
 			 "planshift_webhook_deliveries_total{result=\"delivered\"} 0\n"
 			 "planshift_webhook_deliveries_total{result=\"failed\"} 0\n");
-	return PS_OK;
+	return ps_jobs_metrics_write(c, out);
 }

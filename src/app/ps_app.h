@@ -158,6 +158,17 @@ ps_code ps_app_set_quantity(struct ps_ctx *c, int64_t tenant, int64_t sub, int64
 ps_code ps_app_set_quantity_cc(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t quantity,
 			       struct ps_subscription *out, struct ps_credit_check *cc_out);
 ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_subscription *out);
+/* when: NULL or "now" (ps_app_cancel), or "term_end": the subscription stays
+ * active until its term ends (cancel_at), is not renewed past it, and the
+ * runner ends it then (ps_app_cancel_job). CONFLICT (cancel_at) when one is
+ * already set. */
+ps_code ps_app_cancel_when(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *when,
+			   struct ps_subscription *out);
+/* The runner's end of a cancellation at term end (the job "cancel"), inside
+ * the caller's transaction, dated cancel_at: cancelled; or, when users still
+ * hold seats or an add-on is attached then, failed (audited with why,
+ * cancel_at cleared: it renews as usual). *again as ps_app_renew_job. */
+ps_code ps_app_cancel_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again);
 ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *status,
 			  struct ps_subscription *out);
 /* *created is false when the user already held that seat (PUT is idempotent). */
@@ -186,6 +197,12 @@ ps_code ps_app_load_holidays(struct ps_app *app, const char *path, struct ps_err
  * once: each live subscription whose billed_through <= now gets a renewal
  * invoice per period passed, in one transaction. *issued counts them. */
 ps_code ps_app_bill_due(struct ps_ctx *c, int64_t tenant, int *issued);
+/* The runner's renewal of one subscription (the job "renew", jobs.c),
+ * inside the caller's transaction: every period the clock has reached,
+ * each once, with its audit row. *again: 0 when it is done, else the time
+ * of the next run (more periods were due than one run invoices). A
+ * subscription gone or not due is done. */
+ps_code ps_app_renew_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again);
 
 struct ps_billing_sum {
 	char currency[4];
@@ -272,6 +289,7 @@ ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, cons
 
 struct ps_fleet_sum {
 	int64_t tenants, subscriptions, live, eligible;
+	int64_t scheduled; /* live subscriptions with a change at term end (ps_sub_has_scheduled_change) */
 	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
 };
 /* Called for every subscription evaluated; false stops the sweep. */
@@ -279,7 +297,7 @@ typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const str
 /* Evaluate every subscription of every tenant at c->now (reads only). */
 ps_code ps_app_sweep(struct ps_ctx *c, ps_sweep_cb cb, void *arg, struct ps_fleet_sum *sum);
 /* The fleet summary as JSON into w ({at, tenants, subscriptions, live,
- * eligible, blocked, blocked_by}): the last sweep's, kept a minute in
+ * eligible, blocked, scheduled, blocked_by}): the last sweep's, kept a minute in
  * c->app since a large fleet takes a while to sweep; swept again when
  * fresh, when older, or when the clock went back. Safe from any thread. */
 ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w);

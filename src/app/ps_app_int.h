@@ -1,11 +1,13 @@
 /* ps_app_int.h: helpers shared by the app layer's files; not for callers.
  * The files call each other one way, from the top down (a file calls only
  * files below it):
- *   demo.c
+ *   demo.c   clock.c (setting the manual clock runs the jobs due)
+ *   jobs.c (the background runner: it calls the use cases below, which
+ *     schedule their later work with its one leaf function ps_jobs_schedule)
  *   subscriptions.c (purchases, seats, lifecycle)   tenants.c, health.c
  *   upgrade.c (the Upgrade tab, preview, upgrade, manual change, what waited)
  *   billing.c (renewals, billing sum, payments)   credit.c (credit checks)
- *   ledger.c (invoices, lines, settlement)   fleet.c, clock.c
+ *   ledger.c (invoices, lines, settlement)   fleet.c
  *   app.c, util.c (context, catalog, rights, audit, transactions, evaluation)
  * A credit check's decision (credit.c) reaches the operation waiting on it
  * through a callback (ps_credit_waiter) that upgrade.c hands it. */

@@ -8,7 +8,8 @@
 
 /* Append planshift_operations_total{type,state} (every operation of every
  * tenant, by type and state: one read walk over the tenants) and
- * planshift_webhook_deliveries_total{result} to out. A store failure is
+ * planshift_webhook_deliveries_total{result}, then the runner's
+ * planshift_jobs_due and planshift_jobs_run_total{kind,result} to out. A store failure is
  * returned with c->err set; out may then hold part of the text. */
 ps_code ps_app_metrics_write(struct ps_ctx *c, struct ps_buf *out);
 

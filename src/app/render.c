@@ -54,6 +54,7 @@ void ps_render_sub_ex(struct ps_jw *w, const struct ps_subscription *s, const st
 	ps_jw_kid(w, "addon_of", PS_PFX_SUB, s->addon_of);
 	ps_jw_kid(w, "replaced_by", PS_PFX_SUB, s->replaced_by);
 	ps_jw_ktime(w, "billed_through", s->billed_through);
+	ps_jw_ktime(w, "cancel_at", s->cancel_at);
 	if (cc) {
 		ps_jw_key(w, "credit_check");
 		ps_render_credit_check(w, cc);
@@ -347,6 +348,7 @@ void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at
 	ps_jw_kint(w, "live", sum->live);
 	ps_jw_kint(w, "eligible", sum->eligible);
 	ps_jw_kint(w, "blocked", sum->subscriptions - sum->eligible);
+	ps_jw_kint(w, "scheduled", sum->scheduled);
 	ps_jw_key(w, "blocked_by");
 	ps_jw_obj(w);
 	for (int k = 0; k < PS_R__COUNT; k++)

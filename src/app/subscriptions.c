@@ -2,6 +2,7 @@
  * seat assignments (app layer). */
 #include "ps_app.h"
 #include "ps_app_int.h"
+#include "ps_jobs.h"
 
 #include "../common/ps_time.h"
 #include "../core/ps_money.h"
@@ -230,6 +231,43 @@ static bool any_live_addon(void *arg, const struct ps_subscription *s)
 	return true;
 }
 
+/* What stands in the way of ending s now: users holding its seats, an
+ * add-on attached. PS_OK when nothing; else the refusal, in c->err. */
+static ps_code cancel_refusal(struct ps_ctx *c, const struct ps_subscription *s)
+{
+	if (s->assigned > 0)
+		return ps_err_set(&c->err, PS_CONFLICT, "assigned",
+				  "%lld users still hold licenses of this subscription: unassign them, or change "
+				  "plans manually to move them, before cancelling",
+				  (long long)s->assigned);
+	int64_t probe[2] = {s->id, 0};
+	ps_code rc = c->st->ops->sub_list(c->st, s->tenant_id, 0, 0, any_live_addon, probe, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (probe[1])
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "add-on %s%lld is attached: cancel it first",
+				  PS_PFX_SUB, (long long)probe[1]);
+	return PS_OK;
+}
+
+/* End s at c->now: the unused days of the period credited (not for
+ * prepaid), cancelled, saved, audited. */
+static ps_code cancel_apply(struct ps_ctx *c, struct ps_subscription *s)
+{
+	struct ps_tenant t;
+	ps_code rc = ps_app_tenant(c, s->tenant_id, &t);
+	if (rc != PS_OK)
+		return rc;
+	if ((rc = ps_ledger_seats(c, &t, s, -s->quantity, PS_LINE_CANCEL)) != PS_OK)
+		return rc;
+	s->status = PS_SUB_CANCELLED;
+	s->term_end = c->now < s->term_end ? c->now : s->term_end;
+	s->billed_through = c->now < s->billed_through ? c->now : s->billed_through;
+	if ((rc = c->st->ops->sub_update(c->st, s, &c->err)) != PS_OK)
+		return rc;
+	return audit_sub(c, s, "subscription.cancel");
+}
+
 static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 {
 	struct change_arg *a = arg;
@@ -239,40 +277,104 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 	if (!ps_sub_status_is_live(a->out->status))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is already %s",
 				  ps_sub_status_name(a->out->status));
-	if (a->out->assigned > 0)
-		return ps_err_set(&c->err, PS_CONFLICT, "assigned",
-				  "%lld users still hold licenses of this subscription: unassign them, or change "
-				  "plans manually to move them, before cancelling",
-				  (long long)a->out->assigned);
-	int64_t probe[2] = {a->out->id, 0};
-	rc = c->st->ops->sub_list(c->st, a->tenant, 0, 0, any_live_addon, probe, &c->err);
+	if ((rc = cancel_refusal(c, a->out)) != PS_OK)
+		return rc;
+	return cancel_apply(c, a->out);
+}
+
+/* A cancellation at term end: cancel_at set and the job that ends it then
+ * scheduled; nothing else changes until then. */
+static ps_code cancel_later_tx(struct ps_ctx *c, void *arg)
+{
+	struct change_arg *a = arg;
+	ps_code rc = load_sub(c, a->tenant, a->sub, a->out);
 	if (rc != PS_OK)
 		return rc;
-	if (probe[1])
-		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "add-on %s%lld is attached: cancel it first",
-				  PS_PFX_SUB, (long long)probe[1]);
-	struct ps_tenant t;
-	if ((rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
+	if (a->out->status != PS_SUB_ACTIVE)
+		return ps_err_set(&c->err, PS_CONFLICT, "status",
+				  "only an active subscription can be cancelled at the end of its term (this one is %s)",
+				  ps_sub_status_name(a->out->status));
+	if (a->out->cancel_at) {
+		char when[PS_TIME_LEN];
+		ps_time_format(a->out->cancel_at, when);
+		return ps_err_set(&c->err, PS_CONFLICT, "cancel_at", "this subscription is already cancelled at %s",
+				  when);
+	}
+	a->out->cancel_at = a->out->term_end;
+	if ((rc = c->st->ops->sub_update(c->st, a->out, &c->err)) != PS_OK ||
+	    (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, a->tenant, a->sub, a->out->cancel_at)) != PS_OK)
 		return rc;
-	/* The unused days of the period are credited (not for prepaid). */
-	if ((rc = ps_ledger_seats(c, &t, a->out, -a->out->quantity, PS_LINE_CANCEL)) != PS_OK)
-		return rc;
-	a->out->status = PS_SUB_CANCELLED;
-	a->out->term_end = c->now < a->out->term_end ? c->now : a->out->term_end;
-	a->out->billed_through = c->now < a->out->billed_through ? c->now : a->out->billed_through;
-	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
-	if (rc != PS_OK)
-		return rc;
-	return audit_sub(c, a->out, "subscription.cancel");
+	return audit_sub(c, a->out, "subscription.cancel_scheduled");
 }
 
 ps_code ps_app_cancel(struct ps_ctx *c, int64_t tenant, int64_t sub, struct ps_subscription *out)
 {
+	return ps_app_cancel_when(c, tenant, sub, NULL, out);
+}
+
+ps_code ps_app_cancel_when(struct ps_ctx *c, int64_t tenant, int64_t sub, const char *when,
+			   struct ps_subscription *out)
+{
 	ps_code rc;
+	struct change_arg a = {.tenant = tenant, .sub = sub, .out = out};
+	if (when && strcmp(when, "term_end") == 0)
+		return ps_app_tx(c, cancel_later_tx, &a);
+	if (when && strcmp(when, "now") != 0)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "when", "when must be now or term_end");
 	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
 		return rc;
-	struct change_arg a = {.tenant = tenant, .sub = sub, .out = out};
 	return ps_app_tx(c, cancel_tx, &a);
+}
+
+/* A cancellation at term end that cannot happen then (users still hold
+ * seats, an add-on is attached): it fails, audited with why, cancel_at is
+ * cleared and the subscription renews as usual. c->err holds the refusal. */
+static ps_code cancel_failed(struct ps_ctx *c, struct ps_subscription *s)
+{
+	char ref[32];
+	struct ps_buf b;
+	struct ps_jw w;
+	ps_buf_init(&b, PS_TEXT_MAX);
+	ps_jw_init(&w, &b);
+	ps_jw_obj(&w);
+	ps_jw_kstr(&w, "field", c->err.field);
+	ps_jw_kstr(&w, "reason", c->err.msg);
+	ps_jw_obj_end(&w);
+	ps_err_clear(&c->err);
+	s->cancel_at = 0;
+	ps_code rc = c->st->ops->sub_update(c->st, s, &c->err);
+	if (rc == PS_OK)
+		rc = ps_app_audit(c, s->tenant_id, "subscription.cancel_failed",
+				  ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s->id), ps_buf_str(&b));
+	ps_buf_fini(&b);
+	return rc;
+}
+
+ps_code ps_app_cancel_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again)
+{
+	struct ps_subscription s;
+	*again = 0;
+	ps_code rc = c->st->ops->sub_get(c->st, tenant, sub, &s, &c->err);
+	if (rc == PS_NOT_FOUND) {
+		ps_err_clear(&c->err);
+		return PS_OK;
+	}
+	if (rc != PS_OK || !ps_sub_status_is_live(s.status) || s.cancel_at == 0)
+		return rc; /* ended otherwise meanwhile: nothing to do */
+	if (s.cancel_at > c->now) {
+		*again = s.cancel_at;
+		return PS_OK;
+	}
+	/* It ends at its time, whenever the runner gets to it. */
+	int64_t now = c->now;
+	c->now = s.cancel_at;
+	rc = cancel_refusal(c, &s);
+	if (rc == PS_CONFLICT)
+		rc = cancel_failed(c, &s);
+	else if (rc == PS_OK)
+		rc = cancel_apply(c, &s);
+	c->now = now;
+	return rc;
 }
 
 static ps_code status_tx(struct ps_ctx *c, void *arg)

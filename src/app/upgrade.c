@@ -207,13 +207,7 @@ static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_p
 ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out)
 {
 	memset(out, 0, sizeof *out);
-	ps_code rc = ps_app_evaluate(c, tenant, sub, flags, out);
-	if (rc != PS_OK || !ps_snapshot_is_billing_due(out->snap, c->now))
-		return rc;
-	/* The clock passed a period's end: invoice it, then look again. This
-	 * read path writes only then, so the Upgrade tab stays a read. */
-	if ((rc = ps_app_bill_due(c, tenant, NULL)) != PS_OK)
-		return rc;
+	/* A read: the periods the clock has passed are the runner's (jobs.c). */
 	return ps_app_evaluate(c, tenant, sub, flags, out);
 }
 
@@ -226,7 +220,8 @@ ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op
 	ps_code rc = target_of(c, in, &to);
 	if (rc != PS_OK)
 		return rc;
-	if ((rc = ps_app_bill_due(c, tenant, NULL)) || (rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)))
+	/* Changes nothing: not even a due renewal (the runner's, jobs.c). */
+	if ((rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)) != PS_OK)
 		return rc;
 	if ((rc = decide(c, tab, to, kind, in)) != PS_OK)
 		return rc;
@@ -570,11 +565,12 @@ static ps_code run_change(struct ps_ctx *c, int64_t tenant, int64_t sub, const s
 			  struct ps_operation *op, enum ps_op_kind kind, struct ps_decision *refusal)
 {
 	memset(refusal, 0, sizeof *refusal);
-	ps_code rc = ps_app_bill_due(c, tenant, NULL);
-	if (rc != PS_OK)
-		return rc;
+	/* Decided on the state the tab shows: a period the clock has passed
+	 * and the runner has not renewed yet is not billed here (nothing of it
+	 * is credited, and the new subscription keeps its billed_through, so
+	 * the runner renews it at the target's price). */
 	struct change ch = {in, tenant, sub, kind, op, refusal};
-	rc = ps_app_tx(c, change_tx, &ch);
+	ps_code rc = ps_app_tx(c, change_tx, &ch);
 	if (!is_refusal(rc) || !refusal->verdict)
 		memset(refusal, 0, sizeof *refusal);
 	return rc;

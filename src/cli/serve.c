@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "../app/ps_app.h"
+#include "../app/ps_jobs.h"
 #include "../common/ps_i18n.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
@@ -29,7 +30,7 @@ static const char serve_usage[] =
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"                       [--session-idle DURATION] [--session-max DURATION]\n"
-	"                       [--config FILE]\n"
+	"                       [--jobs-interval DURATION] [--config FILE]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -61,6 +62,11 @@ static const char serve_usage[] =
 	"  --session-max DURATION\n"
 	"                         a session ends this long after sign-in, used or not\n"
 	"                         (default 12h)\n"
+	"  --jobs-interval DURATION\n"
+	"                         how often the job runner wakes to do the work that has\n"
+	"                         come due by the store's clock: renewals, scheduled\n"
+	"                         changes (default 1s; 250ms, 10s, 1m; 0 turns the\n"
+	"                         runner off: then only setting the manual clock runs it)\n"
 	"  --config FILE          read `key = value` lines first, a key per flag above\n"
 	"                         (db = /var/lib/planshift/planshift.db, threads = 4, ...;\n"
 	"                         # starts a comment); flags override the file. Default:\n"
@@ -126,6 +132,7 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"access-log", required_argument, NULL, 'A'},
 					   {"session-idle", required_argument, NULL, 'I'},
 					   {"session-max", required_argument, NULL, 'X'},
+					   {"jobs-interval", required_argument, NULL, 'J'},
 					   {"config", required_argument, NULL, 'C'},
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
@@ -133,6 +140,7 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 /* What serve runs with: the configuration file's keys, then the flags. */
 struct serve_conf {
 	const char *db, *holidays;
+	unsigned jobs_interval_ms; /* 0: no runner thread */
 	struct ps_server_opts so;
 	struct ps_app app;
 };
@@ -184,6 +192,15 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 		if (!ps_duration_parse(v, &sc->app.session_absolute))
 			return "must be a duration such as 90s, 30m, 4h or 90d";
 		break;
+	case 'J': {
+		/* A number and a unit: ms, s or m; at most an hour. */
+		long long n = strtoll(v, &end, 10);
+		long long unit = strcmp(end, "ms") == 0 ? 1 : strcmp(end, "s") == 0 ? 1000 : strcmp(end, "m") == 0 ? 60000 : 0;
+		if (end == v || n < 0 || unit == 0 || n > 3600000 / unit)
+			return "must be a duration such as 250ms, 1s or 1m (0s: no runner), at most 60m";
+		sc->jobs_interval_ms = (unsigned)(n * unit);
+		break;
+	}
 	default: return "is not a serve option";
 	}
 	return NULL;
@@ -253,7 +270,8 @@ static bool read_config(const char *path, struct serve_conf *sc, char **text)
 
 int ps_cmd_serve(int argc, char **argv)
 {
-	struct serve_conf sc = {.so = {.listen = "127.0.0.1:8080"}, .app = {.upgrade_capacity = 1000}};
+	struct serve_conf sc = {
+	    .so = {.listen = "127.0.0.1:8080"}, .app = {.upgrade_capacity = 1000}, .jobs_interval_ms = 1000};
 	/* The configuration file first (--config FILE, else the default one
 	 * when present), so that the flags override it. */
 	const char *config = NULL;
@@ -346,6 +364,12 @@ static int serve(struct serve_conf *sc)
 		ps_app_fini(&app);
 		return ps_cli_fail("serve", &err);
 	}
+	struct ps_runner *runner = NULL;
+	if (sc->jobs_interval_ms && ps_runner_start(&app, sc->jobs_interval_ms, &runner, &err) != PS_OK) {
+		ps_server_stop(srv);
+		ps_app_fini(&app);
+		return ps_cli_fail("serve", &err);
+	}
 	const char *colon = strrchr(so.listen, ':');
 	char host[80];
 	snprintf(host, sizeof host, "%.*s", (int)(colon - so.listen), so.listen);
@@ -373,6 +397,7 @@ static int serve(struct serve_conf *sc)
 			ps_log(PS_LOG_INFO, "SIGHUP: log files reopened");
 	}
 	ps_log(PS_LOG_INFO, "signal %d: stopping: no new connections, answering the requests in flight", sig);
+	ps_runner_stop(runner); /* a job being run finishes first */
 	unsigned left = ps_server_drain(srv, PS_DRAIN_MS);
 	if (left)
 		ps_log(PS_LOG_WARN, "%u requests still in flight after %d ms: closing them", left, PS_DRAIN_MS);

@@ -44,17 +44,15 @@ bool ps_sub_is_live_addon_of(const struct ps_subscription *s, int64_t base_id)
 bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now)
 {
 	/* A subscription a manual change superseded (an expired or disabled
-	 * one keeps its status) is not billed again. */
+	 * one keeps its status) is not billed again; nor one cancelled at the
+	 * end of what is billed (cancel_at). */
 	return ps_sub_status_is_live(s->status) && s->replaced_by == 0 && s->billed_through > 0 &&
-	       s->billed_through <= now;
+	       s->billed_through <= now && !(s->cancel_at && s->cancel_at <= s->billed_through);
 }
 
-bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now)
+bool ps_sub_has_scheduled_change(const struct ps_subscription *s)
 {
-	for (size_t i = 0; i < snap->n_subs; i++)
-		if (ps_sub_is_billing_due(&snap->subs[i].s, now))
-			return true;
-	return false;
+	return ps_sub_status_is_live(s->status) && s->cancel_at > 0;
 }
 
 int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)

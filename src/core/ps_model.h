@@ -229,6 +229,7 @@ struct ps_subscription {
 	int64_t replaced_by; /* the successor's id, 0 when none */
 	int64_t created_at;
 	int64_t billed_through; /* end of the last invoiced billing period; 0 before the first */
+	int64_t cancel_at;      /* a cancellation at term end ends it then, without renewal; 0: none */
 };
 
 struct ps_assignment {
@@ -312,6 +313,22 @@ struct ps_operation {
 	int64_t updated_at;
 	char request_id[64];
 	char detail[PS_TEXT_MAX + 1]; /* a small JSON object: license_errors, failure reason */
+};
+
+/* A piece of due work of the background runner (src/app/jobs.c): its kind
+ * names what to do ("renew", ...), subject what it is done to (a
+ * subscription, an operation), due_at a time of the store's clock; rank
+ * orders work due at the same time (lower first). */
+struct ps_job {
+	int64_t id;
+	char kind[32];
+	int64_t rank;
+	int64_t tenant_id;
+	int64_t subject;
+	int64_t due_at;
+	int64_t attempts; /* failed runs so far */
+	char last_error[256];
+	int64_t created_at;
 };
 
 struct ps_support_request {

@@ -37,10 +37,12 @@ bool ps_addon_can_attach(const struct ps_plan *addon, const struct ps_plan *base
 bool ps_sub_is_live_addon_of(const struct ps_subscription *s, int64_t base_id);
 
 /* Whether a period of s is due to be invoiced at `now`: s is live, was
- * billed once, and the clock reached the end of what was billed. */
+ * billed once, the clock reached the end of what was billed, and no
+ * cancellation at term end (cancel_at) comes first. */
 bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now);
-/* Whether any subscription of a snapshot has a period due at `now`. */
-bool ps_snapshot_is_billing_due(const struct ps_snapshot *snap, int64_t now);
+/* Whether s is live with a change waiting for the end of its term (a
+ * cancellation: cancel_at), which the fleet summary counts. */
+bool ps_sub_has_scheduled_change(const struct ps_subscription *s);
 
 /* The tenant's monthly recurring charge: the monthly charge of every live
  * subscription of a resolved snapshot (prepaid ones by their monthly price;

@@ -99,10 +99,12 @@ ps_code ps_h_sub_patch(struct ps_req *r)
 
 ps_code ps_h_sub_cancel(struct ps_req *r)
 {
-	static const char *const fields[] = {NULL};
+	static const char *const fields[] = {"when", NULL};
 	struct ps_subscription s;
+	const char *when;
 	ps_code rc;
-	if ((rc = ps_body_only(r, fields)) || (rc = ps_app_cancel(r->c, r->t, r->s, &s)))
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "when", false, &when)) ||
+	    (rc = ps_app_cancel_when(r->c, r->t, r->s, when, &s)))
 		return rc;
 	ps_render_sub(&r->w, &s, r->c->app->catalog);
 	return PS_OK;

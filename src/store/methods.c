@@ -347,6 +347,7 @@ ps_code ps_sql_sub_insert(struct ps_store *st, struct ps_subscription *o, struct
 	ps_q_opt(&q, o->replaced_by);
 	ps_q_i64(&q, o->created_at);
 	ps_q_i64(&q, o->billed_through);
+	ps_q_opt(&q, o->cancel_at);
 	return x_of(st)->insert_id(st, &q, &o->id, err);
 }
 
@@ -389,6 +390,7 @@ ps_code ps_sql_sub_update(struct ps_store *st, const struct ps_subscription *o, 
 	ps_q_opt(&q, o->replaced_by);
 	ps_q_i64(&q, o->billed_through);
 	ps_q_opt(&q, o->addon_of);
+	ps_q_opt(&q, o->cancel_at);
 	return x_of(st)->change_one(st, &q, "subscription", "the subscription does not exist", err);
 }
 
@@ -832,4 +834,68 @@ ps_code ps_sql_support_list(struct ps_store *st, int64_t tenant, int64_t after, 
 	if (tenant != 0)
 		ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_support, (union ps_list_cb){.support = cb}, arg, err);
+}
+
+/* ---- The runner's jobs --------------------------------------------------- */
+
+ps_code ps_sql_job_insert(struct ps_store *st, const struct ps_job *j, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_INSERT, 0);
+	PS_Q_FIELD(&q, j->kind);
+	ps_q_i64(&q, j->rank);
+	ps_q_i64(&q, j->tenant_id);
+	ps_q_i64(&q, j->subject);
+	ps_q_i64(&q, j->due_at);
+	ps_q_i64(&q, j->attempts);
+	PS_Q_FIELD(&q, j->last_error);
+	ps_q_i64(&q, j->created_at);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_job_seed_renewals(struct ps_store *st, const char *kind, int64_t rank, int64_t now, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_SEED_RENEWALS, 0);
+	ps_q_str(&q, kind);
+	ps_q_i64(&q, rank);
+	ps_q_i64(&q, now);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_job_claim(struct ps_store *st, int64_t now, struct ps_job *out, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_CLAIM, 0);
+	ps_q_i64(&q, now);
+	return x_of(st)->get_one(st, &q, ps_read_job, out, "job", "no job is due", err);
+}
+
+ps_code ps_sql_job_delete(struct ps_store *st, const struct ps_job *j, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_DELETE, 0);
+	ps_q_i64(&q, j->tenant_id);
+	ps_q_i64(&q, j->id);
+	return x_of(st)->change_one(st, &q, "job", "the job does not exist", err);
+}
+
+ps_code ps_sql_job_update(struct ps_store *st, const struct ps_job *j, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_UPDATE, 0);
+	ps_q_i64(&q, j->tenant_id);
+	ps_q_i64(&q, j->id);
+	ps_q_i64(&q, j->due_at);
+	ps_q_i64(&q, j->attempts);
+	PS_Q_FIELD(&q, j->last_error);
+	return x_of(st)->change_one(st, &q, "job", "the job does not exist", err);
+}
+
+ps_code ps_sql_job_count_due(struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_COUNT_DUE, 0);
+	ps_q_i64(&q, now);
+	return x_of(st)->get_one(st, &q, ps_read_i64, n, "job", "no count", err);
 }

@@ -306,6 +306,27 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	  ps_support_cb cb, void *arg, struct ps_err *err),                                                            \
 	  (st, tenant, after, limit, cb, arg, err))                                                                    \
                                                                                                                        \
+	/* The runner's due work (src/app/jobs.c). job_insert: a job, or nothing                                      \
+	 * when one of its (kind, tenant, subject) is already there. job_seed_renewals:                               \
+	 * a job of `kind` and `rank` due at billed_through for each live,                                            \
+	 * not replaced subscription billed through `now` or earlier (the job                                         \
+	 * checks the rule again). job_claim: the first job                                         \
+	 * due by `now` in (due_at, rank, id) order that no other transaction                                         \
+	 * holds, held by this write transaction until it ends (PostgreSQL: FOR                                       \
+	 * UPDATE SKIP LOCKED; SQLite: the write lock); NOT_FOUND when none.                                          \
+	 * job_delete: a job done. job_update: due_at, attempts, last_error.                                          \
+	 * job_count_due: the jobs due by `now`, held or not. */                                                      \
+	X(ps_code, job_insert, (struct ps_store *st, const struct ps_job *j, struct ps_err *err), (st, j, err))        \
+	X(ps_code, job_seed_renewals, (struct ps_store *st, const char *kind, int64_t rank, int64_t now,               \
+	  struct ps_err *err),                                                                                         \
+	  (st, kind, rank, now, err))                                                                                  \
+	X(ps_code, job_claim, (struct ps_store *st, int64_t now, struct ps_job *out, struct ps_err *err),              \
+	  (st, now, out, err))                                                                                         \
+	X(ps_code, job_delete, (struct ps_store *st, const struct ps_job *j, struct ps_err *err), (st, j, err))        \
+	X(ps_code, job_update, (struct ps_store *st, const struct ps_job *j, struct ps_err *err), (st, j, err))        \
+	X(ps_code, job_count_due, (struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err),                  \
+	  (st, now, n, err))                                                                                           \
+                                                                                                                       \
 	/* For sweeps (optional: NULL when a backend has none, and callers                                             \
 	 * then call snapshot_load per tenant). The snapshots of the tenants                                           \
 	 * with id > after, in id order, at most `limit` of them (0: no limit),                                        \
@@ -343,6 +364,6 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 4
+#define PS_SCHEMA_VERSION 5
 
 #endif

@@ -85,6 +85,7 @@ ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err)
 	o->replaced_by = I64(12);
 	o->created_at = I64(13);
 	o->billed_through = I64(14);
+	o->cancel_at = I64(15);
 	return PS_OK;
 }
 
@@ -280,6 +281,22 @@ ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err)
 		return ps_err_set(err, PS_STORE, "catalog",
 				  "catalog_get: the stored catalog (%zu bytes) is larger than the buffer's cap (%zu bytes)",
 				  n, json->max);
+	return PS_OK;
+}
+
+ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_job *j = out;
+	memset(j, 0, sizeof *j);
+	j->id = I64(0);
+	STR(1, j->kind, "jobs.kind");
+	j->rank = I64(2);
+	j->tenant_id = I64(3);
+	j->subject = I64(4);
+	j->due_at = I64(5);
+	j->attempts = I64(6);
+	STR(7, j->last_error, "jobs.last_error");
+	j->created_at = I64(8);
 	return PS_OK;
 }
 

@@ -12,7 +12,7 @@
 #define USER_COLS   "tenant_id, id, upn, display_name, created_at"
 #define SUB_COLS                                                                                                       \
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
-	"term_start, term_end, addon_of, replaced_by, created_at, billed_through"
+	"term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
 #define OP_COLS                                                                                                        \
@@ -28,6 +28,7 @@
 #define TOKEN_COLS "id, name, role, tenant_id, created_at, expires_at, last_used_at, revoked_at"
 #define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
 #define UNFINISHED "('pending_credit_check', 'provisioning')"
+#define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
  * triggers), PostgreSQL's from each table's identity; ps_stmt_text() puts
@@ -129,9 +130,9 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_SUB_INSERT] = {.name = "sub_insert",
 		      /* clang-format off */
 		      .sql = "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, assigned, status,"
-			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through)"
+			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at)"
 			     " VALUES (?1, " NEXT_ID("subscriptions") ","
-			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
 		      /* clang-format on */
 		      .missing = "tenant",
 		      .missing_msg =
@@ -143,7 +144,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			   " ORDER BY id LIMIT ?3"},
     [PS_S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"
-			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9 WHERE tenant_id = ?1 AND id = ?2",
+			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9, cancel_at = ?10 WHERE tenant_id = ?1 AND id = ?2",
 		      .missing = "replaced_by",
 		      .missing_msg = "the subscription named by addon_of or replaced_by does not exist"},
     /* The product comes from the subscription itself, so the seat rule
@@ -364,6 +365,29 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			 .pg = "SELECT tenant_id, CAST(sum(amount - paid) AS bigint), min(due_at) FROM invoices"
 			       " WHERE tenant_id > ?1 AND tenant_id <= " SCAN_HI " AND status = 'open' AND due_at < ?3"
 			       " AND amount > paid GROUP BY tenant_id ORDER BY tenant_id"},
+    [PS_S_JOB_INSERT] = {.name = "job_insert",
+		      .sql = "INSERT INTO jobs (kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at)"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (kind, tenant_id, subject) DO NOTHING"},
+    /* The live subscriptions (ps_sub_status_is_live) not replaced whose
+     * billed_through has come, not cancelled by then: ps_sub_is_billing_due as SQL, a first sieve
+     * only (the renewal asks the rule itself). */
+    [PS_S_JOB_SEED_RENEWALS] = {.name = "job_seed_renewals",
+			     .sql = "INSERT INTO jobs (kind, rank, tenant_id, subject, due_at, created_at)"
+				    " SELECT ?1, ?2, tenant_id, id, billed_through, ?3 FROM subscriptions"
+				    " WHERE billed_through > 0 AND billed_through <= ?3 AND replaced_by IS NULL"
+				    " AND (cancel_at IS NULL OR cancel_at > billed_through)"
+				    " AND status IN ('provisioning', 'active', 'disabled')"
+				    " ON CONFLICT (kind, tenant_id, subject) DO NOTHING"},
+    /* SQLite holds the whole store under the write lock; PostgreSQL holds
+     * the row, and other daemons skip it. */
+    [PS_S_JOB_CLAIM] = {.name = "job_claim",
+		     .sqlite = "SELECT " JOB_COLS " FROM jobs WHERE due_at <= ?1 ORDER BY due_at, rank, id LIMIT 1",
+		     .pg = "SELECT " JOB_COLS " FROM jobs WHERE due_at <= ?1 ORDER BY due_at, rank, id LIMIT 1"
+			   " FOR UPDATE SKIP LOCKED"},
+    [PS_S_JOB_DELETE] = {.name = "job_delete", .sql = "DELETE FROM jobs WHERE tenant_id = ?1 AND id = ?2"},
+    [PS_S_JOB_UPDATE] = {.name = "job_update",
+		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
+    [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
 };
 
 /* Append n bytes of s to buf at *at; false when they do not fit. */

@@ -115,6 +115,12 @@ enum ps_stmt {
 	PS_S_SCAN_OPS,
 	PS_S_SCAN_CREDIT,
 	PS_S_SCAN_PAST_DUE,
+	PS_S_JOB_INSERT,
+	PS_S_JOB_SEED_RENEWALS,
+	PS_S_JOB_CLAIM,
+	PS_S_JOB_DELETE,
+	PS_S_JOB_UPDATE,
+	PS_S_JOB_COUNT_DUE,
 	PS_S__COUNT
 };
 
@@ -147,8 +153,8 @@ extern const struct ps_stmt_def ps_stmts[PS_S__COUNT];
 const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, size_t cap);
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
-extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_pg_001[],
-    ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[];
+extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
+    ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
@@ -237,6 +243,7 @@ ps_code ps_read_principal(const struct ps_row *r, void *out, struct ps_err *err)
 ps_code ps_read_token(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err); /* out->response allocated */
 ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err); /* out: struct ps_buf */
+ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
 /* Snapshot rows: an open incident, the past-due sum (columns `col`,
  * `col`+1), the capacity window's count (columns 0, 1). */
@@ -379,7 +386,13 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(idem_delete)                                                                                                 \
 	X(idem_purge)                                                                                                  \
 	X(support_insert)                                                                                              \
-	X(support_list)
+	X(support_list)                                                                                                \
+	X(job_insert)                                                                                                  \
+	X(job_seed_renewals)                                                                                           \
+	X(job_claim)                                                                                                   \
+	X(job_delete)                                                                                                  \
+	X(job_update)                                                                                                  \
+	X(job_count_due)
 
 /* Each with the type of its method in ps_store.h. */
 #define PS_SQL_DECL_(name) PS_STORE_METHOD(ps_sql_##name, name);

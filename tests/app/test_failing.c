@@ -321,6 +321,12 @@ static ps_code uc_cancel(struct ps_ctx *c)
 	return ps_app_cancel(c, tenant_id, sub2_id, &s);
 }
 
+static ps_code uc_cancel_later(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_cancel_when(c, tenant_id, sub2_id, "term_end", &s);
+}
+
 static ps_code uc_status(struct ps_ctx *c)
 {
 	struct ps_subscription s;
@@ -431,7 +437,7 @@ static const struct {
 	{"sign out", uc_sign_out},
 	{"purchase", uc_purchase},      {"quantity up", uc_quantity_up}, {"quantity down", uc_quantity_down},
 	{"quantity over the limit", uc_quantity_over_limit},
-	{"cancel", uc_cancel},          {"status", uc_status},          {"assign", uc_assign},
+	{"cancel", uc_cancel},          {"cancel at term end", uc_cancel_later}, {"status", uc_status},          {"assign", uc_assign},
 	{"unassign", uc_unassign},      {"incident open", uc_incident}, {"incident resolve", uc_resolve},
 	{"payment", uc_pay},            {"upgrade", uc_upgrade},        {"switch", uc_switch},
 	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},

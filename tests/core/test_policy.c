@@ -150,38 +150,33 @@ static void test_billing_due(void **state)
 	static const struct {
 		const char *name;
 		enum ps_sub_status status;
-		int64_t billed_through, now;
+		int64_t billed_through, now, cancel_at;
 		bool want;
 	} cases[] = {
-		{"the clock reached the end of what was billed", PS_SUB_ACTIVE, 1000, 1000, true},
-		{"the clock passed it", PS_SUB_ACTIVE, 1000, 5000, true},
-		{"a second before", PS_SUB_ACTIVE, 1000, 999, false},
-		{"never billed (waits on a credit check)", PS_SUB_PROVISIONING, 0, 5000, false},
-		{"disabled subscriptions are still billed", PS_SUB_DISABLED, 1000, 5000, true},
-		{"provisioning after its first invoice", PS_SUB_PROVISIONING, 1000, 5000, true},
-		{"cancelled", PS_SUB_CANCELLED, 1000, 5000, false},
-		{"replaced", PS_SUB_REPLACED, 1000, 5000, false},
-		{"expired", PS_SUB_EXPIRED, 1000, 5000, false},
+		{"the clock reached the end of what was billed", PS_SUB_ACTIVE, 1000, 1000, 0, true},
+		{"the clock passed it", PS_SUB_ACTIVE, 1000, 5000, 0, true},
+		{"a second before", PS_SUB_ACTIVE, 1000, 999, 0, false},
+		{"never billed (waits on a credit check)", PS_SUB_PROVISIONING, 0, 5000, 0, false},
+		{"disabled subscriptions are still billed", PS_SUB_DISABLED, 1000, 5000, 0, true},
+		{"provisioning after its first invoice", PS_SUB_PROVISIONING, 1000, 5000, 0, true},
+		{"cancelled", PS_SUB_CANCELLED, 1000, 5000, 0, false},
+		{"replaced", PS_SUB_REPLACED, 1000, 5000, 0, false},
+		{"expired", PS_SUB_EXPIRED, 1000, 5000, 0, false},
+		{"cancelled at term end, where the billing ends", PS_SUB_ACTIVE, 1000, 5000, 1000, false},
+		{"cancelled at term end, before the billing ends", PS_SUB_ACTIVE, 1000, 5000, 900, false},
+		{"cancelled at term end, a period later (annual term billed monthly)", PS_SUB_ACTIVE, 1000, 5000, 3000,
+		 true},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct ps_subscription s = {.status = cases[i].status, .billed_through = cases[i].billed_through};
+		struct ps_subscription s = {.status = cases[i].status, .billed_through = cases[i].billed_through,
+					    .cancel_at = cases[i].cancel_at};
+		bool sched = ps_sub_has_scheduled_change(&s);
+		if (sched != (cases[i].cancel_at > 0 && ps_sub_status_is_live(cases[i].status)))
+			fail_msg("case %s: ps_sub_has_scheduled_change got %d", cases[i].name, sched);
 		bool got = ps_sub_is_billing_due(&s, cases[i].now);
 		if (got != cases[i].want)
 			fail_msg("case %s: got %d, want %d", cases[i].name, got, cases[i].want);
-		/* A snapshot is due when one of its subscriptions is. */
-		struct ps_snapshot snap;
-		ps_snapshot_init(&snap);
-		ps_snapshot_add_sub(&snap)->s = (struct ps_subscription){.status = PS_SUB_ACTIVE, .billed_through = 1 << 30};
-		ps_snapshot_add_sub(&snap)->s = s;
-		got = ps_snapshot_is_billing_due(&snap, cases[i].now);
-		ps_snapshot_fini(&snap);
-		if (got != cases[i].want)
-			fail_msg("case %s, in a snapshot: got %d, want %d", cases[i].name, got, cases[i].want);
 	}
-	struct ps_snapshot empty;
-	ps_snapshot_init(&empty);
-	if (ps_snapshot_is_billing_due(&empty, 5000))
-		fail_msg("case an empty snapshot: got due, want not");
 }
 
 static void test_mrc(void **state)

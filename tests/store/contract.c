@@ -3017,6 +3017,90 @@ static void t_ids_v2(void **state)
 	WANT_I64(rb.id, 2, "second support request id, other tenant");
 }
 
+static struct ps_job job_rec(const char *kind, int64_t rank, int64_t tenant, int64_t subject, int64_t due_at)
+{
+	struct ps_job j;
+	memset(&j, 0, sizeof j);
+	snprintf(j.kind, sizeof j.kind, "%s", kind);
+	j.rank = rank;
+	j.tenant_id = tenant;
+	j.subject = subject;
+	j.due_at = due_at;
+	j.created_at = NOW;
+	return j;
+}
+
+/* The runner's jobs: claimed in (due_at, rank, id) order, only when due,
+ * one per (kind, tenant, subject); renewals seeded from the due, live,
+ * not replaced subscriptions; updated, deleted, counted. */
+static void t_jobs(void **state)
+{
+	struct fx *f = *state;
+	struct ps_job got;
+	int64_t n = -1;
+	int64_t a = add_tenant(f, "A");
+	WANT_CODE(f->o->job_claim(f->st, NOW, &got, &f->err), PS_NOT_FOUND, "job_claim with no job");
+	struct ps_job late = job_rec("x", 0, a, 7, NOW + 10), renew = job_rec("renew", 1, a, 8, NOW),
+		      op = job_rec("operation", 0, a, 9, NOW);
+	OK(f->o->job_insert(f->st, &late, &f->err), "job_insert late");
+	OK(f->o->job_insert(f->st, &renew, &f->err), "job_insert renew");
+	OK(f->o->job_insert(f->st, &op, &f->err), "job_insert op");
+	struct ps_job again = job_rec("renew", 1, a, 8, NOW - 100);
+	OK(f->o->job_insert(f->st, &again, &f->err), "job_insert of a job already there");
+	OK(f->o->job_count_due(f->st, NOW, &n, &f->err), "job_count_due");
+	WANT_I64(n, 2, "jobs due by NOW (the second insert of one did nothing)");
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->job_claim(f->st, NOW, &got, &f->err), "job_claim");
+	WANT_STR(got.kind, "operation", "first claimed: lower rank at the same due time");
+	WANT_I64(got.subject, 9, "first claimed subject");
+	WANT_I64(got.tenant_id, a, "first claimed tenant");
+	WANT_I64(got.due_at, NOW, "first claimed due_at");
+	OK(f->o->job_delete(f->st, &got, &f->err), "job_delete");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->job_claim(f->st, NOW, &got, &f->err), "job_claim 2");
+	WANT_STR(got.kind, "renew", "second claimed");
+	WANT_I64(got.due_at, NOW, "the second insert did not change due_at");
+	got.due_at = NOW + 60;
+	got.attempts = 2;
+	snprintf(got.last_error, sizeof got.last_error, "boom");
+	OK(f->o->job_update(f->st, &got, &f->err), "job_update");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	WANT_CODE(f->o->job_claim(f->st, NOW, &got, &f->err), PS_NOT_FOUND, "nothing due by NOW");
+	OK(f->o->job_claim(f->st, NOW + 60, &got, &f->err), "job_claim at NOW+60");
+	WANT_STR(got.kind, "x", "due at NOW+10 comes first");
+	OK(f->o->job_delete(f->st, &got, &f->err), "job_delete x");
+	WANT_CODE(f->o->job_delete(f->st, &got, &f->err), PS_NOT_FOUND, "job_delete twice");
+	OK(f->o->job_claim(f->st, NOW + 60, &got, &f->err), "job_claim the retried one");
+	WANT_I64(got.attempts, 2, "attempts kept");
+	WANT_STR(got.last_error, "boom", "last_error kept");
+	OK(f->o->job_delete(f->st, &got, &f->err), "job_delete renew");
+
+	/* Seeding renewals: due, not due, ended, replaced. */
+	struct ps_subscription due = sub_rec(a, "p", "q"), later = due, ended = due, replaced = due;
+	due.billed_through = NOW - 5;
+	later.billed_through = NOW + 5;
+	ended.billed_through = NOW - 5;
+	ended.status = PS_SUB_CANCELLED;
+	OK(f->o->sub_insert(f->st, &due, &f->err), "sub due");
+	OK(f->o->sub_insert(f->st, &later, &f->err), "sub later");
+	OK(f->o->sub_insert(f->st, &ended, &f->err), "sub ended");
+	replaced.billed_through = NOW - 5;
+	OK(f->o->sub_insert(f->st, &replaced, &f->err), "sub replaced");
+	replaced.replaced_by = due.id;
+	replaced.status = PS_SUB_REPLACED;
+	OK(f->o->sub_update(f->st, &replaced, &f->err), "sub replaced update");
+	OK(f->o->job_seed_renewals(f->st, "renew", 1, NOW, &f->err), "job_seed_renewals");
+	OK(f->o->job_seed_renewals(f->st, "renew", 1, NOW, &f->err), "job_seed_renewals twice");
+	OK(f->o->job_count_due(f->st, NOW, &n, &f->err), "job_count_due after seeding");
+	WANT_I64(n, 1, "one renewal seeded, once");
+	OK(f->o->job_claim(f->st, NOW, &got, &f->err), "job_claim seeded");
+	WANT_STR(got.kind, "renew", "seeded kind");
+	WANT_I64(got.rank, 1, "seeded rank");
+	WANT_I64(got.subject, due.id, "seeded subject");
+	WANT_I64(got.due_at, NOW - 5, "seeded due at billed_through");
+}
+
 /* ---- Running ------------------------------------------------------------ */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -3063,6 +3147,7 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_idempotency),
 	T(t_support),
 	T(t_ids_v2),
+	T(t_jobs),
 };
 /* clang-format on */
 

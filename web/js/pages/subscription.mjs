@@ -71,6 +71,13 @@ export async function subscriptionPage(ctx) {
 }
 
 function overviewPanel(ctx, sub, catalog) {
+  const box = h('div', { class: 'card' });
+  const render = (s) => replace(box, ...overviewContent(ctx, s, catalog, render));
+  render(sub);
+  return box;
+}
+
+function overviewContent(ctx, sub, catalog, rerender) {
   const plan = catalog.plans.find((p) => p.id === sub.plan);
   const facts = [
     [t('sub.status'), badge(sub.status)],
@@ -78,17 +85,47 @@ function overviewPanel(ctx, sub, catalog) {
     [t('sub.term'), t(`term.${sub.term}`) + (sub.prepaid ? ` · ${t('products.prepaid')}` : '')],
     [t('sub.term_dates'), `${fmtDate(sub.term_start)} – ${fmtDate(sub.term_end)}`],
     [t('sub.billed_through'), sub.billed_through ? fmtDate(sub.billed_through) : '—'],
+    sub.cancel_at && LIVE.includes(sub.status) ? [t('sub.cancel_at'), t('sub.cancel_at_value', { date: fmtDate(sub.cancel_at) })] : null,
     plan ? [t('sub.price'), t('buy.per_seat', { price: fmtMoney(plan.price_per_seat_month, plan.currency) })] : null,
     sub.addon_of ? [t('sub.addon_of'), h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.addon_of}` }, sub.addon_of)] : null,
     sub.replaced_by ? [t('sub.replaced_by'), h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.replaced_by}` }, sub.replaced_by)] : null,
   ].filter(Boolean);
-  return h('div', { class: 'card' },
+  const actions = h('div', { class: 'actions' },
+    h('a', { class: 'btn btn-secondary btn-small', href: `#/t/${ctx.tenant}/licenses` }, t('sub.manage_licenses')));
+  const errors = errorSlot();
+  if (may('billing') && sub.status === 'active' && !sub.cancel_at) {
+    const start = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => confirm() }, t('sub.cancel_term_end'));
+    actions.append(start);
+    let idem = null;
+    const confirm = () => {
+      const yes = h('button', { type: 'button', class: 'btn', onclick: () => run(yes) }, t('sub.cancel_term_end_yes'));
+      const no = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => { replace(actions, ...keep, start); start.focus(); } }, t('common.cancel'));
+      replace(actions, ...keep,
+        h('p', { class: 'confirm-text' }, t('sub.cancel_term_end_text', { date: fmtDate(sub.term_end) })), yes, no);
+      yes.focus();
+    };
+    const keep = [...actions.childNodes].filter((n) => n !== start);
+    const run = async (btn) => {
+      btn.disabled = true;
+      idem = idem || newIdemKey('cancel');
+      try {
+        const s = await api('POST', `/v1/tenants/${ctx.tenant}/subscriptions/${sub.id}/cancel`, { body: { when: 'term_end' }, idem });
+        rerender(s);
+      } catch (e) {
+        if (e.status !== 0 && !(e.status >= 500)) idem = null;
+        replace(actions, ...keep, start);
+        showError(errors.parentNode || actions, e, ctx);
+        start.focus();
+      }
+    };
+  }
+  return [
     h('h2', {}, t('sub.details')),
     h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     h('h3', {}, t('sub.services')),
     plan ? h('ul', {}, plan.services.map((id) => h('li', {}, serviceName(catalog, id)))) : empty(t('sub.plan_missing', { plan: sub.plan })),
-    h('div', { class: 'actions' },
-      h('a', { class: 'btn btn-secondary btn-small', href: `#/t/${ctx.tenant}/licenses` }, t('sub.manage_licenses'))));
+    actions, errors,
+  ];
 }
 
 /** What a move from one plan to another changes in services. */
