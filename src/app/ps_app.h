@@ -28,6 +28,7 @@ struct ps_app {
 	bool provisioning_manual;   /* purchases start in `provisioning` */
 	bool clock_manual;          /* the operator may set the clock */
 	int64_t upgrade_capacity;   /* automatic upgrades per rolling hour; 0: no limit */
+	int64_t provisioning_sla;   /* seconds a provisioning is expected to take; 0: the default (4 h) */
 	int64_t *holidays;          /* days since 1970 skipped by business-day counts; owned */
 	size_t n_holidays;
 	uint64_t idem_kept; /* answers kept under an Idempotency-Key (atomic): purges old ones now and then */
@@ -116,9 +117,26 @@ ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const c
 /* *created is false when the user already held that seat (PUT is idempotent). */
 ps_code ps_app_assign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user, bool *created);
 ps_code ps_app_unassign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user);
+/* eta: NULL, or an RFC 3339 time (when the provider expects it resolved). */
 ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *status, const char *title,
-			     struct ps_incident *out);
+			     const char *eta, struct ps_incident *out);
 ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident *out);
+/* An update of an open incident (PATCH): each field NULL to keep it; eta
+ * given as JSON null (eta_set, eta NULL) clears it. Kept in its updates. */
+struct ps_incident_change {
+	const char *status;
+	bool eta_set;
+	const char *eta;
+	const char *message;
+};
+ps_code ps_app_incident_update(struct ps_ctx *c, int64_t id, const struct ps_incident_change *in,
+			       struct ps_incident *out);
+/* An incident's updates, in order, into a growing array (ps_free it). */
+struct ps_incident_updates {
+	struct ps_incident_update *v;
+	size_t n, cap;
+};
+ps_code ps_app_incident_updates(struct ps_ctx *c, int64_t id, struct ps_incident_updates *out);
 
 /* The Upgrade tab: loads the tenant's snapshot and evaluates `sub`; on
  * PS_OK *out holds the answer (offer NULL). */

@@ -145,7 +145,8 @@ void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a)
 	ps_jw_obj_end(w);
 }
 
-void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat)
+void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat,
+			const struct ps_incident_update *u, size_t n)
 {
 	const struct ps_service *s = cat ? ps_catalog_service(cat, i->service_id) : NULL;
 	ps_jw_obj(w);
@@ -156,6 +157,17 @@ void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const stru
 	ps_jw_kstr(w, "title", i->title);
 	ps_jw_ktime(w, "opened_at", i->opened_at);
 	ps_jw_ktime(w, "resolved_at", i->resolved_at);
+	ps_jw_ktime(w, "eta", i->eta);
+	ps_jw_key(w, "updates");
+	ps_jw_arr(w);
+	for (size_t k = 0; k < n; k++) {
+		ps_jw_obj(w);
+		ps_jw_ktime(w, "time", u[k].at);
+		ps_jw_kstr(w, "status", ps_incident_status_name(u[k].status));
+		ps_jw_kstr(w, "message", u[k].message);
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
 	ps_jw_obj_end(w);
 }
 

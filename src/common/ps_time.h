@@ -32,4 +32,9 @@ int64_t ps_days_between_ceil(int64_t a, int64_t b);
 /* The system's current UTC time in seconds. */
 int64_t ps_time_system(void);
 
+/* A DURATION of the command line (API.md): a whole number and a unit, s, m,
+ * h or d ("90s", "30m", "4h", "90d"), into seconds. False when malformed,
+ * zero or over 10 years. */
+bool ps_duration_parse(const char *s, int64_t *seconds);
+
 #endif

@@ -177,3 +177,21 @@ int64_t ps_time_system(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
 }
+
+bool ps_duration_parse(const char *s, int64_t *seconds)
+{
+	int64_t n = 0;
+	const char *p = s;
+	if (!s || *p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > 10 * 366 * 86400LL)
+			return false;
+	}
+	int64_t unit = *p == 's' ? 1 : *p == 'm' ? 60 : *p == 'h' ? 3600 : *p == 'd' ? 86400 : 0;
+	if (!unit || p[1] != '\0' || n == 0 || n * unit > 10 * 366 * 86400LL)
+		return false;
+	*seconds = n * unit;
+	return true;
+}

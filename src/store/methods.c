@@ -107,6 +107,7 @@ VISIT(visit_user, struct ps_user, ps_read_user, user)
 VISIT(visit_sub, struct ps_subscription, ps_read_sub, sub)
 VISIT(visit_assignment, struct ps_assignment, ps_read_assignment, assignment)
 VISIT(visit_incident, struct ps_incident, ps_read_incident, incident)
+VISIT(visit_incident_update, struct ps_incident_update, ps_read_incident_update, incident_update)
 VISIT(visit_audit, struct ps_audit, ps_read_audit, audit)
 VISIT(visit_invoice, struct ps_invoice, ps_read_invoice, invoice)
 VISIT(visit_line, struct ps_invoice_line, ps_read_line, line)
@@ -339,6 +340,7 @@ ps_code ps_sql_incident_insert(struct ps_store *st, struct ps_incident *i, struc
 	PS_Q_FIELD(&q, i->title);
 	ps_q_i64(&q, i->opened_at);
 	ps_q_opt(&q, i->resolved_at);
+	ps_q_opt(&q, i->eta);
 	return x_of(st)->insert_id(st, &q, &i->id, err);
 }
 
@@ -357,6 +359,7 @@ ps_code ps_sql_incident_update(struct ps_store *st, const struct ps_incident *i,
 	ps_q_i64(&q, i->id);
 	ps_q_str(&q, ps_incident_status_name(i->status));
 	ps_q_opt(&q, i->resolved_at);
+	ps_q_opt(&q, i->eta);
 	return x_of(st)->change_one(st, &q, "incident", "the incident does not exist", err);
 }
 
@@ -367,6 +370,27 @@ ps_code ps_sql_incident_list(struct ps_store *st, bool open_only, int64_t after,
 	ps_q_init(&q, PS_S_INC_LIST, 0);
 	ps_q_i64(&q, open_only ? 1 : 0);
 	return x_of(st)->walk(st, &q, 0, after, limit, visit_incident, (union ps_list_cb){.incident = cb}, arg, err);
+}
+
+ps_code ps_sql_incident_note_insert(struct ps_store *st, struct ps_incident_update *u, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_INC_NOTE_INSERT, 0);
+	ps_q_i64(&q, u->incident_id);
+	ps_q_i64(&q, u->at);
+	ps_q_str(&q, ps_incident_status_name(u->status));
+	PS_Q_FIELD(&q, u->message);
+	return x_of(st)->insert_id(st, &q, &u->n, err);
+}
+
+ps_code ps_sql_incident_note_list(struct ps_store *st, int64_t incident, ps_incident_update_cb cb, void *arg,
+				  struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_INC_NOTE_LIST, 0);
+	ps_q_i64(&q, incident);
+	return x_of(st)->walk(st, &q, 1, 0, 0, visit_incident_update, (union ps_list_cb){.incident_update = cb}, arg,
+			      err);
 }
 
 /* ---- Invoices, payments ------------------------------------------------ */

@@ -39,6 +39,7 @@ typedef bool (*ps_user_cb)(void *arg, const struct ps_user *u);
 typedef bool (*ps_sub_cb)(void *arg, const struct ps_subscription *s);
 typedef bool (*ps_assignment_cb)(void *arg, const struct ps_assignment *a);
 typedef bool (*ps_incident_cb)(void *arg, const struct ps_incident *i);
+typedef bool (*ps_incident_update_cb)(void *arg, const struct ps_incident_update *u);
 typedef bool (*ps_audit_cb)(void *arg, const struct ps_audit *a);
 typedef bool (*ps_invoice_cb)(void *arg, const struct ps_invoice *inv);
 typedef bool (*ps_line_cb)(void *arg, const struct ps_invoice_line *l);
@@ -126,7 +127,7 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	  (st, tenant, sub_id, after_user, limit, cb, arg, err))                                                       \
                                                                                                                        \
 	/* Service health (shared by every tenant). insert assigns i->id.                                              \
-	 * update writes status and resolved_at. */                                                                    \
+	 * update writes status, resolved_at and eta. */                                                                    \
 	X(ps_code, incident_insert, (struct ps_store *st, struct ps_incident *i, struct ps_err *err), (st, i, err))    \
 	X(ps_code, incident_get, (struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err),       \
 	  (st, id, out, err))                                                                                          \
@@ -135,6 +136,13 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	X(ps_code, incident_list, (struct ps_store *st, bool open_only, int64_t after, size_t limit,                   \
 	  ps_incident_cb cb, void *arg, struct ps_err *err),                                                           \
 	  (st, open_only, after, limit, cb, arg, err))                                                                 \
+	/* An incident's updates: insert assigns u->n (the next in order);                                             \
+	 * list walks them in that order. */                                                                           \
+	X(ps_code, incident_note_insert, (struct ps_store *st, struct ps_incident_update *u, struct ps_err *err),      \
+	  (st, u, err))                                                                                                \
+	X(ps_code, incident_note_list, (struct ps_store *st, int64_t incident, ps_incident_update_cb cb, void *arg,    \
+	  struct ps_err *err),                                                                                         \
+	  (st, incident, cb, arg, err))                                                                                \
                                                                                                                        \
 	/* Money and operations: inserted here so the engine's reasons have real                                       \
 	 * data; their full life comes with the billing and upgrade work.                                              \
@@ -307,6 +315,6 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 3
+#define PS_SCHEMA_VERSION 4
 
 #endif

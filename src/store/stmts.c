@@ -14,7 +14,7 @@
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
 	"term_start, term_end, addon_of, replaced_by, created_at, billed_through"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
-#define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
+#define INC_COLS    "id, service_id, status, title, opened_at, resolved_at, eta"
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
 	"credit_check_id, request_id, detail"
@@ -131,11 +131,20 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		       .sql = "SELECT " ASSIGN_COLS " FROM assignments WHERE tenant_id = ?1 AND subscription_id = ?2"
 			      " AND user_id > ?3 ORDER BY user_id LIMIT ?4"},
     [PS_S_INC_INSERT] = {.name = "incident_insert",
-		      .sql = "INSERT INTO incidents (id, service_id, status, title, opened_at, resolved_at)"
-			     " VALUES (" NEXT_ID("incidents") ", ?1, ?2, ?3, ?4, ?5) RETURNING id"},
+		      .sql = "INSERT INTO incidents (id, service_id, status, title, opened_at, resolved_at, eta)"
+			     " VALUES (" NEXT_ID("incidents") ", ?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"},
     [PS_S_INC_GET] = {.name = "incident_get", .sql = "SELECT " INC_COLS " FROM incidents WHERE id = ?1"},
     [PS_S_INC_UPDATE] = {.name = "incident_update",
-		      .sql = "UPDATE incidents SET status = ?2, resolved_at = ?3 WHERE id = ?1"},
+		      .sql = "UPDATE incidents SET status = ?2, resolved_at = ?3, eta = ?4 WHERE id = ?1"},
+    [PS_S_INC_NOTE_INSERT] = {.name = "incident_note_insert",
+			   .sql = "INSERT INTO incident_updates (incident_id, n, at, status, message)"
+				  " VALUES (?1, (SELECT count(*) + 1 FROM incident_updates WHERE incident_id = ?1),"
+				  " ?2, ?3, ?4) RETURNING n",
+			   .missing = "incident",
+			   .missing_msg = "the incident does not exist"},
+    [PS_S_INC_NOTE_LIST] = {.name = "incident_note_list",
+			 .sql = "SELECT incident_id, n, at, status, message FROM incident_updates"
+				" WHERE incident_id = ?1 AND n > ?2 ORDER BY n LIMIT ?3"},
     [PS_S_INC_LIST] = {.name = "incident_list",
 		    .sql = "SELECT " INC_COLS " FROM incidents WHERE id > ?2 AND (?1 = 0 OR status <> 'resolved')"
 			   " ORDER BY id LIMIT ?3"},

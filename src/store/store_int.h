@@ -60,6 +60,8 @@ enum ps_stmt {
 	PS_S_INC_GET,
 	PS_S_INC_UPDATE,
 	PS_S_INC_LIST,
+	PS_S_INC_NOTE_INSERT,
+	PS_S_INC_NOTE_LIST,
 	PS_S_INVOICE_INSERT,
 	PS_S_INVOICE_GET,
 	PS_S_INVOICE_UPDATE,
@@ -137,8 +139,8 @@ extern const struct ps_stmt_def ps_stmts[PS_S__COUNT];
 const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, size_t cap);
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
-extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_pg_001[], ps_sql_pg_002[],
-    ps_sql_pg_003[];
+extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_pg_001[],
+    ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
@@ -216,6 +218,7 @@ ps_code ps_read_user(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_assignment(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_incident(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_incident_update(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_op(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_credit(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_invoice(const struct ps_row *r, void *out, struct ps_err *err);
@@ -248,6 +251,7 @@ union ps_list_cb {
 	ps_sub_cb sub;
 	ps_assignment_cb assignment;
 	ps_incident_cb incident;
+	ps_incident_update_cb incident_update;
 	ps_audit_cb audit;
 	ps_invoice_cb invoice;
 	ps_line_cb line;
@@ -332,6 +336,8 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(incident_get)                                                                                                \
 	X(incident_update)                                                                                             \
 	X(incident_list)                                                                                               \
+	X(incident_note_insert)                                                                                        \
+	X(incident_note_list)                                                                                          \
 	X(invoice_insert)                                                                                              \
 	X(invoice_get)                                                                                                 \
 	X(invoice_update)                                                                                              \

@@ -469,7 +469,7 @@ static void test_one_decision(void **state)
 	ctx_on(&gen, inner, NOW);
 	ctx_on(&chk, pinned, NOW);
 	struct ps_incident inc;
-	assert_int_equal(ps_app_incident_open(&gen, "security", "degraded", "Alerts are late", &inc), PS_OK);
+	assert_int_equal(ps_app_incident_open(&gen, "security", "degraded", "Alerts are late", NULL, &inc), PS_OK);
 	struct tally t = {0};
 	struct world w;
 	for (long k = 0; k < count; k++) {

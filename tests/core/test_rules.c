@@ -419,8 +419,15 @@ static void ck_not_ready(const char *n, const struct ps_verdict *v)
 	const struct ps_reason *r = need(n, v, PS_R_SUBSCRIPTION_NOT_READY);
 	WANT(r->status == PS_SUB_PROVISIONING, "case %s: got status %s, want provisioning", n,
 	     ps_sub_status_name(r->status));
-	WANT(r->wait_until == NOW + PS_NOT_READY_WAIT_S, "case %s: got wait_until %lld, want now + %d", n,
-	     (long long)r->wait_until, PS_NOT_READY_WAIT_S);
+	/* Its creation plus the provisioning time, whatever the time now. */
+	int64_t until = v->sub->s.created_at + PS_NOT_READY_WAIT_S;
+	WANT(r->wait_until == until, "case %s: got wait_until %lld, want created + %d", n, (long long)r->wait_until,
+	     PS_NOT_READY_WAIT_S);
+	WANT(r->overdue == (NOW >= until), "case %s: got overdue %d, want %d", n, r->overdue, NOW >= until);
+	size_t nr;
+	const enum ps_remedy *rem = ps_reason_remedies_of(r, &nr);
+	WANT(nr == 2 && rem[0] == (r->overdue ? PS_REM_CALL_SUPPORT : PS_REM_WAIT),
+	     "case %s: got first remedy %s, want call_support once overdue", n, nr ? ps_remedy_name(rem[0]) : "none");
 }
 
 static void ck_incident(const char *n, const struct ps_verdict *v)
@@ -436,7 +443,8 @@ static void ck_in_progress(const char *n, const struct ps_verdict *v)
 {
 	const struct ps_reason *r = need(n, v, PS_R_UPGRADE_IN_PROGRESS);
 	WANT(r->operation_id == 41, "case %s: got operation %lld, want 41", n, (long long)r->operation_id);
-	WANT(r->wait_until == 0, "case %s: got wait_until %lld, want 0", n, (long long)r->wait_until);
+	WANT(r->wait_until == PS_NOT_READY_WAIT_S, "case %s: got wait_until %lld, want its start (0) + 4 h", n,
+	     (long long)r->wait_until);
 }
 
 static void ck_credit(const char *n, const struct ps_verdict *v)
@@ -593,7 +601,7 @@ static void ck_undeclared(const char *n, const struct ps_verdict *v)
 static void ck_many(const char *n, const struct ps_verdict *v)
 {
 	const struct ps_reason *r = need(n, v, PS_R_SUBSCRIPTION_NOT_READY);
-	WANT(r->wait_until == NOW + PS_NOT_READY_WAIT_S, "case %s: not ready: wrong wait", n);
+	WANT(r->wait_until == v->sub->s.created_at + PS_NOT_READY_WAIT_S, "case %s: not ready: wrong wait", n);
 	r = need(n, v, PS_R_CREDIT_CHECK_PENDING);
 	WANT(r->wait_until == NOW + 2 * PS_DAY, "case %s: credit check: wrong wait", n);
 	r = need(n, v, PS_R_SERVICE_BUSY);

@@ -1,0 +1,13 @@
+-- pg/004.sql: the PostgreSQL store's schema version 4 (store layer). A
+-- released step: never edited. Waits say until when (RULES second part):
+-- an incident's `eta`, and its updates, in the order they were made.
+ALTER TABLE incidents ADD COLUMN eta bigint;
+CREATE TABLE incident_updates (
+	incident_id bigint NOT NULL CONSTRAINT ref_incident REFERENCES incidents (id),
+	n bigint NOT NULL,
+	at bigint NOT NULL,
+	status text NOT NULL CONSTRAINT status CHECK (status IN
+		('investigating', 'degraded', 'interrupted', 'restoring', 'resolved')),
+	message text NOT NULL,
+	PRIMARY KEY (incident_id, n)
+);
