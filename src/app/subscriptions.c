@@ -236,7 +236,10 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = load_sub(c, a->tenant, a->sub, a->out);
 	if (rc != PS_OK)
 		return rc;
-	if (!ps_sub_status_is_live(a->out->status))
+	/* An expired subscription ends too (RULES second part: an ended
+	 * subscription can still be changed; nothing is credited for it). */
+	bool expired = a->out->status == PS_SUB_EXPIRED;
+	if (!ps_sub_status_is_live(a->out->status) && !expired)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is already %s",
 				  ps_sub_status_name(a->out->status));
 	if (a->out->assigned > 0)
@@ -254,8 +257,9 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 	struct ps_tenant t;
 	if ((rc = ps_app_tenant(c, a->tenant, &t)) != PS_OK)
 		return rc;
-	/* The unused days of the period are credited (not for prepaid). */
-	if ((rc = ps_ledger_seats(c, &t, a->out, -a->out->quantity, PS_LINE_CANCEL)) != PS_OK)
+	/* The unused days of the period are credited (not for prepaid, nor
+	 * for an expired subscription: its term is over). */
+	if (!expired && (rc = ps_ledger_seats(c, &t, a->out, -a->out->quantity, PS_LINE_CANCEL)) != PS_OK)
 		return rc;
 	a->out->status = PS_SUB_CANCELLED;
 	a->out->term_end = c->now < a->out->term_end ? c->now : a->out->term_end;

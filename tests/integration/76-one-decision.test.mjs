@@ -109,6 +109,23 @@ for (const status of ['expired', 'disabled']) {
   });
 }
 
+test('an expired subscription can be cancelled: it ends cancelled, nothing credited; with users it says to move them first', async () => {
+  const T = await tenantWithTokens(srv, { name: 'Cancel Expired Org', credit_limit: 10000000 });
+  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
+  const [u] = await seatUsers(srv, T, s, 1, 'ce');
+  assert.equal((await setStatus(T, s, 'expired')).status, 200, 'case expired');
+  const cancel = () => srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s}/cancel`, { token: T.tok.billing_admin });
+  expectError(await cancel(), 409, 'conflict', 'assigned', 'cancel an expired subscription that users still hold');
+  const un = await srv.api('DELETE', `/v1/tenants/${T.id}/subscriptions/${s}/assignments/${u}`, { token: T.tok.license_admin });
+  assert.equal(un.status, 200, `case unassign: got ${un.status} ${un.text}`);
+  const b0 = await billing(srv, T);
+  const r = await cancel();
+  assert.equal(r.status, 200, `case cancel an expired subscription: got ${r.status} ${r.text}`);
+  expectFields(await getSub(srv, T, s), { status: 'cancelled' }, 'the expired subscription');
+  assert.deepEqual((await billing(srv, T)).invoices, b0.invoices, 'case nothing credited');
+  expectError(await cancel(), 409, 'conflict', 'status', 'cancel twice');
+});
+
 test('replaced and cancelled subscriptions: not_eligible with call_support only, no offers, the switch preview says what the switch does', async () => {
   const T = await tenantWithTokens(srv, { name: 'Replaced Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 2 })).id;
