@@ -14,6 +14,7 @@
 #include "../core/ps_money.h"
 #include "../core/ps_policy.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,15 +289,51 @@ static bool find_addons(void *arg, const struct ps_subscription *s)
 	return true;
 }
 
+/* The add-ons a switch cancelled, and who held their seats, kept in the
+ * operation's result ("addons_cancelled") so that failing the operation
+ * revives them (RULES second part, "An operation always ends"). */
+struct cancelled_addons {
+	struct ps_buf json; /* [{"subscription":"sub_N","users":["usr_N",...]},...] */
+	size_t n;
+};
+
+static void note_cancelled(struct cancelled_addons *k, int64_t addon, const struct seat_ids *seats)
+{
+	ps_buf_printf(&k->json, "%s{\"subscription\":\"%s%lld\",\"users\":[", k->n++ ? "," : "", PS_PFX_SUB,
+		      (long long)addon);
+	for (size_t i = 0; i < seats->n; i++)
+		ps_buf_printf(&k->json, "%s\"%s%lld\"", i ? "," : "", PS_PFX_USER, (long long)seats->v[i]);
+	ps_buf_puts(&k->json, "]}");
+}
+
+/* op's result with "addons_cancelled" added, when it fits; else the
+ * operation cannot keep what an undo needs, and the switch is refused. */
+static ps_code detail_add_cancelled(struct ps_ctx *c, struct ps_operation *op, const struct cancelled_addons *k)
+{
+	size_t len = strlen(op->detail);
+	if (k->n == 0)
+		return PS_OK;
+	if (len < 2 || op->detail[len - 1] != '}' ||
+	    k->json.toobig || len - 1 + strlen(",\"addons_cancelled\":[]}") + k->json.len >= sizeof op->detail)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
+				  "the add-ons this change cancels hold too many seats to record: unassign them or "
+				  "cancel the add-ons first");
+	snprintf(op->detail + len - 1, sizeof op->detail - (len - 1), ",\"addons_cancelled\":[%s]}", ps_buf_str(&k->json));
+	return PS_OK;
+}
+
 /* An add-on the target does not take ends with the change: its seats are
  * given up, its unused days credited as a cancellation. */
-static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a)
+static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a,
+			    struct cancelled_addons *noted)
 {
 	struct ps_store *st = c->st;
 	struct seat_ids k = {.v = NULL};
 	ps_code rc = st->ops->assignment_list(st, t->id, a->id, 0, 0, take_seat, &k, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < k.n; i++)
 		rc = st->ops->assignment_delete(st, t->id, a->id, k.v[i], &c->err);
+	if (rc == PS_OK)
+		note_cancelled(noted, a->id, &k);
 	ps_free(k.v);
 	if (rc != PS_OK)
 		return rc;
@@ -406,16 +443,21 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	if (rc != PS_OK)
 		return rc;
 	/* Each add-on follows, or (the switch's acknowledged outcome) ends. */
-	for (size_t i = 0; i < addons.n; i++) {
+	struct cancelled_addons gone = {.n = 0};
+	ps_buf_init(&gone.json, sizeof op->detail);
+	for (size_t i = 0; rc == PS_OK && i < addons.n; i++) {
 		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to)) {
-			if ((rc = cancel_addon(c, t, &addons.v[i])) != PS_OK)
-				return rc;
+			rc = cancel_addon(c, t, &addons.v[i], &gone);
 			continue;
 		}
 		addons.v[i].addon_of = dst.id;
-		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
-			return rc;
+		rc = st->ops->sub_update(st, &addons.v[i], &c->err);
 	}
+	if (rc == PS_OK)
+		rc = detail_add_cancelled(c, op, &gone);
+	ps_buf_fini(&gone.json);
+	if (rc != PS_OK)
+		return rc;
 
 	/* Money. */
 	if (upgrade) {
@@ -651,7 +693,7 @@ static bool take_line(void *arg, const struct ps_invoice_line *l)
 		r->start = r->start && r->start < l->period_start ? r->start : l->period_start;
 		r->end = r->end > l->period_end ? r->end : l->period_end;
 	} else if (l->subscription_id == r->src &&
-		   (l->kind == PS_LINE_UPGRADE_CREDIT || l->kind == PS_LINE_SWITCH)) {
+		   (l->kind == PS_LINE_UPGRADE_CREDIT || l->kind == PS_LINE_SWITCH || l->kind == r->src_kind)) {
 		r->src_credit = ps_money_add(r->src_credit, l->amount);
 		r->src_end = r->src_end > l->period_end ? r->src_end : l->period_end;
 		r->src_kind = l->kind;
@@ -659,9 +701,80 @@ static bool take_line(void *arg, const struct ps_invoice_line *l)
 	return true;
 }
 
+/* An add-on the switch cancelled (listed in op's result) lives again:
+ * attached to src, its seats back, its cancellation credit charged back
+ * and its period as it was. */
+static ps_code revive_addon(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *src,
+			    const struct op_invoices *inv, int64_t id, json_t *users)
+{
+	struct ps_store *st = c->st;
+	struct ps_subscription a;
+	ps_code rc = st->ops->sub_get(st, t->id, id, &a, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (a.status != PS_SUB_CANCELLED)
+		return PS_OK;
+	struct reversal r = {.src = a.id, .dst = -1, .src_kind = PS_LINE_CANCEL};
+	for (size_t i = 0; i < inv->n; i++)
+		if ((rc = st->ops->invoice_line_list(st, t->id, inv->ids[i], take_line, &r, &c->err)) != PS_OK)
+			return rc;
+	a.status = PS_SUB_ACTIVE;
+	a.addon_of = src->id;
+	if (r.src_end > a.billed_through)
+		a.billed_through = r.src_end;
+	if (a.term_end < a.billed_through)
+		a.term_end = a.billed_through;
+	if ((rc = st->ops->sub_update(st, &a, &c->err)) != PS_OK)
+		return rc;
+	if (r.src_credit != 0) {
+		struct ps_line_spec l = {.kind = PS_LINE_CANCEL, .sub = &a, .quantity = a.quantity, .start = c->now,
+					 .end = r.src_end, .amount = -r.src_credit};
+		if ((rc = ps_ledger_invoice(c, t, &l, 1, false, NULL)) != PS_OK)
+			return rc;
+	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(users, i, u)
+	{
+		struct ps_assignment s = {.tenant_id = t->id, .subscription_id = a.id, .assigned_at = c->now};
+		if (!json_is_string(u) || !ps_id_parse(json_string_value(u), PS_PFX_USER, &s.user_id))
+			continue;
+		snprintf(s.product_id, sizeof s.product_id, "%s", a.product_id);
+		if ((rc = st->ops->assignment_insert(st, &s, &c->err)) == PS_CONFLICT) {
+			ps_err_clear(&c->err); /* the user got that product elsewhere since */
+			rc = PS_OK;
+		}
+		if (rc != PS_OK)
+			return rc;
+	}
+	return PS_OK;
+}
+
+/* The add-ons op's switch cancelled, revived. */
+static ps_code revive_addons(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op,
+			     const struct ps_subscription *src, const struct op_invoices *inv)
+{
+	json_t *d = json_loads(op->detail, 0, NULL);
+	json_t *list = d ? json_object_get(d, "addons_cancelled") : NULL;
+	ps_code rc = PS_OK;
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+	{
+		int64_t id;
+		const char *s = json_string_value(json_object_get(e, "subscription"));
+		if (s && ps_id_parse(s, PS_PFX_SUB, &id) &&
+		    (rc = revive_addon(c, t, src, inv, id, json_object_get(e, "users"))) != PS_OK)
+			break;
+	}
+	json_decref(d);
+	return rc;
+}
+
 /* Undo what apply() did for op: every seat back, the source active with its
  * quantity, the new subscription cancelled, the credit and the charge of
- * the change reversed (they net to zero), the add-ons that moved back. */
+ * the change reversed (they net to zero), the add-ons that moved back and
+ * those it cancelled revived. */
 static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op)
 {
 	struct ps_store *st = c->st;
@@ -697,6 +810,8 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 		l[n++] = (struct ps_line_spec){.kind = PS_LINE_CANCEL, .sub = &dst, .quantity = dst.quantity,
 					       .start = r.start, .end = r.end, .amount = -r.dst_charged};
 	if (n > 0 && (rc = ps_ledger_invoice(c, t, l, n, false, NULL)) != PS_OK)
+		return rc;
+	if ((rc = revive_addons(c, t, op, &src, &inv)) != PS_OK)
 		return rc;
 	/* The source as it was: active, its quantity, its period. */
 	src.status = PS_SUB_ACTIVE;
