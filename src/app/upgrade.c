@@ -507,19 +507,23 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 			    ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
 }
 
-/* Refused by the store's one-upgrade-at-a-time rule: a twin request got
- * there first. A verdict that showed no reason says so (the upgrade is in
- * progress, the operation not yet known). */
-static void twin_in_progress(struct ps_verdict *v, struct ps_choice *d)
+/* Refused by the store's one-operation-at-a-time rule: a twin request got
+ * there first. The refusal says exactly that, upgrade_in_progress (the
+ * operation not yet known, expected within the provisioning time), never
+ * the reasons of the subscription that the change itself did not mind. */
+static void twin_in_progress(struct ps_ctx *c, struct ps_verdict *v, struct ps_choice *d)
 {
-	if (v->n_reasons == 0) {
-		struct ps_reason *x = &v->reasons[v->n_reasons++];
-		memset(x, 0, sizeof *x);
-		x->code = PS_R_UPGRADE_IN_PROGRESS;
-		x->sub = v->sub;
-	}
-	if (d && d->n_reasons == 0) {
-		d->reasons[d->n_reasons++] = v->reasons[0];
+	struct ps_reason x;
+	memset(&x, 0, sizeof x);
+	x.code = PS_R_UPGRADE_IN_PROGRESS;
+	x.sub = v->sub;
+	x.status = v->sub->s.status;
+	x.wait_until = c->now + ps_snapshot_provisioning_sla(&c->snap);
+	if (!ps_verdict_reason(v, PS_R_UPGRADE_IN_PROGRESS) && v->n_reasons < PS_R__COUNT)
+		v->reasons[v->n_reasons++] = x;
+	if (d) {
+		d->reasons[0] = x;
+		d->n_reasons = 1;
 		d->allowed = false;
 	}
 }
@@ -542,7 +546,7 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	op_detail(op, 0, NULL, NULL, 0);
 	ps_code rc = st->ops->operation_insert(st, op, &c->err);
 	if (rc == PS_CONFLICT) {
-		twin_in_progress(c->verdict, c->choice);
+		twin_in_progress(c, c->verdict, c->choice);
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
 	}
 	if (rc != PS_OK)
