@@ -68,6 +68,11 @@ struct ps_decision {
 	const struct ps_verdict *verdict;
 	const struct ps_offer *offer;
 	const struct ps_choice *choice; /* the decision on the target asked about, or NULL */
+	/* A manual change: the seats of the source that leave it (its users, or
+	 * those listed in `users`), and of those the users who keep the seat of
+	 * the target's product they hold elsewhere. */
+	int64_t leaving, keeping;
+	const struct ps_snap_sub *into; /* the subscription of `into`, or NULL */
 };
 
 /* Load the catalog from the store into app->catalog (replacing it).
@@ -184,6 +189,14 @@ struct ps_change_in {
 	int64_t quantity;           /* 0: keep the current count */
 	bool acknowledge_data_loss; /* a manual change to a target lacking a data-bearing service */
 	bool acknowledge_addons;    /* a manual change that cancels add-ons the target does not take */
+	/* Manual changes by seat (RULES second part): `users`, only these move
+	 * (their ids, sorted, and the same as a JSON array for the store);
+	 * `into`, everyone moves into this live subscription of the tenant
+	 * (instead of a new one of target_plan). */
+	const int64_t *user_ids;
+	size_t n_users;
+	const char *users_json;
+	int64_t into;
 };
 
 /* What a change would do, computed without writing anything. */

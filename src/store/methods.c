@@ -757,3 +757,34 @@ ps_code ps_sql_support_list(struct ps_store *st, int64_t tenant, int64_t after, 
 		ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_support, (union ps_list_cb){.support = cb}, arg, err);
 }
+
+/* ---- Manual changes by seat -------------------------------------------- */
+
+ps_code ps_sql_operation_users_put(struct ps_store *st, int64_t tenant, int64_t op, const char *users,
+				   struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_OPUSERS_PUT, tenant);
+	ps_q_i64(&q, tenant);
+	ps_q_i64(&q, op);
+	ps_q_str(&q, users);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_seats_move_some(struct ps_store *st, int64_t tenant, int64_t from, int64_t to, int64_t op,
+			       struct ps_err *err)
+{
+	static const enum ps_stmt steps[] = {PS_S_SOME_KEEP, PS_S_SOME_MOVE, PS_S_SOME_COUNT};
+	ps_code rc = PS_OK;
+	for (size_t i = 0; rc == PS_OK && i < PS_ARRAY_LEN(steps); i++) {
+		struct ps_query q;
+		ps_q_init(&q, steps[i], tenant);
+		ps_q_i64(&q, tenant);
+		ps_q_i64(&q, from);
+		ps_q_i64(&q, to);
+		if (steps[i] != PS_S_SOME_COUNT)
+			ps_q_i64(&q, op);
+		rc = x_of(st)->exec(st, &q, err);
+	}
+	return rc;
+}

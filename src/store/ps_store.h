@@ -253,6 +253,19 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	X(ps_code, assignments_move, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to,                   \
 	  const char *product_id, int64_t *moved, struct ps_err *err),                                                 \
 	  (st, tenant, from, to, product_id, moved, err))                                                              \
+	/* Manual changes by seat. operation_users_put keeps the users operation                                       \
+	 * `op` moves (users: a JSON array of user ids), in one statement.                                             \
+	 * seats_move_some moves, inside the caller's transaction, the seats of                                        \
+	 * `from` held by op's users (op 0: every seat) to `to`, taking to's                                           \
+	 * product: those of users who hold a seat of to's product elsewhere are                                       \
+	 * given up instead (they keep theirs); then both counts are recounted.                                        \
+	 * One set-based statement each, never one per user. */                                                        \
+	X(ps_code, operation_users_put, (struct ps_store *st, int64_t tenant, int64_t op, const char *users,           \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, op, users, err))                                                                                \
+	X(ps_code, seats_move_some, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to, int64_t op,         \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, from, to, op, err))                                                                             \
                                                                                                                        \
 	/* Idempotency keys, per tenant (0 for provider-wide calls). find:                                             \
 	 * NOT_FOUND when the key is unknown; out->response is a new string the                                        \

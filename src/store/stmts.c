@@ -142,6 +142,32 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 				  " ?2, ?3, ?4) RETURNING n",
 			   .missing = "incident",
 			   .missing_msg = "the incident does not exist"},
+    /* Manual changes by seat: the set of users an operation moves, read by
+     * the set-based statements that move their seats (one per table). */
+    [PS_S_OPUSERS_PUT] = {.name = "operation_users_put",
+		       .sqlite = "INSERT OR IGNORE INTO operation_users (tenant_id, operation_id, user_id)"
+				 " SELECT ?1, ?2, value FROM json_each(?3)",
+		       .pg = "INSERT INTO operation_users (tenant_id, operation_id, user_id)"
+			     " SELECT DISTINCT ?1::bigint, ?2::bigint, value::bigint FROM json_array_elements_text(?3::json)"
+			     " ON CONFLICT DO NOTHING"},
+#define SOME_USERS                                                                                                     \
+	" AND (?4 = 0 OR user_id IN (SELECT user_id FROM operation_users WHERE tenant_id = ?1 AND operation_id = ?4))"
+#define TO_PRODUCT "(SELECT product_id FROM subscriptions WHERE tenant_id = ?1 AND id = ?3)"
+    [PS_S_SOME_KEEP] = {.name = "seats_move_some",
+		     .sql = "DELETE FROM assignments WHERE tenant_id = ?1 AND subscription_id = ?2" SOME_USERS
+			    " AND user_id IN (SELECT o.user_id FROM assignments AS o WHERE o.tenant_id = ?1"
+			    " AND o.subscription_id <> ?2 AND o.product_id = " TO_PRODUCT ")"},
+    [PS_S_SOME_MOVE] = {.name = "seats_move_some",
+		     .sql = "UPDATE assignments SET subscription_id = ?3, product_id = " TO_PRODUCT
+			    " WHERE tenant_id = ?1 AND subscription_id = ?2" SOME_USERS,
+		     .conflict = "user",
+		     .conflict_msg = "a user would hold two seats of the target's product"},
+    [PS_S_SOME_COUNT] = {.name = "seats_move_some",
+		      .sql = "UPDATE subscriptions SET assigned = (SELECT count(*) FROM assignments AS a"
+			     " WHERE a.tenant_id = subscriptions.tenant_id AND a.subscription_id = subscriptions.id)"
+			     " WHERE tenant_id = ?1 AND id IN (?2, ?3)"},
+#undef SOME_USERS
+#undef TO_PRODUCT
     [PS_S_INC_NOTE_LIST] = {.name = "incident_note_list",
 			 .sql = "SELECT incident_id, n, at, status, message FROM incident_updates"
 				" WHERE incident_id = ?1 AND n > ?2 ORDER BY n LIMIT ?3"},

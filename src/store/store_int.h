@@ -62,6 +62,10 @@ enum ps_stmt {
 	PS_S_INC_LIST,
 	PS_S_INC_NOTE_INSERT,
 	PS_S_INC_NOTE_LIST,
+	PS_S_OPUSERS_PUT,
+	PS_S_SOME_KEEP,
+	PS_S_SOME_MOVE,
+	PS_S_SOME_COUNT,
 	PS_S_INVOICE_INSERT,
 	PS_S_INVOICE_GET,
 	PS_S_INVOICE_UPDATE,
@@ -338,6 +342,8 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(incident_list)                                                                                               \
 	X(incident_note_insert)                                                                                        \
 	X(incident_note_list)                                                                                          \
+	X(operation_users_put)                                                                                         \
+	X(seats_move_some)                                                                                             \
 	X(invoice_insert)                                                                                              \
 	X(invoice_get)                                                                                                 \
 	X(invoice_update)                                                                                              \
