@@ -498,9 +498,20 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 		case PS_REM_RESOLVE_LICENSE_CONFLICTS:
 			href_tenant(w, snap, "/licenses");
 			break;
-		case PS_REM_CHANGE_PLANS_MANUALLY:
-			href_sub(w, snap, me, "/switch");
+		case PS_REM_CHANGE_PLANS_MANUALLY: {
+			/* Two plans of one product become one: merge into the
+			 * other live subscription (switch with into). */
+			const struct ps_snap_sub *other = NULL;
+			for (size_t k = 0; r && code == PS_R_MULTIPLE_PLANS_SAME_PRODUCT && k < r->n_subs && k < PS_LIST_MAX && !other;
+			     k++)
+				if (r->subs[k] && (!me || r->subs[k]->s.id != me->s.id))
+					other = r->subs[k];
+			char rest[64];
+			if (other)
+				snprintf(rest, sizeof rest, "/switch?into=%s%lld", PS_PFX_SUB, (long long)other->s.id);
+			href_sub(w, snap, me, other ? rest : "/switch");
 			break;
+		}
 		case PS_REM_CALL_SUPPORT:
 			href_tenant(w, snap, "/support-requests");
 			break;
