@@ -48,6 +48,8 @@ static void plan_change(struct ps_ctx *c, const struct ps_choice *d, const struc
 	out->unused_value = m.unused_value;
 	if (!d->credit_source)
 		out->credit = 0; /* an ended subscription: nothing is credited for it */
+	/* The add-ons the target does not take, credited as cancellations. */
+	out->credit = ps_money_add(out->credit, ps_choice_addons_credit(d, c->now));
 	out->mrc_before = ps_snapshot_mrc(snap);
 	out->mrc_after = ps_money_add(out->mrc_before, m.monthly_after);
 	if (ps_sub_status_is_live(s->s.status))
@@ -359,6 +361,7 @@ static void plan_by_seat(struct ps_ctx *c, const struct ps_decision *tab, int64_
 	}
 	if (!out->period_end)
 		out->period_end = end;
+	out->credit = ps_money_add(out->credit, ps_choice_addons_credit(d, c->now));
 	out->mrc_before = ps_snapshot_mrc(tab->snap);
 	out->mrc_after = ps_money_add(out->mrc_before, delta_mrc);
 	out->allowed = d->allowed;

@@ -3,6 +3,7 @@
  * takes what RULES' second part allows it (ended subscriptions that can
  * still be changed, add-on outcomes, acknowledgements). Pure. */
 #include "ps_decide.h"
+#include "ps_money.h"
 #include "ps_policy.h"
 
 #include <string.h>
@@ -10,6 +11,21 @@
 const char *ps_addon_outcome_name(enum ps_addon_outcome o)
 {
 	return o == PS_ADDON_MOVED ? "moved" : "cancelled";
+}
+
+int64_t ps_addon_credit(const struct ps_addon_fate *f, int64_t now)
+{
+	if (f->outcome != PS_ADDON_CANCELLED)
+		return 0;
+	return -ps_seats_prorated(&f->addon->s, f->addon->plan, -f->addon->s.quantity, now, NULL);
+}
+
+int64_t ps_choice_addons_credit(const struct ps_choice *ch, int64_t now)
+{
+	int64_t sum = 0;
+	for (size_t i = 0; i < ch->n_addons; i++)
+		sum = ps_money_add(sum, ps_addon_credit(&ch->addons[i], now));
+	return sum;
 }
 
 static struct ps_reason *add(struct ps_choice *ch, const struct ps_reason *from)

@@ -74,6 +74,12 @@ struct ps_choice {
 	size_t n_license_errors;
 };
 
+/* What an add-on's fate credits at now: a cancelled one, its unused days
+ * (as any cancellation: ps_seats_prorated); one that moves, nothing. */
+int64_t ps_addon_credit(const struct ps_addon_fate *f, int64_t now);
+/* The sum of that over the add-ons of ch. */
+int64_t ps_choice_addons_credit(const struct ps_choice *ch, int64_t now);
+
 /* Decide moving v->sub (v evaluated by ps_rules_evaluate on snap at now,
  * with PS_EVAL_UNSUPPORTED) as in says. Never fails. */
 void ps_decide(const struct ps_snapshot *snap, const struct ps_verdict *v, const struct ps_choice_in *in,

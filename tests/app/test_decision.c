@@ -8,7 +8,12 @@
  * preview allowed" <=> "the switch succeeds", each run inside a transaction
  * rolled back afterwards; after every change that succeeded, the store's
  * invariants hold (assigned = assignment rows, no user with two seats of
- * one product, nobody who held a license lost it). */
+ * one product, nobody who held a license lost it). Manual changes by seat
+ * too (RULES second part): a switch of some of a subscription's users
+ * (`users`, now and then with a stranger among them) and a switch into
+ * another subscription of the tenant (`into`): preview allowed <=> the
+ * switch succeeds, the same invariants, and the money invoiced is the
+ * preview's (charge - credit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -366,12 +371,28 @@ static void outer_rollback(void)
 
 struct tally {
 	long tenants, subs, upgrades_ok, upgrades_refused, switches_ok, switches_refused;
+	long by_seat_ok, by_seat_refused;
 };
+
+static bool add_invoice(void *arg, const struct ps_invoice *inv)
+{
+	*(int64_t *)arg += inv->amount;
+	return true;
+}
+
+/* What the tenant has been invoiced in all (credit notes negative). */
+static int64_t invoiced(int64_t tenant)
+{
+	int64_t sum = 0;
+	struct ps_err err = {0};
+	assert_int_equal(inner->ops->invoice_list(inner, tenant, false, 0, 0, add_invoice, &sum, &err), PS_OK);
+	return sum;
+}
 
 /* Run the change (upgrade or switch) inside a transaction rolled back
  * afterwards; true when it went through, the invariants checked. */
-static bool run_change(struct ps_ctx *c, const struct world *w, int64_t sub, const struct ps_change_in *in,
-		       bool upgrade, const char *what)
+static bool run_change_money(struct ps_ctx *c, const struct world *w, int64_t sub, const struct ps_change_in *in,
+			     bool upgrade, const char *what, int64_t *money, bool *waits)
 {
 	struct ps_operation op;
 	struct ps_decision refusal;
@@ -379,13 +400,111 @@ static bool run_change(struct ps_ctx *c, const struct world *w, int64_t sub, con
 	outer_begin();
 	load_seats(w->tenant, before, "before");
 	ps_ctx_reset(c, w->now, "decision");
+	/* The periods due by now are invoiced first, as the change does: the
+	 * money measured is the change's own. */
+	if (money)
+		assert_int_equal(ps_app_bill_due(c, w->tenant, NULL), PS_OK);
+	int64_t m0 = money ? invoiced(w->tenant) : 0;
+	ps_ctx_reset(c, w->now, "decision");
 	ps_code rc = upgrade ? ps_app_upgrade(c, w->tenant, sub, in, &op, &refusal)
 			     : ps_app_switch(c, w->tenant, sub, in, &op, &refusal);
 	if (rc == PS_OK)
 		check_invariants(w->tenant, before, what);
+	if (rc == PS_OK && money) {
+		*money = invoiced(w->tenant) - m0;
+		*waits = op.state == PS_OP_PENDING_CREDIT_CHECK;
+	}
 	outer_rollback();
 	ps_free(before);
 	return rc == PS_OK;
+}
+
+static bool run_change(struct ps_ctx *c, const struct world *w, int64_t sub, const struct ps_change_in *in,
+		       bool upgrade, const char *what)
+{
+	return run_change_money(c, w, sub, in, upgrade, what, NULL, NULL);
+}
+
+struct users_of_sub {
+	int64_t v[64];
+	size_t n;
+};
+
+static bool take_user(void *arg, const struct ps_assignment *a)
+{
+	struct users_of_sub *u = arg;
+	if (u->n < sizeof u->v / sizeof u->v[0])
+		u->v[u->n++] = a->user_id;
+	return true;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* One manual change by seat of sub: some of its users (now and then with
+ * a user of the tenant who holds no seat of it) or into another of the
+ * tenant's subscriptions. Preview allowed <=> it succeeds; its money is
+ * the preview's. */
+static void check_by_seat(struct ps_ctx *c, const struct world *w, int64_t sub, struct tally *t)
+{
+	struct users_of_sub u = {.n = 0};
+	struct ps_err err = {0};
+	assert_int_equal(inner->ops->assignment_list(inner, w->tenant, sub, 0, 0, take_user, &u, &err), PS_OK);
+	int64_t ids[MAX_USERS + 1];
+	size_t n = 0;
+	char json[256];
+	struct ps_change_in in = {.acknowledge_data_loss = chance(50), .acknowledge_addons = chance(50)};
+	const char *what;
+	if (u.n > 0 && chance(50)) {
+		for (size_t i = 0; i < u.n && n < MAX_USERS; i++)
+			if (chance(60) || (i + 1 == u.n && n == 0))
+				ids[n++] = u.v[i];
+		if (chance(10) && w->n_users > 0)
+			ids[n++] = w->users[pick((unsigned)w->n_users)];
+		qsort(ids, n, sizeof *ids, cmp_i64);
+		size_t w2 = 0;
+		for (size_t i = 0; i < n; i++)
+			if (w2 == 0 || ids[w2 - 1] != ids[i])
+				ids[w2++] = ids[i];
+		n = w2;
+		size_t len = (size_t)snprintf(json, sizeof json, "[");
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(json + len, sizeof json - len, "%s%" PRId64, i ? "," : "", ids[i]);
+		snprintf(json + len, sizeof json - len, "]");
+		in.target_plan = base_plans[pick(sizeof base_plans / sizeof base_plans[0])];
+		in.user_ids = ids;
+		in.n_users = n;
+		in.users_json = json;
+		what = "switch of some users";
+	} else if (w->n_subs > 1) {
+		in.into = w->subs[pick((unsigned)w->n_subs)];
+		what = "switch into another subscription";
+	} else {
+		return;
+	}
+	struct ps_change_plan plan;
+	struct ps_decision tab;
+	outer_begin();
+	ps_ctx_reset(c, w->now, "decision");
+	ps_code rc = ps_app_preview(c, w->tenant, sub, PS_OPK_SWITCH, &in, &plan, &tab);
+	outer_rollback();
+	bool allowed = rc == PS_OK && plan.allowed;
+	int64_t money = 0;
+	bool waits = false;
+	bool ok = run_change_money(c, w, sub, &in, false, what, &money, &waits);
+	if (ok != allowed)
+		fail_msg("seed %" PRIu64 ", tenant %" PRId64 ": the preview of the %s of sub %" PRId64
+			 " says %s, the switch %s (%s)",
+			 seed, w->tenant, what, sub, allowed ? "allowed" : "not allowed", ok ? "succeeded" : "was refused",
+			 ok ? "" : c->err.msg);
+	if (ok && !waits && money != plan.charge - plan.credit)
+		fail_msg("seed %" PRIu64 ", tenant %" PRId64 ": the %s of sub %" PRId64 " invoiced %" PRId64
+			 ", its preview said %" PRId64 " - %" PRId64,
+			 seed, w->tenant, what, sub, money, plan.charge, plan.credit);
+	ok ? t->by_seat_ok++ : t->by_seat_refused++;
 }
 
 static void check_tenant(struct ps_ctx *c, const struct world *w, struct tally *t)
@@ -451,6 +570,7 @@ static void check_tenant(struct ps_ctx *c, const struct world *w, struct tally *
 					 ok ? "succeeded" : "was refused", ok ? "" : c->err.msg);
 			ok ? t->switches_ok++ : t->switches_refused++;
 		}
+		check_by_seat(c, w, sub, t);
 	}
 	t->tenants++;
 }
@@ -478,9 +598,11 @@ static void test_one_decision(void **state)
 		check_tenant(&chk, &w, &t);
 	}
 	printf("# checked %ld tenants, %ld subscriptions: upgrades %ld done / %ld refused, switches %ld done / %ld "
-	       "refused\n",
-	       t.tenants, t.subs, t.upgrades_ok, t.upgrades_refused, t.switches_ok, t.switches_refused);
+	       "refused, by seat (users, into) %ld done / %ld refused\n",
+	       t.tenants, t.subs, t.upgrades_ok, t.upgrades_refused, t.switches_ok, t.switches_refused, t.by_seat_ok,
+	       t.by_seat_refused);
 	assert_true(t.upgrades_ok > 0 && t.upgrades_refused > 0 && t.switches_ok > 0 && t.switches_refused > 0);
+	assert_true(t.by_seat_ok > 0 && t.by_seat_refused > 0);
 	ps_ctx_fini(&gen);
 	ps_ctx_fini(&chk);
 }

@@ -159,13 +159,15 @@ test('an add-on: the switch preview tells its outcome; a switch that cancels it 
   const moved = await preview(srv, T, base, { target_plan: 'ent-e3', kind: 'switch' });
   assert.equal(moved.status, 200, `case preview ent-e3: got ${moved.status} ${moved.text}`);
   expectFields(moved.json, { allowed: true }, 'preview to ent-e3');
-  assert.deepEqual(moved.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved' }], 'case ent-e3 add-on outcome');
+  assert.deepEqual(moved.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved', credit: 0 }], 'case ent-e3 add-on outcome');
   const p = await preview(srv, T, base, { target_plan: 'biz-premium', kind: 'switch' });
-  assert.deepEqual(p.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved' }], 'case biz-premium add-on outcome');
+  assert.deepEqual(p.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved', credit: 0 }], 'case biz-premium add-on outcome');
   const q = await preview(srv, T, base, { target_plan: 'mail-p2', kind: 'switch', acknowledge_data_loss: true });
   assert.equal(q.status, 200, `case preview mail-p2: got ${q.status} ${q.text}`);
   expectFields(q.json, { allowed: false }, 'preview to mail-p2');
-  assert.deepEqual(q.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'cancelled' }], 'case mail-p2 add-on outcome');
+  const { credit: addonCredit, ...fate } = q.json.addons[0];
+  assert.deepEqual([fate], [{ subscription: addon, plan: 'voice-addon', outcome: 'cancelled' }], 'case mail-p2 add-on outcome');
+  assert.ok(addonCredit > 0, `case the money of the add-on cancelled: its unused days credited: got ${addonCredit}`);
   assert.deepEqual(codes(q.json.reasons), ['has_addon'], 'case mail-p2 preview reasons');
   const body = { target_plan: 'mail-p2', acknowledge_data_loss: true };
   const fr = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${base}/switch?lang=fr`, { token: T.tok.billing_admin, body });
@@ -181,7 +183,11 @@ test('an add-on: the switch preview tells its outcome; a switch that cancels it 
   assert.equal(sp.status, 200, `case switch/preview: got ${sp.status} ${sp.text}`);
   expectFields(sp.json, { kind: 'switch', allowed: false }, 'switch/preview without acknowledge_addons');
   assert.deepEqual(sp.json.addons, q.json.addons, 'case switch/preview add-ons');
+  const b0 = await billing(srv, T);
   const r = await change(srv, T, base, { ...body, acknowledge_addons: true });
   assert.equal(r.status, 201, `case switch with acknowledge_addons: got ${r.status} ${r.text}`);
   expectFields(await getSub(srv, T, addon), { status: 'cancelled' }, 'the add-on after the switch');
+  const sum = (b) => b.invoices.reduce((x, i) => x + i.amount, 0);
+  assert.equal(sum(await billing(srv, T)) - sum(b0), ack.json.period.net,
+    `case the money is the preview's, the add-on's credit included: ${JSON.stringify(ack.json.period)}`);
 });
