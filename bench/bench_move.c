@@ -10,6 +10,8 @@
  * Output: "RESULT<TAB>key<TAB>value" lines for bench/run; notes on stderr. */
 #include "store/ps_store.h"
 
+#include "bench_util.h"
+
 #include <sqlite3.h>
 
 #include <stdio.h>
@@ -17,26 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_RUNS 9
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return v[n / 2];
-}
 
 static void die(const char *what, const char *msg)
 {

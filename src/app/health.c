@@ -57,9 +57,9 @@ ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *
 	return ps_app_tx(c, open_tx, out);
 }
 
-static ps_code resolve_tx(struct ps_ctx *c, void *arg)
+/* The open incident i->id into *i (a change refuses a resolved one). */
+static ps_code open_incident(struct ps_ctx *c, struct ps_incident *i)
 {
-	struct ps_incident *i = arg;
 	ps_code rc = c->st->ops->incident_get(c->st, i->id, i, &c->err);
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such incident");
@@ -67,6 +67,15 @@ static ps_code resolve_tx(struct ps_ctx *c, void *arg)
 		return rc;
 	if (i->status == PS_INC_RESOLVED)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "incident is already resolved");
+	return PS_OK;
+}
+
+static ps_code resolve_tx(struct ps_ctx *c, void *arg)
+{
+	struct ps_incident *i = arg;
+	ps_code rc = open_incident(c, i);
+	if (rc != PS_OK)
+		return rc;
 	i->status = PS_INC_RESOLVED;
 	i->resolved_at = c->now;
 	struct ps_incident_update u = {.incident_id = i->id, .at = c->now, .status = PS_INC_RESOLVED};
@@ -96,13 +105,9 @@ static ps_code update_tx(struct ps_ctx *c, void *arg)
 {
 	struct update_arg *a = arg;
 	struct ps_incident *i = a->out;
-	ps_code rc = c->st->ops->incident_get(c->st, i->id, i, &c->err);
-	if (rc == PS_NOT_FOUND)
-		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such incident");
+	ps_code rc = open_incident(c, i);
 	if (rc != PS_OK)
 		return rc;
-	if (i->status == PS_INC_RESOLVED)
-		return ps_err_set(&c->err, PS_CONFLICT, "status", "incident is already resolved");
 	if (a->in->status)
 		i->status = a->u.status;
 	if (a->in->eta_set)

@@ -459,6 +459,16 @@ static bool detail_append(struct ps_operation *op, const char *text)
 	return true;
 }
 
+/* s ends now with `status`: its term and what is billed stop at now. */
+static void end_now(struct ps_subscription *s, enum ps_sub_status status, int64_t now)
+{
+	s->status = status;
+	if (s->term_end > now)
+		s->term_end = now;
+	if (s->billed_through > now)
+		s->billed_through = now;
+}
+
 #define PS_ADDONS_MAX 16
 
 struct addon_acc {
@@ -516,6 +526,17 @@ static ps_code detail_add_cancelled(struct ps_ctx *c, struct ps_operation *op, c
 static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a,
 			    struct cancelled_addons *noted);
 
+/* The live add-ons of a->base; refused when more than a change carries. */
+static ps_code load_addons(struct ps_ctx *c, const struct ps_tenant *t, struct addon_acc *a)
+{
+	ps_code rc = c->st->ops->sub_list(c->st, t->id, 0, 0, find_addons, a, &c->err);
+	if (rc == PS_OK && a->total > PS_ADDONS_MAX)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
+				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", a->total,
+				  PS_ADDONS_MAX);
+	return rc;
+}
+
 /* Each add-on follows to `base`, or (the switch's acknowledged outcome)
  * ends, kept in op's result so that failing op revives it. */
 static ps_code addons_follow(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op,
@@ -556,11 +577,7 @@ static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct 
 	if ((rc = st->ops->sub_get(st, t->id, a->id, a, &c->err)) != PS_OK ||
 	    (rc = ps_ledger_seats(c, t, a, -a->quantity, PS_LINE_CANCEL)) != PS_OK)
 		return rc;
-	a->status = PS_SUB_CANCELLED;
-	if (a->term_end > c->now)
-		a->term_end = c->now;
-	if (a->billed_through > c->now)
-		a->billed_through = c->now;
+	end_now(a, PS_SUB_CANCELLED, c->now);
 	if ((rc = st->ops->sub_update(st, a, &c->err)) != PS_OK)
 		return rc;
 	char ref[32];
@@ -679,12 +696,8 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	if (!live && !ended)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	struct addon_acc addons = {.base = src.id};
-	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
+	if ((rc = load_addons(c, t, &addons)) != PS_OK)
 		return rc;
-	if (addons.total > PS_ADDONS_MAX)
-		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
-				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
-				  PS_ADDONS_MAX);
 	int64_t before = into.assigned;
 	if ((rc = st->ops->seats_move_some(st, t->id, src.id, into.id, 0, &c->err)) != PS_OK ||
 	    (rc = st->ops->sub_get(st, t->id, into.id, &into, &c->err)) != PS_OK)
@@ -704,13 +717,8 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	if (live && (rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
 		return rc;
 	src.replaced_by = into.id;
-	if (live) {
-		src.status = PS_SUB_REPLACED;
-		if (src.term_end > c->now)
-			src.term_end = c->now;
-		if (src.billed_through > c->now)
-			src.billed_through = c->now;
-	}
+	if (live)
+		end_now(&src, PS_SUB_REPLACED, c->now);
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
 	detail_moved(op, into.assigned - before);
@@ -760,12 +768,8 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	if (!live && (upgrade || !ended))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	struct addon_acc addons = {.base = src.id};
-	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
+	if ((rc = load_addons(c, t, &addons)) != PS_OK)
 		return rc;
-	if (addons.total > PS_ADDONS_MAX)
-		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
-				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
-				  PS_ADDONS_MAX);
 	for (size_t i = 0; i < addons.n && upgrade; i++) {
 		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
@@ -841,13 +845,8 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 			return rc;
 	}
 	src.replaced_by = dst.id;
-	if (live) {
-		src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
-		if (src.term_end > c->now)
-			src.term_end = c->now;
-		if (src.billed_through > c->now)
-			src.billed_through = c->now;
-	}
+	if (live)
+		end_now(&src, upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED, c->now);
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
 
@@ -1190,11 +1189,7 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 	}
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
-	dst.status = PS_SUB_CANCELLED;
-	if (dst.term_end > c->now)
-		dst.term_end = c->now;
-	if (dst.billed_through > c->now)
-		dst.billed_through = c->now;
+	end_now(&dst, PS_SUB_CANCELLED, c->now);
 	return st->ops->sub_update(st, &dst, &c->err);
 }
 

@@ -7,7 +7,7 @@
 // keep it and are listed in license_errors, in the preview and the operation.
 import assert from 'node:assert/strict';
 import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError } from './harness.mjs';
-import { codes, expectFields, buy, seatUsers, getSub, seats, tab, change, state, billing } from './tenant-calls.mjs';
+import { codes, expectFields, buy, seatUsers, assignSeat, getSub, seats, tab, change, state, billing } from './tenant-calls.mjs';
 
 let srv; // --clock manual
 
@@ -25,17 +25,12 @@ const swPreview = (T, sub, body) =>
   srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${sub}/switch/preview`, { token: T.tok.reader, body });
 const total = (b) => b.invoices.reduce((x, i) => x + i.amount, 0);
 
-async function assign(T, sub, user) {
-  const a = await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${sub}/assignments/${user}`, { token: T.tok.license_admin });
-  assert.equal(a.status, 201, `case assign ${user} to ${sub}: got ${a.status} ${a.text}`);
-}
-
 test('users: only those move to a new subscription ending with the source term; one who holds the target product keeps it', async () => {
   const T = await tenantWithTokens(srv, { name: 'Some Users Org', credit_limit: 10000000 });
   const src = (await buy(srv, T, { plan: 'biz-basic', quantity: 6 })).id;
   const [u0, u1, u2, u3] = await seatUsers(srv, T, src, 4, 'su');
   const ent = (await buy(srv, T, { plan: 'ent-e5', quantity: 1 })).id;
-  await assign(T, ent, u3); // u3 already holds an Enterprise seat
+  await assignSeat(srv, T, ent, u3); // u3 already holds an Enterprise seat
   await setClock(srv, '2026-11-20T00:00:00Z');
   const body = { target_plan: 'ent-e3', users: [u0, u1, u3] };
 

@@ -5,7 +5,7 @@
 // outcomes, a replaced subscription's tab.
 import assert from 'node:assert/strict';
 import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError } from './harness.mjs';
-import { codes, expectFields, buy, seatUsers, getSub, list, seats, tab, upgrade, preview, change, state, billing } from './tenant-calls.mjs';
+import { codes, expectFields, buy, seatUsers, assignSeat, getSub, list, seats, tab, upgrade, preview, change, state, billing } from './tenant-calls.mjs';
 
 let srv; // --clock manual
 
@@ -22,10 +22,7 @@ after(async () => {
 const setStatus = (T, sub, status) =>
   srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${sub}/status`, { body: { status } });
 
-async function assign(T, sub, user) {
-  const a = await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${sub}/assignments/${user}`, { token: T.tok.license_admin });
-  assert.equal(a.status, 201, `case assign ${user} to ${sub}: got ${a.status} ${a.text}`);
-}
+const assign = (T, sub, user) => assignSeat(srv, T, sub, user);
 
 // ---- per target: multiple_plans_same_product ----------------------------------------
 
