@@ -607,9 +607,55 @@ static void test_one_decision(void **state)
 	ps_ctx_fini(&chk);
 }
 
+/* A twin got there first: the store's one-operation-at-a-time rule refuses
+ * the operation. The refusal says upgrade_in_progress, with a time, never
+ * the subscription's other reasons the manual change did not mind (here
+ * prepaid_plan, which the tab shows). */
+static ps_code twin_insert(struct ps_store *st, struct ps_operation *op, struct ps_err *err)
+{
+	return ps_err_set(err, PS_CONFLICT, "tenant", "one upgrade of a tenant at a time");
+}
+
+static void test_twin_refused_as_in_progress(void **state)
+{
+	struct ps_ctx gen, c;
+	struct ps_tenant t;
+	struct ps_user u;
+	struct ps_subscription s;
+	struct ps_credit_check cc;
+	ctx_on(&gen, inner, NOW);
+	struct ps_tenant_in tin = {.name = "Twin", .segment = "commercial", .payment = "card", .currency = "EUR",
+				   .credit_limit = 100000000, .has_credit_limit = true};
+	assert_int_equal(ps_app_tenant_create(&gen, &tin, &t), PS_OK);
+	struct ps_purchase_in pin = {.plan = "biz-standard", .quantity = 2, .term = "annual", .prepaid = true};
+	assert_int_equal(ps_app_purchase(&gen, t.id, &pin, &s, &cc), PS_OK);
+	assert_int_equal(ps_app_user_create(&gen, t.id, "twin@t.example", "Twin", &u), PS_OK);
+	assert_int_equal(ps_app_assign(&gen, t.id, s.id, u.id, NULL), PS_OK);
+
+	struct ps_store_ops ops = pinned_ops;
+	ops.operation_insert = twin_insert;
+	struct pinned twin = {.base = {.ops = &ops}, .in = inner};
+	ctx_on(&c, &twin.base, NOW + DAY);
+	struct ps_change_in in = {.target_plan = "biz-premium"};
+	struct ps_operation op;
+	struct ps_decision refusal;
+	outer_begin();
+	ps_code rc = ps_app_switch(&c, t.id, s.id, &in, &op, &refusal);
+	outer_rollback();
+	assert_int_equal(rc, PS_UPGRADE_BLOCKED);
+	assert_non_null(refusal.choice);
+	assert_int_equal(refusal.choice->n_reasons, 1);
+	assert_int_equal(refusal.choice->reasons[0].code, PS_R_UPGRADE_IN_PROGRESS);
+	assert_true(refusal.choice->reasons[0].wait_until > NOW + DAY);
+	assert_non_null(ps_verdict_reason(refusal.verdict, PS_R_PREPAID_PLAN)); /* the tab's, not the refusal's */
+	ps_ctx_fini(&c);
+	ps_ctx_fini(&gen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_twin_refused_as_in_progress),
 		cmocka_unit_test(test_one_decision),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
