@@ -62,6 +62,8 @@ test('operator: tenants, the fleet chart, resolving the incident, and the Upgrad
   await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
   assert.equal(await page.locator('.open-incidents .reason').count(), 1);
   assert.match(await page.locator('.open-incidents').textContent(), /Advanced Security: delays in applying new policies/);
+  // The demo's incident says until when the provider expects it resolved.
+  assert.match(await page.locator('.open-incidents .eta').textContent(), /^Expected to be resolved by .*2026/);
   await shot(page, 'provider-incidents-open');
   await page.getByRole('button', { name: 'Resolve incident: Advanced Security: delays in applying new policies' }).click();
   await page.locator('#all-healthy').waitFor();

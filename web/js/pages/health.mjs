@@ -39,6 +39,9 @@ export async function healthPage(ctx) {
       ? h('ul', { class: 'reasons open-incidents' }, open.map((i) => h('li', { class: 'reason', dataset: { incident: i.id } },
         h('h3', {}, i.title),
         h('p', {}, badge(i.status), ' ', t('health.incident_meta', { service: i.service_name || i.service, id: i.id, time: fmtDateTime(i.opened_at) })),
+        // Until when: the provider's eta, or that none is known yet.
+        h('p', { class: 'eta' }, i.eta ? t('health.eta', { time: fmtDateTime(i.eta) }) : t('health.eta_none')),
+        (i.updates || []).length ? h('ul', { class: 'updates' }, i.updates.map((u) => h('li', {}, `${fmtDateTime(u.time)} · `, badge(u.status), u.message ? ` ${u.message}` : ''))) : null,
         operator ? resolveButton(i) : null)))
       : h('p', { class: 'alert alert-ok', id: 'all-healthy' }, t('health.all_healthy'));
 
