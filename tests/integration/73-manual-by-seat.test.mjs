@@ -130,3 +130,25 @@ test('into: refusals (itself, an ended subscription, with target_plan or quantit
   assert.deepEqual((await state(srv, T)).subs, mid.subs, 'case nothing changed');
   assert.equal(before.subs.length + 1, mid.subs.length);
 });
+
+test('users, over the credit limit: the move waits on a credit check and, approved, moves exactly those users', async () => {
+  // A limit of €100 a month: 5 Business Basic seats (€30) fit, 3 Enterprise E5 seats (€171) do not.
+  const T = await tenantWithTokens(srv, { name: 'Credit Users Org', credit_limit: 10000 });
+  const src = (await buy(srv, T, { plan: 'biz-basic', quantity: 5 })).id;
+  const users = await seatUsers(srv, T, src, 4, 'cu');
+  const body = { target_plan: 'ent-e5', users: [users[1], users[2]], quantity: 3 };
+  const p = await swPreview(T, src, body);
+  assert.equal(p.status, 200, `case preview: ${p.text}`);
+  assert.equal(p.json.credit_check.needed, true, `case the preview says a credit check: ${JSON.stringify(p.json.credit_check)}`);
+  const r = await change(srv, T, src, body);
+  assert.equal(r.status, 202, `case waits: got ${r.status} ${r.text}`);
+  expectFields(r.json, { state: 'pending_credit_check' }, 'the operation');
+  assert.deepEqual(await seats(srv, T, src), [...users].sort(), 'case nothing moved yet');
+  const d = await srv.api('POST', `/v1/credit-checks/${r.json.credit_check}/decision`, { body: { approved: true } });
+  assert.equal(d.status, 200, `case approve: ${d.text}`);
+  const op = (await srv.api('GET', `/v1/tenants/${T.id}/operations/${r.json.id}`, { token: T.tok.reader })).json;
+  expectFields(op, { state: 'completed', quantity: 3 }, 'the operation, approved');
+  assert.deepEqual(await seats(srv, T, op.new_subscription), [users[1], users[2]].sort(), 'case exactly those users moved');
+  expectFields(await getSub(srv, T, src), { status: 'active', quantity: 3, assigned: 2 }, 'the source');
+  expectFields(await getSub(srv, T, op.new_subscription), { plan: 'ent-e5', quantity: 3, assigned: 2 }, 'the new subscription');
+});
