@@ -240,6 +240,9 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
  * decision's reasons in *refusal (refusal->choice), as the preview showed
  * them; PS_CONFLICT (field acknowledge_data_loss) when data would be lost
  * unacknowledged. */
+/* What a switch operation moves (kept in its result): every user, some
+ * users, or every user into op->new_sub (an existing subscription). */
+enum ps_switch_mode ps_op_mode(const struct ps_operation *op);
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op, struct ps_decision *refusal);
 /* The provider fails an unfinished operation (RULES second part, "An

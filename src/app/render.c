@@ -200,6 +200,9 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
 	ps_jw_kstr(w, "target_plan", op->target_plan);
 	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
+	/* A switch into an existing subscription: that subscription. */
+	ps_jw_kid(w, "target_subscription", PS_PFX_SUB,
+		  op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_INTO ? op->new_sub : 0);
 	ps_jw_kint(w, "quantity", op->quantity);
 	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
 	/* The users who kept a seat instead of moving, as the result says. */

@@ -588,7 +588,7 @@ static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct 
 
 /* ---- manual changes by seat (RULES second part) ---- */
 
-static enum ps_switch_mode op_mode(const struct ps_operation *op)
+enum ps_switch_mode ps_op_mode(const struct ps_operation *op)
 {
 	if (strstr(op->detail, "\"mode\":\"users\""))
 		return PS_SWITCH_SOME;
@@ -739,9 +739,9 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 /* The change itself, on op (already inserted): by its mode. */
 static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
 {
-	if (op->kind == PS_OPK_SWITCH && op_mode(op) == PS_SWITCH_SOME)
+	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_SOME)
 		return apply_some(c, t, op);
-	if (op->kind == PS_OPK_SWITCH && op_mode(op) == PS_SWITCH_INTO)
+	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_INTO)
 		return apply_into(c, t, op);
 	return apply_all(c, t, op);
 }
@@ -1175,7 +1175,7 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 	if ((rc = revive_addons(c, t, op, &src, &inv)) != PS_OK)
 		return rc;
 	/* The source as it was: active, its quantity, its period. */
-	if (op->kind == PS_OPK_SWITCH && op_mode(op) == PS_SWITCH_SOME)
+	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_SOME)
 		src.quantity += detail_int(op, "released");
 	src.status = PS_SUB_ACTIVE;
 	src.replaced_by = 0;

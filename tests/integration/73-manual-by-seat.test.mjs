@@ -46,7 +46,7 @@ test('users: only those move to a new subscription ending with the source term; 
   const b0 = await billing(srv, T);
   const r = await change(srv, T, src, body);
   assert.equal(r.status, 201, `case switch some users: got ${r.status} ${r.text}`);
-  expectFields(r.json, { state: 'completed', source: src, target_plan: 'ent-e3', quantity: 2 }, 'the operation');
+  expectFields(r.json, { state: 'completed', source: src, target_plan: 'ent-e3', quantity: 2, target_subscription: null }, 'the operation');
   assert.deepEqual(r.json.license_errors.map((e) => [e.user, e.code, e.subscription]), [[u3, 'already_licensed', ent]],
     'case the operation lists who kept a license');
   assert.equal(r.json.result.moved, 2, 'case two moved');
@@ -102,7 +102,7 @@ test('into: two plans of one product become one; the tab links the merge; quanti
   const b0 = await billing(srv, T);
   const r = await change(srv, T, a, { into: b });
   assert.equal(r.status, 201, `case merge: got ${r.status} ${r.text}`);
-  expectFields(r.json, { state: 'completed', new_subscription: b, license_errors: [] }, 'the operation');
+  expectFields(r.json, { state: 'completed', new_subscription: b, target_subscription: b, quantity: 5, license_errors: [] }, 'the operation');
   expectFields(await getSub(srv, T, a), { status: 'replaced', replaced_by: b, assigned: 0 }, 'the source');
   expectFields(await getSub(srv, T, b), { status: 'active', quantity: 5, assigned: 5 }, 'the subscription merged into');
   assert.deepEqual(await seats(srv, T, b), [...ua, ...ub].sort(), 'case everyone on one plan');
