@@ -180,8 +180,11 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 	}
 	case PS_R_SUBSCRIPTION_NOT_READY:
 		arg_time(&a, "until", r->wait_until);
-		msgid = "This subscription is not fully set up yet. Wait a few hours (until about {until}) for it to "
-			"become available, then try again; if it is still not ready, call support.";
+		msgid = r->overdue
+				? "This subscription is not fully set up yet, though it was expected to be ready by "
+				  "{until}. Call support so that the provider can finish setting it up."
+				: "This subscription is not fully set up yet. Wait a few hours (until about {until}) for it "
+				  "to become available, then try again; if it is still not ready, call support.";
 		break;
 	case PS_R_SERVICE_INCIDENT: {
 		shown = r->n_incidents < PS_LIST_MAX ? r->n_incidents : PS_LIST_MAX;

@@ -39,6 +39,9 @@ test('subscription_not_ready waits until its creation + --provisioning-sla, on e
   const late = reason(await tab(srv, T, s), 'subscription_not_ready');
   assert.deepEqual(late.remedies.map((x) => x.action), ['call_support', 'wait'], 'case once the time has passed, call_support first');
   assert.equal(late.remedies[1].until, first.remedies[0].until, 'case the wait still says the same time');
+  assert.match(late.message, /expected to be ready by .*Call support/, `case the message says it is late: ${late.message}`);
+  const fr = await srv.api('GET', `/v1/tenants/${T.id}/subscriptions/${s}/upgrades?lang=fr`, { token: T.tok.reader });
+  assert.match(fr.json.reasons.find((x) => x.code === 'subscription_not_ready').message, /devait être prêt/, 'case in French');
   await setClock(srv, T0.replace('11T09', '11T11'));
 });
 
