@@ -79,6 +79,7 @@ test('Proseware: some users move to a better plan: search, select all shown, cou
   await review.locator('dd.net').waitFor();
   assert.equal((await review.locator('dd.moving').textContent()).trim(), String(shown + 1), 'the users chosen move');
   assert.equal((await review.locator('dd.seats').textContent()).trim(), String(shown + 1), 'a license each');
+  assert.equal((await review.locator('dd.monthly').textContent()).trim(), `€${(22 * (shown + 1)).toFixed(2)}`, 'the new subscription per month (Business Premium, €22.00 a license)');
   await shot(page, 'switch-some-users-review-proseware');
   await review.getByRole('button', { name: /^Change to Business Premium/ }).click();
   await page.locator('.op-progress[data-state="completed"]').waitFor();

@@ -180,7 +180,10 @@ export async function switchPage(ctx) {
       h('dt', {}, t('switch.from_to')), h('dd', {}, `${fromName} → ${toName}`),
       h('dt', {}, chosenBody.into ? t('switch.into_quantity', { sub: chosenBody.into }) : t('switch.licenses')), h('dd', { class: 'seats' }, fmtNumber(pv.quantity)),
       h('dt', {}, t('switch.users_moving')), h('dd', { class: 'moving' }, fmtNumber(pv.users.count)),
-      h('dt', {}, t('switch.monthly')), h('dd', {}, `${fmtMoney(pv.price.monthly_before, cur)} → ${fmtMoney(pv.price.monthly_after, cur)}`),
+      // Per month: everyone moves (before → after), some users (the new
+      // subscription), into (the subscription merged into, after).
+      chosenBody.users ? h('dt', {}, t('switch.monthly_new')) : chosenBody.into ? h('dt', {}, t('switch.monthly_into', { sub: chosenBody.into })) : h('dt', {}, t('switch.monthly')),
+      h('dd', { class: 'monthly' }, chosenBody.users || chosenBody.into ? fmtMoney(pv.price.monthly_after, cur) : `${fmtMoney(pv.price.monthly_before, cur)} → ${fmtMoney(pv.price.monthly_after, cur)}`),
       h('dt', {}, t('switch.charge', { start: fmtDate(pv.period.start), end: fmtDate(pv.period.end) })), h('dd', { class: 'charge' }, fmtMoney(pv.period.charge, cur)),
       h('dt', {}, t('switch.credit', { plan: fromName })), h('dd', { class: 'credit' }, fmtMoney(-pv.period.credit, cur)),
       h('dt', {}, t('upgrade.net')), h('dd', { class: 'net' }, h('strong', {}, fmtMoney(pv.period.net, cur)))));
