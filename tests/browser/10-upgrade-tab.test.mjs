@@ -227,9 +227,10 @@ test('Relecloud: the guided manual change shows the prepaid time lost, with its 
   await page.getByRole('heading', { name: 'Change plans manually', level: 1 }).waitFor();
   assert.equal(await page.getByLabel('New plan').inputValue(), 'biz-premium');
   assert.equal(await page.getByLabel('Licenses').inputValue(), '20');
-  const preview = page.waitForResponse((r) => r.url().endsWith('/upgrade/preview'));
+  // The switch's own preview, with the body the switch will send.
+  const preview = page.waitForResponse((r) => r.url().endsWith('/switch/preview'));
   await page.getByRole('button', { name: 'Review the change' }).click();
-  assert.equal(JSON.parse((await preview).request().postData()).kind, 'switch');
+  assert.deepEqual(JSON.parse((await preview).request().postData()), { target_plan: 'biz-premium', quantity: 20 });
   const warning = page.locator('.prepaid-warning');
   await warning.waitFor();
   assert.match(await warning.textContent(), /Prepaid time will be lost/);
