@@ -2536,26 +2536,33 @@ static void seat_in(struct fx *f, int64_t tenant, int64_t sub, int64_t user, con
 	OK(f->o->assignment_insert(f->st, &x, &f->err), what);
 }
 
+/* Tenant a with n users u[i], each with a seat of `from` (business); u3
+ * also holds an enterprise seat through `third`; `to` is enterprise. */
+static void seats_to_move(struct fx *f, int64_t a, int n, int64_t *u, int64_t *from, int64_t *to, int64_t *third)
+{
+	char w[96];
+	*from = add_sub(f, a, "biz-basic", "business");
+	*to = add_sub(f, a, "ent-e3", "enterprise");
+	*third = add_sub(f, a, "ent-e5", "enterprise");
+	for (int i = 0; i < n; i++) {
+		char upn[16];
+		LABEL(upn, "%d@a", i);
+		u[i] = add_user(f, a, upn);
+		LABEL(w, "seat of u%d in from", i);
+		seat_in(f, a, *from, u[i], w);
+	}
+	seat_in(f, a, *third, u[3], "u3's enterprise seat");
+}
+
 static void t_assignments_move(void **state)
 {
 	struct fx *f = *state;
 	struct ids ids;
 	char w[96];
 	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
-	int64_t from = add_sub(f, a, "biz-basic", "business");
-	int64_t to = add_sub(f, a, "ent-e3", "enterprise");
-	int64_t third = add_sub(f, a, "ent-e5", "enterprise");
+	int64_t from, to, third, u[4];
+	seats_to_move(f, a, 4, u, &from, &to, &third);
 	int64_t sb = add_sub(f, b, "ent-e3", "enterprise");
-	int64_t u[4];
-	for (int i = 0; i < 4; i++) {
-		char upn[16];
-		LABEL(upn, "%d@a", i);
-		u[i] = add_user(f, a, upn);
-		LABEL(w, "seat of u%d in from", i);
-		seat_in(f, a, from, u[i], w);
-	}
-	/* u3 already holds an enterprise seat through a third subscription. */
-	seat_in(f, a, third, u[3], "u3's enterprise seat");
 
 	int64_t moved = -1;
 	WANT_CODE(f->o->assignments_move(f->st, a, from, to, "enterprise", &moved, &f->err), PS_CONFLICT,
@@ -2650,20 +2657,9 @@ static void t_seats_move_some(void **state)
 {
 	struct fx *f = *state;
 	struct ids ids;
-	char w[96];
 	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
-	int64_t from = add_sub(f, a, "biz-basic", "business");
-	int64_t to = add_sub(f, a, "ent-e3", "enterprise");
-	int64_t third = add_sub(f, a, "ent-e5", "enterprise");
-	int64_t u[5];
-	for (int i = 0; i < 5; i++) {
-		char upn[16];
-		LABEL(upn, "%d@a", i);
-		u[i] = add_user(f, a, upn);
-		LABEL(w, "seat of u%d in from", i);
-		seat_in(f, a, from, u[i], w);
-	}
-	seat_in(f, a, third, u[3], "u3's enterprise seat");
+	int64_t from, to, third, u[5];
+	seats_to_move(f, a, 5, u, &from, &to, &third);
 	char users[128];
 	snprintf(users, sizeof users, "[%lld,%lld,%lld,%lld]", (long long)u[0], (long long)u[1], (long long)u[3],
 		 (long long)u[1]);
