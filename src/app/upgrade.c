@@ -627,6 +627,14 @@ static bool by_seat_start(struct ps_ctx *c, struct change *ch, struct ps_operati
 	return detail_append(op, mode == PS_SWITCH_INTO ? "\"mode\":\"into\"" : "\"mode\":\"users\"");
 }
 
+/* The subscriptions of op: its source and the one it made (or moved into). */
+static ps_code op_subs(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op,
+		       struct ps_subscription *src, struct ps_subscription *dst)
+{
+	ps_code rc = c->st->ops->sub_get(c->st, t->id, op->source_sub, src, &c->err);
+	return rc != PS_OK ? rc : c->st->ops->sub_get(c->st, t->id, op->new_sub, dst, &c->err);
+}
+
 /* Some users move (op's users): a new subscription of the target on the
  * source's period, their seats moved in one statement per table, the
  * source's quantity down by the seats that left, credited for the unused
@@ -684,9 +692,8 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 {
 	struct ps_store *st = c->st;
 	struct ps_subscription src, into;
-	ps_code rc;
-	if ((rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err)) != PS_OK ||
-	    (rc = st->ops->sub_get(st, t->id, op->new_sub, &into, &c->err)) != PS_OK)
+	ps_code rc = op_subs(c, t, op, &src, &into);
+	if (rc != PS_OK)
 		return rc;
 	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, into.plan_id);
 	bool ended = src.status == PS_SUB_EXPIRED || src.status == PS_SUB_DISABLED;
@@ -1140,9 +1147,8 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 {
 	struct ps_store *st = c->st;
 	struct ps_subscription src, dst;
-	ps_code rc;
-	if ((rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err)) != PS_OK ||
-	    (rc = st->ops->sub_get(st, t->id, op->new_sub, &dst, &c->err)) != PS_OK)
+	ps_code rc = op_subs(c, t, op, &src, &dst);
+	if (rc != PS_OK)
 		return rc;
 	if ((rc = st->ops->assignments_move(st, t->id, dst.id, src.id, src.product_id, NULL, &c->err)) != PS_OK)
 		return rc;
