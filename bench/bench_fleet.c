@@ -24,6 +24,8 @@
 #include "common/ps_time.h"
 #include "store/ps_store.h"
 
+#include "bench_util.h"
+
 #include <sqlite3.h>
 
 #include <inttypes.h>
@@ -32,28 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_RUNS 9
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	double tmp[MAX_RUNS];
-	memcpy(tmp, v, sizeof(double) * (size_t)n);
-	qsort(tmp, (size_t)n, sizeof tmp[0], cmp_double);
-	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
-}
 
 static void result(const char *key, double v)
 {

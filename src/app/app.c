@@ -110,6 +110,7 @@ ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 		return rc;
 	ps_snapshot_resolve(&c->snap, c->app->catalog);
 	c->snap.capacity_limit = c->app->upgrade_capacity;
+	c->snap.provisioning_sla = c->app->provisioning_sla;
 	const struct ps_snap_sub *s = ps_snapshot_sub(&c->snap, sub);
 	if (!s)
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such subscription");

@@ -169,8 +169,12 @@ static ps_code seed_one(struct ps_ctx *c, size_t i, int64_t tenant, const char *
 		if ((rc = buy(c, tenant, "biz-premium", 15, "monthly", false, 0, &a)) ||
 		    (rc = seat(c, tenant, a.id, users, 15)))
 			return rc;
+	{
+		char eta[PS_TIME_LEN]; /* the provider expects it fixed in six hours */
+		ps_time_format(c->now + 6 * 3600, eta);
 		return ps_app_incident_open(c, "security", "degraded",
-					    "Advanced Security: delays in applying new policies", &inc);
+					    "Advanced Security: delays in applying new policies", eta, &inc);
+	}
 	case 4: /* another plan is being upgraded */
 		if ((rc = buy(c, tenant, "biz-basic", 10, "monthly", false, 0, &a)) ||
 		    (rc = seat(c, tenant, a.id, users, 10)) ||

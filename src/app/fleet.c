@@ -54,6 +54,7 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 	}
 	ps_snapshot_resolve(snap, c->app->catalog);
 	snap->capacity_limit = c->app->upgrade_capacity;
+	snap->provisioning_sla = c->app->provisioning_sla;
 	for (size_t k = 0; k < snap->n_subs; k++) {
 		const struct ps_snap_sub *s = &snap->subs[k];
 		ps_rules_evaluate(c->app->catalog, snap, s, c->now, 0, c->verdict);

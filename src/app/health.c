@@ -4,6 +4,9 @@
 #include "ps_app.h"
 #include "ps_app_int.h"
 
+#include "../common/ps_mem.h"
+#include "../common/ps_time.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -19,11 +22,26 @@ static ps_code open_tx(struct ps_ctx *c, void *arg)
 	return ps_app_audit(c, 0, "incident.open", ps_app_ref(ref, sizeof ref, PS_PFX_INCIDENT, i->id), detail);
 }
 
+/* An eta: an RFC 3339 time, not before now. */
+static ps_code eta_of(struct ps_ctx *c, const char *s, int64_t *out)
+{
+	*out = 0;
+	if (!s)
+		return PS_OK;
+	if (!ps_time_parse(s, out))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "eta", "eta must be an RFC 3339 time (2026-11-27T09:00:00Z)");
+	if (*out < c->now)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "eta", "eta must not be in the past");
+	return PS_OK;
+}
+
 ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *status, const char *title,
-			     struct ps_incident *out)
+			     const char *eta, struct ps_incident *out)
 {
 	ps_code rc;
 	memset(out, 0, sizeof *out);
+	if ((rc = eta_of(c, eta, &out->eta)) != PS_OK)
+		return rc;
 	if (!service || !ps_catalog_service(c->app->catalog, service))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "service", "service must be a service id of the catalog");
 	if (!status)
@@ -39,9 +57,9 @@ ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *
 	return ps_app_tx(c, open_tx, out);
 }
 
-static ps_code resolve_tx(struct ps_ctx *c, void *arg)
+/* The open incident i->id into *i (a change refuses a resolved one). */
+static ps_code open_incident(struct ps_ctx *c, struct ps_incident *i)
 {
-	struct ps_incident *i = arg;
 	ps_code rc = c->st->ops->incident_get(c->st, i->id, i, &c->err);
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_NOT_FOUND, NULL, "no such incident");
@@ -49,10 +67,21 @@ static ps_code resolve_tx(struct ps_ctx *c, void *arg)
 		return rc;
 	if (i->status == PS_INC_RESOLVED)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "incident is already resolved");
+	return PS_OK;
+}
+
+static ps_code resolve_tx(struct ps_ctx *c, void *arg)
+{
+	struct ps_incident *i = arg;
+	ps_code rc = open_incident(c, i);
+	if (rc != PS_OK)
+		return rc;
 	i->status = PS_INC_RESOLVED;
 	i->resolved_at = c->now;
-	rc = c->st->ops->incident_update(c->st, i, &c->err);
-	if (rc != PS_OK)
+	struct ps_incident_update u = {.incident_id = i->id, .at = c->now, .status = PS_INC_RESOLVED};
+	snprintf(u.message, sizeof u.message, "resolved");
+	if ((rc = c->st->ops->incident_update(c->st, i, &c->err)) != PS_OK ||
+	    (rc = c->st->ops->incident_note_insert(c->st, &u, &c->err)) != PS_OK)
 		return rc;
 	char ref[32];
 	return ps_app_audit(c, 0, "incident.resolve", ps_app_ref(ref, sizeof ref, PS_PFX_INCIDENT, i->id), NULL);
@@ -63,6 +92,75 @@ ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident
 	memset(out, 0, sizeof *out);
 	out->id = id;
 	return ps_app_tx(c, resolve_tx, out);
+}
+
+struct update_arg {
+	const struct ps_incident_change *in;
+	struct ps_incident_update u; /* status and message checked */
+	int64_t eta;
+	struct ps_incident *out;
+};
+
+static ps_code update_tx(struct ps_ctx *c, void *arg)
+{
+	struct update_arg *a = arg;
+	struct ps_incident *i = a->out;
+	ps_code rc = open_incident(c, i);
+	if (rc != PS_OK)
+		return rc;
+	if (a->in->status)
+		i->status = a->u.status;
+	if (a->in->eta_set)
+		i->eta = a->eta;
+	if (i->status == PS_INC_RESOLVED)
+		i->resolved_at = c->now;
+	a->u.incident_id = i->id;
+	a->u.at = c->now;
+	a->u.status = i->status;
+	if ((rc = c->st->ops->incident_update(c->st, i, &c->err)) != PS_OK ||
+	    (rc = c->st->ops->incident_note_insert(c->st, &a->u, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[160], eta[PS_TIME_LEN] = "";
+	if (i->eta)
+		ps_time_format(i->eta, eta);
+	snprintf(detail, sizeof detail, "{\"status\":\"%s\",\"eta\":\"%s\"}", ps_incident_status_name(i->status), eta);
+	return ps_app_audit(c, 0, "incident.update", ps_app_ref(ref, sizeof ref, PS_PFX_INCIDENT, i->id), detail);
+}
+
+ps_code ps_app_incident_update(struct ps_ctx *c, int64_t id, const struct ps_incident_change *in,
+			       struct ps_incident *out)
+{
+	struct update_arg a = {.in = in, .out = out};
+	ps_code rc;
+	memset(out, 0, sizeof *out);
+	out->id = id;
+	if (in->status && !ps_incident_status_parse(in->status, &a.u.status))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "status",
+				  "status must be investigating, degraded, interrupted, restoring or resolved");
+	if (in->eta_set && (rc = eta_of(c, in->eta, &a.eta)) != PS_OK)
+		return rc;
+	if (in->message && (rc = ps_app_text(c, "message", in->message, PS_TEXT_MAX)) != PS_OK)
+		return rc;
+	if (!in->status && !in->eta_set && !in->message)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "status", "give status, eta or message");
+	snprintf(a.u.message, sizeof a.u.message, "%s", in->message ? in->message : "");
+	return ps_app_tx(c, update_tx, &a);
+}
+
+static bool take_update(void *arg, const struct ps_incident_update *u)
+{
+	struct ps_incident_updates *k = arg;
+	void *p = k->v;
+	ps_grow(&p, &k->cap, k->n + 1, sizeof *k->v);
+	k->v = p;
+	k->v[k->n++] = *u;
+	return true;
+}
+
+ps_code ps_app_incident_updates(struct ps_ctx *c, int64_t id, struct ps_incident_updates *out)
+{
+	out->n = 0;
+	return c->st->ops->incident_note_list(c->st, id, take_update, out, &c->err);
 }
 
 struct support_arg {

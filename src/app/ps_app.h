@@ -29,6 +29,7 @@ struct ps_app {
 	bool provisioning_manual;   /* purchases start in `provisioning` */
 	bool clock_manual;          /* the operator may set the clock */
 	int64_t upgrade_capacity;   /* automatic upgrades per rolling hour; 0: no limit */
+	int64_t provisioning_sla;   /* seconds a provisioning is expected to take; 0: the default (4 h) */
 	int64_t *holidays;          /* days since 1970 skipped by business-day counts; owned */
 	size_t n_holidays;
 	uint64_t idem_kept; /* answers kept under an Idempotency-Key (atomic): purges old ones now and then */
@@ -75,6 +76,11 @@ struct ps_decision {
 	const struct ps_verdict *verdict;
 	const struct ps_offer *offer;
 	const struct ps_choice *choice; /* the decision on the target asked about, or NULL */
+	/* A manual change: the seats of the source that leave it (its users, or
+	 * those listed in `users`), and of those the users who keep the seat of
+	 * the target's product they hold elsewhere. */
+	int64_t leaving, keeping;
+	const struct ps_snap_sub *into; /* the subscription of `into`, or NULL */
 };
 
 /* Load the catalog from the store into app->catalog (replacing it).
@@ -174,9 +180,26 @@ ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const c
 /* *created is false when the user already held that seat (PUT is idempotent). */
 ps_code ps_app_assign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user, bool *created);
 ps_code ps_app_unassign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user);
+/* eta: NULL, or an RFC 3339 time (when the provider expects it resolved). */
 ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *status, const char *title,
-			     struct ps_incident *out);
+			     const char *eta, struct ps_incident *out);
 ps_code ps_app_incident_resolve(struct ps_ctx *c, int64_t id, struct ps_incident *out);
+/* An update of an open incident (PATCH): each field NULL to keep it; eta
+ * given as JSON null (eta_set, eta NULL) clears it. Kept in its updates. */
+struct ps_incident_change {
+	const char *status;
+	bool eta_set;
+	const char *eta;
+	const char *message;
+};
+ps_code ps_app_incident_update(struct ps_ctx *c, int64_t id, const struct ps_incident_change *in,
+			       struct ps_incident *out);
+/* An incident's updates, in order, into a growing array (ps_free it). */
+struct ps_incident_updates {
+	struct ps_incident_update *v;
+	size_t n, cap;
+};
+ps_code ps_app_incident_updates(struct ps_ctx *c, int64_t id, struct ps_incident_updates *out);
 
 /* The Upgrade tab: loads the tenant's snapshot and evaluates `sub`; on
  * PS_OK *out holds the answer (offer NULL). */
@@ -230,6 +253,14 @@ struct ps_change_in {
 	int64_t quantity;           /* 0: keep the current count */
 	bool acknowledge_data_loss; /* a manual change to a target lacking a data-bearing service */
 	bool acknowledge_addons;    /* a manual change that cancels add-ons the target does not take */
+	/* Manual changes by seat (RULES second part): `users`, only these move
+	 * (their ids, sorted, and the same as a JSON array for the store);
+	 * `into`, everyone moves into this live subscription of the tenant
+	 * (instead of a new one of target_plan). */
+	const int64_t *user_ids;
+	size_t n_users;
+	const char *users_json;
+	int64_t into;
 };
 
 /* What a change would do, computed without writing anything. */
@@ -273,6 +304,9 @@ ps_code ps_app_upgrade(struct ps_ctx *c, int64_t tenant, int64_t sub, const stru
  * decision's reasons in *refusal (refusal->choice), as the preview showed
  * them; PS_CONFLICT (field acknowledge_data_loss) when data would be lost
  * unacknowledged. */
+/* What a switch operation moves (kept in its result): every user, some
+ * users, or every user into op->new_sub (an existing subscription). */
+enum ps_switch_mode ps_op_mode(const struct ps_operation *op);
 ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struct ps_change_in *in,
 		      struct ps_operation *op, struct ps_decision *refusal);
 /* The provider fails an unfinished operation (RULES second part, "An

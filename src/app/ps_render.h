@@ -24,7 +24,10 @@ void ps_render_receipt(struct ps_jw *w, const struct ps_receipt *p);
 /* {subscription, plan, purchased, assigned, available, conflict} */
 void ps_render_license(struct ps_jw *w, const struct ps_subscription *s);
 void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a);
-void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat);
+/* {id, service, service_name, status, title, opened_at, resolved_at, eta,
+ *  updates: [{time, status, message}]} */
+void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat,
+			const struct ps_incident_update *u, size_t n);
 void ps_render_audit(struct ps_jw *w, const struct ps_audit *a);
 /* {id, tenant, kind, state, source, target_plan, new_subscription, quantity,
  *  credit_check, license_errors, result, created_at, updated_at, request_id} */

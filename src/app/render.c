@@ -146,7 +146,8 @@ void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a)
 	ps_jw_obj_end(w);
 }
 
-void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat)
+void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat,
+			const struct ps_incident_update *u, size_t n)
 {
 	const struct ps_service *s = cat ? ps_catalog_service(cat, i->service_id) : NULL;
 	ps_jw_obj(w);
@@ -157,6 +158,17 @@ void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const stru
 	ps_jw_kstr(w, "title", i->title);
 	ps_jw_ktime(w, "opened_at", i->opened_at);
 	ps_jw_ktime(w, "resolved_at", i->resolved_at);
+	ps_jw_ktime(w, "eta", i->eta);
+	ps_jw_key(w, "updates");
+	ps_jw_arr(w);
+	for (size_t k = 0; k < n; k++) {
+		ps_jw_obj(w);
+		ps_jw_ktime(w, "time", u[k].at);
+		ps_jw_kstr(w, "status", ps_incident_status_name(u[k].status));
+		ps_jw_kstr(w, "message", u[k].message);
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
 	ps_jw_obj_end(w);
 }
 
@@ -189,6 +201,9 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
 	ps_jw_kstr(w, "target_plan", op->target_plan);
 	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
+	/* A switch into an existing subscription: that subscription. */
+	ps_jw_kid(w, "target_subscription", PS_PFX_SUB,
+		  op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_INTO ? op->new_sub : 0);
 	ps_jw_kint(w, "quantity", op->quantity);
 	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
 	/* The users who kept a seat instead of moving, as the result says. */

@@ -251,14 +251,15 @@ static ps_code cancel_refusal(struct ps_ctx *c, const struct ps_subscription *s)
 }
 
 /* End s at c->now: the unused days of the period credited (not for
- * prepaid), cancelled, saved, audited. */
+ * prepaid, nor for an expired subscription: its term is over), cancelled,
+ * saved, audited. */
 static ps_code cancel_apply(struct ps_ctx *c, struct ps_subscription *s)
 {
 	struct ps_tenant t;
 	ps_code rc = ps_app_tenant(c, s->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;
-	if ((rc = ps_ledger_seats(c, &t, s, -s->quantity, PS_LINE_CANCEL)) != PS_OK)
+	if (s->status != PS_SUB_EXPIRED && (rc = ps_ledger_seats(c, &t, s, -s->quantity, PS_LINE_CANCEL)) != PS_OK)
 		return rc;
 	s->status = PS_SUB_CANCELLED;
 	s->term_end = c->now < s->term_end ? c->now : s->term_end;
@@ -274,7 +275,10 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = load_sub(c, a->tenant, a->sub, a->out);
 	if (rc != PS_OK)
 		return rc;
-	if (!ps_sub_status_is_live(a->out->status))
+	/* An expired subscription ends too (RULES second part: an ended
+	 * subscription can still be changed; nothing is credited for it). */
+	bool expired = a->out->status == PS_SUB_EXPIRED;
+	if (!ps_sub_status_is_live(a->out->status) && !expired)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is already %s",
 				  ps_sub_status_name(a->out->status));
 	if ((rc = cancel_refusal(c, a->out)) != PS_OK)

@@ -14,6 +14,7 @@
 #include "../core/ps_money.h"
 #include "../core/ps_policy.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@ static void plan_change(struct ps_ctx *c, const struct ps_choice *d, const struc
 	out->unused_value = m.unused_value;
 	if (!d->credit_source)
 		out->credit = 0; /* an ended subscription: nothing is credited for it */
+	/* The add-ons the target does not take, credited as cancellations. */
+	out->credit = ps_money_add(out->credit, ps_choice_addons_credit(d, c->now));
 	out->mrc_before = ps_snapshot_mrc(snap);
 	out->mrc_after = ps_money_add(out->mrc_before, m.monthly_after);
 	if (ps_sub_status_is_live(s->s.status))
@@ -104,6 +107,7 @@ struct clashes {
 	struct seat_ids src; /* the source's users, sorted */
 	struct seat_ids all; /* those who clash, sorted */
 	int64_t users[PS_LIST_MAX];
+	int64_t kept[PS_LIST_MAX]; /* the subscription where each holds it */
 	size_t n; /* in all */
 };
 
@@ -117,18 +121,16 @@ static bool find_clash(void *arg, const struct ps_assignment *a)
 {
 	struct clashes *k = arg;
 	if (bsearch(&a->user_id, k->src.v, k->src.n, sizeof *k->src.v, cmp_id)) {
-		if (k->n < PS_LIST_MAX)
+		if (k->n < PS_LIST_MAX) {
 			k->users[k->n] = a->user_id;
+			k->kept[k->n] = a->subscription_id;
+		}
 		k->n++;
 		take_seat(&k->all, a);
 	}
 	return true;
 }
 
-static bool is_clashing(const struct clashes *k, int64_t user)
-{
-	return k->all.n > 0 && bsearch(&user, k->all.v, k->all.n, sizeof *k->all.v, cmp_id) != NULL;
-}
 
 static void clashes_fini(struct clashes *k)
 {
@@ -154,8 +156,20 @@ static bool find_holder(void *arg, const struct ps_subscription *s)
 
 /* Who among the users of s already holds a seat of to's product, read
  * from the store (inside the caller's transaction). */
-static ps_code find_clashes(struct ps_ctx *c, int64_t tenant, const struct ps_subscription *s, const struct ps_plan *to,
-			    struct clashes *k)
+/* Keep in k->src only the users listed (sorted) in `only`. */
+static void keep_only(struct seat_ids *src, const int64_t *only, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < src->n; i++)
+		if (bsearch(&src->v[i], only, n, sizeof *only, cmp_id))
+			src->v[w++] = src->v[i];
+	src->n = w;
+}
+
+/* Users of s (those listed in `only`, when n_only > 0) who hold a seat of
+ * to's product elsewhere; k->src: the users of s considered. */
+static ps_code find_clashes_of(struct ps_ctx *c, int64_t tenant, const struct ps_subscription *s,
+			       const struct ps_plan *to, const int64_t *only, size_t n_only, struct clashes *k)
 {
 	struct ps_store *st = c->st;
 	k->n = 0;
@@ -163,16 +177,48 @@ static ps_code find_clashes(struct ps_ctx *c, int64_t tenant, const struct ps_su
 		return PS_OK;
 	struct holders h = {.src = s->id, .product = to->product->id};
 	ps_code rc = st->ops->sub_list(st, tenant, 0, 0, find_holder, &h, &c->err);
-	if (rc != PS_OK || h.n == 0)
+	if (rc != PS_OK || (h.n == 0 && n_only == 0))
 		return rc;
 	rc = st->ops->assignment_list(st, tenant, s->id, 0, 0, take_seat, &k->src, &c->err);
 	if (rc == PS_OK && k->src.n > 0)
 		qsort(k->src.v, k->src.n, sizeof *k->src.v, cmp_id);
+	if (rc == PS_OK && n_only > 0)
+		keep_only(&k->src, only, n_only);
+	if (rc != PS_OK || h.n == 0)
+		return rc;
 	for (size_t i = 0; rc == PS_OK && k->src.n > 0 && i < h.n; i++)
 		rc = st->ops->assignment_list(st, tenant, h.ids[i], 0, 0, find_clash, k, &c->err);
 	if (k->all.n > 0)
 		qsort(k->all.v, k->all.n, sizeof *k->all.v, cmp_id);
 	return rc;
+}
+
+static ps_code find_clashes(struct ps_ctx *c, int64_t tenant, const struct ps_subscription *s, const struct ps_plan *to,
+			    struct clashes *k)
+{
+	return find_clashes_of(c, tenant, s, to, NULL, 0, k);
+}
+
+static enum ps_switch_mode mode_of(const struct ps_change_in *in)
+{
+	return in->into ? PS_SWITCH_INTO : in->n_users > 0 ? PS_SWITCH_SOME : PS_SWITCH_ALL;
+}
+
+/* `into`: another live (active) base subscription of the tenant; its plan
+ * is the target. */
+static ps_code into_of(struct ps_ctx *c, struct ps_decision *d, int64_t into, const struct ps_plan **to)
+{
+	const struct ps_snap_sub *t = ps_snapshot_sub(d->snap, into);
+	if (!t)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "into", "into: no such subscription of this tenant");
+	if (t->s.id == d->verdict->sub->s.id)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "into", "into must be another subscription");
+	if (t->s.status != PS_SUB_ACTIVE || t->s.replaced_by || t->s.addon_of || !t->plan || t->plan->addon)
+		return ps_err_set(&c->err, PS_CONFLICT, "into", "into must be an active base subscription (it is %s)",
+				  ps_sub_status_name(t->s.status));
+	d->into = t;
+	*to = t->plan;
+	return PS_OK;
 }
 
 /* The one decision (ps_decide) on moving d's subscription to `to`, into
@@ -181,17 +227,32 @@ static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_p
 		      const struct ps_change_in *in)
 {
 	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
-	ps_code rc = find_clashes(c, d->snap->tenant.id, &d->verdict->sub->s, to, &k);
+	enum ps_switch_mode mode = kind == PS_OPK_SWITCH ? mode_of(in) : PS_SWITCH_ALL;
+	const struct ps_subscription *src = &d->verdict->sub->s;
+	ps_code rc = find_clashes_of(c, d->snap->tenant.id, src, to, in->user_ids, mode == PS_SWITCH_SOME ? in->n_users : 0,
+				     &k);
+	d->leaving = mode == PS_SWITCH_SOME ? (int64_t)k.src.n : src->assigned;
+	d->keeping = (int64_t)k.n;
+	size_t listed = k.src.n;
 	clashes_fini(&k);
 	if (rc != PS_OK)
 		return rc;
+	if (mode == PS_SWITCH_SOME && listed != in->n_users)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "users", "users: %zu of them hold no license of this subscription",
+				  in->n_users - listed);
+	if (mode == PS_SWITCH_SOME && src->status != PS_SUB_ACTIVE)
+		return ps_err_set(&c->err, PS_CONFLICT, "status",
+				  "some users move out of an active subscription only (this one is %s): move everyone",
+				  ps_sub_status_name(src->status));
 	if (!c->choice)
 		c->choice = ps_malloc(sizeof *c->choice);
 	struct ps_choice_in ci = {.to = to,
 				  .kind = kind,
+				  .mode = mode,
 				  .acknowledge_data_loss = in->acknowledge_data_loss,
 				  .acknowledge_addons = in->acknowledge_addons,
 				  .clash_users = k.users,
+				  .clash_subs = k.kept,
 				  .n_clashes = k.n};
 	ps_decide(d->snap, d->verdict, &ci, c->choice);
 	d->choice = c->choice;
@@ -211,26 +272,139 @@ ps_code ps_app_upgrades(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
 	return ps_app_evaluate(c, tenant, sub, flags, out);
 }
 
-ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
-		       const struct ps_change_in *in, struct ps_change_plan *out, struct ps_decision *tab)
+/* The target (target_plan, or the plan of `into`), the rules evaluated on
+ * the tenant as it is now, and the one decision, into *tab. */
+static ps_code evaluate_and_decide(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
+				   const struct ps_change_in *in, struct ps_decision *tab)
 {
-	const struct ps_plan *to;
-	int64_t q;
-	memset(tab, 0, sizeof *tab);
-	ps_code rc = target_of(c, in, &to);
-	if (rc != PS_OK)
+	const struct ps_plan *to = NULL;
+	ps_code rc;
+	if (in->into && in->target_plan)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "into", "give into or target_plan, not both");
+	if (!in->into && (rc = target_of(c, in, &to)) != PS_OK)
 		return rc;
 	/* Changes nothing: not even a due renewal (the runner's, jobs.c). */
 	if ((rc = ps_app_evaluate(c, tenant, sub, PS_EVAL_UNSUPPORTED, tab)) != PS_OK)
 		return rc;
-	if ((rc = decide(c, tab, to, kind, in)) != PS_OK)
+	tab->into = NULL;
+	tab->leaving = tab->keeping = 0;
+	if (in->into && (rc = into_of(c, tab, in->into, &to)) != PS_OK)
 		return rc;
+	return decide(c, tab, to, kind, in);
+}
+
+/* The new subscription of a move of some users: the target's plan with q
+ * seats, on the source's period and ending with its term. */
+static void new_of_some(struct ps_ctx *c, const struct ps_subscription *src, const struct ps_plan *to, int64_t q,
+			struct ps_subscription *dst)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->tenant_id = src->tenant_id;
+	snprintf(dst->plan_id, sizeof dst->plan_id, "%s", to->id);
+	snprintf(dst->product_id, sizeof dst->product_id, "%s", to->product ? to->product->id : "");
+	dst->quantity = q;
+	dst->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
+	dst->term = src->term;
+	dst->prepaid = src->prepaid;
+	dst->term_start = src->term_start;
+	dst->term_end = src->term_end;
+	dst->billed_through = src->billed_through;
+	dst->created_at = c->now;
+}
+
+/* The numbers of a manual change by seat, with the proration of every seat
+ * change (ps_seats_prorated, as ps_ledger_seats bills it): `users`, the
+ * seats leaving the source credited and the new subscription's charged
+ * for the rest of the period; `into`, the source's seats credited and the
+ * seats `into` lacks charged for the rest of its period. */
+static void plan_by_seat(struct ps_ctx *c, const struct ps_decision *tab, int64_t q, struct ps_change_plan *out)
+{
+	const struct ps_choice *d = tab->choice;
 	const struct ps_snap_sub *s = tab->verdict->sub;
+	const struct ps_plan *from = s->plan;
+	int64_t end = 0, delta_mrc;
+	memset(out, 0, sizeof *out);
+	out->kind = PS_OPK_SWITCH;
+	out->from = from;
+	out->to = d->to;
+	out->users = tab->leaving - tab->keeping;
+	out->data_safe = from ? ps_plan_is_data_safe(from, d->to, &out->safety) : false;
+	out->period_start = c->now;
+	if (tab->into) {
+		const struct ps_snap_sub *t = tab->into;
+		int64_t more = t->s.assigned + out->users - t->s.quantity;
+		more = more > 0 ? more : 0;
+		out->quantity = t->s.quantity + more;
+		out->credit = d->credit_source ? -ps_seats_prorated(&s->s, from, -s->s.quantity, c->now, &end) : 0;
+		out->charge = ps_seats_prorated(&t->s, t->plan, more, c->now, &out->period_end);
+		out->monthly_before = ps_monthly_charge(from, s->s.quantity);
+		out->monthly_after = ps_monthly_charge(t->plan, out->quantity);
+		if (from)
+			ps_prepaid_loss(&s->s, from, c->now, &out->unused_days, &out->unused_value);
+		delta_mrc = ps_money_sub(ps_monthly_charge(t->plan, more),
+					 d->credit_source ? ps_monthly_charge(from, s->s.quantity) : 0);
+	} else {
+		struct ps_subscription neu;
+		int64_t released = tab->leaving < s->s.quantity ? tab->leaving : s->s.quantity;
+		new_of_some(c, &s->s, d->to, q, &neu);
+		out->quantity = q;
+		out->credit = -ps_seats_prorated(&s->s, from, -released, c->now, &end);
+		out->charge = ps_seats_prorated(&neu, d->to, q, c->now, &out->period_end);
+		out->monthly_before = ps_monthly_charge(from, s->s.quantity);
+		out->monthly_after = ps_monthly_charge(d->to, q);
+		delta_mrc = ps_money_sub(out->monthly_after, ps_monthly_charge(from, released));
+	}
+	if (!out->period_end)
+		out->period_end = end;
+	out->credit = ps_money_add(out->credit, ps_choice_addons_credit(d, c->now));
+	out->mrc_before = ps_snapshot_mrc(tab->snap);
+	out->mrc_after = ps_money_add(out->mrc_before, delta_mrc);
+	out->allowed = d->allowed;
+	out->credit_limit = tab->snap->tenant.credit_limit;
+	out->needs_credit_check = ps_credit_check_is_needed(&tab->snap->tenant, out->mrc_before, out->mrc_after);
+}
+
+/* The quantity and the numbers of the change decided in *tab. */
+static ps_code size_change(struct ps_ctx *c, const struct ps_decision *tab, enum ps_op_kind kind,
+			   const struct ps_change_in *in, struct ps_change_plan *out)
+{
+	const struct ps_snap_sub *s = tab->verdict->sub;
+	enum ps_switch_mode mode = kind == PS_OPK_SWITCH ? mode_of(in) : PS_SWITCH_ALL;
+	int64_t q;
+	ps_code rc;
+	if (mode == PS_SWITCH_INTO) {
+		if (in->quantity)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
+					  "into: the subscription's quantity rises as needed; quantity is not taken");
+		plan_by_seat(c, tab, 0, out);
+		return PS_OK;
+	}
+	if (mode == PS_SWITCH_SOME) {
+		/* Default: a seat for each user who moves (the others keep theirs). */
+		int64_t moving = tab->leaving - tab->keeping;
+		q = in->quantity ? in->quantity : moving;
+		if (q < moving || q < 1 || q > PS_QUANTITY_MAX)
+			return ps_err_set(&c->err, PS_INVALID_FIELD, "quantity",
+					  "quantity must be at least %lld (the users who move), at least 1 and at most %d",
+					  (long long)moving, PS_QUANTITY_MAX);
+		plan_by_seat(c, tab, q, out);
+		return PS_OK;
+	}
 	int64_t floor = kind == PS_OPK_UPGRADE ? s->s.quantity : s->s.assigned;
 	if ((rc = quantity_of(c, s, in, floor, &q)) != PS_OK)
 		return rc;
 	plan_change(c, tab->choice, tab->snap, s, q, out);
 	return PS_OK;
+}
+
+ps_code ps_app_preview(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
+		       const struct ps_change_in *in, struct ps_change_plan *out, struct ps_decision *tab)
+{
+	memset(tab, 0, sizeof *tab);
+	ps_code rc;
+	if ((rc = evaluate_and_decide(c, tenant, sub, kind, in, tab)) != PS_OK)
+		return rc;
+	return size_change(c, tab, kind, in, out);
 }
 
 /* ---- applying a change ---- */
@@ -245,7 +419,8 @@ struct change {
 
 /* result: {"moved", "license_errors"} and, when it failed, "failure": a code
  * (credit_check_denied, no_longer_possible). */
-static void op_detail(struct ps_operation *op, int64_t moved, const char *failure, const int64_t *clash, size_t n)
+static void op_detail(struct ps_operation *op, int64_t moved, const char *failure, const int64_t *clash,
+		      const int64_t *kept, size_t n)
 {
 	if (failure) {
 		snprintf(op->detail, sizeof op->detail, "{\"failure\":\"%s\",\"moved\":0,\"license_errors\":[]}",
@@ -258,10 +433,35 @@ static void op_detail(struct ps_operation *op, int64_t moved, const char *failur
 				      (long long)moved);
 	for (size_t i = 0; i < n && len < sizeof op->detail; i++)
 		len += (size_t)snprintf(op->detail + len, sizeof op->detail - len,
-					"%s{\"user\":\"%s%lld\",\"code\":\"already_licensed\"}", i ? "," : "",
-					PS_PFX_USER, (long long)clash[i]);
+					"%s{\"user\":\"%s%lld\",\"code\":\"already_licensed\",\"subscription\":\"%s%lld\"}",
+					i ? "," : "", PS_PFX_USER, (long long)clash[i], PS_PFX_SUB,
+					(long long)(kept ? kept[i] : 0));
 	if (len < sizeof op->detail)
 		snprintf(op->detail + len, sizeof op->detail - len, "]}");
+}
+
+/* Add `,text` to op's result object; false when it does not fit. */
+static bool detail_append(struct ps_operation *op, const char *text)
+{
+	size_t len = strlen(op->detail), n = strlen(text);
+	if (len < 2 || op->detail[len - 1] != '}' || len + n + 1 >= sizeof op->detail)
+		return false;
+	char *at = op->detail + len - 1;
+	*at++ = ',';
+	memcpy(at, text, n);
+	at[n] = '}';
+	at[n + 1] = '\0';
+	return true;
+}
+
+/* s ends now with `status`: its term and what is billed stop at now. */
+static void end_now(struct ps_subscription *s, enum ps_sub_status status, int64_t now)
+{
+	s->status = status;
+	if (s->term_end > now)
+		s->term_end = now;
+	if (s->billed_through > now)
+		s->billed_through = now;
 }
 
 #define PS_ADDONS_MAX 16
@@ -283,26 +483,96 @@ static bool find_addons(void *arg, const struct ps_subscription *s)
 	return true;
 }
 
+/* The add-ons a switch cancelled, and who held their seats, kept in the
+ * operation's result ("addons_cancelled") so that failing the operation
+ * revives them (RULES second part, "An operation always ends"). */
+struct cancelled_addons {
+	struct ps_buf json; /* [{"subscription":"sub_N","users":["usr_N",...]},...] */
+	size_t n;
+};
+
+static void note_cancelled(struct cancelled_addons *k, int64_t addon, const struct seat_ids *seats)
+{
+	ps_buf_printf(&k->json, "%s{\"subscription\":\"%s%lld\",\"users\":[", k->n++ ? "," : "", PS_PFX_SUB,
+		      (long long)addon);
+	for (size_t i = 0; i < seats->n; i++)
+		ps_buf_printf(&k->json, "%s\"%s%lld\"", i ? "," : "", PS_PFX_USER, (long long)seats->v[i]);
+	ps_buf_puts(&k->json, "]}");
+}
+
+/* op's result with "addons_cancelled" added, when it fits; else the
+ * operation cannot keep what an undo needs, and the switch is refused. */
+static ps_code detail_add_cancelled(struct ps_ctx *c, struct ps_operation *op, const struct cancelled_addons *k)
+{
+	size_t len = strlen(op->detail);
+	if (k->n == 0)
+		return PS_OK;
+	if (len < 2 || op->detail[len - 1] != '}' ||
+	    k->json.toobig || len - 1 + strlen(",\"addons_cancelled\":[]}") + k->json.len >= sizeof op->detail)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
+				  "the add-ons this change cancels hold too many seats to record: unassign them or "
+				  "cancel the add-ons first");
+	char text[sizeof op->detail];
+	snprintf(text, sizeof text, "\"addons_cancelled\":[%s]", ps_buf_str(&k->json));
+	detail_append(op, text);
+	return PS_OK;
+}
+
+static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a,
+			    struct cancelled_addons *noted);
+
+/* The live add-ons of a->base; refused when more than a change carries. */
+static ps_code load_addons(struct ps_ctx *c, const struct ps_tenant *t, struct addon_acc *a)
+{
+	ps_code rc = c->st->ops->sub_list(c->st, t->id, 0, 0, find_addons, a, &c->err);
+	if (rc == PS_OK && a->total > PS_ADDONS_MAX)
+		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
+				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", a->total,
+				  PS_ADDONS_MAX);
+	return rc;
+}
+
+/* Each add-on follows to `base`, or (the switch's acknowledged outcome)
+ * ends, kept in op's result so that failing op revives it. */
+static ps_code addons_follow(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op,
+			     struct addon_acc *addons, const struct ps_plan *to, int64_t base)
+{
+	struct cancelled_addons gone = {.n = 0};
+	ps_code rc = PS_OK;
+	ps_buf_init(&gone.json, sizeof op->detail);
+	for (size_t i = 0; rc == PS_OK && i < addons->n; i++) {
+		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons->v[i].plan_id), to)) {
+			rc = cancel_addon(c, t, &addons->v[i], &gone);
+			continue;
+		}
+		addons->v[i].addon_of = base;
+		rc = c->st->ops->sub_update(c->st, &addons->v[i], &c->err);
+	}
+	if (rc == PS_OK)
+		rc = detail_add_cancelled(c, op, &gone);
+	ps_buf_fini(&gone.json);
+	return rc;
+}
+
 /* An add-on the target does not take ends with the change: its seats are
  * given up, its unused days credited as a cancellation. */
-static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a)
+static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *a,
+			    struct cancelled_addons *noted)
 {
 	struct ps_store *st = c->st;
 	struct seat_ids k = {.v = NULL};
 	ps_code rc = st->ops->assignment_list(st, t->id, a->id, 0, 0, take_seat, &k, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < k.n; i++)
 		rc = st->ops->assignment_delete(st, t->id, a->id, k.v[i], &c->err);
+	if (rc == PS_OK)
+		note_cancelled(noted, a->id, &k);
 	ps_free(k.v);
 	if (rc != PS_OK)
 		return rc;
 	if ((rc = st->ops->sub_get(st, t->id, a->id, a, &c->err)) != PS_OK ||
 	    (rc = ps_ledger_seats(c, t, a, -a->quantity, PS_LINE_CANCEL)) != PS_OK)
 		return rc;
-	a->status = PS_SUB_CANCELLED;
-	if (a->term_end > c->now)
-		a->term_end = c->now;
-	if (a->billed_through > c->now)
-		a->billed_through = c->now;
+	end_now(a, PS_SUB_CANCELLED, c->now);
 	if ((rc = st->ops->sub_update(st, a, &c->err)) != PS_OK)
 		return rc;
 	char ref[32];
@@ -310,28 +580,177 @@ static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct 
 			    "{\"reason\":\"addon_not_taken_by_target\"}");
 }
 
-/* Every seat of src moves to dst but those of users who already hold a
- * seat of dst's product: they keep that one, and give up src's. */
-static ps_code move_but(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *src,
-			const struct ps_subscription *dst, const struct clashes *k, int64_t *moved)
+
+/* ---- manual changes by seat (RULES second part) ---- */
+
+enum ps_switch_mode ps_op_mode(const struct ps_operation *op)
+{
+	if (strstr(op->detail, "\"mode\":\"users\""))
+		return PS_SWITCH_SOME;
+	if (strstr(op->detail, "\"mode\":\"into\""))
+		return PS_SWITCH_INTO;
+	return PS_SWITCH_ALL;
+}
+
+/* A figure kept in op's result ("released":N), or 0. */
+static int64_t detail_int(const struct ps_operation *op, const char *key)
+{
+	char k[40];
+	snprintf(k, sizeof k, "\"%s\":", key);
+	const char *p = strstr(op->detail, k);
+	return p ? strtoll(p + strlen(k), NULL, 10) : 0;
+}
+
+/* op's result with `moved` set, the rest (license errors, mode) kept. */
+static void detail_moved(struct ps_operation *op, int64_t moved)
+{
+	char tmp[sizeof op->detail + 32];
+	const char *rest = strchr(op->detail, ',');
+	int n = snprintf(tmp, sizeof tmp, "{\"moved\":%lld%s", (long long)moved, rest ? rest : "}");
+	if (n > 0 && (size_t)n < sizeof op->detail)
+		memcpy(op->detail, tmp, (size_t)n + 1);
+}
+
+/* The operation of a change by seat, before it is inserted: its mode, the
+ * users the decision found keeping a license elsewhere, and `into`. */
+static bool by_seat_start(struct ps_ctx *c, struct change *ch, struct ps_operation *op, enum ps_switch_mode mode)
+{
+	const struct ps_choice *d = ch->tab->choice;
+	op_detail(op, 0, NULL, d->license_errors, d->license_kept, d->n_license_errors);
+	if (mode == PS_SWITCH_INTO)
+		op->new_sub = ch->tab->into->s.id;
+	return detail_append(op, mode == PS_SWITCH_INTO ? "\"mode\":\"into\"" : "\"mode\":\"users\"");
+}
+
+/* The subscriptions of op: its source and the one it made (or moved into). */
+static ps_code op_subs(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op,
+		       struct ps_subscription *src, struct ps_subscription *dst)
+{
+	ps_code rc = c->st->ops->sub_get(c->st, t->id, op->source_sub, src, &c->err);
+	return rc != PS_OK ? rc : c->st->ops->sub_get(c->st, t->id, op->new_sub, dst, &c->err);
+}
+
+/* Some users move (op's users): a new subscription of the target on the
+ * source's period, their seats moved in one statement per table, the
+ * source's quantity down by the seats that left, credited for the unused
+ * days; the new seats charged for the rest of the period. */
+static ps_code apply_some(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
 {
 	struct ps_store *st = c->st;
-	ps_code rc = PS_OK;
-	for (size_t i = 0; rc == PS_OK && i < k->src.n; i++) {
-		int64_t u = k->src.v[i];
-		if ((rc = st->ops->assignment_delete(st, t->id, src->id, u, &c->err)) != PS_OK || is_clashing(k, u))
-			continue;
-		struct ps_assignment a = {.tenant_id = t->id, .subscription_id = dst->id, .user_id = u, .assigned_at = c->now};
-		snprintf(a.product_id, sizeof a.product_id, "%s", dst->product_id);
-		if ((rc = st->ops->assignment_insert(st, &a, &c->err)) == PS_OK)
-			(*moved)++;
+	struct ps_subscription src, dst, after;
+	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, op->target_plan);
+	ps_code rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (!to)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %s in the catalog", op->target_plan);
+	if (src.status != PS_SUB_ACTIVE)
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
+	new_of_some(c, &src, to, op->quantity, &dst);
+	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK ||
+	    (rc = st->ops->seats_move_some(st, t->id, src.id, dst.id, op->id, &c->err)) != PS_OK ||
+	    (rc = st->ops->sub_get(st, t->id, src.id, &after, &c->err)) != PS_OK ||
+	    (rc = st->ops->sub_get(st, t->id, dst.id, &dst, &c->err)) != PS_OK)
+		return rc;
+	int64_t left = src.assigned - after.assigned;
+	int64_t released = left < after.quantity ? left : after.quantity;
+	if (released > 0 && (rc = ps_ledger_seats(c, t, &after, -released, PS_LINE_SWITCH)) != PS_OK)
+		return rc;
+	after.quantity -= released;
+	if ((rc = st->ops->sub_update(st, &after, &c->err)) != PS_OK ||
+	    (rc = ps_ledger_seats(c, t, &dst, dst.quantity, PS_LINE_PURCHASE)) != PS_OK)
+		return rc;
+	char more[48];
+	snprintf(more, sizeof more, "\"released\":%lld", (long long)released);
+	detail_moved(op, dst.assigned);
+	detail_append(op, more);
+	op->new_sub = dst.id;
+	op->state = dst.status == PS_SUB_PROVISIONING ? PS_OP_PROVISIONING : PS_OP_COMPLETED;
+	op->updated_at = c->now;
+	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[256];
+	snprintf(detail, sizeof detail,
+		 "{\"from\":\"%s\",\"to\":\"%s\",\"new_subscription\":\"%s%lld\",\"moved\":%lld,\"released\":%lld}",
+		 src.plan_id, to->id, PS_PFX_SUB, (long long)dst.id, (long long)dst.assigned, (long long)released);
+	return ps_app_audit(c, t->id, "subscription.switch", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
+}
+
+static ps_code addons_follow(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op,
+			     struct addon_acc *addons, const struct ps_plan *to, int64_t base);
+
+/* Everyone moves into op's existing subscription (op->new_sub): its
+ * quantity rises as needed, charged pro rata; the source ends replaced
+ * (an ended one stays as it is), credited for its unused days when live;
+ * its add-ons follow or, acknowledged, end. */
+static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
+{
+	struct ps_store *st = c->st;
+	struct ps_subscription src, into;
+	ps_code rc = op_subs(c, t, op, &src, &into);
+	if (rc != PS_OK)
+		return rc;
+	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, into.plan_id);
+	bool ended = src.status == PS_SUB_EXPIRED || src.status == PS_SUB_DISABLED;
+	bool live = src.status == PS_SUB_ACTIVE || src.status == PS_SUB_PROVISIONING;
+	if (!to || into.status != PS_SUB_ACTIVE || into.replaced_by)
+		return ps_err_set(&c->err, PS_CONFLICT, "into", "into is no longer an active subscription");
+	if (!live && !ended)
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
+	struct addon_acc addons = {.base = src.id};
+	if ((rc = load_addons(c, t, &addons)) != PS_OK)
+		return rc;
+	int64_t before = into.assigned;
+	if ((rc = st->ops->seats_move_some(st, t->id, src.id, into.id, 0, &c->err)) != PS_OK ||
+	    (rc = st->ops->sub_get(st, t->id, into.id, &into, &c->err)) != PS_OK)
+		return rc;
+	int64_t more = into.assigned - into.quantity;
+	if (more > 0) {
+		if ((rc = ps_ledger_seats(c, t, &into, more, PS_LINE_SWITCH)) != PS_OK)
+			return rc;
+		into.quantity += more;
+		if ((rc = st->ops->sub_update(st, &into, &c->err)) != PS_OK)
+			return rc;
 	}
-	return rc;
+	if ((rc = addons_follow(c, t, op, &addons, to, into.id)) != PS_OK)
+		return rc;
+	if ((rc = st->ops->sub_get(st, t->id, src.id, &src, &c->err)) != PS_OK)
+		return rc;
+	if (live && (rc = ps_ledger_seats(c, t, &src, -src.quantity, PS_LINE_SWITCH)) != PS_OK)
+		return rc;
+	src.replaced_by = into.id;
+	if (live)
+		end_now(&src, PS_SUB_REPLACED, c->now);
+	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+		return rc;
+	detail_moved(op, into.assigned - before);
+	op->quantity = into.quantity;
+	op->state = PS_OP_COMPLETED;
+	op->updated_at = c->now;
+	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+		return rc;
+	char ref[32], detail[256];
+	snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"into\":\"%s%lld\",\"moved\":%lld,\"added_seats\":%lld}",
+		 src.plan_id, PS_PFX_SUB, (long long)into.id, (long long)(into.assigned - before),
+		 (long long)(more > 0 ? more : 0));
+	return ps_app_audit(c, t->id, "subscription.switch", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
+}
+
+static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op);
+
+/* The change itself, on op (already inserted): by its mode. */
+static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
+{
+	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_SOME)
+		return apply_some(c, t, op);
+	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_INTO)
+		return apply_into(c, t, op);
+	return apply_all(c, t, op);
 }
 
 /* The change itself, on op (already inserted): the new subscription, the
  * seats, the old one ended, the money, the operation's new state. */
-static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
+static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
 {
 	struct ps_store *st = c->st;
 	struct ps_subscription src, dst;
@@ -351,12 +770,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	if (!live && (upgrade || !ended))
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	struct addon_acc addons = {.base = src.id};
-	if ((rc = st->ops->sub_list(st, t->id, 0, 0, find_addons, &addons, &c->err)) != PS_OK)
+	if ((rc = load_addons(c, t, &addons)) != PS_OK)
 		return rc;
-	if (addons.total > PS_ADDONS_MAX)
-		return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
-				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
-				  PS_ADDONS_MAX);
 	for (size_t i = 0; i < addons.n && upgrade; i++) {
 		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
@@ -386,12 +801,17 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 		return rc;
 	int64_t moved = 0;
 	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
-	if ((rc = find_clashes(c, t->id, &src, to, &k)) == PS_OK && k.n > 0 && !upgrade)
-		rc = move_but(c, t, &src, &dst, &k, &moved);
-	else if (rc == PS_OK)
+	if ((rc = find_clashes(c, t->id, &src, to, &k)) == PS_OK && k.n > 0 && !upgrade) {
+		/* Those who hold a seat of the target's product keep it; the
+		 * others move: one statement per table. */
+		struct ps_subscription now;
+		rc = st->ops->seats_move_some(st, t->id, src.id, dst.id, 0, &c->err);
+		if (rc == PS_OK && (rc = st->ops->sub_get(st, t->id, dst.id, &now, &c->err)) == PS_OK)
+			moved = now.assigned;
+	} else if (rc == PS_OK)
 		rc = st->ops->assignments_move(st, t->id, src.id, dst.id, to->product->id, &moved, &c->err);
 	if (rc == PS_OK && !upgrade)
-		op_detail(op, moved, NULL, k.users, k.n < PS_LIST_MAX ? k.n : PS_LIST_MAX);
+		op_detail(op, moved, NULL, k.users, k.kept, k.n < PS_LIST_MAX ? k.n : PS_LIST_MAX);
 	clashes_fini(&k);
 	if (rc == PS_CONFLICT)
 		return ps_err_set(&c->err, PS_CONFLICT, "user",
@@ -400,17 +820,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 				  to->product->id);
 	if (rc != PS_OK)
 		return rc;
-	/* Each add-on follows, or (the switch's acknowledged outcome) ends. */
-	for (size_t i = 0; i < addons.n; i++) {
-		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to)) {
-			if ((rc = cancel_addon(c, t, &addons.v[i])) != PS_OK)
-				return rc;
-			continue;
-		}
-		addons.v[i].addon_of = dst.id;
-		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
-			return rc;
-	}
+	if ((rc = addons_follow(c, t, op, &addons, to, dst.id)) != PS_OK)
+		return rc;
 
 	/* Money. */
 	if (upgrade) {
@@ -436,13 +847,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 			return rc;
 	}
 	src.replaced_by = dst.id;
-	if (live) {
-		src.status = upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED;
-		if (src.term_end > c->now)
-			src.term_end = c->now;
-		if (src.billed_through > c->now)
-			src.billed_through = c->now;
-	}
+	if (live)
+		end_now(&src, upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED, c->now);
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
 
@@ -450,7 +856,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	op->state = dst.status == PS_SUB_PROVISIONING ? PS_OP_PROVISIONING : PS_OP_COMPLETED;
 	op->updated_at = c->now;
 	if (upgrade)
-		op_detail(op, moved, NULL, NULL, 0);
+		op_detail(op, moved, NULL, NULL, NULL, 0);
 	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
@@ -460,19 +866,23 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 			    ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
 }
 
-/* Refused by the store's one-upgrade-at-a-time rule: a twin request got
- * there first. A verdict that showed no reason says so (the upgrade is in
- * progress, the operation not yet known). */
-static void twin_in_progress(struct ps_verdict *v, struct ps_choice *d)
+/* Refused by the store's one-operation-at-a-time rule: a twin request got
+ * there first. The refusal says exactly that, upgrade_in_progress (the
+ * operation not yet known, expected within the provisioning time), never
+ * the reasons of the subscription that the change itself did not mind. */
+static void twin_in_progress(struct ps_ctx *c, struct ps_verdict *v, struct ps_choice *d)
 {
-	if (v->n_reasons == 0) {
-		struct ps_reason *x = &v->reasons[v->n_reasons++];
-		memset(x, 0, sizeof *x);
-		x->code = PS_R_UPGRADE_IN_PROGRESS;
-		x->sub = v->sub;
-	}
-	if (d && d->n_reasons == 0) {
-		d->reasons[d->n_reasons++] = v->reasons[0];
+	struct ps_reason x;
+	memset(&x, 0, sizeof x);
+	x.code = PS_R_UPGRADE_IN_PROGRESS;
+	x.sub = v->sub;
+	x.status = v->sub->s.status;
+	x.wait_until = c->now + ps_snapshot_provisioning_sla(&c->snap);
+	if (!ps_verdict_reason(v, PS_R_UPGRADE_IN_PROGRESS) && v->n_reasons < PS_R__COUNT)
+		v->reasons[v->n_reasons++] = x;
+	if (d) {
+		d->reasons[0] = x;
+		d->n_reasons = 1;
 		d->allowed = false;
 	}
 }
@@ -492,13 +902,18 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	op->quantity = plan->quantity;
 	op->created_at = op->updated_at = c->now;
 	snprintf(op->request_id, sizeof op->request_id, "%s", c->request_id);
-	op_detail(op, 0, NULL, NULL, 0);
+	op_detail(op, 0, NULL, NULL, NULL, 0);
+	enum ps_switch_mode mode = ch->kind == PS_OPK_SWITCH ? mode_of(ch->in) : PS_SWITCH_ALL;
+	if (mode != PS_SWITCH_ALL && !by_seat_start(c, ch, op, mode))
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "users", "too many users keep a license elsewhere to list");
 	ps_code rc = st->ops->operation_insert(st, op, &c->err);
 	if (rc == PS_CONFLICT) {
-		twin_in_progress(c->verdict, c->choice);
+		twin_in_progress(c, c->verdict, c->choice);
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
 	}
 	if (rc != PS_OK)
+		return rc;
+	if (mode == PS_SWITCH_SOME && (rc = st->ops->operation_users_put(st, t->id, op->id, ch->in->users_json, &c->err)))
 		return rc;
 	if (!plan->needs_credit_check)
 		return apply(c, t, op);
@@ -511,14 +926,12 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 
 /* The change to `to` when the one decision allows it; else its refusal,
  * naming the reasons the preview showed. */
-static ps_code change_to(struct ps_ctx *c, struct change *ch, const struct ps_plan *to)
+static ps_code change_to(struct ps_ctx *c, struct change *ch)
 {
-	int64_t q;
 	ps_code rc;
 	bool upgrade = ch->kind == PS_OPK_UPGRADE;
-	if ((rc = decide(c, ch->tab, to, ch->kind, ch->in)) != PS_OK)
-		return rc;
 	const struct ps_choice *d = ch->tab->choice;
+	const struct ps_plan *to = d->to;
 	const struct ps_snap_sub *s = ch->tab->verdict->sub;
 	if (d->busy_only)
 		return ps_err_set(&c->err, PS_RATE_LIMITED, NULL,
@@ -532,10 +945,9 @@ static ps_code change_to(struct ps_ctx *c, struct change *ch, const struct ps_pl
 				  "%s lacks a data-bearing service of %s: users would lose data; send "
 				  "acknowledge_data_loss: true to change plans anyway",
 				  to->id, s->s.plan_id);
-	if ((rc = quantity_of(c, s, ch->in, upgrade ? s->s.quantity : s->s.assigned, &q)) != PS_OK)
-		return rc;
 	struct ps_change_plan plan;
-	plan_change(c, d, ch->tab->snap, s, q, &plan);
+	if ((rc = size_change(c, ch->tab, ch->kind, ch->in, &plan)) != PS_OK)
+		return rc;
 	return start(c, ch, &plan);
 }
 
@@ -546,12 +958,10 @@ static ps_code change_to(struct ps_ctx *c, struct change *ch, const struct ps_pl
 static ps_code change_tx(struct ps_ctx *c, void *arg)
 {
 	struct change *ch = arg;
-	const struct ps_plan *to;
-	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) ||
-	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
+	ps_code rc = evaluate_and_decide(c, ch->tenant, ch->sub, ch->kind, ch->in, ch->tab);
+	if (rc != PS_OK)
 		return rc;
-	return change_to(c, ch, to);
+	return change_to(c, ch);
 }
 
 /* What a refused change returns: the decision, when the refusal is one the
@@ -601,7 +1011,7 @@ static ps_code credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const
 		return PS_OK;
 	if (cc->status == PS_CC_APPROVED && !fail)
 		return apply(c, t, &op);
-	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied", NULL, 0);
+	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied", NULL, NULL, 0);
 	op.state = PS_OP_FAILED;
 	op.updated_at = c->now;
 	return c->st->ops->operation_update(c->st, &op, &c->err);
@@ -647,7 +1057,7 @@ static bool take_line(void *arg, const struct ps_invoice_line *l)
 		r->start = r->start && r->start < l->period_start ? r->start : l->period_start;
 		r->end = r->end > l->period_end ? r->end : l->period_end;
 	} else if (l->subscription_id == r->src &&
-		   (l->kind == PS_LINE_UPGRADE_CREDIT || l->kind == PS_LINE_SWITCH)) {
+		   (l->kind == PS_LINE_UPGRADE_CREDIT || l->kind == PS_LINE_SWITCH || l->kind == r->src_kind)) {
 		r->src_credit = ps_money_add(r->src_credit, l->amount);
 		r->src_end = r->src_end > l->period_end ? r->src_end : l->period_end;
 		r->src_kind = l->kind;
@@ -655,16 +1065,86 @@ static bool take_line(void *arg, const struct ps_invoice_line *l)
 	return true;
 }
 
+/* An add-on the switch cancelled (listed in op's result) lives again:
+ * attached to src, its seats back, its cancellation credit charged back
+ * and its period as it was. */
+static ps_code revive_addon(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_subscription *src,
+			    const struct op_invoices *inv, int64_t id, json_t *users)
+{
+	struct ps_store *st = c->st;
+	struct ps_subscription a;
+	ps_code rc = st->ops->sub_get(st, t->id, id, &a, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (a.status != PS_SUB_CANCELLED)
+		return PS_OK;
+	struct reversal r = {.src = a.id, .dst = -1, .src_kind = PS_LINE_CANCEL};
+	for (size_t i = 0; i < inv->n; i++)
+		if ((rc = st->ops->invoice_line_list(st, t->id, inv->ids[i], take_line, &r, &c->err)) != PS_OK)
+			return rc;
+	a.status = PS_SUB_ACTIVE;
+	a.addon_of = src->id;
+	if (r.src_end > a.billed_through)
+		a.billed_through = r.src_end;
+	if (a.term_end < a.billed_through)
+		a.term_end = a.billed_through;
+	if ((rc = st->ops->sub_update(st, &a, &c->err)) != PS_OK)
+		return rc;
+	if (r.src_credit != 0) {
+		struct ps_line_spec l = {.kind = PS_LINE_CANCEL, .sub = &a, .quantity = a.quantity, .start = c->now,
+					 .end = r.src_end, .amount = -r.src_credit};
+		if ((rc = ps_ledger_invoice(c, t, &l, 1, false, NULL)) != PS_OK)
+			return rc;
+	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(users, i, u)
+	{
+		struct ps_assignment s = {.tenant_id = t->id, .subscription_id = a.id, .assigned_at = c->now};
+		if (!json_is_string(u) || !ps_id_parse(json_string_value(u), PS_PFX_USER, &s.user_id))
+			continue;
+		snprintf(s.product_id, sizeof s.product_id, "%s", a.product_id);
+		if ((rc = st->ops->assignment_insert(st, &s, &c->err)) == PS_CONFLICT) {
+			ps_err_clear(&c->err); /* the user got that product elsewhere since */
+			rc = PS_OK;
+		}
+		if (rc != PS_OK)
+			return rc;
+	}
+	return PS_OK;
+}
+
+/* The add-ons op's switch cancelled, revived. */
+static ps_code revive_addons(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op,
+			     const struct ps_subscription *src, const struct op_invoices *inv)
+{
+	json_t *d = json_loads(op->detail, 0, NULL);
+	json_t *list = d ? json_object_get(d, "addons_cancelled") : NULL;
+	ps_code rc = PS_OK;
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+	{
+		int64_t id;
+		const char *s = json_string_value(json_object_get(e, "subscription"));
+		if (s && ps_id_parse(s, PS_PFX_SUB, &id) &&
+		    (rc = revive_addon(c, t, src, inv, id, json_object_get(e, "users"))) != PS_OK)
+			break;
+	}
+	json_decref(d);
+	return rc;
+}
+
 /* Undo what apply() did for op: every seat back, the source active with its
  * quantity, the new subscription cancelled, the credit and the charge of
- * the change reversed (they net to zero), the add-ons that moved back. */
+ * the change reversed (they net to zero), the add-ons that moved back and
+ * those it cancelled revived. */
 static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_operation *op)
 {
 	struct ps_store *st = c->st;
 	struct ps_subscription src, dst;
-	ps_code rc;
-	if ((rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err)) != PS_OK ||
-	    (rc = st->ops->sub_get(st, t->id, op->new_sub, &dst, &c->err)) != PS_OK)
+	ps_code rc = op_subs(c, t, op, &src, &dst);
+	if (rc != PS_OK)
 		return rc;
 	if ((rc = st->ops->assignments_move(st, t->id, dst.id, src.id, src.product_id, NULL, &c->err)) != PS_OK)
 		return rc;
@@ -694,7 +1174,11 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 					       .start = r.start, .end = r.end, .amount = -r.dst_charged};
 	if (n > 0 && (rc = ps_ledger_invoice(c, t, l, n, false, NULL)) != PS_OK)
 		return rc;
+	if ((rc = revive_addons(c, t, op, &src, &inv)) != PS_OK)
+		return rc;
 	/* The source as it was: active, its quantity, its period. */
+	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_SOME)
+		src.quantity += detail_int(op, "released");
 	src.status = PS_SUB_ACTIVE;
 	src.replaced_by = 0;
 	if (op->kind == PS_OPK_UPGRADE) {
@@ -707,11 +1191,7 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 	}
 	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
 		return rc;
-	dst.status = PS_SUB_CANCELLED;
-	if (dst.term_end > c->now)
-		dst.term_end = c->now;
-	if (dst.billed_through > c->now)
-		dst.billed_through = c->now;
+	end_now(&dst, PS_SUB_CANCELLED, c->now);
 	return st->ops->sub_update(st, &dst, &c->err);
 }
 
@@ -721,7 +1201,7 @@ static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_op
 	ps_code rc;
 	if (op->state == PS_OP_PROVISIONING && op->new_sub && (rc = undo(c, t, op)) != PS_OK)
 		return rc;
-	op_detail(op, 0, why, NULL, 0);
+	op_detail(op, 0, why, NULL, NULL, 0);
 	op->state = PS_OP_FAILED;
 	op->updated_at = c->now;
 	if ((rc = c->st->ops->operation_update(c->st, op, &c->err)) != PS_OK)

@@ -180,8 +180,11 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 	}
 	case PS_R_SUBSCRIPTION_NOT_READY:
 		arg_time(&a, "until", r->wait_until);
-		msgid = "This subscription is not fully set up yet. Wait a few hours (until about {until}) for it to "
-			"become available, then try again; if it is still not ready, call support.";
+		msgid = r->overdue
+				? "This subscription is not fully set up yet, though it was expected to be ready by "
+				  "{until}. Call support so that the provider can finish setting it up."
+				: "This subscription is not fully set up yet. Wait a few hours (until about {until}) for it "
+				  "to become available, then try again; if it is still not ready, call support.";
 		break;
 	case PS_R_SERVICE_INCIDENT: {
 		shown = r->n_incidents < PS_LIST_MAX ? r->n_incidents : PS_LIST_MAX;
@@ -200,6 +203,18 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 			ps_buf_puts(b, sv ? sv->name : sid);
 		}
 		arg_end(&a);
+		if (r->wait_until > 0) {
+			/* The provider's eta: the time the wait says. */
+			arg_time(&a, "until", r->wait_until);
+			msgid = r->n_incidents == 1
+					? "A service of this plan has an open incident ({services}). You can't upgrade "
+					  "until all services are healthy: the provider expects it resolved by {until}; "
+					  "try again then; if the problem persists, call support."
+					: "{count} open incidents affect services of this plan ({services}). You can't "
+					  "upgrade until all services are healthy: the provider expects them resolved by "
+					  "{until}; try again then; if the problem persists, call support.";
+			break;
+		}
 		msgid = r->n_incidents == 1
 				? "A service of this plan has an open incident ({services}). You can't upgrade until all "
 				  "services are healthy: check Service health, wait for the incident to be resolved and "
@@ -212,19 +227,20 @@ static void message(struct ps_buf *out, const struct ps_reason *r, const struct 
 	case PS_R_UPGRADE_IN_PROGRESS: {
 		const struct ps_operation *op = find_op(snap, r->operation_id);
 		arg_id(&a, "operation", PS_PFX_OPERATION, r->operation_id);
+		arg_time(&a, "until", r->wait_until);
 		if (op) {
 			arg_str(&a, "target", target_name(op, snap, me));
 			arg_str(&a, "source", plan_name(ps_snapshot_sub(snap, op->source_sub)));
 		}
 		if (op && me && op->source_sub == me->s.id)
 			msgid = "This subscription is already being upgraded to {target} ({operation}). Wait for that "
-				"upgrade to finish.";
+				"upgrade to finish, expected by {until}.";
 		else if (op)
 			msgid = "Another plan is being upgraded ({operation}: {source} to {target}). You can upgrade "
-				"once that upgrade has finished.";
+				"once that upgrade has finished, expected by {until}.";
 		else
 			msgid = "Another plan is being upgraded ({operation}). You can upgrade once that upgrade has "
-				"finished.";
+				"finished, expected by {until}.";
 		break;
 	}
 	case PS_R_CREDIT_CHECK_PENDING:
@@ -485,9 +501,20 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 		case PS_REM_RESOLVE_LICENSE_CONFLICTS:
 			href_tenant(w, snap, "/licenses");
 			break;
-		case PS_REM_CHANGE_PLANS_MANUALLY:
-			href_sub(w, snap, me, "/switch");
+		case PS_REM_CHANGE_PLANS_MANUALLY: {
+			/* Two plans of one product become one: merge into the
+			 * other live subscription (switch with into). */
+			const struct ps_snap_sub *other = NULL;
+			for (size_t k = 0; r && code == PS_R_MULTIPLE_PLANS_SAME_PRODUCT && k < r->n_subs && k < PS_LIST_MAX && !other;
+			     k++)
+				if (r->subs[k] && (!me || r->subs[k]->s.id != me->s.id))
+					other = r->subs[k];
+			char rest[64];
+			if (other)
+				snprintf(rest, sizeof rest, "/switch?into=%s%lld", PS_PFX_SUB, (long long)other->s.id);
+			href_sub(w, snap, me, other ? rest : "/switch");
 			break;
+		}
 		case PS_REM_CALL_SUPPORT:
 			href_tenant(w, snap, "/support-requests");
 			break;
@@ -509,8 +536,9 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 			} else if (code == PS_R_CREDIT_CHECK_PENDING) {
 				href_tenant(w, snap, "/credit-checks");
 			}
-			if (r->wait_until > 0)
-				ps_jw_ktime(w, "until", r->wait_until);
+			/* Every wait says until when; null: not known (an
+			 * incident without an eta). */
+			ps_jw_ktime(w, "until", r->wait_until);
 			break;
 		case PS_REM_RETRY_LATER:
 			if (r && r->wait_until > 0)

@@ -54,6 +54,7 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 		ps_jw_kid(w, "subscription", PS_PFX_SUB, d->addons[i].addon->s.id);
 		ps_jw_kstr(w, "plan", d->addons[i].addon->s.plan_id);
 		ps_jw_kstr(w, "outcome", ps_addon_outcome_name(d->addons[i].outcome));
+		ps_jw_kint(w, "credit", ps_addon_credit(&d->addons[i], pv->now));
 		ps_jw_obj_end(w);
 	}
 	ps_jw_arr_end(w);
@@ -65,6 +66,7 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 		ps_jw_obj(w);
 		ps_jw_kid(w, "user", PS_PFX_USER, d->license_errors[i]);
 		ps_jw_kstr(w, "code", "already_licensed");
+		ps_jw_kid(w, "subscription", PS_PFX_SUB, d->license_kept[i]);
 		ps_jw_kstr(w, "message", ps_tr(pv->lang, "This user already holds a license of the target's product "
 							  "from another subscription, and keeps it."));
 		ps_jw_obj_end(w);

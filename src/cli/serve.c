@@ -26,7 +26,8 @@
 
 static const char serve_usage[] =
 	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
-	"                       [--provisioning auto|manual] [--upgrade-capacity N]\n"
+	"                       [--provisioning auto|manual] [--provisioning-sla DURATION]\n"
+	"                       [--upgrade-capacity N]\n"
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"                       [--session-idle DURATION] [--session-max DURATION]\n"
@@ -40,6 +41,10 @@ static const char serve_usage[] =
 	"  --provisioning auto|manual\n"
 	"                         manual: new subscriptions stay `provisioning` until the\n"
 	"                         operator marks them active (default auto)\n"
+	"  --provisioning-sla DURATION\n"
+	"                         how long a provisioning is expected to take (90s, 30m,\n"
+	"                         4h, 2d; default 4h): the time a not-ready subscription\n"
+	"                         or a running upgrade says it waits until\n"
 	"  --upgrade-capacity N   automatic upgrades per rolling hour, system-wide\n"
 	"                         (default 1000; 0 means no limit)\n"
 	"  --threads N            worker threads (default: one per core)\n"
@@ -125,6 +130,7 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"clock", required_argument, NULL, 'c'},
 					   {"provisioning", required_argument, NULL, 'p'},
 					   {"upgrade-capacity", required_argument, NULL, 'u'},
+					   {"provisioning-sla", required_argument, NULL, 'S'},
 					   {"threads", required_argument, NULL, 't'},
 					   {"holidays", required_argument, NULL, 'H'},
 					   {"web-dir", required_argument, NULL, 'W'},
@@ -173,6 +179,10 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 		sc->app.upgrade_capacity = n;
 		break;
 	}
+	case 'S':
+		if (!ps_duration_parse(v, &sc->app.provisioning_sla))
+			return "must be a duration: a number and s, m, h or d (4h)";
+		break;
 	case 't': {
 		long n = strtol(v, &end, 10);
 		if (!*v || *end || n < 1 || n > 256)

@@ -3,6 +3,7 @@
  * takes what RULES' second part allows it (ended subscriptions that can
  * still be changed, add-on outcomes, acknowledgements). Pure. */
 #include "ps_decide.h"
+#include "ps_money.h"
 #include "ps_policy.h"
 
 #include <string.h>
@@ -10,6 +11,21 @@
 const char *ps_addon_outcome_name(enum ps_addon_outcome o)
 {
 	return o == PS_ADDON_MOVED ? "moved" : "cancelled";
+}
+
+int64_t ps_addon_credit(const struct ps_addon_fate *f, int64_t now)
+{
+	if (f->outcome != PS_ADDON_CANCELLED)
+		return 0;
+	return -ps_seats_prorated(&f->addon->s, f->addon->plan, -f->addon->s.quantity, now, NULL);
+}
+
+int64_t ps_choice_addons_credit(const struct ps_choice *ch, int64_t now)
+{
+	int64_t sum = 0;
+	for (size_t i = 0; i < ch->n_addons; i++)
+		sum = ps_money_add(sum, ps_addon_credit(&ch->addons[i], now));
+	return sum;
 }
 
 static struct ps_reason *add(struct ps_choice *ch, const struct ps_reason *from)
@@ -74,7 +90,9 @@ static void decide_switch(const struct ps_snapshot *snap, const struct ps_verdic
 		ch->input = PS_CHOICE_ADDON_SOURCE;
 		return;
 	}
-	if (!ps_can_move_to(&snap->tenant, s->plan, in->to)) {
+	/* Into an existing subscription: its plan, whatever the catalog's
+	 * paths (the app checked it is a live base subscription of the tenant). */
+	if (in->mode != PS_SWITCH_INTO && !ps_can_move_to(&snap->tenant, s->plan, in->to)) {
 		ch->input = PS_CHOICE_NOT_A_TARGET;
 		return;
 	}
@@ -88,14 +106,16 @@ static void decide_switch(const struct ps_snapshot *snap, const struct ps_verdic
 		add(ch, busy);
 	/* Users who already hold a seat of the target's product keep it and
 	 * are listed; everyone else moves (RULES "Manual changes by seat"). */
-	for (size_t i = 0; i < in->n_clashes && i < PS_LIST_MAX && in->clash_users; i++)
+	for (size_t i = 0; i < in->n_clashes && i < PS_LIST_MAX && in->clash_users; i++) {
+		ch->license_kept[ch->n_license_errors] = in->clash_subs ? in->clash_subs[i] : 0;
 		ch->license_errors[ch->n_license_errors++] = in->clash_users[i];
+	}
 	/* The add-ons: each moves, or is cancelled once acknowledged. */
 	struct ps_reason *cancelled = NULL;
 	for (size_t i = 0; i < snap->n_subs; i++) {
 		const struct ps_snap_sub *a = &snap->subs[i];
-		if (!ps_sub_is_live_addon_of(&a->s, s->s.id))
-			continue;
+		if (in->mode == PS_SWITCH_SOME || !ps_sub_is_live_addon_of(&a->s, s->s.id))
+			continue; /* some users: the source lives on with its add-ons */
 		enum ps_addon_outcome oc = ps_addon_can_attach(a->plan, in->to) ? PS_ADDON_MOVED : PS_ADDON_CANCELLED;
 		if (ch->n_addons < PS_LIST_MAX)
 			ch->addons[ch->n_addons++] = (struct ps_addon_fate){a, oc};

@@ -33,9 +33,15 @@ enum ps_choice_input {
 	PS_CHOICE_ADDON_SOURCE  /* an add-on moves with its base subscription */
 };
 
+/* What a manual change moves (RULES second part, "Manual changes by
+ * seat"): every user to a new subscription, some users (the source lives
+ * on, its add-ons stay), or every user into an existing subscription. */
+enum ps_switch_mode { PS_SWITCH_ALL, PS_SWITCH_SOME, PS_SWITCH_INTO };
+
 struct ps_choice_in {
 	const struct ps_plan *to;
 	enum ps_op_kind kind;       /* PS_OPK_UPGRADE or PS_OPK_SWITCH */
+	enum ps_switch_mode mode;   /* switch: what moves; `to` is the plan of `into` for INTO */
 	bool acknowledge_data_loss; /* switch: a target lacking a data-bearing service */
 	bool acknowledge_addons;    /* switch: add-ons that the target does not take */
 	/* Users of the subscription who already hold a seat of to's product
@@ -43,6 +49,7 @@ struct ps_choice_in {
 	 * PS_LIST_MAX: named by the upgrade's refusal, listed by the switch as
 	 * license errors; n_clashes counts them all. */
 	const int64_t *clash_users;
+	const int64_t *clash_subs; /* the subscription each keeps (may be NULL) */
 	size_t n_clashes;
 };
 
@@ -63,8 +70,15 @@ struct ps_choice {
 	/* switch: the users who keep the seat of the target's product they
 	 * hold elsewhere instead of moving (license_errors, already_licensed). */
 	int64_t license_errors[PS_LIST_MAX];
+	int64_t license_kept[PS_LIST_MAX]; /* the subscription each keeps, or 0 */
 	size_t n_license_errors;
 };
+
+/* What an add-on's fate credits at now: a cancelled one, its unused days
+ * (as any cancellation: ps_seats_prorated); one that moves, nothing. */
+int64_t ps_addon_credit(const struct ps_addon_fate *f, int64_t now);
+/* The sum of that over the add-ons of ch. */
+int64_t ps_choice_addons_credit(const struct ps_choice *ch, int64_t now);
 
 /* Decide moving v->sub (v evaluated by ps_rules_evaluate on snap at now,
  * with PS_EVAL_UNSUPPORTED) as in says. Never fails. */

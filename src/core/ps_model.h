@@ -247,6 +247,16 @@ struct ps_incident {
 	char title[PS_TEXT_MAX + 1];
 	int64_t opened_at;
 	int64_t resolved_at; /* 0 while open */
+	int64_t eta;         /* when the provider expects it resolved; 0: unknown */
+};
+
+/* One update of an incident (status, eta or a message), in order. */
+struct ps_incident_update {
+	int64_t incident_id;
+	int64_t n; /* 1, 2, ... */
+	int64_t at;
+	enum ps_incident_status status;
+	char message[PS_TEXT_MAX + 1];
 };
 
 struct ps_invoice {

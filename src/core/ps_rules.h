@@ -50,7 +50,8 @@ struct ps_reason;
  * for a replaced or cancelled subscription (nothing is left to change). */
 const enum ps_remedy *ps_reason_remedies_of(const struct ps_reason *r, size_t *n);
 
-/* How long "a few hours" is, for subscription_not_ready's wait. */
+/* How long "a few hours" is, for subscription_not_ready's wait, unless the
+ * provider says otherwise (serve --provisioning-sla). */
 #define PS_NOT_READY_WAIT_S (4 * 3600)
 /* The capacity window for automatic upgrades (RULES reason 10). */
 #define PS_CAPACITY_WINDOW_S 3600
@@ -66,6 +67,7 @@ struct ps_snap_incident {
 	int64_t id;
 	char service_id[PS_ID_MAX + 1];
 	enum ps_incident_status status;
+	int64_t eta; /* 0: none given */
 };
 
 struct ps_snapshot {
@@ -84,7 +86,13 @@ struct ps_snapshot {
 	int64_t capacity_limit;  /* 0: no limit */
 	int64_t capacity_used;
 	int64_t capacity_oldest; /* start of the oldest one in the window */
+	/* The provisioning time the provider expects (serve
+	 * --provisioning-sla); 0: PS_NOT_READY_WAIT_S. */
+	int64_t provisioning_sla;
 };
+
+/* The provisioning time in force for snap. */
+int64_t ps_snapshot_provisioning_sla(const struct ps_snapshot *s);
 
 void ps_snapshot_init(struct ps_snapshot *s);
 void ps_snapshot_fini(struct ps_snapshot *s);
@@ -113,6 +121,7 @@ enum ps_other_kind {
 struct ps_reason {
 	enum ps_reason_code code;
 	int64_t wait_until; /* for wait / retry_later: until when; 0 when it cannot be known */
+	bool overdue;       /* not_ready: wait_until has passed (call_support first) */
 	/* details; which are set depends on code */
 	enum ps_sub_status status;                      /* not_ready, not_eligible */
 	bool no_upgrade_path;                           /* not_eligible */

@@ -22,6 +22,7 @@ static const enum ps_remedy rem_manual[] = {PS_REM_CHANGE_PLANS_MANUALLY, PS_REM
 static const enum ps_remedy rem_retry[] = {PS_REM_RETRY_LATER};
 static const enum ps_remedy rem_pay[] = {PS_REM_PAY_NOW};
 static const enum ps_remedy rem_support[] = {PS_REM_CALL_SUPPORT};
+static const enum ps_remedy rem_support_wait[] = {PS_REM_CALL_SUPPORT, PS_REM_WAIT};
 
 #define LIST(a) {a, sizeof a / sizeof a[0]}
 static const struct {
@@ -62,6 +63,11 @@ const enum ps_remedy *ps_reason_remedies_of(const struct ps_reason *r, size_t *n
 		*n = 1;
 		return rem_support;
 	}
+	/* Not ready past the time the provider expects: call support first. */
+	if (r->code == PS_R_SUBSCRIPTION_NOT_READY && r->overdue) {
+		*n = 2;
+		return rem_support_wait;
+	}
 	return ps_reason_remedies(r->code, n);
 }
 
@@ -73,6 +79,7 @@ static struct ps_reason *clear_reason(struct ps_reason *r, const struct ps_snap_
 {
 	r->code = code;
 	r->wait_until = 0;
+	r->overdue = false;
 	r->status = sub->s.status;
 	r->no_upgrade_path = false;
 	r->n_subs = 0;
@@ -145,8 +152,13 @@ static void check_incidents(struct ps_verdict *v, const struct ps_snapshot *snap
 		const struct ps_snap_incident *in = &snap->incidents[i];
 		if (in->status == PS_INC_RESOLVED || !plan_has_service_id(plan, in->service_id))
 			continue;
-		if (!r)
+		if (!r) {
 			r = add_reason(v, PS_R_SERVICE_INCIDENT);
+			r->wait_until = in->eta;
+		}
+		/* Until the last eta; one incident without an eta: unknown. */
+		if (r->wait_until != 0 && (in->eta == 0 || in->eta > r->wait_until))
+			r->wait_until = in->eta;
 		if (r->n_incidents < PS_LIST_MAX)
 			r->incidents[r->n_incidents] = in;
 		r->n_incidents++;
@@ -160,7 +172,14 @@ static void check_in_progress(struct ps_verdict *v, const struct ps_snapshot *sn
 		const struct ps_operation *op = &snap->ops[i];
 		if (op->state == PS_OP_COMPLETED || op->state == PS_OP_FAILED)
 			continue;
-		add_reason(v, PS_R_UPGRADE_IN_PROGRESS)->operation_id = op->id;
+		struct ps_reason *r = add_reason(v, PS_R_UPGRADE_IN_PROGRESS);
+		r->operation_id = op->id;
+		/* Until its credit check is expected, or its start plus the
+		 * provisioning time. */
+		if (op->credit_check_id && snap->has_credit_check && snap->credit_check.id == op->credit_check_id)
+			r->wait_until = snap->credit_check.expected_by;
+		else
+			r->wait_until = op->created_at + ps_snapshot_provisioning_sla(snap);
 		return;
 	}
 }
@@ -356,8 +375,12 @@ void ps_rules_evaluate(const struct ps_catalog *cat, const struct ps_snapshot *s
 	v->n_offers = 0;
 
 	check_license_conflict(v, snap);
-	if (s->status == PS_SUB_PROVISIONING)
-		add_reason(v, PS_R_SUBSCRIPTION_NOT_READY)->wait_until = now + PS_NOT_READY_WAIT_S;
+	if (s->status == PS_SUB_PROVISIONING) {
+		/* Its creation plus the provisioning time: the same on every read. */
+		struct ps_reason *r = add_reason(v, PS_R_SUBSCRIPTION_NOT_READY);
+		r->wait_until = s->created_at + ps_snapshot_provisioning_sla(snap);
+		r->overdue = now >= r->wait_until;
+	}
 	check_incidents(v, snap);
 	check_in_progress(v, snap);
 	if (snap->has_credit_check) {

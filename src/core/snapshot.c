@@ -88,3 +88,8 @@ struct ps_snap_sub *ps_snapshot_sub(const struct ps_snapshot *s, int64_t sub_id)
 	}
 	return NULL;
 }
+
+int64_t ps_snapshot_provisioning_sla(const struct ps_snapshot *s)
+{
+	return s->provisioning_sla > 0 ? s->provisioning_sla : PS_NOT_READY_WAIT_S;
+}

@@ -25,7 +25,8 @@ ps_code ps_h_catalog(struct ps_req *r)
 
 struct inc_walk {
 	struct ps_walk wk;
-	const struct ps_catalog *cat;
+	struct ps_incident *v; /* the page, rendered with its updates after the walk */
+	size_t n, cap;
 };
 
 static bool incident_row(void *arg, const struct ps_incident *i)
@@ -33,15 +34,29 @@ static bool incident_row(void *arg, const struct ps_incident *i)
 	struct inc_walk *iw = arg;
 	if (!ps_walk_take(&iw->wk, i->id))
 		return false;
-	ps_render_incident(&iw->wk.r->w, i, iw->cat);
+	void *p = iw->v;
+	ps_grow(&p, &iw->cap, iw->n + 1, sizeof *iw->v);
+	iw->v = p;
+	iw->v[iw->n++] = *i;
 	return true;
+}
+
+/* An incident and its updates. */
+static ps_code render_incident(struct ps_req *r, const struct ps_incident *i)
+{
+	struct ps_incident_updates u = {.v = NULL};
+	ps_code rc = ps_app_incident_updates(r->c, i->id, &u);
+	if (rc == PS_OK)
+		ps_render_incident(&r->w, i, r->c->app->catalog, u.v, u.n);
+	ps_free(u.v);
+	return rc;
 }
 
 /* {"services": [{id, name, status: healthy|incident}], "items": [...], "next"} */
 ps_code ps_h_service_health(struct ps_req *r)
 {
 	const struct ps_catalog *cat = r->c->app->catalog;
-	struct inc_walk iw = {.wk = {.r = r, .prefix = PS_PFX_INCIDENT}, .cat = cat};
+	struct inc_walk iw = {.wk = {.r = r, .prefix = PS_PFX_INCIDENT}};
 	int64_t after;
 	bool open_only = false;
 	const char *st = ps_query(r, "status");
@@ -66,23 +81,41 @@ ps_code ps_h_service_health(struct ps_req *r)
 	ps_free(affected);
 	ps_jw_key(&r->w, "items");
 	ps_jw_arr(&r->w);
-	return ps_list_close(&iw.wk, ps_app_incidents_list(r->c, open_only, after, iw.wk.limit + 1, incident_row, &iw));
+	rc = ps_app_incidents_list(r->c, open_only, after, iw.wk.limit + 1, incident_row, &iw);
+	for (size_t k = 0; rc == PS_OK && k < iw.n; k++)
+		rc = render_incident(r, &iw.v[k]);
+	ps_free(iw.v);
+	return ps_list_close(&iw.wk, rc);
 }
 
 ps_code ps_h_incident_create(struct ps_req *r)
 {
-	static const char *const fields[] = {"service", "status", "title", NULL};
-	const char *service, *status, *title;
+	static const char *const fields[] = {"service", "status", "title", "eta", NULL};
+	const char *service, *status, *title, *eta;
 	struct ps_incident i;
 	ps_code rc;
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "service", true, &service)) ||
-	    (rc = ps_body_str(r, "status", false, &status)) || (rc = ps_body_str(r, "title", true, &title)))
+	    (rc = ps_body_str(r, "status", false, &status)) || (rc = ps_body_str(r, "title", true, &title)) ||
+	    (rc = ps_body_str(r, "eta", false, &eta)))
 		return rc;
-	if ((rc = ps_app_incident_open(r->c, service, status, title, &i)) != PS_OK)
+	if ((rc = ps_app_incident_open(r->c, service, status, title, eta, &i)) != PS_OK)
 		return rc;
 	r->status = 201;
-	ps_render_incident(&r->w, &i, r->c->app->catalog);
-	return PS_OK;
+	return render_incident(r, &i);
+}
+
+ps_code ps_h_incident_patch(struct ps_req *r)
+{
+	static const char *const fields[] = {"status", "eta", "message", NULL};
+	struct ps_incident_change in = {.eta_set = r->body && json_object_get(r->body, "eta") != NULL};
+	struct ps_incident i;
+	ps_code rc;
+	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "status", false, &in.status)) ||
+	    (rc = ps_body_str(r, "eta", false, &in.eta)) || (rc = ps_body_str(r, "message", false, &in.message)))
+		return rc;
+	if ((rc = ps_app_incident_update(r->c, r->inc, &in, &i)) != PS_OK)
+		return rc;
+	return render_incident(r, &i);
 }
 
 ps_code ps_h_incident_resolve(struct ps_req *r)
@@ -91,8 +124,7 @@ ps_code ps_h_incident_resolve(struct ps_req *r)
 	ps_code rc = ps_app_incident_resolve(r->c, r->inc, &i);
 	if (rc != PS_OK)
 		return rc;
-	ps_render_incident(&r->w, &i, r->c->app->catalog);
-	return PS_OK;
+	return render_incident(r, &i);
 }
 
 /* The fleet: how many subscriptions each reason blocks, across every

@@ -8,21 +8,84 @@
 #include "../app/ps_upgrade_view.h"
 #include "../app/ps_view.h"
 
+#include "../common/ps_mem.h"
+
+#include <stdlib.h>
 #include <string.h>
 
-static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *in, enum ps_op_kind *kind)
+/* The users of a manual change by seat: distinct user ids, sorted, and the
+ * same as a JSON array of numbers for the store. Freed with the request. */
+struct change_users {
+	int64_t *ids;
+	size_t n;
+	char *json;
+};
+
+static int cmp_user(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+#define PS_SWITCH_USERS_MAX 1000000
+
+static ps_code users_of(struct ps_req *r, struct change_users *u)
+{
+	json_t *v = r->body ? json_object_get(r->body, "users") : NULL;
+	size_t i;
+	json_t *e;
+	if (!v || json_is_null(v))
+		return PS_OK;
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > PS_SWITCH_USERS_MAX)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "users", "users must be a non-empty array of user ids");
+	u->ids = ps_malloc(json_array_size(v) * sizeof *u->ids);
+	json_array_foreach(v, i, e)
+	{
+		if (!json_is_string(e) || !ps_id_parse(json_string_value(e), PS_PFX_USER, &u->ids[u->n]))
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "users", "users[%zu] must be a user id like %s12", i,
+					  PS_PFX_USER);
+		u->n++;
+	}
+	qsort(u->ids, u->n, sizeof *u->ids, cmp_user);
+	size_t w = 0;
+	for (i = 0; i < u->n; i++)
+		if (w == 0 || u->ids[w - 1] != u->ids[i])
+			u->ids[w++] = u->ids[i];
+	u->n = w;
+	struct ps_buf b;
+	ps_buf_init(&b, 24 * (u->n + 1));
+	ps_buf_putc(&b, '[');
+	for (i = 0; i < u->n; i++) {
+		if (i)
+			ps_buf_putc(&b, ',');
+		ps_buf_int(&b, u->ids[i]);
+	}
+	ps_buf_putc(&b, ']');
+	u->json = ps_buf_take(&b);
+	return PS_OK;
+}
+
+static void users_fini(struct change_users *u)
+{
+	ps_free(u->ids);
+	ps_free(u->json);
+}
+
+static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *in, enum ps_op_kind *kind,
+			 struct change_users *u)
 {
 	static const char *const pv_fields[] = {"target_plan", "quantity", "kind", "acknowledge_data_loss",
-						"acknowledge_addons", NULL};
+						"acknowledge_addons", "users", "into", NULL};
 	static const char *const up_fields[] = {"target_plan", "quantity", "kind", NULL};
 	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", "acknowledge_addons",
-						NULL};
+						"users", "into", NULL};
 	bool has_q = false;
 	const char *k = NULL;
 	ps_code rc;
 	memset(in, 0, sizeof *in);
 	if ((rc = ps_body_only(r, kind ? pv_fields : is_switch ? sw_fields : up_fields)) ||
-	    (rc = ps_body_str(r, "target_plan", true, &in->target_plan)) ||
+	    (rc = ps_body_id(r, "into", PS_PFX_SUB, &in->into)) || (rc = users_of(r, u)) ||
+	    (rc = ps_body_str(r, "target_plan", in->into == 0, &in->target_plan)) ||
 	    (rc = ps_body_int(r, "quantity", false, &in->quantity, &has_q)) ||
 	    (rc = ps_body_bool(r, "acknowledge_data_loss", &in->acknowledge_data_loss)) ||
 	    (rc = ps_body_bool(r, "acknowledge_addons", &in->acknowledge_addons)))
@@ -36,6 +99,16 @@ static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *
 		if (k && !ps_op_kind_parse(k, kind))
 			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind must be upgrade or switch");
 	}
+	bool sw = kind ? *kind == PS_OPK_SWITCH : is_switch;
+	if (!sw && (in->into || u->n))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, in->into ? "into" : "users",
+				  "%s is for the manual change (switch) only", in->into ? "into" : "users");
+	if (in->into && u->n)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "users",
+				  "users and into do not go together: into moves every user");
+	in->user_ids = u->ids;
+	in->n_users = u->n;
+	in->users_json = u->json;
 	return PS_OK;
 }
 
@@ -62,16 +135,23 @@ static ps_code preview(struct ps_req *r, const enum ps_op_kind *fixed)
 	struct ps_decision tab;
 	struct first_users users = {.n = 0};
 	enum ps_op_kind kind = fixed ? *fixed : PS_OPK_UPGRADE;
+	struct change_users u = {.n = 0};
 	ps_code rc;
-	if ((rc = change_in(r, fixed != NULL, &in, fixed ? NULL : &kind)) ||
-	    (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)) ||
-	    (rc = ps_app_seats_list(c, r->t, r->s, 0, PS_PREVIEW_USERS, take_user, &users)))
-		return rc;
+	if ((rc = change_in(r, fixed != NULL, &in, fixed ? NULL : &kind, &u)) ||
+	    (rc = ps_app_preview(c, r->t, r->s, kind, &in, &p, &tab)))
+		goto out;
+	if (u.n) /* the users that move: those listed */
+		for (size_t i = 0; i < u.n && users.n < PS_PREVIEW_USERS; i++)
+			users.ids[users.n++] = u.ids[i];
+	else if ((rc = ps_app_seats_list(c, r->t, r->s, 0, PS_PREVIEW_USERS, take_user, &users)) != PS_OK)
+		goto out;
 	struct ps_preview_view pv = {.sub = r->s, .kind = kind, .plan = &p, .verdict = tab.verdict,
 				     .offer = tab.offer, .snap = tab.snap, .lang = c->lang, .now = c->now,
 				     .users = users.ids, .n_users = users.n, .choice = tab.choice};
 	ps_render_preview(&r->w, &pv);
-	return PS_OK;
+out:
+	users_fini(&u);
+	return rc;
 }
 
 ps_code ps_h_preview(struct ps_req *r)
@@ -104,8 +184,10 @@ ps_code ps_h_upgrade(struct ps_req *r)
 {
 	struct ps_change_in in;
 	struct ps_operation op;
-	ps_code rc;
-	if ((rc = change_in(r, false, &in, NULL)) != PS_OK)
+	struct change_users u = {.n = 0};
+	ps_code rc = change_in(r, false, &in, NULL, &u);
+	users_fini(&u);
+	if (rc != PS_OK)
 		return rc;
 	if (json_object_get(r->body, "kind"))
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind is for the preview only");
@@ -119,11 +201,13 @@ ps_code ps_h_switch(struct ps_req *r)
 {
 	struct ps_change_in in;
 	struct ps_operation op;
+	struct change_users u = {.n = 0};
 	ps_code rc;
 	struct ps_decision d;
-	if ((rc = change_in(r, true, &in, NULL)) != PS_OK)
-		return rc;
-	if ((rc = ps_app_switch(r->c, r->t, r->s, &in, &op, &d)) != PS_OK)
+	if ((rc = change_in(r, true, &in, NULL, &u)) == PS_OK)
+		rc = ps_app_switch(r->c, r->t, r->s, &in, &op, &d);
+	users_fini(&u);
+	if (rc != PS_OK)
 		return refused(r, rc, &d);
 	return reply_op(r, &op);
 }

@@ -15,6 +15,7 @@ ps_code ps_h_catalog(struct ps_req *r);
 ps_code ps_h_service_health(struct ps_req *r);
 ps_code ps_h_incident_create(struct ps_req *r);
 ps_code ps_h_incident_resolve(struct ps_req *r);
+ps_code ps_h_incident_patch(struct ps_req *r);
 ps_code ps_h_fleet(struct ps_req *r);
 ps_code ps_h_whoami(struct ps_req *r);
 ps_code ps_h_subs_list(struct ps_req *r);

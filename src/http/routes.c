@@ -52,6 +52,8 @@ const struct ps_route ps_routes[] = {
 	{"GET", S "/upgrades", ps_h_upgrades, PS_PERM_READ_TENANT, 0, "the Upgrade tab"},
 	{"GET", "/v1/service-health", ps_h_service_health, PS_PERM_ANY, 0, "services and incidents"},
 	{"POST", "/v1/service-health/incidents", ps_h_incident_create, PS_PERM_OPERATOR, BODY | IDEM, "open an incident"},
+	{"PATCH", "/v1/service-health/incidents/{i}", ps_h_incident_patch, PS_PERM_OPERATOR, BODY | IDEM,
+	 "update an incident: status, eta, a message (kept in its updates)"},
 	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, PS_PERM_OPERATOR, IDEM,
 	 "resolve an incident"},
 	{"GET", T "/audit", ps_h_audit_list, PS_PERM_AUDIT, 0, "the tenant's audit log"},

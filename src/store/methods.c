@@ -108,6 +108,7 @@ VISIT(visit_user, struct ps_user, ps_read_user, user)
 VISIT(visit_sub, struct ps_subscription, ps_read_sub, sub)
 VISIT(visit_assignment, struct ps_assignment, ps_read_assignment, assignment)
 VISIT(visit_incident, struct ps_incident, ps_read_incident, incident)
+VISIT(visit_incident_update, struct ps_incident_update, ps_read_incident_update, incident_update)
 VISIT(visit_audit, struct ps_audit, ps_read_audit, audit)
 VISIT(visit_invoice, struct ps_invoice, ps_read_invoice, invoice)
 VISIT(visit_line, struct ps_invoice_line, ps_read_line, line)
@@ -441,6 +442,7 @@ ps_code ps_sql_incident_insert(struct ps_store *st, struct ps_incident *i, struc
 	PS_Q_FIELD(&q, i->title);
 	ps_q_i64(&q, i->opened_at);
 	ps_q_opt(&q, i->resolved_at);
+	ps_q_opt(&q, i->eta);
 	return x_of(st)->insert_id(st, &q, &i->id, err);
 }
 
@@ -459,6 +461,7 @@ ps_code ps_sql_incident_update(struct ps_store *st, const struct ps_incident *i,
 	ps_q_i64(&q, i->id);
 	ps_q_str(&q, ps_incident_status_name(i->status));
 	ps_q_opt(&q, i->resolved_at);
+	ps_q_opt(&q, i->eta);
 	return x_of(st)->change_one(st, &q, "incident", "the incident does not exist", err);
 }
 
@@ -469,6 +472,27 @@ ps_code ps_sql_incident_list(struct ps_store *st, bool open_only, int64_t after,
 	ps_q_init(&q, PS_S_INC_LIST, 0);
 	ps_q_i64(&q, open_only ? 1 : 0);
 	return x_of(st)->walk(st, &q, 0, after, limit, visit_incident, (union ps_list_cb){.incident = cb}, arg, err);
+}
+
+ps_code ps_sql_incident_note_insert(struct ps_store *st, struct ps_incident_update *u, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_INC_NOTE_INSERT, 0);
+	ps_q_i64(&q, u->incident_id);
+	ps_q_i64(&q, u->at);
+	ps_q_str(&q, ps_incident_status_name(u->status));
+	PS_Q_FIELD(&q, u->message);
+	return x_of(st)->insert_id(st, &q, &u->n, err);
+}
+
+ps_code ps_sql_incident_note_list(struct ps_store *st, int64_t incident, ps_incident_update_cb cb, void *arg,
+				  struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_INC_NOTE_LIST, 0);
+	ps_q_i64(&q, incident);
+	return x_of(st)->walk(st, &q, 1, 0, 0, visit_incident_update, (union ps_list_cb){.incident_update = cb}, arg,
+			      err);
 }
 
 /* ---- Invoices, payments ------------------------------------------------ */
@@ -898,4 +922,35 @@ ps_code ps_sql_job_count_due(struct ps_store *st, int64_t now, int64_t *n, struc
 	ps_q_init(&q, PS_S_JOB_COUNT_DUE, 0);
 	ps_q_i64(&q, now);
 	return x_of(st)->get_one(st, &q, ps_read_i64, n, "job", "no count", err);
+}
+
+/* ---- Manual changes by seat -------------------------------------------- */
+
+ps_code ps_sql_operation_users_put(struct ps_store *st, int64_t tenant, int64_t op, const char *users,
+				   struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_OPUSERS_PUT, tenant);
+	ps_q_i64(&q, tenant);
+	ps_q_i64(&q, op);
+	ps_q_str(&q, users);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_seats_move_some(struct ps_store *st, int64_t tenant, int64_t from, int64_t to, int64_t op,
+			       struct ps_err *err)
+{
+	static const enum ps_stmt steps[] = {PS_S_SOME_KEEP, PS_S_SOME_MOVE, PS_S_SOME_COUNT};
+	ps_code rc = PS_OK;
+	for (size_t i = 0; rc == PS_OK && i < PS_ARRAY_LEN(steps); i++) {
+		struct ps_query q;
+		ps_q_init(&q, steps[i], tenant);
+		ps_q_i64(&q, tenant);
+		ps_q_i64(&q, from);
+		ps_q_i64(&q, to);
+		if (steps[i] != PS_S_SOME_COUNT)
+			ps_q_i64(&q, op);
+		rc = x_of(st)->exec(st, &q, err);
+	}
+	return rc;
 }

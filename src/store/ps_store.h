@@ -40,6 +40,7 @@ typedef bool (*ps_user_cb)(void *arg, const struct ps_user *u);
 typedef bool (*ps_sub_cb)(void *arg, const struct ps_subscription *s);
 typedef bool (*ps_assignment_cb)(void *arg, const struct ps_assignment *a);
 typedef bool (*ps_incident_cb)(void *arg, const struct ps_incident *i);
+typedef bool (*ps_incident_update_cb)(void *arg, const struct ps_incident_update *u);
 typedef bool (*ps_audit_cb)(void *arg, const struct ps_audit *a);
 typedef bool (*ps_invoice_cb)(void *arg, const struct ps_invoice *inv);
 typedef bool (*ps_line_cb)(void *arg, const struct ps_invoice_line *l);
@@ -162,7 +163,7 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	  (st, tenant, sub_id, after_user, limit, cb, arg, err))                                                       \
                                                                                                                        \
 	/* Service health (shared by every tenant). insert assigns i->id.                                              \
-	 * update writes status and resolved_at. */                                                                    \
+	 * update writes status, resolved_at and eta. */                                                                    \
 	X(ps_code, incident_insert, (struct ps_store *st, struct ps_incident *i, struct ps_err *err), (st, i, err))    \
 	X(ps_code, incident_get, (struct ps_store *st, int64_t id, struct ps_incident *out, struct ps_err *err),       \
 	  (st, id, out, err))                                                                                          \
@@ -171,6 +172,13 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	X(ps_code, incident_list, (struct ps_store *st, bool open_only, int64_t after, size_t limit,                   \
 	  ps_incident_cb cb, void *arg, struct ps_err *err),                                                           \
 	  (st, open_only, after, limit, cb, arg, err))                                                                 \
+	/* An incident's updates: insert assigns u->n (the next in order);                                             \
+	 * list walks them in that order. */                                                                           \
+	X(ps_code, incident_note_insert, (struct ps_store *st, struct ps_incident_update *u, struct ps_err *err),      \
+	  (st, u, err))                                                                                                \
+	X(ps_code, incident_note_list, (struct ps_store *st, int64_t incident, ps_incident_update_cb cb, void *arg,    \
+	  struct ps_err *err),                                                                                         \
+	  (st, incident, cb, arg, err))                                                                                \
                                                                                                                        \
 	/* Money and operations: inserted here so the engine's reasons have real                                       \
 	 * data; their full life comes with the billing and upgrade work.                                              \
@@ -281,6 +289,19 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	X(ps_code, assignments_move, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to,                   \
 	  const char *product_id, int64_t *moved, struct ps_err *err),                                                 \
 	  (st, tenant, from, to, product_id, moved, err))                                                              \
+	/* Manual changes by seat. operation_users_put keeps the users operation                                       \
+	 * `op` moves (users: a JSON array of user ids), in one statement.                                             \
+	 * seats_move_some moves, inside the caller's transaction, the seats of                                        \
+	 * `from` held by op's users (op 0: every seat) to `to`, taking to's                                           \
+	 * product: those of users who hold a seat of to's product elsewhere are                                       \
+	 * given up instead (they keep theirs); then both counts are recounted.                                        \
+	 * One set-based statement each, never one per user. */                                                        \
+	X(ps_code, operation_users_put, (struct ps_store *st, int64_t tenant, int64_t op, const char *users,           \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, op, users, err))                                                                                \
+	X(ps_code, seats_move_some, (struct ps_store *st, int64_t tenant, int64_t from, int64_t to, int64_t op,         \
+	  struct ps_err *err),                                                                                         \
+	  (st, tenant, from, to, op, err))                                                                             \
                                                                                                                        \
 	/* Idempotency keys, per tenant (0 for provider-wide calls). find:                                             \
 	 * NOT_FOUND when the key is unknown; out->response is a new string the                                        \
@@ -364,6 +385,6 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 5
+#define PS_SCHEMA_VERSION 6
 
 #endif

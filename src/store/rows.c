@@ -111,6 +111,19 @@ ps_code ps_read_incident(const struct ps_row *r, void *out, struct ps_err *err)
 	STR(3, i->title, "incidents.title");
 	i->opened_at = I64(4);
 	i->resolved_at = I64(5);
+	i->eta = I64(6);
+	return PS_OK;
+}
+
+ps_code ps_read_incident_update(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_incident_update *u = out;
+	memset(u, 0, sizeof *u);
+	u->incident_id = I64(0);
+	u->n = I64(1);
+	u->at = I64(2);
+	ENUM(3, ps_incident_status_parse, u->status, "incident_updates.status");
+	STR(4, u->message, "incident_updates.message");
 	return PS_OK;
 }
 
@@ -316,6 +329,7 @@ ps_code ps_snap_add_incident(const struct ps_row *r, struct ps_snapshot *snap, s
 	si->id = i.id;
 	memcpy(si->service_id, i.service_id, sizeof si->service_id);
 	si->status = i.status;
+	si->eta = i.eta;
 	return PS_OK;
 }
 

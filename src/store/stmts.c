@@ -14,7 +14,7 @@
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
 	"term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
-#define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
+#define INC_COLS    "id, service_id, status, title, opened_at, resolved_at, eta"
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
 	"credit_check_id, request_id, detail"
@@ -165,11 +165,46 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		       .sql = "SELECT " ASSIGN_COLS " FROM assignments WHERE tenant_id = ?1 AND subscription_id = ?2"
 			      " AND user_id > ?3 ORDER BY user_id LIMIT ?4"},
     [PS_S_INC_INSERT] = {.name = "incident_insert",
-		      .sql = "INSERT INTO incidents (id, service_id, status, title, opened_at, resolved_at)"
-			     " VALUES (" NEXT_ID("incidents") ", ?1, ?2, ?3, ?4, ?5) RETURNING id"},
+		      .sql = "INSERT INTO incidents (id, service_id, status, title, opened_at, resolved_at, eta)"
+			     " VALUES (" NEXT_ID("incidents") ", ?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"},
     [PS_S_INC_GET] = {.name = "incident_get", .sql = "SELECT " INC_COLS " FROM incidents WHERE id = ?1"},
     [PS_S_INC_UPDATE] = {.name = "incident_update",
-		      .sql = "UPDATE incidents SET status = ?2, resolved_at = ?3 WHERE id = ?1"},
+		      .sql = "UPDATE incidents SET status = ?2, resolved_at = ?3, eta = ?4 WHERE id = ?1"},
+    [PS_S_INC_NOTE_INSERT] = {.name = "incident_note_insert",
+			   .sql = "INSERT INTO incident_updates (incident_id, n, at, status, message)"
+				  " VALUES (?1, (SELECT count(*) + 1 FROM incident_updates WHERE incident_id = ?1),"
+				  " ?2, ?3, ?4) RETURNING n",
+			   .missing = "incident",
+			   .missing_msg = "the incident does not exist"},
+    /* Manual changes by seat: the set of users an operation moves, read by
+     * the set-based statements that move their seats (one per table). */
+    [PS_S_OPUSERS_PUT] = {.name = "operation_users_put",
+		       .sqlite = "INSERT OR IGNORE INTO operation_users (tenant_id, operation_id, user_id)"
+				 " SELECT ?1, ?2, value FROM json_each(?3)",
+		       .pg = "INSERT INTO operation_users (tenant_id, operation_id, user_id)"
+			     " SELECT DISTINCT ?1::bigint, ?2::bigint, value::bigint FROM json_array_elements_text(?3::json)"
+			     " ON CONFLICT DO NOTHING"},
+#define SOME_USERS                                                                                                     \
+	" AND (?4 = 0 OR user_id IN (SELECT user_id FROM operation_users WHERE tenant_id = ?1 AND operation_id = ?4))"
+#define TO_PRODUCT "(SELECT product_id FROM subscriptions WHERE tenant_id = ?1 AND id = ?3)"
+    [PS_S_SOME_KEEP] = {.name = "seats_move_some",
+		     .sql = "DELETE FROM assignments WHERE tenant_id = ?1 AND subscription_id = ?2" SOME_USERS
+			    " AND user_id IN (SELECT o.user_id FROM assignments AS o WHERE o.tenant_id = ?1"
+			    " AND o.subscription_id <> ?2 AND o.product_id = " TO_PRODUCT ")"},
+    [PS_S_SOME_MOVE] = {.name = "seats_move_some",
+		     .sql = "UPDATE assignments SET subscription_id = ?3, product_id = " TO_PRODUCT
+			    " WHERE tenant_id = ?1 AND subscription_id = ?2" SOME_USERS,
+		     .conflict = "user",
+		     .conflict_msg = "a user would hold two seats of the target's product"},
+    [PS_S_SOME_COUNT] = {.name = "seats_move_some",
+		      .sql = "UPDATE subscriptions SET assigned = (SELECT count(*) FROM assignments AS a"
+			     " WHERE a.tenant_id = subscriptions.tenant_id AND a.subscription_id = subscriptions.id)"
+			     " WHERE tenant_id = ?1 AND id IN (?2, ?3)"},
+#undef SOME_USERS
+#undef TO_PRODUCT
+    [PS_S_INC_NOTE_LIST] = {.name = "incident_note_list",
+			 .sql = "SELECT incident_id, n, at, status, message FROM incident_updates"
+				" WHERE incident_id = ?1 AND n > ?2 ORDER BY n LIMIT ?3"},
     [PS_S_INC_LIST] = {.name = "incident_list",
 		    .sql = "SELECT " INC_COLS " FROM incidents WHERE id > ?2 AND (?1 = 0 OR status <> 'resolved')"
 			   " ORDER BY id LIMIT ?3"},

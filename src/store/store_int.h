@@ -70,6 +70,12 @@ enum ps_stmt {
 	PS_S_INC_GET,
 	PS_S_INC_UPDATE,
 	PS_S_INC_LIST,
+	PS_S_INC_NOTE_INSERT,
+	PS_S_INC_NOTE_LIST,
+	PS_S_OPUSERS_PUT,
+	PS_S_SOME_KEEP,
+	PS_S_SOME_MOVE,
+	PS_S_SOME_COUNT,
 	PS_S_INVOICE_INSERT,
 	PS_S_INVOICE_GET,
 	PS_S_INVOICE_UPDATE,
@@ -154,7 +160,7 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[];
+    ps_sql_sqlite_006[], ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
@@ -232,6 +238,7 @@ ps_code ps_read_user(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_assignment(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_incident(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_incident_update(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_op(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_credit(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_invoice(const struct ps_row *r, void *out, struct ps_err *err);
@@ -267,6 +274,7 @@ union ps_list_cb {
 	ps_sub_cb sub;
 	ps_assignment_cb assignment;
 	ps_incident_cb incident;
+	ps_incident_update_cb incident_update;
 	ps_audit_cb audit;
 	ps_invoice_cb invoice;
 	ps_line_cb line;
@@ -360,6 +368,10 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(incident_get)                                                                                                \
 	X(incident_update)                                                                                             \
 	X(incident_list)                                                                                               \
+	X(incident_note_insert)                                                                                        \
+	X(incident_note_list)                                                                                          \
+	X(operation_users_put)                                                                                         \
+	X(seats_move_some)                                                                                             \
 	X(invoice_insert)                                                                                              \
 	X(invoice_get)                                                                                                 \
 	X(invoice_update)                                                                                              \

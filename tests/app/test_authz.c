@@ -62,6 +62,7 @@ static const struct {
 	{"GET", "/v1/service-health", ALL},
 	{"POST", "/v1/service-health/incidents", OP},
 	{"POST", "/v1/service-health/incidents/{i}/resolve", OP},
+	{"PATCH", "/v1/service-health/incidents/{i}", OP},
 	{"GET", "/v1/tenants/{t}/audit", OP | GA},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/upgrade/preview", ALL},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/switch/preview", ALL},

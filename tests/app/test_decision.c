@@ -8,7 +8,12 @@
  * preview allowed" <=> "the switch succeeds", each run inside a transaction
  * rolled back afterwards; after every change that succeeded, the store's
  * invariants hold (assigned = assignment rows, no user with two seats of
- * one product, nobody who held a license lost it). */
+ * one product, nobody who held a license lost it). Manual changes by seat
+ * too (RULES second part): a switch of some of a subscription's users
+ * (`users`, now and then with a stranger among them) and a switch into
+ * another subscription of the tenant (`into`): preview allowed <=> the
+ * switch succeeds, the same invariants, and the money invoiced is the
+ * preview's (charge - credit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -366,12 +371,28 @@ static void outer_rollback(void)
 
 struct tally {
 	long tenants, subs, upgrades_ok, upgrades_refused, switches_ok, switches_refused;
+	long by_seat_ok, by_seat_refused;
 };
+
+static bool add_invoice(void *arg, const struct ps_invoice *inv)
+{
+	*(int64_t *)arg += inv->amount;
+	return true;
+}
+
+/* What the tenant has been invoiced in all (credit notes negative). */
+static int64_t invoiced(int64_t tenant)
+{
+	int64_t sum = 0;
+	struct ps_err err = {0};
+	assert_int_equal(inner->ops->invoice_list(inner, tenant, false, 0, 0, add_invoice, &sum, &err), PS_OK);
+	return sum;
+}
 
 /* Run the change (upgrade or switch) inside a transaction rolled back
  * afterwards; true when it went through, the invariants checked. */
-static bool run_change(struct ps_ctx *c, const struct world *w, int64_t sub, const struct ps_change_in *in,
-		       bool upgrade, const char *what)
+static bool run_change_money(struct ps_ctx *c, const struct world *w, int64_t sub, const struct ps_change_in *in,
+			     bool upgrade, const char *what, int64_t *money, bool *waits)
 {
 	struct ps_operation op;
 	struct ps_decision refusal;
@@ -379,13 +400,109 @@ static bool run_change(struct ps_ctx *c, const struct world *w, int64_t sub, con
 	outer_begin();
 	load_seats(w->tenant, before, "before");
 	ps_ctx_reset(c, w->now, "decision");
+	/* No renewal first: a change decides on the state the tab shows (the
+	 * periods due are the job runner's), so the money measured is the
+	 * change's own, as its preview computed it. */
+	int64_t m0 = money ? invoiced(w->tenant) : 0;
 	ps_code rc = upgrade ? ps_app_upgrade(c, w->tenant, sub, in, &op, &refusal)
 			     : ps_app_switch(c, w->tenant, sub, in, &op, &refusal);
 	if (rc == PS_OK)
 		check_invariants(w->tenant, before, what);
+	if (rc == PS_OK && money) {
+		*money = invoiced(w->tenant) - m0;
+		*waits = op.state == PS_OP_PENDING_CREDIT_CHECK;
+	}
 	outer_rollback();
 	ps_free(before);
 	return rc == PS_OK;
+}
+
+static bool run_change(struct ps_ctx *c, const struct world *w, int64_t sub, const struct ps_change_in *in,
+		       bool upgrade, const char *what)
+{
+	return run_change_money(c, w, sub, in, upgrade, what, NULL, NULL);
+}
+
+struct users_of_sub {
+	int64_t v[64];
+	size_t n;
+};
+
+static bool take_user(void *arg, const struct ps_assignment *a)
+{
+	struct users_of_sub *u = arg;
+	if (u->n < sizeof u->v / sizeof u->v[0])
+		u->v[u->n++] = a->user_id;
+	return true;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* One manual change by seat of sub: some of its users (now and then with
+ * a user of the tenant who holds no seat of it) or into another of the
+ * tenant's subscriptions. Preview allowed <=> it succeeds; its money is
+ * the preview's. */
+static void check_by_seat(struct ps_ctx *c, const struct world *w, int64_t sub, struct tally *t)
+{
+	struct users_of_sub u = {.n = 0};
+	struct ps_err err = {0};
+	assert_int_equal(inner->ops->assignment_list(inner, w->tenant, sub, 0, 0, take_user, &u, &err), PS_OK);
+	int64_t ids[MAX_USERS + 1];
+	size_t n = 0;
+	char json[256];
+	struct ps_change_in in = {.acknowledge_data_loss = chance(50), .acknowledge_addons = chance(50)};
+	const char *what;
+	if (u.n > 0 && chance(50)) {
+		for (size_t i = 0; i < u.n && n < MAX_USERS; i++)
+			if (chance(60) || (i + 1 == u.n && n == 0))
+				ids[n++] = u.v[i];
+		if (chance(10) && w->n_users > 0)
+			ids[n++] = w->users[pick((unsigned)w->n_users)];
+		qsort(ids, n, sizeof *ids, cmp_i64);
+		size_t w2 = 0;
+		for (size_t i = 0; i < n; i++)
+			if (w2 == 0 || ids[w2 - 1] != ids[i])
+				ids[w2++] = ids[i];
+		n = w2;
+		size_t len = (size_t)snprintf(json, sizeof json, "[");
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(json + len, sizeof json - len, "%s%" PRId64, i ? "," : "", ids[i]);
+		snprintf(json + len, sizeof json - len, "]");
+		in.target_plan = base_plans[pick(sizeof base_plans / sizeof base_plans[0])];
+		in.user_ids = ids;
+		in.n_users = n;
+		in.users_json = json;
+		what = "switch of some users";
+	} else if (w->n_subs > 1) {
+		in.into = w->subs[pick((unsigned)w->n_subs)];
+		what = "switch into another subscription";
+	} else {
+		return;
+	}
+	struct ps_change_plan plan;
+	struct ps_decision tab;
+	outer_begin();
+	ps_ctx_reset(c, w->now, "decision");
+	ps_code rc = ps_app_preview(c, w->tenant, sub, PS_OPK_SWITCH, &in, &plan, &tab);
+	outer_rollback();
+	bool allowed = rc == PS_OK && plan.allowed;
+	int64_t money = 0;
+	bool waits = false;
+	bool ok = run_change_money(c, w, sub, &in, false, what, &money, &waits);
+	if (ok != allowed)
+		fail_msg("seed %" PRIu64 ", tenant %" PRId64 ": the preview of the %s of sub %" PRId64
+			 " says %s, the switch %s (%s)",
+			 seed, w->tenant, what, sub, allowed ? "allowed" : "not allowed", ok ? "succeeded" : "was refused",
+			 ok ? "" : c->err.msg);
+	if (ok && !waits && money != plan.charge - plan.credit)
+		fail_msg("seed %" PRIu64 ", tenant %" PRId64 ": the %s of sub %" PRId64 " invoiced %" PRId64
+			 ", its preview said %" PRId64 " - %" PRId64,
+			 seed, w->tenant, what, sub, money, plan.charge, plan.credit);
+	ok ? t->by_seat_ok++ : t->by_seat_refused++;
 }
 
 static void check_tenant(struct ps_ctx *c, const struct world *w, struct tally *t)
@@ -451,6 +568,7 @@ static void check_tenant(struct ps_ctx *c, const struct world *w, struct tally *
 					 ok ? "succeeded" : "was refused", ok ? "" : c->err.msg);
 			ok ? t->switches_ok++ : t->switches_refused++;
 		}
+		check_by_seat(c, w, sub, t);
 	}
 	t->tenants++;
 }
@@ -469,7 +587,7 @@ static void test_one_decision(void **state)
 	ctx_on(&gen, inner, NOW);
 	ctx_on(&chk, pinned, NOW);
 	struct ps_incident inc;
-	assert_int_equal(ps_app_incident_open(&gen, "security", "degraded", "Alerts are late", &inc), PS_OK);
+	assert_int_equal(ps_app_incident_open(&gen, "security", "degraded", "Alerts are late", NULL, &inc), PS_OK);
 	struct tally t = {0};
 	struct world w;
 	for (long k = 0; k < count; k++) {
@@ -478,16 +596,64 @@ static void test_one_decision(void **state)
 		check_tenant(&chk, &w, &t);
 	}
 	printf("# checked %ld tenants, %ld subscriptions: upgrades %ld done / %ld refused, switches %ld done / %ld "
-	       "refused\n",
-	       t.tenants, t.subs, t.upgrades_ok, t.upgrades_refused, t.switches_ok, t.switches_refused);
+	       "refused, by seat (users, into) %ld done / %ld refused\n",
+	       t.tenants, t.subs, t.upgrades_ok, t.upgrades_refused, t.switches_ok, t.switches_refused, t.by_seat_ok,
+	       t.by_seat_refused);
 	assert_true(t.upgrades_ok > 0 && t.upgrades_refused > 0 && t.switches_ok > 0 && t.switches_refused > 0);
+	assert_true(t.by_seat_ok > 0 && t.by_seat_refused > 0);
 	ps_ctx_fini(&gen);
 	ps_ctx_fini(&chk);
+}
+
+/* A twin got there first: the store's one-operation-at-a-time rule refuses
+ * the operation. The refusal says upgrade_in_progress, with a time, never
+ * the subscription's other reasons the manual change did not mind (here
+ * prepaid_plan, which the tab shows). */
+static ps_code twin_insert(struct ps_store *st, struct ps_operation *op, struct ps_err *err)
+{
+	return ps_err_set(err, PS_CONFLICT, "tenant", "one upgrade of a tenant at a time");
+}
+
+static void test_twin_refused_as_in_progress(void **state)
+{
+	struct ps_ctx gen, c;
+	struct ps_tenant t;
+	struct ps_user u;
+	struct ps_subscription s;
+	struct ps_credit_check cc;
+	ctx_on(&gen, inner, NOW);
+	struct ps_tenant_in tin = {.name = "Twin", .segment = "commercial", .payment = "card", .currency = "EUR",
+				   .credit_limit = 100000000, .has_credit_limit = true};
+	assert_int_equal(ps_app_tenant_create(&gen, &tin, &t), PS_OK);
+	struct ps_purchase_in pin = {.plan = "biz-standard", .quantity = 2, .term = "annual", .prepaid = true};
+	assert_int_equal(ps_app_purchase(&gen, t.id, &pin, &s, &cc), PS_OK);
+	assert_int_equal(ps_app_user_create(&gen, t.id, "twin@t.example", "Twin", &u), PS_OK);
+	assert_int_equal(ps_app_assign(&gen, t.id, s.id, u.id, NULL), PS_OK);
+
+	struct ps_store_ops ops = pinned_ops;
+	ops.operation_insert = twin_insert;
+	struct pinned twin = {.base = {.ops = &ops}, .in = inner};
+	ctx_on(&c, &twin.base, NOW + DAY);
+	struct ps_change_in in = {.target_plan = "biz-premium"};
+	struct ps_operation op;
+	struct ps_decision refusal;
+	outer_begin();
+	ps_code rc = ps_app_switch(&c, t.id, s.id, &in, &op, &refusal);
+	outer_rollback();
+	assert_int_equal(rc, PS_UPGRADE_BLOCKED);
+	assert_non_null(refusal.choice);
+	assert_int_equal(refusal.choice->n_reasons, 1);
+	assert_int_equal(refusal.choice->reasons[0].code, PS_R_UPGRADE_IN_PROGRESS);
+	assert_true(refusal.choice->reasons[0].wait_until > NOW + DAY);
+	assert_non_null(ps_verdict_reason(refusal.verdict, PS_R_PREPAID_PLAN)); /* the tab's, not the refusal's */
+	ps_ctx_fini(&c);
+	ps_ctx_fini(&gen);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_twin_refused_as_in_progress),
 		cmocka_unit_test(test_one_decision),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -183,7 +183,7 @@ static int setup(void **state)
 	assert_int_equal(ps_app_purchase(&c, t.id, &pin2, &s, &cc), PS_OK);
 	sub2_id = s.id;
 	struct ps_incident inc;
-	assert_int_equal(ps_app_incident_open(&c, "voice", "degraded", "Calls drop", &inc), PS_OK);
+	assert_int_equal(ps_app_incident_open(&c, "voice", "degraded", "Calls drop", NULL, &inc), PS_OK);
 	incident_id = inc.id;
 	/* A purchase past the credit limit waits on a credit check. */
 	struct ps_tenant_in tin2 = {.name = "Tight Ltd", .segment = "commercial", .payment = "invoice",
@@ -346,7 +346,7 @@ static ps_code uc_unassign(struct ps_ctx *c)
 static ps_code uc_incident(struct ps_ctx *c)
 {
 	struct ps_incident i;
-	return ps_app_incident_open(c, "mail-1", NULL, "Slow mail", &i);
+	return ps_app_incident_open(c, "mail-1", NULL, "Slow mail", NULL, &i);
 }
 
 static ps_code uc_resolve(struct ps_ctx *c)

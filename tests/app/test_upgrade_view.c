@@ -443,6 +443,7 @@ static void busy_tenant(struct ps_snapshot *s)
 	e->s.term = PS_TERM_ANNUAL;
 	ps_time_parse("2026-01-01T00:00:00Z", &e->s.term_start);
 	e->s.term_end = ps_term_end(e->s.term_start, PS_TERM_ANNUAL);
+	e->s.created_at = NOW; /* bought now: ready, the provider expects, by 13:00 */
 	add(s, 2, "ent-kiosk", 5, 5, PS_SUB_ACTIVE);
 	struct ps_snap_incident *in = ps_snapshot_add_incident(s);
 	in->id = 32;
@@ -453,6 +454,7 @@ static void busy_tenant(struct ps_snapshot *s)
 	op->id = 41;
 	op->state = PS_OP_PROVISIONING;
 	op->source_sub = 2;
+	op->created_at = NOW - 3600; /* started at 08:00: provisioned by 12:00 */
 	snprintf(op->target_plan, sizeof op->target_plan, "ent-e3");
 	s->has_credit_check = true;
 	s->credit_check.id = 51;
@@ -577,7 +579,8 @@ static void test_render_blocked(void **state)
 	want_str(j, "reasons/2/details/incidents/0/service", "files-1");
 	want_str(j, "reasons/2/details/incidents/0/status", "investigating");
 	want_str(j, "reasons/2/remedies/0/href", "/v1/service-health");
-	want_absent(j, "reasons/2/remedies/0/until");
+	WANT(json_is_null(at(j, "reasons/2/remedies/0/until")), "case reasons/2/remedies/0/until: got not null, "
+									      "want null (no eta)");
 	want_contains(j, "reasons/2/message", "File Storage 1");
 	/* 4 upgrade_in_progress */
 	want_str(j, "reasons/3/details/id", "op_41");
@@ -585,6 +588,7 @@ static void test_render_blocked(void **state)
 	want_str(j, "reasons/3/details/subscription", "sub_2");
 	want_str(j, "reasons/3/remedies/0/action", "wait");
 	want_str(j, "reasons/3/remedies/0/href", "/v1/tenants/ten_7/operations/op_41");
+	want_str(j, "reasons/3/remedies/0/until", "2026-11-27T12:00:00Z");
 	want_absent(j, "reasons/3/remedies/1");
 	want_contains(j, "reasons/3/message", "Enterprise Kiosk to Enterprise E3");
 	/* 5 credit_check_pending: two business days from Friday 08:00 is Tuesday 08:00 */

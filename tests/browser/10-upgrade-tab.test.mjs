@@ -191,6 +191,9 @@ test('Contoso: upgrade to Business Standard, follow the operation to completion,
   assert.match(await progress.textContent(), /now on Business Standard \(sub_\d+\); Business Basic has been replaced/);
   assert.match(await progress.locator('.moved').textContent(), /^20 licenses moved to the new plan\.$/);
   await shot(page, 'upgrade-completed-contoso');
+  // The page's header follows: the old subscription now shows Replaced, its seats gone.
+  await page.locator('.page-head p', { hasText: /Replaced/ }).waitFor();
+  assert.match(await page.locator('.page-head p').textContent(), /sub_1.*Replaced.*0 of 25 assigned/);
 
   await progress.getByRole('link', { name: 'Open Business Standard' }).click();
   await page.getByRole('heading', { name: 'Business Standard', level: 1 }).waitFor();
@@ -224,9 +227,10 @@ test('Relecloud: the guided manual change shows the prepaid time lost, with its 
   await page.getByRole('heading', { name: 'Change plans manually', level: 1 }).waitFor();
   assert.equal(await page.getByLabel('New plan').inputValue(), 'biz-premium');
   assert.equal(await page.getByLabel('Licenses').inputValue(), '20');
-  const preview = page.waitForResponse((r) => r.url().endsWith('/upgrade/preview'));
+  // The switch's own preview, with the body the switch will send.
+  const preview = page.waitForResponse((r) => r.url().endsWith('/switch/preview'));
   await page.getByRole('button', { name: 'Review the change' }).click();
-  assert.equal(JSON.parse((await preview).request().postData()).kind, 'switch');
+  assert.deepEqual(JSON.parse((await preview).request().postData()), { target_plan: 'biz-premium', quantity: 20 });
   const warning = page.locator('.prepaid-warning');
   await warning.waitFor();
   assert.match(await warning.textContent(), /Prepaid time will be lost/);
@@ -331,7 +335,10 @@ test('Northwind and Woodgrove: wait remedies say until when, or that no time is 
   await page2.goto(`${srv.url}/#/t/ten_5/subscriptions/sub_5/upgrade`);
   const inProgress = page2.locator('.reason[data-reason="upgrade_in_progress"]');
   await inProgress.waitFor();
-  assert.equal(await inProgress.locator('.remedy-text').textContent(), 'Wait: no time is known yet; check again later');
+  const wg = await srv.api('GET', '/v1/tenants/ten_5/subscriptions/sub_5/upgrades', { token: tenant(srv, 'Woodgrove').token });
+  const wgUntil = wg.json.reasons.find((r) => r.code === 'upgrade_in_progress').remedies[0].until;
+  assert.ok(wgUntil, 'case upgrade_in_progress says until when');
+  assert.match(await inProgress.locator('.remedy-text').textContent(), /^Wait until .*2026/);
   assert.ok(await inProgress.getByRole('link', { name: 'See operations' }).isVisible());
   assert.deepEqual([...page.jsErrors, ...page2.jsErrors], []);
 });

@@ -62,6 +62,19 @@ test('operator: tenants, the fleet chart, resolving the incident, and the Upgrad
   await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
   assert.equal(await page.locator('.open-incidents .reason').count(), 1);
   assert.match(await page.locator('.open-incidents').textContent(), /Advanced Security: delays in applying new policies/);
+  // The demo's incident says until when the provider expects it resolved.
+  assert.match(await page.locator('.open-incidents .eta').textContent(), /^Expected to be resolved by .*2026/);
+  // The operator moves the eta (entered in the viewer's time zone, Paris) and says why.
+  const upd = page.locator('form.incident-update').first();
+  await upd.getByLabel('Status').selectOption('restoring');
+  await upd.getByLabel('Expected resolution (your time)').fill('2031-05-04T15:30');
+  await upd.getByLabel('Message (kept in the updates)').fill('Fix rolling out');
+  await page.getByRole('button', { name: 'Update incident: Advanced Security: delays in applying new policies' }).click();
+  await page.locator('.open-incidents .updates li').first().waitFor();
+  assert.match(await page.locator('.open-incidents .eta').textContent(), /^Expected to be resolved by .*2031.*0?3:30 PM/);
+  assert.match(await page.locator('.open-incidents .updates').textContent(), /Restoring.*Fix rolling out/i);
+  const inc = (await srv.api('GET', '/v1/service-health?status=open')).json.items[0];
+  assert.equal(inc.eta, '2031-05-04T13:30:00Z', 'the eta sent in UTC');
   await shot(page, 'provider-incidents-open');
   await page.getByRole('button', { name: 'Resolve incident: Advanced Security: delays in applying new policies' }).click();
   await page.locator('#all-healthy').waitFor();

@@ -419,8 +419,15 @@ static void ck_not_ready(const char *n, const struct ps_verdict *v)
 	const struct ps_reason *r = need(n, v, PS_R_SUBSCRIPTION_NOT_READY);
 	WANT(r->status == PS_SUB_PROVISIONING, "case %s: got status %s, want provisioning", n,
 	     ps_sub_status_name(r->status));
-	WANT(r->wait_until == NOW + PS_NOT_READY_WAIT_S, "case %s: got wait_until %lld, want now + %d", n,
-	     (long long)r->wait_until, PS_NOT_READY_WAIT_S);
+	/* Its creation plus the provisioning time, whatever the time now. */
+	int64_t until = v->sub->s.created_at + PS_NOT_READY_WAIT_S;
+	WANT(r->wait_until == until, "case %s: got wait_until %lld, want created + %d", n, (long long)r->wait_until,
+	     PS_NOT_READY_WAIT_S);
+	WANT(r->overdue == (NOW >= until), "case %s: got overdue %d, want %d", n, r->overdue, NOW >= until);
+	size_t nr;
+	const enum ps_remedy *rem = ps_reason_remedies_of(r, &nr);
+	WANT(nr == 2 && rem[0] == (r->overdue ? PS_REM_CALL_SUPPORT : PS_REM_WAIT),
+	     "case %s: got first remedy %s, want call_support once overdue", n, nr ? ps_remedy_name(rem[0]) : "none");
 }
 
 static void ck_incident(const char *n, const struct ps_verdict *v)
@@ -436,7 +443,8 @@ static void ck_in_progress(const char *n, const struct ps_verdict *v)
 {
 	const struct ps_reason *r = need(n, v, PS_R_UPGRADE_IN_PROGRESS);
 	WANT(r->operation_id == 41, "case %s: got operation %lld, want 41", n, (long long)r->operation_id);
-	WANT(r->wait_until == 0, "case %s: got wait_until %lld, want 0", n, (long long)r->wait_until);
+	WANT(r->wait_until == PS_NOT_READY_WAIT_S, "case %s: got wait_until %lld, want its start (0) + 4 h", n,
+	     (long long)r->wait_until);
 }
 
 static void ck_credit(const char *n, const struct ps_verdict *v)
@@ -593,7 +601,7 @@ static void ck_undeclared(const char *n, const struct ps_verdict *v)
 static void ck_many(const char *n, const struct ps_verdict *v)
 {
 	const struct ps_reason *r = need(n, v, PS_R_SUBSCRIPTION_NOT_READY);
-	WANT(r->wait_until == NOW + PS_NOT_READY_WAIT_S, "case %s: not ready: wrong wait", n);
+	WANT(r->wait_until == v->sub->s.created_at + PS_NOT_READY_WAIT_S, "case %s: not ready: wrong wait", n);
 	r = need(n, v, PS_R_CREDIT_CHECK_PENDING);
 	WANT(r->wait_until == NOW + 2 * PS_DAY, "case %s: credit check: wrong wait", n);
 	r = need(n, v, PS_R_SERVICE_BUSY);
@@ -767,41 +775,53 @@ static const struct decide_row {
 	const char *codes;  /* the reasons, comma-separated */
 	const char *addons; /* each add-on's outcome */
 	bool credit_source;
+	enum ps_switch_mode mode; /* a switch: what moves (default: every user) */
 } decide_rows[] = {
 	{"upgrade to a supported target", basic_10, 1, "biz-standard", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, true, "", "",
-	 true},
+	 true, PS_SWITCH_ALL},
 	{"upgrade to an unsupported target", basic_10, 1, "ent-kiosk", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, false,
-	 "target_not_supported", "", true},
+	 "target_not_supported", "", true, PS_SWITCH_ALL},
 	{"upgrade to a plan it cannot buy", basic_10, 1, "biz-basic-us", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_NOT_A_TARGET,
-	 false, "", "", false},
+	 false, "", "", false, PS_SWITCH_ALL},
 	{"upgrade, target's product held", target_held, 1, "ent-e3", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, false,
-	 "multiple_plans_same_product", "", true},
+	 "multiple_plans_same_product", "", true, PS_SWITCH_ALL},
 	{"upgrade, another product's target", target_held, 1, "biz-standard", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, true,
-	 "", "", true},
+	 "", "", true, PS_SWITCH_ALL},
 	{"switch, target's product held without seats", target_held, 1, "ent-e3", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK,
-	 true, "", "", true},
+	 true, "", "", true, PS_SWITCH_ALL},
 	{"upgrade of an expired subscription", expired, 1, "biz-standard", PS_OPK_UPGRADE, 0, 0, PS_CHOICE_OK, false,
-	 "not_eligible", "", true},
+	 "not_eligible", "", true, PS_SWITCH_ALL},
 	{"switch of an expired subscription: uncredited", expired, 1, "biz-standard", PS_OPK_SWITCH, 0, 0,
-	 PS_CHOICE_OK, true, "", "", false},
+	 PS_CHOICE_OK, true, "", "", false, PS_SWITCH_ALL},
 	{"switch of a disabled subscription", disabled, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, true, "",
-	 "", false},
+	 "", false, PS_SWITCH_ALL},
 	{"switch of a replaced subscription", replaced, 1, "biz-premium", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
-	 "not_eligible", "", false},
+	 "not_eligible", "", false, PS_SWITCH_ALL},
 	{"switch while an upgrade runs", in_progress, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
-	 "upgrade_in_progress", "", true},
+	 "upgrade_in_progress", "", true, PS_SWITCH_ALL},
 	{"switch, the add-on follows", addon, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, true, "",
-	 "moved", true},
+	 "moved", true, PS_SWITCH_ALL},
 	{"switch, the add-on would be cancelled", addon, 1, "biz-premium", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
-	 "has_addon", "cancelled", true},
+	 "has_addon", "cancelled", true, PS_SWITCH_ALL},
 	{"switch, the add-on cancelled, acknowledged", addon, 1, "biz-premium", PS_OPK_SWITCH, 0, 1, PS_CHOICE_OK, true,
-	 "", "cancelled", true},
+	 "", "cancelled", true, PS_SWITCH_ALL},
 	{"switch of the add-on itself", addon, 2, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_ADDON_SOURCE, false,
-	 "", "", false},
+	 "", "", false, PS_SWITCH_ALL},
 	{"switch losing data, unacknowledged", basic_10, 1, "ent-kiosk", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false, "",
-	 "", true},
+	 "", true, PS_SWITCH_ALL},
 	{"switch losing data, acknowledged", basic_10, 1, "ent-kiosk", PS_OPK_SWITCH, 1, 0, PS_CHOICE_OK, true, "", "",
-	 true},
+	 true, PS_SWITCH_ALL},
+	/* Manual changes by seat. */
+	{"some users: the add-on stays with the source, nothing to acknowledge", addon, 1, "biz-premium", PS_OPK_SWITCH,
+	 0, 0, PS_CHOICE_OK, true, "", "", true, PS_SWITCH_SOME},
+	{"into: the add-on follows or ends as for every user", addon, 1, "biz-premium", PS_OPK_SWITCH, 0, 0,
+	 PS_CHOICE_OK, false, "has_addon", "cancelled", true, PS_SWITCH_INTO},
+	{"switch to its own plan", basic_10, 1, "biz-basic", PS_OPK_SWITCH, 0, 0, PS_CHOICE_NOT_A_TARGET, false, "", "",
+	 false, PS_SWITCH_ALL},
+	{"into a subscription of its own plan (a merge)", basic_10, 1, "biz-basic", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK,
+	 true, "", "", true, PS_SWITCH_INTO},
+	{"into, while an upgrade runs", in_progress, 1, "biz-standard", PS_OPK_SWITCH, 0, 0, PS_CHOICE_OK, false,
+	 "upgrade_in_progress", "", true, PS_SWITCH_INTO},
 };
 
 static void test_decide(void **state)
@@ -815,7 +835,7 @@ static void test_decide(void **state)
 		row->setup(&snap);
 		const struct ps_snap_sub *s = ps_snapshot_sub(&snap, row->sub);
 		ps_rules_evaluate(&cat, &snap, s, NOW, PS_EVAL_UNSUPPORTED, &v);
-		struct ps_choice_in in = {.to = find_plan(row->target), .kind = row->kind,
+		struct ps_choice_in in = {.to = find_plan(row->target), .kind = row->kind, .mode = row->mode,
 					  .acknowledge_data_loss = row->ack_data, .acknowledge_addons = row->ack_addons};
 		ps_decide(&snap, &v, &in, &ch);
 		char g[512] = "", a[256] = "";

@@ -51,6 +51,7 @@ const EXPECTED = [
   ['GET', '/v1/service-health', ALL],
   ['POST', '/v1/service-health/incidents', OPERATOR],
   ['POST', '/v1/service-health/incidents/{i}/resolve', OPERATOR],
+  ['PATCH', '/v1/service-health/incidents/{i}', OPERATOR],
   ['GET', `${T}/audit`, ADMINS],
   ['POST', `${S}/upgrade/preview`, ALL],
   ['POST', `${S}/switch/preview`, ALL],

@@ -5,7 +5,7 @@
 // outcomes, a replaced subscription's tab.
 import assert from 'node:assert/strict';
 import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError } from './harness.mjs';
-import { codes, expectFields, buy, seatUsers, getSub, list, seats, tab, upgrade, preview, change, state, billing } from './tenant-calls.mjs';
+import { codes, expectFields, buy, seatUsers, assignSeat, getSub, list, seats, tab, upgrade, preview, change, state, billing } from './tenant-calls.mjs';
 
 let srv; // --clock manual
 
@@ -22,10 +22,7 @@ after(async () => {
 const setStatus = (T, sub, status) =>
   srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${sub}/status`, { body: { status } });
 
-async function assign(T, sub, user) {
-  const a = await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${sub}/assignments/${user}`, { token: T.tok.license_admin });
-  assert.equal(a.status, 201, `case assign ${user} to ${sub}: got ${a.status} ${a.text}`);
-}
+const assign = (T, sub, user) => assignSeat(srv, T, sub, user);
 
 // ---- per target: multiple_plans_same_product ----------------------------------------
 
@@ -109,6 +106,23 @@ for (const status of ['expired', 'disabled']) {
   });
 }
 
+test('an expired subscription can be cancelled: it ends cancelled, nothing credited; with users it says to move them first', async () => {
+  const T = await tenantWithTokens(srv, { name: 'Cancel Expired Org', credit_limit: 10000000 });
+  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 3 })).id;
+  const [u] = await seatUsers(srv, T, s, 1, 'ce');
+  assert.equal((await setStatus(T, s, 'expired')).status, 200, 'case expired');
+  const cancel = () => srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s}/cancel`, { token: T.tok.billing_admin });
+  expectError(await cancel(), 409, 'conflict', 'assigned', 'cancel an expired subscription that users still hold');
+  const un = await srv.api('DELETE', `/v1/tenants/${T.id}/subscriptions/${s}/assignments/${u}`, { token: T.tok.license_admin });
+  assert.equal(un.status, 200, `case unassign: got ${un.status} ${un.text}`);
+  const b0 = await billing(srv, T);
+  const r = await cancel();
+  assert.equal(r.status, 200, `case cancel an expired subscription: got ${r.status} ${r.text}`);
+  expectFields(await getSub(srv, T, s), { status: 'cancelled' }, 'the expired subscription');
+  assert.deepEqual((await billing(srv, T)).invoices, b0.invoices, 'case nothing credited');
+  expectError(await cancel(), 409, 'conflict', 'status', 'cancel twice');
+});
+
 test('replaced and cancelled subscriptions: not_eligible with call_support only, no offers, the switch preview says what the switch does', async () => {
   const T = await tenantWithTokens(srv, { name: 'Replaced Org', credit_limit: 10000000 });
   const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 2 })).id;
@@ -142,13 +156,15 @@ test('an add-on: the switch preview tells its outcome; a switch that cancels it 
   const moved = await preview(srv, T, base, { target_plan: 'ent-e3', kind: 'switch' });
   assert.equal(moved.status, 200, `case preview ent-e3: got ${moved.status} ${moved.text}`);
   expectFields(moved.json, { allowed: true }, 'preview to ent-e3');
-  assert.deepEqual(moved.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved' }], 'case ent-e3 add-on outcome');
+  assert.deepEqual(moved.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved', credit: 0 }], 'case ent-e3 add-on outcome');
   const p = await preview(srv, T, base, { target_plan: 'biz-premium', kind: 'switch' });
-  assert.deepEqual(p.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved' }], 'case biz-premium add-on outcome');
+  assert.deepEqual(p.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'moved', credit: 0 }], 'case biz-premium add-on outcome');
   const q = await preview(srv, T, base, { target_plan: 'mail-p2', kind: 'switch', acknowledge_data_loss: true });
   assert.equal(q.status, 200, `case preview mail-p2: got ${q.status} ${q.text}`);
   expectFields(q.json, { allowed: false }, 'preview to mail-p2');
-  assert.deepEqual(q.json.addons, [{ subscription: addon, plan: 'voice-addon', outcome: 'cancelled' }], 'case mail-p2 add-on outcome');
+  const { credit: addonCredit, ...fate } = q.json.addons[0];
+  assert.deepEqual([fate], [{ subscription: addon, plan: 'voice-addon', outcome: 'cancelled' }], 'case mail-p2 add-on outcome');
+  assert.ok(addonCredit > 0, `case the money of the add-on cancelled: its unused days credited: got ${addonCredit}`);
   assert.deepEqual(codes(q.json.reasons), ['has_addon'], 'case mail-p2 preview reasons');
   const body = { target_plan: 'mail-p2', acknowledge_data_loss: true };
   const fr = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${base}/switch?lang=fr`, { token: T.tok.billing_admin, body });
@@ -164,7 +180,11 @@ test('an add-on: the switch preview tells its outcome; a switch that cancels it 
   assert.equal(sp.status, 200, `case switch/preview: got ${sp.status} ${sp.text}`);
   expectFields(sp.json, { kind: 'switch', allowed: false }, 'switch/preview without acknowledge_addons');
   assert.deepEqual(sp.json.addons, q.json.addons, 'case switch/preview add-ons');
+  const b0 = await billing(srv, T);
   const r = await change(srv, T, base, { ...body, acknowledge_addons: true });
   assert.equal(r.status, 201, `case switch with acknowledge_addons: got ${r.status} ${r.text}`);
   expectFields(await getSub(srv, T, addon), { status: 'cancelled' }, 'the add-on after the switch');
+  const sum = (b) => b.invoices.reduce((x, i) => x + i.amount, 0);
+  assert.equal(sum(await billing(srv, T)) - sum(b0), ack.json.period.net,
+    `case the money is the preview's, the add-on's credit included: ${JSON.stringify(ack.json.period)}`);
 });

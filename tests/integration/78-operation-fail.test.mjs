@@ -94,3 +94,54 @@ test('the demo\'s Woodgrove has a way out', async () => {
     assert.ok(!codes(t.reasons).includes('upgrade_in_progress'), `case ${s.id} no longer blocked: ${JSON.stringify(codes(t.reasons))}`);
   }
 });
+
+test('failing a switch that cancelled an add-on revives it: attached to the source, its seats back, money netting to zero', async () => {
+  const T = await tenantWithTokens(srv, { name: 'Revive Org', credit_limit: 10000000 });
+  await setClock(srv, '2026-11-11T00:00:00Z');
+  const s = (await buy(srv, T, { plan: 'biz-standard', quantity: 2 })).id;
+  assert.equal((await setStatus(srv, T, s, 'active')).status, 200, 'case activate');
+  const users = await seatUsers(srv, T, s, 2, 'rv');
+  const addon = (await buy(srv, T, { plan: 'voice-addon', quantity: 1, addon_of: s })).id;
+  assert.equal((await setStatus(srv, T, addon, 'active')).status, 200, 'case activate the add-on');
+  const a = await srv.api('PUT', `/v1/tenants/${T.id}/subscriptions/${addon}/assignments/${users[0]}`, { token: T.tok.license_admin });
+  assert.equal(a.status, 201, `case add-on seat: ${a.text}`);
+  await setClock(srv, '2026-11-20T00:00:00Z');
+  const before = await billing(srv, T);
+  const sw = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s}/switch`, { token: T.tok.billing_admin,
+    body: { target_plan: 'ent-e5', acknowledge_addons: true } });
+  assert.ok(sw.status === 201 || sw.status === 202, `case switch: got ${sw.status} ${sw.text}`);
+  expectFields(sw.json, { state: 'provisioning' }, 'the switch');
+  expectFields(await getSub(srv, T, addon), { status: 'cancelled', assigned: 0 }, 'the add-on, cancelled by the switch');
+  await setClock(srv, '2026-11-21T00:00:00Z');
+  const r = await srv.api('POST', `${opPath(T, sw.json.id)}/fail`, { body: { reason: 'no' } });
+  assert.equal(r.status, 200, `case fail: got ${r.status} ${r.text}`);
+  expectFields(await getSub(srv, T, s), { status: 'active', quantity: 2, assigned: 2 }, 'the source');
+  expectFields(await getSub(srv, T, addon), { status: 'active', addon_of: s, assigned: 1 }, 'the add-on, revived');
+  assert.deepEqual(await seats(srv, T, addon), [users[0]], 'case the add-on seat back');
+  const after = await billing(srv, T);
+  const sum = (b) => b.invoices.reduce((x, i) => x + i.amount, 0);
+  assert.equal(sum(after), sum(before), `case credit and charge net to zero: got ${JSON.stringify(after.invoices)}`);
+});
+
+test('failing a switch of some users undoes it: their seats back, the source\'s quantity as it was, money netting to zero', async () => {
+  const T = await tenantWithTokens(srv, { name: 'Partial Fail Org', credit_limit: 10000000 });
+  await setClock(srv, '2026-11-11T00:00:00Z');
+  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 4 })).id;
+  assert.equal((await setStatus(srv, T, s, 'active')).status, 200, 'case activate');
+  const users = await seatUsers(srv, T, s, 3, 'pf');
+  await setClock(srv, '2026-11-20T00:00:00Z');
+  const before = await billing(srv, T);
+  const sw = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s}/switch`, { token: T.tok.billing_admin,
+    body: { target_plan: 'biz-premium', users: users.slice(0, 2) } });
+  assert.equal(sw.status, 202, `case switch of some users in provisioning: got ${sw.status} ${sw.text}`);
+  expectFields(sw.json, { state: 'provisioning' }, 'the switch');
+  expectFields(await getSub(srv, T, s), { status: 'active', quantity: 2, assigned: 1 }, 'the source while it provisions');
+  const r = await srv.api('POST', `${opPath(T, sw.json.id)}/fail`, { body: { reason: 'no' } });
+  assert.equal(r.status, 200, `case fail: got ${r.status} ${r.text}`);
+  expectFields(await getSub(srv, T, s), { status: 'active', quantity: 4, assigned: 3 }, 'the source as it was');
+  assert.deepEqual(await seats(srv, T, s), [...users].sort(), 'case every seat back');
+  expectFields(await getSub(srv, T, sw.json.new_subscription), { status: 'cancelled', assigned: 0 }, 'the new subscription');
+  const after = await billing(srv, T);
+  const sum = (b) => b.invoices.reduce((x, i) => x + i.amount, 0);
+  assert.equal(sum(after), sum(before), `case credit and charge net to zero: got ${JSON.stringify(after.invoices)}`);
+});

@@ -57,6 +57,12 @@ export async function seatUsers(s, T, sub, n, tag) {
   return ids;
 }
 
+// One seat of sub for user.
+export async function assignSeat(s, T, sub, user) {
+  const a = await s.api('PUT', `${subsPath(T)}/${sub}/assignments/${user}`, { token: T.tok.license_admin });
+  assert.equal(a.status, 201, `case assign ${user} to ${sub}: got ${a.status} ${a.text}`);
+}
+
 export async function getSub(s, T, id) {
   const r = await s.api('GET', `${subsPath(T)}/${id}`, { token: T.tok.reader });
   assert.equal(r.status, 200, `case GET ${id}: got ${r.status} ${r.text}, want 200`);

@@ -245,6 +245,8 @@ static void same_incident(const struct ps_incident *g, const struct ps_incident 
 	WANT_STR(g->title, w->title, c);
 	LABEL(c, "%s: opened_at", what);
 	WANT_I64(g->opened_at, w->opened_at, c);
+	LABEL(c, "%s: eta", what);
+	WANT_I64(g->eta, w->eta, c);
 	LABEL(c, "%s: resolved_at", what);
 	WANT_I64(g->resolved_at, w->resolved_at, c);
 }
@@ -1128,6 +1130,19 @@ static struct ps_incident incident_rec(const char *service, enum ps_incident_sta
 	return i;
 }
 
+struct note_acc {
+	struct ps_incident_update v[4];
+	size_t n;
+};
+
+static bool note_cb(void *arg, const struct ps_incident_update *u)
+{
+	struct note_acc *a = arg;
+	if (a->n < 4)
+		a->v[a->n++] = *u;
+	return true;
+}
+
 static void t_incidents(void **state)
 {
 	struct fx *f = *state;
@@ -1169,7 +1184,34 @@ static void t_incidents(void **state)
 	missing.id = 999;
 	WANT_CODE(f->o->incident_update(f->st, &missing, &f->err), PS_NOT_FOUND, "incident_update missing");
 
-	/* The update writes status and resolved_at only. */
+	/* An eta is kept, changed and cleared; updates come back in order. */
+	i1.eta = NOW + 3600;
+	OK(f->o->incident_update(f->st, &i1, &f->err), "set an eta");
+	OK(f->o->incident_get(f->st, i1.id, &got, &f->err), "incident_get 1 with an eta");
+	same_incident(&got, &i1, "incident_get 1 with an eta");
+	struct ps_incident_update n1 = {.incident_id = i1.id, .at = NOW, .status = PS_INC_DEGRADED};
+	struct ps_incident_update n2 = {.incident_id = i1.id, .at = NOW + 60, .status = PS_INC_RESTORING};
+	snprintf(n1.message, sizeof n1.message, "first");
+	snprintf(n2.message, sizeof n2.message, "second");
+	OK(f->o->incident_note_insert(f->st, &n1, &f->err), "update 1");
+	OK(f->o->incident_note_insert(f->st, &n2, &f->err), "update 2");
+	WANT_I64(n1.n, 1, "the first update's number");
+	WANT_I64(n2.n, 2, "the second update's number");
+	struct ps_incident_update bad = {.incident_id = 999, .at = NOW, .status = PS_INC_DEGRADED};
+	WANT_CODE(f->o->incident_note_insert(f->st, &bad, &f->err), PS_NOT_FOUND, "an update of no incident");
+	struct note_acc notes = {.n = 0};
+	OK(f->o->incident_note_list(f->st, i1.id, note_cb, &notes, &f->err), "the updates");
+	WANT_I64((int64_t)notes.n, 2, "two updates");
+	WANT_STR(notes.v[0].message, "first", "in order: first");
+	WANT_STR(notes.v[1].message, "second", "in order: second");
+	WANT_I64(notes.v[1].at, NOW + 60, "the second's time");
+	WANT_STR(ps_incident_status_name(notes.v[1].status), "restoring", "the second's status");
+	i1.eta = 0;
+	OK(f->o->incident_update(f->st, &i1, &f->err), "clear the eta");
+	OK(f->o->incident_get(f->st, i1.id, &got, &f->err), "incident_get 1 without an eta");
+	same_incident(&got, &i1, "incident_get 1 without an eta");
+
+	/* The update writes status, resolved_at and eta only. */
 	struct ps_incident up = i1;
 	up.status = PS_INC_RESTORING;
 	snprintf(up.title, sizeof up.title, "changed");
@@ -2633,26 +2675,33 @@ static void seat_in(struct fx *f, int64_t tenant, int64_t sub, int64_t user, con
 	OK(f->o->assignment_insert(f->st, &x, &f->err), what);
 }
 
+/* Tenant a with n users u[i], each with a seat of `from` (business); u3
+ * also holds an enterprise seat through `third`; `to` is enterprise. */
+static void seats_to_move(struct fx *f, int64_t a, int n, int64_t *u, int64_t *from, int64_t *to, int64_t *third)
+{
+	char w[96];
+	*from = add_sub(f, a, "biz-basic", "business");
+	*to = add_sub(f, a, "ent-e3", "enterprise");
+	*third = add_sub(f, a, "ent-e5", "enterprise");
+	for (int i = 0; i < n; i++) {
+		char upn[16];
+		LABEL(upn, "%d@a", i);
+		u[i] = add_user(f, a, upn);
+		LABEL(w, "seat of u%d in from", i);
+		seat_in(f, a, *from, u[i], w);
+	}
+	seat_in(f, a, *third, u[3], "u3's enterprise seat");
+}
+
 static void t_assignments_move(void **state)
 {
 	struct fx *f = *state;
 	struct ids ids;
 	char w[96];
 	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
-	int64_t from = add_sub(f, a, "biz-basic", "business");
-	int64_t to = add_sub(f, a, "ent-e3", "enterprise");
-	int64_t third = add_sub(f, a, "ent-e5", "enterprise");
+	int64_t from, to, third, u[4];
+	seats_to_move(f, a, 4, u, &from, &to, &third);
 	int64_t sb = add_sub(f, b, "ent-e3", "enterprise");
-	int64_t u[4];
-	for (int i = 0; i < 4; i++) {
-		char upn[16];
-		LABEL(upn, "%d@a", i);
-		u[i] = add_user(f, a, upn);
-		LABEL(w, "seat of u%d in from", i);
-		seat_in(f, a, from, u[i], w);
-	}
-	/* u3 already holds an enterprise seat through a third subscription. */
-	seat_in(f, a, third, u[3], "u3's enterprise seat");
 
 	int64_t moved = -1;
 	WANT_CODE(f->o->assignments_move(f->st, a, from, to, "enterprise", &moved, &f->err), PS_CONFLICT,
@@ -2737,6 +2786,41 @@ static void t_assignments_move(void **state)
 	WANT_FIELD("product", "move naming another product than the target's");
 	WANT_I64(assigned_of(f, a, to), 4, "to assigned after the refused moves");
 	WANT_I64(assigned_of(f, b, sb), 0, "B's sub assigned after the refused moves");
+}
+
+/* Manual changes by seat: an operation's users as a set, their seats moved
+ * in one statement per table; a user who holds the target's product
+ * elsewhere gives up the source's seat and keeps the other; both counts
+ * recounted; op 0 moves every seat. */
+static void t_seats_move_some(void **state)
+{
+	struct fx *f = *state;
+	struct ids ids;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t from, to, third, u[5];
+	seats_to_move(f, a, 5, u, &from, &to, &third);
+	char users[128];
+	snprintf(users, sizeof users, "[%lld,%lld,%lld,%lld]", (long long)u[0], (long long)u[1], (long long)u[3],
+		 (long long)u[1]);
+	OK(f->o->operation_users_put(f->st, a, 7, users, &f->err), "the operation's users (a duplicate among them)");
+	OK(f->o->operation_users_put(f->st, b, 7, "[1]", &f->err), "another tenant's operation 7");
+	OK(f->o->seats_move_some(f->st, a, from, to, 7, &f->err), "move some");
+	OK(f->o->assignment_list(f->st, a, to, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "to after");
+	WANT_IDS(&ids, "u0 and u1 moved", u[0], u[1]);
+	WANT_STR(ids.seats[0].product_id, "enterprise", "the moved seat takes the target's product");
+	OK(f->o->assignment_list(f->st, a, from, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "from after");
+	WANT_IDS(&ids, "u2 and u4 stay, u3 gave up the source's seat", u[2], u[4]);
+	OK(f->o->assignment_list(f->st, a, third, 0, 0, seat_cb, ids_reset(&ids, 0), &f->err), "third after");
+	WANT_IDS(&ids, "u3 keeps the enterprise seat", u[3]);
+	WANT_I64(assigned_of(f, a, from), 2, "from recounted");
+	WANT_I64(assigned_of(f, a, to), 2, "to recounted");
+	WANT_I64(assigned_of(f, a, third), 1, "third untouched");
+	/* op 0: every seat left. */
+	OK(f->o->seats_move_some(f->st, a, from, to, 0, &f->err), "move every seat");
+	WANT_I64(assigned_of(f, a, from), 0, "from empty");
+	WANT_I64(assigned_of(f, a, to), 4, "to holds all four");
+	OK(f->o->seats_move_some(f->st, a, from, to, 0, &f->err), "move from an empty subscription");
+	WANT_I64(assigned_of(f, a, to), 4, "nothing more moved");
 }
 
 static void t_assignments_move_in_tx(void **state)
@@ -3143,6 +3227,7 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_operation_find_by_new_sub),
 	T(t_one_upgrade_at_a_time),
 	T(t_assignments_move),
+	T(t_seats_move_some),
 	T(t_assignments_move_in_tx),
 	T(t_idempotency),
 	T(t_support),

@@ -156,10 +156,15 @@ export function remedyItem(remedy, reason, ctx, { subscription, codes } = {}) {
       return link(`#/t/${ctx.tenant}/licenses`, t('remedy.resolve_license_conflicts'));
     case 'pay_now':
       return may('billing') ? link(`#/t/${ctx.tenant}/billing?pay=1`, t('remedy.pay_now')) : needs('billing');
-    case 'change_plans_manually':
+    case 'change_plans_manually': {
+      // Two plans of one product: the API's link says which to merge into.
+      const into = /[?&]into=(sub_\d+)/.exec(remedy.href || '');
+      const q = into ? `?into=${into[1]}`
+        : reason.code === 'target_not_supported' && reason.details && reason.details.plan ? `?target=${encodeURIComponent(reason.details.plan)}` : '';
       return may('billing') && sub
-        ? link(`#/t/${ctx.tenant}/subscriptions/${sub}/switch${reason.code === 'target_not_supported' && reason.details && reason.details.plan ? `?target=${encodeURIComponent(reason.details.plan)}` : ''}`, t('remedy.change_plans_manually'))
+        ? link(`#/t/${ctx.tenant}/subscriptions/${sub}/switch${q}`, t('remedy.change_plans_manually'))
         : needs('billing');
+    }
     case 'call_support': {
       if (!may('billing')) return needs('billing');
       const q = new URLSearchParams();

@@ -1,5 +1,6 @@
-// Service health: every service, open and resolved incidents; the operator
-// opens and resolves incidents.
+// Service health: every service, open and resolved incidents, each with
+// until when it is expected to last; the operator opens, updates (status,
+// eta, a message) and resolves incidents.
 import { h, replace } from '../dom.mjs';
 import { t, fmtDateTime } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
@@ -39,6 +40,10 @@ export async function healthPage(ctx) {
       ? h('ul', { class: 'reasons open-incidents' }, open.map((i) => h('li', { class: 'reason', dataset: { incident: i.id } },
         h('h3', {}, i.title),
         h('p', {}, badge(i.status), ' ', t('health.incident_meta', { service: i.service_name || i.service, id: i.id, time: fmtDateTime(i.opened_at) })),
+        // Until when: the provider's eta, or that none is known yet.
+        h('p', { class: 'eta' }, i.eta ? t('health.eta', { time: fmtDateTime(i.eta) }) : t('health.eta_none')),
+        (i.updates || []).length ? h('ul', { class: 'updates' }, i.updates.map((u) => h('li', {}, `${fmtDateTime(u.time)} · `, badge(u.status), u.message ? ` ${u.message}` : ''))) : null,
+        operator ? updateForm(i) : null,
         operator ? resolveButton(i) : null)))
       : h('p', { class: 'alert alert-ok', id: 'all-healthy' }, t('health.all_healthy'));
 
@@ -79,6 +84,42 @@ export async function healthPage(ctx) {
     }, t('health.resolve'));
     wrap.append(btn, errorSlot());
     return wrap;
+  }
+
+  // PATCH an open incident: its status, its eta (entered in the viewer's
+  // time zone, sent in UTC) and a message, kept in its updates.
+  function updateForm(i) {
+    const id = (k) => `upd-${k}-${i.id}`;
+    const form = h('form', { class: 'incident-update', novalidate: true, dataset: { incident: i.id } },
+      h('div', { class: 'field' }, h('label', { for: id('status') }, t('health.col.status')),
+        h('select', { id: id('status'), name: 'status' }, INCIDENT_STATUSES.map((s) => h('option', { value: s, selected: s === i.status }, t(`status.${s}`))))),
+      h('div', { class: 'field' }, h('label', { for: id('eta') }, t('health.eta_label')),
+        h('input', { id: id('eta'), name: 'eta', type: 'datetime-local' })),
+      h('div', { class: 'field' }, h('label', { for: id('message') }, t('health.update_message')),
+        h('input', { id: id('message'), name: 'message', type: 'text', maxlength: '1000', autocomplete: 'off' })),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-secondary btn-small', 'aria-label': t('health.update_named', { title: i.title }) }, t('health.update'))),
+      errorSlot());
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      const body = { status: form.elements.status.value };
+      const eta = form.elements.eta.value;
+      if (eta) {
+        const at = new Date(eta);
+        if (Number.isNaN(at.getTime())) return showError(form, localError(t('health.eta_invalid'), 'eta'), ctx);
+        body.eta = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      }
+      const msg = form.elements.message.value.trim();
+      if (msg) body.message = msg;
+      try {
+        await api('PATCH', `/v1/service-health/incidents/${i.id}`, { body, idem: newIdemKey('incident-update') });
+        ctx.announce(t('health.updated_ok', { title: i.title }));
+        await load('#open-title');
+      } catch (e) {
+        showError(form, e, ctx);
+      }
+    });
+    return form;
   }
 
   function openForm(catalog) {

@@ -17,10 +17,22 @@ export async function subscriptionPage(ctx) {
   const base = `/v1/tenants/${ctx.tenant}/subscriptions/${ctx.params.s}`;
   const [sub, catalog] = await Promise.all([api('GET', base, { signal: ctx.signal }), getCatalog()]);
   const name = sub.plan_name || planName(catalog, sub.plan);
+  // The header's facts (status, seats): read again when an operation started
+  // here moves on, so the page never shows a state the subscription has left.
+  const facts = (s) => [`${s.id} · `, badge(s.status), ' · ', t('products.seats', { assigned: fmtNumber(s.assigned), quantity: fmtNumber(s.quantity) })];
+  const headLine = h('span', { class: 'sub-facts' }, ...facts(sub));
+  const refreshHead = async () => {
+    try {
+      const now = await api('GET', base, { signal: ctx.signal });
+      replace(headLine, ...facts(now));
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+    }
+  };
 
   const tabs = [
     { id: 'overview', label: t('sub.tab.overview'), render: () => overviewPanel(ctx, sub, catalog) },
-    { id: 'upgrade', label: t('sub.tab.upgrade'), render: () => upgradePanel(ctx, sub, catalog) },
+    { id: 'upgrade', label: t('sub.tab.upgrade'), render: () => upgradePanel(ctx, sub, catalog, refreshHead) },
   ];
   const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('sub.tabs_label', { plan: name }) });
   const panels = h('div', {});
@@ -66,7 +78,7 @@ export async function subscriptionPage(ctx) {
 
   return h('div', {},
     h('p', { class: 'breadcrumb' }, h('a', { href: `#/t/${ctx.tenant}/products` }, t('products.title')), ' › ', name),
-    pageHead(name, h('span', {}, `${sub.id} · `, badge(sub.status), ' · ', t('products.seats', { assigned: fmtNumber(sub.assigned), quantity: fmtNumber(sub.quantity) }))),
+    pageHead(name, headLine),
     tablist, panels);
 }
 
@@ -157,7 +169,7 @@ function changesList(catalog, fromId, toId) {
     ch.map((c) => h('li', { class: c.kind === 'gained' ? '' : c.kind }, c.text)));
 }
 
-function upgradePanel(ctx, sub, catalog) {
+function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
   const root = h('div', { class: 'upgrade-tab' }, loading());
   let showUnsupported = false;
   const fromName = sub.plan_name || planName(catalog, sub.plan);
@@ -283,8 +295,9 @@ function upgradePanel(ctx, sub, catalog) {
   function showProgress(op, offer) {
     const head = h('h2', { id: 'progress-title', tabindex: '-1' }, t('upgrade.progress_title', { from: fromName, to: offer.name }));
     replace(root, h('section', { class: 'card', 'aria-labelledby': 'progress-title' }, head,
-      operationProgress(op, ctx, { names: { from: fromName, to: offer.name } })));
+      operationProgress(op, ctx, { names: { from: fromName, to: offer.name }, onFinish: refreshHead })));
     head.focus();
+    refreshHead();
   }
 
   load();

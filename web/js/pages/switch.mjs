@@ -1,10 +1,12 @@
-// Change plans manually (the remedy change_plans_manually): choose a plan,
-// see what the change costs and loses (prepaid time not credited, data in
-// services the target lacks: an acknowledgement is required), then make the
-// change as one operation.
+// Change plans manually (the remedy change_plans_manually): choose what
+// moves (every user to a new plan, some users only, or every user into an
+// existing subscription), see what the change costs and loses (seats,
+// money, add-ons, prepaid time not credited, data in services the target
+// lacks: acknowledgements are required), then make the change as one
+// operation.
 import { h, replace } from '../dom.mjs';
 import { t, fmtDate, fmtMoney, fmtNumber, fmtList } from '../i18n.mjs';
-import { api, getCatalog, newIdemKey } from '../api.mjs';
+import { api, getCatalog, newIdemKey, listAll } from '../api.mjs';
 import { may } from '../session.mjs';
 import {
   pageHead, loading, showError, clearErrors, errorSlot, localError, operationProgress, planName, serviceName,
@@ -14,11 +16,18 @@ import { serviceChanges } from './subscription.mjs';
 
 export async function switchPage(ctx) {
   const base = `/v1/tenants/${ctx.tenant}/subscriptions/${ctx.params.s}`;
-  const [sub, catalog, tab] = await Promise.all([
+  const [sub, catalog, tab, seatList, userList, subList] = await Promise.all([
     api('GET', base, { signal: ctx.signal }),
     getCatalog(),
     api('GET', `${base}/upgrades?include_unsupported=true`, { signal: ctx.signal }),
+    listAll(`${base}/assignments`, { signal: ctx.signal }),
+    listAll(`/v1/tenants/${ctx.tenant}/users`, { signal: ctx.signal }),
+    listAll(`/v1/tenants/${ctx.tenant}/subscriptions`, { signal: ctx.signal }),
   ]);
+  const userById = new Map(userList.items.map((u) => [u.id, u]));
+  const people = seatList.items.map((a) => userById.get(a.user) || { id: a.user, upn: a.user, display_name: a.user });
+  // Where everyone can move into: the tenant's other active base subscriptions.
+  const intos = subList.items.filter((s) => s.id !== sub.id && s.status === 'active' && !s.addon_of && !s.replaced_by);
   const fromName = sub.plan_name || planName(catalog, sub.plan);
   // Targets: the Upgrade tab's offers (supported first), or, when it has
   // none (no upgrade path), every plan the tenant could buy.
@@ -40,27 +49,118 @@ export async function switchPage(ctx) {
     id: 'switch-quantity', name: 'quantity', type: 'number', min: String(minQty), max: '1000000', step: '1', value: String(defQty), inputmode: 'numeric', 'aria-describedby': 'switch-quantity-hint',
   });
   const reviewBtn = h('button', { type: 'submit', class: 'btn' }, t('switch.review'));
+
+  // What moves: everyone to a new plan, some users, or everyone into an
+  // existing subscription (?into= from the Upgrade tab's merge remedy).
+  const wantedInto = ctx.query.get('into');
+  const modeRadio = (value, label, checked) => h('label', { class: 'radio' },
+    h('input', { type: 'radio', name: 'mode', value, checked }), ' ', label);
+  const startMode = wantedInto && intos.some((s) => s.id === wantedInto) ? 'into' : 'all';
+  const modeSet = h('fieldset', { class: 'field switch-mode' },
+    h('legend', {}, t('switch.mode_label')),
+    modeRadio('all', t('switch.mode_all'), startMode === 'all'),
+    modeRadio('some', t('switch.mode_some'), false),
+    modeRadio('into', t('switch.mode_into'), startMode === 'into'));
+  const intoSelect = h('select', { id: 'switch-into', name: 'into' },
+    intos.map((s) => h('option', { value: s.id, selected: s.id === wantedInto },
+      `${planName(catalog, s.plan)} (${s.id}, ${t('products.seats', { assigned: fmtNumber(s.assigned), quantity: fmtNumber(s.quantity) })})`)));
+  const intoField = h('div', { class: 'field into-field' },
+    h('label', { for: 'switch-into' }, t('switch.into')),
+    intos.length ? intoSelect : h('p', { class: 'muted' }, t('switch.into_none')));
+
+  // Some users: search, select all shown, counts.
+  const chosen = new Set();
+  const search = h('input', { id: 'switch-user-search', type: 'search', 'aria-describedby': 'switch-user-count' });
+  const count = h('p', { class: 'hint', id: 'switch-user-count', 'aria-live': 'polite' });
+  const allShown = h('input', { type: 'checkbox', id: 'switch-users-all' });
+  const list = h('ul', { class: 'user-pick', 'aria-label': t('switch.users_title') });
+  const matches = (u, q) => !q || `${u.display_name} ${u.upn}`.toLowerCase().includes(q);
+  function drawUsers() {
+    const q = search.value.trim().toLowerCase();
+    const shown = people.filter((u) => matches(u, q));
+    replace(list, ...shown.map((u) => {
+      const box = h('input', { type: 'checkbox', value: u.id, checked: chosen.has(u.id), id: `pick-${u.id}` });
+      box.addEventListener('change', () => { if (box.checked) chosen.add(u.id); else chosen.delete(u.id); drawCount(shown); });
+      return h('li', {}, h('label', { for: `pick-${u.id}` }, box, ' ', u.display_name, ' ', h('span', { class: 'muted' }, u.upn)));
+    }));
+    drawCount(shown);
+  }
+  function drawCount(shown) {
+    count.textContent = t('switch.users_count', { selected: fmtNumber(chosen.size), total: fmtNumber(people.length), shown: fmtNumber(shown.length) });
+    allShown.checked = shown.length > 0 && shown.every((u) => chosen.has(u.id));
+  }
+  search.addEventListener('input', drawUsers);
+  allShown.addEventListener('change', () => {
+    const q = search.value.trim().toLowerCase();
+    for (const u of people.filter((x) => matches(x, q))) { if (allShown.checked) chosen.add(u.id); else chosen.delete(u.id); }
+    drawUsers();
+  });
+  const usersField = h('fieldset', { class: 'field users-field' },
+    h('legend', {}, t('switch.users_title')),
+    h('label', { for: 'switch-user-search' }, t('switch.users_search')), search,
+    h('label', { class: 'checkbox', for: 'switch-users-all' }, allShown, ' ', t('switch.users_all')),
+    count, list);
+  drawUsers();
+
+  const planField = h('div', { class: 'field plan-field' }, h('label', { for: 'switch-target' }, t('switch.target')), planSelect);
+  const qtyHint = h('span', { class: 'hint', id: 'switch-quantity-hint' }, t('switch.quantity_hint', { n: sub.assigned, count: fmtNumber(sub.assigned) }));
+  const qtyField = h('div', { class: 'field qty-field' }, h('label', { for: 'switch-quantity' }, t('switch.quantity')), qty, qtyHint);
+  const mode = () => modeSet.querySelector('input[name="mode"]:checked').value;
+  function drawMode() {
+    const m = mode();
+    planField.hidden = m === 'into';
+    qtyField.hidden = m === 'into';
+    intoField.hidden = m !== 'into';
+    usersField.hidden = m !== 'some';
+    if (m === 'some') {
+      qty.value = '';
+      qty.min = '1';
+      qtyHint.textContent = t('switch.quantity_some_hint');
+    } else if (m === 'all') {
+      qty.value = String(defQty);
+      qty.min = String(minQty);
+      qtyHint.textContent = t('switch.quantity_hint', { n: sub.assigned, count: fmtNumber(sub.assigned) });
+    }
+    replace(review);
+  }
+  modeSet.addEventListener('change', drawMode);
+
   const chooseForm = h('form', { class: 'card', novalidate: true },
     h('h2', {}, t('switch.step1')),
-    h('div', { class: 'field' }, h('label', { for: 'switch-target' }, t('switch.target')), planSelect),
-    h('div', { class: 'field' },
-      h('label', { for: 'switch-quantity' }, t('switch.quantity')), qty,
-      h('span', { class: 'hint', id: 'switch-quantity-hint' }, t('switch.quantity_hint', { n: sub.assigned, count: fmtNumber(sub.assigned) }))),
+    modeSet, planField, intoField, usersField, qtyField,
     h('div', { class: 'actions' }, reviewBtn),
     errorSlot());
+  drawMode();
+
+  // The body of the change as chosen: the preview and the switch take the same.
+  function changeBody() {
+    const m = mode();
+    if (m === 'into') return intos.length ? { into: intoSelect.value } : null;
+    const body = { target_plan: planSelect.value };
+    if (qty.value !== '') body.quantity = Number(qty.value);
+    if (m === 'some') body.users = [...chosen];
+    return body;
+  }
 
   chooseForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(chooseForm);
+    const m = mode();
     const q = Number(qty.value);
-    if (!Number.isInteger(q) || q < minQty || q > 1000000) {
+    if (m === 'all' && (!Number.isInteger(q) || q < minQty || q > 1000000)) {
       return showError(chooseForm, localError(t('switch.quantity_invalid', { min: minQty }), 'quantity'), ctx);
     }
+    if (m === 'some' && qty.value !== '' && (!Number.isInteger(q) || q < 1 || q > 1000000)) {
+      return showError(chooseForm, localError(t('switch.quantity_invalid', { min: 1 }), 'quantity'), ctx);
+    }
+    if (m === 'some' && !chosen.size) return showError(chooseForm, localError(t('switch.users_none'), 'users'), ctx);
+    const body = changeBody();
+    if (!body) return showError(chooseForm, localError(t('switch.into_none'), 'into'), ctx);
     reviewBtn.disabled = true;
     replace(review, loading(t('switch.previewing')));
     try {
-      const pv = await api('POST', `${base}/upgrade/preview`, { body: { target_plan: planSelect.value, quantity: q, kind: 'switch' }, signal: ctx.signal });
-      replace(review, reviewCard(pv));
+      const pv = await api('POST', `${base}/switch/preview`, { body, signal: ctx.signal });
+      replace(review, reviewCard(pv, body));
       review.querySelector('h2').focus();
     } catch (e) {
       if (e.name === 'AbortError') return;
@@ -71,18 +171,31 @@ export async function switchPage(ctx) {
     }
   });
 
-  function reviewCard(pv) {
+  function reviewCard(pv, chosenBody) {
     const cur = pv.price.currency;
-    const toName = pv.target_name;
+    const toName = chosenBody.into ? `${pv.target_name} (${chosenBody.into})` : pv.target_name;
     const parts = [];
     parts.push(h('h2', { tabindex: '-1', id: 'review-title' }, t('switch.step2', { to: toName })));
     parts.push(h('dl', { class: 'facts' },
       h('dt', {}, t('switch.from_to')), h('dd', {}, `${fromName} → ${toName}`),
-      h('dt', {}, t('switch.licenses')), h('dd', {}, fmtNumber(pv.quantity)),
-      h('dt', {}, t('switch.users_moving')), h('dd', {}, fmtNumber(pv.users.count)),
-      h('dt', {}, t('switch.monthly')), h('dd', {}, `${fmtMoney(pv.price.monthly_before, cur)} → ${fmtMoney(pv.price.monthly_after, cur)}`),
+      h('dt', {}, chosenBody.into ? t('switch.into_quantity', { sub: chosenBody.into }) : t('switch.licenses')), h('dd', { class: 'seats' }, fmtNumber(pv.quantity)),
+      h('dt', {}, t('switch.users_moving')), h('dd', { class: 'moving' }, fmtNumber(pv.users.count)),
+      // Per month: everyone moves (before → after), some users (the new
+      // subscription), into (the subscription merged into, after).
+      chosenBody.users ? h('dt', {}, t('switch.monthly_new')) : chosenBody.into ? h('dt', {}, t('switch.monthly_into', { sub: chosenBody.into })) : h('dt', {}, t('switch.monthly')),
+      h('dd', { class: 'monthly' }, chosenBody.users || chosenBody.into ? fmtMoney(pv.price.monthly_after, cur) : `${fmtMoney(pv.price.monthly_before, cur)} → ${fmtMoney(pv.price.monthly_after, cur)}`),
       h('dt', {}, t('switch.charge', { start: fmtDate(pv.period.start), end: fmtDate(pv.period.end) })), h('dd', { class: 'charge' }, fmtMoney(pv.period.charge, cur)),
-      h('dt', {}, t('switch.credit', { plan: fromName })), h('dd', { class: 'credit' }, fmtMoney(-pv.period.credit, cur))));
+      h('dt', {}, t('switch.credit', { plan: fromName })), h('dd', { class: 'credit' }, fmtMoney(-pv.period.credit, cur)),
+      h('dt', {}, t('upgrade.net')), h('dd', { class: 'net' }, h('strong', {}, fmtMoney(pv.period.net, cur)))));
+    // Users who already hold a license of the target's product keep it.
+    if (pv.license_errors && pv.license_errors.length) {
+      parts.push(h('div', { class: 'alert alert-info license-errors', role: 'note' },
+        h('h3', {}, t('switch.license_errors_title')),
+        h('ul', {}, pv.license_errors.map((e) => {
+          const u = userById.get(e.user);
+          return h('li', { dataset: { user: e.user } }, t('switch.license_error', { user: u ? u.display_name : e.user, sub: e.subscription || '' }));
+        }))));
+    }
     const changes = serviceChanges(catalog, sub.plan, pv.target_plan);
     if (changes.length) parts.push(h('ul', { class: 'gains', 'aria-label': t('changes.label') }, changes.map((c) => h('li', { class: c.kind === 'gained' ? '' : c.kind }, c.text))));
     if (pv.prepaid && pv.prepaid.unused_value > 0) {
@@ -106,7 +219,8 @@ export async function switchPage(ctx) {
       parts.push(h('div', { class: dropped.length ? 'alert alert-warn addons-outcome' : 'addons-outcome', role: 'note' },
         h('h3', {}, t('switch.addons_title')),
         h('ul', {}, addons.map((a) => h('li', { dataset: { outcome: a.outcome } },
-          t(a.outcome === 'moved' ? 'switch.addon_moved' : 'switch.addon_cancelled', { plan: planName(catalog, a.plan), to: toName }))))));
+          t(a.outcome === 'moved' ? 'switch.addon_moved' : 'switch.addon_cancelled', { plan: planName(catalog, a.plan), to: toName }),
+          a.outcome === 'cancelled' && a.credit ? ` ${t('switch.addon_credit', { amount: fmtMoney(a.credit, cur) })}` : '')))));
       if (dropped.length) {
         form.append(h('div', { class: 'field' },
           h('label', { class: 'checkbox' },
@@ -142,7 +256,7 @@ export async function switchPage(ctx) {
         }
         go.disabled = true;
         idem = idem || newIdemKey('switch');
-        const body = { target_plan: pv.target_plan, quantity: pv.quantity };
+        const body = chosenBody.into ? { into: chosenBody.into } : { ...chosenBody, target_plan: pv.target_plan, quantity: pv.quantity };
         if (pv.data.acknowledgement_needed) body.acknowledge_data_loss = true;
         if (dropped.length) body.acknowledge_addons = true;
         try {
