@@ -64,12 +64,11 @@ static ps_code renew_tx(struct ps_ctx *c, void *arg)
 		rc = c->st->ops->sub_list(c->st, d->tenant, 0, 0, collect_due, &a, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++) {
 		struct ps_subscription *s = &a.v[i];
-		const struct ps_plan *p = c->app->catalog ? ps_catalog_plan(c->app->catalog, s->plan_id) : NULL;
-		if (!p)
-			continue; /* a plan gone from the catalog cannot be priced */
+		const struct ps_plan *p = c->cat ? ps_catalog_plan(c->cat, s->plan_id) : NULL;
 		for (int k = 0; rc == PS_OK && s->billed_through <= c->now && k < PS_RENEWALS_MAX; k++) {
 			struct ps_period next;
-			ps_renewal_period(s, p, s->billed_through, &next);
+			ps_price_for_renewal(s, p); /* today's catalog price (ps_money.h) */
+			ps_renewal_period(s, s->billed_through, &next);
 			struct ps_line_spec l = {.kind = PS_LINE_RENEWAL, .sub = s, .quantity = s->quantity,
 						 .start = next.start, .end = next.end, .amount = next.amount};
 			/* The invoice is issued on the day the period starts. */

@@ -51,11 +51,11 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 		w->past = true;
 		return false;
 	}
-	ps_snapshot_resolve(snap, c->app->catalog);
+	ps_snapshot_resolve(snap, c->cat);
 	snap->capacity_limit = c->app->upgrade_capacity;
 	for (size_t k = 0; k < snap->n_subs; k++) {
 		const struct ps_snap_sub *s = &snap->subs[k];
-		ps_rules_evaluate(c->app->catalog, snap, s, c->now, 0, c->verdict);
+		ps_rules_evaluate(c->cat, snap, s, c->now, 0, c->verdict);
 		const struct ps_verdict *v = c->verdict;
 		sum->subscriptions++;
 		if (ps_sub_status_is_live(s->s.status))

@@ -24,7 +24,7 @@ ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *
 {
 	ps_code rc;
 	memset(out, 0, sizeof *out);
-	if (!service || !ps_catalog_service(c->app->catalog, service))
+	if (!service || !ps_catalog_service(c->cat, service))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "service", "service must be a service id of the catalog");
 	if (!status)
 		out->status = PS_INC_INVESTIGATING;

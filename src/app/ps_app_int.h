@@ -26,6 +26,10 @@ const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
  * decision (offer NULL; out->verdict->sub is the subscription). */
 ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out);
 
+/* Make cat (version `version`) the process's catalog (app.c), unless it
+ * already has that version or a newer one: then cat is freed. */
+void ps_app_catalog_install(struct ps_app *app, struct ps_catalog *cat, int64_t version);
+
 /* ---- the ledger (ledger.c), inside the caller's transaction ---- */
 
 struct ps_line_spec {

@@ -54,6 +54,8 @@ void ps_render_sub_ex(struct ps_jw *w, const struct ps_subscription *s, const st
 	ps_jw_kid(w, "addon_of", PS_PFX_SUB, s->addon_of);
 	ps_jw_kid(w, "replaced_by", PS_PFX_SUB, s->replaced_by);
 	ps_jw_ktime(w, "billed_through", s->billed_through);
+	ps_jw_kint(w, "price_per_seat_month", s->price_per_seat_month); /* as sold */
+	ps_jw_kstr(w, "currency", s->currency);
 	if (cc) {
 		ps_jw_key(w, "credit_check");
 		ps_render_credit_check(w, cc);

@@ -37,6 +37,7 @@ static void plan_change(struct ps_ctx *c, const struct ps_choice *d, const struc
 	out->users = s->s.assigned;
 	out->data_safe = from ? ps_plan_is_data_safe(from, to, &out->safety) : false;
 	ps_change_money(kind, &s->s, from, to, quantity, c->now, &m);
+	out->per_seat_before = s->s.price_per_seat_month;
 	out->monthly_before = m.monthly_before;
 	out->monthly_after = m.monthly_after;
 	out->period_start = m.period_start;
@@ -60,7 +61,7 @@ static ps_code target_of(struct ps_ctx *c, const struct ps_change_in *in, const 
 {
 	if (!in->target_plan)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "target_plan is required");
-	*to = ps_catalog_plan(c->app->catalog, in->target_plan);
+	*to = ps_catalog_plan(c->cat, in->target_plan);
 	if (!*to)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %.64s in the catalog",
 				  in->target_plan);
@@ -343,8 +344,8 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	ps_code rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err);
 	if (rc != PS_OK)
 		return rc;
-	const struct ps_plan *from = ps_catalog_plan(c->app->catalog, src.plan_id);
-	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, op->target_plan);
+	const struct ps_plan *from = ps_catalog_plan(c->cat, src.plan_id);
+	const struct ps_plan *to = ps_catalog_plan(c->cat, op->target_plan);
 	if (!to)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %s in the catalog",
 				  op->target_plan);
@@ -363,7 +364,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 				  "%zu add-ons are attached; at most %d move with a plan: cancel some first", addons.total,
 				  PS_ADDONS_MAX);
 	for (size_t i = 0; i < addons.n && upgrade; i++) {
-		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
+		if (!ps_addon_can_attach(ps_catalog_plan(c->cat, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
 					  (long long)addons.v[i].id, addons.v[i].plan_id, to->id);
@@ -374,6 +375,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 	snprintf(dst.plan_id, sizeof dst.plan_id, "%s", to->id);
 	snprintf(dst.product_id, sizeof dst.product_id, "%s", to->product->id);
 	dst.quantity = op->quantity;
+	ps_sub_sell_at(&dst, to); /* the target at today's price */
 	dst.status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
 	dst.term = src.term;
 	dst.created_at = c->now;
@@ -407,7 +409,7 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 		return rc;
 	/* Each add-on follows, or (the switch's acknowledged outcome) ends. */
 	for (size_t i = 0; i < addons.n; i++) {
-		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to)) {
+		if (!ps_addon_can_attach(ps_catalog_plan(c->cat, addons.v[i].plan_id), to)) {
 			if ((rc = cancel_addon(c, t, &addons.v[i])) != PS_OK)
 				return rc;
 			continue;

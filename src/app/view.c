@@ -74,7 +74,7 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 	ps_jw_key(w, "price");
 	ps_jw_obj(w);
 	ps_jw_kstr(w, "currency", pv->snap->tenant.currency);
-	ps_jw_kint(w, "per_seat_month_before", p->from ? p->from->price_per_seat_month : 0);
+	ps_jw_kint(w, "per_seat_month_before", p->per_seat_before);
 	ps_jw_kint(w, "per_seat_month_after", p->to->price_per_seat_month);
 	ps_jw_kint(w, "monthly_before", p->monthly_before);
 	ps_jw_kint(w, "monthly_after", p->monthly_after);

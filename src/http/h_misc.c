@@ -18,7 +18,7 @@ ps_code ps_h_healthz(struct ps_req *r)
 
 ps_code ps_h_catalog(struct ps_req *r)
 {
-	const struct ps_catalog *cat = r->c->app->catalog;
+	const struct ps_catalog *cat = r->c->cat;
 	ps_jw_raw(&r->w, cat->json, cat->json_len);
 	return PS_OK;
 }
@@ -40,7 +40,7 @@ static bool incident_row(void *arg, const struct ps_incident *i)
 /* {"services": [{id, name, status: healthy|incident}], "items": [...], "next"} */
 ps_code ps_h_service_health(struct ps_req *r)
 {
-	const struct ps_catalog *cat = r->c->app->catalog;
+	const struct ps_catalog *cat = r->c->cat;
 	struct inc_walk iw = {.wk = {.r = r, .prefix = PS_PFX_INCIDENT}, .cat = cat};
 	int64_t after;
 	bool open_only = false;
@@ -81,7 +81,7 @@ ps_code ps_h_incident_create(struct ps_req *r)
 	if ((rc = ps_app_incident_open(r->c, service, status, title, &i)) != PS_OK)
 		return rc;
 	r->status = 201;
-	ps_render_incident(&r->w, &i, r->c->app->catalog);
+	ps_render_incident(&r->w, &i, r->c->cat);
 	return PS_OK;
 }
 
@@ -91,7 +91,7 @@ ps_code ps_h_incident_resolve(struct ps_req *r)
 	ps_code rc = ps_app_incident_resolve(r->c, r->inc, &i);
 	if (rc != PS_OK)
 		return rc;
-	ps_render_incident(&r->w, &i, r->c->app->catalog);
+	ps_render_incident(&r->w, &i, r->c->cat);
 	return PS_OK;
 }
 

@@ -24,7 +24,7 @@
  * is kept in schema_version. They are the files src/store/sql/pg/NNN.sql,
  * embedded at build time. A released step is never edited: changes go in
  * a new step. */
-static const char *const migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003};
+static const char *const migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003, ps_sql_pg_004};
 
 _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
@@ -353,20 +353,6 @@ static void pg_rollback(struct ps_store *st)
 	tx_reset(p);
 }
 
-/* ---- The catalog --------------------------------------------------------- */
-
-static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err)
-{
-	struct ps_query q;
-	if (len >= INT_MAX)
-		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored",
-				  len);
-	ps_q_init(&q, PS_S_CATALOG_PUT, 0);
-	ps_q_text(&q, json, len);
-	ps_q_i64(&q, now);
-	return ps_pg_exec.exec(st, &q, err);
-}
-
 /* ---- Opening ----------------------------------------------------------- */
 
 /* The methods of ps_store.h that are PostgreSQL's own (the others: methods.c). */
@@ -377,7 +363,6 @@ static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len,
 	X(begin, pg_begin)                                                                                             \
 	X(commit, pg_commit)                                                                                           \
 	X(rollback, pg_rollback)                                                                                       \
-	X(catalog_put, pg_catalog_put)                                                                                 \
 	X(credit_check_get, ps_pg_credit_check_get)                                                                       \
 	X(operation_insert, ps_pg_operation_insert)                                                                       \
 	X(snapshot_load, ps_pg_snapshot_load)                                                                             \

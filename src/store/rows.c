@@ -85,6 +85,8 @@ ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err)
 	o->replaced_by = I64(12);
 	o->created_at = I64(13);
 	o->billed_through = I64(14);
+	o->price_per_seat_month = I64(15);
+	STR(16, o->currency, "subscriptions.currency");
 	return PS_OK;
 }
 
@@ -255,14 +257,27 @@ ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err)
 
 ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err)
 {
-	struct ps_buf *json = out;
+	struct ps_catalog_doc *d = out;
+	struct ps_buf *json = d->json;
 	size_t n;
+	if (d->version)
+		*d->version = I64(1);
 	const char *doc = r->ops->text(r, 0, &n);
 	ps_buf_reset(json);
 	if (!ps_buf_put(json, doc, n))
 		return ps_err_set(err, PS_STORE, "catalog",
 				  "catalog_get: the stored catalog (%zu bytes) is larger than the buffer's cap (%zu bytes)",
 				  n, json->max);
+	return PS_OK;
+}
+
+ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_catalog_version *v = out;
+	memset(v, 0, sizeof *v);
+	v->version = I64(0);
+	v->loaded_at = I64(1);
+	STR(2, v->loaded_by, "catalog_versions.loaded_by");
 	return PS_OK;
 }
 

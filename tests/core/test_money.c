@@ -183,12 +183,12 @@ static void test_prepaid_loss(void **state)
 		{"prepaid, the term over", true, "2027-01-01T00:00:00Z", 0, 0},
 		{"not prepaid: nothing is lost", false, "2026-11-27T09:00:00Z", 0, 0},
 	};
-	struct ps_plan p = {.price_per_seat_month = 1000};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_subscription s = {.quantity = 10, .prepaid = cases[i].prepaid, .term = PS_TERM_ANNUAL,
-					    .term_start = T("2026-01-01T00:00:00Z"), .term_end = T("2027-01-01T00:00:00Z")};
+					    .term_start = T("2026-01-01T00:00:00Z"), .term_end = T("2027-01-01T00:00:00Z"),
+					    .price_per_seat_month = 1000};
 		int64_t days = -1, value = -1;
-		ps_prepaid_loss(&s, &p, T(cases[i].now), &days, &value);
+		ps_prepaid_loss(&s, T(cases[i].now), &days, &value);
 		if (days != cases[i].want_days || value != cases[i].want_value)
 			fail_msg("case %s: got %lld days, %lld; want %lld days, %lld", cases[i].name, (long long)days,
 				 (long long)value, (long long)cases[i].want_days, (long long)cases[i].want_value);
@@ -388,12 +388,12 @@ static void test_periods(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_subscription s =
 			subscription(cases[i].seats, cases[i].prepaid, cases[i].term_start, cases[i].term_end, NULL);
-		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		s.price_per_seat_month = cases[i].price;
 		struct ps_period got;
 		if (cases[i].renewal)
-			ps_renewal_period(&s, &p, T(cases[i].at), &got);
+			ps_renewal_period(&s, T(cases[i].at), &got);
 		else
-			ps_first_period(&s, &p, T(cases[i].at), &got);
+			ps_first_period(&s, T(cases[i].at), &got);
 		if (got.start != T(cases[i].at) || got.end != T(cases[i].want_end) || got.amount != cases[i].want_amount) {
 			char a[PS_TIME_LEN], b[PS_TIME_LEN];
 			ps_time_format(got.start, a);
@@ -419,8 +419,7 @@ static void test_seats_prorated(void **state)
 		 -3000},
 		{"no change", false, false, 3000, 0, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0},
 		{"nothing billed past now", false, false, 3000, 2, "2026-11-16T00:00:00Z", "2026-11-16T00:00:00Z", 0},
-		{"a plan missing from the catalog", false, true, 3000, 2, "2026-12-01T00:00:00Z",
-		 "2026-11-16T00:00:00Z", 0},
+		{"sold at 0 (a free plan)", false, true, 3000, 2, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0},
 		{"prepaid: one more seat for the rest of the term", true, false, 100, 1, "2027-01-01T00:00:00Z",
 		 "2026-11-27T09:00:00Z", 115},
 		{"prepaid: fewer seats are not credited", true, false, 100, -1, "2027-01-01T00:00:00Z",
@@ -431,9 +430,9 @@ static void test_seats_prorated(void **state)
 			cases[i].prepaid
 				? subscription(5, true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", cases[i].billed)
 				: subscription(5, false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", cases[i].billed);
-		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		s.price_per_seat_month = cases[i].no_plan ? 0 : cases[i].price;
 		int64_t end = -1;
-		int64_t got = ps_seats_prorated(&s, cases[i].no_plan ? NULL : &p, cases[i].delta, T(cases[i].now), &end);
+		int64_t got = ps_seats_prorated(&s, cases[i].delta, T(cases[i].now), &end);
 		if (got != cases[i].want)
 			fail_msg("case %s: got %lld, want %lld", cases[i].name, (long long)got, (long long)cases[i].want);
 		if (got != 0 && end != T(cases[i].billed))
@@ -459,8 +458,12 @@ static void test_change_money(void **state)
 		 "2026-11-16T00:00:00Z", 10000, 24000, 5000, 12000, 0, 0, "2026-11-16T00:00:00Z", "2026-12-01T00:00:00Z"},
 		{"upgrade, nothing billed past now", PS_OPK_UPGRADE, false, false, 10, "2026-11-16T00:00:00Z",
 		 "2026-11-16T00:00:00Z", 10000, 20000, 0, 0, 0, 0, NULL, NULL},
-		{"upgrade from a plan missing from the catalog", PS_OPK_UPGRADE, false, true, 10,
-		 "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0, 20000, 0, 0, 0, 0, NULL, NULL},
+		{"upgrade after the catalog's price of the source rose: credited as sold", PS_OPK_UPGRADE, false, true,
+		 10, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 10000, 20000, 5000, 10000, 0, 0,
+		 "2026-11-16T00:00:00Z", "2026-12-01T00:00:00Z"},
+		{"switch after the catalog's price of the source rose: credited as sold", PS_OPK_SWITCH, false, true,
+		 10, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 10000, 20000, 5000, 20000, 0, 0,
+		 "2026-11-16T00:00:00Z", "2026-12-16T00:00:00Z"},
 		{"switch: cancelled and bought from now", PS_OPK_SWITCH, false, false, 10, "2026-12-01T00:00:00Z",
 		 "2026-11-16T00:00:00Z", 10000, 20000, 5000, 20000, 0, 0, "2026-11-16T00:00:00Z", "2026-12-16T00:00:00Z"},
 		{"switch, prepaid: nothing credited, a new term", PS_OPK_SWITCH, true, false, 10,
@@ -470,14 +473,18 @@ static void test_change_money(void **state)
 		 "2026-11-27T09:00:00Z", 10000, 20000, 0, 240000, 35, 11507, "2026-11-27T09:00:00Z",
 		 "2027-11-27T09:00:00Z"},
 	};
-	struct ps_plan from = {.price_per_seat_month = 1000}, to = {.price_per_seat_month = 2000};
+	/* The source was sold at 1000 a seat; the catalog's price of its plan
+	 * is 1000, or (no_from) 9999 today: the sold price is what counts. */
+	struct ps_plan from = {.price_per_seat_month = 1000}, risen = {.price_per_seat_month = 9999},
+		       to = {.price_per_seat_month = 2000};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_subscription s =
 			cases[i].prepaid
 				? subscription(10, true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", cases[i].billed)
 				: subscription(10, false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", cases[i].billed);
+		s.price_per_seat_month = 1000;
 		struct ps_change_money m;
-		ps_change_money(cases[i].kind, &s, cases[i].no_from ? NULL : &from, &to, cases[i].quantity,
+		ps_change_money(cases[i].kind, &s, cases[i].no_from ? &risen : &from, &to, cases[i].quantity,
 				T(cases[i].now), &m);
 		int64_t start = cases[i].start ? T(cases[i].start) : 0, end = cases[i].end ? T(cases[i].end) : 0;
 		if (m.monthly_before != cases[i].before || m.monthly_after != cases[i].after)

@@ -1228,30 +1228,67 @@ static void t_tokens(void **state)
 	}
 }
 
+struct cv_acc {
+	struct ps_catalog_version v[4];
+	size_t n;
+};
+
+static bool collect_cv(void *arg, const struct ps_catalog_version *v)
+{
+	struct cv_acc *a = arg;
+	if (a->n < 4)
+		a->v[a->n++] = *v;
+	return true;
+}
+
 static void t_catalog(void **state)
 {
 	struct fx *f = *state;
 	const char *one = "{\"services\":[],\"products\":[],\"plans\":[]}";
 	const char *two = "{\"services\":[{\"id\":\"mail-1\",\"name\":\"Mail Plan 1 \xc3\xa9\"}]}";
 
-	WANT_CODE(f->o->catalog_get(f->st, &f->buf, &f->err), PS_NOT_FOUND, "catalog_get before any put");
-	OK(f->o->catalog_put(f->st, one, strlen(one), NOW, &f->err), "catalog_put one");
-	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get one");
+	int64_t v = -1, cur = -1, count = -1;
+	WANT_CODE(f->o->catalog_get(f->st, &f->buf, NULL, &f->err), PS_NOT_FOUND, "catalog_get before any put");
+	WANT_CODE(f->o->catalog_version(f->st, &cur, &f->err), PS_NOT_FOUND, "catalog_version before any put");
+	OK(f->o->catalog_put(f->st, one, strlen(one), NOW, "cli", &v, &f->err), "catalog_put one");
+	WANT_I64(v, 1, "the first version's number");
+	OK(f->o->catalog_get(f->st, &f->buf, &cur, &f->err), "catalog_get one");
 	WANT_STR(ps_buf_str(&f->buf), one, "catalog_get one");
 	WANT_I64(f->buf.len, strlen(one), "catalog_get one length");
+	WANT_I64(cur, 1, "catalog_get one version");
 
-	/* len bounds the text; the get replaces what the buffer held. */
-	OK(f->o->catalog_put(f->st, two, strlen(two), NOW + 1, &f->err), "catalog_put two");
-	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get two");
+	/* len bounds the text; the get replaces what the buffer held; each
+	 * put is a new version, numbered after the last. */
+	OK(f->o->catalog_put(f->st, two, strlen(two), NOW + 1, "tok_7", &v, &f->err), "catalog_put two");
+	WANT_I64(v, 2, "the second version's number");
+	OK(f->o->catalog_get(f->st, &f->buf, NULL, &f->err), "catalog_get two");
 	WANT_STR(ps_buf_str(&f->buf), two, "second put replaces the first");
-	OK(f->o->catalog_put(f->st, one, 10, NOW + 2, &f->err), "catalog_put prefix");
-	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get prefix");
+	OK(f->o->catalog_put(f->st, one, 10, NOW + 2, "cli", NULL, &f->err), "catalog_put prefix");
+	OK(f->o->catalog_get(f->st, &f->buf, NULL, &f->err), "catalog_get prefix");
 	WANT_STR(ps_buf_str(&f->buf), "{\"services", "catalog_put stores len bytes");
+	OK(f->o->catalog_version(f->st, &cur, &f->err), "catalog_version after three puts");
+	WANT_I64(cur, 3, "catalog_version after three puts");
+
+	/* Every version stays listed, in order, with its time and loader. */
+	struct cv_acc acc = {0};
+	OK(f->o->catalog_version_list(f->st, 0, 0, collect_cv, &acc, &f->err), "catalog_version_list");
+	WANT_I64((int64_t)acc.n, 3, "versions listed");
+	WANT_I64(acc.v[1].version, 2, "second version's number");
+	WANT_I64(acc.v[1].loaded_at, NOW + 1, "second version's time");
+	WANT_STR(acc.v[1].loaded_by, "tok_7", "second version's loader");
+	acc.n = 0;
+	OK(f->o->catalog_version_list(f->st, 1, 1, collect_cv, &acc, &f->err), "catalog_version_list page");
+	WANT_I64((int64_t)acc.n, 1, "versions listed after 1, limit 1");
+	WANT_I64(acc.v[0].version, 2, "the page's version");
+
+	/* Live subscriptions of a plan: every tenant's, not ended ones. */
+	OK(f->o->plan_live_count(f->st, "biz-basic", &count, &f->err), "plan_live_count of an unused plan");
+	WANT_I64(count, 0, "plan_live_count of an unused plan");
 
 	/* A buffer too small for the catalog is an error, not a cut text. */
 	struct ps_buf small;
 	ps_buf_init(&small, 4);
-	ps_code c = f->o->catalog_get(f->st, &small, &f->err);
+	ps_code c = f->o->catalog_get(f->st, &small, NULL, &f->err);
 	ps_buf_fini(&small);
 	if (c == PS_OK)
 		fail_msg("case catalog_get into a 4-byte buffer: got ok, want an error");
