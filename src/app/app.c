@@ -68,6 +68,7 @@ void ps_app_catalog_install(struct ps_app *app, struct ps_catalog *cat, int64_t 
 				sizeof *app->catalog_old);
 			app->catalog_old[app->n_catalog_old++] = app->catalog;
 		}
+		cat->version = version;
 		__atomic_store_n(&app->catalog_version, version, __ATOMIC_RELEASE);
 		__atomic_store_n(&app->catalog, cat, __ATOMIC_RELEASE);
 	}

@@ -29,6 +29,7 @@ struct load_arg {
 	size_t len;
 	const struct ps_catalog *next;
 	int64_t version;
+	char by[64]; /* who loads it: "tok_3", or "cli" */
 };
 
 /* Every plan of the current version that live subscriptions use must stay
@@ -92,12 +93,7 @@ static ps_code load_tx(struct ps_ctx *c, void *arg)
 	ps_catalog_free(cur);
 	if (rc != PS_OK)
 		return rc;
-	char by[64];
-	if (c->who.token_id)
-		ps_app_ref(by, sizeof by, PS_PFX_TOKEN, c->who.token_id);
-	else
-		snprintf(by, sizeof by, "%s", "cli");
-	rc = c->st->ops->catalog_put(c->st, a->json, a->len, c->now, by, &a->version, &c->err);
+	rc = c->st->ops->catalog_put(c->st, a->json, a->len, c->now, a->by, &a->version, &c->err);
 	if (rc == PS_CONFLICT)
 		return PS_RETRY; /* another load took the number: run again on top of it */
 	if (rc != PS_OK)
@@ -109,7 +105,7 @@ static ps_code load_tx(struct ps_ctx *c, void *arg)
 	return ps_app_audit(c, 0, "catalog.load", ref, detail);
 }
 
-ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, int64_t *version)
+ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, struct ps_catalog_version *out)
 {
 	struct ps_catalog *next = NULL;
 	struct ps_faults faults = {0};
@@ -124,6 +120,10 @@ ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, int6
 	ps_faults_fini(&faults);
 	/* The canonical text the parser wrote back is what is kept. */
 	struct load_arg a = {.json = next->json, .len = next->json_len, .next = next};
+	if (c->who.token_id)
+		ps_app_ref(a.by, sizeof a.by, PS_PFX_TOKEN, c->who.token_id);
+	else
+		snprintf(a.by, sizeof a.by, "%s", "cli");
 	ps_code rc = ps_app_tx(c, load_tx, &a);
 	if (rc != PS_OK) {
 		ps_catalog_free(next);
@@ -131,8 +131,12 @@ ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, int6
 	}
 	ps_app_catalog_install(c->app, next, a.version);
 	c->cat = __atomic_load_n(&c->app->catalog, __ATOMIC_ACQUIRE);
-	if (version)
-		*version = a.version;
+	if (out) {
+		memset(out, 0, sizeof *out);
+		out->version = a.version;
+		out->loaded_at = c->now;
+		snprintf(out->loaded_by, sizeof out->loaded_by, "%s", a.by);
+	}
 	return PS_OK;
 }
 

@@ -97,8 +97,9 @@ ps_code ps_app_catalog_use(struct ps_ctx *c);
  * drops a plan that live subscriptions use or takes a data-bearing service
  * from one, naming each plan and its count; else kept as a new numbered
  * version, loaded by the caller's token ("cli" without one), audited, and
- * used by this process at once. *version gets its number. */
-ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, int64_t *version);
+ * used by this process at once. *out (may be NULL) gets its number, time
+ * and loader. */
+ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, struct ps_catalog_version *out);
 /* Every version, by number. */
 ps_code ps_app_catalog_versions(struct ps_ctx *c, int64_t after, size_t limit, ps_catalog_version_cb cb, void *arg);
 void ps_app_fini(struct ps_app *app);

@@ -36,6 +36,11 @@ struct ps_billing_sum;
 void ps_render_billing_sum(struct ps_jw *w, int64_t tenant, const struct ps_billing_sum *sum);
 /* Who a token is: {role, tenant, token}; tenant null for the provider's roles. */
 void ps_render_principal(struct ps_jw *w, const struct ps_principal *p);
+/* {version, loaded_at, loaded_by} */
+void ps_render_catalog_version(struct ps_jw *w, const struct ps_catalog_version *v);
+/* The catalog as GET /v1/catalog shows it: its document with `version`
+ * first. */
+void ps_render_catalog(struct ps_jw *w, const struct ps_catalog *cat);
 /* {subscription, user, assigned}: the answer to assigning or unassigning a seat. */
 void ps_render_seat(struct ps_jw *w, int64_t sub, int64_t user, bool assigned);
 /* {now, mode: "manual"} */

@@ -3,6 +3,7 @@
 #include "ps_app.h"
 #include "../core/ps_money.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void ps_render_tenant(struct ps_jw *w, const struct ps_tenant *t)
@@ -249,6 +250,27 @@ void ps_render_billing_sum(struct ps_jw *w, int64_t tenant, const struct ps_bill
 	ps_jw_kint(w, "credit", sum->credit);
 	ps_jw_kint(w, "invoiced", sum->invoiced);
 	ps_jw_kint(w, "paid", sum->paid);
+}
+
+void ps_render_catalog_version(struct ps_jw *w, const struct ps_catalog_version *v)
+{
+	ps_jw_obj(w);
+	ps_jw_kint(w, "version", v->version);
+	ps_jw_ktime(w, "loaded_at", v->loaded_at);
+	ps_jw_kstr(w, "loaded_by", v->loaded_by);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_catalog(struct ps_jw *w, const struct ps_catalog *cat)
+{
+	char head[48];
+	/* The document is a compact JSON object ("{...}"), written by the
+	 * catalog's parser: `version` goes in front of its members. */
+	bool members = cat->json_len > 2;
+	int n = snprintf(head, sizeof head, "{\"version\":%lld%s", (long long)cat->version, members ? "," : "}");
+	ps_jw_raw(w, head, (size_t)n);
+	if (members)
+		ps_jw_raw(w, cat->json + 1, cat->json_len - 1);
 }
 
 void ps_render_principal(struct ps_jw *w, const struct ps_principal *p)

@@ -94,15 +94,15 @@ static ps_code load_catalog_text(struct ps_store *st, const char *db, const char
 	ps_ctx_init(&c, &app, st);
 	ps_ctx_reset(&c, ps_app_clock(&app, st, true), "cli-catalog-load");
 	c.who.role = PS_ROLE_OPERATOR;
-	int64_t version = 0;
-	rc = ps_app_catalog_load(&c, text, len, &version);
+	struct ps_catalog_version v;
+	rc = ps_app_catalog_load(&c, text, len, &v);
 	if (rc != PS_OK) {
 		for (size_t i = 0; i < c.n_faults; i++)
 			fprintf(stderr, "catalog: %s\n", c.faults[i]);
 		*err = c.err;
 	} else {
 		fprintf(stderr, "planshift %s: catalog version %lld loaded: %zu services, %zu products, %zu plans\n", cmd,
-			(long long)version, c.cat->n_services, c.cat->n_products, c.cat->n_plans);
+			(long long)v.version, c.cat->n_services, c.cat->n_products, c.cat->n_plans);
 	}
 	ps_ctx_fini(&c);
 	ps_app_fini(&app);

@@ -52,6 +52,7 @@ struct ps_catalog {
 	size_t n_plans;
 	char *json; /* the catalog as compact JSON, served by GET /v1/catalog */
 	size_t json_len;
+	int64_t version; /* its number in the store (0: not loaded from one); set by the app */
 };
 
 /* Every fault found in a catalog, one sentence each, naming the object. */
