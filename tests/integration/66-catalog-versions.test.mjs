@@ -131,6 +131,12 @@ test('a retired plan: not sold nor offered; its subscription renews at its price
   assert.ok(!after.includes('biz-basic'), `case a retired plan is never offered: got ${JSON.stringify(after)}`);
   const all = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions/${m.id}/upgrades?include_unsupported=true`, { token: T.tok.reader })).json;
   assert.ok(!all.offers.some((o) => o.plan === 'biz-basic'), `case not even with include_unsupported: got ${JSON.stringify(all.offers.map((o) => o.plan))}`);
+  const ur = await upgrade(srv, T, m.id, { target_plan: 'biz-basic' }, { headers: { 'Idempotency-Key': 'up-to-retired' } });
+  expectError(ur, 400, 'invalid_field', 'target_plan', 'upgrade to a retired plan');
+  const sw = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${m.id}/switch`, { token: T.tok.billing_admin,
+    body: { target_plan: 'biz-basic', acknowledge_data_loss: true } });
+  expectError(sw, 400, 'invalid_field', 'target_plan', 'manual change to a retired plan');
+  assert.equal((await getSub(srv, T, m.id)).status, 'active', 'case the refused changes changed nothing');
 
   // The month ends: it renews, at the price it was sold at (the retired plan's).
   await setClock(srv, plus(T0, 31 * DAY));
