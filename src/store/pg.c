@@ -24,9 +24,9 @@
  * is kept in schema_version. They are the files src/store/sql/pg/NNN.sql,
  * embedded at build time. A released step is never edited: changes go in
  * a new step. */
-static const char *const migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003, ps_sql_pg_004};
+const char *const ps_pg_migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003, ps_sql_pg_004};
 
-_Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
+_Static_assert(PS_ARRAY_LEN(ps_pg_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
 /* ---- The handle -------------------------------------------------------- */
 
@@ -241,7 +241,7 @@ static ps_code migrate_steps(struct ps_pg *p, struct ps_err *err)
 			return c;
 	}
 	for (int64_t step = version; step < PS_SCHEMA_VERSION; step++) {
-		PGresult *r = PQexec(p->conn, migrations[step]);
+		PGresult *r = PQexec(p->conn, ps_pg_migrations[step]);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			char msg[400];
 			const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);

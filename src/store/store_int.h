@@ -147,6 +147,7 @@ extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[],
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
 extern const char *const ps_sqlite_migrations[PS_SCHEMA_VERSION];
+extern const char *const ps_pg_migrations[PS_SCHEMA_VERSION];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 

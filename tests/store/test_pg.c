@@ -11,6 +11,7 @@
 #include "common/ps_err.h"
 #include "common/ps_mem.h"
 #include "store/ps_store.h"
+#include "store/store_int.h"
 
 #include <libpq-fe.h>
 
@@ -271,6 +272,71 @@ static void g_migrate_twice(void **state)
 	WANT_CODE(x->st->ops->begin(x->st, PS_TX_READ, &x->err), PS_OK, "begin");
 	WANT_CODE(x->st->ops->migrate(x->st, &x->err), PS_STORE, "migrate inside a transaction");
 	x->st->ops->rollback(x->st);
+}
+
+/* A store made before prices were kept (the steps up to PS_SCHEMA_PRICES - 1
+ * as released) migrates: each subscription at the price of its last
+ * whole-period invoice line, else the stored catalog's, else 0; its
+ * tenant's currency; the stored catalog as version 1, by "init". */
+static void g_migrate_prices(void **state)
+{
+	struct gx *x = *state;
+	char v[64];
+	raw_exec("CREATE TABLE schema_version (one smallint PRIMARY KEY CHECK (one = 1), app text NOT NULL,"
+		 " version integer NOT NULL)");
+	snprintf(v, sizeof v, "INSERT INTO schema_version VALUES (1, 'planshift', %d)", PS_SCHEMA_PRICES - 1);
+	raw_exec(v);
+	for (int k = 0; k < PS_SCHEMA_PRICES - 1; k++)
+		raw_exec(ps_pg_migrations[k]);
+	/* clang-format off */
+	raw_exec("INSERT INTO catalog (one, doc, loaded_at) VALUES (1, '{\"services\":[],\"products\":[],\"plans\":["
+		 "{\"id\":\"biz-basic\",\"price_per_seat_month\":600},{\"id\":\"biz-standard\",\"price_per_seat_month\":1250}]}', 42)");
+	raw_exec("INSERT INTO tenants (id, name, segment, payment, credit_limit, currency, created_at) VALUES"
+		 " (1, 'Contoso', 'commercial', 'invoice', 0, 'EUR', 0), (2, 'Fabrikam', 'commercial', 'card', 0, 'USD', 0)");
+	raw_exec("INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, status, term, prepaid,"
+		 " term_start, term_end, created_at, billed_through) VALUES"
+		 " (1, 1, 'biz-basic', 'business', 10, 'active', 'monthly', false, 0, 2592000, 0, 5184000),"
+		 " (1, 2, 'biz-standard', 'business', 2, 'active', 'annual', true, 0, 31536000, 0, 31536000),"
+		 " (1, 3, 'biz-standard', 'business', 4, 'active', 'monthly', false, 0, 2592000, 0, 2592000),"
+		 " (2, 4, 'gone', 'business', 1, 'active', 'monthly', false, 0, 2592000, 0, 2592000)");
+	raw_exec("INSERT INTO invoices (tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status)"
+		 " VALUES (1, 1, 1, 6000, 0, 'EUR', 0, 0, 'open'), (1, 2, 1, 7000, 0, 'EUR', 1, 1, 'open'),"
+		 " (1, 3, 2, 26400, 0, 'EUR', 0, 0, 'open'), (1, 4, 3, 1234, 0, 'EUR', 0, 0, 'open')");
+	raw_exec("INSERT INTO invoice_lines (tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity,"
+		 " period_start, period_end, amount, description) VALUES"
+		 " (1, 1, 1, 1, 'purchase', 'biz-basic', 10, 0, 2592000, 6000, ''),"
+		 " (1, 2, 2, 1, 'renewal', 'biz-basic', 10, 2592000, 5184000, 7000, ''),"
+		 " (1, 3, 3, 2, 'purchase', 'biz-standard', 2, 0, 31536000, 26400, ''),"
+		 " (1, 4, 4, 3, 'upgrade_charge', 'biz-standard', 4, 100, 2592000, 1234, '')");
+	/* clang-format on */
+	open_store(x, &x->st, false);
+	const struct ps_store_ops *o = x->st->ops;
+	WANT_CODE(o->check_schema(x->st, &x->err), PS_SCHEMA, "check_schema of a store before prices");
+	OK(o->migrate(x->st, &x->err), "migrate a store made before prices");
+	raw_text("SELECT version FROM schema_version", v, sizeof v);
+	WANT_STR(v, PS_STR(PS_SCHEMA_VERSION), "schema version after migrating");
+	const struct {
+		int64_t tenant, id, price;
+		const char *currency, *why;
+	} want[] = {
+	    {1, 1, 700, "EUR", "the last invoice (a renewal at 700), not the first nor the catalog's"},
+	    {1, 2, 1100, "EUR", "a prepaid year: 26400 / (2 seats x 12 months)"},
+	    {1, 3, 1250, "EUR", "no whole-period invoice: the stored catalog's price"},
+	    {2, 4, 0, "USD", "neither: 0, in its tenant's currency"},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		struct ps_subscription sub;
+		OK(o->sub_get(x->st, want[i].tenant, want[i].id, &sub, &x->err), want[i].why);
+		WANT_I64(sub.price_per_seat_month, want[i].price, want[i].why);
+		WANT_STR(sub.currency, want[i].currency, want[i].why);
+	}
+	int64_t cur = 0, next = 0;
+	OK(o->catalog_version(x->st, &cur, &x->err), "catalog_version after migrating");
+	WANT_I64(cur, 1, "the stored catalog is version 1");
+	raw_text("SELECT loaded_by || '@' || loaded_at FROM catalog_versions WHERE version = 1", v, sizeof v);
+	WANT_STR(v, "init@42", "version 1 by init, at its time");
+	OK(o->catalog_put(x->st, "{}", 2, 43, "cli", &next, &x->err), "a load after migrating");
+	WANT_I64(next, 2, "the next load is version 2");
 }
 
 static void g_newer_schema(void **state)
@@ -921,6 +987,7 @@ static const struct CMUnitTest pg_tests[] = {
 	G(g_unreachable),
 	G(g_lost_connection),
 	G(g_migrate_twice),
+	G(g_migrate_prices),
 	G(g_newer_schema),
 	G(g_empty_schema),
 	G(g_foreign_schema),
