@@ -53,5 +53,8 @@ struct ps_fleet_sum;
 void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at);
 /* {"error": {"code", "message", "field"?}} */
 void ps_render_error(struct ps_jw *w, const struct ps_err *e);
+/* The same, left open after `field` for more members: the caller closes
+ * both objects. */
+void ps_render_error_open(struct ps_jw *w, const struct ps_err *e);
 
 #endif

@@ -312,7 +312,7 @@ void ps_render_services(struct ps_jw *w, const struct ps_catalog *cat, const boo
 	ps_jw_arr_end(w);
 }
 
-void ps_render_error(struct ps_jw *w, const struct ps_err *e)
+void ps_render_error_open(struct ps_jw *w, const struct ps_err *e)
 {
 	ps_jw_obj(w);
 	ps_jw_key(w, "error");
@@ -321,6 +321,11 @@ void ps_render_error(struct ps_jw *w, const struct ps_err *e)
 	ps_jw_kstr(w, "message", e->msg[0] ? e->msg : ps_code_api(e->code));
 	if (e->field[0])
 		ps_jw_kstr(w, "field", e->field);
+}
+
+void ps_render_error(struct ps_jw *w, const struct ps_err *e)
+{
+	ps_render_error_open(w, e);
 	ps_jw_obj_end(w);
 	ps_jw_obj_end(w);
 }

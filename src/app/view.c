@@ -148,13 +148,7 @@ static void fault_path(const char *msg, char *out, size_t cap)
 /* {"error": {code, message, field, faults: [{path, message}]}} */
 static void render_faults(struct ps_jw *w, const struct ps_err *e, const char *const *faults, size_t n)
 {
-	ps_jw_obj(w);
-	ps_jw_key(w, "error");
-	ps_jw_obj(w);
-	ps_jw_kstr(w, "code", ps_code_api(e->code));
-	ps_jw_kstr(w, "message", e->msg[0] ? e->msg : ps_code_api(e->code));
-	if (e->field[0])
-		ps_jw_kstr(w, "field", e->field);
+	ps_render_error_open(w, e);
 	ps_jw_key(w, "faults");
 	ps_jw_arr(w);
 	for (size_t i = 0; i < n; i++) {
