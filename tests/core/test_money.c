@@ -440,6 +440,41 @@ static void test_seats_prorated(void **state)
 	}
 }
 
+/* Prices as sold: a renewal takes the catalog's price of the day (a plan
+ * missing from the catalog keeps the price sold), and a credit gives back
+ * what was invoiced at the price sold, whatever the catalog says now. */
+static void test_prices_as_sold(void **state)
+{
+	static const struct {
+		const char *name;
+		bool plan_present, prepaid;
+		int64_t sold, catalog, want_renewed;
+		int64_t want_credit; /* 10 seats, half of a 30-day month left */
+	} cases[] = {
+	    {"a price rise reaches the renewal, not the credit", true, false, 600, 1200, 1200, 3000},
+	    {"a price cut reaches the renewal, not the credit", true, false, 600, 300, 300, 3000},
+	    {"a plan missing from the catalog renews at its price", false, false, 600, 0, 600, 3000},
+	    {"prepaid: no credit for unused time", true, true, 600, 1200, 1200, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s = subscription(10, cases[i].prepaid, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z",
+							"2026-12-01T00:00:00Z");
+		struct ps_plan p = {.price_per_seat_month = cases[i].sold, .currency = "EUR"};
+		ps_sub_sell_at(&s, &p);
+		int64_t credit = ps_unused_credit(&s, 10, T("2026-11-16T00:00:00Z"));
+		if (credit != cases[i].want_credit)
+			fail_msg("case %s: got credit %lld, want %lld", cases[i].name, (long long)credit,
+				 (long long)cases[i].want_credit);
+		p.price_per_seat_month = cases[i].catalog; /* the catalog changes */
+		if (ps_unused_credit(&s, 10, T("2026-11-16T00:00:00Z")) != cases[i].want_credit)
+			fail_msg("case %s: the credit moved with the catalog", cases[i].name);
+		ps_price_for_renewal(&s, cases[i].plan_present ? &p : NULL);
+		if (s.price_per_seat_month != cases[i].want_renewed || strcmp(s.currency, "EUR") != 0)
+			fail_msg("case %s: got renewed at %lld %s, want %lld EUR", cases[i].name,
+				 (long long)s.price_per_seat_month, s.currency, (long long)cases[i].want_renewed);
+	}
+}
+
 static void test_change_money(void **state)
 {
 	static const struct {
@@ -520,7 +555,7 @@ int main(void)
 		cmocka_unit_test(test_period_rest),
 		cmocka_unit_test(test_periods),
 		cmocka_unit_test(test_seats_prorated),
-		cmocka_unit_test(test_change_money),
+		cmocka_unit_test(test_prices_as_sold), cmocka_unit_test(test_change_money),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
