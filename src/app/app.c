@@ -114,6 +114,20 @@ ps_code ps_app_catalog_use(struct ps_ctx *c)
 	return PS_OK;
 }
 
+ps_code ps_app_catalog_hold(struct ps_ctx *c)
+{
+	int64_t v = 0;
+	ps_code rc = c->st->ops->catalog_hold(c->st, false, &v, &c->err);
+	if (rc != PS_OK || (c->cat && c->cat->version == v))
+		return rc;
+	/* A load committed since this request began: sell from it. */
+	if (v > __atomic_load_n(&c->app->catalog_version, __ATOMIC_ACQUIRE) &&
+	    (rc = ps_app_load_catalog(c->app, c->st, &c->err)) != PS_OK)
+		return rc;
+	c->cat = __atomic_load_n(&c->app->catalog, __ATOMIC_ACQUIRE);
+	return PS_OK;
+}
+
 void ps_app_fini(struct ps_app *app)
 {
 	ps_catalog_free(app->catalog);

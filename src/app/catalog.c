@@ -77,8 +77,18 @@ static ps_code load_tx(struct ps_ctx *c, void *arg)
 	struct ps_buf doc;
 	struct ps_catalog *cur = NULL;
 	struct ps_faults faults = {0};
+	int64_t held = 0;
+	/* Held alone first: a purchase or a plan change waits until this
+	 * commits, and this waits for those already under way. */
+	ps_code rc = c->st->ops->catalog_hold(c->st, true, &held, &c->err);
+	if (rc == PS_NOT_FOUND) {
+		ps_err_clear(&c->err);
+		rc = PS_OK; /* the first catalog of a new store */
+	}
+	if (rc != PS_OK)
+		return rc;
 	ps_buf_init(&doc, (size_t)64 << 20);
-	ps_code rc = c->st->ops->catalog_get(c->st, &doc, NULL, &c->err);
+	rc = c->st->ops->catalog_get(c->st, &doc, NULL, &c->err);
 	if (rc == PS_NOT_FOUND) {
 		ps_err_clear(&c->err);
 		rc = PS_OK; /* the first catalog of a new store */

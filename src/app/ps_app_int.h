@@ -30,6 +30,13 @@ ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned 
  * already has that version or a newer one: then cat is freed. */
 void ps_app_catalog_install(struct ps_app *app, struct ps_catalog *cat, int64_t version);
 
+/* Inside a write transaction that makes subscriptions of catalog plans (a
+ * purchase, an upgrade, a manual change): the store's current catalog
+ * version, held until commit so that no load drops a plan meanwhile; when
+ * a load committed since the request began, c->cat becomes it. Call it
+ * before looking plans up. */
+ps_code ps_app_catalog_hold(struct ps_ctx *c);
+
 /* ---- the ledger (ledger.c), inside the caller's transaction ---- */
 
 struct ps_line_spec {

@@ -43,10 +43,15 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 	/* Set here, not before: a transaction that lost a race runs again. */
 	s->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
 	s->addon_of = 0;
-	ps_code rc = ps_app_tenant(c, s->tenant_id, &t);
+	ps_code rc = ps_app_catalog_hold(c);
+	if (rc == PS_OK)
+		rc = ps_app_tenant(c, s->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;
 	const struct ps_plan *plan = ps_catalog_plan(c->cat, in->plan);
+	if (!plan) /* dropped by a load since the request began */
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %.64s in the catalog", in->plan);
+	ps_sub_sell_at(s, plan); /* the price it is sold at, kept until its renewal */
 	switch (ps_plan_buyable(&t, plan)) {
 	case PS_BUY_RETIRED:
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan",
@@ -130,7 +135,6 @@ ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purcha
 	snprintf(out->plan_id, sizeof out->plan_id, "%s", plan->id);
 	snprintf(out->product_id, sizeof out->product_id, "%s", plan->product->id);
 	out->quantity = in->quantity;
-	ps_sub_sell_at(out, plan); /* the price it is sold at, kept until its renewal */
 	out->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
 	out->prepaid = in->prepaid;
 	out->term_start = c->now;

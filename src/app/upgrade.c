@@ -555,7 +555,7 @@ static ps_code change_tx(struct ps_ctx *c, void *arg)
 	struct change *ch = arg;
 	const struct ps_plan *to;
 	ps_code rc;
-	if ((rc = target_of(c, ch->in, &to)) ||
+	if ((rc = ps_app_catalog_hold(c)) || (rc = target_of(c, ch->in, &to)) ||
 	    (rc = ps_app_evaluate(c, ch->tenant, ch->sub, PS_EVAL_UNSUPPORTED, ch->tab)))
 		return rc;
 	return change_to(c, ch, to);

@@ -159,6 +159,14 @@ ps_code ps_sql_catalog_version(struct ps_store *st, int64_t *version, struct ps_
 				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
 }
 
+ps_code ps_sql_catalog_hold(struct ps_store *st, bool alone, int64_t *version, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, alone ? PS_S_CATALOG_HOLD_ALONE : PS_S_CATALOG_HOLD_SHARED, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, version, "catalog",
+				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
+}
+
 ps_code ps_sql_catalog_version_list(struct ps_store *st, int64_t after, size_t limit, ps_catalog_version_cb cb,
 				    void *arg, struct ps_err *err)
 {

@@ -81,6 +81,13 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	/* The current version's number alone: one row read, cheap enough for                                          \
 	 * every request. NOT_FOUND: none loaded */                                                                    \
 	X(ps_code, catalog_version, (struct ps_store *st, int64_t *version, struct ps_err *err), (st, version, err))   \
+	/* Inside a write transaction: the current version's number, held until                                        \
+	 * commit. A change that sells plans holds it shared (a load waits for                                         \
+	 * it to commit); a load (alone = true) holds it alone (such changes                                           \
+	 * wait for the load), so no subscription is ever made of a plan that a                                        \
+	 * load is dropping. NOT_FOUND: none loaded */                                                                 \
+	X(ps_code, catalog_hold, (struct ps_store *st, bool alone, int64_t *version, struct ps_err *err),             \
+	  (st, alone, version, err))                                                                                   \
 	/* Every version by number (the documents are not read). */                                                    \
 	X(ps_code, catalog_version_list, (struct ps_store *st, int64_t after, size_t limit,                            \
 	  ps_catalog_version_cb cb, void *arg, struct ps_err *err),                                                    \

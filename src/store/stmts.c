@@ -79,6 +79,13 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			      " version = excluded.version"},
     [PS_S_CATALOG_GET] = {.name = "catalog_get", .sql = "SELECT doc, version FROM catalog WHERE one = 1"},
     [PS_S_CATALOG_VERSION] = {.name = "catalog_version", .sql = "SELECT version FROM catalog WHERE one = 1"},
+    /* SQLite has one writer: a write transaction holds everything already. */
+    [PS_S_CATALOG_HOLD_SHARED] = {.name = "catalog_hold",
+			       .sqlite = "SELECT version FROM catalog WHERE one = 1",
+			       .pg = "SELECT version FROM catalog WHERE one = 1 FOR SHARE"},
+    [PS_S_CATALOG_HOLD_ALONE] = {.name = "catalog_hold",
+			      .sqlite = "SELECT version FROM catalog WHERE one = 1",
+			      .pg = "SELECT version FROM catalog WHERE one = 1 FOR UPDATE"},
     [PS_S_CATALOG_VERSIONS] = {.name = "catalog_version_list",
 			    .sql = "SELECT version, loaded_at, loaded_by FROM catalog_versions WHERE version > ?1"
 				   " ORDER BY version LIMIT ?2"},

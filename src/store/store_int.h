@@ -42,6 +42,8 @@ enum ps_stmt {
 	PS_S_CATALOG_PUT,
 	PS_S_CATALOG_GET,
 	PS_S_CATALOG_VERSION,
+	PS_S_CATALOG_HOLD_SHARED,
+	PS_S_CATALOG_HOLD_ALONE,
 	PS_S_CATALOG_VERSIONS,
 	PS_S_PLAN_LIVE_COUNT,
 	PS_S_TOKEN_INSERT,
@@ -333,6 +335,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(catalog_get)                                                                                                 \
 	X(catalog_version)                                                                                             \
 	X(catalog_version_list)                                                                                        \
+	X(catalog_hold)                                                                                                \
 	X(plan_live_count)                                                                                             \
 	X(token_insert)                                                                                                \
 	X(token_find)                                                                                                  \

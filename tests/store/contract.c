@@ -1281,6 +1281,15 @@ static void t_catalog(void **state)
 	WANT_I64((int64_t)acc.n, 1, "versions listed after 1, limit 1");
 	WANT_I64(acc.v[0].version, 2, "the page's version");
 
+	/* Held inside a write transaction (shared, or alone for a load). */
+	for (int alone = 0; alone < 2; alone++) {
+		cur = -1;
+		OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin for catalog_hold");
+		OK(f->o->catalog_hold(f->st, alone, &cur, &f->err), alone ? "catalog_hold alone" : "catalog_hold shared");
+		WANT_I64(cur, 3, "catalog_hold gives the current version");
+		OK(f->o->commit(f->st, &f->err), "commit after catalog_hold");
+	}
+
 	/* Live subscriptions of a plan: every tenant's, not ended ones. */
 	OK(f->o->plan_live_count(f->st, "biz-basic", &count, &f->err), "plan_live_count of an unused plan");
 	WANT_I64(count, 0, "plan_live_count of an unused plan");
