@@ -719,6 +719,64 @@ static void g_tenant_lock(void **state)
 			 -seconds(committing, w.done));
 }
 
+/* A catalog load holds the version alone while a purchase holds it shared:
+ * the load's count of a plan's live subscriptions waits for the purchase
+ * of that plan under way, and sees it (no plan dropped under a new sale). */
+struct loader {
+	struct ps_store *st;
+	int64_t live, held;
+	ps_code rc;
+	struct ps_err err;
+};
+
+static void *hold_and_count(void *arg)
+{
+	struct loader *l = arg;
+	l->rc = l->st->ops->begin(l->st, PS_TX_WRITE, &l->err);
+	if (l->rc == PS_OK)
+		l->rc = l->st->ops->catalog_hold(l->st, true, &l->held, &l->err);
+	if (l->rc == PS_OK)
+		l->rc = l->st->ops->plan_live_count(l->st, "p", &l->live, &l->err);
+	l->st->ops->rollback(l->st);
+	return NULL;
+}
+
+static void g_catalog_hold(void **state)
+{
+	struct gx *x = *state;
+	char v[32];
+	int64_t held = 0;
+	open_store(x, &x->st, true);
+	open_store(x, &x->st2, false);
+	const struct ps_store_ops *o = x->st->ops;
+	OK(o->begin(x->st, PS_TX_WRITE, &x->err), "begin the first load");
+	OK(o->catalog_put(x->st, "{}", 2, NOW, "cli", NULL, &x->err), "the first load");
+	OK(o->commit(x->st, &x->err), "commit the first load");
+	int64_t t = add_tenant(x, x->st);
+	OK(o->begin(x->st, PS_TX_WRITE, &x->err), "daemon 1 begins a purchase");
+	OK(o->catalog_hold(x->st, false, &held, &x->err), "daemon 1 holds the catalog, shared");
+	WANT_I64(held, 1, "daemon 1 holds version 1");
+	add_sub(x, x->st, t);
+
+	struct loader l = {.st = x->st2};
+	pthread_t th;
+	pthread_create(&th, NULL, hold_and_count, &l);
+	for (int i = 0; i < 2000; i++) { /* until daemon 2 waits on a lock */
+		raw_text("SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+			 " WHERE NOT l.granted AND a.application_name = 'planshift'",
+			 v, sizeof v);
+		if (strcmp(v, "0") != 0)
+			break;
+		struct timespec ts = {0, 5 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	WANT_STR(v, "1", "daemon 2's load waits for daemon 1's purchase");
+	OK(o->commit(x->st, &x->err), "daemon 1 commits its purchase");
+	pthread_join(th, NULL);
+	OK(l.rc, "daemon 2's load");
+	WANT_I64(l.live, 1, "daemon 2's load counts daemon 1's new subscription");
+}
+
 /* Two daemons count the capacity, both under the limit; the first starts
  * an upgrade and commits; the second, finding the count grew, must run its
  * transaction again (and then sees the first's upgrade). */
@@ -988,6 +1046,7 @@ static const struct CMUnitTest pg_tests[] = {
 	G(g_lost_connection),
 	G(g_migrate_twice),
 	G(g_migrate_prices),
+	G(g_catalog_hold),
 	G(g_newer_schema),
 	G(g_empty_schema),
 	G(g_foreign_schema),
