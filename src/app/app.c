@@ -101,17 +101,23 @@ out:
 	return rc;
 }
 
-ps_code ps_app_catalog_use(struct ps_ctx *c)
+/* The store's current version is v: when the process has an older one,
+ * read and install v's; c->cat is then the process's. */
+static ps_code take_version(struct ps_ctx *c, int64_t v)
 {
-	int64_t v = 0;
-	ps_code rc = c->st->ops->catalog_version(c->st, &v, &c->err);
-	if (rc != PS_OK)
-		return rc;
+	ps_code rc;
 	if (v > __atomic_load_n(&c->app->catalog_version, __ATOMIC_ACQUIRE) &&
 	    (rc = ps_app_load_catalog(c->app, c->st, &c->err)) != PS_OK)
 		return rc;
 	c->cat = __atomic_load_n(&c->app->catalog, __ATOMIC_ACQUIRE);
 	return PS_OK;
+}
+
+ps_code ps_app_catalog_use(struct ps_ctx *c)
+{
+	int64_t v = 0;
+	ps_code rc = c->st->ops->catalog_version(c->st, &v, &c->err);
+	return rc == PS_OK ? take_version(c, v) : rc;
 }
 
 ps_code ps_app_catalog_hold(struct ps_ctx *c)
@@ -120,12 +126,7 @@ ps_code ps_app_catalog_hold(struct ps_ctx *c)
 	ps_code rc = c->st->ops->catalog_hold(c->st, false, &v, &c->err);
 	if (rc != PS_OK || (c->cat && c->cat->version == v))
 		return rc;
-	/* A load committed since this request began: sell from it. */
-	if (v > __atomic_load_n(&c->app->catalog_version, __ATOMIC_ACQUIRE) &&
-	    (rc = ps_app_load_catalog(c->app, c->st, &c->err)) != PS_OK)
-		return rc;
-	c->cat = __atomic_load_n(&c->app->catalog, __ATOMIC_ACQUIRE);
-	return PS_OK;
+	return take_version(c, v); /* a load committed since this request began: sell from it */
 }
 
 void ps_app_fini(struct ps_app *app)

@@ -2971,6 +2971,81 @@ static const struct CMUnitTest contract_tests[] = {
 };
 /* clang-format on */
 
+/* ---- A store made before prices were kept (both backends' tests) ------- */
+
+/* (1 = 0) and (1 = 1) are SQLite's 0 and 1 and PostgreSQL's false and true. */
+/* clang-format off */
+const char *const ps_prices_fixture_rows[] = {
+    "INSERT INTO catalog (one, doc, loaded_at) VALUES (1, '{\"services\":[],\"products\":[],\"plans\":["
+    "{\"id\":\"biz-basic\",\"price_per_seat_month\":600},{\"id\":\"biz-standard\",\"price_per_seat_month\":1250}]}', 42)",
+    "INSERT INTO tenants (id, name, segment, payment, credit_limit, currency, created_at) VALUES"
+    " (1, 'Contoso', 'commercial', 'invoice', 0, 'EUR', 0), (2, 'Fabrikam', 'commercial', 'card', 0, 'USD', 0)",
+    "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, status, term, prepaid,"
+    " term_start, term_end, created_at, billed_through) VALUES"
+    " (1, 1, 'biz-basic', 'business', 10, 'active', 'monthly', (1 = 0), 0, 2592000, 0, 5184000),"
+    " (1, 2, 'biz-standard', 'business', 2, 'active', 'annual', (1 = 1), 0, 31536000, 0, 31536000),"
+    " (1, 3, 'biz-standard', 'business', 4, 'active', 'monthly', (1 = 0), 0, 2592000, 0, 2592000),"
+    " (2, 4, 'gone', 'business', 1, 'active', 'monthly', (1 = 0), 0, 2592000, 0, 2592000)",
+    "INSERT INTO invoices (tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status)"
+    " VALUES (1, 1, 1, 6000, 0, 'EUR', 0, 0, 'open'), (1, 2, 1, 7000, 0, 'EUR', 1, 1, 'open'),"
+    " (1, 3, 2, 26400, 0, 'EUR', 0, 0, 'open'), (1, 4, 3, 1234, 0, 'EUR', 0, 0, 'open')",
+    "INSERT INTO invoice_lines (tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity,"
+    " period_start, period_end, amount, description) VALUES"
+    " (1, 1, 1, 1, 'purchase', 'biz-basic', 10, 0, 2592000, 6000, ''),"
+    " (1, 2, 2, 1, 'renewal', 'biz-basic', 10, 2592000, 5184000, 7000, ''),"
+    " (1, 3, 3, 2, 'purchase', 'biz-standard', 2, 0, 31536000, 26400, ''),"
+    " (1, 4, 4, 3, 'upgrade_charge', 'biz-standard', 4, 100, 2592000, 1234, '')",
+    NULL,
+};
+/* clang-format on */
+
+struct prices_versions {
+	struct ps_catalog_version v[4];
+	size_t n;
+};
+
+static bool take_prices_version(void *arg, const struct ps_catalog_version *v)
+{
+	struct prices_versions *a = arg;
+	if (a->n < 4)
+		a->v[a->n++] = *v;
+	return true;
+}
+
+void ps_prices_check_migrated(struct ps_store *st)
+{
+	struct ps_err err = {0};
+	const struct ps_store_ops *o = st->ops;
+	const struct {
+		int64_t tenant, id, price;
+		const char *currency, *why;
+	} want[] = {
+	    {1, 1, 700, "EUR", "the last invoice (a renewal at 700), not the first nor the catalog's"},
+	    {1, 2, 1100, "EUR", "a prepaid year: 26400 / (2 seats x 12 months)"},
+	    {1, 3, 1250, "EUR", "no whole-period invoice: the stored catalog's price"},
+	    {2, 4, 0, "USD", "neither: 0, in its tenant's currency"},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		struct ps_subscription sub;
+		if (o->sub_get(st, want[i].tenant, want[i].id, &sub, &err) != PS_OK)
+			fail_msg("case %s: got %s, want the subscription", want[i].why, err.msg);
+		WANT_I64(sub.price_per_seat_month, want[i].price, want[i].why);
+		WANT_STR(sub.currency, want[i].currency, want[i].why);
+	}
+	int64_t cur = 0, next = 0;
+	struct prices_versions acc = {0};
+	if (o->catalog_version(st, &cur, &err) != PS_OK ||
+	    o->catalog_version_list(st, 0, 0, take_prices_version, &acc, &err) != PS_OK)
+		fail_msg("case catalog versions after migrating: got %s, want them", err.msg);
+	WANT_I64(cur, 1, "the stored catalog is version 1");
+	WANT_I64((int64_t)acc.n, 1, "one version after migrating");
+	WANT_I64(acc.v[0].loaded_at, 42, "version 1 keeps its time");
+	WANT_STR(acc.v[0].loaded_by, "init", "version 1 was loaded by init");
+	if (o->catalog_put(st, "{}", 2, 43, "cli", &next, &err) != PS_OK)
+		fail_msg("case a load after migrating: got %s, want ok", err.msg);
+	WANT_I64(next, 2, "the next load is version 2");
+}
+
 int ps_contract_run(const char *backend_name, struct ps_store *(*fresh)(void *ctx), void (*cleanup)(void *ctx),
 		    void *ctx, const struct CMUnitTest *extra, size_t n_extra)
 {

@@ -288,55 +288,15 @@ static void g_migrate_prices(void **state)
 	raw_exec(v);
 	for (int k = 0; k < PS_SCHEMA_PRICES - 1; k++)
 		raw_exec(ps_pg_migrations[k]);
-	/* clang-format off */
-	raw_exec("INSERT INTO catalog (one, doc, loaded_at) VALUES (1, '{\"services\":[],\"products\":[],\"plans\":["
-		 "{\"id\":\"biz-basic\",\"price_per_seat_month\":600},{\"id\":\"biz-standard\",\"price_per_seat_month\":1250}]}', 42)");
-	raw_exec("INSERT INTO tenants (id, name, segment, payment, credit_limit, currency, created_at) VALUES"
-		 " (1, 'Contoso', 'commercial', 'invoice', 0, 'EUR', 0), (2, 'Fabrikam', 'commercial', 'card', 0, 'USD', 0)");
-	raw_exec("INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, status, term, prepaid,"
-		 " term_start, term_end, created_at, billed_through) VALUES"
-		 " (1, 1, 'biz-basic', 'business', 10, 'active', 'monthly', false, 0, 2592000, 0, 5184000),"
-		 " (1, 2, 'biz-standard', 'business', 2, 'active', 'annual', true, 0, 31536000, 0, 31536000),"
-		 " (1, 3, 'biz-standard', 'business', 4, 'active', 'monthly', false, 0, 2592000, 0, 2592000),"
-		 " (2, 4, 'gone', 'business', 1, 'active', 'monthly', false, 0, 2592000, 0, 2592000)");
-	raw_exec("INSERT INTO invoices (tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status)"
-		 " VALUES (1, 1, 1, 6000, 0, 'EUR', 0, 0, 'open'), (1, 2, 1, 7000, 0, 'EUR', 1, 1, 'open'),"
-		 " (1, 3, 2, 26400, 0, 'EUR', 0, 0, 'open'), (1, 4, 3, 1234, 0, 'EUR', 0, 0, 'open')");
-	raw_exec("INSERT INTO invoice_lines (tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity,"
-		 " period_start, period_end, amount, description) VALUES"
-		 " (1, 1, 1, 1, 'purchase', 'biz-basic', 10, 0, 2592000, 6000, ''),"
-		 " (1, 2, 2, 1, 'renewal', 'biz-basic', 10, 2592000, 5184000, 7000, ''),"
-		 " (1, 3, 3, 2, 'purchase', 'biz-standard', 2, 0, 31536000, 26400, ''),"
-		 " (1, 4, 4, 3, 'upgrade_charge', 'biz-standard', 4, 100, 2592000, 1234, '')");
-	/* clang-format on */
+	for (const char *const *row = ps_prices_fixture_rows; *row; row++)
+		raw_exec(*row);
 	open_store(x, &x->st, false);
 	const struct ps_store_ops *o = x->st->ops;
 	WANT_CODE(o->check_schema(x->st, &x->err), PS_SCHEMA, "check_schema of a store before prices");
 	OK(o->migrate(x->st, &x->err), "migrate a store made before prices");
 	raw_text("SELECT version FROM schema_version", v, sizeof v);
 	WANT_STR(v, PS_STR(PS_SCHEMA_VERSION), "schema version after migrating");
-	const struct {
-		int64_t tenant, id, price;
-		const char *currency, *why;
-	} want[] = {
-	    {1, 1, 700, "EUR", "the last invoice (a renewal at 700), not the first nor the catalog's"},
-	    {1, 2, 1100, "EUR", "a prepaid year: 26400 / (2 seats x 12 months)"},
-	    {1, 3, 1250, "EUR", "no whole-period invoice: the stored catalog's price"},
-	    {2, 4, 0, "USD", "neither: 0, in its tenant's currency"},
-	};
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		struct ps_subscription sub;
-		OK(o->sub_get(x->st, want[i].tenant, want[i].id, &sub, &x->err), want[i].why);
-		WANT_I64(sub.price_per_seat_month, want[i].price, want[i].why);
-		WANT_STR(sub.currency, want[i].currency, want[i].why);
-	}
-	int64_t cur = 0, next = 0;
-	OK(o->catalog_version(x->st, &cur, &x->err), "catalog_version after migrating");
-	WANT_I64(cur, 1, "the stored catalog is version 1");
-	raw_text("SELECT loaded_by || '@' || loaded_at FROM catalog_versions WHERE version = 1", v, sizeof v);
-	WANT_STR(v, "init@42", "version 1 by init, at its time");
-	OK(o->catalog_put(x->st, "{}", 2, 43, "cli", &next, &x->err), "a load after migrating");
-	WANT_I64(next, 2, "the next load is version 2");
+	ps_prices_check_migrated(x->st);
 }
 
 static void g_newer_schema(void **state)

@@ -887,19 +887,6 @@ static void s_migrate_from_v1(void **state)
 
 /* ---- Prices as sold, catalog versions (PS_SCHEMA_PRICES) ----------------- */
 
-struct versions_acc {
-	struct ps_catalog_version v[4];
-	size_t n;
-};
-
-static bool take_version(void *arg, const struct ps_catalog_version *v)
-{
-	struct versions_acc *a = arg;
-	if (a->n < 4)
-		a->v[a->n++] = *v;
-	return true;
-}
-
 /* A store made by the binary before prices were kept (every step up to
  * PS_SCHEMA_PRICES - 1, as released) migrates: each subscription gets the
  * price of its last whole-period invoice line (amount / (seats x months)),
@@ -918,27 +905,8 @@ static void s_migrate_prices(void **state)
 	snprintf(v, sizeof v, "PRAGMA user_version = %d", PS_SCHEMA_PRICES - 1);
 	raw_exec(x, v);
 	raw_exec(x, "COMMIT");
-	/* clang-format off */
-	raw_exec(x, "INSERT INTO catalog (one, doc, loaded_at) VALUES (1, '{\"services\":[],\"products\":[],\"plans\":["
-		    "{\"id\":\"biz-basic\",\"price_per_seat_month\":600},{\"id\":\"biz-standard\",\"price_per_seat_month\":1250}]}', 42)");
-	raw_exec(x, "INSERT INTO tenants (id, name, segment, payment, credit_limit, currency, created_at) VALUES"
-		    " (1, 'Contoso', 'commercial', 'invoice', 0, 'EUR', 0), (2, 'Fabrikam', 'commercial', 'card', 0, 'USD', 0)");
-	raw_exec(x, "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, status, term, prepaid,"
-		    " term_start, term_end, created_at, billed_through) VALUES"
-		    " (1, 1, 'biz-basic', 'business', 10, 'active', 'monthly', 0, 0, 2592000, 0, 5184000),"
-		    " (1, 2, 'biz-standard', 'business', 2, 'active', 'annual', 1, 0, 31536000, 0, 31536000),"
-		    " (1, 3, 'biz-standard', 'business', 4, 'active', 'monthly', 0, 0, 2592000, 0, 2592000),"
-		    " (2, 4, 'gone', 'business', 1, 'active', 'monthly', 0, 0, 2592000, 0, 2592000)");
-	raw_exec(x, "INSERT INTO invoices (tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status)"
-		    " VALUES (1, 1, 1, 6000, 0, 'EUR', 0, 0, 'open'), (1, 2, 1, 7000, 0, 'EUR', 1, 1, 'open'),"
-		    " (1, 3, 2, 26400, 0, 'EUR', 0, 0, 'open'), (1, 4, 3, 1234, 0, 'EUR', 0, 0, 'open')");
-	raw_exec(x, "INSERT INTO invoice_lines (tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity,"
-		    " period_start, period_end, amount, description) VALUES"
-		    " (1, 1, 1, 1, 'purchase', 'biz-basic', 10, 0, 2592000, 6000, ''),"
-		    " (1, 2, 2, 1, 'renewal', 'biz-basic', 10, 2592000, 5184000, 7000, ''),"
-		    " (1, 3, 3, 2, 'purchase', 'biz-standard', 2, 0, 31536000, 26400, ''),"
-		    " (1, 4, 4, 3, 'upgrade_charge', 'biz-standard', 4, 100, 2592000, 1234, '')");
-	/* clang-format on */
+	for (const char *const *row = ps_prices_fixture_rows; *row; row++)
+		raw_exec(x, *row);
 
 	open_store(x, &x->st, false);
 	const struct ps_store_ops *o = x->st->ops;
@@ -946,32 +914,7 @@ static void s_migrate_prices(void **state)
 	OK(o->migrate(x->st, &x->err), "migrate a store made before prices");
 	raw_text(x, "PRAGMA user_version", v, sizeof v);
 	WANT_STR(v, PS_STR(PS_SCHEMA_VERSION), "user_version after migrating");
-	const struct {
-		int64_t tenant, id, price;
-		const char *currency, *why;
-	} want[] = {
-	    {1, 1, 700, "EUR", "the last invoice (a renewal at 700), not the first nor the catalog's"},
-	    {1, 2, 1100, "EUR", "a prepaid year: 26400 / (2 seats x 12 months)"},
-	    {1, 3, 1250, "EUR", "no whole-period invoice: the stored catalog's price"},
-	    {2, 4, 0, "USD", "neither: 0, in its tenant's currency"},
-	};
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		struct ps_subscription sub;
-		OK(o->sub_get(x->st, want[i].tenant, want[i].id, &sub, &x->err), want[i].why);
-		WANT_I64(sub.price_per_seat_month, want[i].price, want[i].why);
-		WANT_STR(sub.currency, want[i].currency, want[i].why);
-	}
-	int64_t cur = 0;
-	OK(o->catalog_version(x->st, &cur, &x->err), "catalog_version after migrating");
-	WANT_I64(cur, 1, "the stored catalog is version 1");
-	struct versions_acc acc = {0};
-	OK(o->catalog_version_list(x->st, 0, 0, take_version, &acc, &x->err), "versions after migrating");
-	WANT_I64((int64_t)acc.n, 1, "one version after migrating");
-	WANT_I64(acc.v[0].loaded_at, 42, "version 1 keeps its time");
-	WANT_STR(acc.v[0].loaded_by, "init", "version 1 was loaded by init");
-	int64_t next = 0;
-	OK(o->catalog_put(x->st, "{}", 2, 43, "cli", &next, &x->err), "a load after migrating");
-	WANT_I64(next, 2, "the next load is version 2");
+	ps_prices_check_migrated(x->st);
 }
 
 /* Two unfinished upgrades of one tenant cannot both stay: the migration
