@@ -2999,19 +2999,6 @@ const char *const ps_prices_fixture_rows[] = {
 };
 /* clang-format on */
 
-struct prices_versions {
-	struct ps_catalog_version v[4];
-	size_t n;
-};
-
-static bool take_prices_version(void *arg, const struct ps_catalog_version *v)
-{
-	struct prices_versions *a = arg;
-	if (a->n < 4)
-		a->v[a->n++] = *v;
-	return true;
-}
-
 void ps_prices_check_migrated(struct ps_store *st)
 {
 	struct ps_err err = {0};
@@ -3033,9 +3020,9 @@ void ps_prices_check_migrated(struct ps_store *st)
 		WANT_STR(sub.currency, want[i].currency, want[i].why);
 	}
 	int64_t cur = 0, next = 0;
-	struct prices_versions acc = {0};
+	struct cv_acc acc = {0};
 	if (o->catalog_version(st, &cur, &err) != PS_OK ||
-	    o->catalog_version_list(st, 0, 0, take_prices_version, &acc, &err) != PS_OK)
+	    o->catalog_version_list(st, 0, 0, collect_cv, &acc, &err) != PS_OK)
 		fail_msg("case catalog versions after migrating: got %s, want them", err.msg);
 	WANT_I64(cur, 1, "the stored catalog is version 1");
 	WANT_I64((int64_t)acc.n, 1, "one version after migrating");

@@ -136,14 +136,17 @@ static void raw_text(const char *sql, char *out, size_t cap)
 	PQclear(r);
 }
 
-/* Wait (polling, at most 10 s) until a planshift session waits on an
- * advisory lock: the thread under test has reached the lock it must wait for. */
-static void wait_for_lock_waiter(const char *what)
+/* Wait (polling, at most 10 s) until a planshift session waits on a lock
+ * (an advisory one, or with any_lock a row's too): the thread under test
+ * has reached the lock it must wait for. */
+static void wait_for_waiter(const char *what, bool any_lock)
 {
 	char v[32];
 	for (int i = 0; i < 2000; i++) {
-		raw_text("SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
-			 " WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'planshift'",
+		raw_text(any_lock ? "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+				    " WHERE NOT l.granted AND a.application_name = 'planshift'"
+				  : "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+				    " WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'planshift'",
 			 v, sizeof v);
 		if (strcmp(v, "0") != 0)
 			return;
@@ -151,6 +154,11 @@ static void wait_for_lock_waiter(const char *what)
 		nanosleep(&ts, NULL);
 	}
 	fail_msg("case %s: got no session waiting on a lock within 10 s, want one", what);
+}
+
+static void wait_for_lock_waiter(const char *what)
+{
+	wait_for_waiter(what, false);
 }
 
 static int64_t add_tenant(struct gx *x, struct ps_store *st)
@@ -704,7 +712,6 @@ static void *hold_and_count(void *arg)
 static void g_catalog_hold(void **state)
 {
 	struct gx *x = *state;
-	char v[32];
 	int64_t held = 0;
 	open_store(x, &x->st, true);
 	open_store(x, &x->st2, false);
@@ -721,16 +728,7 @@ static void g_catalog_hold(void **state)
 	struct loader l = {.st = x->st2};
 	pthread_t th;
 	pthread_create(&th, NULL, hold_and_count, &l);
-	for (int i = 0; i < 2000; i++) { /* until daemon 2 waits on a lock */
-		raw_text("SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
-			 " WHERE NOT l.granted AND a.application_name = 'planshift'",
-			 v, sizeof v);
-		if (strcmp(v, "0") != 0)
-			break;
-		struct timespec ts = {0, 5 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	WANT_STR(v, "1", "daemon 2's load waits for daemon 1's purchase");
+	wait_for_waiter("daemon 2's load waits for daemon 1's purchase", true);
 	OK(o->commit(x->st, &x->err), "daemon 1 commits its purchase");
 	pthread_join(th, NULL);
 	OK(l.rc, "daemon 2's load");
