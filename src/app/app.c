@@ -69,8 +69,10 @@ void ps_app_catalog_install(struct ps_app *app, struct ps_catalog *cat, int64_t 
 			app->catalog_old[app->n_catalog_old++] = app->catalog;
 		}
 		cat->version = version;
-		__atomic_store_n(&app->catalog_version, version, __ATOMIC_RELEASE);
+		/* The catalog before its number: a thread that reads the number
+		 * (acquire) then finds this catalog, never an older one. */
 		__atomic_store_n(&app->catalog, cat, __ATOMIC_RELEASE);
+		__atomic_store_n(&app->catalog_version, version, __ATOMIC_RELEASE);
 	}
 	__atomic_clear(&app->catalog_busy, __ATOMIC_RELEASE);
 }
