@@ -69,6 +69,18 @@ test('operator: the catalog, its versions, a load refused with its faults by fie
   assert.match(await page.locator('#catalog-versions tbody tr:nth-child(2)').textContent(), /^2.*tok_\d+$/);
   assert.match(await page.locator('.page-head p').textContent(), /^Version 2,/);
   assert.match(await page.locator('#catalog-plans tr', { hasText: 'biz-basic' }).first().textContent(), /6[.,]50/);
+
+  // Contoso's Business Basic keeps the price it was sold at until its renewal.
+  await page.goto(`${srv.url}/#/t/ten_1/subscriptions/sub_1`);
+  await page.locator('#sub-price').waitFor();
+  assert.match(await page.locator('#sub-price').textContent(), /^€6\.00 per license per month · €6\.50 in today's catalog/);
+  // Coho Winery's plan is retired.
+  const coho = srv.tenants.find((x) => x.name === 'Coho Winery');
+  const [cs] = (await srv.api('GET', `/v1/tenants/${coho.id}/subscriptions`)).json.items;
+  await page.goto(`${srv.url}/#/t/${coho.id}/subscriptions/${cs.id}`);
+  await page.locator('#sub-price').waitFor();
+  assert.match(await page.locator('#sub-price').textContent(), /€5\.00 per license per month · a retired plan/);
+  await shot(page, 'subscription-retired-plan');
   assert.equal(page.jsErrors.length, 0, page.jsErrors.join('\n'));
 });
 
