@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	if (!ps_catalog_parse(json, len, &cat, &faults))
 		die(catalog, NULL);
 	int64_t t0 = 1800000000; /* 2027-01-15T08:00:00Z */
-	if (st->ops->begin(st, PS_TX_WRITE, &err) || st->ops->catalog_put(st, cat->json, cat->json_len, t0, &err) ||
+	if (st->ops->begin(st, PS_TX_WRITE, &err) || st->ops->catalog_put(st, cat->json, cat->json_len, t0, "cli", NULL, &err) ||
 	    st->ops->commit(st, &err))
 		die("catalog", &err);
 	ps_catalog_free(cat);

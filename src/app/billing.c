@@ -54,29 +54,20 @@ struct due_arg {
  * ahead); the rest follow on the next run. */
 #define PS_RENEWALS_MAX 120
 
-/* The plan a renewal of s is priced from: the one place a renewal looks its
- * price up (where "prices stay as sold" will take the price kept on the
- * subscription instead). NULL when the plan is gone from the catalog. */
-static const struct ps_plan *renewal_plan(struct ps_ctx *c, const struct ps_subscription *s)
-{
-	return c->app->catalog ? ps_catalog_plan(c->app->catalog, s->plan_id) : NULL;
-}
-
 /* Invoice every period of s the clock has reached (each once: a second
  * line for a period is a store conflict), at most PS_RENEWALS_MAX, then
- * save s and audit. *issued counts the periods. Inside the caller's
+ * save s and audit. *issued counts the periods. Each period is priced by
+ * ps_price_for_renewal (today's catalog price; a plan gone from the
+ * catalog renews at the price it was sold at). Inside the caller's
  * transaction. */
 static ps_code renew_sub(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s, int *issued)
 {
 	ps_code rc = PS_OK;
-	const struct ps_plan *p = renewal_plan(c, s);
-	if (!p)
-		return ps_err_set(&c->err, PS_INTERNAL, "plan",
-				  "%s%lld cannot be renewed: its plan %s is not in the catalog", PS_PFX_SUB,
-				  (long long)s->id, s->plan_id);
+	const struct ps_plan *p = c->cat ? ps_catalog_plan(c->cat, s->plan_id) : NULL;
 	for (int k = 0; rc == PS_OK && ps_sub_is_billing_due(s, c->now) && k < PS_RENEWALS_MAX; k++) {
 		struct ps_period next;
-		ps_renewal_period(s, p, s->billed_through, &next);
+		ps_price_for_renewal(s, p);
+		ps_renewal_period(s, s->billed_through, &next);
 		struct ps_line_spec l = {.kind = PS_LINE_RENEWAL, .sub = s, .quantity = s->quantity,
 					 .start = next.start, .end = next.end, .amount = next.amount};
 		/* The invoice is issued on the day the period starts. */
@@ -111,8 +102,6 @@ static ps_code renew_tx(struct ps_ctx *c, void *arg)
 	if (rc == PS_OK)
 		rc = c->st->ops->sub_list(c->st, d->tenant, 0, 0, collect_due, &a, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < a.n; i++) {
-		if (!renewal_plan(c, &a.v[i]))
-			continue; /* a plan gone from the catalog cannot be priced: its job says so */
 		rc = renew_sub(c, &t, &a.v[i], &d->issued);
 	}
 	ps_free(a.v);

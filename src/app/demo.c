@@ -31,7 +31,7 @@ static const struct demo_tenant tenants[] = {
 	{"Helping Hands", "helpinghands", "nonprofit", "card", "segment_restricted (nonprofit)"},
 	{"Alpine Ski House", "alpineskihouse", "commercial", "invoice", "has_addon"},
 	{"Blue Yonder Airlines", "blueyonder", "commercial", "invoice", "unpaid_balance"},
-	{"Coho Winery", "cohowinery", "commercial", "invoice", "other (plan gone from the catalog)"},
+	{"Coho Winery", "cohowinery", "commercial", "invoice", "eligible, on a retired plan (upgrade away)"},
 	{"Fourth Coffee", "fourthcoffee", "commercial", "card", "target_not_supported (?include_unsupported=true)"},
 };
 
@@ -118,19 +118,28 @@ static ps_code extra_tx(struct ps_ctx *c, void *arg)
 		inv.status = PS_INV_OPEN;
 		return st->ops->invoice_insert(st, &inv, &c->err);
 	}
-	case 4: { /* a subscription to a plan the catalog no longer sells */
+	case 4: { /* a subscription sold before its plan was retired (the
+		   * catalog no longer sells it): invoiced at its price */
 		struct ps_subscription s;
+		struct ps_tenant t;
+		ps_code rc = ps_app_tenant(c, e->tenant, &t);
+		if (rc != PS_OK)
+			return rc;
 		memset(&s, 0, sizeof s);
 		s.tenant_id = e->tenant;
 		snprintf(s.plan_id, sizeof s.plan_id, "%s", "biz-legacy");
 		snprintf(s.product_id, sizeof s.product_id, "%s", "business");
+		ps_sub_sell_at(&s, ps_catalog_plan(c->cat, s.plan_id));
 		s.quantity = 5;
 		s.status = PS_SUB_ACTIVE;
 		s.term = PS_TERM_MONTHLY;
 		s.term_start = c->now;
 		s.term_end = ps_term_end(c->now, PS_TERM_MONTHLY);
 		s.created_at = c->now;
-		return st->ops->sub_insert(st, &s, &c->err);
+		if ((rc = st->ops->sub_insert(st, &s, &c->err)) != PS_OK || (rc = ps_ledger_first(c, &t, &s)) != PS_OK)
+			return rc;
+		e->sub = s.id;
+		return st->ops->sub_update(st, &s, &c->err);
 	}
 	}
 	return PS_OK;
@@ -140,6 +149,16 @@ static ps_code extra(struct ps_ctx *c, int64_t tenant, int kind, int64_t sub)
 {
 	struct extra e = {tenant, kind, sub};
 	return ps_app_tx(c, extra_tx, &e);
+}
+
+/* A later stage that makes a subscription: *out gets its id. */
+static ps_code extra_sub(struct ps_ctx *c, int64_t tenant, int kind, struct ps_subscription *out)
+{
+	struct extra e = {tenant, kind, 0};
+	ps_code rc = ps_app_tx(c, extra_tx, &e);
+	memset(out, 0, sizeof *out);
+	out->id = e.sub;
+	return rc;
 }
 
 static ps_code seed_one(struct ps_ctx *c, size_t i, int64_t tenant, const char *domain)
@@ -222,8 +241,10 @@ static ps_code seed_one(struct ps_ctx *c, size_t i, int64_t tenant, const char *
 		    (rc = seat(c, tenant, a.id, users, 12)))
 			return rc;
 		return extra(c, tenant, 3, a.id);
-	case 13: /* a plan gone from the catalog */
-		return extra(c, tenant, 4, 0);
+	case 13: /* a retired plan: renews at its price, can be upgraded away */
+		if ((rc = extra_sub(c, tenant, 4, &a)))
+			return rc;
+		return seat(c, tenant, a.id, users, 5);
 	case 14: /* an unsafe target, shown only on request */
 		if ((rc = buy(c, tenant, "mail-p2", 8, "monthly", false, 0, &a)))
 			return rc;

@@ -52,12 +52,12 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 		w->past = true;
 		return false;
 	}
-	ps_snapshot_resolve(snap, c->app->catalog);
+	ps_snapshot_resolve(snap, c->cat);
 	snap->capacity_limit = c->app->upgrade_capacity;
 	snap->provisioning_sla = c->app->provisioning_sla;
 	for (size_t k = 0; k < snap->n_subs; k++) {
 		const struct ps_snap_sub *s = &snap->subs[k];
-		ps_rules_evaluate(c->app->catalog, snap, s, c->now, 0, c->verdict);
+		ps_rules_evaluate(c->cat, snap, s, c->now, 0, c->verdict);
 		const struct ps_verdict *v = c->verdict;
 		sum->subscriptions++;
 		if (ps_sub_status_is_live(s->s.status))
@@ -261,6 +261,7 @@ struct ps_fleet_cache {
 	pthread_mutex_t lock;
 	struct ps_buf json;
 	int64_t at; /* when it was computed (c->now); 0: never */
+	int64_t version; /* the catalog version it was computed with */
 };
 
 static struct ps_fleet_cache *fleet_cache(struct ps_app *app)
@@ -284,7 +285,8 @@ ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w)
 	struct ps_fleet_cache *f = fleet_cache(c->app);
 	ps_code rc = PS_OK;
 	pthread_mutex_lock(&f->lock);
-	if (fresh || !f->at || c->now - f->at >= PS_FLEET_TTL_S || c->now < f->at) {
+	int64_t version = c->cat ? c->cat->version : 0;
+	if (fresh || !f->at || c->now - f->at >= PS_FLEET_TTL_S || c->now < f->at || f->version != version) {
 		struct ps_fleet_sum sum;
 		rc = ps_app_sweep(c, NULL, NULL, &sum);
 		if (rc == PS_OK) {
@@ -293,6 +295,7 @@ ps_code ps_app_fleet(struct ps_ctx *c, bool fresh, struct ps_jw *w)
 			ps_jw_init(&fw, &f->json);
 			ps_render_fleet(&fw, &sum, c->now);
 			f->at = c->now;
+			f->version = version;
 		}
 	}
 	if (rc == PS_OK)

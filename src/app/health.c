@@ -42,7 +42,7 @@ ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *
 	memset(out, 0, sizeof *out);
 	if ((rc = eta_of(c, eta, &out->eta)) != PS_OK)
 		return rc;
-	if (!service || !ps_catalog_service(c->app->catalog, service))
+	if (!service || !ps_catalog_service(c->cat, service))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "service", "service must be a service id of the catalog");
 	if (!status)
 		out->status = PS_INC_INVESTIGATING;

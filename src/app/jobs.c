@@ -297,7 +297,11 @@ static void *runner_main(void *arg)
 			ps_log(PS_LOG_WARN, "job runner: no pass: cannot read the manual clock: %s", err.msg);
 		ps_ctx_reset(&r->c, now, "runner");
 		int ran = 0;
-		if (now > 0 && ps_jobs_run_due(&r->c, false, &ran) != PS_OK)
+		/* The catalog's current version, as a request takes it: a load on
+		 * another daemon prices this runner's renewals from then on. */
+		if (now > 0 && ps_app_catalog_use(&r->c) != PS_OK)
+			ps_log(PS_LOG_WARN, "job runner: no pass: %s", r->c.err.msg);
+		else if (now > 0 && ps_jobs_run_due(&r->c, false, &ran) != PS_OK)
 			ps_log(PS_LOG_WARN, "job runner: %s", r->c.err.msg);
 		pthread_mutex_lock(&r->mu);
 		if (r->stop)

@@ -21,7 +21,7 @@
 
 static const struct ps_plan *plan_of(struct ps_ctx *c, const struct ps_subscription *s)
 {
-	return c->app->catalog ? ps_catalog_plan(c->app->catalog, s->plan_id) : NULL;
+	return c->cat ? ps_catalog_plan(c->cat, s->plan_id) : NULL;
 }
 
 /* ---- invoices and settlement ---- */
@@ -192,11 +192,8 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 
 ps_code ps_ledger_first(struct ps_ctx *c, const struct ps_tenant *t, struct ps_subscription *s)
 {
-	const struct ps_plan *p = plan_of(c, s);
 	struct ps_period first;
-	if (!p)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %s in the catalog", s->plan_id);
-	ps_first_period(s, p, c->now, &first);
+	ps_first_period(s, c->now, &first); /* at the price s was sold at */
 	struct ps_line_spec l = {.kind = PS_LINE_PURCHASE, .sub = s, .quantity = s->quantity, .start = first.start,
 				 .end = first.end, .amount = first.amount};
 	s->billed_through = l.end;
@@ -207,7 +204,7 @@ ps_code ps_ledger_seats(struct ps_ctx *c, const struct ps_tenant *t, const struc
 			enum ps_line_kind kind)
 {
 	int64_t end;
-	int64_t amount = ps_seats_prorated(s, plan_of(c, s), delta, c->now, &end);
+	int64_t amount = ps_seats_prorated(s, delta, c->now, &end); /* at the price s was sold at */
 	if (amount == 0)
 		return PS_OK; /* nothing billed for the rest of this period, or no credit for prepaid time */
 	struct ps_line_spec l = {.kind = kind, .sub = s, .quantity = delta < 0 ? -delta : delta, .start = c->now,

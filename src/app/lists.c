@@ -107,7 +107,7 @@ static bool mark_affected(void *arg, const struct ps_incident *i)
 
 ps_code ps_app_services_affected(struct ps_ctx *c, bool *affected)
 {
-	struct affected_acc a = {c->app->catalog, affected};
+	struct affected_acc a = {c->cat, affected};
 	memset(affected, 0, a.cat->n_services * sizeof *affected);
 	return c->st->ops->incident_list(c->st, true, 0, 0, mark_affected, &a, &c->err);
 }

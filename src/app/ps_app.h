@@ -25,7 +25,15 @@
 
 struct ps_app {
 	const char *db_url;
-	struct ps_catalog *catalog; /* owned */
+	/* The catalog in use: the store's current version as this process
+	 * last saw it (ps_app_catalog_use keeps it current). Read and swapped
+	 * atomically; a replaced one is kept in catalog_old until
+	 * ps_app_fini, so a request that took it finishes with it. Owned. */
+	struct ps_catalog *catalog;
+	int64_t catalog_version;
+	struct ps_catalog **catalog_old;
+	size_t n_catalog_old, cap_catalog_old;
+	bool catalog_busy; /* a load in memory under way (atomic) */
 	bool provisioning_manual;   /* purchases start in `provisioning` */
 	bool clock_manual;          /* the operator may set the clock */
 	int64_t upgrade_capacity;   /* automatic upgrades per rolling hour; 0: no limit */
@@ -51,6 +59,13 @@ struct ps_ctx {
 	enum ps_lang lang;
 	char request_id[64];
 	struct ps_err err;
+	/* The catalog this request uses, taken once at its start (ps_ctx_reset,
+	 * then ps_app_catalog_use): one version for the whole request. */
+	const struct ps_catalog *cat;
+	/* A refused catalog's faults, one sentence each (ps_app_catalog_load);
+	 * cleared by ps_ctx_reset. */
+	char **faults;
+	size_t n_faults;
 	/* The workspace of the use cases that evaluate the rules, kept from one
 	 * request to the next so that its memory is reused: private to the app
 	 * layer. Callers read what a use case returns (struct ps_decision). */
@@ -83,9 +98,24 @@ struct ps_decision {
 	const struct ps_snap_sub *into; /* the subscription of `into`, or NULL */
 };
 
-/* Load the catalog from the store into app->catalog (replacing it).
+/* Load the store's current catalog into app->catalog (replacing it).
  * PS_NOT_FOUND when the store has none (run `planshift init --catalog`). */
 ps_code ps_app_load_catalog(struct ps_app *app, struct ps_store *st, struct ps_err *err);
+/* At the start of a request: one cheap read of the store's current
+ * catalog version; when another load made a newer one, it is read and
+ * parsed once for the whole process. c->cat is then the one to use. */
+ps_code ps_app_catalog_use(struct ps_ctx *c);
+/* A new catalog version (RULES "The catalog changes without a restart"):
+ * validated as at `init` (PS_INVALID_FIELD, field "catalog", with every
+ * fault in c->faults), refused with PS_CONFLICT (field "plans") when it
+ * drops a plan that live subscriptions use or takes a data-bearing service
+ * from one, naming each plan and its count; else kept as a new numbered
+ * version, loaded by the caller's token ("cli" without one), audited, and
+ * used by this process at once. *out (may be NULL) gets its number, time
+ * and loader. */
+ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, struct ps_catalog_version *out);
+/* Every version, by number. */
+ps_code ps_app_catalog_versions(struct ps_ctx *c, int64_t after, size_t limit, ps_catalog_version_cb cb, void *arg);
 void ps_app_fini(struct ps_app *app);
 
 /* The tenant `id` into *out; PS_NOT_FOUND ("no such tenant") when missing. */
@@ -269,6 +299,7 @@ struct ps_change_plan {
 	bool allowed; /* the change, asked in this state, goes through (ps_decide) */
 	const struct ps_plan *from, *to;
 	int64_t quantity;
+	int64_t per_seat_before;                /* the price the source was sold at */
 	int64_t monthly_before, monthly_after;  /* this subscription, minor units a month */
 	int64_t period_start, period_end;       /* the period credited and charged */
 	int64_t credit, charge;                 /* for the rest of that period; credit >= 0 */

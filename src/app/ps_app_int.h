@@ -28,6 +28,17 @@ const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
  * decision (offer NULL; out->verdict->sub is the subscription). */
 ps_code ps_app_evaluate(struct ps_ctx *c, int64_t tenant, int64_t sub, unsigned flags, struct ps_decision *out);
 
+/* Make cat (version `version`) the process's catalog (app.c), unless it
+ * already has that version or a newer one: then cat is freed. */
+void ps_app_catalog_install(struct ps_app *app, struct ps_catalog *cat, int64_t version);
+
+/* Inside a write transaction that makes subscriptions of catalog plans (a
+ * purchase, an upgrade, a manual change): the store's current catalog
+ * version, held until commit so that no load drops a plan meanwhile; when
+ * a load committed since the request began, c->cat becomes it. Call it
+ * before looking plans up. */
+ps_code ps_app_catalog_hold(struct ps_ctx *c);
+
 /* ---- the ledger (ledger.c), inside the caller's transaction ---- */
 
 struct ps_line_spec {

@@ -13,7 +13,7 @@ extern const unsigned long ps_demo_catalog_len;
 
 /* Create the demo tenants, users, subscriptions, incidents, invoices, credit
  * checks and operations through the app layer, as the operator, at c->now,
- * against the demo catalog (c->app->catalog must be it). Prints a table of
+ * against the demo catalog (c->cat must be it). Prints a table of
  * tenants with a global_admin token each, and an operator token, to out.
  * PS_CONFLICT when the store already has tenants. */
 ps_code ps_demo_seed(struct ps_ctx *c, FILE *out);

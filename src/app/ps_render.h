@@ -46,6 +46,11 @@ void ps_render_token(struct ps_jw *w, const struct ps_token *t);
 void ps_render_token_new(struct ps_jw *w, const struct ps_token *t, const char *secret);
 /* A session: {csrf_token, role, tenant, token, expires_at}. */
 void ps_render_session(struct ps_jw *w, const struct ps_principal *who, const char *csrf);
+/* {version, loaded_at, loaded_by} */
+void ps_render_catalog_version(struct ps_jw *w, const struct ps_catalog_version *v);
+/* The catalog as GET /v1/catalog shows it: its document with `version`
+ * first. */
+void ps_render_catalog(struct ps_jw *w, const struct ps_catalog *cat);
 /* {subscription, user, assigned}: the answer to assigning or unassigning a seat. */
 void ps_render_seat(struct ps_jw *w, int64_t sub, int64_t user, bool assigned);
 /* {now, mode: "manual"} */
@@ -58,5 +63,8 @@ struct ps_fleet_sum;
 void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at);
 /* {"error": {"code", "message", "field"?}} */
 void ps_render_error(struct ps_jw *w, const struct ps_err *e);
+/* The same, left open after `field` for more members: the caller closes
+ * both objects. */
+void ps_render_error_open(struct ps_jw *w, const struct ps_err *e);
 
 #endif

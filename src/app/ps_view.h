@@ -36,6 +36,9 @@ struct ps_refusal {
 	enum ps_lang lang;
 	int64_t now;
 	const struct ps_choice *choice; /* the one decision's reasons, when it refused */
+	/* A refused catalog's faults (ps_app_catalog_load), one sentence each. */
+	const char *const *faults;
+	size_t n_faults;
 };
 /* The error object of a call that failed with rc and err: {"error": {code,
  * message, field?}}, the store's own message replaced by one for the

@@ -3,6 +3,7 @@
 #include "ps_app.h"
 #include "../core/ps_money.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void ps_render_tenant(struct ps_jw *w, const struct ps_tenant *t)
@@ -55,6 +56,8 @@ void ps_render_sub_ex(struct ps_jw *w, const struct ps_subscription *s, const st
 	ps_jw_kid(w, "replaced_by", PS_PFX_SUB, s->replaced_by);
 	ps_jw_ktime(w, "billed_through", s->billed_through);
 	ps_jw_ktime(w, "cancel_at", s->cancel_at);
+	ps_jw_kint(w, "price_per_seat_month", s->price_per_seat_month); /* as sold */
+	ps_jw_kstr(w, "currency", s->currency);
 	if (cc) {
 		ps_jw_key(w, "credit_check");
 		ps_render_credit_check(w, cc);
@@ -265,6 +268,27 @@ void ps_render_billing_sum(struct ps_jw *w, int64_t tenant, const struct ps_bill
 	ps_jw_kint(w, "paid", sum->paid);
 }
 
+void ps_render_catalog_version(struct ps_jw *w, const struct ps_catalog_version *v)
+{
+	ps_jw_obj(w);
+	ps_jw_kint(w, "version", v->version);
+	ps_jw_ktime(w, "loaded_at", v->loaded_at);
+	ps_jw_kstr(w, "loaded_by", v->loaded_by);
+	ps_jw_obj_end(w);
+}
+
+void ps_render_catalog(struct ps_jw *w, const struct ps_catalog *cat)
+{
+	char head[48];
+	/* The document is a compact JSON object ("{...}"), written by the
+	 * catalog's parser: `version` goes in front of its members. */
+	bool members = cat->json_len > 2;
+	int n = snprintf(head, sizeof head, "{\"version\":%lld%s", (long long)cat->version, members ? "," : "}");
+	ps_jw_raw(w, head, (size_t)n);
+	if (members)
+		ps_jw_raw(w, cat->json + 1, cat->json_len - 1);
+}
+
 void ps_render_principal(struct ps_jw *w, const struct ps_principal *p)
 {
 	ps_jw_obj(w);
@@ -341,7 +365,7 @@ void ps_render_services(struct ps_jw *w, const struct ps_catalog *cat, const boo
 	ps_jw_arr_end(w);
 }
 
-void ps_render_error(struct ps_jw *w, const struct ps_err *e)
+void ps_render_error_open(struct ps_jw *w, const struct ps_err *e)
 {
 	ps_jw_obj(w);
 	ps_jw_key(w, "error");
@@ -350,6 +374,11 @@ void ps_render_error(struct ps_jw *w, const struct ps_err *e)
 	ps_jw_kstr(w, "message", e->msg[0] ? e->msg : ps_code_api(e->code));
 	if (e->field[0])
 		ps_jw_kstr(w, "field", e->field);
+}
+
+void ps_render_error(struct ps_jw *w, const struct ps_err *e)
+{
+	ps_render_error_open(w, e);
 	ps_jw_obj_end(w);
 	ps_jw_obj_end(w);
 }

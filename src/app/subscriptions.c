@@ -44,11 +44,21 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 	/* Set here, not before: a transaction that lost a race runs again. */
 	s->status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
 	s->addon_of = 0;
-	ps_code rc = ps_app_tenant(c, s->tenant_id, &t);
+	ps_code rc = ps_app_catalog_hold(c);
+	if (rc == PS_OK)
+		rc = ps_app_tenant(c, s->tenant_id, &t);
 	if (rc != PS_OK)
 		return rc;
-	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, in->plan);
+	const struct ps_plan *plan = ps_catalog_plan(c->cat, in->plan);
+	if (!plan) /* dropped by a load since the request began */
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %.64s in the catalog", in->plan);
+	ps_sub_sell_at(s, plan); /* the price it is sold at, kept until its renewal */
 	switch (ps_plan_buyable(&t, plan)) {
+	case PS_BUY_RETIRED:
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan",
+				  "plan %s is retired: it is no longer sold (its subscriptions keep it until they "
+				  "change plans)",
+				  plan->id);
 	case PS_BUY_CURRENCY:
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan %s is sold in %s; this tenant pays in %s",
 				  plan->id, plan->currency, t.currency);
@@ -72,7 +82,7 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		if (!ps_sub_status_is_live(base.status))
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of", "subscription %s%lld is %s",
 					  PS_PFX_SUB, (long long)base.id, ps_sub_status_name(base.status));
-		if (!ps_addon_can_attach(plan, ps_catalog_plan(c->app->catalog, base.plan_id)))
+		if (!ps_addon_can_attach(plan, ps_catalog_plan(c->cat, base.plan_id)))
 			return ps_err_set(&c->err, PS_INVALID_FIELD, "addon_of",
 					  "add-on %s does not attach to plan %s", plan->id, base.plan_id);
 		s->addon_of = base.id;
@@ -85,7 +95,7 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		rc = c->st->ops->snapshot_load(c->st, t.id, c->now, &c->snap, &c->err);
 		if (rc != PS_OK)
 			return rc;
-		ps_snapshot_resolve(&c->snap, c->app->catalog);
+		ps_snapshot_resolve(&c->snap, c->cat);
 		int64_t before = ps_snapshot_mrc(&c->snap);
 		int64_t after = ps_money_add(before, ps_monthly_charge(plan, s->quantity));
 		if (ps_credit_check_is_needed(&t, before, after)) {
@@ -111,7 +121,7 @@ ps_code ps_app_purchase(struct ps_ctx *c, int64_t tenant, const struct ps_purcha
 	memset(cc_out, 0, sizeof *cc_out);
 	if (!in->plan)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "plan is required");
-	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, in->plan);
+	const struct ps_plan *plan = ps_catalog_plan(c->cat, in->plan);
 	if (!plan)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "plan", "no plan %.64s in the catalog", in->plan);
 	if (in->quantity < 1 || in->quantity > PS_QUANTITY_MAX)
@@ -159,11 +169,10 @@ static ps_code seats_need_credit(struct ps_ctx *c, const struct ps_tenant *t, co
 	ps_code rc = c->st->ops->snapshot_load(c->st, t->id, c->now, &c->snap, &c->err);
 	if (rc != PS_OK)
 		return rc;
-	ps_snapshot_resolve(&c->snap, c->app->catalog);
-	const struct ps_plan *plan = ps_catalog_plan(c->app->catalog, s->plan_id);
+	ps_snapshot_resolve(&c->snap, c->cat);
 	int64_t before = ps_snapshot_mrc(&c->snap);
-	*after =
-	    ps_money_add(ps_money_sub(before, ps_monthly_charge(plan, s->quantity)), ps_monthly_charge(plan, quantity));
+	*after = ps_money_add(ps_money_sub(before, ps_sub_monthly_charge(s, s->quantity)),
+			      ps_sub_monthly_charge(s, quantity));
 	*needed = ps_credit_check_is_needed(t, before, *after);
 	return PS_OK;
 }

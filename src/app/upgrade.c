@@ -38,6 +38,7 @@ static void plan_change(struct ps_ctx *c, const struct ps_choice *d, const struc
 	out->users = s->s.assigned;
 	out->data_safe = from ? ps_plan_is_data_safe(from, to, &out->safety) : false;
 	ps_change_money(kind, &s->s, from, to, quantity, c->now, &m);
+	out->per_seat_before = s->s.price_per_seat_month;
 	out->monthly_before = m.monthly_before;
 	out->monthly_after = m.monthly_after;
 	out->period_start = m.period_start;
@@ -63,7 +64,7 @@ static ps_code target_of(struct ps_ctx *c, const struct ps_change_in *in, const 
 {
 	if (!in->target_plan)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "target_plan is required");
-	*to = ps_catalog_plan(c->app->catalog, in->target_plan);
+	*to = ps_catalog_plan(c->cat, in->target_plan);
 	if (!*to)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %.64s in the catalog",
 				  in->target_plan);
@@ -310,6 +311,7 @@ static void new_of_some(struct ps_ctx *c, const struct ps_subscription *src, con
 	dst->term_end = src->term_end;
 	dst->billed_through = src->billed_through;
 	dst->created_at = c->now;
+	ps_sub_sell_at(dst, to); /* sold at today's price of the target */
 }
 
 /* The numbers of a manual change by seat, with the proration of every seat
@@ -335,24 +337,23 @@ static void plan_by_seat(struct ps_ctx *c, const struct ps_decision *tab, int64_
 		int64_t more = t->s.assigned + out->users - t->s.quantity;
 		more = more > 0 ? more : 0;
 		out->quantity = t->s.quantity + more;
-		out->credit = d->credit_source ? -ps_seats_prorated(&s->s, from, -s->s.quantity, c->now, &end) : 0;
-		out->charge = ps_seats_prorated(&t->s, t->plan, more, c->now, &out->period_end);
-		out->monthly_before = ps_monthly_charge(from, s->s.quantity);
-		out->monthly_after = ps_monthly_charge(t->plan, out->quantity);
-		if (from)
-			ps_prepaid_loss(&s->s, from, c->now, &out->unused_days, &out->unused_value);
-		delta_mrc = ps_money_sub(ps_monthly_charge(t->plan, more),
-					 d->credit_source ? ps_monthly_charge(from, s->s.quantity) : 0);
+		out->credit = d->credit_source ? -ps_seats_prorated(&s->s, -s->s.quantity, c->now, &end) : 0;
+		out->charge = ps_seats_prorated(&t->s, more, c->now, &out->period_end);
+		out->monthly_before = ps_sub_monthly_charge(&s->s, s->s.quantity);
+		out->monthly_after = ps_sub_monthly_charge(&t->s, out->quantity);
+		ps_prepaid_loss(&s->s, c->now, &out->unused_days, &out->unused_value);
+		delta_mrc = ps_money_sub(ps_sub_monthly_charge(&t->s, more),
+					 d->credit_source ? ps_sub_monthly_charge(&s->s, s->s.quantity) : 0);
 	} else {
 		struct ps_subscription neu;
 		int64_t released = tab->leaving < s->s.quantity ? tab->leaving : s->s.quantity;
 		new_of_some(c, &s->s, d->to, q, &neu);
 		out->quantity = q;
-		out->credit = -ps_seats_prorated(&s->s, from, -released, c->now, &end);
-		out->charge = ps_seats_prorated(&neu, d->to, q, c->now, &out->period_end);
-		out->monthly_before = ps_monthly_charge(from, s->s.quantity);
-		out->monthly_after = ps_monthly_charge(d->to, q);
-		delta_mrc = ps_money_sub(out->monthly_after, ps_monthly_charge(from, released));
+		out->credit = -ps_seats_prorated(&s->s, -released, c->now, &end);
+		out->charge = ps_seats_prorated(&neu, q, c->now, &out->period_end);
+		out->monthly_before = ps_sub_monthly_charge(&s->s, s->s.quantity);
+		out->monthly_after = ps_sub_monthly_charge(&neu, q);
+		delta_mrc = ps_money_sub(out->monthly_after, ps_sub_monthly_charge(&s->s, released));
 	}
 	if (!out->period_end)
 		out->period_end = end;
@@ -541,7 +542,7 @@ static ps_code addons_follow(struct ps_ctx *c, const struct ps_tenant *t, struct
 	ps_code rc = PS_OK;
 	ps_buf_init(&gone.json, sizeof op->detail);
 	for (size_t i = 0; rc == PS_OK && i < addons->n; i++) {
-		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons->v[i].plan_id), to)) {
+		if (!ps_addon_can_attach(ps_catalog_plan(c->cat, addons->v[i].plan_id), to)) {
 			rc = cancel_addon(c, t, &addons->v[i], &gone);
 			continue;
 		}
@@ -638,7 +639,7 @@ static ps_code apply_some(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 {
 	struct ps_store *st = c->st;
 	struct ps_subscription src, dst, after;
-	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, op->target_plan);
+	const struct ps_plan *to = ps_catalog_plan(c->cat, op->target_plan);
 	ps_code rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err);
 	if (rc != PS_OK)
 		return rc;
@@ -690,7 +691,7 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	ps_code rc = op_subs(c, t, op, &src, &into);
 	if (rc != PS_OK)
 		return rc;
-	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, into.plan_id);
+	const struct ps_plan *to = ps_catalog_plan(c->cat, into.plan_id);
 	bool ended = src.status == PS_SUB_EXPIRED || src.status == PS_SUB_DISABLED;
 	bool live = src.status == PS_SUB_ACTIVE || src.status == PS_SUB_PROVISIONING;
 	if (!to || into.status != PS_SUB_ACTIVE || into.replaced_by)
@@ -757,8 +758,8 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	ps_code rc = st->ops->sub_get(st, t->id, op->source_sub, &src, &c->err);
 	if (rc != PS_OK)
 		return rc;
-	const struct ps_plan *from = ps_catalog_plan(c->app->catalog, src.plan_id);
-	const struct ps_plan *to = ps_catalog_plan(c->app->catalog, op->target_plan);
+	const struct ps_plan *from = ps_catalog_plan(c->cat, src.plan_id);
+	const struct ps_plan *to = ps_catalog_plan(c->cat, op->target_plan);
 	if (!to)
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "no plan %s in the catalog",
 				  op->target_plan);
@@ -773,7 +774,7 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	if ((rc = load_addons(c, t, &addons)) != PS_OK)
 		return rc;
 	for (size_t i = 0; i < addons.n && upgrade; i++) {
-		if (!ps_addon_can_attach(ps_catalog_plan(c->app->catalog, addons.v[i].plan_id), to))
+		if (!ps_addon_can_attach(ps_catalog_plan(c->cat, addons.v[i].plan_id), to))
 			return ps_err_set(&c->err, PS_CONFLICT, "addon_of",
 					  "add-on %s%lld (%s) does not attach to %s: cancel it first", PS_PFX_SUB,
 					  (long long)addons.v[i].id, addons.v[i].plan_id, to->id);
@@ -784,6 +785,7 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	snprintf(dst.plan_id, sizeof dst.plan_id, "%s", to->id);
 	snprintf(dst.product_id, sizeof dst.product_id, "%s", to->product->id);
 	dst.quantity = op->quantity;
+	ps_sub_sell_at(&dst, to); /* the target at today's price */
 	dst.status = c->app->provisioning_manual ? PS_SUB_PROVISIONING : PS_SUB_ACTIVE;
 	dst.term = src.term;
 	dst.created_at = c->now;
@@ -958,8 +960,8 @@ static ps_code change_to(struct ps_ctx *c, struct change *ch)
 static ps_code change_tx(struct ps_ctx *c, void *arg)
 {
 	struct change *ch = arg;
-	ps_code rc = evaluate_and_decide(c, ch->tenant, ch->sub, ch->kind, ch->in, ch->tab);
-	if (rc != PS_OK)
+	ps_code rc;
+	if ((rc = ps_app_catalog_hold(c)) || (rc = evaluate_and_decide(c, ch->tenant, ch->sub, ch->kind, ch->in, ch->tab)))
 		return rc;
 	return change_to(c, ch);
 }

@@ -816,7 +816,7 @@ void ps_render_verdict(struct ps_jw *w, const struct ps_verdict *v, const struct
 		ps_jw_key(w, "price");
 		ps_jw_obj(w);
 		ps_jw_kstr(w, "currency", me->plan ? me->plan->currency : snap->tenant.currency);
-		ps_jw_kint(w, "per_seat_month_before", me->plan ? me->plan->price_per_seat_month : 0);
+		ps_jw_kint(w, "per_seat_month_before", me->s.price_per_seat_month); /* as sold */
 		ps_jw_kint(w, "per_seat_month_after", o->plan->price_per_seat_month);
 		ps_jw_kint(w, "monthly_before", o->monthly_before);
 		ps_jw_kint(w, "monthly_after", o->monthly_after);

@@ -76,7 +76,7 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 	ps_jw_key(w, "price");
 	ps_jw_obj(w);
 	ps_jw_kstr(w, "currency", pv->snap->tenant.currency);
-	ps_jw_kint(w, "per_seat_month_before", p->from ? p->from->price_per_seat_month : 0);
+	ps_jw_kint(w, "per_seat_month_before", p->per_seat_before);
 	ps_jw_kint(w, "per_seat_month_after", p->to->price_per_seat_month);
 	ps_jw_kint(w, "monthly_before", p->monthly_before);
 	ps_jw_kint(w, "monthly_after", p->monthly_after);
@@ -121,6 +121,51 @@ void ps_render_preview(struct ps_jw *w, const struct ps_preview_view *pv)
 	ps_jw_obj_end(w);
 }
 
+/* A fault of the catalog's parser, "plan \"biz-basic\": field \"currency\"
+ * is missing", as the path of what it is about: "plans[biz-basic].currency"
+ * (the object alone when no field is named; the field alone for the
+ * document's own). */
+static void fault_path(const char *msg, char *out, size_t cap)
+{
+	char kind[16] = "", id[128] = "", field[64] = "";
+	const char *q = strchr(msg, '"'), *colon = strstr(msg, ": ");
+	if (q && colon && q < colon && (size_t)(q - msg) > 1 && (size_t)(q - msg) < sizeof kind) {
+		snprintf(kind, sizeof kind, "%.*s", (int)(q - msg - 1), msg);
+		const char *e = strchr(q + 1, '"');
+		if (e && e < colon)
+			snprintf(id, sizeof id, "%.*s", (int)(e - q - 1), q + 1);
+	}
+	const char *f = strstr(msg, "field \"");
+	if (f) {
+		const char *e = strchr(f + 7, '"');
+		if (e)
+			snprintf(field, sizeof field, "%.*s", (int)(e - f - 7), f + 7);
+	}
+	if (kind[0] && id[0])
+		snprintf(out, cap, "%ss[%s]%s%s", kind, id, field[0] ? "." : "", field);
+	else
+		snprintf(out, cap, "%s", field[0] ? field : "catalog");
+}
+
+/* {"error": {code, message, field, faults: [{path, message}]}} */
+static void render_faults(struct ps_jw *w, const struct ps_err *e, const char *const *faults, size_t n)
+{
+	ps_render_error_open(w, e);
+	ps_jw_key(w, "faults");
+	ps_jw_arr(w);
+	for (size_t i = 0; i < n; i++) {
+		char path[256];
+		fault_path(faults[i], path, sizeof path);
+		ps_jw_obj(w);
+		ps_jw_kstr(w, "path", path);
+		ps_jw_kstr(w, "message", faults[i]);
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
+	ps_jw_obj_end(w);
+	ps_jw_obj_end(w);
+}
+
 void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, const struct ps_refusal *why,
 		       int64_t *retry_after_s)
 {
@@ -130,6 +175,10 @@ void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, co
 	e.code = rc;
 	if (rc == PS_STORE || rc == PS_RETRY)
 		snprintf(e.msg, sizeof e.msg, "%s", "the store is unavailable right now; try again shortly");
+	if (why && why->n_faults) {
+		render_faults(w, &e, why->faults, why->n_faults);
+		return;
+	}
 	if (!((rc == PS_UPGRADE_BLOCKED || rc == PS_RATE_LIMITED) && v && v->sub)) {
 		ps_render_error(w, &e);
 		return;

@@ -63,14 +63,85 @@ ps_code ps_cli_read_file(const char *path, char **out, size_t *len, struct ps_er
 	return PS_OK;
 }
 
-/* ---- catalog validate ---- */
+/* ---- catalog validate, catalog load ---- */
 
 static const char catalog_usage[] =
 	"usage: planshift catalog validate FILE\n"
+	"       planshift catalog load --db URL FILE\n"
 	"\n"
-	"Check a catalog file (JSON: services, products, plans) and list every fault:\n"
-	"bad fields, unknown or duplicate ids, add-ons, looping upgrade paths, and\n"
-	"upgrade paths that are not data-safe. Exit 0 when clean, 1 with the faults.\n";
+	"validate: check a catalog file (JSON: services, products, plans) and list\n"
+	"every fault: bad fields, unknown or duplicate ids, add-ons, looping upgrade\n"
+	"paths, and upgrade paths that are not data-safe. Exit 0 when clean, 1 with\n"
+	"the faults.\n"
+	"load: validate FILE the same way and keep it as the store's next catalog\n"
+	"version, live for every daemon on the store from its next request. Refused\n"
+	"(exit 1, nothing changed) when it drops a plan that live subscriptions use\n"
+	"(mark it \"retired\": true instead) or takes a data-bearing service from one.\n";
+
+/* FILE into the store as a new catalog version through the one use case
+ * (the same as PUT /v1/catalog); `cmd` names the command in messages.
+ * Every fault goes to stderr. */
+static ps_code load_catalog_text(struct ps_store *st, const char *db, const char *text, size_t len, const char *cmd,
+				 struct ps_err *err)
+{
+	struct ps_app app = {.db_url = db};
+	struct ps_ctx c;
+	ps_code rc = PS_OK;
+	if (st->ops->catalog_version(st, &(int64_t){0}, err) == PS_OK)
+		rc = ps_app_load_catalog(&app, st, err);
+	if (rc != PS_OK)
+		return rc;
+	ps_ctx_init(&c, &app, st);
+	ps_ctx_reset(&c, ps_app_clock(&app, st, true), "cli-catalog-load");
+	c.who.role = PS_ROLE_OPERATOR;
+	struct ps_catalog_version v;
+	rc = ps_app_catalog_load(&c, text, len, &v);
+	if (rc != PS_OK) {
+		for (size_t i = 0; i < c.n_faults; i++)
+			fprintf(stderr, "catalog: %s\n", c.faults[i]);
+		*err = c.err;
+	} else {
+		fprintf(stderr, "planshift %s: catalog version %lld loaded: %zu services, %zu products, %zu plans\n", cmd,
+			(long long)v.version, c.cat->n_services, c.cat->n_products, c.cat->n_plans);
+	}
+	ps_ctx_fini(&c);
+	ps_app_fini(&app);
+	return rc;
+}
+
+static int catalog_load(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *db = NULL;
+	int o;
+	optind = 2;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'd': db = optarg; break;
+		case 'h': fputs(catalog_usage, stdout); return PS_EXIT_OK;
+		default: fputs(catalog_usage, stderr); return PS_EXIT_USAGE;
+		}
+	}
+	if (!db || optind != argc - 1) {
+		fputs(catalog_usage, stderr);
+		return PS_EXIT_USAGE;
+	}
+	struct ps_err err = {0};
+	struct ps_store *st = NULL;
+	char *text;
+	size_t len;
+	if (ps_cli_read_file(argv[optind], &text, &len, &err) != PS_OK)
+		return ps_cli_fail("catalog load", &err);
+	if (ps_cli_store(db, false, &st, &err) != PS_OK) {
+		ps_free(text);
+		return ps_cli_fail("catalog load", &err);
+	}
+	ps_code rc = load_catalog_text(st, db, text, len, "catalog load", &err);
+	ps_free(text);
+	ps_store_close(st);
+	return rc == PS_OK ? PS_EXIT_OK : ps_cli_fail("catalog load", &err);
+}
 
 int ps_cmd_catalog(int argc, char **argv)
 {
@@ -78,6 +149,8 @@ int ps_cmd_catalog(int argc, char **argv)
 		fputs(catalog_usage, stdout);
 		return PS_EXIT_OK;
 	}
+	if (argc >= 2 && strcmp(argv[1], "load") == 0)
+		return catalog_load(argc, argv);
 	if (argc >= 3 && strcmp(argv[1], "validate") == 0 &&
 	    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
 		fputs(catalog_usage, stdout);
@@ -119,36 +192,11 @@ static const char init_usage[] =
 	"Create the store at URL, or bring its schema to this version, in one\n"
 	"transaction.\n"
 	"  --db URL        a SQLite file: PATH or sqlite:PATH\n"
-	"  --catalog FILE  validate FILE and make it the store's catalog\n"
+	"  --catalog FILE  validate FILE and make it the store's catalog (a new\n"
+	"                  version, as `planshift catalog load`)\n"
 	"  --demo          load the demo catalog (unless --catalog is given) and demo\n"
 	"                  tenants showing every reason of the Upgrade tab; prints\n"
 	"                  an operator token and one global_admin token per tenant\n";
-
-static ps_code load_catalog_text(struct ps_store *st, const char *text, size_t len, struct ps_err *err)
-{
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	if (!ps_catalog_parse(text, len, &cat, &faults)) {
-		for (size_t i = 0; i < faults.n; i++)
-			fprintf(stderr, "catalog: %s\n", faults.msgs[i]);
-		ps_err_set(err, PS_INVALID_FIELD, "catalog", "the catalog has %zu fault%s; nothing was loaded",
-			   faults.n, faults.n == 1 ? "" : "s");
-		ps_faults_fini(&faults);
-		return PS_INVALID_FIELD;
-	}
-	ps_code rc = st->ops->begin(st, PS_TX_WRITE, err);
-	if (rc == PS_OK)
-		rc = st->ops->catalog_put(st, cat->json, cat->json_len, ps_time_system(), err);
-	if (rc == PS_OK)
-		rc = st->ops->commit(st, err);
-	if (rc != PS_OK)
-		st->ops->rollback(st);
-	else
-		fprintf(stderr, "planshift init: catalog loaded: %zu services, %zu products, %zu plans\n",
-			cat->n_services, cat->n_products, cat->n_plans);
-	ps_catalog_free(cat);
-	return rc;
-}
 
 int ps_cmd_init(int argc, char **argv)
 {
@@ -186,14 +234,14 @@ int ps_cmd_init(int argc, char **argv)
 			ret = ps_cli_fail("init", &err);
 			goto out;
 		}
-		ps_code rc = load_catalog_text(st, text, len, &err);
+		ps_code rc = load_catalog_text(st, db, text, len, "init", &err);
 		ps_free(text);
 		if (rc != PS_OK) {
 			ret = ps_cli_fail("init", &err);
 			goto out;
 		}
 	} else if (demo) {
-		if (load_catalog_text(st, ps_demo_catalog, ps_demo_catalog_len, &err) != PS_OK) {
+		if (load_catalog_text(st, db, ps_demo_catalog, ps_demo_catalog_len, "init", &err) != PS_OK) {
 			ret = ps_cli_fail("init", &err);
 			goto out;
 		}

@@ -122,6 +122,14 @@ bool ps_plan_has_service(const struct ps_plan *p, const struct ps_service *s)
 	return false;
 }
 
+bool ps_plan_has_offered_path(const struct ps_plan *p)
+{
+	for (size_t i = 0; p && i < p->n_upgrades_to; i++)
+		if (!p->upgrades_to[i]->retired)
+			return true;
+	return false;
+}
+
 bool ps_plan_upgrades_to(const struct ps_plan *from, const struct ps_plan *to)
 {
 	if (!from || !to)
@@ -628,7 +636,7 @@ static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_p
 {
 	static const char *const keys[] = {
 	    "id",	"name",	       "product", "services",	 "segment", "price_per_seat_month",
-	    "currency", "upgrades_to", "addon",	  "attaches_to", NULL,
+	    "currency", "upgrades_to", "addon",	  "attaches_to", "retired", NULL,
 	};
 	const char *label = pi->label;
 	check_keys(x, o, label, keys);
@@ -678,6 +686,7 @@ static void parse_plan(struct ctx *x, json_t *o, struct plan_in *pi, struct ps_p
 
 	pi->upgrades_to = array_field(x, o, label, "upgrades_to", false, "plan ids");
 	pi->addon_ok = bool_field(x, o, label, "addon", false, &p->addon);
+	bool_field(x, o, label, "retired", false, &p->retired);
 	pi->attaches_to = array_field(x, o, label, "attaches_to", false, "plan ids");
 	pi->attaches_to_ok = pi->attaches_to || !json_object_get(o, "attaches_to");
 }

@@ -17,7 +17,7 @@ int64_t ps_addon_credit(const struct ps_addon_fate *f, int64_t now)
 {
 	if (f->outcome != PS_ADDON_CANCELLED)
 		return 0;
-	return -ps_seats_prorated(&f->addon->s, f->addon->plan, -f->addon->s.quantity, now, NULL);
+	return -ps_seats_prorated(&f->addon->s, -f->addon->s.quantity, now, NULL);
 }
 
 int64_t ps_choice_addons_credit(const struct ps_choice *ch, int64_t now)

@@ -5,6 +5,7 @@
 #include "../common/ps_time.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 static int64_t floordiv(int64_t a, int64_t b)
 {
@@ -81,6 +82,28 @@ int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t)
 	return money_mul(ps_monthly_charge(p, seats), ps_term_months(t));
 }
 
+int64_t ps_sub_monthly_charge(const struct ps_subscription *s, int64_t seats)
+{
+	return money_mul(s->price_per_seat_month, seats);
+}
+
+static int64_t sub_term_value(const struct ps_subscription *s, int64_t seats, enum ps_term t)
+{
+	return money_mul(ps_sub_monthly_charge(s, seats), ps_term_months(t));
+}
+
+void ps_sub_sell_at(struct ps_subscription *s, const struct ps_plan *p)
+{
+	s->price_per_seat_month = p ? p->price_per_seat_month : 0;
+	memcpy(s->currency, p ? p->currency : "", p ? sizeof s->currency : 1);
+}
+
+void ps_price_for_renewal(struct ps_subscription *s, const struct ps_plan *p)
+{
+	if (p)
+		ps_sub_sell_at(s, p);
+}
+
 void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_t term_value,
 		       int64_t *unused_days, int64_t *unused_value)
 {
@@ -96,13 +119,12 @@ void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_
 	*unused_value = ps_prorate(term_value, left, total);
 }
 
-void ps_prepaid_loss(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, int64_t *unused_days,
-		     int64_t *unused_value)
+void ps_prepaid_loss(const struct ps_subscription *s, int64_t now, int64_t *unused_days, int64_t *unused_value)
 {
 	*unused_days = *unused_value = 0;
 	if (s->prepaid)
-		ps_unused_prepaid(s->term_start, s->term_end, now, ps_term_value(p, s->quantity, s->term), unused_days,
-				  unused_value);
+		ps_unused_prepaid(s->term_start, s->term_end, now, sub_term_value(s, s->quantity, s->term),
+				  unused_days, unused_value);
 }
 
 static bool is_business_day(int64_t day, const int64_t *holidays, size_t n_holidays)
@@ -164,74 +186,79 @@ bool ps_period_rest(const struct ps_subscription *s, int64_t now, struct ps_rest
 	return out->days > 0;
 }
 
-void ps_first_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, struct ps_period *out)
+void ps_first_period(const struct ps_subscription *s, int64_t now, struct ps_period *out)
 {
 	out->start = now;
 	if (s->prepaid) {
 		out->end = s->term_end;
-		out->amount = ps_term_value(p, s->quantity, s->term);
+		out->amount = sub_term_value(s, s->quantity, s->term);
 	} else {
 		out->end = ps_time_add_months(now, 1);
-		out->amount = ps_monthly_charge(p, s->quantity);
+		out->amount = ps_sub_monthly_charge(s, s->quantity);
 	}
 }
 
-void ps_renewal_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t start,
-		       struct ps_period *out)
+void ps_renewal_period(const struct ps_subscription *s, int64_t start, struct ps_period *out)
 {
 	out->start = start;
 	if (s->prepaid) {
 		out->end = ps_term_end(start, s->term);
-		out->amount = ps_term_value(p, s->quantity, s->term);
+		out->amount = sub_term_value(s, s->quantity, s->term);
 	} else {
 		int64_t from;
 		ps_billing_period(s->term_start, 1, start, &from, &out->end);
-		out->amount = ps_monthly_charge(p, s->quantity);
+		out->amount = ps_sub_monthly_charge(s, s->quantity);
 	}
 }
 
-int64_t ps_seats_prorated(const struct ps_subscription *s, const struct ps_plan *p, int64_t delta, int64_t now,
-			  int64_t *end)
+int64_t ps_seats_prorated(const struct ps_subscription *s, int64_t delta, int64_t now, int64_t *end)
 {
 	struct ps_rest r;
 	bool billed = ps_period_rest(s, now, &r);
 	if (end)
 		*end = r.end;
-	if (!p || delta == 0 || !billed)
+	if (delta == 0 || !billed)
 		return 0; /* nothing billed for the rest of this period */
 	if (s->prepaid && delta < 0)
 		return 0; /* unused prepaid time is not credited */
 	int64_t mag = delta < 0 ? -delta : delta;
-	int64_t amount = ps_prorate(ps_term_value(p, mag, s->prepaid ? s->term : PS_TERM_MONTHLY), r.left, r.days);
+	int64_t amount = ps_prorate(sub_term_value(s, mag, s->prepaid ? s->term : PS_TERM_MONTHLY), r.left, r.days);
 	return delta < 0 ? -amount : amount;
+}
+
+int64_t ps_unused_credit(const struct ps_subscription *s, int64_t seats, int64_t now)
+{
+	return -ps_seats_prorated(s, -seats, now, NULL);
 }
 
 void ps_change_money(enum ps_op_kind kind, const struct ps_subscription *s, const struct ps_plan *from,
 		     const struct ps_plan *to, int64_t quantity, int64_t now, struct ps_change_money *out)
 {
 	struct ps_rest r;
-	out->monthly_before = ps_monthly_charge(from, s->quantity);
+	out->monthly_before = ps_sub_monthly_charge(s, s->quantity);
 	out->monthly_after = ps_monthly_charge(to, quantity);
 	out->period_start = out->period_end = 0;
 	out->credit = out->charge = 0;
 	out->unused_days = out->unused_value = 0;
-	if (from)
-		ps_prepaid_loss(s, from, now, &out->unused_days, &out->unused_value);
+	ps_prepaid_loss(s, now, &out->unused_days, &out->unused_value);
 	if (kind == PS_OPK_SWITCH || s->prepaid) {
 		/* The old plan cancelled (no credit when prepaid) and the target
 		 * bought from now, for a month or, prepaid, a new whole term. */
 		struct ps_subscription dst = {.quantity = quantity, .term = s->term, .prepaid = s->prepaid,
 					      .term_start = now, .term_end = ps_term_end(now, s->term)};
 		struct ps_period first;
-		ps_first_period(&dst, to, now, &first);
+		ps_sub_sell_at(&dst, to);
+		ps_first_period(&dst, now, &first);
 		out->period_start = first.start;
 		out->period_end = first.end;
 		out->charge = first.amount;
-		out->credit = -ps_seats_prorated(s, from, -s->quantity, now, NULL);
+		out->credit = ps_unused_credit(s, s->quantity, now);
 		return;
 	}
-	/* Upgrade: the same period, its unused part credited and charged. */
-	if (from && ps_period_rest(s, now, &r)) {
+	/* Upgrade: the same period, its unused part credited (at the price it
+	 * was sold at) and charged (at the target's price). */
+	(void)from;
+	if (ps_period_rest(s, now, &r)) {
 		out->credit = ps_prorate(out->monthly_before, r.left, r.days);
 		out->period_start = now;
 		out->period_end = r.end;

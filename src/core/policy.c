@@ -9,6 +9,8 @@
 
 enum ps_buy ps_plan_buyable(const struct ps_tenant *t, const struct ps_plan *p)
 {
+	if (p->retired)
+		return PS_BUY_RETIRED;
 	if (strcmp(p->currency, t->currency) != 0)
 		return PS_BUY_CURRENCY;
 	if (p->segment != PS_SEG_COMMERCIAL && p->segment != t->segment)
@@ -62,7 +64,7 @@ int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)
 		const struct ps_snap_sub *s = &snap->subs[i];
 		if (!ps_sub_status_is_live(s->s.status) || s->s.replaced_by != 0)
 			continue;
-		if (__builtin_add_overflow(mrc, ps_monthly_charge(s->plan, s->s.quantity), &mrc))
+		if (__builtin_add_overflow(mrc, ps_sub_monthly_charge(&s->s, s->s.quantity), &mrc))
 			return INT64_MAX;
 	}
 	return mrc;

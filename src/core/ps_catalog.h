@@ -36,6 +36,9 @@ struct ps_plan {
 	const struct ps_plan **upgrades_to; /* in the catalog's order */
 	size_t n_upgrades_to;
 	bool addon;
+	/* No longer sold nor offered as a target; its subscriptions renew at
+	 * their price and can still be changed away from it. */
+	bool retired;
 	const struct ps_plan **attaches_to;
 	size_t n_attaches_to;
 };
@@ -49,6 +52,7 @@ struct ps_catalog {
 	size_t n_plans;
 	char *json; /* the catalog as compact JSON, served by GET /v1/catalog */
 	size_t json_len;
+	int64_t version; /* its number in the store (0: not loaded from one); set by the app */
 };
 
 /* Every fault found in a catalog, one sentence each, naming the object. */
@@ -74,6 +78,8 @@ const struct ps_service *ps_catalog_service(const struct ps_catalog *cat, const 
 const struct ps_product *ps_catalog_product(const struct ps_catalog *cat, const char *id);
 bool ps_plan_has_service(const struct ps_plan *p, const struct ps_service *s);
 bool ps_plan_upgrades_to(const struct ps_plan *from, const struct ps_plan *to);
+/* Whether p declares an upgrade path to a plan that is not retired. */
+bool ps_plan_has_offered_path(const struct ps_plan *p);
 
 /* Data safety (RULES "Data safety"): for every data-bearing service family of
  * `from`, `to` has a service of that family with equal or higher rank.

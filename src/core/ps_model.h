@@ -230,6 +230,18 @@ struct ps_subscription {
 	int64_t created_at;
 	int64_t billed_through; /* end of the last invoiced billing period; 0 before the first */
 	int64_t cancel_at;      /* a cancellation at term end ends it then, without renewal; 0: none */
+	/* The price per seat per month it was sold at (minor units) and its
+	 * currency: set at purchase and at each renewal from the catalog of
+	 * the day, then fixed (RULES "Prices stay as sold"). */
+	int64_t price_per_seat_month;
+	char currency[4];
+};
+
+/* One loaded version of the catalog (its document is kept by the store). */
+struct ps_catalog_version {
+	int64_t version;
+	int64_t loaded_at;
+	char loaded_by[64]; /* "tok_3", or "cli" for `planshift catalog load` / `init` */
 };
 
 struct ps_assignment {

@@ -53,17 +53,38 @@ int64_t ps_monthly_charge(const struct ps_plan *p, int64_t seats);
 /* What one whole term costs: the monthly charge * the term's months. */
 int64_t ps_term_value(const struct ps_plan *p, int64_t seats, enum ps_term t);
 
+/* ---- prices as sold (RULES "Prices stay as sold") ----
+ * A subscription keeps the price per seat it was sold at
+ * (s->price_per_seat_month, s->currency). It is set from the catalog of
+ * the day when s is bought (ps_sub_sell_at) and at each renewal
+ * (ps_price_for_renewal), and every charge and credit of s in between uses
+ * it: the price is constant over a billed period, so price x seats x days
+ * left / days is what was invoiced for those days. */
+
+/* The monthly charge of `seats` seats of s at the price it was sold at. */
+int64_t ps_sub_monthly_charge(const struct ps_subscription *s, int64_t seats);
+/* s is sold at plan p's price of the day (p NULL: 0). */
+void ps_sub_sell_at(struct ps_subscription *s, const struct ps_plan *p);
+/* The one place a renewal's price is chosen: the current catalog's price
+ * of s's plan p; a plan missing from the catalog (p NULL) keeps the price
+ * s was sold at. Call it before pricing the renewed period. */
+void ps_price_for_renewal(struct ps_subscription *s, const struct ps_plan *p);
+/* What was invoiced for the unused days of `seats` seats of s at `now`
+ * (>= 0): the credit of a cancellation, fewer seats, an upgrade or a manual
+ * change. 0 when prepaid (unused prepaid time is not credited) or when
+ * nothing is billed past now. */
+int64_t ps_unused_credit(const struct ps_subscription *s, int64_t seats, int64_t now);
+
 /* The part of a prepaid term not yet used at `now`, by day: days left
  * (rounded up to whole days), and their value under the rounding rule.
  * Zero when now >= term_end. */
 void ps_unused_prepaid(int64_t term_start, int64_t term_end, int64_t now, int64_t term_value,
 		       int64_t *unused_days, int64_t *unused_value);
 
-/* What prepaid subscription s (plan p) would lose at `now` if it ended:
- * ps_unused_prepaid of its term at its term value (prepaid_plan's details
- * and the preview's). Zero for a subscription that is not prepaid. */
-void ps_prepaid_loss(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, int64_t *unused_days,
-		     int64_t *unused_value);
+/* What prepaid subscription s would lose at `now` if it ended:
+ * ps_unused_prepaid of its term at its term value as sold (prepaid_plan's
+ * details and the preview's). Zero for a subscription that is not prepaid. */
+void ps_prepaid_loss(const struct ps_subscription *s, int64_t now, int64_t *unused_days, int64_t *unused_value);
 
 /* The billing period containing t, of `months` months counted from anchor
  * (each boundary is anchor + k*months calendar months, so a period that
@@ -90,24 +111,24 @@ bool ps_period_rest(const struct ps_subscription *s, int64_t now, struct ps_rest
 struct ps_period {
 	int64_t start, end, amount;
 };
-/* The first invoice of s (plan p) bought at `now`: the first month, or the
- * whole term (s->term_end) when prepaid. */
-void ps_first_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t now, struct ps_period *out);
-/* The renewal period of s that starts at `start` (its billed_through): the
- * next term when prepaid, else the month counted from the term's start. */
-void ps_renewal_period(const struct ps_subscription *s, const struct ps_plan *p, int64_t start,
-		       struct ps_period *out);
-/* The prorated amount of a change of `delta` seats of s (plan p) at `now`
- * over the rest of its billed period: positive for a charge, negative for a
- * credit, 0 when nothing is billed past now. Prepaid: more seats are charged
- * for the rest of the term at the term's price, fewer are not credited.
- * *end (may be NULL) gets the end of the period. */
-int64_t ps_seats_prorated(const struct ps_subscription *s, const struct ps_plan *p, int64_t delta, int64_t now,
-			  int64_t *end);
+/* The first invoice of s bought at `now` (at its price as sold): the first
+ * month, or the whole term (s->term_end) when prepaid. */
+void ps_first_period(const struct ps_subscription *s, int64_t now, struct ps_period *out);
+/* The renewal period of s that starts at `start` (its billed_through), at
+ * its price (ps_price_for_renewal first): the next term when prepaid, else
+ * the month counted from the term's start. */
+void ps_renewal_period(const struct ps_subscription *s, int64_t start, struct ps_period *out);
+/* The prorated amount of a change of `delta` seats of s at `now` over the
+ * rest of its billed period, at its price as sold: positive for a charge,
+ * negative for a credit, 0 when nothing is billed past now. Prepaid: more
+ * seats are charged for the rest of the term at the term's price, fewer
+ * are not credited. *end (may be NULL) gets the end of the period. */
+int64_t ps_seats_prorated(const struct ps_subscription *s, int64_t delta, int64_t now, int64_t *end);
 
 /* The money of moving subscription s (plan from, may be NULL) to plan `to`
  * with `quantity` seats at `now`, the same for the preview and the change:
- * - the monthly charge of s before and of the target after;
+ * - the monthly charge of s before (as sold) and of the target after (the
+ *   catalog's price of the day);
  * - upgrade: the unused part of the current period credited and the target
  *   charged for the same part (period_start = now, period_end = its end);
  * - switch: the old plan credited as a cancellation and the target bought

@@ -18,7 +18,8 @@ struct ps_snapshot;
 enum ps_buy {
 	PS_BUY_OK,
 	PS_BUY_CURRENCY, /* the plan is sold in another currency than the tenant pays in */
-	PS_BUY_SEGMENT   /* a segment plan (education, government, ...) of another segment */
+	PS_BUY_SEGMENT,  /* a segment plan (education, government, ...) of another segment */
+	PS_BUY_RETIRED   /* a retired plan: no longer sold */
 };
 /* Whether tenant t may buy plan p: its currency, and a segment plan only for
  * that segment (commercial plans are for everyone). */

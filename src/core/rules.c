@@ -191,7 +191,7 @@ static void check_not_eligible(struct ps_verdict *v)
 	enum ps_sub_status st = ss->s.status;
 	if (st != PS_SUB_ACTIVE && st != PS_SUB_PROVISIONING)
 		add_reason(v, PS_R_NOT_ELIGIBLE);
-	else if (ss->plan && ss->plan->n_upgrades_to == 0)
+	else if (ss->plan && !ps_plan_has_offered_path(ss->plan))
 		add_reason(v, PS_R_NOT_ELIGIBLE)->no_upgrade_path = true;
 }
 
@@ -252,7 +252,7 @@ static void check_prepaid(struct ps_verdict *v, int64_t now)
 		return;
 	struct ps_reason *r = add_reason(v, PS_R_PREPAID_PLAN);
 	r->term_end = ss->s.term_end;
-	ps_prepaid_loss(&ss->s, ss->plan, now, &r->unused_days, &r->unused_value);
+	ps_prepaid_loss(&ss->s, now, &r->unused_days, &r->unused_value);
 }
 
 /* 10: the automatic upgrades of the last hour used up the capacity. */
@@ -326,7 +326,7 @@ static struct ps_offer *add_offer(struct ps_verdict *v, const struct ps_snapshot
 	    ps_verdict_reason(v, PS_R_MULTIPLE_PLANS_SAME_PRODUCT))
 		o->same_product = false;
 	o->eligible = o->supported && v->eligible && !o->same_product;
-	o->monthly_before = ps_monthly_charge(ss->plan, ss->s.quantity);
+	o->monthly_before = ps_sub_monthly_charge(&ss->s, ss->s.quantity);
 	o->monthly_after = ps_monthly_charge(target, ss->s.quantity);
 	return o;
 }
@@ -342,6 +342,8 @@ static void list_offers(const struct ps_catalog *cat, const struct ps_snapshot *
 	if (!plan || is_addon(v->sub) || st == PS_SUB_REPLACED || st == PS_SUB_CANCELLED)
 		return;
 	for (size_t i = 0; i < plan->n_upgrades_to; i++) {
+		if (plan->upgrades_to[i]->retired)
+			continue; /* no longer sold: never offered */
 		struct ps_offer *o = add_offer(v, snap, plan->upgrades_to[i], true);
 		if (!o)
 			return;

@@ -18,9 +18,37 @@ ps_code ps_h_healthz(struct ps_req *r)
 
 ps_code ps_h_catalog(struct ps_req *r)
 {
-	const struct ps_catalog *cat = r->c->app->catalog;
-	ps_jw_raw(&r->w, cat->json, cat->json_len);
+	ps_render_catalog(&r->w, r->c->cat);
 	return PS_OK;
+}
+
+/* PUT /v1/catalog: the body is the catalog; answers {version, loaded_at}. */
+ps_code ps_h_catalog_put(struct ps_req *r)
+{
+	char *text = json_dumps(r->body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!text)
+		return ps_err_set(&r->c->err, PS_INVALID_JSON, NULL, "the body cannot be read as a catalog");
+	struct ps_catalog_version v;
+	ps_code rc = ps_app_catalog_load(r->c, text, strlen(text), &v);
+	free(text);
+	if (rc != PS_OK) {
+		r->refusal.faults = (const char *const *)r->c->faults;
+		r->refusal.n_faults = r->c->n_faults;
+		return rc;
+	}
+	r->status = 201;
+	ps_render_catalog_version(&r->w, &v);
+	return PS_OK;
+}
+
+PS_LIST_ROW(version_row, struct ps_catalog_version, version, ps_render_catalog_version)
+
+ps_code ps_h_catalog_versions(struct ps_req *r)
+{
+	struct ps_walk wk;
+	int64_t after;
+	ps_code rc = ps_list_open(r, "", &wk, &after);
+	return ps_list_close(&wk, rc ? rc : ps_app_catalog_versions(r->c, after, wk.limit + 1, version_row, &wk));
 }
 
 struct inc_walk {
@@ -47,7 +75,7 @@ static ps_code render_incident(struct ps_req *r, const struct ps_incident *i)
 	struct ps_incident_updates u = {.v = NULL};
 	ps_code rc = ps_app_incident_updates(r->c, i->id, &u);
 	if (rc == PS_OK)
-		ps_render_incident(&r->w, i, r->c->app->catalog, u.v, u.n);
+		ps_render_incident(&r->w, i, r->c->cat, u.v, u.n);
 	ps_free(u.v);
 	return rc;
 }
@@ -55,7 +83,7 @@ static ps_code render_incident(struct ps_req *r, const struct ps_incident *i)
 /* {"services": [{id, name, status: healthy|incident}], "items": [...], "next"} */
 ps_code ps_h_service_health(struct ps_req *r)
 {
-	const struct ps_catalog *cat = r->c->app->catalog;
+	const struct ps_catalog *cat = r->c->cat;
 	struct inc_walk iw = {.wk = {.r = r, .prefix = PS_PFX_INCIDENT}};
 	int64_t after;
 	bool open_only = false;

@@ -31,7 +31,7 @@ static bool sub_row(void *arg, const struct ps_subscription *s)
 
 static ps_code list_subs(struct ps_req *r, bool licenses)
 {
-	struct sub_walk sw = {.cat = r->c->app->catalog, .licenses = licenses};
+	struct sub_walk sw = {.cat = r->c->cat, .licenses = licenses};
 	int64_t after;
 	ps_code rc = ps_list_open(r, PS_PFX_SUB, &sw.wk, &after);
 	/* The licenses view skips ended subscriptions, so it walks without a
@@ -65,7 +65,7 @@ ps_code ps_h_sub_create(struct ps_req *r)
 	if ((rc = ps_app_purchase(r->c, r->t, &in, &s, &cc)) != PS_OK)
 		return rc;
 	r->status = cc.id ? 202 : 201;
-	ps_render_sub_ex(&r->w, &s, r->c->app->catalog, cc.id ? &cc : NULL);
+	ps_render_sub_ex(&r->w, &s, r->c->cat, cc.id ? &cc : NULL);
 	return PS_OK;
 }
 
@@ -75,7 +75,7 @@ ps_code ps_h_sub_get(struct ps_req *r)
 	ps_code rc;
 	if ((rc = ps_app_sub_get(r->c, r->t, r->s, &s)) != PS_OK)
 		return rc;
-	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	ps_render_sub(&r->w, &s, r->c->cat);
 	return PS_OK;
 }
 
@@ -93,7 +93,7 @@ ps_code ps_h_sub_patch(struct ps_req *r)
 	/* Over the credit limit: 202, the subscription as it stands and the
 	 * credit check the increase waits on. */
 	r->status = cc.id ? 202 : 200;
-	ps_render_sub_ex(&r->w, &s, r->c->app->catalog, cc.id ? &cc : NULL);
+	ps_render_sub_ex(&r->w, &s, r->c->cat, cc.id ? &cc : NULL);
 	return PS_OK;
 }
 
@@ -106,7 +106,7 @@ ps_code ps_h_sub_cancel(struct ps_req *r)
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "when", false, &when)) ||
 	    (rc = ps_app_cancel_when(r->c, r->t, r->s, when, &s)))
 		return rc;
-	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	ps_render_sub(&r->w, &s, r->c->cat);
 	return PS_OK;
 }
 
@@ -120,7 +120,7 @@ ps_code ps_h_sub_status(struct ps_req *r)
 		return rc;
 	if ((rc = ps_app_set_status(r->c, r->t, r->s, status, &s)) != PS_OK)
 		return rc;
-	ps_render_sub(&r->w, &s, r->c->app->catalog);
+	ps_render_sub(&r->w, &s, r->c->cat);
 	return PS_OK;
 }
 

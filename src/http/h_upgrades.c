@@ -169,7 +169,8 @@ ps_code ps_h_switch_preview(struct ps_req *r)
 static ps_code refused(struct ps_req *r, ps_code rc, const struct ps_decision *d)
 {
 	struct ps_ctx *c = r->c;
-	r->refusal = (struct ps_refusal){d->verdict, d->offer, d->snap, c->lang, c->now, d->choice};
+	r->refusal = (struct ps_refusal){.verdict = d->verdict, .offer = d->offer, .snap = d->snap, .lang = c->lang,
+					 .now = c->now, .choice = d->choice};
 	return rc;
 }
 

@@ -12,6 +12,8 @@ ps_code ps_h_clock_get(struct ps_req *r);
 ps_code ps_h_clock_set(struct ps_req *r);
 ps_code ps_h_healthz(struct ps_req *r);
 ps_code ps_h_catalog(struct ps_req *r);
+ps_code ps_h_catalog_put(struct ps_req *r);
+ps_code ps_h_catalog_versions(struct ps_req *r);
 ps_code ps_h_service_health(struct ps_req *r);
 ps_code ps_h_incident_create(struct ps_req *r);
 ps_code ps_h_incident_resolve(struct ps_req *r);

@@ -21,7 +21,11 @@
 
 const struct ps_route ps_routes[] = {
 	{"GET", "/healthz", ps_h_healthz, PS_PERM_PUBLIC, 0, "200 when serving"},
-	{"GET", "/v1/catalog", ps_h_catalog, PS_PERM_ANY, 0, "the catalog"},
+	{"GET", "/v1/catalog", ps_h_catalog, PS_PERM_ANY, 0, "the catalog in use, with its version"},
+	{"PUT", "/v1/catalog", ps_h_catalog_put, PS_PERM_OPERATOR, BODY | IDEM,
+	 "load a new catalog version, live for every daemon on the store"},
+	{"GET", "/v1/catalog/versions", ps_h_catalog_versions, PS_PERM_OPERATOR, 0,
+	 "every catalog version: when and by whom it was loaded"},
 	{"GET", "/v1/whoami", ps_h_whoami, PS_PERM_ANY, 0, "the caller's role, tenant and token id"},
 	{"GET", "/v1/tenants", ps_h_tenants_list, PS_PERM_PROVIDER, 0, "every tenant"},
 	{"POST", "/v1/tenants", ps_h_tenant_create, PS_PERM_OPERATOR, BODY | IDEM, "create a tenant"},

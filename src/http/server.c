@@ -412,6 +412,9 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			 * the path (another tenant's objects do not exist: 404). */
 			if (rc == PS_OK)
 				rc = ps_app_check(c, route->perm, r.t);
+			/* The store's current catalog version (one cheap read). */
+			if (rc == PS_OK)
+				rc = ps_app_catalog_use(c);
 			cs->token = c->who.token_id;
 		}
 		cs->tenant = r.t ? r.t : c->who.tenant_id;
@@ -436,7 +439,8 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		int64_t retry_after_s;
 		ps_buf_reset(r.out);
 		ps_jw_init(&r.w, r.out);
-		ps_render_failure(&r.w, rc, &c->err, r.refusal.snap ? &r.refusal : NULL, &retry_after_s);
+		ps_render_failure(&r.w, rc, &c->err, r.refusal.snap || r.refusal.n_faults ? &r.refusal : NULL,
+				  &retry_after_s);
 		if (retry_after_s >= 0)
 			snprintf(r.retry_after, sizeof r.retry_after, "%lld", (long long)retry_after_s);
 		r.status = ps_code_http(rc);

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
 void ps_q_init(struct ps_query *q, enum ps_stmt id, int64_t lock)
@@ -119,12 +120,70 @@ VISIT(visit_support, struct ps_support_request, ps_read_support, support)
 
 /* ---- Catalog and tokens ------------------------------------------------ */
 
-ps_code ps_sql_catalog_get(struct ps_store *st, struct ps_buf *json, struct ps_err *err)
+VISIT(visit_catalog_version, struct ps_catalog_version, ps_read_catalog_version, catalog_version)
+
+ps_code ps_sql_catalog_put(struct ps_store *st, const char *json, size_t len, int64_t now, const char *loaded_by,
+			   int64_t *version, struct ps_err *err)
 {
 	struct ps_query q;
+	int64_t v = 0;
+	if (len >= INT_MAX)
+		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored", len);
+	ps_q_init(&q, PS_S_CATALOG_VERSION_INSERT, 0);
+	ps_q_text(&q, json ? json : "", json ? len : 0);
+	ps_q_i64(&q, now);
+	ps_q_str(&q, loaded_by);
+	ps_code rc = x_of(st)->insert_id(st, &q, &v, err);
+	if (rc != PS_OK)
+		return rc;
+	ps_q_init(&q, PS_S_CATALOG_PUT, 0);
+	ps_q_i64(&q, v);
+	rc = x_of(st)->exec(st, &q, err);
+	if (rc == PS_OK && version)
+		*version = v;
+	return rc;
+}
+
+ps_code ps_sql_catalog_get(struct ps_store *st, struct ps_buf *json, int64_t *version, struct ps_err *err)
+{
+	struct ps_query q;
+	struct ps_catalog_doc d = {json, version};
 	ps_q_init(&q, PS_S_CATALOG_GET, 0);
-	return x_of(st)->get_one(st, &q, ps_read_catalog, json, "catalog",
+	return x_of(st)->get_one(st, &q, ps_read_catalog, &d, "catalog",
 				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
+}
+
+ps_code ps_sql_catalog_version(struct ps_store *st, int64_t *version, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_CATALOG_VERSION, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, version, "catalog",
+				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
+}
+
+ps_code ps_sql_catalog_hold(struct ps_store *st, bool alone, int64_t *version, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, alone ? PS_S_CATALOG_HOLD_ALONE : PS_S_CATALOG_HOLD_SHARED, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, version, "catalog",
+				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
+}
+
+ps_code ps_sql_catalog_version_list(struct ps_store *st, int64_t after, size_t limit, ps_catalog_version_cb cb,
+				    void *arg, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_CATALOG_VERSIONS, 0);
+	return x_of(st)->walk(st, &q, 0, after, limit, visit_catalog_version,
+			      (union ps_list_cb){.catalog_version = cb}, arg, err);
+}
+
+ps_code ps_sql_plan_live_count(struct ps_store *st, const char *plan_id, int64_t *count, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_PLAN_LIVE_COUNT, 0);
+	ps_q_str(&q, plan_id);
+	return x_of(st)->get_one(st, &q, ps_read_i64, count, NULL, "plan_live_count: no count", err);
 }
 
 ps_code ps_sql_token_insert(struct ps_store *st, const char *hash, struct ps_token *t, struct ps_err *err)
@@ -349,6 +408,8 @@ ps_code ps_sql_sub_insert(struct ps_store *st, struct ps_subscription *o, struct
 	ps_q_i64(&q, o->created_at);
 	ps_q_i64(&q, o->billed_through);
 	ps_q_opt(&q, o->cancel_at);
+	ps_q_i64(&q, o->price_per_seat_month);
+	PS_Q_FIELD(&q, o->currency);
 	return x_of(st)->insert_id(st, &q, &o->id, err);
 }
 
@@ -392,6 +453,8 @@ ps_code ps_sql_sub_update(struct ps_store *st, const struct ps_subscription *o, 
 	ps_q_i64(&q, o->billed_through);
 	ps_q_opt(&q, o->addon_of);
 	ps_q_opt(&q, o->cancel_at);
+	ps_q_i64(&q, o->price_per_seat_month);
+	PS_Q_FIELD(&q, o->currency);
 	return x_of(st)->change_one(st, &q, "subscription", "the subscription does not exist", err);
 }
 

@@ -24,10 +24,10 @@
  * is kept in schema_version. They are the files src/store/sql/pg/NNN.sql,
  * embedded at build time. A released step is never edited: changes go in
  * a new step. */
-static const char *const migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003,
-					 ps_sql_pg_004, ps_sql_pg_005, ps_sql_pg_006};
+const char *const ps_pg_migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003, ps_sql_pg_004,
+					ps_sql_pg_005, ps_sql_pg_006, ps_sql_pg_007};
 
-_Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
+_Static_assert(PS_ARRAY_LEN(ps_pg_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
 /* ---- The handle -------------------------------------------------------- */
 
@@ -242,7 +242,7 @@ static ps_code migrate_steps(struct ps_pg *p, struct ps_err *err)
 			return c;
 	}
 	for (int64_t step = version; step < PS_SCHEMA_VERSION; step++) {
-		PGresult *r = PQexec(p->conn, migrations[step]);
+		PGresult *r = PQexec(p->conn, ps_pg_migrations[step]);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			char msg[400];
 			const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
@@ -354,20 +354,6 @@ static void pg_rollback(struct ps_store *st)
 	tx_reset(p);
 }
 
-/* ---- The catalog --------------------------------------------------------- */
-
-static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err)
-{
-	struct ps_query q;
-	if (len >= INT_MAX)
-		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored",
-				  len);
-	ps_q_init(&q, PS_S_CATALOG_PUT, 0);
-	ps_q_text(&q, json, len);
-	ps_q_i64(&q, now);
-	return ps_pg_exec.exec(st, &q, err);
-}
-
 /* ---- Opening ----------------------------------------------------------- */
 
 /* The methods of ps_store.h that are PostgreSQL's own (the others: methods.c). */
@@ -378,7 +364,6 @@ static ps_code pg_catalog_put(struct ps_store *st, const char *json, size_t len,
 	X(begin, pg_begin)                                                                                             \
 	X(commit, pg_commit)                                                                                           \
 	X(rollback, pg_rollback)                                                                                       \
-	X(catalog_put, pg_catalog_put)                                                                                 \
 	X(credit_check_get, ps_pg_credit_check_get)                                                                       \
 	X(operation_insert, ps_pg_operation_insert)                                                                       \
 	X(snapshot_load, ps_pg_snapshot_load)                                                                             \

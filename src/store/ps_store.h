@@ -49,6 +49,7 @@ typedef bool (*ps_credit_cb)(void *arg, const struct ps_credit_check *c);
 typedef bool (*ps_operation_cb)(void *arg, const struct ps_operation *op);
 typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
 typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
+typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version *v);
 
 /* The methods, written once: X(return type, name, parameters, arguments).
  * From this list come struct ps_store_ops, each backend's table
@@ -68,12 +69,35 @@ typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 	/* no-op outside a transaction */                                                                              \
 	X(void, rollback, (struct ps_store *st), (st))                                                                 \
                                                                                                                        \
-	/* The catalog document (JSON text), replaced whole. */                                                        \
+	/* The catalog: put keeps the document (JSON text) as a new version,                                           \
+	 * numbered after the last, loaded at `now` by `loaded_by`, and makes                                          \
+	 * it the current one (*version gets its number). CONFLICT (field                                              \
+	 * "version") when another load took the number first: run again. */                                          \
 	X(ps_code, catalog_put, (struct ps_store *st, const char *json, size_t len, int64_t now,                       \
-	  struct ps_err *err),                                                                                         \
-	  (st, json, len, now, err))                                                                                   \
-	/* NOT_FOUND: none loaded */                                                                                   \
-	X(ps_code, catalog_get, (struct ps_store *st, struct ps_buf *json, struct ps_err *err), (st, json, err))       \
+	  const char *loaded_by, int64_t *version, struct ps_err *err),                                                \
+	  (st, json, len, now, loaded_by, version, err))                                                               \
+	/* The current document and its version (version may be NULL).                                                \
+	 * NOT_FOUND: none loaded */                                                                                   \
+	X(ps_code, catalog_get, (struct ps_store *st, struct ps_buf *json, int64_t *version, struct ps_err *err),      \
+	  (st, json, version, err))                                                                                    \
+	/* The current version's number alone: one row read, cheap enough for                                          \
+	 * every request. NOT_FOUND: none loaded */                                                                    \
+	X(ps_code, catalog_version, (struct ps_store *st, int64_t *version, struct ps_err *err), (st, version, err))   \
+	/* Inside a write transaction: the current version's number, held until                                        \
+	 * commit. A change that sells plans holds it shared (a load waits for                                         \
+	 * it to commit); a load (alone = true) holds it alone (such changes                                           \
+	 * wait for the load), so no subscription is ever made of a plan that a                                        \
+	 * load is dropping. NOT_FOUND: none loaded */                                                                 \
+	X(ps_code, catalog_hold, (struct ps_store *st, bool alone, int64_t *version, struct ps_err *err),             \
+	  (st, alone, version, err))                                                                                   \
+	/* Every version by number (the documents are not read). */                                                    \
+	X(ps_code, catalog_version_list, (struct ps_store *st, int64_t after, size_t limit,                            \
+	  ps_catalog_version_cb cb, void *arg, struct ps_err *err),                                                    \
+	  (st, after, limit, cb, arg, err))                                                                            \
+	/* How many live subscriptions (not cancelled nor replaced), of every                                          \
+	 * tenant, are of plan plan_id. */                                                                             \
+	X(ps_code, plan_live_count, (struct ps_store *st, const char *plan_id, int64_t *count, struct ps_err *err),    \
+	  (st, plan_id, count, err))                                                                                   \
                                                                                                                        \
 	/* Tokens, by the SHA-256 hex of the secret. tenant_id 0 for provider                                          \
 	 * roles. insert stores t's name, role, tenant, created_at and                                                 \
@@ -385,6 +409,10 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 6
+#define PS_SCHEMA_VERSION 7
+/* The version whose step keeps each subscription's price as sold and
+ * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
+ * takes each subscription's price from its last invoice. */
+#define PS_SCHEMA_PRICES 7
 
 #endif

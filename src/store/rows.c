@@ -86,6 +86,8 @@ ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err)
 	o->created_at = I64(13);
 	o->billed_through = I64(14);
 	o->cancel_at = I64(15);
+	o->price_per_seat_month = I64(16);
+	STR(17, o->currency, "subscriptions.currency");
 	return PS_OK;
 }
 
@@ -286,8 +288,11 @@ ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err)
 
 ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err)
 {
-	struct ps_buf *json = out;
+	struct ps_catalog_doc *d = out;
+	struct ps_buf *json = d->json;
 	size_t n;
+	if (d->version)
+		*d->version = I64(1);
 	const char *doc = r->ops->text(r, 0, &n);
 	ps_buf_reset(json);
 	if (!ps_buf_put(json, doc, n))
@@ -310,6 +315,16 @@ ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err)
 	j->attempts = I64(6);
 	STR(7, j->last_error, "jobs.last_error");
 	j->created_at = I64(8);
+	return PS_OK;
+}
+
+ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_catalog_version *v = out;
+	memset(v, 0, sizeof *v);
+	v->version = I64(0);
+	v->loaded_at = I64(1);
+	STR(2, v->loaded_by, "catalog_versions.loaded_by");
 	return PS_OK;
 }
 

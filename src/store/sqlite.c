@@ -47,10 +47,10 @@ static int busy_wait(void *arg, int count)
  * build time. A released step is never edited: changes go in a new step.
  * Enum lists are spelled out (not generated from ps_model.h) for that
  * reason; the contract suite round-trips every enum value to catch drift. */
-static const char *const migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003, ps_sql_sqlite_004,
-						    ps_sql_sqlite_005, ps_sql_sqlite_006};
+const char *const ps_sqlite_migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003, ps_sql_sqlite_004,
+					    ps_sql_sqlite_005, ps_sql_sqlite_006, ps_sql_sqlite_007};
 
-_Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
+_Static_assert(PS_ARRAY_LEN(ps_sqlite_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
 /* ---- The handle -------------------------------------------------------- */
 
@@ -140,11 +140,6 @@ static ps_code read_int(struct ps_sq *q, enum ps_stmt id, int64_t *out, struct p
 		c = ps_sq_fail(q, id, rc, err);
 	sqlite3_reset(s);
 	return c;
-}
-
-static void bind_i64(sqlite3_stmt *s, int i, int64_t v)
-{
-	sqlite3_bind_int64(s, i, v);
 }
 
 /* ---- Rows: SQLite's column API ------------------------------------------ */
@@ -421,7 +416,7 @@ static ps_code sq_migrate(struct ps_store *st, struct ps_err *err)
 		}
 	}
 	for (int64_t v = version; v < PS_SCHEMA_VERSION; v++) {
-		if (sqlite3_exec(q->db, migrations[v], NULL, NULL, &emsg) != SQLITE_OK) {
+		if (sqlite3_exec(q->db, ps_sqlite_migrations[v], NULL, NULL, &emsg) != SQLITE_OK) {
 			const char *why = emsg ? emsg : sqlite3_errmsg(q->db);
 			/* The one data condition a step can refuse. */
 			bool two_upgrades = v == 1 && strstr(why, "operations.tenant_id") != NULL;
@@ -485,32 +480,6 @@ static void sq_rollback(struct ps_store *st)
 
 /* ---- Catalog and tokens ------------------------------------------------ */
 
-static ps_code sq_catalog_put(struct ps_store *st, const char *json, size_t len, int64_t now, struct ps_err *err)
-{
-	struct ps_sq *q = ps_sq_of(st);
-	sqlite3_stmt *s;
-	ps_code c = ps_sq_prep(q, PS_S_CATALOG_PUT, &s, err);
-	if (c != PS_OK)
-		return c;
-	if (json == NULL) {
-		json = "";
-		len = 0;
-	}
-	int rc = sqlite3_bind_text64(s, 1, json, len, SQLITE_STATIC, SQLITE_UTF8);
-	if (rc != SQLITE_OK) {
-		sqlite3_reset(s);
-		return ps_err_set(err, PS_STORE, "catalog", "catalog_put: the catalog (%zu bytes) cannot be stored: %s",
-				  len, sqlite3_errstr(rc));
-	}
-	bind_i64(s, 2, now);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		c = ps_sq_fail(q, PS_S_CATALOG_PUT, rc, err);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s); /* drop the pointer to the caller's text */
-	return c;
-}
-
 /* ---- Opening ----------------------------------------------------------- */
 
 /* The methods of ps_store.h that are SQLite's own (the others: methods.c). */
@@ -521,7 +490,6 @@ static ps_code sq_catalog_put(struct ps_store *st, const char *json, size_t len,
 	X(begin, sq_begin)                                                                                             \
 	X(commit, sq_commit)                                                                                           \
 	X(rollback, sq_rollback)                                                                                       \
-	X(catalog_put, sq_catalog_put)                                                                                 \
 	X(credit_check_get, ps_sql_credit_check_get)                                                                   \
 	X(operation_insert, ps_sql_operation_insert)                                                                   \
 	X(snapshot_load, ps_sq_snapshot_load)                                                                             \

@@ -12,7 +12,7 @@
 #define USER_COLS   "tenant_id, id, upn, display_name, created_at"
 #define SUB_COLS                                                                                                       \
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
-	"term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at"
+	"term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at, price_per_seat_month, currency"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at, eta"
 #define OP_COLS                                                                                                        \
@@ -66,10 +66,36 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_MOVE_SUBS] = {.name = "assignments_move",
 		     .pg = "SELECT id, product_id FROM subscriptions WHERE tenant_id = ?1 AND id IN (?2, ?3)"},
 
+    /* A new version numbered after the last; two loads at once: one of
+     * them conflicts on the number and runs again. */
+    [PS_S_CATALOG_VERSION_INSERT] = {.name = "catalog_put",
+				  .sql = "INSERT INTO catalog_versions (version, doc, loaded_at, loaded_by)"
+					 " SELECT coalesce(max(version), 0) + 1, ?1, ?2, ?3 FROM catalog_versions"
+					 " RETURNING version",
+				  .conflict = "version",
+				  .conflict_msg = "another catalog was loaded at the same time"},
     [PS_S_CATALOG_PUT] = {.name = "catalog_put",
-		       .sql = "INSERT INTO catalog (one, doc, loaded_at) VALUES (1, ?1, ?2)"
-			      " ON CONFLICT (one) DO UPDATE SET doc = excluded.doc, loaded_at = excluded.loaded_at"},
-    [PS_S_CATALOG_GET] = {.name = "catalog_get", .sql = "SELECT doc FROM catalog WHERE one = 1"},
+		       .sql = "INSERT INTO catalog (one, doc, loaded_at, version)"
+			      " SELECT 1, doc, loaded_at, version FROM catalog_versions WHERE version = ?1"
+			      " ON CONFLICT (one) DO UPDATE SET doc = excluded.doc, loaded_at = excluded.loaded_at,"
+			      " version = excluded.version"},
+    [PS_S_CATALOG_GET] = {.name = "catalog_get", .sql = "SELECT doc, version FROM catalog WHERE one = 1"},
+    [PS_S_CATALOG_VERSION] = {.name = "catalog_version", .sql = "SELECT version FROM catalog WHERE one = 1"},
+    /* SQLite has one writer: a write transaction holds everything already. */
+    [PS_S_CATALOG_HOLD_SHARED] = {.name = "catalog_hold",
+			       .sqlite = "SELECT version FROM catalog WHERE one = 1",
+			       .pg = "SELECT version FROM catalog WHERE one = 1 FOR SHARE"},
+    [PS_S_CATALOG_HOLD_ALONE] = {.name = "catalog_hold",
+			      .sqlite = "SELECT version FROM catalog WHERE one = 1",
+			      .pg = "SELECT version FROM catalog WHERE one = 1 FOR UPDATE"},
+    [PS_S_CATALOG_VERSIONS] = {.name = "catalog_version_list",
+			    .sql = "SELECT version, loaded_at, loaded_by FROM catalog_versions WHERE version > ?1"
+				   " ORDER BY version LIMIT ?2"},
+    /* Live: every subscription that can still change (not cancelled nor
+     * replaced). */
+    [PS_S_PLAN_LIVE_COUNT] = {.name = "plan_live_count",
+			   .sql = "SELECT count(*) FROM subscriptions WHERE plan_id = ?1"
+				  " AND status NOT IN ('cancelled', 'replaced')"},
     [PS_S_TOKEN_INSERT] = {.name = "token_insert",
 			.sql = "INSERT INTO tokens (hash, id, role, tenant_id, created_at, name, expires_at)"
 			       " VALUES (?1, " NEXT_ID("tokens") ", ?2, ?3, ?4, ?5, ?6) RETURNING id",
@@ -130,9 +156,10 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_SUB_INSERT] = {.name = "sub_insert",
 		      /* clang-format off */
 		      .sql = "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, assigned, status,"
-			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at)"
+			     " term, prepaid, term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at,"
+			     " price_per_seat_month, currency)"
 			     " VALUES (?1, " NEXT_ID("subscriptions") ","
-			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+			     " ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
 		      /* clang-format on */
 		      .missing = "tenant",
 		      .missing_msg =
@@ -144,7 +171,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			   " ORDER BY id LIMIT ?3"},
     [PS_S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"
-			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9, cancel_at = ?10 WHERE tenant_id = ?1 AND id = ?2",
+			     " replaced_by = ?7, billed_through = ?8, addon_of = ?9, cancel_at = ?10, price_per_seat_month = ?11,"
+			     " currency = ?12 WHERE tenant_id = ?1 AND id = ?2",
 		      .missing = "replaced_by",
 		      .missing_msg = "the subscription named by addon_of or replaced_by does not exist"},
     /* The product comes from the subscription itself, so the seat rule

@@ -38,8 +38,14 @@ enum ps_stmt {
 	PS_S_LOCK,
 	PS_S_MOVE_SUBS,
 	/* both */
+	PS_S_CATALOG_VERSION_INSERT,
 	PS_S_CATALOG_PUT,
 	PS_S_CATALOG_GET,
+	PS_S_CATALOG_VERSION,
+	PS_S_CATALOG_HOLD_SHARED,
+	PS_S_CATALOG_HOLD_ALONE,
+	PS_S_CATALOG_VERSIONS,
+	PS_S_PLAN_LIVE_COUNT,
 	PS_S_TOKEN_INSERT,
 	PS_S_TOKEN_FIND,
 	PS_S_TOKEN_TOUCH,
@@ -160,11 +166,17 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[],
+    ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[];
+
+/* SQLite's steps in order: [k] takes the schema from version k to k + 1
+ * (the tests build an older store with them). */
+extern const char *const ps_sqlite_migrations[PS_SCHEMA_VERSION];
+extern const char *const ps_pg_migrations[PS_SCHEMA_VERSION];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
-#define PS_PARAMS_MAX 14
+#define PS_PARAMS_MAX 16
 
 enum ps_param_kind { PS_P_I64, PS_P_NULL, PS_P_TEXT, PS_P_BOOL };
 
@@ -249,7 +261,9 @@ ps_code ps_read_audit(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_principal(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_token(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err); /* out->response allocated */
-ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err); /* out: struct ps_buf */
+/* out: struct ps_catalog_doc (the document into its buffer, and its version) */
+ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
 /* Snapshot rows: an open incident, the past-due sum (columns `col`,
@@ -282,6 +296,13 @@ union ps_list_cb {
 	ps_credit_cb credit;
 	ps_operation_cb operation;
 	ps_support_cb support;
+	ps_catalog_version_cb catalog_version;
+};
+
+/* What ps_read_catalog fills. */
+struct ps_catalog_doc {
+	struct ps_buf *json;
+	int64_t *version;
 };
 
 /* Decode the current row and hand it to the caller's callback; *more is
@@ -338,7 +359,12 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
  * PS_STORE_METHODS. A backend's table takes these as ps_sql_NAME and
  * defines the others itself (PS_SQL_TABLE checks that it has all). */
 #define PS_SQL_SHARED(X)                                                                                               \
+	X(catalog_put)                                                                                                 \
 	X(catalog_get)                                                                                                 \
+	X(catalog_version)                                                                                             \
+	X(catalog_version_list)                                                                                        \
+	X(catalog_hold)                                                                                                \
+	X(plan_live_count)                                                                                             \
 	X(token_insert)                                                                                                \
 	X(token_find)                                                                                                  \
 	X(token_touch)                                                                                                 \

@@ -34,6 +34,8 @@ static const struct {
 } want[] = {
 	{"GET", "/healthz", ANYONE},
 	{"GET", "/v1/catalog", ALL},
+	{"PUT", "/v1/catalog", OP},
+	{"GET", "/v1/catalog/versions", OP},
 	{"GET", "/v1/whoami", ALL},
 	{"GET", "/v1/tenants", OP | SUP},
 	{"POST", "/v1/tenants", OP},

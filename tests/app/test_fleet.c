@@ -45,7 +45,7 @@ static void test_parallel_equals_ordered(void **state)
 	struct ps_faults faults = {0};
 	assert_true(ps_catalog_parse(ps_demo_catalog, ps_demo_catalog_len, &cat, &faults));
 	assert_int_equal(st->ops->begin(st, PS_TX_WRITE, &err), PS_OK);
-	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, NOW, &err), PS_OK);
+	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, NOW, "cli", NULL, &err), PS_OK);
 	/* Tenants with 0 to 3 subscriptions of every status, some plans
 	 * blocked (segment, no upgrade path, prepaid), some conflicts. */
 	static const char *const plans[] = {"biz-basic", "biz-standard", "ent-e5", "mail-p1", "biz-basic-gov"};

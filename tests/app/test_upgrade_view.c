@@ -416,6 +416,7 @@ static struct ps_snap_sub *add(struct ps_snapshot *s, int64_t id, const char *pl
 	snprintf(e->s.plan_id, sizeof e->s.plan_id, "%s", plan);
 	const struct ps_plan *p = ps_catalog_plan(cat, plan);
 	snprintf(e->s.product_id, sizeof e->s.product_id, "%s", p ? p->product->id : "gone");
+	ps_sub_sell_at(&e->s, p);
 	e->s.quantity = qty;
 	e->s.assigned = assigned;
 	e->s.status = st;

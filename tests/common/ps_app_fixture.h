@@ -21,7 +21,7 @@ static inline void ps_fixture_store(const char *path, const char *catalog, size_
 	struct ps_faults faults = {0};
 	assert_true(ps_catalog_parse(catalog, len, &cat, &faults));
 	assert_int_equal(st->ops->begin(st, PS_TX_WRITE, &err), PS_OK);
-	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, now, &err), PS_OK);
+	assert_int_equal(st->ops->catalog_put(st, cat->json, cat->json_len, now, "cli", NULL, &err), PS_OK);
 	assert_int_equal(st->ops->commit(st, &err), PS_OK);
 	ps_catalog_free(cat);
 	memset(app, 0, sizeof *app);

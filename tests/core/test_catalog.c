@@ -151,6 +151,8 @@ static const struct {
 } demo_plans[] = {
     {"biz-basic", "business", "mail-1,files-1,chat,office-web", PS_SEG_COMMERCIAL, 600,
      "biz-standard,biz-premium,ent-e3", false, ""},
+    {"biz-legacy", "business", "mail-1,files-1,chat,office-web", PS_SEG_COMMERCIAL, 500, "biz-standard,biz-premium",
+     false, ""},
     {"biz-standard", "business", "mail-1,files-1,chat,office-web,office-desktop", PS_SEG_COMMERCIAL, 1250,
      "biz-premium,ent-e3", false, ""},
     {"biz-premium", "business", "mail-1,files-1,chat,office-web,office-desktop,security", PS_SEG_COMMERCIAL, 2200,
@@ -202,6 +204,9 @@ static void test_demo_catalog(void **state)
 		const char *id = demo_plans[i].id;
 		if (strcmp(p->id, id) != 0)
 			fail_msg("case plan %zu: got %s, want %s", i, p->id, id);
+		/* The demo's one retired plan (Coho Winery's). */
+		if (p->retired != (strcmp(id, "biz-legacy") == 0))
+			fail_msg("case %s retired: got %d", id, p->retired);
 		if (strcmp(p->product->id, demo_plans[i].product) != 0)
 			fail_msg("case %s product: got %s, want %s", id, p->product->id, demo_plans[i].product);
 		if (strcmp(service_ids(got, sizeof got, p->services, p->n_services), demo_plans[i].services) != 0)

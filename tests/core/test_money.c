@@ -183,12 +183,12 @@ static void test_prepaid_loss(void **state)
 		{"prepaid, the term over", true, "2027-01-01T00:00:00Z", 0, 0},
 		{"not prepaid: nothing is lost", false, "2026-11-27T09:00:00Z", 0, 0},
 	};
-	struct ps_plan p = {.price_per_seat_month = 1000};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_subscription s = {.quantity = 10, .prepaid = cases[i].prepaid, .term = PS_TERM_ANNUAL,
-					    .term_start = T("2026-01-01T00:00:00Z"), .term_end = T("2027-01-01T00:00:00Z")};
+					    .term_start = T("2026-01-01T00:00:00Z"), .term_end = T("2027-01-01T00:00:00Z"),
+					    .price_per_seat_month = 1000};
 		int64_t days = -1, value = -1;
-		ps_prepaid_loss(&s, &p, T(cases[i].now), &days, &value);
+		ps_prepaid_loss(&s, T(cases[i].now), &days, &value);
 		if (days != cases[i].want_days || value != cases[i].want_value)
 			fail_msg("case %s: got %lld days, %lld; want %lld days, %lld", cases[i].name, (long long)days,
 				 (long long)value, (long long)cases[i].want_days, (long long)cases[i].want_value);
@@ -388,12 +388,12 @@ static void test_periods(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_subscription s =
 			subscription(cases[i].seats, cases[i].prepaid, cases[i].term_start, cases[i].term_end, NULL);
-		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		s.price_per_seat_month = cases[i].price;
 		struct ps_period got;
 		if (cases[i].renewal)
-			ps_renewal_period(&s, &p, T(cases[i].at), &got);
+			ps_renewal_period(&s, T(cases[i].at), &got);
 		else
-			ps_first_period(&s, &p, T(cases[i].at), &got);
+			ps_first_period(&s, T(cases[i].at), &got);
 		if (got.start != T(cases[i].at) || got.end != T(cases[i].want_end) || got.amount != cases[i].want_amount) {
 			char a[PS_TIME_LEN], b[PS_TIME_LEN];
 			ps_time_format(got.start, a);
@@ -419,8 +419,7 @@ static void test_seats_prorated(void **state)
 		 -3000},
 		{"no change", false, false, 3000, 0, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0},
 		{"nothing billed past now", false, false, 3000, 2, "2026-11-16T00:00:00Z", "2026-11-16T00:00:00Z", 0},
-		{"a plan missing from the catalog", false, true, 3000, 2, "2026-12-01T00:00:00Z",
-		 "2026-11-16T00:00:00Z", 0},
+		{"sold at 0 (a free plan)", false, true, 3000, 2, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0},
 		{"prepaid: one more seat for the rest of the term", true, false, 100, 1, "2027-01-01T00:00:00Z",
 		 "2026-11-27T09:00:00Z", 115},
 		{"prepaid: fewer seats are not credited", true, false, 100, -1, "2027-01-01T00:00:00Z",
@@ -431,13 +430,48 @@ static void test_seats_prorated(void **state)
 			cases[i].prepaid
 				? subscription(5, true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", cases[i].billed)
 				: subscription(5, false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", cases[i].billed);
-		struct ps_plan p = {.price_per_seat_month = cases[i].price};
+		s.price_per_seat_month = cases[i].no_plan ? 0 : cases[i].price;
 		int64_t end = -1;
-		int64_t got = ps_seats_prorated(&s, cases[i].no_plan ? NULL : &p, cases[i].delta, T(cases[i].now), &end);
+		int64_t got = ps_seats_prorated(&s, cases[i].delta, T(cases[i].now), &end);
 		if (got != cases[i].want)
 			fail_msg("case %s: got %lld, want %lld", cases[i].name, (long long)got, (long long)cases[i].want);
 		if (got != 0 && end != T(cases[i].billed))
 			fail_msg("case %s: got end %lld, want %s", cases[i].name, (long long)end, cases[i].billed);
+	}
+}
+
+/* Prices as sold: a renewal takes the catalog's price of the day (a plan
+ * missing from the catalog keeps the price sold), and a credit gives back
+ * what was invoiced at the price sold, whatever the catalog says now. */
+static void test_prices_as_sold(void **state)
+{
+	static const struct {
+		const char *name;
+		bool plan_present, prepaid;
+		int64_t sold, catalog, want_renewed;
+		int64_t want_credit; /* 10 seats, half of a 30-day month left */
+	} cases[] = {
+	    {"a price rise reaches the renewal, not the credit", true, false, 600, 1200, 1200, 3000},
+	    {"a price cut reaches the renewal, not the credit", true, false, 600, 300, 300, 3000},
+	    {"a plan missing from the catalog renews at its price", false, false, 600, 0, 600, 3000},
+	    {"prepaid: no credit for unused time", true, true, 600, 1200, 1200, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ps_subscription s = subscription(10, cases[i].prepaid, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z",
+							"2026-12-01T00:00:00Z");
+		struct ps_plan p = {.price_per_seat_month = cases[i].sold, .currency = "EUR"};
+		ps_sub_sell_at(&s, &p);
+		int64_t credit = ps_unused_credit(&s, 10, T("2026-11-16T00:00:00Z"));
+		if (credit != cases[i].want_credit)
+			fail_msg("case %s: got credit %lld, want %lld", cases[i].name, (long long)credit,
+				 (long long)cases[i].want_credit);
+		p.price_per_seat_month = cases[i].catalog; /* the catalog changes */
+		if (ps_unused_credit(&s, 10, T("2026-11-16T00:00:00Z")) != cases[i].want_credit)
+			fail_msg("case %s: the credit moved with the catalog", cases[i].name);
+		ps_price_for_renewal(&s, cases[i].plan_present ? &p : NULL);
+		if (s.price_per_seat_month != cases[i].want_renewed || strcmp(s.currency, "EUR") != 0)
+			fail_msg("case %s: got renewed at %lld %s, want %lld EUR", cases[i].name,
+				 (long long)s.price_per_seat_month, s.currency, (long long)cases[i].want_renewed);
 	}
 }
 
@@ -459,8 +493,12 @@ static void test_change_money(void **state)
 		 "2026-11-16T00:00:00Z", 10000, 24000, 5000, 12000, 0, 0, "2026-11-16T00:00:00Z", "2026-12-01T00:00:00Z"},
 		{"upgrade, nothing billed past now", PS_OPK_UPGRADE, false, false, 10, "2026-11-16T00:00:00Z",
 		 "2026-11-16T00:00:00Z", 10000, 20000, 0, 0, 0, 0, NULL, NULL},
-		{"upgrade from a plan missing from the catalog", PS_OPK_UPGRADE, false, true, 10,
-		 "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 0, 20000, 0, 0, 0, 0, NULL, NULL},
+		{"upgrade after the catalog's price of the source rose: credited as sold", PS_OPK_UPGRADE, false, true,
+		 10, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 10000, 20000, 5000, 10000, 0, 0,
+		 "2026-11-16T00:00:00Z", "2026-12-01T00:00:00Z"},
+		{"switch after the catalog's price of the source rose: credited as sold", PS_OPK_SWITCH, false, true,
+		 10, "2026-12-01T00:00:00Z", "2026-11-16T00:00:00Z", 10000, 20000, 5000, 20000, 0, 0,
+		 "2026-11-16T00:00:00Z", "2026-12-16T00:00:00Z"},
 		{"switch: cancelled and bought from now", PS_OPK_SWITCH, false, false, 10, "2026-12-01T00:00:00Z",
 		 "2026-11-16T00:00:00Z", 10000, 20000, 5000, 20000, 0, 0, "2026-11-16T00:00:00Z", "2026-12-16T00:00:00Z"},
 		{"switch, prepaid: nothing credited, a new term", PS_OPK_SWITCH, true, false, 10,
@@ -470,14 +508,18 @@ static void test_change_money(void **state)
 		 "2026-11-27T09:00:00Z", 10000, 20000, 0, 240000, 35, 11507, "2026-11-27T09:00:00Z",
 		 "2027-11-27T09:00:00Z"},
 	};
-	struct ps_plan from = {.price_per_seat_month = 1000}, to = {.price_per_seat_month = 2000};
+	/* The source was sold at 1000 a seat; the catalog's price of its plan
+	 * is 1000, or (no_from) 9999 today: the sold price is what counts. */
+	struct ps_plan from = {.price_per_seat_month = 1000}, risen = {.price_per_seat_month = 9999},
+		       to = {.price_per_seat_month = 2000};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ps_subscription s =
 			cases[i].prepaid
 				? subscription(10, true, "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", cases[i].billed)
 				: subscription(10, false, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", cases[i].billed);
+		s.price_per_seat_month = 1000;
 		struct ps_change_money m;
-		ps_change_money(cases[i].kind, &s, cases[i].no_from ? NULL : &from, &to, cases[i].quantity,
+		ps_change_money(cases[i].kind, &s, cases[i].no_from ? &risen : &from, &to, cases[i].quantity,
 				T(cases[i].now), &m);
 		int64_t start = cases[i].start ? T(cases[i].start) : 0, end = cases[i].end ? T(cases[i].end) : 0;
 		if (m.monthly_before != cases[i].before || m.monthly_after != cases[i].after)
@@ -513,7 +555,7 @@ int main(void)
 		cmocka_unit_test(test_period_rest),
 		cmocka_unit_test(test_periods),
 		cmocka_unit_test(test_seats_prorated),
-		cmocka_unit_test(test_change_money),
+		cmocka_unit_test(test_prices_as_sold), cmocka_unit_test(test_change_money),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

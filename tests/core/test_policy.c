@@ -221,6 +221,7 @@ static void test_mrc(void **state)
 		for (size_t k = 0; k < cases[i].n; k++) {
 			struct ps_snap_sub *ss = ps_snapshot_add_sub(&snap);
 			ss->plan = cases[i].rows[k].plan;
+			ps_sub_sell_at(&ss->s, ss->plan);
 			ss->s.status = cases[i].rows[k].status;
 			ss->s.quantity = cases[i].rows[k].quantity;
 			ss->s.prepaid = cases[i].rows[k].prepaid;
@@ -237,6 +238,7 @@ static void test_mrc(void **state)
 	for (int k = 0; k < 100; k++) {
 		struct ps_snap_sub *ss = ps_snapshot_add_sub(&snap);
 		ss->plan = &dear;
+		ps_sub_sell_at(&ss->s, ss->plan);
 		ss->s.status = PS_SUB_ACTIVE;
 		ss->s.quantity = PS_QUANTITY_MAX;
 	}

@@ -118,6 +118,7 @@ static struct ps_snap_sub *sub(struct ps_snapshot *s, int64_t id, const char *pl
 	e->s.id = id;
 	snprintf(e->s.plan_id, sizeof e->s.plan_id, "%s", plan_id);
 	e->plan = find_plan(plan_id);
+	ps_sub_sell_at(&e->s, e->plan);
 	snprintf(e->s.product_id, sizeof e->s.product_id, "%s", e->plan ? e->plan->product->id : "retired");
 	e->s.quantity = qty;
 	e->s.assigned = assigned;

@@ -24,7 +24,7 @@ test('usage errors exit 2', () => {
 test('catalog validate accepts the demo catalog', () => {
   const r = cli(['catalog', 'validate', DEMO_CATALOG]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /valid catalog: 9 services, 4 products, 12 plans/);
+  assert.match(r.stdout, /valid catalog: 9 services, 4 products, 13 plans/);
 });
 
 test('catalog validate lists every fault and exits 1', () => {

@@ -76,7 +76,7 @@ test('a wrong method on a known path is 405 with an Allow header', async () => {
     ['DELETE', '/v1/tenants', ['GET', 'POST']],
     ['PUT', '/v1/tenants', ['GET', 'POST']],
     ['POST', '/healthz', ['GET']],
-    ['POST', '/v1/catalog', ['GET']],
+    ['POST', '/v1/catalog', ['GET', 'PUT']],
     ['DELETE', `/v1/tenants/${tenant.id}`, ['GET']],
     ['PUT', `/v1/tenants/${tenant.id}/tokens`, ['GET', 'POST']],
     ['GET', '/v1/sessions', ['POST']],

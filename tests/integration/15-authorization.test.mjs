@@ -23,6 +23,8 @@ const S = `${T}/subscriptions/{s}`;
 const EXPECTED = [
   ['GET', '/healthz', ANYONE],
   ['GET', '/v1/catalog', ALL],
+  ['PUT', '/v1/catalog', OPERATOR],
+  ['GET', '/v1/catalog/versions', OPERATOR],
   ['GET', '/v1/whoami', ALL],
   ['GET', '/v1/tenants', PROVIDER],
   ['POST', '/v1/tenants', OPERATOR],

@@ -320,14 +320,18 @@ test('Blue Yonder: unpaid_balance of 12000 EUR, pay_now', async () => {
   assert.deepEqual(r.remedies.map((x) => x.action), ['pay_now'], `case Blue Yonder remedies: got ${JSON.stringify(r.remedies)}`);
 });
 
-test('Coho Winery: other (a plan gone from the catalog)', async () => {
+test('Coho Winery: a retired plan, kept at its price, eligible to move away from it', async () => {
   const t = tenant(demo, 'Coho Winery');
   const [s] = await subsOf(demo, t);
+  assert.equal(s.plan, 'biz-legacy', `case Coho plan: got ${s.plan}`);
+  assert.equal(s.price_per_seat_month, 500, `case Coho price as sold: got ${s.price_per_seat_month}`);
+  const cat = await demo.api('GET', '/v1/catalog', { token: t.token });
+  const legacy = cat.json.plans.find((p) => p.id === 'biz-legacy');
+  assert.equal(legacy && legacy.retired, true, `case Coho plan retired in the catalog: got ${JSON.stringify(legacy)}`);
   const v = await tab(demo, t, s.id);
-  const { other: r } = expectReasons(v, ['other'], 'Coho', { tenantId: t.id, sub: s.id });
-  assert.equal(r.details.id, 'biz-legacy', `case Coho details: got ${JSON.stringify(r.details)}`);
-  assert.match(r.message, /biz-legacy/, `case Coho message names the plan: got "${r.message}"`);
-  assert.deepEqual(v.offers, [], `case Coho offers: got ${JSON.stringify(v.offers)}`);
+  expectReasons(v, [], 'Coho', { tenantId: t.id, sub: s.id });
+  assert.deepEqual(v.offers.map((o) => [o.plan, o.eligible]), [['biz-standard', true], ['biz-premium', true]],
+    `case Coho offers: got ${JSON.stringify(v.offers)}`);
 });
 
 test('Fourth Coffee: only ent-e3 by default; unsafe targets only on request, manual, target_not_supported', async () => {

@@ -1409,30 +1409,76 @@ static void t_sessions(void **state)
 	WANT_CODE(f->o->session_delete(f->st, "s1", &f->err), PS_NOT_FOUND, "revocation deleted the session");
 }
 
+struct cv_acc {
+	struct ps_catalog_version v[4];
+	size_t n;
+};
+
+static bool collect_cv(void *arg, const struct ps_catalog_version *v)
+{
+	struct cv_acc *a = arg;
+	if (a->n < 4)
+		a->v[a->n++] = *v;
+	return true;
+}
+
 static void t_catalog(void **state)
 {
 	struct fx *f = *state;
 	const char *one = "{\"services\":[],\"products\":[],\"plans\":[]}";
 	const char *two = "{\"services\":[{\"id\":\"mail-1\",\"name\":\"Mail Plan 1 \xc3\xa9\"}]}";
 
-	WANT_CODE(f->o->catalog_get(f->st, &f->buf, &f->err), PS_NOT_FOUND, "catalog_get before any put");
-	OK(f->o->catalog_put(f->st, one, strlen(one), NOW, &f->err), "catalog_put one");
-	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get one");
+	int64_t v = -1, cur = -1, count = -1;
+	WANT_CODE(f->o->catalog_get(f->st, &f->buf, NULL, &f->err), PS_NOT_FOUND, "catalog_get before any put");
+	WANT_CODE(f->o->catalog_version(f->st, &cur, &f->err), PS_NOT_FOUND, "catalog_version before any put");
+	OK(f->o->catalog_put(f->st, one, strlen(one), NOW, "cli", &v, &f->err), "catalog_put one");
+	WANT_I64(v, 1, "the first version's number");
+	OK(f->o->catalog_get(f->st, &f->buf, &cur, &f->err), "catalog_get one");
 	WANT_STR(ps_buf_str(&f->buf), one, "catalog_get one");
 	WANT_I64(f->buf.len, strlen(one), "catalog_get one length");
+	WANT_I64(cur, 1, "catalog_get one version");
 
-	/* len bounds the text; the get replaces what the buffer held. */
-	OK(f->o->catalog_put(f->st, two, strlen(two), NOW + 1, &f->err), "catalog_put two");
-	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get two");
+	/* len bounds the text; the get replaces what the buffer held; each
+	 * put is a new version, numbered after the last. */
+	OK(f->o->catalog_put(f->st, two, strlen(two), NOW + 1, "tok_7", &v, &f->err), "catalog_put two");
+	WANT_I64(v, 2, "the second version's number");
+	OK(f->o->catalog_get(f->st, &f->buf, NULL, &f->err), "catalog_get two");
 	WANT_STR(ps_buf_str(&f->buf), two, "second put replaces the first");
-	OK(f->o->catalog_put(f->st, one, 10, NOW + 2, &f->err), "catalog_put prefix");
-	OK(f->o->catalog_get(f->st, &f->buf, &f->err), "catalog_get prefix");
+	OK(f->o->catalog_put(f->st, one, 10, NOW + 2, "cli", NULL, &f->err), "catalog_put prefix");
+	OK(f->o->catalog_get(f->st, &f->buf, NULL, &f->err), "catalog_get prefix");
 	WANT_STR(ps_buf_str(&f->buf), "{\"services", "catalog_put stores len bytes");
+	OK(f->o->catalog_version(f->st, &cur, &f->err), "catalog_version after three puts");
+	WANT_I64(cur, 3, "catalog_version after three puts");
+
+	/* Every version stays listed, in order, with its time and loader. */
+	struct cv_acc acc = {0};
+	OK(f->o->catalog_version_list(f->st, 0, 0, collect_cv, &acc, &f->err), "catalog_version_list");
+	WANT_I64((int64_t)acc.n, 3, "versions listed");
+	WANT_I64(acc.v[1].version, 2, "second version's number");
+	WANT_I64(acc.v[1].loaded_at, NOW + 1, "second version's time");
+	WANT_STR(acc.v[1].loaded_by, "tok_7", "second version's loader");
+	acc.n = 0;
+	OK(f->o->catalog_version_list(f->st, 1, 1, collect_cv, &acc, &f->err), "catalog_version_list page");
+	WANT_I64((int64_t)acc.n, 1, "versions listed after 1, limit 1");
+	WANT_I64(acc.v[0].version, 2, "the page's version");
+
+	/* Held inside a write transaction (shared, or alone for a load). */
+	for (int alone = 0; alone < 2; alone++) {
+		cur = -1;
+		OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin for catalog_hold");
+		OK(f->o->catalog_hold(f->st, alone, &cur, &f->err), alone ? "catalog_hold alone" : "catalog_hold shared");
+		WANT_I64(cur, 3, "catalog_hold gives the current version");
+		OK(f->o->commit(f->st, &f->err), "commit after catalog_hold");
+	}
+
+	/* Live subscriptions of a plan: every tenant's, not ended ones. */
+	OK(f->o->plan_live_count(f->st, "biz-basic", &count, &f->err), "plan_live_count of an unused plan");
+	WANT_I64(count, 0, "plan_live_count of an unused plan");
 
 	/* A buffer too small for the catalog is an error, not a cut text. */
 	struct ps_buf small;
 	ps_buf_init(&small, 4);
-	ps_code c = f->o->catalog_get(f->st, &small, &f->err);
+	ps_code c = f->o->catalog_get(f->st, &small, NULL, &f->err);
 	ps_buf_fini(&small);
 	if (c == PS_OK)
 		fail_msg("case catalog_get into a 4-byte buffer: got ok, want an error");
@@ -3235,6 +3281,68 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_jobs),
 };
 /* clang-format on */
+
+/* ---- A store made before prices were kept (both backends' tests) ------- */
+
+/* (1 = 0) and (1 = 1) are SQLite's 0 and 1 and PostgreSQL's false and true. */
+/* clang-format off */
+const char *const ps_prices_fixture_rows[] = {
+    "INSERT INTO catalog (one, doc, loaded_at) VALUES (1, '{\"services\":[],\"products\":[],\"plans\":["
+    "{\"id\":\"biz-basic\",\"price_per_seat_month\":600},{\"id\":\"biz-standard\",\"price_per_seat_month\":1250}]}', 42)",
+    "INSERT INTO tenants (id, name, segment, payment, credit_limit, currency, created_at) VALUES"
+    " (1, 'Contoso', 'commercial', 'invoice', 0, 'EUR', 0), (2, 'Fabrikam', 'commercial', 'card', 0, 'USD', 0)",
+    "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, status, term, prepaid,"
+    " term_start, term_end, created_at, billed_through) VALUES"
+    " (1, 1, 'biz-basic', 'business', 10, 'active', 'monthly', (1 = 0), 0, 2592000, 0, 5184000),"
+    " (1, 2, 'biz-standard', 'business', 2, 'active', 'annual', (1 = 1), 0, 31536000, 0, 31536000),"
+    " (1, 3, 'biz-standard', 'business', 4, 'active', 'monthly', (1 = 0), 0, 2592000, 0, 2592000),"
+    " (2, 4, 'gone', 'business', 1, 'active', 'monthly', (1 = 0), 0, 2592000, 0, 2592000)",
+    "INSERT INTO invoices (tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status)"
+    " VALUES (1, 1, 1, 6000, 0, 'EUR', 0, 0, 'open'), (1, 2, 1, 7000, 0, 'EUR', 1, 1, 'open'),"
+    " (1, 3, 2, 26400, 0, 'EUR', 0, 0, 'open'), (1, 4, 3, 1234, 0, 'EUR', 0, 0, 'open')",
+    "INSERT INTO invoice_lines (tenant_id, invoice_id, id, subscription_id, kind, plan_id, quantity,"
+    " period_start, period_end, amount, description) VALUES"
+    " (1, 1, 1, 1, 'purchase', 'biz-basic', 10, 0, 2592000, 6000, ''),"
+    " (1, 2, 2, 1, 'renewal', 'biz-basic', 10, 2592000, 5184000, 7000, ''),"
+    " (1, 3, 3, 2, 'purchase', 'biz-standard', 2, 0, 31536000, 26400, ''),"
+    " (1, 4, 4, 3, 'upgrade_charge', 'biz-standard', 4, 100, 2592000, 1234, '')",
+    NULL,
+};
+/* clang-format on */
+
+void ps_prices_check_migrated(struct ps_store *st)
+{
+	struct ps_err err = {0};
+	const struct ps_store_ops *o = st->ops;
+	const struct {
+		int64_t tenant, id, price;
+		const char *currency, *why;
+	} want[] = {
+	    {1, 1, 700, "EUR", "the last invoice (a renewal at 700), not the first nor the catalog's"},
+	    {1, 2, 1100, "EUR", "a prepaid year: 26400 / (2 seats x 12 months)"},
+	    {1, 3, 1250, "EUR", "no whole-period invoice: the stored catalog's price"},
+	    {2, 4, 0, "USD", "neither: 0, in its tenant's currency"},
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		struct ps_subscription sub;
+		if (o->sub_get(st, want[i].tenant, want[i].id, &sub, &err) != PS_OK)
+			fail_msg("case %s: got %s, want the subscription", want[i].why, err.msg);
+		WANT_I64(sub.price_per_seat_month, want[i].price, want[i].why);
+		WANT_STR(sub.currency, want[i].currency, want[i].why);
+	}
+	int64_t cur = 0, next = 0;
+	struct cv_acc acc = {0};
+	if (o->catalog_version(st, &cur, &err) != PS_OK ||
+	    o->catalog_version_list(st, 0, 0, collect_cv, &acc, &err) != PS_OK)
+		fail_msg("case catalog versions after migrating: got %s, want them", err.msg);
+	WANT_I64(cur, 1, "the stored catalog is version 1");
+	WANT_I64((int64_t)acc.n, 1, "one version after migrating");
+	WANT_I64(acc.v[0].loaded_at, 42, "version 1 keeps its time");
+	WANT_STR(acc.v[0].loaded_by, "init", "version 1 was loaded by init");
+	if (o->catalog_put(st, "{}", 2, 43, "cli", &next, &err) != PS_OK)
+		fail_msg("case a load after migrating: got %s, want ok", err.msg);
+	WANT_I64(next, 2, "the next load is version 2");
+}
 
 int ps_contract_run(const char *backend_name, struct ps_store *(*fresh)(void *ctx), void (*cleanup)(void *ctx),
 		    void *ctx, const struct CMUnitTest *extra, size_t n_extra)

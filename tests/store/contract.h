@@ -22,4 +22,13 @@ struct ps_store;
 int ps_contract_run(const char *backend_name, struct ps_store *(*fresh)(void *ctx), void (*cleanup)(void *ctx),
 		    void *ctx, const struct CMUnitTest *extra, size_t n_extra);
 
+/* The store made before prices were kept (schema PS_SCHEMA_PRICES - 1), for
+ * both backends' migration tests: its rows as SQL both dialects take
+ * (NULL-terminated), and the checks of the store once migrated: each
+ * subscription at the price of its last whole-period invoice line, else
+ * the stored catalog's price, else 0, in its tenant's currency; the stored
+ * catalog as version 1 (by "init", at its time); the next load version 2. */
+extern const char *const ps_prices_fixture_rows[];
+void ps_prices_check_migrated(struct ps_store *st);
+
 #endif

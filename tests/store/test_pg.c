@@ -11,6 +11,7 @@
 #include "common/ps_err.h"
 #include "common/ps_mem.h"
 #include "store/ps_store.h"
+#include "store/store_int.h"
 
 #include <libpq-fe.h>
 
@@ -135,14 +136,17 @@ static void raw_text(const char *sql, char *out, size_t cap)
 	PQclear(r);
 }
 
-/* Wait (polling, at most 10 s) until a planshift session waits on an
- * advisory lock: the thread under test has reached the lock it must wait for. */
-static void wait_for_lock_waiter(const char *what)
+/* Wait (polling, at most 10 s) until a planshift session waits on a lock
+ * (an advisory one, or with any_lock a row's too): the thread under test
+ * has reached the lock it must wait for. */
+static void wait_for_waiter(const char *what, bool any_lock)
 {
 	char v[32];
 	for (int i = 0; i < 2000; i++) {
-		raw_text("SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
-			 " WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'planshift'",
+		raw_text(any_lock ? "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+				    " WHERE NOT l.granted AND a.application_name = 'planshift'"
+				  : "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)"
+				    " WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = 'planshift'",
 			 v, sizeof v);
 		if (strcmp(v, "0") != 0)
 			return;
@@ -150,6 +154,11 @@ static void wait_for_lock_waiter(const char *what)
 		nanosleep(&ts, NULL);
 	}
 	fail_msg("case %s: got no session waiting on a lock within 10 s, want one", what);
+}
+
+static void wait_for_lock_waiter(const char *what)
+{
+	wait_for_waiter(what, false);
 }
 
 static int64_t add_tenant(struct gx *x, struct ps_store *st)
@@ -276,6 +285,31 @@ static void g_migrate_twice(void **state)
 	WANT_CODE(x->st->ops->begin(x->st, PS_TX_READ, &x->err), PS_OK, "begin");
 	WANT_CODE(x->st->ops->migrate(x->st, &x->err), PS_STORE, "migrate inside a transaction");
 	x->st->ops->rollback(x->st);
+}
+
+/* A store made before prices were kept (the steps up to PS_SCHEMA_PRICES - 1
+ * as released) migrates: each subscription at the price of its last
+ * whole-period invoice line, else the stored catalog's, else 0; its
+ * tenant's currency; the stored catalog as version 1, by "init". */
+static void g_migrate_prices(void **state)
+{
+	struct gx *x = *state;
+	char v[64];
+	raw_exec("CREATE TABLE schema_version (one smallint PRIMARY KEY CHECK (one = 1), app text NOT NULL,"
+		 " version integer NOT NULL)");
+	snprintf(v, sizeof v, "INSERT INTO schema_version VALUES (1, 'planshift', %d)", PS_SCHEMA_PRICES - 1);
+	raw_exec(v);
+	for (int k = 0; k < PS_SCHEMA_PRICES - 1; k++)
+		raw_exec(ps_pg_migrations[k]);
+	for (const char *const *row = ps_prices_fixture_rows; *row; row++)
+		raw_exec(*row);
+	open_store(x, &x->st, false);
+	const struct ps_store_ops *o = x->st->ops;
+	WANT_CODE(o->check_schema(x->st, &x->err), PS_SCHEMA, "check_schema of a store before prices");
+	OK(o->migrate(x->st, &x->err), "migrate a store made before prices");
+	raw_text("SELECT version FROM schema_version", v, sizeof v);
+	WANT_STR(v, PS_STR(PS_SCHEMA_VERSION), "schema version after migrating");
+	ps_prices_check_migrated(x->st);
 }
 
 static void g_newer_schema(void **state)
@@ -658,6 +692,54 @@ static void g_tenant_lock(void **state)
 			 -seconds(committing, w.done));
 }
 
+/* A catalog load holds the version alone while a purchase holds it shared:
+ * the load's count of a plan's live subscriptions waits for the purchase
+ * of that plan under way, and sees it (no plan dropped under a new sale). */
+struct loader {
+	struct ps_store *st;
+	int64_t live, held;
+	ps_code rc;
+	struct ps_err err;
+};
+
+static void *hold_and_count(void *arg)
+{
+	struct loader *l = arg;
+	l->rc = l->st->ops->begin(l->st, PS_TX_WRITE, &l->err);
+	if (l->rc == PS_OK)
+		l->rc = l->st->ops->catalog_hold(l->st, true, &l->held, &l->err);
+	if (l->rc == PS_OK)
+		l->rc = l->st->ops->plan_live_count(l->st, "p", &l->live, &l->err);
+	l->st->ops->rollback(l->st);
+	return NULL;
+}
+
+static void g_catalog_hold(void **state)
+{
+	struct gx *x = *state;
+	int64_t held = 0;
+	open_store(x, &x->st, true);
+	open_store(x, &x->st2, false);
+	const struct ps_store_ops *o = x->st->ops;
+	OK(o->begin(x->st, PS_TX_WRITE, &x->err), "begin the first load");
+	OK(o->catalog_put(x->st, "{}", 2, NOW, "cli", NULL, &x->err), "the first load");
+	OK(o->commit(x->st, &x->err), "commit the first load");
+	int64_t t = add_tenant(x, x->st);
+	OK(o->begin(x->st, PS_TX_WRITE, &x->err), "daemon 1 begins a purchase");
+	OK(o->catalog_hold(x->st, false, &held, &x->err), "daemon 1 holds the catalog, shared");
+	WANT_I64(held, 1, "daemon 1 holds version 1");
+	add_sub(x, x->st, t);
+
+	struct loader l = {.st = x->st2};
+	pthread_t th;
+	pthread_create(&th, NULL, hold_and_count, &l);
+	wait_for_waiter("daemon 2's load waits for daemon 1's purchase", true);
+	OK(o->commit(x->st, &x->err), "daemon 1 commits its purchase");
+	pthread_join(th, NULL);
+	OK(l.rc, "daemon 2's load");
+	WANT_I64(l.live, 1, "daemon 2's load counts daemon 1's new subscription");
+}
+
 /* Two daemons count the capacity, both under the limit; the first starts
  * an upgrade and commits; the second, finding the count grew, must run its
  * transaction again (and then sees the first's upgrade). */
@@ -959,6 +1041,8 @@ static const struct CMUnitTest pg_tests[] = {
 	G(g_unreachable),
 	G(g_lost_connection),
 	G(g_migrate_twice),
+	G(g_migrate_prices),
+	G(g_catalog_hold),
 	G(g_newer_schema),
 	G(g_empty_schema),
 	G(g_foreign_schema),

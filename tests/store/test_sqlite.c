@@ -11,6 +11,7 @@
 #include "common/ps_mem.h"
 #include "common/ps_time.h"
 #include "store/ps_store.h"
+#include "store/store_int.h"
 
 #include <sqlite3.h>
 
@@ -884,6 +885,38 @@ static void s_migrate_from_v1(void **state)
 	same_schema(migrated, created, "migrated schema, first difference from a new store's");
 }
 
+/* ---- Prices as sold, catalog versions (PS_SCHEMA_PRICES) ----------------- */
+
+/* A store made by the binary before prices were kept (every step up to
+ * PS_SCHEMA_PRICES - 1, as released) migrates: each subscription gets the
+ * price of its last whole-period invoice line (amount / (seats x months)),
+ * else its plan's price in the stored catalog, else 0, and its tenant's
+ * currency; the stored catalog becomes version 1, loaded by "init". */
+static void s_migrate_prices(void **state)
+{
+	struct sx *x = *state;
+	char v[64];
+	open_raw(x);
+	raw_exec(x, "PRAGMA journal_mode = WAL");
+	raw_exec(x, "PRAGMA foreign_keys = ON");
+	raw_exec(x, "BEGIN IMMEDIATE");
+	for (int k = 0; k < PS_SCHEMA_PRICES - 1; k++)
+		raw_exec(x, ps_sqlite_migrations[k]);
+	snprintf(v, sizeof v, "PRAGMA user_version = %d", PS_SCHEMA_PRICES - 1);
+	raw_exec(x, v);
+	raw_exec(x, "COMMIT");
+	for (const char *const *row = ps_prices_fixture_rows; *row; row++)
+		raw_exec(x, *row);
+
+	open_store(x, &x->st, false);
+	const struct ps_store_ops *o = x->st->ops;
+	WANT_CODE(o->check_schema(x->st, &x->err), PS_SCHEMA, "check_schema of a store before prices");
+	OK(o->migrate(x->st, &x->err), "migrate a store made before prices");
+	raw_text(x, "PRAGMA user_version", v, sizeof v);
+	WANT_STR(v, PS_STR(PS_SCHEMA_VERSION), "user_version after migrating");
+	ps_prices_check_migrated(x->st);
+}
+
 /* Two unfinished upgrades of one tenant cannot both stay: the migration
  * refuses, says why, and leaves the store at version 1. */
 static void s_migrate_v1_two_upgrades(void **state)
@@ -1140,6 +1173,7 @@ static const struct CMUnitTest sqlite_tests[] = {
 	S(s_schema_triggers),
 	S(s_reentrant_list),
 	S(s_migrate_from_v1),
+	S(s_migrate_prices),
 	S(s_migrate_v1_two_upgrades),
 	S(s_one_upgrade_across_handles),
 	S(s_check_constraints_v2),

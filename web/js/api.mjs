@@ -18,6 +18,7 @@ export class ApiError extends Error {
     this.code = e.code || (status ? 'http_' + status : 'network');
     this.field = e.field || null;
     this.reasons = Array.isArray(e.reasons) ? e.reasons : null;
+    this.faults = Array.isArray(e.faults) ? e.faults : null; // a refused catalog's, each {path, message}
     const ra = headers && headers.get && headers.get('Retry-After');
     this.retryAfter = ra ? Number(ra) : null;
   }
@@ -81,7 +82,8 @@ export function newIdemKey(prefix = 'ui') {
   return `${prefix}-${Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-// The catalog changes only when the daemon restarts: keep it for the session.
+// The catalog changes only when a new version is loaded (the catalog page
+// resets this after loading one): keep it for the session.
 let catalogPromise = null;
 export function getCatalog() {
   if (!catalogPromise) {

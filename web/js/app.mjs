@@ -18,6 +18,7 @@ import { supportListPage, supportNewPage } from './pages/support.mjs';
 import { operationsPage } from './pages/operations.mjs';
 import { tokensPage } from './pages/tokens.mjs';
 import { tenantsPage, creditChecksPage, fleetPage, supportQueuePage } from './pages/provider.mjs';
+import { catalogPage } from './pages/catalog.mjs';
 
 const ROUTES = [
   { path: '/signin', page: signinPage, public: true },
@@ -37,6 +38,7 @@ const ROUTES = [
   { path: '/provider/credit-checks', page: creditChecksPage, nav: 'p-credit', need: 'provider' },
   { path: '/provider/fleet', page: fleetPage, nav: 'p-fleet', need: 'provider' },
   { path: '/provider/support', page: supportQueuePage, nav: 'p-support', need: 'provider' },
+  { path: '/provider/catalog', page: catalogPage, nav: 'p-catalog', need: 'provider' },
 ];
 
 const main = document.getElementById('main');
@@ -149,7 +151,8 @@ function renderNav(current, tenantId, tenantName) {
         link('p-incidents', '#/provider/incidents', t('nav.incidents')),
         link('p-credit', '#/provider/credit-checks', t('nav.credit_checks')),
         link('p-fleet', '#/provider/fleet', t('nav.fleet')),
-        link('p-support', '#/provider/support', t('nav.support_queue'))));
+        link('p-support', '#/provider/support', t('nav.support_queue')),
+        link('p-catalog', '#/provider/catalog', t('nav.catalog'))));
   } else if (!tenantId) {
     sections.push(h('ul', {}, link('health', '#/health', t('nav.health'))));
   }

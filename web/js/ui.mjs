@@ -27,6 +27,7 @@ const STATUS_TONE = {
   provisioning: 'info', pending_credit_check: 'warn', pending: 'warn', open: 'info', investigating: 'warn',
   restoring: 'info', degraded: 'warn', interrupted: 'danger', incident: 'danger', failed: 'danger', denied: 'danger',
   expired: 'danger', disabled: 'danger', cancelled: '', replaced: '', past_due: 'danger', credit_note: 'info', void: '',
+  retired: 'warn',
 };
 
 export function badge(status, label) {

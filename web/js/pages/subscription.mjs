@@ -98,7 +98,11 @@ function overviewContent(ctx, sub, catalog, rerender) {
     [t('sub.term_dates'), `${fmtDate(sub.term_start)} – ${fmtDate(sub.term_end)}`],
     [t('sub.billed_through'), sub.billed_through ? fmtDate(sub.billed_through) : '—'],
     sub.cancel_at && LIVE.includes(sub.status) ? [t('sub.cancel_at'), t('sub.cancel_at_value', { date: fmtDate(sub.cancel_at) })] : null,
-    plan ? [t('sub.price'), t('buy.per_seat', { price: fmtMoney(plan.price_per_seat_month, plan.currency) })] : null,
+    // The price it was sold at (kept until its next renewal), not today's catalog price.
+    [t('sub.price'), h('span', { id: 'sub-price' }, t('buy.per_seat', { price: fmtMoney(sub.price_per_seat_month, sub.currency) }),
+      plan && plan.price_per_seat_month !== sub.price_per_seat_month
+        ? ` · ${t('sub.price_now', { price: fmtMoney(plan.price_per_seat_month, plan.currency) })}` : '',
+      plan && plan.retired ? ` · ${t('sub.plan_retired')}` : '')],
     sub.addon_of ? [t('sub.addon_of'), h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.addon_of}` }, sub.addon_of)] : null,
     sub.replaced_by ? [t('sub.replaced_by'), h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.replaced_by}` }, sub.replaced_by)] : null,
   ].filter(Boolean);
