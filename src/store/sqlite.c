@@ -48,7 +48,7 @@ static int busy_wait(void *arg, int count)
  * Enum lists are spelled out (not generated from ps_model.h) for that
  * reason; the contract suite round-trips every enum value to catch drift. */
 static const char *const migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003, ps_sql_sqlite_004,
-						    ps_sql_sqlite_005};
+						    ps_sql_sqlite_005, ps_sql_sqlite_006};
 
 _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 

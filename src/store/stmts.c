@@ -17,7 +17,7 @@
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at"
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
-	"credit_check_id, request_id, detail"
+	"credit_check_id, request_id, detail, effective_at"
 #define CC_COLS	   "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id, quantity"
 #define INV_COLS   "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
 #define LINE_COLS                                                                                                      \
@@ -224,8 +224,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			      " ORDER BY id LIMIT ?3"},
     [PS_S_OP_INSERT] = {.name = "operation_insert",
 		     .sql = "INSERT INTO operations (tenant_id, id, kind, state, source_sub, target_plan, new_sub,"
-			    " created_at, updated_at, quantity, credit_check_id, request_id, detail)"
-			    " VALUES (?1, " NEXT_ID("operations") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+			    " created_at, updated_at, quantity, credit_check_id, request_id, detail, effective_at)"
+			    " VALUES (?1, " NEXT_ID("operations") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 			    " RETURNING id",
 		     .conflict = "operation",
 		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
@@ -246,6 +246,9 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_OP_BY_NEW_SUB] = {.name = "operation_find_by_new_sub",
 			 .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND new_sub = ?2"
 				" ORDER BY id DESC LIMIT 1"},
+    [PS_S_OP_SCHEDULED] = {.name = "operation_find_scheduled",
+			.sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND source_sub = ?2"
+			       " AND state = 'scheduled'"},
     [PS_S_AUDIT_INSERT] = {.name = "audit_insert",
 			.sql =
 			    "INSERT INTO audit (tenant_id, id, at, token_id, role, action, object, request_id, detail)"
@@ -385,6 +388,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		     .pg = "SELECT " JOB_COLS " FROM jobs WHERE due_at <= ?1 ORDER BY due_at, rank, id LIMIT 1"
 			   " FOR UPDATE SKIP LOCKED"},
     [PS_S_JOB_DELETE] = {.name = "job_delete", .sql = "DELETE FROM jobs WHERE tenant_id = ?1 AND id = ?2"},
+    [PS_S_JOB_REMOVE] = {.name = "job_remove",
+		      .sql = "DELETE FROM jobs WHERE kind = ?1 AND tenant_id = ?2 AND subject = ?3"},
     [PS_S_JOB_UPDATE] = {.name = "job_update",
 		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
