@@ -311,7 +311,7 @@ ps_code ps_app_operation_job(struct ps_ctx *c, int64_t tenant, int64_t op, int64
 
 struct ps_fleet_sum {
 	int64_t tenants, subscriptions, live, eligible;
-	int64_t scheduled; /* live subscriptions with a change at term end (ps_sub_has_scheduled_change) */
+	int64_t scheduled; /* live subscriptions with a change at term end: cancel_at or a scheduled operation */
 	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
 };
 /* Called for every subscription evaluated; false stops the sweep. */

@@ -27,7 +27,8 @@
 #define SR_COLS	   "tenant_id, id, subscription_id, reason_codes, description, status, created_at, token_id"
 #define TOKEN_COLS "id, name, role, tenant_id, created_at, expires_at, last_used_at, revoked_at"
 #define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
-#define UNFINISHED "('pending_credit_check', 'provisioning')"
+/* What a snapshot holds of the operations: the unfinished and the scheduled. */
+#define OPEN_OPS "('scheduled', 'pending_credit_check', 'provisioning')"
 #define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
@@ -316,12 +317,12 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_SNAP_INCIDENTS] = {.name = "snapshot_load",
 			  .sql = "SELECT " INC_COLS " FROM incidents WHERE status <> 'resolved' ORDER BY id"},
     /* Without statistics SQLite's planner would walk all of the tenant's
-     * operations by primary key; the partial index holds only unfinished ones. */
+     * operations by primary key; the partial index holds only open ones. */
     [PS_S_SNAP_OPS] = {.name = "snapshot_load",
-		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND state IN " UNFINISHED
+		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND state IN " OPEN_OPS
 			   " ORDER BY id",
-		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_unfinished WHERE tenant_id = ?1"
-			      " AND state IN " UNFINISHED " ORDER BY id"},
+		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_open WHERE tenant_id = ?1"
+			      " AND state IN " OPEN_OPS " ORDER BY id"},
     [PS_S_SNAP_CREDIT] = {.name = "snapshot_load",
 		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = ?1 AND status = 'pending'"
 			      " ORDER BY requested_at, id LIMIT 1"},
@@ -348,11 +349,11 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		     .pg = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id > ?1 AND tenant_id <= " SCAN_HI
 			   " ORDER BY tenant_id, id"},
     [PS_S_SCAN_OPS] = {.name = "snapshot_scan",
-		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_unfinished"
+		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_open"
 			      " WHERE tenant_id > ?1 AND tenant_id <= ?2"
-			      " AND state IN " UNFINISHED " ORDER BY tenant_id, id",
+			      " AND state IN " OPEN_OPS " ORDER BY tenant_id, id",
 		    .pg = "SELECT " OP_COLS " FROM operations WHERE tenant_id > ?1 AND tenant_id <= " SCAN_HI
-			  " AND state IN " UNFINISHED " ORDER BY tenant_id, id"},
+			  " AND state IN " OPEN_OPS " ORDER BY tenant_id, id"},
     [PS_S_SCAN_CREDIT] = {.name = "snapshot_scan",
 		       .sqlite = "SELECT " CC_COLS " FROM credit_checks INDEXED BY credit_checks_pending"
 				 " WHERE tenant_id > ?1 AND tenant_id <= ?2 AND status = 'pending'"

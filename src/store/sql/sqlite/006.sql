@@ -11,7 +11,8 @@
 -- again after, so that the rename finds no dangling reference.
 -- A scheduled operation is not unfinished work (operations_unfinished,
 -- operations_one_upgrade leave it out: it blocks no immediate change);
--- operations_one_scheduled: at most one per subscription.
+-- operations_one_scheduled: at most one per subscription. operations_open:
+-- what a tenant's snapshot reads (the unfinished and the scheduled ones).
 DROP TRIGGER credit_checks_refs_insert;
 DROP TRIGGER credit_checks_refs_update;
 CREATE TABLE operations_006 (
@@ -71,4 +72,5 @@ CREATE TRIGGER credit_checks_refs_update BEFORE UPDATE OF tenant_id, subscriptio
 	SELECT RAISE(ABORT, 'missing operation') WHERE NEW.operation_id IS NOT NULL AND NOT EXISTS
 		(SELECT 1 FROM operations WHERE tenant_id = NEW.tenant_id AND id = NEW.operation_id);
 END;
-CREATE INDEX operations_scheduled ON operations (state, effective_at) WHERE state = 'scheduled';
+CREATE INDEX operations_open ON operations (tenant_id, id)
+	WHERE state IN ('scheduled', 'pending_credit_check', 'provisioning');
