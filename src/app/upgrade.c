@@ -379,6 +379,9 @@ static ps_code apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_oper
 		dst.term_start = src.term_start;
 		dst.term_end = src.term_end;
 		dst.billed_through = src.billed_through;
+		/* At the end of a prepaid term (a change scheduled then): the
+		 * next term is prepaid as this one was. */
+		dst.prepaid = op->effective_at ? src.prepaid : false;
 	} else {
 		dst.term_start = c->now;
 		dst.term_end = ps_term_end(c->now, src.term);
@@ -1004,7 +1007,6 @@ static ps_code run_scheduled(struct ps_ctx *c, struct ps_operation *op)
 	struct ps_change_plan plan;
 	plan_change(c, d, tab.snap, s, q, &plan);
 	op->quantity = q;
-	bool prepaid = s->s.prepaid;
 	const struct ps_tenant *t = &tab.snap->tenant;
 	if (plan.needs_credit_check) {
 		struct ps_credit_check cc;
@@ -1015,17 +1017,7 @@ static ps_code run_scheduled(struct ps_ctx *c, struct ps_operation *op)
 		op->updated_at = c->now;
 		return c->st->ops->operation_update(c->st, op, &c->err);
 	}
-	if ((rc = apply(c, t, op)) != PS_OK)
-		return rc;
-	/* A prepaid term upgraded at its end: the new subscription is prepaid
-	 * as the old one was, and renews as such. */
-	struct ps_subscription dst;
-	if (!prepaid || op->kind != PS_OPK_UPGRADE)
-		return PS_OK;
-	if ((rc = c->st->ops->sub_get(c->st, t->id, op->new_sub, &dst, &c->err)) != PS_OK)
-		return rc;
-	dst.prepaid = true;
-	return c->st->ops->sub_update(c->st, &dst, &c->err);
+	return apply(c, t, op);
 }
 
 ps_code ps_app_operation_job(struct ps_ctx *c, int64_t tenant, int64_t id, int64_t *again)
