@@ -32,7 +32,7 @@ test('a prepaid plan upgraded at the end of its term: scheduled from the tab, sh
   const remedy = page.locator('.reason[data-reason="prepaid_plan"] [data-remedy="schedule_at_term_end"]');
   await remedy.waitFor();
   assert.match(await remedy.textContent(), /end of the term .*2034.*nothing is lost/);
-  const ask = page.getByRole('button', { name: /Upgrade to Business Standard on .*2034/ });
+  const ask = page.getByRole('button', { name: /Schedule Business Standard for .*2034/ });
   await ask.click();
   assert.match(await page.locator('.term-end .confirm-text').textContent(), /Business Basic to Business Standard on .*2034/);
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
@@ -51,7 +51,7 @@ test('a prepaid plan upgraded at the end of its term: scheduled from the tab, sh
   await page.locator('.term-end').waitFor();
   assert.equal(await page.locator('.scheduled').count(), 0, 'the scheduled change is gone');
   assert.deepEqual((await ops()).map((o) => o.state), ['cancelled'], 'case cancelled in the store');
-  await page.getByRole('button', { name: /Upgrade to Business Standard on/ }).click();
+  await page.getByRole('button', { name: /Schedule Business Standard for/ }).click();
   await page.getByRole('button', { name: 'Schedule the upgrade' }).click();
   await page.locator('.scheduled').waitFor();
 
@@ -72,7 +72,7 @@ test('a prepaid plan upgraded at the end of its term: scheduled from the tab, sh
   const s2 = await buy(srv, F, { plan: 'biz-basic', quantity: 1, term: 'annual', prepaid: true });
   await fr.goto(`${srv.url}/#/t/${F.id}/subscriptions/${s2.id}/upgrade`);
   await settled(fr);
-  await fr.getByRole('button', { name: /Passer à .* le / }).first().click();
+  await fr.getByRole('button', { name: /Planifier .* pour le / }).first().click();
   await fr.getByRole('button', { name: 'Planifier la mise à niveau' }).click();
   await fr.locator('.scheduled', { hasText: 'planifié pour le' }).waitFor();
   assert.deepEqual(page.jsErrors.concat(fr.jsErrors), [], 'no script errors');
