@@ -58,6 +58,8 @@ test('a prepaid annual subscription upgraded at its term end: scheduled, shown o
   const bad = await upgrade(srv, T, s.id, { target_plan: 'biz-standard', when: 'next_year' });
   expectError(bad, 400, 'invalid_field', 'when', 'when=next_year');
 
+  const fleet = async () => (await srv.api('GET', '/v1/fleet?fresh=1')).json.scheduled;
+  const fleetBefore = await fleet();
   const r = await upgrade(srv, T, s.id, { target_plan: 'biz-standard', when: 'term_end' });
   assert.equal(r.status, 202, `case scheduled: got ${r.status} ${r.text}`);
   assert.equal(r.json.state, 'scheduled', 'case state');
@@ -79,7 +81,7 @@ test('a prepaid annual subscription upgraded at its term end: scheduled, shown o
   expectError(sw, 409, 'conflict', 'scheduled', 'a scheduled switch beside it');
   const c = await srv.api('POST', `${subsPath(T)}/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
   expectError(c, 409, 'conflict', 'scheduled', 'a cancellation at term end beside it');
-  assert.equal((await srv.api('GET', '/v1/fleet?fresh=1')).json.scheduled >= 1, true, 'case GET /v1/fleet counts it');
+  assert.equal(await fleet(), fleetBefore + 1, 'case GET /v1/fleet counts the scheduled upgrade');
 
   await setClock(srv, '2027-03-10T11:59:59Z');
   assert.equal((await operation(T, op)).state, 'scheduled', 'case still scheduled a second before');
@@ -105,6 +107,29 @@ test('a prepaid annual subscription upgraded at its term end: scheduled, shown o
   const audit = storeSql(store.db, `SELECT action FROM audit WHERE object = '${op}' ORDER BY id`);
   assert.equal(audit, 'operation.schedule\nsubscription.upgrade', 'case audit: scheduled, then the upgrade');
   assert.equal((await tab(srv, T, done.new_subscription)).scheduled, null, 'case nothing scheduled on the new one');
+  assert.equal(await fleet(), fleetBefore, 'case GET /v1/fleet once it is done');
+});
+
+test('a manual change scheduled for the term end runs then: the target bought from that day, every user moved, the old plan cancelled', async () => {
+  await setClock(srv, '2034-04-01T09:00:00Z');
+  const T = await tenantWithTokens(srv, { name: 'Switch Later Org', payment: 'card' });
+  const s = await buy(srv, T, { plan: 'biz-standard', quantity: 3 });
+  const users = await seatUsers(srv, T, s.id, 2, 'sw');
+  const r = await change(srv, T, s.id, { target_plan: 'biz-basic', when: 'term_end' });
+  assert.equal(r.status, 202, `case a switch scheduled: got ${r.status} ${r.text}`);
+  assert.equal(r.json.effective_at, '2034-05-01T09:00:00Z', 'case effective_at = term_end');
+  await setClock(srv, '2034-05-01T09:00:00Z');
+  const op = await operation(T, r.json.id);
+  assert.equal(op.state, 'completed', `case completed: ${JSON.stringify(op)}`);
+  const nu = await getSub(srv, T, op.new_subscription);
+  assert.equal(nu.plan, 'biz-basic', 'case the target plan');
+  assert.equal(nu.term_start, '2034-05-01T09:00:00Z', 'case bought at the term end');
+  assert.deepEqual(await seats(srv, T, op.new_subscription), [...users].sort(), 'case every user moved');
+  const old = await getSub(srv, T, s.id);
+  assert.equal(old.status, 'cancelled', 'case the old plan cancelled');
+  assert.equal(lines(store.db, s.id, 'renewal'), '0:0', 'case the old plan not renewed');
+  assert.equal(lines(store.db, s.id, 'switch').split(':')[0], '0', 'case nothing credited: its period was used up');
+  assert.equal(lines(store.db, op.new_subscription, 'purchase'), `${600 * 3}:1`, 'case the target bought: its first month');
 });
 
 test('a scheduled change blocked at its time (a past-due balance) fails with its reasons, and the subscription renews as usual', async () => {
