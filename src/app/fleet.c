@@ -62,7 +62,8 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 		sum->subscriptions++;
 		if (ps_sub_status_is_live(s->s.status))
 			sum->live++;
-		if (ps_sub_has_scheduled_change(&s->s))
+		if (ps_sub_has_scheduled_change(&s->s) ||
+		    (ps_sub_status_is_live(s->s.status) && ps_snapshot_scheduled_op(snap, s->s.id)))
 			sum->scheduled++;
 		if (v->eligible)
 			sum->eligible++;

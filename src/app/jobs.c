@@ -2,7 +2,8 @@
  * run of a job as one transaction, the pass over every job due, the
  * thread of `serve` that makes a pass every interval, and the runner's
  * metrics. What each kind does lives with its use case (billing.c for
- * renewals, subscriptions.c for cancellations at term end); this file
+ * renewals, subscriptions.c for cancellations at term end, upgrade.c for
+ * changes at term end); this file
  * only runs them. */
 #include "ps_jobs.h"
 #include "ps_app_int.h"
@@ -34,6 +35,11 @@ static ps_code run_cancel(struct ps_ctx *c, const struct ps_job *j, int64_t *aga
 	return ps_app_cancel_job(c, j->tenant_id, j->subject, again);
 }
 
+static ps_code run_operation(struct ps_ctx *c, const struct ps_job *j, int64_t *again)
+{
+	return ps_app_operation_job(c, j->tenant_id, j->subject, again);
+}
+
 static ps_code run_renew(struct ps_ctx *c, const struct ps_job *j, int64_t *again)
 {
 	return ps_app_renew_job(c, j->tenant_id, j->subject, again);
@@ -41,6 +47,7 @@ static ps_code run_renew(struct ps_ctx *c, const struct ps_job *j, int64_t *agai
 
 static const struct job_kind kinds[] = {
     {PS_JOB_CANCEL, 0, run_cancel},
+    {PS_JOB_OPERATION, 0, run_operation},
     {PS_JOB_RENEW, 1, run_renew},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])

@@ -349,12 +349,34 @@ ps_code ps_app_switch(struct ps_ctx *c, int64_t tenant, int64_t sub, const struc
  * finished; PS_INVALID_FIELD (reason) for a bad reason text. */
 ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, const char *reason,
 			      struct ps_operation *out);
+/* A change at the end of the term (RULES second part, "Changes at the end
+ * of the term"): the upgrade or manual change of kind `kind`, checked as
+ * input (the target, the quantity, the data-loss acknowledgement of a
+ * switch) and made an operation in state `scheduled` whose effective_at is
+ * the subscription's term_end, run then by the job "operation"; audited as
+ * operation.schedule. The rules are evaluated at that time, not now (a
+ * prepaid plan is why to wait). PS_CONFLICT: field status (not active),
+ * scheduled or cancel_at (it has a scheduled change already: at most one). */
+ps_code ps_app_schedule(struct ps_ctx *c, int64_t tenant, int64_t sub, enum ps_op_kind kind,
+			const struct ps_change_in *in, struct ps_operation *out);
+/* A scheduled operation ends `cancelled`, its job removed, audited as
+ * operation.cancel. PS_NOT_FOUND; PS_CONFLICT (state) unless scheduled. */
+ps_code ps_app_operation_cancel(struct ps_ctx *c, int64_t tenant, int64_t op, struct ps_operation *out);
+/* The runner's run of a scheduled operation (the job "operation"), inside
+ * the caller's transaction, dated effective_at: the one decision on what
+ * the store holds then; allowed, the change is made as an immediate one
+ * would be (a prepaid subscription upgraded at its term's end gives a
+ * prepaid one); blocked, the operation ends `failed` with its reasons'
+ * codes in result.reasons (audited operation.fail), and the subscription
+ * renews as usual (the renewal job runs after it). *again as
+ * ps_app_renew_job. */
+ps_code ps_app_operation_job(struct ps_ctx *c, int64_t tenant, int64_t op, int64_t *again);
 
 /* ---- the fleet (fleet.c) ---- */
 
 struct ps_fleet_sum {
 	int64_t tenants, subscriptions, live, eligible;
-	int64_t scheduled; /* live subscriptions with a change at term end (ps_sub_has_scheduled_change) */
+	int64_t scheduled; /* live subscriptions with a change at term end: cancel_at or a scheduled operation */
 	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
 };
 /* Called for every subscription evaluated; false stops the sweep. */

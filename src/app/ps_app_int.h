@@ -18,6 +18,9 @@
 
 /* Check a text field: present, 1..max bytes, valid UTF-8, no control chars. */
 ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t max);
+/* A subscription has at most one scheduled change (upgrade.c): PS_CONFLICT
+ * (field scheduled or cancel_at) naming the one it has, else PS_OK. */
+ps_code ps_app_no_scheduled(struct ps_ctx *c, const struct ps_subscription *s);
 /* Run fn inside one write transaction: begin, fn, commit; rollback on error. */
 ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), void *arg);
 /* "sub_12" for an id, into out. */

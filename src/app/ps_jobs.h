@@ -20,9 +20,11 @@
 
 #include "ps_app.h"
 
-/* The kinds (jobs.c's table): "cancel" (a cancellation at term end) runs
- * before "renew" (a subscription's due periods) due at the same time. */
+/* The kinds (jobs.c's table): "cancel" (a cancellation at term end) and
+ * "operation" (a change at term end, subject: the operation) run before
+ * "renew" (a subscription's due periods) due at the same time. */
 #define PS_JOB_CANCEL "cancel"
+#define PS_JOB_OPERATION "operation" /* a scheduled operation, same rank as "cancel" */
 #define PS_JOB_RENEW  "renew"
 
 /* Schedule a job of `kind` (a row of the kinds table) on subject, due at

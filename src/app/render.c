@@ -209,6 +209,19 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 		  op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_INTO ? op->new_sub : 0);
 	ps_jw_kint(w, "quantity", op->quantity);
 	ps_jw_kid(w, "credit_check", PS_PFX_CREDIT, op->credit_check_id);
+	ps_jw_kstr(w, "when", op->effective_at ? "term_end" : "now");
+	ps_jw_ktime(w, "effective_at", op->effective_at);
+	/* Why a scheduled one failed at its time: its reasons' codes. */
+	ps_jw_key(w, "reasons");
+	const char *rs = strstr(op->detail, "\"reasons\":[");
+	const char *rend = rs ? strchr(rs, ']') : NULL;
+	if (rend) {
+		rs += strlen("\"reasons\":");
+		ps_jw_raw(w, rs, (size_t)(rend - rs) + 1);
+	} else {
+		ps_jw_arr(w);
+		ps_jw_arr_end(w);
+	}
 	/* The users who kept a seat instead of moving, as the result says. */
 	ps_jw_key(w, "license_errors");
 	const char *le = strstr(op->detail, "\"license_errors\":[");

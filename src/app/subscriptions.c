@@ -313,6 +313,8 @@ static ps_code cancel_later_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "cancel_at", "this subscription is already cancelled at %s",
 				  when);
 	}
+	if ((rc = ps_app_no_scheduled(c, a->out)) != PS_OK)
+		return rc;
 	a->out->cancel_at = a->out->term_end;
 	if ((rc = c->st->ops->sub_update(c->st, a->out, &c->err)) != PS_OK ||
 	    (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, a->tenant, a->sub, a->out->cancel_at)) != PS_OK)

@@ -4,6 +4,7 @@
  * its remedies with links and "until" times; then the offers with prices. */
 #include "ps_upgrade_view.h"
 #include "../common/ps_time.h"
+#include "../core/ps_policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -544,6 +545,12 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 			if (r && r->wait_until > 0)
 				ps_jw_ktime(w, "until", r->wait_until);
 			break;
+		case PS_REM_SCHEDULE_AT_TERM_END:
+			/* The upgrade asked with when: term_end, run at the term's end. */
+			href_sub(w, snap, me, "/upgrade");
+			if (r && r->term_end > 0)
+				ps_jw_ktime(w, "effective_at", r->term_end);
+			break;
 		default:
 			break;
 		}
@@ -785,6 +792,39 @@ static void offer_reason(struct ps_jw *w, const struct ps_offer *o, const struct
 	ps_jw_obj_end(w);
 }
 
+/* Whether what blocks the subscription now is only its prepaid term (or
+ * nothing), so that an upgrade to this target can be asked for the end of
+ * the term; none when a change at term end is scheduled already. The
+ * rules are evaluated again at that time. */
+static bool term_end_offer(const struct ps_offer *o, const struct ps_verdict *v, const struct ps_snapshot *snap)
+{
+	const struct ps_snap_sub *me = v->sub;
+	if (!o->supported || o->same_product || me->s.status != PS_SUB_ACTIVE || ps_sub_has_scheduled_change(&me->s) ||
+	    ps_snapshot_scheduled_op(snap, me->s.id))
+		return false;
+	for (size_t i = 0; i < v->n_reasons; i++)
+		if (v->reasons[i].code != PS_R_PREPAID_PLAN)
+			return false;
+	return true;
+}
+
+/* The tab's `scheduled`: the change at term end, or null. */
+static void scheduled_change(struct ps_jw *w, const struct ps_snapshot *snap, const struct ps_snap_sub *me)
+{
+	const struct ps_operation *op = ps_snapshot_scheduled_op(snap, me->s.id);
+	ps_jw_key(w, "scheduled");
+	if (!op) {
+		ps_jw_null(w);
+		return;
+	}
+	ps_jw_obj(w);
+	ps_jw_kid(w, "operation", PS_PFX_OPERATION, op->id);
+	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
+	ps_jw_kstr(w, "target_plan", op->target_plan);
+	ps_jw_ktime(w, "effective_at", op->effective_at);
+	ps_jw_obj_end(w);
+}
+
 void ps_render_verdict(struct ps_jw *w, const struct ps_verdict *v, const struct ps_snapshot *snap,
 		       enum ps_lang lang, int64_t now)
 {
@@ -805,6 +845,7 @@ void ps_render_verdict(struct ps_jw *w, const struct ps_verdict *v, const struct
 		ps_jw_kstr(w, "plan", o->plan->id);
 		ps_jw_kstr(w, "name", o->plan->name);
 		ps_jw_kbool(w, "eligible", o->eligible);
+		ps_jw_kbool(w, "term_end_eligible", term_end_offer(o, v, snap));
 		ps_jw_kstr(w, "upgrade_type", o->supported ? "automatic" : "manual");
 		ps_jw_key(w, "reasons");
 		ps_jw_arr(w);
@@ -825,5 +866,6 @@ void ps_render_verdict(struct ps_jw *w, const struct ps_verdict *v, const struct
 		ps_jw_obj_end(w);
 	}
 	ps_jw_arr_end(w);
+	scheduled_change(w, snap, me);
 	ps_jw_obj_end(w);
 }

@@ -57,6 +57,14 @@ bool ps_sub_has_scheduled_change(const struct ps_subscription *s)
 	return ps_sub_status_is_live(s->status) && s->cancel_at > 0;
 }
 
+const struct ps_operation *ps_snapshot_scheduled_op(const struct ps_snapshot *snap, int64_t sub)
+{
+	for (size_t i = 0; i < snap->n_ops; i++)
+		if (snap->ops[i].state == PS_OP_SCHEDULED && snap->ops[i].source_sub == sub)
+			return &snap->ops[i];
+	return NULL;
+}
+
 int64_t ps_snapshot_mrc(const struct ps_snapshot *snap)
 {
 	int64_t mrc = 0;

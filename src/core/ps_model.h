@@ -53,7 +53,9 @@
 	X(PENDING_CREDIT_CHECK, "pending_credit_check") \
 	X(PROVISIONING, "provisioning")                 \
 	X(COMPLETED, "completed")                       \
-	X(FAILED, "failed")
+	X(FAILED, "failed")                             \
+	X(SCHEDULED, "scheduled")                       \
+	X(CANCELLED, "cancelled")
 
 #define PS_OP_KIND_MAP(X)                       \
 	X(UPGRADE, "upgrade")                   \
@@ -335,6 +337,7 @@ struct ps_operation {
 	int64_t updated_at;
 	char request_id[64];
 	char detail[PS_TEXT_MAX + 1]; /* a small JSON object: license_errors, failure reason */
+	int64_t effective_at;         /* when a change at term end runs (0: a change made now) */
 };
 
 /* A piece of due work of the background runner (src/app/jobs.c): its kind

@@ -44,6 +44,9 @@ bool ps_sub_is_billing_due(const struct ps_subscription *s, int64_t now);
 /* Whether s is live with a change waiting for the end of its term (a
  * cancellation: cancel_at), which the fleet summary counts. */
 bool ps_sub_has_scheduled_change(const struct ps_subscription *s);
+/* The scheduled operation (a change at term end) of subscription sub in
+ * the snapshot, or NULL. */
+const struct ps_operation *ps_snapshot_scheduled_op(const struct ps_snapshot *snap, int64_t sub);
 
 /* The tenant's monthly recurring charge: the monthly charge of every live
  * subscription of a resolved snapshot (prepaid ones by their monthly price;

@@ -36,7 +36,8 @@
 	X(CALL_SUPPORT, "call_support")                                 \
 	X(PAY_NOW, "pay_now")                                           \
 	X(WAIT, "wait")                                                 \
-	X(RETRY_LATER, "retry_later")
+	X(RETRY_LATER, "retry_later")                                   \
+	X(SCHEDULE_AT_TERM_END, "schedule_at_term_end")
 
 #define PS__ENUM_PS_R(n, s) PS_R_##n,
 #define PS__ENUM_PS_REM(n, s) PS_REM_##n,

@@ -19,6 +19,9 @@ static const enum ps_remedy rem_conflict[] = {PS_REM_RESOLVE_LICENSE_CONFLICTS, 
 static const enum ps_remedy rem_wait_support[] = {PS_REM_WAIT, PS_REM_CALL_SUPPORT};
 static const enum ps_remedy rem_wait[] = {PS_REM_WAIT};
 static const enum ps_remedy rem_manual[] = {PS_REM_CHANGE_PLANS_MANUALLY, PS_REM_CALL_SUPPORT};
+/* RULES second part: prepaid_plan blocks only immediate changes. */
+static const enum ps_remedy rem_prepaid[] = {PS_REM_SCHEDULE_AT_TERM_END, PS_REM_CHANGE_PLANS_MANUALLY,
+					     PS_REM_CALL_SUPPORT};
 static const enum ps_remedy rem_retry[] = {PS_REM_RETRY_LATER};
 static const enum ps_remedy rem_pay[] = {PS_REM_PAY_NOW};
 static const enum ps_remedy rem_support[] = {PS_REM_CALL_SUPPORT};
@@ -36,7 +39,7 @@ static const struct {
 	[PS_R_CREDIT_CHECK_PENDING] = LIST(rem_wait),
 	[PS_R_NOT_ELIGIBLE] = LIST(rem_manual),
 	[PS_R_MULTIPLE_PLANS_SAME_PRODUCT] = LIST(rem_manual),
-	[PS_R_PREPAID_PLAN] = LIST(rem_manual),
+	[PS_R_PREPAID_PLAN] = LIST(rem_prepaid),
 	[PS_R_SEGMENT_RESTRICTED] = LIST(rem_manual),
 	[PS_R_SERVICE_BUSY] = LIST(rem_retry),
 	[PS_R_TARGET_NOT_SUPPORTED] = LIST(rem_manual),
@@ -170,7 +173,8 @@ static void check_in_progress(struct ps_verdict *v, const struct ps_snapshot *sn
 {
 	for (size_t i = 0; i < snap->n_ops; i++) {
 		const struct ps_operation *op = &snap->ops[i];
-		if (op->state == PS_OP_COMPLETED || op->state == PS_OP_FAILED)
+		/* A change scheduled for the end of a term blocks nothing now. */
+		if (op->state != PS_OP_PENDING_CREDIT_CHECK && op->state != PS_OP_PROVISIONING)
 			continue;
 		struct ps_reason *r = add_reason(v, PS_R_UPGRADE_IN_PROGRESS);
 		r->operation_id = op->id;

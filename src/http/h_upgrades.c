@@ -76,9 +76,9 @@ static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *
 {
 	static const char *const pv_fields[] = {"target_plan", "quantity", "kind", "acknowledge_data_loss",
 						"acknowledge_addons", "users", "into", NULL};
-	static const char *const up_fields[] = {"target_plan", "quantity", "kind", NULL};
+	static const char *const up_fields[] = {"target_plan", "quantity", "kind", "when", NULL};
 	static const char *const sw_fields[] = {"target_plan", "quantity", "acknowledge_data_loss", "acknowledge_addons",
-						"users", "into", NULL};
+						"users", "into", "when", NULL};
 	bool has_q = false;
 	const char *k = NULL;
 	ps_code rc;
@@ -110,6 +110,17 @@ static ps_code change_in(struct ps_req *r, bool is_switch, struct ps_change_in *
 	in->n_users = u->n;
 	in->users_json = u->json;
 	return PS_OK;
+}
+
+/* when: "now" (the default) or "term_end"; *later tells which. */
+static ps_code when_of(struct ps_req *r, bool *later)
+{
+	const char *when = NULL;
+	ps_code rc = ps_body_str(r, "when", false, &when);
+	*later = when && strcmp(when, "term_end") == 0;
+	if (rc == PS_OK && when && !*later && strcmp(when, "now") != 0)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "when", "when must be now or term_end");
+	return rc;
 }
 
 /* The first seats' users, for the preview. */
@@ -192,6 +203,13 @@ ps_code ps_h_upgrade(struct ps_req *r)
 		return rc;
 	if (json_object_get(r->body, "kind"))
 		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "kind", "kind is for the preview only");
+	bool later;
+	if ((rc = when_of(r, &later)) != PS_OK)
+		return rc;
+	if (later && (rc = ps_app_schedule(r->c, r->t, r->s, PS_OPK_UPGRADE, &in, &op)) == PS_OK)
+		return reply_op(r, &op);
+	if (later)
+		return rc;
 	struct ps_decision d;
 	if ((rc = ps_app_upgrade(r->c, r->t, r->s, &in, &op, &d)) != PS_OK)
 		return refused(r, rc, &d);
@@ -203,13 +221,20 @@ ps_code ps_h_switch(struct ps_req *r)
 	struct ps_change_in in;
 	struct ps_operation op;
 	struct change_users u = {.n = 0};
-	ps_code rc;
-	struct ps_decision d;
-	if ((rc = change_in(r, true, &in, NULL, &u)) == PS_OK)
-		rc = ps_app_switch(r->c, r->t, r->s, &in, &op, &d);
+	struct ps_decision d = {.verdict = NULL};
+	bool later = false;
+	ps_code rc = change_in(r, true, &in, NULL, &u);
+	if (rc == PS_OK)
+		rc = when_of(r, &later);
+	if (rc == PS_OK && later && (in.into || in.n_users))
+		rc = ps_err_set(&r->c->err, PS_INVALID_FIELD, "when",
+				"a change of some users, or into another subscription, happens now: when must be now");
+	if (rc == PS_OK)
+		rc = later ? ps_app_schedule(r->c, r->t, r->s, PS_OPK_SWITCH, &in, &op)
+			   : ps_app_switch(r->c, r->t, r->s, &in, &op, &d);
 	users_fini(&u);
 	if (rc != PS_OK)
-		return refused(r, rc, &d);
+		return later ? rc : refused(r, rc, &d);
 	return reply_op(r, &op);
 }
 
@@ -241,6 +266,16 @@ ps_code ps_h_operation_fail(struct ps_req *r)
 	ps_code rc;
 	if ((rc = ps_body_only(r, fields)) || (rc = ps_body_str(r, "reason", false, &reason)) ||
 	    (rc = ps_app_operation_fail(r->c, r->t, r->op, reason, &op)))
+		return rc;
+	ps_render_operation(&r->w, &op);
+	return PS_OK;
+}
+
+ps_code ps_h_operation_cancel(struct ps_req *r)
+{
+	struct ps_operation op;
+	ps_code rc;
+	if ((rc = ps_app_operation_cancel(r->c, r->t, r->op, &op)) != PS_OK)
 		return rc;
 	ps_render_operation(&r->w, &op);
 	return PS_OK;

@@ -51,6 +51,7 @@ ps_code ps_h_switch(struct ps_req *r);
 ps_code ps_h_operations(struct ps_req *r);
 ps_code ps_h_operation(struct ps_req *r);
 ps_code ps_h_operation_fail(struct ps_req *r);
+ps_code ps_h_operation_cancel(struct ps_req *r);
 ps_code ps_h_support_create(struct ps_req *r);
 ps_code ps_h_support_list(struct ps_req *r);
 

@@ -71,6 +71,8 @@ const struct ps_route ps_routes[] = {
 	{"GET", T "/operations/{o}", ps_h_operation, PS_PERM_READ_TENANT, 0, "an operation"},
 	{"POST", T "/operations/{o}/fail", ps_h_operation_fail, PS_PERM_OPERATOR, BODY | IDEM,
 	 "the provider fails an unfinished operation: undone, audited"},
+	{"POST", T "/operations/{o}/cancel", ps_h_operation_cancel, PS_PERM_BUY, IDEM,
+	 "a scheduled operation ends cancelled, audited"},
 	{"GET", T "/billing", ps_h_billing, PS_PERM_READ_TENANT, 0, "balance, past due, invoices with lines, payments"},
 	{"POST", T "/payments", ps_h_payment, PS_PERM_BUY, BODY | IDEM, "pay now: settles the oldest invoices first"},
 	{"GET", T "/credit-checks", ps_h_credit_checks, PS_PERM_READ_TENANT, 0, "the tenant's credit checks"},

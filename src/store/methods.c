@@ -750,6 +750,7 @@ ps_code ps_sql_operation_insert(struct ps_store *st, struct ps_operation *op, st
 	ps_q_opt(&q, op->credit_check_id);
 	PS_Q_FIELD(&q, op->request_id);
 	PS_Q_FIELD(&q, op->detail);
+	ps_q_opt(&q, op->effective_at);
 	return x_of(st)->insert_id(st, &q, &op->id, err);
 }
 
@@ -796,6 +797,17 @@ ps_code ps_sql_operation_find_by_new_sub(struct ps_store *st, int64_t tenant, in
 	ps_q_i64(&q, new_sub);
 	return x_of(st)->get_one(st, &q, ps_read_op, out, "operation",
 				 "an operation creating this subscription does not exist", err);
+}
+
+ps_code ps_sql_operation_find_scheduled(struct ps_store *st, int64_t tenant, int64_t sub, struct ps_operation *out,
+					struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_OP_SCHEDULED, tenant);
+	ps_q_i64(&q, tenant);
+	ps_q_i64(&q, sub);
+	return x_of(st)->get_one(st, &q, ps_read_op, out, "operation",
+				 "this subscription has no scheduled operation", err);
 }
 
 /* ---- Audit, clock ------------------------------------------------------ */
@@ -965,6 +977,16 @@ ps_code ps_sql_job_delete(struct ps_store *st, const struct ps_job *j, struct ps
 	ps_q_i64(&q, j->tenant_id);
 	ps_q_i64(&q, j->id);
 	return x_of(st)->change_one(st, &q, "job", "the job does not exist", err);
+}
+
+ps_code ps_sql_job_remove(struct ps_store *st, const char *kind, int64_t tenant, int64_t subject, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_JOB_REMOVE, 0);
+	ps_q_str(&q, kind);
+	ps_q_i64(&q, tenant);
+	ps_q_i64(&q, subject);
+	return x_of(st)->exec(st, &q, err);
 }
 
 ps_code ps_sql_job_update(struct ps_store *st, const struct ps_job *j, struct ps_err *err)

@@ -305,6 +305,11 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	X(ps_code, operation_find_by_new_sub, (struct ps_store *st, int64_t tenant, int64_t new_sub,                   \
 	  struct ps_operation *out, struct ps_err *err),                                                               \
 	  (st, tenant, new_sub, out, err))                                                                             \
+	/* operation_find_scheduled: the scheduled operation (state scheduled,                                         \
+	 * at most one) of subscription sub; NOT_FOUND if none. */                                                     \
+	X(ps_code, operation_find_scheduled, (struct ps_store *st, int64_t tenant, int64_t sub,                        \
+	  struct ps_operation *out, struct ps_err *err),                                                               \
+	  (st, tenant, sub, out, err))                                                                                 \
                                                                                                                        \
 	/* Move every seat of subscription `from` to `to` in one statement,                                            \
 	 * setting their product to product_id; *moved gets the count. Both                                            \
@@ -368,6 +373,10 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	X(ps_code, job_claim, (struct ps_store *st, int64_t now, struct ps_job *out, struct ps_err *err),              \
 	  (st, now, out, err))                                                                                         \
 	X(ps_code, job_delete, (struct ps_store *st, const struct ps_job *j, struct ps_err *err), (st, j, err))        \
+	/* job_remove: the job of (kind, tenant, subject), if any, is gone. */                                         \
+	X(ps_code, job_remove, (struct ps_store *st, const char *kind, int64_t tenant, int64_t subject,                \
+	  struct ps_err *err),                                                                                         \
+	  (st, kind, tenant, subject, err))                                                                            \
 	X(ps_code, job_update, (struct ps_store *st, const struct ps_job *j, struct ps_err *err), (st, j, err))        \
 	X(ps_code, job_count_due, (struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err),                  \
 	  (st, now, n, err))                                                                                           \
@@ -409,7 +418,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 7
+#define PS_SCHEMA_VERSION 8
 /* The version whose step keeps each subscription's price as sold and
  * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
  * takes each subscription's price from its last invoice. */

@@ -146,6 +146,7 @@ ps_code ps_read_op(const struct ps_row *r, void *out, struct ps_err *err)
 	op->credit_check_id = I64(10);
 	STR(11, op->request_id, "operations.request_id");
 	STR(12, op->detail, "operations.detail");
+	op->effective_at = I64(13);
 	return PS_OK;
 }
 

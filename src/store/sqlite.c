@@ -48,7 +48,7 @@ static int busy_wait(void *arg, int count)
  * Enum lists are spelled out (not generated from ps_model.h) for that
  * reason; the contract suite round-trips every enum value to catch drift. */
 const char *const ps_sqlite_migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003, ps_sql_sqlite_004,
-					    ps_sql_sqlite_005, ps_sql_sqlite_006, ps_sql_sqlite_007};
+					    ps_sql_sqlite_005, ps_sql_sqlite_006, ps_sql_sqlite_007, ps_sql_sqlite_008};
 
 _Static_assert(PS_ARRAY_LEN(ps_sqlite_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 

@@ -17,7 +17,7 @@
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at, eta"
 #define OP_COLS                                                                                                        \
 	"tenant_id, id, kind, state, source_sub, target_plan, new_sub, created_at, updated_at, quantity, "             \
-	"credit_check_id, request_id, detail"
+	"credit_check_id, request_id, detail, effective_at"
 #define CC_COLS	   "tenant_id, id, status, amount, requested_at, expected_by, decided_at, subscription_id, operation_id, quantity"
 #define INV_COLS   "tenant_id, id, subscription_id, amount, paid, currency, issued_at, due_at, status"
 #define LINE_COLS                                                                                                      \
@@ -27,7 +27,8 @@
 #define SR_COLS	   "tenant_id, id, subscription_id, reason_codes, description, status, created_at, token_id"
 #define TOKEN_COLS "id, name, role, tenant_id, created_at, expires_at, last_used_at, revoked_at"
 #define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
-#define UNFINISHED "('pending_credit_check', 'provisioning')"
+/* What a snapshot holds of the operations: the unfinished and the scheduled. */
+#define OPEN_OPS "('scheduled', 'pending_credit_check', 'provisioning')"
 #define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
@@ -287,8 +288,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			      " ORDER BY id LIMIT ?3"},
     [PS_S_OP_INSERT] = {.name = "operation_insert",
 		     .sql = "INSERT INTO operations (tenant_id, id, kind, state, source_sub, target_plan, new_sub,"
-			    " created_at, updated_at, quantity, credit_check_id, request_id, detail)"
-			    " VALUES (?1, " NEXT_ID("operations") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+			    " created_at, updated_at, quantity, credit_check_id, request_id, detail, effective_at)"
+			    " VALUES (?1, " NEXT_ID("operations") ", ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 			    " RETURNING id",
 		     .conflict = "operation",
 		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
@@ -309,6 +310,9 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_OP_BY_NEW_SUB] = {.name = "operation_find_by_new_sub",
 			 .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND new_sub = ?2"
 				" ORDER BY id DESC LIMIT 1"},
+    [PS_S_OP_SCHEDULED] = {.name = "operation_find_scheduled",
+			.sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND source_sub = ?2"
+			       " AND state = 'scheduled'"},
     [PS_S_AUDIT_INSERT] = {.name = "audit_insert",
 			.sql =
 			    "INSERT INTO audit (tenant_id, id, at, token_id, role, action, object, request_id, detail)"
@@ -376,12 +380,12 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_SNAP_INCIDENTS] = {.name = "snapshot_load",
 			  .sql = "SELECT " INC_COLS " FROM incidents WHERE status <> 'resolved' ORDER BY id"},
     /* Without statistics SQLite's planner would walk all of the tenant's
-     * operations by primary key; the partial index holds only unfinished ones. */
+     * operations by primary key; the partial index holds only open ones. */
     [PS_S_SNAP_OPS] = {.name = "snapshot_load",
-		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND state IN " UNFINISHED
+		    .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND state IN " OPEN_OPS
 			   " ORDER BY id",
-		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_unfinished WHERE tenant_id = ?1"
-			      " AND state IN " UNFINISHED " ORDER BY id"},
+		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_open WHERE tenant_id = ?1"
+			      " AND state IN " OPEN_OPS " ORDER BY id"},
     [PS_S_SNAP_CREDIT] = {.name = "snapshot_load",
 		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = ?1 AND status = 'pending'"
 			      " ORDER BY requested_at, id LIMIT 1"},
@@ -408,11 +412,11 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		     .pg = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id > ?1 AND tenant_id <= " SCAN_HI
 			   " ORDER BY tenant_id, id"},
     [PS_S_SCAN_OPS] = {.name = "snapshot_scan",
-		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_unfinished"
+		    .sqlite = "SELECT " OP_COLS " FROM operations INDEXED BY operations_open"
 			      " WHERE tenant_id > ?1 AND tenant_id <= ?2"
-			      " AND state IN " UNFINISHED " ORDER BY tenant_id, id",
+			      " AND state IN " OPEN_OPS " ORDER BY tenant_id, id",
 		    .pg = "SELECT " OP_COLS " FROM operations WHERE tenant_id > ?1 AND tenant_id <= " SCAN_HI
-			  " AND state IN " UNFINISHED " ORDER BY tenant_id, id"},
+			  " AND state IN " OPEN_OPS " ORDER BY tenant_id, id"},
     [PS_S_SCAN_CREDIT] = {.name = "snapshot_scan",
 		       .sqlite = "SELECT " CC_COLS " FROM credit_checks INDEXED BY credit_checks_pending"
 				 " WHERE tenant_id > ?1 AND tenant_id <= ?2 AND status = 'pending'"
@@ -448,6 +452,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		     .pg = "SELECT " JOB_COLS " FROM jobs WHERE due_at <= ?1 ORDER BY due_at, rank, id LIMIT 1"
 			   " FOR UPDATE SKIP LOCKED"},
     [PS_S_JOB_DELETE] = {.name = "job_delete", .sql = "DELETE FROM jobs WHERE tenant_id = ?1 AND id = ?2"},
+    [PS_S_JOB_REMOVE] = {.name = "job_remove",
+		      .sql = "DELETE FROM jobs WHERE kind = ?1 AND tenant_id = ?2 AND subject = ?3"},
     [PS_S_JOB_UPDATE] = {.name = "job_update",
 		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},

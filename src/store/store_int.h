@@ -100,6 +100,7 @@ enum ps_stmt {
 	PS_S_OP_UPDATE,
 	PS_S_OP_LIST,
 	PS_S_OP_BY_NEW_SUB,
+	PS_S_OP_SCHEDULED,
 	PS_S_AUDIT_INSERT,
 	PS_S_AUDIT_LIST,
 	PS_S_EXISTS_TENANT,
@@ -131,6 +132,7 @@ enum ps_stmt {
 	PS_S_JOB_SEED_RENEWALS,
 	PS_S_JOB_CLAIM,
 	PS_S_JOB_DELETE,
+	PS_S_JOB_REMOVE,
 	PS_S_JOB_UPDATE,
 	PS_S_JOB_COUNT_DUE,
 	PS_S__COUNT
@@ -166,8 +168,8 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[], ps_sql_pg_004[],
-    ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[],
+    ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[];
 
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
@@ -414,6 +416,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(operation_update)                                                                                            \
 	X(operation_list)                                                                                              \
 	X(operation_find_by_new_sub)                                                                                   \
+	X(operation_find_scheduled)                                                                                    \
 	X(audit_insert)                                                                                                \
 	X(audit_list)                                                                                                  \
 	X(clock_get)                                                                                                   \
@@ -429,6 +432,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(job_seed_renewals)                                                                                           \
 	X(job_claim)                                                                                                   \
 	X(job_delete)                                                                                                  \
+	X(job_remove)                                                                                                  \
 	X(job_update)                                                                                                  \
 	X(job_count_due)
 

@@ -73,6 +73,7 @@ static const struct {
 	{"GET", "/v1/tenants/{t}/operations", ALL},
 	{"GET", "/v1/tenants/{t}/operations/{o}", ALL},
 	{"POST", "/v1/tenants/{t}/operations/{o}/fail", OP},
+	{"POST", "/v1/tenants/{t}/operations/{o}/cancel", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/billing", ALL},
 	{"POST", "/v1/tenants/{t}/payments", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/credit-checks", ALL},

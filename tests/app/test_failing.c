@@ -377,6 +377,13 @@ static ps_code uc_switch(struct ps_ctx *c)
 	return ps_app_switch(c, tenant_id, sub_id, &in, &op, &refusal);
 }
 
+static ps_code uc_schedule(struct ps_ctx *c)
+{
+	struct ps_change_in in = {.target_plan = "biz-standard"};
+	struct ps_operation op;
+	return ps_app_schedule(c, tenant_id, sub_id, PS_OPK_UPGRADE, &in, &op);
+}
+
 static ps_code uc_renewals(struct ps_ctx *c)
 {
 	c->now = NOW + 95 * 86400; /* three periods later */
@@ -440,6 +447,7 @@ static const struct {
 	{"cancel", uc_cancel},          {"cancel at term end", uc_cancel_later}, {"status", uc_status},          {"assign", uc_assign},
 	{"unassign", uc_unassign},      {"incident open", uc_incident}, {"incident resolve", uc_resolve},
 	{"payment", uc_pay},            {"upgrade", uc_upgrade},        {"switch", uc_switch},
+	{"upgrade at term end", uc_schedule},
 	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},
 	{"operation fail", uc_op_fail}, {"new subscription disabled", uc_disable_new},
 };

@@ -606,7 +606,10 @@ static void test_render_blocked(void **state)
 	want_str(j, "reasons/5/details/currency", "EUR");
 	want_contains(j, "reasons/5/message", "\xe2\x82\xac" "69.04");
 	want_contains(j, "reasons/5/message", "35 unused days");
-	want_str(j, "reasons/5/remedies/0/href", "/v1/tenants/ten_7/subscriptions/sub_1/switch");
+	want_str(j, "reasons/5/remedies/0/action", "schedule_at_term_end");
+	want_str(j, "reasons/5/remedies/0/href", "/v1/tenants/ten_7/subscriptions/sub_1/upgrade");
+	want_str(j, "reasons/5/remedies/0/effective_at", "2027-01-01T00:00:00Z");
+	want_str(j, "reasons/5/remedies/1/href", "/v1/tenants/ten_7/subscriptions/sub_1/switch");
 	/* 10 service_busy */
 	want_int(j, "reasons/6/details/retry_after_s", 3000);
 	want_str(j, "reasons/6/details/retry_at", "2026-11-27T09:50:00Z");

@@ -92,8 +92,8 @@ test('English and French have the same UI strings, and every string the code ask
   for (const c of ['license_conflict', 'subscription_not_ready', 'service_incident', 'upgrade_in_progress', 'credit_check_pending',
     'not_eligible', 'multiple_plans_same_product', 'prepaid_plan', 'segment_restricted', 'service_busy',
     'target_not_supported', 'has_addon', 'unpaid_balance', 'other']) assert.ok(en[`reason.${c}`], c);
-  for (const a of ['resolve_license_conflicts', 'change_plans_manually', 'call_support', 'pay_now', 'wait', 'retry_later']) assert.ok(en[`remedy.${a}`], a);
-  for (const s of ['provisioning', 'active', 'expired', 'disabled', 'cancelled', 'replaced', 'pending_credit_check', 'completed', 'failed']) assert.ok(en[`status.${s}`], s);
+  for (const a of ['resolve_license_conflicts', 'change_plans_manually', 'call_support', 'pay_now', 'wait', 'retry_later', 'schedule_at_term_end']) assert.ok(en[`remedy.${a}`], a);
+  for (const s of ['provisioning', 'active', 'expired', 'disabled', 'cancelled', 'replaced', 'pending_credit_check', 'completed', 'failed', 'scheduled']) assert.ok(en[`status.${s}`], s);
   for (const l of ['purchase', 'renewal', 'quantity', 'cancel', 'upgrade_credit', 'upgrade_charge', 'switch']) assert.ok(en[`line.${l}`], l);
 });
 

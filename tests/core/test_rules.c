@@ -881,7 +881,7 @@ static void test_remedies(void **state)
 		{PS_R_CREDIT_CHECK_PENDING, "wait"},
 		{PS_R_NOT_ELIGIBLE, "change_plans_manually,call_support"},
 		{PS_R_MULTIPLE_PLANS_SAME_PRODUCT, "change_plans_manually,call_support"},
-		{PS_R_PREPAID_PLAN, "change_plans_manually,call_support"},
+		{PS_R_PREPAID_PLAN, "schedule_at_term_end,change_plans_manually,call_support"},
 		{PS_R_SEGMENT_RESTRICTED, "change_plans_manually,call_support"},
 		{PS_R_SERVICE_BUSY, "retry_later"},
 		{PS_R_TARGET_NOT_SUPPORTED, "change_plans_manually,call_support"},

@@ -30,7 +30,7 @@ const REMEDIES = {
   credit_check_pending: ['wait'],
   not_eligible: ['change_plans_manually', 'call_support'],
   multiple_plans_same_product: ['change_plans_manually', 'call_support'],
-  prepaid_plan: ['change_plans_manually', 'call_support'],
+  prepaid_plan: ['schedule_at_term_end', 'change_plans_manually', 'call_support'],
   segment_restricted: ['change_plans_manually', 'call_support'],
   service_busy: ['retry_later'],
   target_not_supported: ['change_plans_manually', 'call_support'],

@@ -274,6 +274,8 @@ static void same_op(const struct ps_operation *g, const struct ps_operation *w, 
 	WANT_I64(g->updated_at, w->updated_at, c);
 	LABEL(c, "%s: quantity", what);
 	WANT_I64(g->quantity, w->quantity, c);
+	LABEL(c, "%s: effective_at", what);
+	WANT_I64(g->effective_at, w->effective_at, c);
 	LABEL(c, "%s: credit_check_id", what);
 	WANT_I64(g->credit_check_id, w->credit_check_id, c);
 	LABEL(c, "%s: request_id", what);
@@ -2580,7 +2582,7 @@ static void t_operations(void **state)
 	int64_t ob = add_op(f, b, PS_OPK_UPGRADE, PS_OP_FAILED, sb, NOW, NULL);
 
 	OK(f->o->operation_list(f->st, a, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operation_list A");
-	WANT_IDS(&ids, "operation_list A", op.id, seen[0], seen[1], seen[2], seen[3], done.id);
+	WANT_IDS(&ids, "operation_list A", op.id, seen[0], seen[1], seen[2], seen[3], seen[4], seen[5], done.id);
 	same_op(&ids.ops[0], &want, "operation_list A row 0");
 	OK(f->o->operation_list(f->st, a, op.id, 2, op_cb, ids_reset(&ids, 0), &f->err), "operation_list A page");
 	WANT_IDS(&ids, "operation_list A after op limit 2", seen[0], seen[1]);
@@ -2588,6 +2590,37 @@ static void t_operations(void **state)
 	WANT_IDS(&ids, "operation_list A stopped after 3", op.id, seen[0], seen[1]);
 	OK(f->o->operation_list(f->st, b, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operation_list B");
 	WANT_IDS(&ids, "operation_list B", ob);
+}
+
+/* The scheduled operation of a subscription: at most one (CONFLICT), found
+ * by its source; once it is no longer scheduled another may be. */
+static void t_operation_find_scheduled(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t s1 = add_sub(f, a, "biz-basic", "business"), s2 = add_sub(f, a, "biz-standard", "business");
+	struct ps_operation op, got, twin;
+	WANT_CODE(f->o->operation_find_scheduled(f->st, a, s1, &got, &f->err), PS_NOT_FOUND, "none scheduled");
+	WANT_FIELD("operation", "none scheduled");
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_COMPLETED, s1, NOW - 10, NULL);
+	add_op(f, a, PS_OPK_UPGRADE, PS_OP_PROVISIONING, s2, NOW - 5, NULL);
+	memset(&op, 0, sizeof op);
+	op = (struct ps_operation){.tenant_id = a, .kind = PS_OPK_UPGRADE, .state = PS_OP_SCHEDULED, .source_sub = s1,
+				   .target_plan = "biz-premium", .created_at = NOW, .updated_at = NOW,
+				   .quantity = 3, .effective_at = NOW + 86400};
+	OK(f->o->operation_insert(f->st, &op, &f->err), "a scheduled upgrade beside an unfinished one");
+	OK(f->o->operation_find_scheduled(f->st, a, s1, &got, &f->err), "find_scheduled s1");
+	same_op(&got, &op, "find_scheduled s1");
+	WANT_CODE(f->o->operation_find_scheduled(f->st, b, s1, &got, &f->err), PS_NOT_FOUND, "via another tenant");
+	WANT_CODE(f->o->operation_find_scheduled(f->st, a, s2, &got, &f->err), PS_NOT_FOUND, "s2 has none");
+	twin = op;
+	twin.kind = PS_OPK_SWITCH;
+	WANT_CODE(f->o->operation_insert(f->st, &twin, &f->err), PS_CONFLICT, "a second scheduled change of s1");
+	op.state = PS_OP_CANCELLED;
+	op.updated_at = NOW + 1;
+	OK(f->o->operation_update(f->st, &op, &f->err), "the scheduled one cancelled");
+	WANT_CODE(f->o->operation_find_scheduled(f->st, a, s1, &got, &f->err), PS_NOT_FOUND, "cancelled: none");
+	OK(f->o->operation_insert(f->st, &twin, &f->err), "another scheduled change once none is");
 }
 
 static void t_operation_find_by_new_sub(void **state)
@@ -3205,6 +3238,16 @@ static void t_jobs(void **state)
 	WANT_I64(got.attempts, 2, "attempts kept");
 	WANT_STR(got.last_error, "boom", "last_error kept");
 	OK(f->o->job_delete(f->st, &got, &f->err), "job_delete renew");
+	/* job_remove: by (kind, tenant, subject); nothing there is no error. */
+	struct ps_job gone = job_rec("operation", 0, a, 11, NOW), kept = job_rec("renew", 1, a, 11, NOW);
+	OK(f->o->job_insert(f->st, &gone, &f->err), "job_insert gone");
+	OK(f->o->job_insert(f->st, &kept, &f->err), "job_insert kept");
+	OK(f->o->job_remove(f->st, "operation", a, 11, &f->err), "job_remove");
+	OK(f->o->job_remove(f->st, "operation", a, 11, &f->err), "job_remove of nothing");
+	OK(f->o->job_claim(f->st, NOW, &got, &f->err), "job_claim after job_remove");
+	WANT_STR(got.kind, "renew", "job_remove left the other kind");
+	OK(f->o->job_delete(f->st, &got, &f->err), "job_delete kept");
+	WANT_CODE(f->o->job_claim(f->st, NOW, &got, &f->err), PS_NOT_FOUND, "nothing left after job_remove");
 
 	/* Seeding renewals: due, not due, ended, replaced. */
 	struct ps_subscription due = sub_rec(a, "p", "q"), later = due, ended = due, replaced = due;
@@ -3271,6 +3314,7 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_credit_checks),
 	T(t_operations),
 	T(t_operation_find_by_new_sub),
+	T(t_operation_find_scheduled),
 	T(t_one_upgrade_at_a_time),
 	T(t_assignments_move),
 	T(t_seats_move_some),

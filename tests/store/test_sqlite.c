@@ -821,6 +821,21 @@ static void s_migrate_from_v1(void **state)
 	WANT_STR(ps_op_state_name(op.state), "provisioning", "v1 operation state");
 	OK(o->operation_find_by_new_sub(x->st, 1, 2, &op, &x->err), "v1 switch found by its new sub");
 	WANT_I64(op.id, 2, "v1 switch id");
+	WANT_I64(op.effective_at, 0, "v1 switch effective_at (step 6)");
+	/* Step 6 (the operations table rebuilt): a scheduled change, at most
+	 * one per subscription, blocking no immediate upgrade; the credit
+	 * checks' reference to an operation still checked. */
+	struct ps_operation sched = {.tenant_id = 1, .kind = PS_OPK_UPGRADE, .state = PS_OP_SCHEDULED,
+				     .source_sub = 2, .target_plan = "biz-premium", .effective_at = 1832927400};
+	OK(o->operation_insert(x->st, &sched, &x->err), "a scheduled upgrade after migrating");
+	WANT_I64(sched.id, 3, "scheduled operation id after version 1's");
+	OK(o->operation_find_scheduled(x->st, 1, 2, &op, &x->err), "the scheduled operation found");
+	WANT_I64(op.effective_at, 1832927400, "scheduled operation effective_at");
+	struct ps_operation sched2 = sched;
+	WANT_CODE(o->operation_insert(x->st, &sched2, &x->err), PS_CONFLICT, "a second scheduled change of sub 2");
+	struct ps_credit_check stray = {.tenant_id = 2, .status = PS_CC_PENDING, .amount = 1, .operation_id = 77};
+	WANT_CODE(o->credit_check_insert(x->st, &stray, &x->err), PS_NOT_FOUND,
+		  "a credit check naming a missing operation after step 6");
 	struct ps_credit_check cc;
 	OK(o->credit_check_get(x->st, 1, &cc, &x->err), "v1 credit check by id");
 	WANT_I64(cc.tenant_id, 2, "v1 credit check tenant");

@@ -2,7 +2,7 @@
 // next to the control that caused them, reasons with their remedies, and
 // the progress of an operation (polled while it runs).
 import { h, replace, newId } from './dom.mjs';
-import { t, getLang, fmtDateTime, fmtNumber, has } from './i18n.mjs';
+import { t, getLang, fmtDate, fmtDateTime, fmtNumber, has } from './i18n.mjs';
 import { api, ApiError } from './api.mjs';
 import { may } from './session.mjs';
 
@@ -173,6 +173,11 @@ export function remedyItem(remedy, reason, ctx, { subscription, codes } = {}) {
       if (codes && codes.length) q.set('reasons', codes.join(','));
       return link(`#/t/${ctx.tenant}/support/new?${q}`, t('remedy.call_support'));
     }
+    case 'schedule_at_term_end':
+      return may('billing')
+        ? h('span', { class: 'remedy-note', dataset: { remedy: remedy.action } },
+          remedy.effective_at ? t('remedy.schedule_at_term_end_at', { date: fmtDate(remedy.effective_at) }) : t('remedy.schedule_at_term_end'))
+        : needs('billing');
     case 'wait':
     case 'retry_later': {
       const text = remedy.until

@@ -190,9 +190,14 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
       return;
     }
     const codes = tab.reasons.map((r) => r.code);
+    // A change at the end of the term: the one scheduled, or the targets it
+    // can be asked for (the default for a prepaid plan, blocked until then).
+    const scheduled = tab.scheduled ? scheduledBox(tab.scheduled) : null;
+    const termEnd = tab.offers.filter((o) => o.term_end_eligible);
+    const termEndSection = !tab.scheduled && termEnd.length && may('billing') ? termEndBox(termEnd) : null;
     if (!tab.eligible) {
       const later = tab.offers.filter((o) => o.upgrade_type === 'automatic').map((o) => o.name);
-      replace(root,
+      replace(root, scheduled, termEndSection,
         h('section', { class: 'blocked', 'aria-labelledby': 'blocked-title' },
           h('h2', { id: 'blocked-title' }, t('upgrade.blocked_title')),
           h('p', {}, t('upgrade.blocked_intro', { n: tab.reasons.length })),
@@ -208,7 +213,7 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
     const toggle = h('label', { class: 'checkbox' },
       h('input', { type: 'checkbox', id: 'show-unsupported', checked: showUnsupported, onchange: (ev) => { showUnsupported = ev.target.checked; load(); } }),
       t('upgrade.show_unsupported'));
-    replace(root,
+    replace(root, scheduled,
       h('section', { class: 'eligible', 'aria-labelledby': 'offers-title' },
         h('h2', { id: 'offers-title' }, t('upgrade.offers_title')),
         h('p', {}, t('upgrade.offers_intro', { plan: fromName })),
@@ -220,7 +225,66 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
             h('ul', { class: 'reasons' }, manual.map((o) => h('li', { class: 'card' },
               h('h3', {}, o.name, ' ', h('span', { class: 'muted' }, fmtMoney(o.price.monthly_after, o.price.currency), t('common.per_month'))),
               reasonList(o.reasons, ctx, { subscription: sub.id })))))
-          : null));
+          : null),
+      termEndSection);
+  }
+
+  // The scheduled change, and a way to call it off.
+  function scheduledBox(s) {
+    const errors = errorSlot();
+    const box = h('section', { class: 'scheduled card', 'aria-labelledby': 'scheduled-title' },
+      h('h2', { id: 'scheduled-title' }, t('upgrade.scheduled_title')),
+      h('p', { class: 'scheduled-text' }, t('upgrade.scheduled_text', { plan: planName(catalog, s.target_plan), date: fmtDate(s.effective_at) })));
+    if (may('billing')) {
+      let idem = null;
+      const btn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: async () => {
+        btn.disabled = true;
+        idem = idem || newIdemKey('opcancel');
+        try {
+          await api('POST', `/v1/tenants/${ctx.tenant}/operations/${s.operation}/cancel`, { idem });
+          load();
+        } catch (e) {
+          if (e.status !== 0 && !(e.status >= 500)) idem = null;
+          btn.disabled = false;
+          showError(box, e, ctx);
+        }
+      } }, t('upgrade.scheduled_cancel'));
+      box.append(h('div', { class: 'actions' }, btn), errors);
+    }
+    return box;
+  }
+
+  // The targets an upgrade can be scheduled to, at the end of the term.
+  function termEndBox(offers) {
+    const date = fmtDate(sub.term_end);
+    const list = h('div', { class: 'actions term-end-offers' });
+    const errors = errorSlot();
+    const box = h('section', { class: 'term-end card', 'aria-labelledby': 'term-end-title' },
+      h('h2', { id: 'term-end-title' }, t('upgrade.term_end_title')),
+      h('p', {}, t('upgrade.term_end_intro', { date })), list, errors);
+    let idem = null;
+    const buttons = () => offers.map((o) => h('button', { type: 'button', class: 'btn', dataset: { plan: o.plan }, onclick: () => confirm(o) },
+      t('upgrade.term_end_button', { plan: o.name, date })));
+    const confirm = (o) => {
+      const yes = h('button', { type: 'button', class: 'btn', onclick: () => run(o, yes) }, t('upgrade.term_end_confirm'));
+      const no = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => replace(list, ...buttons()) }, t('common.cancel'));
+      replace(list, h('p', { class: 'confirm-text' }, t('upgrade.term_end_confirm_text', { from: fromName, to: o.name, date })), yes, no);
+      yes.focus();
+    };
+    const run = async (o, btn) => {
+      btn.disabled = true;
+      idem = idem || newIdemKey('schedule');
+      try {
+        await api('POST', `/v1/tenants/${ctx.tenant}/subscriptions/${sub.id}/upgrade`, { body: { target_plan: o.plan, when: 'term_end' }, idem });
+        load();
+      } catch (e) {
+        if (e.status !== 0 && !(e.status >= 500)) idem = null;
+        replace(list, ...buttons());
+        showError(box, e, ctx);
+      }
+    };
+    replace(list, ...buttons());
+    return box;
   }
 
   function offerCard(o) {
