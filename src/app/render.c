@@ -56,6 +56,7 @@ void ps_render_sub_ex(struct ps_jw *w, const struct ps_subscription *s, const st
 	ps_jw_kid(w, "replaced_by", PS_PFX_SUB, s->replaced_by);
 	ps_jw_ktime(w, "billed_through", s->billed_through);
 	ps_jw_ktime(w, "cancel_at", s->cancel_at);
+	ps_jw_kid(w, "scheduled", PS_PFX_OPERATION, s->scheduled);
 	ps_jw_kint(w, "price_per_seat_month", s->price_per_seat_month); /* as sold */
 	ps_jw_kstr(w, "currency", s->currency);
 	if (cc) {
@@ -200,6 +201,7 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 	ps_jw_kid(w, "id", PS_PFX_OPERATION, op->id);
 	ps_jw_kid(w, "tenant", PS_PFX_TENANT, op->tenant_id);
 	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
+	ps_jw_kstr(w, "type", ps_op_kind_name(op->kind)); /* API.md's name; kind is kept for older clients */
 	ps_jw_kstr(w, "state", ps_op_state_name(op->state));
 	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
 	ps_jw_kstr(w, "target_plan", op->target_plan);
@@ -240,6 +242,8 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 		ps_jw_null(w);
 	ps_jw_ktime(w, "created_at", op->created_at);
 	ps_jw_ktime(w, "updated_at", op->updated_at);
+	ps_jw_ktime(w, "created", op->created_at); /* API.md's names, as created_at and updated_at */
+	ps_jw_ktime(w, "updated", op->updated_at);
 	ps_jw_kstr(w, "request_id", op->request_id[0] ? op->request_id : NULL);
 	ps_jw_obj_end(w);
 }

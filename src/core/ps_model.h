@@ -237,6 +237,7 @@ struct ps_subscription {
 	 * the day, then fixed (RULES "Prices stay as sold"). */
 	int64_t price_per_seat_month;
 	char currency[4];
+	int64_t scheduled; /* its scheduled operation (read by sub_get, sub_list; never written); 0: none */
 };
 
 /* One loaded version of the catalog (its document is kept by the store). */

@@ -106,7 +106,7 @@ static const struct ps_sql_exec *x_of(struct ps_store *st)
 VISIT(visit_token, struct ps_token, ps_read_token, token)
 VISIT(visit_tenant, struct ps_tenant, ps_read_tenant, tenant)
 VISIT(visit_user, struct ps_user, ps_read_user, user)
-VISIT(visit_sub, struct ps_subscription, ps_read_sub, sub)
+VISIT(visit_sub, struct ps_subscription, ps_read_sub_sched, sub)
 VISIT(visit_assignment, struct ps_assignment, ps_read_assignment, assignment)
 VISIT(visit_incident, struct ps_incident, ps_read_incident, incident)
 VISIT(visit_incident_update, struct ps_incident_update, ps_read_incident_update, incident_update)
@@ -420,7 +420,7 @@ ps_code ps_sql_sub_get(struct ps_store *st, int64_t tenant, int64_t id, struct p
 	ps_q_init(&q, PS_S_SUB_GET, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_i64(&q, id);
-	return x_of(st)->get_one(st, &q, ps_read_sub, out, "subscription", "the subscription does not exist", err);
+	return x_of(st)->get_one(st, &q, ps_read_sub_sched, out, "subscription", "the subscription does not exist", err);
 }
 
 ps_code ps_sql_sub_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg,

@@ -91,6 +91,14 @@ ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err)
 	return PS_OK;
 }
 
+ps_code ps_read_sub_sched(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	ps_code rc = ps_read_sub(r, out, err);
+	if (rc == PS_OK)
+		((struct ps_subscription *)out)->scheduled = I64(18);
+	return rc;
+}
+
 ps_code ps_read_assignment(const struct ps_row *r, void *out, struct ps_err *err)
 {
 	struct ps_assignment *a = out;

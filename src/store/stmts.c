@@ -13,6 +13,12 @@
 #define SUB_COLS                                                                                                       \
 	"tenant_id, id, plan_id, product_id, quantity, assigned, status, term, prepaid, "                              \
 	"term_start, term_end, addon_of, replaced_by, created_at, billed_through, cancel_at, price_per_seat_month, currency"
+/* SUB_COLS and the id of its scheduled operation (0 when none: API.md's
+ * `scheduled`), read through operations_one_scheduled: for sub_get and
+ * sub_list, what the API shows; the snapshot scans do not need it. */
+#define SUB_COLS_SCHED                                                                                                 \
+	SUB_COLS ", (SELECT o.id FROM operations AS o WHERE o.tenant_id = subscriptions.tenant_id"                     \
+		 " AND o.source_sub = subscriptions.id AND o.state = 'scheduled') AS scheduled"
 #define ASSIGN_COLS "tenant_id, subscription_id, user_id, product_id, assigned_at"
 #define INC_COLS    "id, service_id, status, title, opened_at, resolved_at, eta"
 #define OP_COLS                                                                                                        \
@@ -166,9 +172,9 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		      .missing_msg =
 			  "the tenant, or the subscription named by addon_of or replaced_by, does not exist"},
     [PS_S_SUB_GET] = {.name = "sub_get",
-		      .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = ?1 AND id = ?2"},
+		      .sql = "SELECT " SUB_COLS_SCHED " FROM subscriptions WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_SUB_LIST] = {.name = "sub_list",
-		    .sql = "SELECT " SUB_COLS " FROM subscriptions WHERE tenant_id = ?1 AND id > ?2"
+		    .sql = "SELECT " SUB_COLS_SCHED " FROM subscriptions WHERE tenant_id = ?1 AND id > ?2"
 			   " ORDER BY id LIMIT ?3"},
     [PS_S_SUB_UPDATE] = {.name = "sub_update",
 		      .sql = "UPDATE subscriptions SET quantity = ?3, status = ?4, term_start = ?5, term_end = ?6,"

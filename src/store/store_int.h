@@ -250,6 +250,8 @@ typedef ps_code (*ps_decode_fn)(const struct ps_row *r, void *out, struct ps_err
 ps_code ps_read_tenant(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_user(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_sub(const struct ps_row *r, void *out, struct ps_err *err);
+/* ps_read_sub and `scheduled` (SUB_COLS_SCHED's last column). */
+ps_code ps_read_sub_sched(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_assignment(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_incident(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_incident_update(const struct ps_row *r, void *out, struct ps_err *err);

@@ -65,7 +65,11 @@ test('a prepaid annual subscription upgraded at its term end: scheduled, shown o
   assert.equal(r.json.state, 'scheduled', 'case state');
   assert.equal(r.json.when, 'term_end', 'case when');
   assert.equal(r.json.effective_at, '2027-03-10T12:00:00Z', 'case effective_at = term_end');
+  assert.equal(r.json.type, 'upgrade', 'case the operation\'s type');
   const op = r.json.id;
+  assert.equal((await getSub(srv, T, s.id)).scheduled, op, 'case the subscription names its scheduled operation');
+  const listed = (await srv.api('GET', subsPath(T), { token: T.tok.reader })).json.items.find((x) => x.id === s.id);
+  assert.equal(listed.scheduled, op, 'case the subscription list names it too');
 
   const t1 = await tab(srv, T, s.id);
   assert.deepEqual(t1.scheduled, { operation: op, kind: 'upgrade', target_plan: 'biz-standard', effective_at: '2027-03-10T12:00:00Z' },
@@ -91,6 +95,7 @@ test('a prepaid annual subscription upgraded at its term end: scheduled, shown o
   const old = await getSub(srv, T, s.id);
   assert.equal(old.status, 'replaced', 'case the old subscription replaced');
   assert.equal(old.replaced_by, done.new_subscription, 'case replaced by the new one');
+  assert.equal(old.scheduled, null, 'case nothing scheduled once it ran');
   const nu = await getSub(srv, T, done.new_subscription);
   assert.equal(nu.plan, 'biz-standard', 'case the new plan');
   assert.equal(nu.quantity, 4, 'case the same seats purchased');
