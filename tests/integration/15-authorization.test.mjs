@@ -61,6 +61,7 @@ const EXPECTED = [
   ['POST', `${S}/switch`, BUYERS],
   ['GET', `${T}/operations`, ALL],
   ['GET', `${T}/operations/{o}`, ALL],
+  ['POST', `${T}/operations/{o}/cancel`, BUYERS],
   ['POST', `${T}/operations/{o}/fail`, OPERATOR],
   ['GET', `${T}/billing`, ALL],
   ['POST', `${T}/payments`, BUYERS],
