@@ -1,6 +1,8 @@
 /* idem.c: idempotency keys (app layer): reserve a key, find the first
  * call's answer, keep it or let go of it (ps_idem.h). A key is bound to the
- * request's meaning: its method, path, caller and canonical JSON body. */
+ * request's meaning: its method, path, caller and canonical JSON body. A
+ * running key records the daemon running it, so that a retry takes over at
+ * once the key of a daemon that died, and no thread ever waits for another. */
 #include "ps_idem.h"
 
 #include "../common/ps_mem.h"
@@ -8,21 +10,88 @@
 #include "../common/ps_time.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 /* How long an answer is kept (at least 24 hours are promised). */
 #define PS_IDEM_KEEP_S (48 * 3600)
-/* How long a twin waits for the first call with its key to finish, and how
- * old a reservation must be to count as abandoned (its daemon died: the
- * reservation and the change are separate writes, so such a call is not
- * run again; the caller is told to check and use a new key). */
-#define PS_IDEM_WAIT_MS 30000
+/* How old a running key of a daemon on another machine (or a former boot
+ * of this one) must be to count as abandoned: its process cannot be looked
+ * at from here. */
 #define PS_IDEM_STALE_S 120
 /* Old keys are purged once every this many kept answers. */
 #define PS_IDEM_PURGE_EVERY 1024
+/* A twin of a running call is told to come back after this many seconds. */
+#define PS_IDEM_RETRY_S 1
+
+/* This process as the owner of the keys it runs:
+ * "INSTANCE/BOOT/PID/START": a random id made at its start, the machine's
+ * boot id, its process id and that process's start time (in clock ticks
+ * since the boot), so that another daemon on the same machine can tell at
+ * once whether the process is still there, even if its id was reused. */
+static char self_owner[128];
+static char self_instance[17], self_boot[40];
+static long self_pid;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+/* The start time of process pid, from /proc/PID/stat (field 22); 0 when
+ * there is no such process. */
+static unsigned long long proc_start(long pid)
+{
+	char path[64], text[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *p = strrchr(text, ')'); /* after the command name, which may hold spaces */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static void self_init(void)
+{
+	unsigned char r[8] = {0};
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		/* No randomness: the time and the process id still tell instances apart. */
+		uint64_t t = (uint64_t)ps_time_system() ^ ((uint64_t)getpid() << 32);
+		memcpy(r, &t, sizeof r);
+	}
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(self_instance + 2 * i, 3, "%02x", r[i]);
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f || !fgets(self_boot, sizeof self_boot, f))
+		snprintf(self_boot, sizeof self_boot, "unknown");
+	if (f)
+		fclose(f);
+	self_boot[strcspn(self_boot, "\n/")] = '\0';
+	self_pid = (long)getpid();
+	snprintf(self_owner, sizeof self_owner, "%s/%s/%ld/%llu", self_instance, self_boot, self_pid,
+		 proc_start(self_pid));
+}
+
+/* Whether the daemon that reserved a key (owner, at created_at) is gone. */
+static bool owner_is_gone(const char *owner, int64_t created_at, int64_t now)
+{
+	char inst[17], boot[40];
+	long pid;
+	unsigned long long start;
+	if (sscanf(owner, "%16[0-9a-f]/%39[^/]/%ld/%llu", inst, boot, &pid, &start) != 4 ||
+	    strcmp(boot, self_boot) != 0 || strcmp(boot, "unknown") == 0)
+		return created_at < now - PS_IDEM_STALE_S;
+	if (strcmp(inst, self_instance) == 0)
+		return false; /* this process runs it, on another thread */
+	if (pid == self_pid)
+		return true; /* another instance had this process id: it is gone */
+	return proc_start(pid) != start;
+}
 
 /* The body as it means: its JSON with the keys sorted and no whitespace, so
  * that {"amount": 100} and {"amount":100} are one request (free(); NULL for
@@ -69,14 +138,16 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 	snprintf(k.request_hash, sizeof k.request_hash, "%s", call->hash);
 	int64_t now = ps_time_system();
 	k.created_at = now;
-	for (int waited = 0;; waited += 10) {
+	pthread_once(&self_once, self_init);
+	snprintf(k.owner, sizeof k.owner, "%s", self_owner);
+	/* No wait on this thread: the key is ours, or replayed, or refused now.
+	 * Each round follows a change made by another request meanwhile (the
+	 * key let go of, or taken over), so a few are plenty. */
+	for (int round = 0; round < 4; round++) {
 		/* Reserve the key (status 0: running); a twin finds it taken. */
 		ps_code rc = st->ops->idem_insert(st, &k, &c->err);
-		if (rc == PS_OK) {
-			call->tenant = tenant;
-			snprintf(call->key, sizeof call->key, "%s", key);
-			return PS_OK;
-		}
+		if (rc == PS_OK)
+			goto reserved;
 		if (rc != PS_CONFLICT)
 			return rc;
 		struct ps_idem got;
@@ -100,17 +171,26 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 			return PS_OK;
 		}
 		ps_free(got.response);
-		if (got.created_at < now - PS_IDEM_STALE_S)
-			/* Its daemon stopped before answering: the call may or may
-			 * not have taken effect, so it is not run again blindly. */
-			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
-					  "the first request with this Idempotency-Key never finished: check "
-					  "whether it took effect, then retry with a new key");
-		if (waited >= PS_IDEM_WAIT_MS)
+		if (!owner_is_gone(got.owner, got.created_at, now)) {
+			call->retry_after_s = PS_IDEM_RETRY_S;
 			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
 					  "a request with this Idempotency-Key is still running; retry shortly");
-		usleep(10000);
+		}
+		/* Its daemon stopped before answering: this call takes the key
+		 * over and runs, unless another retry took it first. */
+		rc = st->ops->idem_take(st, &k, got.owner, &c->err);
+		if (rc == PS_OK)
+			goto reserved;
+		if (rc != PS_NOT_FOUND)
+			return rc;
 	}
+	call->retry_after_s = PS_IDEM_RETRY_S;
+	return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
+			  "other requests with this Idempotency-Key keep changing it; retry shortly");
+reserved:
+	call->tenant = tenant;
+	snprintf(call->key, sizeof call->key, "%s", key);
+	return PS_OK;
 }
 
 void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int status, const char *response)

@@ -415,6 +415,8 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		ps_buf_reset(r.out);
 		ps_jw_init(&r.w, r.out);
 		ps_render_failure(&r.w, rc, &c->err, r.refusal.snap ? &r.refusal : NULL, &retry_after_s);
+		if (retry_after_s < 0 && r.idem.retry_after_s > 0)
+			retry_after_s = r.idem.retry_after_s;
 		if (retry_after_s >= 0)
 			snprintf(r.retry_after, sizeof r.retry_after, "%lld", (long long)retry_after_s);
 		r.status = ps_code_http(rc);

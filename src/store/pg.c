@@ -24,7 +24,7 @@
  * is kept in schema_version. They are the files src/store/sql/pg/NNN.sql,
  * embedded at build time. A released step is never edited: changes go in
  * a new step. */
-static const char *const migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003};
+static const char *const migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003, ps_sql_pg_004};
 
 _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 

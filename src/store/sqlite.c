@@ -14,7 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#define BUSY_TIMEOUT_MS 5000
+/* A write waits this long at most for another connection's write lock, then
+ * the call answers 503 with Retry-After: a worker thread is not held up
+ * longer (reads need no lock in WAL mode and never wait). */
+#define BUSY_TIMEOUT_MS 250
 /* PRAGMA application_id: "PLSH", marks the file as a planshift store. */
 #define APP_ID		0x504C5348
 
@@ -47,7 +50,7 @@ static int busy_wait(void *arg, int count)
  * build time. A released step is never edited: changes go in a new step.
  * Enum lists are spelled out (not generated from ps_model.h) for that
  * reason; the contract suite round-trips every enum value to catch drift. */
-static const char *const migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003};
+static const char *const migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003, ps_sql_sqlite_004};
 
 _Static_assert(PS_ARRAY_LEN(migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 

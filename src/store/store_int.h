@@ -89,6 +89,7 @@ enum ps_stmt {
 	PS_S_IDEM_COMPLETE,
 	PS_S_IDEM_DELETE,
 	PS_S_IDEM_PURGE,
+	PS_S_IDEM_TAKE,
 	PS_S_SUPPORT_INSERT,
 	PS_S_SUPPORT_LIST,
 	PS_S_SUPPORT_LIST_ALL,
@@ -139,6 +140,7 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_pg_001[], ps_sql_pg_002[],
     ps_sql_pg_003[];
+extern const char ps_sql_sqlite_004[], ps_sql_pg_004[];
 
 /* ---- Queries: a statement and its typed parameters -------------------- */
 
@@ -357,6 +359,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(idem_complete)                                                                                               \
 	X(idem_delete)                                                                                                 \
 	X(idem_purge)                                                                                                  \
+	X(idem_take)                                                                                                   \
 	X(support_insert)                                                                                              \
 	X(support_list)
 
