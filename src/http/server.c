@@ -731,10 +731,9 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 		limits[nl++] =
 		    (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)opts->per_address, NULL};
 	limits[nl] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-				  on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				  MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_ARRAY, limits,
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_ARRAY, limits,
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!srv->d) {
 		ps_guard_stop(srv->guard);
@@ -750,10 +749,10 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	if (opts->metrics_listen) {
 		srv->metrics_d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 							  (mv6 ? MHD_USE_IPv6 : 0),
-						  0, NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR, &mss,
+						  0, NULL, NULL, on_metrics_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+						  mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &mss,
 						  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-						  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_EXTERNAL_LOGGER,
-						  mhd_log, NULL, MHD_OPTION_END);
+						  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 		if (!srv->metrics_d) {
 			MHD_stop_daemon(srv->d);
 			ps_guard_stop(srv->guard);
