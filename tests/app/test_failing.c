@@ -23,6 +23,7 @@
 #include "store/ps_store.h"
 
 #include "../common/ps_app_fixture.h"
+#include "../common/ps_sqlite_fixture.h"
 
 /* ---- the failing store: a wrapper that fails call number `fail_at` ---- */
 
@@ -94,50 +95,6 @@ static struct ps_app app;
 static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
 /* A tenant whose upgrade waits in provisioning: its operation, its new subscription. */
 static int64_t stuck_tenant, stuck_op, stuck_new;
-
-static void copy_file(const char *from, const char *to)
-{
-	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-	assert_non_null(a);
-	assert_non_null(b);
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, a)) > 0)
-		assert_int_equal(fwrite(buf, 1, n, b), n);
-	fclose(a);
-	assert_int_equal(fclose(b), 0);
-}
-
-/* Every row of every table, as text: two stores with the same
- * fingerprint hold the same data. */
-static char *fingerprint(const char *path)
-{
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *tables, *rows;
-	struct ps_buf b;
-	ps_buf_init(&b, (size_t)64 << 20);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-					    -1, &tables, NULL),
-			 SQLITE_OK);
-	while (sqlite3_step(tables) == SQLITE_ROW) {
-		char q[256];
-		snprintf(q, sizeof q, "SELECT * FROM \"%s\"", (const char *)sqlite3_column_text(tables, 0));
-		ps_buf_printf(&b, "[%s]\n", (const char *)sqlite3_column_text(tables, 0));
-		assert_int_equal(sqlite3_prepare_v2(db, q, -1, &rows, NULL), SQLITE_OK);
-		while (sqlite3_step(rows) == SQLITE_ROW) {
-			for (int i = 0; i < sqlite3_column_count(rows); i++) {
-				const unsigned char *t = sqlite3_column_text(rows, i);
-				ps_buf_printf(&b, "%s|", t ? (const char *)t : "NULL");
-			}
-			ps_buf_putc(&b, '\n');
-		}
-		sqlite3_finalize(rows);
-	}
-	sqlite3_finalize(tables);
-	sqlite3_close(db);
-	return ps_buf_take(&b);
-}
 
 static void ctx_on(struct ps_ctx *c, struct ps_store *st)
 {
@@ -409,7 +366,7 @@ static ps_code run_once(use_case fn, int fail_at, bool *reached, int *calls)
 		snprintf(p, sizeof p, "%s%s", work, suffix[i]);
 		unlink(p);
 	}
-	copy_file(pristine, work);
+	ps_fixture_copy(pristine, work);
 	struct ps_err err = {0};
 	struct ps_store *inner;
 	assert_int_equal(ps_store_open(work, &inner, &err), PS_OK);
@@ -434,7 +391,7 @@ static ps_code run_once(use_case fn, int fail_at, bool *reached, int *calls)
 
 static void test_every_failure_point(void **state)
 {
-	char *before = fingerprint(pristine);
+	char *before = ps_fixture_fingerprint(pristine);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		bool reached;
 		int calls;
@@ -442,7 +399,7 @@ static void test_every_failure_point(void **state)
 		ps_code rc = run_once(cases[k].fn, 0, &reached, &calls);
 		if (rc != PS_OK)
 			fail_msg("case %s without failures: got %s, want ok", cases[k].name, ps_code_api(rc));
-		char *after = fingerprint(work);
+		char *after = ps_fixture_fingerprint(work);
 		if (strcmp(after, before) == 0)
 			fail_msg("case %s without failures: got no change in the store, want one", cases[k].name);
 		ps_free(after);
@@ -455,7 +412,7 @@ static void test_every_failure_point(void **state)
 				fail_msg("case %s failing call %d: the call was not reached", cases[k].name, n);
 			if (rc == PS_OK)
 				fail_msg("case %s failing call %d: got ok, want an error", cases[k].name, n);
-			char *now = fingerprint(work);
+			char *now = ps_fixture_fingerprint(work);
 			if (strcmp(now, before) != 0)
 				fail_msg("case %s failing call %d (%s): the store changed; want it untouched",
 					 cases[k].name, n, ps_code_api(rc));
@@ -469,7 +426,7 @@ static void test_every_failure_point(void **state)
  * failure comes back as an error (never a sweep that skipped tenants). */
 static void test_sweep_failure_points(void **state)
 {
-	char *before = fingerprint(pristine);
+	char *before = ps_fixture_fingerprint(pristine);
 	bool reached;
 	int calls;
 	ps_code rc = run_once(uc_sweep, 0, &reached, &calls);
@@ -482,7 +439,7 @@ static void test_sweep_failure_points(void **state)
 			fail_msg("case sweep failing call %d: the call was not reached", n);
 		if (rc == PS_OK)
 			fail_msg("case sweep failing call %d: got ok, want an error", n);
-		char *now = fingerprint(work);
+		char *now = ps_fixture_fingerprint(work);
 		if (strcmp(now, before) != 0)
 			fail_msg("case sweep failing call %d: the store changed; want it untouched", n);
 		ps_free(now);
