@@ -24,67 +24,7 @@
 
 #include "../common/ps_app_fixture.h"
 #include "../common/ps_sqlite_fixture.h"
-
-/* ---- the failing store: a wrapper that fails call number `fail_at` ---- */
-
-struct fs {
-	struct ps_store base;
-	struct ps_store *in;
-	struct ps_store_ops ops;
-	int calls;
-	int fail_at; /* 0: never */
-	bool failed;
-};
-
-static struct fs *fs_of(struct ps_store *st)
-{
-	return (struct fs *)st;
-}
-
-static bool tick(struct fs *f)
-{
-	f->calls++;
-	if (f->fail_at && f->calls == f->fail_at) {
-		f->failed = true;
-		return true;
-	}
-	return false;
-}
-
-/* One wrapper per method of ps_store.h, made from its list: a ps_code
- * method counts the call and fails the chosen one; close and rollback
- * (void) pass through, rollback without counting. */
-#define W_ps_code(name, params, args)                                                                      \
-	static ps_code w_##name params                                                                     \
-	{                                                                                                  \
-		struct fs *f = fs_of(st);                                                                  \
-		if (tick(f))                                                                               \
-			return ps_err_set(err, PS_STORE, NULL, "injected failure at call %d", f->calls);  \
-		st = f->in;                                                                                \
-		return st->ops->name args;                                                                 \
-	}
-#define W_void(name, params, args)                                                                         \
-	static void w_##name params                                                                        \
-	{                                                                                                  \
-		pass_##name(fs_of(st));                                                                    \
-	}
-#define W(ret, name, params, args) W_##ret(name, params, args)
-
-static void pass_close(struct fs *f)
-{
-	ps_store_close(f->in);
-	ps_free(f);
-}
-
-static void pass_rollback(struct fs *f)
-{
-	f->in->ops->rollback(f->in);
-}
-
-PS_STORE_METHODS(W)
-
-#define W_OP(ret, name, params, args) .name = w_##name,
-static const struct ps_store_ops failing_ops = {.name = "failing", PS_STORE_METHODS(W_OP)};
+#include "../common/ps_failing_store.h"
 
 /* ---- fixtures ---- */
 
@@ -370,15 +310,7 @@ static ps_code run_once(use_case fn, int fail_at, bool *reached, int *calls)
 	struct ps_err err = {0};
 	struct ps_store *inner;
 	assert_int_equal(ps_store_open(work, &inner, &err), PS_OK);
-	struct fs *f = ps_calloc(1, sizeof *f);
-	/* snapshot_scan is optional: where the store has none, neither has
-	 * the wrapper, so the sweep takes its per-tenant path as it would. */
-	f->ops = failing_ops;
-	if (inner->ops->snapshot_scan == NULL)
-		f->ops.snapshot_scan = NULL;
-	f->base.ops = &f->ops;
-	f->in = inner;
-	f->fail_at = fail_at;
+	struct fs *f = fs_wrap(inner, fail_at, NULL);
 	struct ps_ctx c;
 	ctx_on(&c, &f->base);
 	ps_code rc = fn(&c);
