@@ -7,7 +7,8 @@
 // the well-behaved one from 127.0.0.1.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { test, after, startServer, until, within, cli } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { test, after, startServer, until, within, cli, newTenant, PG_URL } from './harness.mjs';
 
 const started = [];
 after(async () => { for (const s of started) assert.equal(await s.stop(), 0, 'case daemon exit: got non-zero, want 0'); });
@@ -137,3 +138,30 @@ test('aborted connections by the hundred give a few timed log lines, not one eac
   }
   assert.ok(lines.length <= 40, `case 300 aborted connections: got ${lines.length} log lines, want a few`);
 });
+
+if (PG_URL) {
+  // The time a request takes to answer is not idle time: found by
+  // fuzz/fuzz_request (libmicrohttpd closed a connection whose answer took
+  // longer than the idle timeout to make). On PostgreSQL a write waits for
+  // its tenant's lock (doc/POSTGRES.md): held here by psql for 2.5 s.
+  test('an answer that takes longer than --idle-timeout to make is still sent', async () => {
+    const srv = await serve(['--idle-timeout', '1']);
+    const t = await newTenant(srv, { name: 'Slow Answer Org' });
+    const key = 0x504C534800000000n + BigInt(t.id.replace('ten_', ''));
+    const psql = spawn('psql', [srv.db, '-XAtq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    psql.stdout.on('data', (d) => { out += d; });
+    const gone = new Promise((r) => psql.once('close', r));
+    psql.stdin.write(`BEGIN; SELECT pg_advisory_xact_lock(${key}); SELECT 'locked';\n`);
+    await until(() => out.includes('locked'), 10000, 'psql holding the tenant lock');
+    const release = setTimeout(() => psql.stdin.end('ROLLBACK;\n'), 2500);
+    try {
+      const r = await srv.api('POST', `/v1/tenants/${t.id}/users`, { body: { upn: 'slow@example.com', display_name: 'Slow' } });
+      assert.equal(r.status, 201, `case write that waited 2.5 s with --idle-timeout 1: got ${r.status} ${r.text}, want 201`);
+    } finally {
+      clearTimeout(release);
+      psql.stdin.end();
+      await gone;
+    }
+  });
+}
