@@ -1,14 +1,14 @@
 // bench/abuse.mjs: the abusive client of bench/abuse, from one address.
-//   node bench/abuse.mjs URL FROM SLOW SILENT FLOOD SECONDS
+//   node bench/abuse.mjs URL FROM SLOW SILENT FLOOD SECONDS REOPEN_MS
 // Keeps SLOW slowloris connections (a request's headers sent a byte every
 // second, never finished), SILENT connections that send nothing, and FLOOD
 // connections sending header lines as fast as the daemon reads them, all from
 // address FROM, for SECONDS; each one the daemon closes is opened again
-// after 200 ms. Prints one JSON line: connections opened, closed by the
+// after REOPEN_MS. Prints one JSON line: connections opened, closed by the
 // daemon, and the most open at once.
 import net from 'node:net';
 
-const [url, from, slowN, silentN, floodN, secs] = process.argv.slice(2);
+const [url, from, slowN, silentN, floodN, secs, reopenMs = '1000'] = process.argv.slice(2);
 const u = new URL(url);
 const end = Date.now() + Number(secs) * 1000;
 const stats = { opened: 0, closed_by_daemon: 0, open: 0, most_open: 0 };
@@ -38,7 +38,7 @@ function open(kind) {
     if (stats.opened && s.bytesRead >= 0) stats.open = Math.max(0, stats.open - 1);
     if (Date.now() < end) {
       stats.closed_by_daemon++;
-      setTimeout(() => open(kind), 200);
+      setTimeout(() => open(kind), Number(reopenMs));
     }
   });
   setTimeout(() => s.destroy(), Math.max(0, end - Date.now()));
