@@ -77,8 +77,54 @@ static void self_init(void)
 		 proc_start(self_pid));
 }
 
-/* Whether the daemon that reserved a key (owner, at created_at) is gone. */
-static bool owner_is_gone(const char *owner, int64_t created_at, int64_t now)
+/* The keys this process runs now, between begin and end: one of its own
+ * keys found running that is not here was left by a call whose end could
+ * not write (the store failed then), and is taken over like a dead one's. */
+struct running {
+	struct running *next;
+	int64_t tenant;
+	char key[256];
+};
+static struct running *running_keys;
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void running_add(int64_t tenant, const char *key)
+{
+	struct running *r = ps_calloc(1, sizeof *r);
+	r->tenant = tenant;
+	snprintf(r->key, sizeof r->key, "%s", key);
+	pthread_mutex_lock(&running_lock);
+	r->next = running_keys;
+	running_keys = r;
+	pthread_mutex_unlock(&running_lock);
+}
+
+static void running_remove(int64_t tenant, const char *key)
+{
+	pthread_mutex_lock(&running_lock);
+	for (struct running **p = &running_keys; *p; p = &(*p)->next)
+		if ((*p)->tenant == tenant && strcmp((*p)->key, key) == 0) {
+			struct running *r = *p;
+			*p = r->next;
+			ps_free(r);
+			break;
+		}
+	pthread_mutex_unlock(&running_lock);
+}
+
+static bool running_has(int64_t tenant, const char *key)
+{
+	bool found = false;
+	pthread_mutex_lock(&running_lock);
+	for (struct running *r = running_keys; r && !found; r = r->next)
+		found = r->tenant == tenant && strcmp(r->key, key) == 0;
+	pthread_mutex_unlock(&running_lock);
+	return found;
+}
+
+/* Whether the daemon that reserved a key (owner, at created_at) is gone, or
+ * is this process and no longer runs it. */
+static bool owner_is_gone(const char *owner, int64_t created_at, int64_t now, int64_t tenant, const char *key)
 {
 	char inst[17], boot[40];
 	long pid;
@@ -87,7 +133,7 @@ static bool owner_is_gone(const char *owner, int64_t created_at, int64_t now)
 	    strcmp(boot, self_boot) != 0 || strcmp(boot, "unknown") == 0)
 		return created_at < now - PS_IDEM_STALE_S;
 	if (strcmp(inst, self_instance) == 0)
-		return false; /* this process runs it, on another thread */
+		return !running_has(tenant, key); /* this process: running on another thread, or left */
 	if (pid == self_pid)
 		return true; /* another instance had this process id: it is gone */
 	return proc_start(pid) != start;
@@ -171,7 +217,7 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 			return PS_OK;
 		}
 		ps_free(got.response);
-		if (!owner_is_gone(got.owner, got.created_at, now)) {
+		if (!owner_is_gone(got.owner, got.created_at, now, tenant, key)) {
 			call->retry_after_s = PS_IDEM_RETRY_S;
 			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
 					  "a request with this Idempotency-Key is still running; retry shortly");
@@ -190,6 +236,7 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 reserved:
 	call->tenant = tenant;
 	snprintf(call->key, sizeof call->key, "%s", key);
+	running_add(tenant, key);
 	return PS_OK;
 }
 
@@ -199,8 +246,11 @@ void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int stat
 	struct ps_err e;
 	if (!call->key[0])
 		return;
+	/* Written first, then no longer running here: a twin never finds the
+	 * key both unfinished and free to take over while this call ends. */
 	if (status < 200 || status >= 300) {
 		c->st->ops->idem_delete(c->st, call->tenant, call->key, &e);
+		running_remove(call->tenant, call->key);
 		return;
 	}
 	memset(&k, 0, sizeof k);
@@ -209,6 +259,7 @@ void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int stat
 	k.status = status;
 	k.response = (char *)response;
 	c->st->ops->idem_complete(c->st, &k, &e);
+	running_remove(call->tenant, call->key);
 	if (__atomic_add_fetch(&c->app->idem_kept, 1, __ATOMIC_RELAXED) % PS_IDEM_PURGE_EVERY == 0)
 		c->st->ops->idem_purge(c->st, ps_time_system() - PS_IDEM_KEEP_S, &e);
 }

@@ -10,6 +10,14 @@
 
 #include "common/ps_mem.h"
 
+/* Each method's number, and how many times the wrappers were called: a
+ * test can say which methods its use cases never reached. */
+#define FS_ENUM(ret, name, params, args) FS_M_##name,
+enum { PS_STORE_METHODS(FS_ENUM) FS_M__COUNT };
+#define FS_NAME(ret, name, params, args) #name,
+static const char *const fs_method_names[] = {PS_STORE_METHODS(FS_NAME)};
+static int fs_hits[FS_M__COUNT];
+
 struct fs {
 	struct ps_store base;
 	struct ps_store *in;
@@ -42,6 +50,7 @@ static inline bool tick(struct fs *f)
 	static ps_code w_##name params                                                                     \
 	{                                                                                                  \
 		struct fs *f = fs_of(st);                                                                  \
+		fs_hits[FS_M_##name]++;                                                                    \
 		if (tick(f))                                                                               \
 			return ps_err_set(err, PS_STORE, NULL, "injected failure at call %d", f->calls);  \
 		st = f->in;                                                                                \
