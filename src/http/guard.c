@@ -1,8 +1,10 @@
 /* guard.c: the deadline for a request to arrive (http layer). libmicrohttpd's
  * connection timeout counts from the last byte, so a client sending one byte
- * every few seconds would hold its connection for ever. Here each connection
- * waiting for a request (from its opening, or from the end of its previous
- * answer) has until its deadline to send the headers and the body; past it,
+ * every few seconds would hold its connection for ever. Here each request
+ * has until its deadline to send its headers and body, counted from the
+ * connection's opening for the first request, and from its request line
+ * for the next ones on a kept-alive connection (an idle one waits for
+ * libmicrohttpd's idle timeout instead); past it,
  * a reaper thread shuts the socket down and libmicrohttpd closes it. The
  * waiting connections form one list ordered by when they began to wait
  * (they are appended as they begin), so the reaper looks at its head only. */
@@ -154,6 +156,17 @@ void ps_guard_wait(struct ps_guard_conn *c)
 	g->tail = c;
 	c->waiting = true;
 	pthread_mutex_unlock(&g->lock);
+}
+
+void ps_guard_begin(struct ps_guard_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->g->lock);
+	bool waiting = c->waiting;
+	pthread_mutex_unlock(&c->g->lock);
+	if (!waiting) /* only this connection's thread arms it: no race */
+		ps_guard_wait(c);
 }
 
 void ps_guard_arrived(struct ps_guard_conn *c)

@@ -18,8 +18,11 @@ void ps_guard_stop(struct ps_guard *g);
 /* A new connection on socket fd, waiting for its first request from now.
  * NULL when g has no deadline. */
 struct ps_guard_conn *ps_guard_open(struct ps_guard *g, int fd);
-/* c waits for its next request from now (after an answer). */
+/* c's deadline runs from now (again, if it was running). */
 void ps_guard_wait(struct ps_guard_conn *c);
+/* A request began on c (its request line came): its deadline runs from now,
+ * unless it already runs (the first request: from the opening). */
+void ps_guard_begin(struct ps_guard_conn *c);
 /* c's request arrived whole: no deadline while it is answered. */
 void ps_guard_arrived(struct ps_guard_conn *c);
 /* c is closed: forget it (before its descriptor is closed). Accepts NULL. */

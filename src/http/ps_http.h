@@ -21,14 +21,14 @@ struct ps_server_opts {
 	unsigned max_connections;   /* open connections in all */
 	unsigned per_address;       /* open connections from one client address */
 	unsigned request_timeout_s; /* to send a whole request (headers and body), from the connection's
-				     * opening or the end of its previous answer; not reset by each byte */
-	unsigned idle_timeout_s;    /* a connection with nothing sent either way is closed */
+				     * opening or the request's own first line; not reset by each byte */
+	unsigned idle_timeout_s;    /* a connection with nothing sent either way is closed (keep-alive) */
 };
 
 #define PS_MAX_CONNECTIONS_DEFAULT 4096
 #define PS_PER_ADDRESS_DEFAULT 64
 #define PS_REQUEST_TIMEOUT_DEFAULT 10
-#define PS_IDLE_TIMEOUT_DEFAULT 5
+#define PS_IDLE_TIMEOUT_DEFAULT 30
 
 /* Start serving app. On PS_OK *out runs in background threads until
  * ps_server_stop; the bound port is in ps_server_port. */

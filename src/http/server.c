@@ -539,6 +539,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 }
 
+/* A request line came: the request's deadline runs (guard.c). Returns the
+ * request's first context: none (on_request makes it). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)uri;
+	ps_guard_begin(conn_guard(conn));
+	return NULL;
+}
+
 /* libmicrohttpd's own messages (a client closed early, a malformed
  * request): one timed line each, and few a second however many come. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -612,8 +622,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!cs)
 		return;
 	__atomic_sub_fetch(&cs->srv->in_flight, 1, __ATOMIC_RELEASE);
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		ps_guard_wait(conn_guard(conn)); /* the next request on this connection */
 	ps_buf_fini(&cs->body);
 	ps_free(cs);
 	*con_cls = NULL;
@@ -733,7 +741,8 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	limits[nl] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_ARRAY, limits,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
+				  on_request_line, srv, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_ARRAY, limits,
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!srv->d) {
 		ps_guard_stop(srv->guard);

@@ -76,6 +76,27 @@ test('a request sent a byte at a time is cut at its deadline, which bytes do not
   assert.equal(r.status, 200);
 });
 
+test('on a kept-alive connection, idling is not cut by the request deadline; a next request dripped is', async () => {
+  const srv = await serve(['--request-timeout', '2', '--idle-timeout', '60']);
+  const c = await connect(srv);
+  c.sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await until(() => c.data.includes('"ok"'), 5000, 'the first request answered');
+  // Idle past the request deadline (the time passing is the point here).
+  await new Promise((r) => setTimeout(r, 2600));
+  assert.equal(c.isClosed, false, 'case idle keep-alive 2.6 s with --request-timeout 2: closed, want kept (idle timeout 60)');
+  const t0 = Date.now();
+  c.sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+  const drip = setInterval(() => { if (!c.isClosed) c.sock.write('a'); }, 200);
+  try {
+    await within(c.closed, 8000, 'a second request dripped a byte every 200 ms: closed by the daemon');
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 1500, `case deadline of the second request: closed after ${ms} ms, want about 2000`);
+  } finally {
+    clearInterval(drip);
+    c.sock.destroy();
+  }
+});
+
 test('an idle keep-alive connection and a silent one are closed after --idle-timeout', async () => {
   const srv = await serve(['--request-timeout', '0', '--idle-timeout', '1']);
   const ka = await connect(srv);
