@@ -14,6 +14,7 @@
 #include "store/ps_store.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -38,13 +39,29 @@ static void die(const char *what, const struct ps_err *err)
 	exit(1);
 }
 
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 /* Send one request, read the whole answer into resp; its status, 0 when none. */
 static int roundtrip(const char *method, const char *path, const char *body, size_t len, char *resp, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+	int rc = -1;
+	while (fd >= 0 && (rc = connect(fd, (struct sockaddr *)&a, sizeof a)) != 0 && errno == EINTR)
+		;
+	if (fd < 0 || rc != 0) {
 		perror("fuzz_request: connect");
 		exit(1);
 	}
@@ -53,13 +70,17 @@ static int roundtrip(const char *method, const char *path, const char *body, siz
 			 "%s %s HTTP/1.1\r\nHost: fuzz\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 			 method, path, token, len);
-	if (send(fd, head, (size_t)n, MSG_NOSIGNAL) < 0 || (len && send(fd, body, len, MSG_NOSIGNAL) < 0)) {
-		/* The server may answer and close before the body is read. */
-	}
+	/* The server may answer and close before the body is read: a failed
+	 * send is not a finding, a missing answer is. */
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, len);
+	/* libFuzzer's timer (SIGALRM, for -timeout) interrupts system calls:
+	 * EINTR is not the end of the answer. */
 	size_t got = 0;
 	ssize_t r;
-	while (got + 1 < cap && (r = recv(fd, resp + got, cap - 1 - got, 0)) > 0)
-		got += (size_t)r;
+	while (got + 1 < cap && ((r = recv(fd, resp + got, cap - 1 - got, 0)) > 0 || (r < 0 && errno == EINTR)))
+		if (r > 0)
+			got += (size_t)r;
 	resp[got] = '\0';
 	close(fd);
 	int status = 0;
