@@ -77,7 +77,8 @@ static void self_init(void)
 		 proc_start(self_pid));
 }
 
-/* The keys this process runs now, between begin and end: one of its own
+/* The keys this process runs now, each call listed from before it tries
+ * the store until its end is written: one of its own
  * keys found running that is not here was left by a call whose end could
  * not write (the store failed then), and is taken over like a dead one's. */
 struct running {
@@ -112,14 +113,15 @@ static void running_remove(int64_t tenant, const char *key)
 	pthread_mutex_unlock(&running_lock);
 }
 
-static bool running_has(int64_t tenant, const char *key)
+/* Whether a call other than the asking one (listed too) runs the key here. */
+static bool running_elsewhere(int64_t tenant, const char *key)
 {
-	bool found = false;
+	int n = 0;
 	pthread_mutex_lock(&running_lock);
-	for (struct running *r = running_keys; r && !found; r = r->next)
-		found = r->tenant == tenant && strcmp(r->key, key) == 0;
+	for (struct running *r = running_keys; r && n < 2; r = r->next)
+		n += r->tenant == tenant && strcmp(r->key, key) == 0;
 	pthread_mutex_unlock(&running_lock);
-	return found;
+	return n >= 2;
 }
 
 /* Whether the daemon that reserved a key (owner, at created_at) is gone, or
@@ -133,7 +135,7 @@ static bool owner_is_gone(const char *owner, int64_t created_at, int64_t now, in
 	    strcmp(boot, self_boot) != 0 || strcmp(boot, "unknown") == 0)
 		return created_at < now - PS_IDEM_STALE_S;
 	if (strcmp(inst, self_instance) == 0)
-		return !running_has(tenant, key); /* this process: running on another thread, or left */
+		return !running_elsewhere(tenant, key); /* this process: running on another thread, or left */
 	if (pid == self_pid)
 		return true; /* another instance had this process id: it is gone */
 	return proc_start(pid) != start;
@@ -151,49 +153,25 @@ static char *canonical(const char *body, size_t len)
 	return canon;
 }
 
-ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t tenant, const char *key,
-			  const char *method, const char *path, const char *body, size_t len, struct ps_buf *replay,
-			  int *status, bool *replayed)
+/* Reserve k (or take it over from a daemon that is gone), replay its
+ * answer, or refuse: see ps_app_idem_begin. *ours: reserved for this call. */
+static ps_code take_key(struct ps_ctx *c, struct ps_idem_call *call, struct ps_idem *k, int64_t now,
+			struct ps_buf *replay, int *status, bool *replayed, bool *ours)
 {
 	struct ps_store *st = c->st;
-	memset(call, 0, sizeof *call);
-	*replayed = false;
-	if (!key)
-		return PS_OK;
-	size_t n = strlen(key);
-	if (n == 0 || n >= sizeof call->key)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "Idempotency-Key",
-				  "Idempotency-Key must be 1 to 255 characters");
-	char *canon = canonical(body, len);
-	if (canon) {
-		body = canon;
-		len = strlen(canon);
-	}
-	struct ps_buf h;
-	ps_buf_init(&h, len + 1024 + strlen(path));
-	ps_buf_printf(&h, "%s %s %lld\n", method, path, (long long)c->who.token_id);
-	ps_buf_put(&h, body ? body : "", len);
-	ps_sha256_hex(ps_buf_str(&h), h.len, call->hash);
-	ps_buf_fini(&h);
-	free(canon);
-
-	struct ps_idem k;
-	memset(&k, 0, sizeof k);
-	k.tenant_id = tenant;
-	snprintf(k.key, sizeof k.key, "%s", key);
-	snprintf(k.request_hash, sizeof k.request_hash, "%s", call->hash);
-	int64_t now = ps_time_system();
-	k.created_at = now;
-	pthread_once(&self_once, self_init);
-	snprintf(k.owner, sizeof k.owner, "%s", self_owner);
+	int64_t tenant = k->tenant_id;
+	const char *key = k->key;
+	*ours = false;
 	/* No wait on this thread: the key is ours, or replayed, or refused now.
 	 * Each round follows a change made by another request meanwhile (the
 	 * key let go of, or taken over), so a few are plenty. */
 	for (int round = 0; round < 4; round++) {
 		/* Reserve the key (status 0: running); a twin finds it taken. */
-		ps_code rc = st->ops->idem_insert(st, &k, &c->err);
-		if (rc == PS_OK)
-			goto reserved;
+		ps_code rc = st->ops->idem_insert(st, k, &c->err);
+		if (rc == PS_OK) {
+			*ours = true;
+			return PS_OK;
+		}
 		if (rc != PS_CONFLICT)
 			return rc;
 		struct ps_idem got;
@@ -224,19 +202,64 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 		}
 		/* Its daemon stopped before answering: this call takes the key
 		 * over and runs, unless another retry took it first. */
-		rc = st->ops->idem_take(st, &k, got.owner, &c->err);
-		if (rc == PS_OK)
-			goto reserved;
+		rc = st->ops->idem_take(st, k, got.owner, &c->err);
+		if (rc == PS_OK) {
+			*ours = true;
+			return PS_OK;
+		}
 		if (rc != PS_NOT_FOUND)
 			return rc;
 	}
 	call->retry_after_s = PS_IDEM_RETRY_S;
 	return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
 			  "other requests with this Idempotency-Key keep changing it; retry shortly");
-reserved:
+}
+
+ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t tenant, const char *key,
+			  const char *method, const char *path, const char *body, size_t len, struct ps_buf *replay,
+			  int *status, bool *replayed)
+{
+	memset(call, 0, sizeof *call);
+	*replayed = false;
+	if (!key)
+		return PS_OK;
+	size_t n = strlen(key);
+	if (n == 0 || n >= sizeof call->key)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "Idempotency-Key",
+				  "Idempotency-Key must be 1 to 255 characters");
+	char *canon = canonical(body, len);
+	if (canon) {
+		body = canon;
+		len = strlen(canon);
+	}
+	struct ps_buf h;
+	ps_buf_init(&h, len + 1024 + strlen(path));
+	ps_buf_printf(&h, "%s %s %lld\n", method, path, (long long)c->who.token_id);
+	ps_buf_put(&h, body ? body : "", len);
+	ps_sha256_hex(ps_buf_str(&h), h.len, call->hash);
+	ps_buf_fini(&h);
+	free(canon);
+
+	struct ps_idem k;
+	memset(&k, 0, sizeof k);
+	k.tenant_id = tenant;
+	snprintf(k.key, sizeof k.key, "%s", key);
+	snprintf(k.request_hash, sizeof k.request_hash, "%s", call->hash);
+	int64_t now = ps_time_system();
+	k.created_at = now;
+	pthread_once(&self_once, self_init);
+	snprintf(k.owner, sizeof k.owner, "%s", self_owner);
+	/* In this process's list of running keys before the store's, so that
+	 * a twin here never finds the key unfinished and not running. */
+	running_add(tenant, key);
+	bool ours;
+	ps_code rc = take_key(c, call, &k, now, replay, status, replayed, &ours);
+	if (!ours) {
+		running_remove(tenant, key);
+		return rc;
+	}
 	call->tenant = tenant;
 	snprintf(call->key, sizeof call->key, "%s", key);
-	running_add(tenant, key);
 	return PS_OK;
 }
 
