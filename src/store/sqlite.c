@@ -19,7 +19,7 @@
 /* A write waits this long at most for another connection's write lock, then
  * the call answers 503 with Retry-After: a worker thread is not held up
  * longer (reads need no lock in WAL mode and never wait). */
-#define BUSY_TIMEOUT_MS 250
+#define BUSY_TIMEOUT_MS 1000
 /* PRAGMA application_id: "PLSH", marks the file as a planshift store. */
 #define APP_ID		0x504C5348
 
