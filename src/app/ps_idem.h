@@ -14,6 +14,7 @@ struct ps_idem_call {
 	int64_t tenant;
 	char key[256];  /* "" when no key was reserved: end does nothing */
 	char hash[65];  /* of the method, path, caller's token and canonical body */
+	int retry_after_s; /* > 0 on PS_CONFLICT when a retry after that many seconds may succeed */
 };
 
 /* Before the change of `method path` with `body` (len bytes), sent under
@@ -22,8 +23,10 @@ struct ps_idem_call {
  * the first call's answer, or the key is reserved in call and
  * ps_app_idem_end must follow the change. Errors: PS_INVALID_FIELD (a key
  * of 0 or more than 255 characters), PS_IDEMPOTENCY_MISMATCH (the key was
- * used for another request), PS_CONFLICT (the first call is still running
- * after a wait, or never finished), or the store's. */
+ * used for another request), PS_CONFLICT with call->retry_after_s (the
+ * first call is still running: answered at once, never waited for), or the
+ * store's. A key whose daemon is gone (it died while running the call) is
+ * taken over: this call runs. */
 ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t tenant, const char *key,
 			  const char *method, const char *path, const char *body, size_t len, struct ps_buf *replay,
 			  int *status, bool *replayed);

@@ -46,7 +46,10 @@ struct ps_refusal {
  * a verdict) adds "reasons": the decision's (choice), else the target's own reason, else every reason of
  * the verdict, else upgrade_in_progress (the store refused a second
  * unfinished upgrade of the tenant: a twin request got there first). For
- * PS_RATE_LIMITED, *retry_after_s gets the seconds to wait (-1 otherwise). */
+ * PS_RATE_LIMITED, *retry_after_s gets the seconds to wait, for PS_STORE
+ * and PS_RETRY (the store is locked or cannot be written just now)
+ * PS_STORE_RETRY_S; -1 otherwise. */
+#define PS_STORE_RETRY_S 1
 void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, const struct ps_refusal *why,
 		       int64_t *retry_after_s);
 

@@ -173,8 +173,10 @@ void ps_render_failure(struct ps_jw *w, ps_code rc, const struct ps_err *err, co
 	const struct ps_verdict *v = why ? why->verdict : NULL;
 	*retry_after_s = -1;
 	e.code = rc;
-	if (rc == PS_STORE || rc == PS_RETRY)
+	if (rc == PS_STORE || rc == PS_RETRY) {
 		snprintf(e.msg, sizeof e.msg, "%s", "the store is unavailable right now; try again shortly");
+		*retry_after_s = PS_STORE_RETRY_S;
+	}
 	if (why && why->n_faults) {
 		render_faults(w, &e, why->faults, why->n_faults);
 		return;

@@ -31,7 +31,9 @@ static const char serve_usage[] =
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"                       [--session-idle DURATION] [--session-max DURATION]\n"
-	"                       [--jobs-interval DURATION] [--config FILE]\n"
+	"                       [--jobs-interval DURATION]\n"
+	"                       [--max-connections N] [--max-connections-per-address N]\n"
+	"                       [--request-timeout S] [--idle-timeout S] [--config FILE]\n"
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
@@ -72,6 +74,16 @@ static const char serve_usage[] =
 	"                         come due by the store's clock: renewals, scheduled\n"
 	"                         changes (default 1s; 250ms, 10s, 1m; 0 turns the\n"
 	"                         runner off: then only setting the manual clock runs it)\n"
+	"  --max-connections N    open connections in all (default 4096)\n"
+	"  --max-connections-per-address N\n"
+	"                         open connections from one client address (default 64;\n"
+	"                         0: no limit, e.g. behind a proxy that is the only client)\n"
+	"  --request-timeout S    seconds a client has to send a whole request, headers and\n"
+	"                         body, from the connection's opening (the first) or the\n"
+	"                         request's first line (the next ones on a kept-alive\n"
+	"                         connection); not reset by each byte (default 10; 0: none)\n"
+	"  --idle-timeout S       close a connection silent for S seconds, e.g. an idle\n"
+	"                         keep-alive one (default 30; 0: never)\n"
 	"  --config FILE          read `key = value` lines first, a key per flag above\n"
 	"                         (db = /var/lib/planshift/planshift.db, threads = 4, ...;\n"
 	"                         # starts a comment); flags override the file. Default:\n"
@@ -139,6 +151,10 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"session-idle", required_argument, NULL, 'I'},
 					   {"session-max", required_argument, NULL, 'X'},
 					   {"jobs-interval", required_argument, NULL, 'J'},
+					   {"max-connections", required_argument, NULL, 'N'},
+					   {"max-connections-per-address", required_argument, NULL, 'P'},
+					   {"request-timeout", required_argument, NULL, 'R'},
+					   {"idle-timeout", required_argument, NULL, 'T'},
 					   {"config", required_argument, NULL, 'C'},
 					   {"help", no_argument, NULL, 'h'},
 					   {NULL, 0, NULL, 0}};
@@ -211,6 +227,23 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 		sc->jobs_interval_ms = (unsigned)(n * unit);
 		break;
 	}
+	case 'N':
+	case 'P':
+	case 'R':
+	case 'T': {
+		long n = strtol(v, &end, 10);
+		long lo = o == 'N' ? 1 : 0, hi = o == 'N' || o == 'P' ? 1000000 : 86400;
+		if (!*v || *end || n < lo || n > hi)
+			return o == 'N' ? "must be from 1 to 1000000"
+			       : o == 'P' ? "must be from 0 (no limit) to 1000000"
+					  : "must be a number of seconds from 0 (none) to 86400";
+		unsigned *field = o == 'N'   ? &sc->so.max_connections
+				  : o == 'P' ? &sc->so.per_address
+				  : o == 'R' ? &sc->so.request_timeout_s
+					     : &sc->so.idle_timeout_s;
+		*field = (unsigned)n;
+		break;
+	}
 	default: return "is not a serve option";
 	}
 	return NULL;
@@ -280,8 +313,13 @@ static bool read_config(const char *path, struct serve_conf *sc, char **text)
 
 int ps_cmd_serve(int argc, char **argv)
 {
-	struct serve_conf sc = {
-	    .so = {.listen = "127.0.0.1:8080"}, .app = {.upgrade_capacity = 1000}, .jobs_interval_ms = 1000};
+	struct serve_conf sc = {.so = {.listen = "127.0.0.1:8080",
+				       .max_connections = PS_MAX_CONNECTIONS_DEFAULT,
+				       .per_address = PS_PER_ADDRESS_DEFAULT,
+				       .request_timeout_s = PS_REQUEST_TIMEOUT_DEFAULT,
+				       .idle_timeout_s = PS_IDLE_TIMEOUT_DEFAULT},
+				.app = {.upgrade_capacity = 1000},
+				.jobs_interval_ms = 1000};
 	/* The configuration file first (--config FILE, else the default one
 	 * when present), so that the flags override it. */
 	const char *config = NULL;

@@ -46,7 +46,8 @@ bool ps_buf_put(struct ps_buf *b, const void *data, size_t n)
 {
 	if (!reserve(b, n))
 		return false;
-	memcpy(b->p + b->len, data, n);
+	if (n) /* data may be NULL when n is 0 (found by fuzz/fuzz_po) */
+		memcpy(b->p + b->len, data, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 	return true;

@@ -192,7 +192,7 @@ static ps_code po_line(struct po *po, const char *s, const char *eol)
 		po->has_str = true;
 		po->cur = F_STR;
 		dst = &po->str;
-	} else if (strncmp(s, "msgstr[", 7) == 0) {
+	} else if ((size_t)(eol - s) > 7 && memcmp(s, "msgstr[", 7) == 0) { /* the text may end here: no NUL after it */
 		/* Plural forms: the first (the singular) is kept. */
 		const char *q = s + 7;
 		while (q < eol && *q >= '0' && *q <= '9')

@@ -376,6 +376,7 @@ struct ps_idem {
 	int status;            /* the HTTP status answered */
 	char *response;        /* the body answered; owned by the caller (ps_free) */
 	int64_t created_at;
+	char owner[128];       /* the daemon running it (app/idem.c), "" when unknown */
 };
 
 struct ps_audit {

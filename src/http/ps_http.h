@@ -17,7 +17,18 @@ struct ps_server_opts {
 	const char *web_dir; /* the admin center's files; NULL: none served */
 	const char *metrics_listen; /* "ADDR:PORT" of a listener serving GET /metrics without a token; NULL: none */
 	const char *access_log;     /* a file to append one JSON line per request to, "-" for stdout; NULL: none */
+	/* Staying up (0: no limit for each; `serve` starts from the defaults below). */
+	unsigned max_connections;   /* open connections in all */
+	unsigned per_address;       /* open connections from one client address */
+	unsigned request_timeout_s; /* to send a whole request (headers and body), from the connection's
+				     * opening or the request's own first line; not reset by each byte */
+	unsigned idle_timeout_s;    /* a connection with nothing sent either way is closed (keep-alive) */
 };
+
+#define PS_MAX_CONNECTIONS_DEFAULT 4096
+#define PS_PER_ADDRESS_DEFAULT 64
+#define PS_REQUEST_TIMEOUT_DEFAULT 10
+#define PS_IDLE_TIMEOUT_DEFAULT 30
 
 /* Start serving app. On PS_OK *out runs in background threads until
  * ps_server_stop; the bound port is in ps_server_port. */

@@ -5,6 +5,7 @@
  * thread owns one store handle and one context, reused across its requests.
  * A second listener (--metrics-listen) may serve GET /metrics alone,
  * without a token. */
+#include "ps_guard.h"
 #include "ps_http_int.h"
 
 #include "../app/ps_access.h"
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,7 @@ struct ps_server {
 	 * (atomic), and whether a drain has begun (atomic). */
 	uint64_t in_flight;
 	bool draining;
+	struct ps_guard *guard; /* the deadline for a request to arrive (guard.c) */
 };
 
 /* One per worker thread, made on its first request. */
@@ -441,6 +444,8 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		ps_jw_init(&r.w, r.out);
 		ps_render_failure(&r.w, rc, &c->err, r.refusal.snap || r.refusal.n_faults ? &r.refusal : NULL,
 				  &retry_after_s);
+		if (retry_after_s < 0 && r.idem.retry_after_s > 0)
+			retry_after_s = r.idem.retry_after_s;
 		if (retry_after_s >= 0)
 			snprintf(r.retry_after, sizeof r.retry_after, "%lld", (long long)retry_after_s);
 		r.status = ps_code_http(rc);
@@ -518,18 +523,69 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn
 	return ret;
 }
 
-static enum MHD_Result too_large(struct MHD_Connection *conn, struct conn *cs)
+/* Answer an error before (or instead of) reading the body. */
+static enum MHD_Result refuse_early(struct MHD_Connection *conn, struct conn *cs, ps_code code, const char *field,
+				    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static enum MHD_Result refuse_early(struct MHD_Connection *conn, struct conn *cs, ps_code code, const char *field,
+				    const char *fmt, ...)
 {
 	struct ps_buf tmp;
 	struct ps_err e;
 	char request_id[32];
 	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
 		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	va_list ap;
+	va_start(ap, fmt);
+	ps_err_vset(&e, code, field, fmt, ap);
+	va_end(ap);
 	ps_buf_init(&tmp, 4096);
-	ps_err_set(&e, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
 	enum MHD_Result ret = respond_error(conn, cs, &tmp, &e, request_id, NULL, NULL);
 	ps_buf_fini(&tmp);
 	return ret;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, struct conn *cs)
+{
+	return refuse_early(conn, cs, PS_PAYLOAD_TOO_LARGE, NULL, "the body is larger than %zu bytes", PS_BODY_MAX);
+}
+
+/* The connection's deadline (guard.c), or NULL. */
+static struct ps_guard_conn *conn_guard(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A connection opens or closes: its deadline begins or is forgotten. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct ps_server *srv = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? ps_guard_open(srv->guard, ci->connect_fd) : NULL;
+	} else {
+		ps_guard_close(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* A request line came: the request's deadline runs (guard.c). Returns the
+ * request's first context: none (on_request makes it). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)uri;
+	ps_guard_begin(conn_guard(conn));
+	return NULL;
+}
+
+/* libmicrohttpd's own messages (a client closed early, a malformed
+ * request): one timed line each, and few a second however many come. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	ps_log_vflood(PS_LOG_WARN, fmt, ap);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -547,6 +603,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		__atomic_add_fetch(&srv->in_flight, 1, __ATOMIC_RELAXED);
 		ps_buf_init(&cs->body, PS_BODY_MAX);
 		*con_cls = cs;
+		/* A body framed in a way libmicrohttpd does not read would hold
+		 * the connection until its timeout: refused now. */
+		const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+		if (te && strcasecmp(te, "chunked") != 0) {
+			cs->started = true;
+			return refuse_early(conn, cs, PS_INVALID_FIELD, "Transfer-Encoding",
+					    "Transfer-Encoding: only chunked is accepted");
+		}
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl) {
 			char *end;
@@ -577,6 +641,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (cs->started)
 		return MHD_YES;
 	cs->started = true;
+	ps_guard_arrived(conn_guard(conn));
 	if (cs->body.toobig)
 		return too_large(conn, cs);
 	return dispatch(srv, conn, method, url, cs);
@@ -691,11 +756,27 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-				  threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+	/* One client cannot take every connection (per address), nor hold one
+	 * by sending a byte at a time (the guard's deadline), nor by sending
+	 * nothing (the idle timeout, libmicrohttpd's, reset by each byte). */
+	srv->guard = ps_guard_start(opts->request_timeout_s * 1000u);
+	struct MHD_OptionItem limits[4];
+	size_t nl = 0;
+	limits[nl++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)opts->idle_timeout_s, NULL};
+	if (opts->max_connections)
+		limits[nl++] =
+		    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opts->max_connections, NULL};
+	if (opts->per_address)
+		limits[nl++] =
+		    (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)opts->per_address, NULL};
+	limits[nl] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
+				  on_request_line, srv, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_ARRAY, limits,
+				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
 	if (!srv->d) {
+		ps_guard_stop(srv->guard);
 		if (srv->log_reopens)
 			close(srv->log_fd);
 		pthread_rwlock_destroy(&srv->log_lock);
@@ -708,11 +789,13 @@ ps_code ps_server_start(struct ps_app *app, const struct ps_server_opts *opts, s
 	if (opts->metrics_listen) {
 		srv->metrics_d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 							  (mv6 ? MHD_USE_IPv6 : 0),
-						  0, NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR, &mss,
+						  0, NULL, NULL, on_metrics_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+						  mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &mss,
 						  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 						  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 		if (!srv->metrics_d) {
 			MHD_stop_daemon(srv->d);
+			ps_guard_stop(srv->guard);
 			if (srv->log_reopens)
 				close(srv->log_fd);
 			pthread_rwlock_destroy(&srv->log_lock);
@@ -745,6 +828,7 @@ void ps_server_stop(struct ps_server *s)
 	if (s->metrics_d)
 		MHD_stop_daemon(s->metrics_d);
 	MHD_stop_daemon(s->d);
+	ps_guard_stop(s->guard);
 	if (s->log_reopens)
 		close(s->log_fd);
 	pthread_rwlock_destroy(&s->log_lock);

@@ -875,7 +875,21 @@ ps_code ps_sql_idem_insert(struct ps_store *st, const struct ps_idem *k, struct 
 	ps_q_i64(&q, k->status);
 	ps_q_str(&q, k->response);
 	ps_q_i64(&q, k->created_at);
+	PS_Q_FIELD(&q, k->owner);
 	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_idem_take(struct ps_store *st, const struct ps_idem *k, const char *from, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_IDEM_TAKE, k->tenant_id);
+	ps_q_i64(&q, k->tenant_id);
+	PS_Q_FIELD(&q, k->key);
+	ps_q_str(&q, from);
+	PS_Q_FIELD(&q, k->owner);
+	ps_q_i64(&q, k->created_at);
+	return x_of(st)->change_one(st, &q, "Idempotency-Key", "the idempotency key is no longer held by that owner",
+				    err);
 }
 
 ps_code ps_sql_idem_complete(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)

@@ -347,6 +347,11 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	X(ps_code, idem_complete, (struct ps_store *st, const struct ps_idem *k, struct ps_err *err), (st, k, err))    \
 	X(ps_code, idem_delete, (struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err),            \
 	  (st, tenant, key, err))                                                                                      \
+	/* Take over a running key (status 0) still held by `from` (its daemon                                         \
+	 * died): k->owner and k->created_at become its owner and time.                                                \
+	 * NOT_FOUND when the key is no longer running under `from`. */                                                \
+	X(ps_code, idem_take, (struct ps_store *st, const struct ps_idem *k, const char *from, struct ps_err *err),    \
+	  (st, k, from, err))                                                                                          \
                                                                                                                        \
 	/* Support requests. insert assigns r->id. list: tenant 0 walks every                                          \
 	 * tenant's (for the provider's support staff), in id order. */                                                \
@@ -418,7 +423,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 8
+#define PS_SCHEMA_VERSION 9
 /* The version whose step keeps each subscription's price as sold and
  * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
  * takes each subscription's price from its last invoice. */

@@ -289,6 +289,7 @@ ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err)
 	k.created_at = I64(5);
 	STR(1, k.key, "idempotency.key");
 	STR(2, k.request_hash, "idempotency.request_hash");
+	STR(6, k.owner, "idempotency.owner");
 	const char *body = r->ops->text(r, 4, &len);
 	k.response = ps_strndup(body, len);
 	*(struct ps_idem *)out = k;

@@ -9,12 +9,17 @@
 #include "../common/ps_mem.h"
 #include "../common/ps_metrics.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 5000
+/* A write waits this long at most for another connection's write lock, then
+ * the call answers 503 with Retry-After: a worker thread is not held up
+ * longer (reads need no lock in WAL mode and never wait). */
+#define BUSY_TIMEOUT_MS 1000
 /* PRAGMA application_id: "PLSH", marks the file as a planshift store. */
 #define APP_ID		0x504C5348
 
@@ -47,8 +52,9 @@ static int busy_wait(void *arg, int count)
  * build time. A released step is never edited: changes go in a new step.
  * Enum lists are spelled out (not generated from ps_model.h) for that
  * reason; the contract suite round-trips every enum value to catch drift. */
-const char *const ps_sqlite_migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003, ps_sql_sqlite_004,
-					    ps_sql_sqlite_005, ps_sql_sqlite_006, ps_sql_sqlite_007, ps_sql_sqlite_008};
+const char *const ps_sqlite_migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003,
+					    ps_sql_sqlite_004, ps_sql_sqlite_005, ps_sql_sqlite_006,
+					    ps_sql_sqlite_007, ps_sql_sqlite_008, ps_sql_sqlite_009};
 
 _Static_assert(PS_ARRAY_LEN(ps_sqlite_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
@@ -519,6 +525,32 @@ static int pragma(sqlite3 *db, const char *sql, char *val, size_t cap)
 	return rc;
 }
 
+/* A store is always written: one that cannot be (a read-only file, or a
+ * folder where SQLite cannot make its WAL files) is refused when opened,
+ * naming the file and the cause, rather than failing every write later. */
+static ps_code writable(sqlite3 *db, const char *path, struct ps_err *err)
+{
+	const char *file = sqlite3_db_filename(db, "main");
+	if (!file || !file[0])
+		return PS_OK; /* in memory */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", file);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	if (sqlite3_db_readonly(db, "main") == 1 || access(file, W_OK) != 0)
+		return ps_err_set(err, PS_STORE, "db", "the SQLite store %s cannot be written: %s", path,
+				  access(file, W_OK) != 0 ? strerror(errno) : "SQLite opened it read-only");
+	if (access(dir, W_OK | X_OK) != 0)
+		return ps_err_set(err, PS_STORE, "db",
+				  "the SQLite store %s cannot be written: its folder %s does not let SQLite make its "
+				  "WAL files there (%s)",
+				  path, dir, strerror(errno));
+	return PS_OK;
+}
+
 ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *err)
 {
 	sqlite3 *db = NULL;
@@ -541,6 +573,8 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 		goto out;
 	}
 	sqlite3_extended_result_codes(db, 1);
+	if ((c = writable(db, path, err)) != PS_OK)
+		goto out;
 	sqlite3_busy_handler(db, busy_wait, NULL);
 	/* Double-quoted strings are identifiers, never literals. */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);

@@ -352,17 +352,20 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		      .missing = "new_subscription",
 		      .missing_msg = "new_subscription: the subscription does not exist for this tenant"},
     [PS_S_IDEM_FIND] = {.name = "idem_find",
-		     .sql = "SELECT tenant_id, key, request_hash, status, response, created_at FROM idempotency"
+		     .sql = "SELECT tenant_id, key, request_hash, status, response, created_at, owner FROM idempotency"
 			    " WHERE tenant_id = ?1 AND key = ?2"},
     [PS_S_IDEM_INSERT] = {.name = "idem_insert",
-		       .sql = "INSERT INTO idempotency (tenant_id, key, request_hash, status, response, created_at)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		       .sql = "INSERT INTO idempotency (tenant_id, key, request_hash, status, response, created_at, owner)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		       .conflict = "Idempotency-Key",
 		       .conflict_msg = "this idempotency key has already been used"},
     [PS_S_IDEM_COMPLETE] = {.name = "idem_complete",
 			 .sql = "UPDATE idempotency SET status = ?3, response = ?4 WHERE tenant_id = ?1 AND key = ?2"},
     [PS_S_IDEM_DELETE] = {.name = "idem_delete", .sql = "DELETE FROM idempotency WHERE tenant_id = ?1 AND key = ?2"},
     [PS_S_IDEM_PURGE] = {.name = "idem_purge", .sql = "DELETE FROM idempotency WHERE created_at < ?1"},
+    [PS_S_IDEM_TAKE] = {.name = "idem_take",
+		     .sql = "UPDATE idempotency SET owner = ?4, created_at = ?5"
+			    " WHERE tenant_id = ?1 AND key = ?2 AND status = 0 AND owner = ?3"},
     [PS_S_SUPPORT_INSERT] = {.name = "support_insert",
 			  .sql = "INSERT INTO support_requests (tenant_id, id, subscription_id, reason_codes,"
 				 " description, status, created_at, token_id)"

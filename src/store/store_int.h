@@ -112,6 +112,7 @@ enum ps_stmt {
 	PS_S_IDEM_COMPLETE,
 	PS_S_IDEM_DELETE,
 	PS_S_IDEM_PURGE,
+	PS_S_IDEM_TAKE,
 	PS_S_SUPPORT_INSERT,
 	PS_S_SUPPORT_LIST,
 	PS_S_SUPPORT_LIST_ALL,
@@ -168,8 +169,8 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_pg_001[], ps_sql_pg_002[], ps_sql_pg_003[],
-    ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_pg_001[], ps_sql_pg_002[],
+    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[];
 
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
@@ -428,6 +429,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(idem_complete)                                                                                               \
 	X(idem_delete)                                                                                                 \
 	X(idem_purge)                                                                                                  \
+	X(idem_take)                                                                                                   \
 	X(support_insert)                                                                                              \
 	X(support_list)                                                                                                \
 	X(job_insert)                                                                                                  \

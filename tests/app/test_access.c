@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "app/ps_access.h"
 #include "app/ps_app.h"
 #include "app/ps_idem.h"
+#include "common/ps_mem.h"
 #include "common/ps_time.h"
 #include "store/ps_store.h"
 
@@ -205,17 +207,81 @@ static void test_idempotency(void **state)
 	assert_false(replayed);
 	ps_app_idem_end(&f->c, &call, 200, "{}");
 
-	/* A reservation whose daemon died long ago is not run again. */
-	struct ps_idem k;
-	memset(&k, 0, sizeof k);
-	snprintf(k.key, sizeof k.key, "k3");
-	assert_int_equal(begin(f, &call, "k3", "{}", &replayed, &status), PS_OK); /* to learn the hash */
-	snprintf(k.request_hash, sizeof k.request_hash, "%s", call.hash);
-	ps_app_idem_end(&f->c, &call, 500, "");
-	k.created_at = ps_time_system() - 3600;
-	assert_int_equal(f->st->ops->idem_insert(f->st, &k, &f->c.err), PS_OK);
-	assert_int_equal(begin(f, &call, "k3", "{}", &replayed, &status), PS_CONFLICT);
-	assert_non_null(strstr(f->c.err.msg, "never finished"));
+	/* A running key: of a live daemon (this process, another thread), a
+	 * twin is refused at once with a Retry-After; of a daemon that died
+	 * (its process is gone, or its process id now belongs to another
+	 * instance), or that ran on another machine long ago, it is taken over
+	 * at once and the retry runs. */
+	char boot[40] = "unknown";
+	FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (bf) {
+		if (!fgets(boot, sizeof boot, bf))
+			snprintf(boot, sizeof boot, "unknown");
+		fclose(bf);
+	}
+	boot[strcspn(boot, "\n")] = '\0';
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	struct {
+		const char *name;
+		char owner[128];
+		int64_t age;
+		ps_code want;
+	} cases[] = {
+	    {"a daemon whose process is gone", "", 0, PS_OK},
+	    {"another instance with this process id", "", 0, PS_OK},
+	    {"another machine, two hours ago", "0123456789abcdef/another-boot/1/1", 7200, PS_OK},
+	    {"another machine, just now", "0123456789abcdef/another-boot/1/1", 0, PS_CONFLICT},
+	    {"a reservation from before owners were recorded, two hours ago", "", 7200, PS_OK},
+	    {"this process, the call ended but its end could not be written", "", 0, PS_OK},
+	    {"a live daemon: this process", "", 0, PS_CONFLICT},
+	};
+	snprintf(cases[0].owner, sizeof cases[0].owner, "0123456789abcdef/%s/%ld/1", boot, (long)dead);
+	snprintf(cases[1].owner, sizeof cases[1].owner, "0123456789abcdef/%s/%ld/1", boot, (long)getpid());
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "k3-%zu", i);
+		bool live_self = i == sizeof cases / sizeof cases[0] - 1;
+		assert_int_equal(begin(f, &call, key, "{}", &replayed, &status), PS_OK);
+		if (i == 0) { /* this process's owner, as the store holds it */
+			struct ps_idem mine;
+			assert_int_equal(f->st->ops->idem_find(f->st, 0, key, &mine, &f->c.err), PS_OK);
+			ps_free(mine.response);
+			snprintf(cases[sizeof cases / sizeof cases[0] - 2].owner, sizeof cases[0].owner, "%s",
+				 mine.owner);
+		}
+		if (!live_self) { /* make the reservation someone else's */
+			struct ps_idem k;
+			memset(&k, 0, sizeof k);
+			snprintf(k.key, sizeof k.key, "%s", key);
+			snprintf(k.request_hash, sizeof k.request_hash, "%s", call.hash);
+			snprintf(k.owner, sizeof k.owner, "%s", cases[i].owner);
+			k.created_at = ps_time_system() - cases[i].age;
+			ps_app_idem_end(&f->c, &call, 500, "");
+			assert_int_equal(f->st->ops->idem_insert(f->st, &k, &f->c.err), PS_OK);
+		}
+		struct ps_idem_call twin;
+		ps_code got = begin(f, &twin, key, "{}", &replayed, &status);
+		if (got != cases[i].want)
+			fail_msg("case %s: got %s (%s), want %s", cases[i].name, ps_code_api(got), f->c.err.msg,
+				 ps_code_api(cases[i].want));
+		assert_false(replayed);
+		if (got == PS_CONFLICT) {
+			if (twin.retry_after_s <= 0)
+				fail_msg("case %s: got Retry-After %d, want > 0", cases[i].name, twin.retry_after_s);
+			assert_string_equal(f->c.err.field, "Idempotency-Key");
+		} else {
+			/* The key is the retry's now: its answer is kept. */
+			ps_app_idem_end(&f->c, &twin, 201, "{\"taken\":true}");
+			assert_int_equal(begin(f, &twin, key, "{}", &replayed, &status), PS_OK);
+			assert_true(replayed);
+			assert_string_equal(ps_buf_str(&f->replay), "{\"taken\":true}");
+		}
+		if (live_self)
+			ps_app_idem_end(&f->c, &call, 500, "");
+	}
 }
 
 int main(void)

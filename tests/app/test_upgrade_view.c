@@ -114,6 +114,21 @@ static void test_po_parse(void **state)
 		WANT(bad[i].line == 0 || strstr(err.msg, want), "case %s: got message \"%s\", want one naming %s",
 		     bad[i].name, err.msg, want);
 	}
+	/* Texts that end without a newline, read from a buffer of exactly their
+	 * length (no NUL after them), as a file read whole is: nothing past the
+	 * end is read (found by fuzz/fuzz_po: "m" at the very end was compared
+	 * with "msgstr[" beyond the buffer; AddressSanitizer sees it). */
+	static const char *const ends[] = {"msgid \"a\"\nmsgstr \"b\"\nm", "msgid \"a\"\nmsgstr[",
+					   "msgid \"a\"\nmsgstr[0", "msgid \"a\"\nmsgst", "msgid"};
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		size_t n = strlen(ends[i]);
+		char *exact = malloc(n);
+		memcpy(exact, ends[i], n);
+		ps_code rc = ps_i18n_load_po(PS_LANG_FR, exact, n, &err);
+		free(exact);
+		WANT(rc == PS_INVALID_FIELD, "case text ending \"%s\": got %s, want invalid_field", ends[i],
+		     ps_code_api(rc));
+	}
 	/* A failed load keeps the table it would have replaced. */
 	WANT(strcmp(ps_tr(PS_LANG_FR, "File"), "Fichier") == 0, "case failed load: got the old table replaced");
 	reload_fr();

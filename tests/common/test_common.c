@@ -121,6 +121,10 @@ static void test_buf_cap(void **state)
 	ps_buf_reset(&b);
 	ps_buf_int(&b, 0);
 	assert_string_equal(ps_buf_str(&b), "0");
+	/* Nothing to add from nowhere: fine (UBSan saw memcpy(p, NULL, 0);
+	 * found by fuzz/fuzz_po). */
+	assert_true(ps_buf_put(&b, NULL, 0));
+	assert_string_equal(ps_buf_str(&b), "0");
 	ps_buf_fini(&b);
 }
 

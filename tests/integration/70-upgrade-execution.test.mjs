@@ -5,7 +5,7 @@
 // rule (doc/BILLING.md: round_half_up(full x days_left / days_in_period)),
 // formula beside each.
 import assert from 'node:assert/strict';
-import { test, before, after, startServers, stopServers, newTenant, tenantWithTokens, setClock, expectError } from './harness.mjs';
+import { test, before, after, startServers, stopServers, newTenant, tenantWithTokens, setClock, expectError, until } from './harness.mjs';
 import { roundHalfUp, plus, daysCeil, codes, expectBlocked, expectFields, subsPath, buy, seatUsers, getSub, list, seats, tab, billing, upgrade, preview, change, state, demoTenant } from './tenant-calls.mjs';
 
 let srv; // --clock manual
@@ -259,9 +259,20 @@ test('B3: concurrent requests with one Idempotency-Key and one body all get the 
   for (let k = 0; k < 5; k++) {
     const T = await newTenant(srv, {});
     const s = (await srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 10 } })).json;
-    const rs = await Promise.all(Array.from({ length: 8 }, () => srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/upgrade`,
-      { body: { target_plan: 'biz-standard' }, headers: { 'Idempotency-Key': 'same' } })));
-    const got = rs.map((r) => `${r.status} ${r.json?.id || r.json?.error?.code}`);
+    const send = () => srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/upgrade`,
+      { body: { target_plan: 'biz-standard' }, headers: { 'Idempotency-Key': 'same' } });
+    const rs = await Promise.all(Array.from({ length: 8 }, send));
+    // A twin that came while the first was still running is told at once
+    // to come back (409, Retry-After: no thread waits for another); coming
+    // back, it gets the first one's answer.
+    for (const r of rs.filter((r) => r.status === 409 && r.json?.error?.field === 'Idempotency-Key')) {
+      assert.ok(Number(r.headers.get('retry-after')) >= 1, `case twin still running: Retry-After ${r.headers.get('retry-after')}`);
+    }
+    const final = await Promise.all(rs.map((r) => (r.status === 409 && r.json?.error?.field === 'Idempotency-Key'
+      ? until(async () => { const a = await send(); return a.status === 409 && a.json?.error?.field === 'Idempotency-Key' ? null : a; },
+        10000, 'a twin coming back after Retry-After')
+      : r)));
+    const got = final.map((r) => `${r.status} ${r.json?.id || r.json?.error?.code}`);
     assert.equal(new Set(got).size, 1, `case 8 concurrent twins: got ${got.join(', ')}, want one answer`);
   }
 });

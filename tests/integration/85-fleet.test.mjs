@@ -5,7 +5,7 @@
 // Runs on any store the harness makes (SQLite: one file, several
 // processes; PostgreSQL: one database).
 import assert from 'node:assert/strict';
-import { test, before, after, startServers, stopServers, makeStore, removeStore, newTenant, tokenFor, setClock } from './harness.mjs';
+import { test, before, after, startServers, stopServers, makeStore, removeStore, newTenant, tokenFor, setClock, until } from './harness.mjs';
 
 const N = 3;
 const CAPACITY = 4;
@@ -70,7 +70,16 @@ test('eight concurrent upgrades of one subscription over three daemons: exactly 
 test('one Idempotency-Key sent to two daemons at once: one operation, the same answer', async () => {
   await setClock(d(0), '2026-11-11T00:00:00Z');
   const o = await orgWithSub('Fleet Twin Org');
-  const [a, b] = await Promise.all([1, 2].map((i) => upgrade(i, o, 'biz-standard', { 'Idempotency-Key': 'twin' })));
+  // A twin that finds the other still running is told at once to come back
+  // (409 with Retry-After: no thread waits); coming back, it gets its answer.
+  const send = async (i) => {
+    const r = await upgrade(i, o, 'biz-standard', { 'Idempotency-Key': 'twin' });
+    if (r.status !== 409 || r.json?.error?.field !== 'Idempotency-Key') return r;
+    assert.ok(Number(r.headers.get('retry-after')) >= 1, `case twin still running: Retry-After ${r.headers.get('retry-after')}`);
+    return until(async () => { const x = await upgrade(i, o, 'biz-standard', { 'Idempotency-Key': 'twin' });
+      return x.status === 409 && x.json?.error?.field === 'Idempotency-Key' ? null : x; }, 10000, 'a twin coming back');
+  };
+  const [a, b] = await Promise.all([1, 2].map(send));
   assert.ok(a.status === 201 || a.status === 202, `case first twin: got ${a.status} ${a.text}`);
   assert.equal(b.status, a.status, `case second twin: got ${b.status} ${b.text}, want ${a.status}`);
   assert.equal(b.json.id, a.json.id, 'case both twins name one operation');
