@@ -12,18 +12,31 @@
 
 #define ARGS_MAX 10
 
+/* The times a message names, each as written in it (in UTC) and as an
+ * instant: the reason's "message_times", so that the admin center can show
+ * them in the viewer's time zone. */
+struct msg_times {
+	size_t n;
+	int64_t at[ARGS_MAX];
+	char text[ARGS_MAX][128];
+};
+
 struct args {
 	const char *keys[ARGS_MAX];
 	size_t off[ARGS_MAX];
+	int64_t time[ARGS_MAX];
+	bool is_time[ARGS_MAX];
 	size_t n;
 	struct ps_buf b;
 	enum ps_lang lang;
+	struct msg_times *times; /* NULL: not wanted */
 };
 
 static void args_init(struct args *a, enum ps_lang lang)
 {
 	a->n = 0;
 	a->lang = lang;
+	a->times = NULL;
 	ps_buf_init(&a->b, (size_t)1 << 16);
 }
 
@@ -33,6 +46,7 @@ static struct ps_buf *arg_begin(struct args *a, const char *k)
 {
 	if (a->n < ARGS_MAX) {
 		a->keys[a->n] = k;
+		a->is_time[a->n] = false;
 		a->off[a->n++] = a->b.len;
 	}
 	return &a->b;
@@ -65,6 +79,10 @@ static void arg_time(struct args *a, const char *k, int64_t t)
 {
 	ps_time_human(arg_begin(a, k), t, a->lang);
 	arg_end(a);
+	if (a->n > 0 && a->keys[a->n - 1] == k) {
+		a->is_time[a->n - 1] = true;
+		a->time[a->n - 1] = t;
+	}
 }
 
 static void arg_id(struct args *a, const char *k, const char *prefix, int64_t id)
@@ -79,8 +97,14 @@ static void arg_id(struct args *a, const char *k, const char *prefix, int64_t id
 static void args_emit(struct args *a, struct ps_buf *out, const char *msgid)
 {
 	const char *vals[ARGS_MAX];
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
 		vals[i] = a->b.p + a->off[i];
+		if (a->times && a->is_time[i] && a->times->n < ARGS_MAX) {
+			size_t j = a->times->n++;
+			a->times->at[j] = a->time[i];
+			snprintf(a->times->text[j], sizeof a->times->text[j], "%s", vals[i]);
+		}
+	}
 	ps_i18n_expand(out, ps_tr(a->lang, msgid), a->keys, vals, a->n);
 	ps_buf_fini(&a->b);
 }
@@ -142,14 +166,15 @@ static void join_sep(struct ps_buf *b, size_t i)
 
 /* ---- Messages ------------------------------------------------------------ */
 
-static void message(struct ps_buf *out, const struct ps_reason *r, const struct ps_snapshot *snap,
-		    enum ps_lang lang)
+static void message(struct ps_buf *out, struct msg_times *times, const struct ps_reason *r,
+		    const struct ps_snapshot *snap, enum ps_lang lang)
 {
 	struct args a;
 	const char *msgid = NULL;
 	const struct ps_snap_sub *me = r->sub;
 	size_t shown;
 	args_init(&a, lang);
+	a.times = times;
 
 	switch (r->code) {
 	case PS_R_LICENSE_CONFLICT: {
@@ -462,7 +487,7 @@ static void offer_message(struct ps_buf *out, const struct ps_offer *o, const st
 void ps_reason_message(struct ps_buf *out, const struct ps_reason *r, const struct ps_snapshot *snap,
 		       enum ps_lang lang, int64_t now)
 {
-	message(out, r, snap, lang);
+	message(out, NULL, r, snap, lang);
 }
 
 /* ---- Remedies ------------------------------------------------------------- */
@@ -718,9 +743,19 @@ void ps_render_reason(struct ps_jw *w, const struct ps_reason *r, const struct p
 	ps_jw_key(w, "message");
 	struct ps_buf m;
 	ps_buf_init(&m, (size_t)1 << 16);
-	message(&m, r, snap, lang);
+	struct msg_times times = {0};
+	message(&m, &times, r, snap, lang);
 	ps_jw_strn(w, ps_buf_str(&m), m.len);
 	ps_buf_fini(&m);
+	ps_jw_key(w, "message_times");
+	ps_jw_arr(w);
+	for (size_t i = 0; i < times.n; i++) {
+		ps_jw_obj(w);
+		ps_jw_kstr(w, "text", times.text[i]);
+		ps_jw_ktime(w, "time", times.at[i]);
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
 	details(w, r, snap);
 	remedies(w, r->code, r, snap, r->sub);
 	ps_jw_obj_end(w);
