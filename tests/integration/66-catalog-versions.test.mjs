@@ -111,6 +111,48 @@ test('a price rise: fewer seats and an upgrade credit at the price sold; the upg
   assert.equal(dst.price_per_seat_month, 1500, `case the new subscription is sold at today's price: got ${dst.price_per_seat_month}`);
 });
 
+// A price rise reaches a subscription at its renewal (done by the runner when
+// the clock passes the period's end): invoiced at the new price, which the
+// subscription then keeps, so that a cancel right after credits at it. The
+// renewal is done by a daemon that did not load the catalog, on one store.
+test('a price rise reaches a subscription at its renewal, done by another daemon\'s runner; a cancel then credits the new price', async () => {
+  const store = makeStore();
+  const args = ['--clock', 'manual', '--jobs-interval', '0s'];
+  let a, b;
+  try {
+    [a, b] = await startServers([{ store, args }, { store, args }]);
+    await setClock(a, T0);
+    const T = await tenantWithTokens(a, { name: 'Renewal Price Org', payment: 'card' });
+    const s = await buy(a, T, { plan: 'biz-basic', quantity: 10 });
+    assert.equal(s.price_per_seat_month, 600, `case sold at: got ${s.price_per_seat_month}`);
+    // b reads the catalog before the rise (whatever it caches).
+    assert.equal(plan(await current(b), 'biz-basic').price_per_seat_month, 600, 'case b before the rise');
+    await load(a, catalog((c) => { plan(c, 'biz-basic').price_per_seat_month = 1200; }));
+    assert.equal((await getSub(a, T, s.id)).price_per_seat_month, 600, 'case still the price sold before the renewal');
+
+    const end = plus(T0, 30 * DAY);
+    const now = plus(T0, 31 * DAY);
+    await setClock(b, now); // b's runner does the renewal
+    const renewal = lines(await billing(a, T)).find((l) => l.kind === 'renewal' && l.subscription === s.id);
+    assert.ok(renewal, `case renewed: got ${JSON.stringify(lines(await billing(a, T)))}`);
+    assert.equal(renewal.amount, 1200 * 10, `case renewal at the new price: got ${renewal.amount}, want 12000`);
+    assert.equal(renewal.period_start, end, `case renewal period: got ${renewal.period_start}`);
+    for (const [name, d] of [['a', a], ['b', b]]) {
+      assert.equal((await getSub(d, T, s.id)).price_per_seat_month, 1200, `case daemon ${name}: the subscription now keeps the new price`);
+    }
+
+    const c = await b.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`, { token: T.tok.billing_admin });
+    assert.equal(c.status, 200, `case cancel: got ${c.status} ${c.text}`);
+    const next = renewal.period_end; // a month on
+    const credit = lines(await billing(a, T)).find((l) => l.kind === 'cancel' && l.subscription === s.id);
+    const want = roundHalfUp(12000, daysCeil(now, next), daysCeil(end, next));
+    assert.equal(credit && credit.amount, -want, `case cancel credit at the renewed price: got ${JSON.stringify(credit)}, want ${-want}`);
+  } finally {
+    await stopServers([a, b]);
+    removeStore(store);
+  }
+});
+
 // ---- retired plans ----------------------------------------------------------------------
 
 test('a retired plan: not sold nor offered; its subscription renews at its price and can be upgraded away', async () => {
