@@ -528,11 +528,13 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 			break;
 		case PS_REM_CHANGE_PLANS_MANUALLY: {
 			/* Two plans of one product become one: merge into the
-			 * other live subscription (switch with into). */
+			 * other live subscription (switch with into), never
+			 * into a retired plan's (not a target). */
 			const struct ps_snap_sub *other = NULL;
 			for (size_t k = 0; r && code == PS_R_MULTIPLE_PLANS_SAME_PRODUCT && k < r->n_subs && k < PS_LIST_MAX && !other;
 			     k++)
-				if (r->subs[k] && (!me || r->subs[k]->s.id != me->s.id))
+				if (r->subs[k] && (!me || r->subs[k]->s.id != me->s.id) &&
+				    !(r->subs[k]->plan && r->subs[k]->plan->retired))
 					other = r->subs[k];
 			char rest[64];
 			if (other)
