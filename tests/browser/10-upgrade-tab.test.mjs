@@ -3,19 +3,12 @@
 // past-due balance, Contoso upgrading, Relecloud's and Fourth Coffee's
 // manual changes, and the same pages in French.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 const texts = async (loc) => (await loc.allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
 

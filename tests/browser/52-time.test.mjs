@@ -4,21 +4,14 @@
 // term's end and the page shows the subscription cancelled. The same
 // overview in French.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot, settled } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot, settled } from './helpers.mjs';
 import { tenantWithTokens, setClock } from '../integration/harness.mjs';
 import { buy } from '../integration/tenant-calls.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ args: ['--clock', 'manual', '--jobs-interval', '0s'] });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ args: ['--clock', 'manual', '--jobs-interval', '0s'] }, (s, b) => { [srv, browser] = [s, b]; });
 
 test('cancel at end of term: asked from the overview, shown with its date, done by the runner when the clock passes it', async () => {
   await setClock(srv, '2031-03-03T09:00:00Z');

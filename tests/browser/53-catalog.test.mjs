@@ -3,20 +3,13 @@
 // shown by field (English and French), then a good load that becomes the
 // next version; support staff see the catalog but neither versions nor form.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot } from './helpers.mjs';
 import { cli } from '../integration/harness.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 // The catalog in the page's text area, changed by edit(catalog).
 async function editCatalog(page, edit) {

@@ -4,19 +4,12 @@
 // eta, a credit check, a past-due date) is walked in a zone that is not UTC,
 // in English and in French.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, settled } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 const TIMED = ['subscription_not_ready', 'service_incident', 'upgrade_in_progress', 'credit_check_pending', 'unpaid_balance', 'prepaid_plan'];
 
