@@ -64,6 +64,7 @@ test('a cancel at term end on a plan retired since: the overview and the Upgrade
   await setClock(srv, '2031-05-03T09:00:00Z');
   const T = await tenantWithTokens(srv, { name: 'Retired Leaver Ltd' });
   const s = await buy(srv, T, { plan: 'biz-basic', quantity: 2 });
+  const other = await buy(srv, T, { plan: 'biz-standard', quantity: 1 });
   const c = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
   assert.equal(c.status, 200, `case cancel at term end: ${c.text}`);
   const base = (await srv.api('GET', '/v1/catalog')).json;
@@ -86,6 +87,15 @@ test('a cancel at term end on a plan retired since: the overview and the Upgrade
     assert.doesNotMatch(main, /Upgrade to Business Basic/, 'case the retired plan is not offered');
     assert.equal(await page.locator('main .error, main .alert-danger').count(), 0, `case no error shown: ${main}`);
     await shot(page, 'cancel-at-term-end-retired');
+    // The other subscription's manual change: a retired plan's subscription
+    // is not offered to merge into (the API would refuse it).
+    await page.goto(`${srv.url}/#/t/${T.id}/subscriptions/${other.id}/switch`);
+    await settled(page);
+    await page.locator('#switch-target').waitFor({ state: 'attached' });
+    const intos = await page.locator('#switch-into option').evaluateAll((os) => os.map((o) => o.value));
+    assert.ok(!intos.includes(s.id), `case no merge into the retired plan's ${s.id}: ${intos}`);
+    const targets = await page.locator('#switch-target option').evaluateAll((os) => os.map((o) => o.value));
+    assert.ok(!targets.includes('biz-basic'), `case the retired plan is no target: ${targets}`);
     assert.deepEqual(page.jsErrors, [], 'no script errors');
   } finally {
     const back = structuredClone(base);
