@@ -224,6 +224,19 @@ static ps_code into_of(struct ps_ctx *c, struct ps_decision *d, int64_t into, co
 	return PS_OK;
 }
 
+/* The refusal of a target no state would make valid, naming the field that
+ * gave it (target_plan, or into) and, for a retired plan, why. */
+static ps_code not_a_target(struct ps_ctx *c, const struct ps_change_in *in, const struct ps_plan *to)
+{
+	const char *field = in->into ? "into" : "target_plan";
+	if (to->retired)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, field,
+				  "plan %s is retired: it is no longer sold nor a target of a change (change away from it "
+				  "instead)",
+				  to->id);
+	return ps_err_set(&c->err, PS_INVALID_FIELD, field, "%s is not a plan this subscription can move to", to->id);
+}
+
 /* The one decision (ps_decide) on moving d's subscription to `to`, into
  * d->choice; an input error no state would make valid is returned as such. */
 static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_plan *to, enum ps_op_kind kind,
@@ -261,8 +274,7 @@ static ps_code decide(struct ps_ctx *c, struct ps_decision *d, const struct ps_p
 	d->choice = c->choice;
 	d->offer = c->choice->offer;
 	if (c->choice->input == PS_CHOICE_NOT_A_TARGET)
-		return ps_err_set(&c->err, PS_INVALID_FIELD, "target_plan", "%s is not a plan this subscription can move to",
-				  to->id);
+		return not_a_target(c, in, to);
 	if (c->choice->input == PS_CHOICE_ADDON_SOURCE)
 		return ps_err_set(&c->err, PS_CONFLICT, "addon_of", "an add-on moves with its base subscription");
 	return PS_OK;

@@ -13,18 +13,31 @@
 
 #define ARGS_MAX 10
 
+/* The times a message names, each as written in it (in UTC) and as an
+ * instant: the reason's "message_times", so that the admin center can show
+ * them in the viewer's time zone. */
+struct msg_times {
+	size_t n;
+	int64_t at[ARGS_MAX];
+	char text[ARGS_MAX][128];
+};
+
 struct args {
 	const char *keys[ARGS_MAX];
 	size_t off[ARGS_MAX];
+	int64_t time[ARGS_MAX];
+	bool is_time[ARGS_MAX];
 	size_t n;
 	struct ps_buf b;
 	enum ps_lang lang;
+	struct msg_times *times; /* NULL: not wanted */
 };
 
 static void args_init(struct args *a, enum ps_lang lang)
 {
 	a->n = 0;
 	a->lang = lang;
+	a->times = NULL;
 	ps_buf_init(&a->b, (size_t)1 << 16);
 }
 
@@ -34,6 +47,7 @@ static struct ps_buf *arg_begin(struct args *a, const char *k)
 {
 	if (a->n < ARGS_MAX) {
 		a->keys[a->n] = k;
+		a->is_time[a->n] = false;
 		a->off[a->n++] = a->b.len;
 	}
 	return &a->b;
@@ -66,6 +80,10 @@ static void arg_time(struct args *a, const char *k, int64_t t)
 {
 	ps_time_human(arg_begin(a, k), t, a->lang);
 	arg_end(a);
+	if (a->n > 0 && a->keys[a->n - 1] == k) {
+		a->is_time[a->n - 1] = true;
+		a->time[a->n - 1] = t;
+	}
 }
 
 static void arg_id(struct args *a, const char *k, const char *prefix, int64_t id)
@@ -80,8 +98,14 @@ static void arg_id(struct args *a, const char *k, const char *prefix, int64_t id
 static void args_emit(struct args *a, struct ps_buf *out, const char *msgid)
 {
 	const char *vals[ARGS_MAX];
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
 		vals[i] = a->b.p + a->off[i];
+		if (a->times && a->is_time[i] && a->times->n < ARGS_MAX) {
+			size_t j = a->times->n++;
+			a->times->at[j] = a->time[i];
+			snprintf(a->times->text[j], sizeof a->times->text[j], "%s", vals[i]);
+		}
+	}
 	ps_i18n_expand(out, ps_tr(a->lang, msgid), a->keys, vals, a->n);
 	ps_buf_fini(&a->b);
 }
@@ -143,14 +167,15 @@ static void join_sep(struct ps_buf *b, size_t i)
 
 /* ---- Messages ------------------------------------------------------------ */
 
-static void message(struct ps_buf *out, const struct ps_reason *r, const struct ps_snapshot *snap,
-		    enum ps_lang lang)
+static void message(struct ps_buf *out, struct msg_times *times, const struct ps_reason *r,
+		    const struct ps_snapshot *snap, enum ps_lang lang)
 {
 	struct args a;
 	const char *msgid = NULL;
 	const struct ps_snap_sub *me = r->sub;
 	size_t shown;
 	args_init(&a, lang);
+	a.times = times;
 
 	switch (r->code) {
 	case PS_R_LICENSE_CONFLICT: {
@@ -463,7 +488,7 @@ static void offer_message(struct ps_buf *out, const struct ps_offer *o, const st
 void ps_reason_message(struct ps_buf *out, const struct ps_reason *r, const struct ps_snapshot *snap,
 		       enum ps_lang lang, int64_t now)
 {
-	message(out, r, snap, lang);
+	message(out, NULL, r, snap, lang);
 }
 
 /* ---- Remedies ------------------------------------------------------------- */
@@ -504,11 +529,13 @@ static void remedies(struct ps_jw *w, enum ps_reason_code code, const struct ps_
 			break;
 		case PS_REM_CHANGE_PLANS_MANUALLY: {
 			/* Two plans of one product become one: merge into the
-			 * other live subscription (switch with into). */
+			 * other live subscription (switch with into), never
+			 * into a retired plan's (not a target). */
 			const struct ps_snap_sub *other = NULL;
 			for (size_t k = 0; r && code == PS_R_MULTIPLE_PLANS_SAME_PRODUCT && k < r->n_subs && k < PS_LIST_MAX && !other;
 			     k++)
-				if (r->subs[k] && (!me || r->subs[k]->s.id != me->s.id))
+				if (r->subs[k] && (!me || r->subs[k]->s.id != me->s.id) &&
+				    !(r->subs[k]->plan && r->subs[k]->plan->retired))
 					other = r->subs[k];
 			char rest[64];
 			if (other)
@@ -725,9 +752,19 @@ void ps_render_reason(struct ps_jw *w, const struct ps_reason *r, const struct p
 	ps_jw_key(w, "message");
 	struct ps_buf m;
 	ps_buf_init(&m, (size_t)1 << 16);
-	message(&m, r, snap, lang);
+	struct msg_times times = {0};
+	message(&m, &times, r, snap, lang);
 	ps_jw_strn(w, ps_buf_str(&m), m.len);
 	ps_buf_fini(&m);
+	ps_jw_key(w, "message_times");
+	ps_jw_arr(w);
+	for (size_t i = 0; i < times.n; i++) {
+		ps_jw_obj(w);
+		ps_jw_kstr(w, "text", times.text[i]);
+		ps_jw_ktime(w, "time", times.at[i]);
+		ps_jw_obj_end(w);
+	}
+	ps_jw_arr_end(w);
 	details(w, r, snap);
 	remedies(w, r->code, r, snap, r->sub);
 	ps_jw_obj_end(w);

@@ -91,8 +91,10 @@ static void decide_switch(const struct ps_snapshot *snap, const struct ps_verdic
 		return;
 	}
 	/* Into an existing subscription: its plan, whatever the catalog's
-	 * paths (the app checked it is a live base subscription of the tenant). */
-	if (in->mode != PS_SWITCH_INTO && !ps_can_move_to(&snap->tenant, s->plan, in->to)) {
+	 * paths (the app checked it is a live base subscription of the tenant),
+	 * unless retired: a retired plan is never a target (RULES "The catalog
+	 * changes"), not even to merge into (its seats would rise). */
+	if (in->mode == PS_SWITCH_INTO ? in->to->retired : !ps_can_move_to(&snap->tenant, s->plan, in->to)) {
 		ch->input = PS_CHOICE_NOT_A_TARGET;
 		return;
 	}

@@ -2,19 +2,12 @@
 // API would refuse; a license admin manages seats but neither buys nor pays;
 // a billing admin pays but does not assign seats.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot, settled } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 async function tokenFor(tenantId, role) {
   const r = await srv.api('POST', `/v1/tenants/${tenantId}/tokens`, { body: { role } });

@@ -3,19 +3,12 @@
 // upgrade that waits in provisioning, followed by polling to completion.
 // The daemon runs with --provisioning manual.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true, args: ['--provisioning', 'manual'] });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true, args: ['--provisioning', 'manual'] }, (s, b) => { [srv, browser] = [s, b]; });
 
 async function bars(page) {
   return page.locator('#fleet-chart g.bar').evaluateAll((gs) => Object.fromEntries(gs.map((g) => [g.dataset.code, Number(g.dataset.count)])));

@@ -2,19 +2,12 @@
 // sideways scrolling, the menu opens and closes, every control has a
 // label, and the Upgrade tab works from the keyboard with a visible focus.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot, tenant, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 /** Controls without a label (or an aria-label), by id or name. */
 async function unlabelled(page) {

@@ -4,19 +4,12 @@
 // the tenant's API tokens. No page breaks the Content-Security-Policy (a
 // refusal is a console error, which page.jsErrors collects).
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, newTab, signIn, shot, tenant, settled } from './helpers.mjs';
+import { test, browserSuite, newPage, newTab, signIn, shot, tenant, settled } from './helpers.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 test('signed in once, a second tab opens a deep link signed in; sign out ends every tab', async () => {
   const contoso = tenant(srv, 'Contoso');

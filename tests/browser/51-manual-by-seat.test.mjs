@@ -4,7 +4,7 @@
 // then some of its users moved to a better plan (search, select all shown,
 // counts), and the same page in French.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot, tenant } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot, tenant } from './helpers.mjs';
 
 let srv;
 let browser;
@@ -12,17 +12,12 @@ let T; // Proseware: a biz-basic (10 users) and a biz-standard (10 seats, 8 user
 let basic;
 let standard;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
+browserSuite({ demo: true }, async (s, b) => {
+  [srv, browser] = [s, b];
   T = tenant(srv, 'Proseware');
   const subs = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions`, { token: T.token })).json.items;
   basic = subs.find((s) => s.plan === 'biz-basic').id;
   standard = subs.find((s) => s.plan === 'biz-standard').id;
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
 });
 
 test('Proseware: the merge remedy opens the manual change into the other subscription; seats and money reviewed; both plans become one', async () => {

@@ -3,20 +3,13 @@
 // shown by field (English and French), then a good load that becomes the
 // next version; support staff see the catalog but neither versions nor form.
 import assert from 'node:assert/strict';
-import { test, before, after, startWithBrowser, newPage, signIn, shot } from './helpers.mjs';
+import { test, browserSuite, newPage, signIn, shot } from './helpers.mjs';
 import { cli } from '../integration/harness.mjs';
 
 let srv;
 let browser;
 
-before(async () => {
-  [srv, browser] = await startWithBrowser({ demo: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await srv?.stop();
-});
+browserSuite({ demo: true }, (s, b) => { [srv, browser] = [s, b]; });
 
 // The catalog in the page's text area, changed by edit(catalog).
 async function editCatalog(page, edit) {
@@ -108,4 +101,21 @@ test('support staff: the catalog, without versions or the load form', async () =
   await page.locator('#catalog-plans').waitFor();
   assert.equal(await page.locator('#catalog-versions').count(), 0);
   assert.equal(await page.locator('#catalog-load').count(), 0);
+});
+
+test('a manual change never offers a retired plan: Adatum\'s Enterprise E5 (no upgrade path) lists the plans it may buy', async () => {
+  const adatum = srv.tenants.find((x) => x.name.startsWith('Adatum'));
+  const subs = (await srv.api('GET', `/v1/tenants/${adatum.id}/subscriptions`)).json.items;
+  const e5 = subs.find((x) => x.plan === 'ent-e5' && x.status === 'active');
+  assert.ok(e5, `case Adatum has an active E5: ${JSON.stringify(subs.map((x) => [x.id, x.plan, x.status]))}`);
+  const retired = (await srv.api('GET', '/v1/catalog')).json.plans.filter((p) => p.retired).map((p) => p.id);
+  assert.ok(retired.length > 0, 'case the demo catalog has a retired plan');
+  const page = await newPage(browser);
+  await signIn(page, srv.url, adatum.token);
+  await page.goto(`${srv.url}/#/t/${adatum.id}/subscriptions/${e5.id}/switch`);
+  await page.locator('#switch-target').waitFor({ state: 'attached' });
+  const targets = await page.locator('#switch-target option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(targets.length > 0, 'case some plans are offered');
+  for (const id of retired) assert.ok(!targets.includes(id), `case the retired ${id} is not offered: ${targets}`);
+  assert.deepEqual(page.jsErrors, []);
 });

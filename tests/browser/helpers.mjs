@@ -4,7 +4,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, ROOT } from '../integration/harness.mjs';
+import { startServer, before, after, ROOT } from '../integration/harness.mjs';
 
 export { startServer, test, before, after } from '../integration/harness.mjs';
 
@@ -20,6 +20,22 @@ export async function startWithBrowser(opts) {
   if (s.status === 'fulfilled' && b.status === 'fulfilled') return [s.value, b.value];
   await Promise.allSettled([s.value?.stop(), b.value?.close()]);
   throw s.status === 'rejected' ? s.reason : b.reason;
+}
+
+/** A test file's daemon (startWithBrowser's options) and browser: started
+ * before its tests, given to got(srv, browser) (which may prepare more),
+ * and stopped after them. */
+export function browserSuite(opts, got) {
+  let srv;
+  let browser;
+  before(async () => {
+    [srv, browser] = await startWithBrowser(opts);
+    await got(srv, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
 }
 
 export async function launch() {

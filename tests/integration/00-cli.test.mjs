@@ -110,6 +110,25 @@ test('routes lists every route, and doc/openapi.yaml documents each one', () => 
   }
 });
 
+// YAML's plain scalars (unquoted values) may not hold ": " nor " #": such a
+// line makes the whole file unreadable to every OpenAPI tool.
+test('doc/openapi.yaml: no plain value that YAML would refuse', () => {
+  const spec = readFileSync(join(ROOT, 'doc', 'openapi.yaml'), 'utf8');
+  const bad = [];
+  let block = -1; // the indent of a key whose value is a block scalar (| or >)
+  spec.split('\n').forEach((line, i) => {
+    const indent = line.length - line.trimStart().length;
+    if (block >= 0 && (line.trim() === '' || indent > block)) return;
+    block = -1;
+    const m = /^\s*(?:- )?[\w$.-]+: (.+)$/.exec(line);
+    if (!m) return;
+    if (/^[|>][-+]?\s*$/.test(m[1])) { block = indent; return; }
+    if (/^["'[{&*!]/.test(m[1])) return;
+    if (/: |:$| #/.test(m[1])) bad.push(`${i + 1}: ${line.trim()}`);
+  });
+  assert.deepEqual(bad, [], `case plain values YAML refuses (quote them):\n${bad.join('\n')}`);
+});
+
 test('--version prints meson project version', () => {
   const r = cli(['--version']);
   assert.equal(r.status, 0, r.stderr);

@@ -1,7 +1,8 @@
 // 02-run-suite: how scripts/test counts a suite (scripts/run-suite and
 // scripts/test-suites.mjs): a suite that crashes fails every test it did not
-// report, a suite that hangs is stopped and says so, a plan counts when it
-// says more than the source, and the tests a source declares are counted.
+// report, a suite that hangs is stopped and says so, a skipped test fails, a
+// plan counts when it says more than the source, and the tests a source
+// declares are counted.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
@@ -50,6 +51,13 @@ test('a C suite that crashes after its plan and one test: the rest of the plan f
   const r = runSuite('cmocka', 0, 60, 'bash', '-c', "printf '1..5\\nok 1 - t1\\nok 2 - t2\\n'; kill -SEGV $$");
   assert.deepEqual([r.p, r.f], [2, 3], `case crash after the plan: got ${r.out}`);
   assert.match(r.out, /^suite cmocka: stopped \(exit 139\) after reporting 2 of 5 tests: 3 counted as failed$/m, r.out);
+});
+
+test('a skipped test checked nothing: it counts as failed and the suite says so', () => {
+  const r = runSuite('skips', 3, 60, ...node(nodeFile('skips.mjs',
+    "test('a', () => {});\ntest('b', { skip: 'not here' }, () => {});\ntest('c', { todo: true }, () => {});")));
+  assert.deepEqual([r.p, r.f], [1, 2], `case skip and todo: got ${r.out}`);
+  assert.match(r.out, /^suite skips: 2 skipped: counted as failed$/m, r.out);
 });
 
 test('a suite that dies before printing anything: every declared test failed', () => {

@@ -489,3 +489,29 @@ test('generated: sessions and tokens live exactly as long as the rules say, at e
     await d.stop();
   }
 });
+
+test('every change of `planshift routes`, new ones included, needs the X-CSRF-Token with a session: one check for all', async () => {
+  const s = await signIn(srv, srv.operator);
+  const r = cli(['routes']);
+  assert.equal(r.status, 0, r.stderr);
+  const changes = r.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2))
+    .filter(([m, p]) => m !== 'GET' && m !== 'HEAD' && !(m === 'POST' && p === '/v1/sessions'));
+  for (const want of ['PUT /v1/catalog', 'PATCH /v1/service-health/incidents/{i}', 'POST /v1/tenants/{t}/subscriptions/{s}/cancel',
+    'POST /v1/tenants/{t}/subscriptions/{s}/switch', 'DELETE /v1/tokens/{tok}', 'DELETE /v1/sessions/current'])
+    assert.ok(changes.some(([m, p]) => `${m} ${p}` === want), `case ${want} is a listed change`);
+  const fill = (p) => p.replace('{t}', A.id).replace('{s}', 'sub_1').replace('{user}', 'usr_1').replace('{o}', 'op_1')
+    .replace('{i}', 'inc_1').replace('{c}', 'cc_1').replace('{tok}', 'tok_1');
+  const failures = [];
+  for (const [m, p] of changes) {
+    const x = await withSession(srv, s, m, fill(p), { body: {} });
+    if (x.status !== 403 || x.json?.error?.field !== 'X-CSRF-Token') failures.push(`case ${m} ${p} without X-CSRF-Token: got ${x.status} ${x.text}`);
+  }
+  assert.deepEqual(failures, [], failures.join('\n'));
+  // With it, the same calls get past the check (to the route's own answer).
+  for (const [m, p, body] of [['PUT', '/v1/catalog', {}], ['PATCH', '/v1/service-health/incidents/{i}', { eta: 'soon' }],
+    ['POST', '/v1/tenants/{t}/subscriptions/{s}/cancel', { when: 'term_end' }],
+    ['POST', '/v1/tenants/{t}/subscriptions/{s}/switch', { users: ['usr_1'], target_plan: 'biz-std' }]]) {
+    const x = await withSession(srv, s, m, fill(p), { body, csrf: s.csrf_token });
+    assert.ok(x.status !== 401 && x.status !== 403, `case ${m} ${p} with X-CSRF-Token: got ${x.status} ${x.text}`);
+  }
+});

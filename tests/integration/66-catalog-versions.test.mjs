@@ -12,7 +12,7 @@ import {
   test, before, after, startServer, startServers, stopServers, makeStore, removeStore, tenantWithTokens, setClock,
   expectError, tempDir, cli, storeSql, DEMO_CATALOG,
 } from './harness.mjs';
-import { roundHalfUp, plus, daysCeil, DAY, buy, billing, getSub, tab, upgrade, state } from './tenant-calls.mjs';
+import { roundHalfUp, plus, daysCeil, DAY, buy, billing, getSub, tab, upgrade, state, change, seatUsers } from './tenant-calls.mjs';
 
 const BASE = JSON.parse(readFileSync(DEMO_CATALOG, 'utf8'));
 const T0 = '2026-11-02T09:00:00Z';
@@ -111,6 +111,48 @@ test('a price rise: fewer seats and an upgrade credit at the price sold; the upg
   assert.equal(dst.price_per_seat_month, 1500, `case the new subscription is sold at today's price: got ${dst.price_per_seat_month}`);
 });
 
+// A price rise reaches a subscription at its renewal (done by the runner when
+// the clock passes the period's end): invoiced at the new price, which the
+// subscription then keeps, so that a cancel right after credits at it. The
+// renewal is done by a daemon that did not load the catalog, on one store.
+test('a price rise reaches a subscription at its renewal, done by another daemon\'s runner; a cancel then credits the new price', async () => {
+  const store = makeStore();
+  const args = ['--clock', 'manual', '--jobs-interval', '0s'];
+  let a, b;
+  try {
+    [a, b] = await startServers([{ store, args }, { store, args }]);
+    await setClock(a, T0);
+    const T = await tenantWithTokens(a, { name: 'Renewal Price Org', payment: 'card' });
+    const s = await buy(a, T, { plan: 'biz-basic', quantity: 10 });
+    assert.equal(s.price_per_seat_month, 600, `case sold at: got ${s.price_per_seat_month}`);
+    // b reads the catalog before the rise (whatever it caches).
+    assert.equal(plan(await current(b), 'biz-basic').price_per_seat_month, 600, 'case b before the rise');
+    await load(a, catalog((c) => { plan(c, 'biz-basic').price_per_seat_month = 1200; }));
+    assert.equal((await getSub(a, T, s.id)).price_per_seat_month, 600, 'case still the price sold before the renewal');
+
+    const end = plus(T0, 30 * DAY);
+    const now = plus(T0, 31 * DAY);
+    await setClock(b, now); // b's runner does the renewal
+    const renewal = lines(await billing(a, T)).find((l) => l.kind === 'renewal' && l.subscription === s.id);
+    assert.ok(renewal, `case renewed: got ${JSON.stringify(lines(await billing(a, T)))}`);
+    assert.equal(renewal.amount, 1200 * 10, `case renewal at the new price: got ${renewal.amount}, want 12000`);
+    assert.equal(renewal.period_start, end, `case renewal period: got ${renewal.period_start}`);
+    for (const [name, d] of [['a', a], ['b', b]]) {
+      assert.equal((await getSub(d, T, s.id)).price_per_seat_month, 1200, `case daemon ${name}: the subscription now keeps the new price`);
+    }
+
+    const c = await b.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`, { token: T.tok.billing_admin });
+    assert.equal(c.status, 200, `case cancel: got ${c.status} ${c.text}`);
+    const next = renewal.period_end; // a month on
+    const credit = lines(await billing(a, T)).find((l) => l.kind === 'cancel' && l.subscription === s.id);
+    const want = roundHalfUp(12000, daysCeil(now, next), daysCeil(end, next));
+    assert.equal(credit && credit.amount, -want, `case cancel credit at the renewed price: got ${JSON.stringify(credit)}, want ${-want}`);
+  } finally {
+    await stopServers([a, b]);
+    removeStore(store);
+  }
+});
+
 // ---- retired plans ----------------------------------------------------------------------
 
 test('a retired plan: not sold nor offered; its subscription renews at its price and can be upgraded away', async () => {
@@ -151,6 +193,45 @@ test('a retired plan: not sold nor offered; its subscription renews at its price
   const u = await upgrade(srv, T, s.id, { target_plan: 'biz-standard' }, { headers: { 'Idempotency-Key': 'up-retired-1' } });
   assert.equal(u.status, 201, `case upgrade away from a retired plan: got ${u.status} ${u.text}`);
   assert.equal((await getSub(srv, T, s.id)).status, 'replaced', 'case the retired subscription is replaced');
+});
+
+// Manual changes by seat and a retired plan: a retired plan is never a target,
+// so neither some users (`users`) nor a merge (`into`, whose quantity would
+// rise: more seats sold) go to it; away from it both work.
+test('by seat and a retired plan: users to it and into it are refused by field, the preview too; away from it both work', async () => {
+  await setClock(srv, T0);
+  await load(srv, BASE);
+  const T = await tenantWithTokens(srv, { name: 'Retired Seats Org', payment: 'card' });
+  const live = (await buy(srv, T, { plan: 'biz-basic', quantity: 4 })).id;
+  const old = (await buy(srv, T, { plan: 'biz-standard', quantity: 3 })).id;
+  const [u0] = await seatUsers(srv, T, live, 2, 'rl');
+  const [o0] = await seatUsers(srv, T, old, 2, 'ro');
+  await load(srv, catalog((c) => { plan(c, 'biz-standard').retired = true; }));
+  const sw = (sub, body) => change(srv, T, sub, body);
+  const preview = (sub, body) => srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${sub}/switch/preview`, { token: T.tok.reader, body });
+  const before = await state(srv, T);
+  for (const [name, body, field] of [['users to a retired plan', { target_plan: 'biz-standard', users: [u0] }, 'target_plan'],
+    ['into a retired plan\'s subscription', { into: old }, 'into']]) {
+    const r = await sw(live, body);
+    expectError(r, 400, 'invalid_field', field, name);
+    assert.match(r.json.error.message, /retired/, `case ${name}: the refusal says why: ${r.json.error.message}`);
+    const p = await preview(live, body);
+    assert.ok(p.status === 400 ? p.json.error.field === field : p.json.allowed === false,
+      `case ${name}, the preview: got ${p.status} ${p.text}, want it refused too`);
+  }
+  assert.deepEqual(await state(srv, T), before, 'case the refusals changed nothing');
+  // Two plans of one product: the live one's tab never links a merge into the retired one.
+  for (const x of (await tab(srv, T, live)).reasons.flatMap((r) => r.remedies))
+    assert.ok(!(x.href || '').includes(`into=${old}`), `case no remedy merges into the retired plan: ${x.href}`);
+  const away = (await tab(srv, T, old)).reasons.find((r) => r.code === 'multiple_plans_same_product');
+  assert.ok(away && away.remedies.some((x) => (x.href || '').endsWith(`/switch?into=${live}`)),
+    `case the retired one's tab links the merge away from it: ${JSON.stringify(away)}`);
+  // Away from the retired plan: some users, then the rest merged.
+  const r1 = await sw(old, { target_plan: 'biz-premium', users: [o0] });
+  assert.equal(r1.status, 201, `case users away from a retired plan: got ${r1.status} ${r1.text}`);
+  const r2 = await sw(old, { into: live });
+  assert.equal(r2.status, 201, `case into away from a retired plan: got ${r2.status} ${r2.text}`);
+  assert.equal((await getSub(srv, T, old)).status, 'replaced', 'case the retired plan\'s subscription merged away');
 });
 
 // ---- refusals change nothing -------------------------------------------------------------

@@ -180,7 +180,9 @@ export function remedyItem(remedy, reason, ctx, { subscription, codes } = {}) {
         : needs('billing');
     case 'wait':
     case 'retry_later': {
-      const text = remedy.until
+      // The message already says when (in the viewer's zone): the time once.
+      const said = remedy.until && (reason.message_times || []).some((x) => Date.parse(x.time) === Date.parse(remedy.until));
+      const text = said ? t(`remedy.${remedy.action}`) : remedy.until
         ? t(remedy.action === 'wait' ? 'remedy.wait_until' : 'remedy.retry_after', { time: fmtDateTime(remedy.until) })
         : t(remedy.action === 'wait' ? 'remedy.wait_unknown' : 'remedy.retry_unknown');
       const target = remedy.action === 'wait' ? waitTarget(remedy.href, ctx) : null;
@@ -193,11 +195,19 @@ export function remedyItem(remedy, reason, ctx, { subscription, codes } = {}) {
   }
 }
 
+/** The API's message with each time it names (written in UTC, listed in
+ * message_times) in the viewer's time zone. */
+export function localMessage(reason) {
+  let msg = reason.message || '';
+  for (const x of reason.message_times || []) msg = msg.split(x.text).join(fmtDateTime(x.time));
+  return msg;
+}
+
 /** A reason: its title, the API's message (in the UI's language), its remedies as actions. */
 export function reasonItem(reason, ctx, opts = {}) {
   return h('li', { class: 'reason', dataset: { reason: reason.code } },
     h('h3', {}, reasonTitle(reason.code)),
-    h('p', { class: 'reason-message' }, reason.message),
+    h('p', { class: 'reason-message' }, localMessage(reason)),
     reason.remedies && reason.remedies.length
       ? h('ul', { class: 'remedies', 'aria-label': t('upgrade.what_you_can_do') },
         reason.remedies.map((r) => h('li', {}, remedyItem(r, reason, ctx, opts))))

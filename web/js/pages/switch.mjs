@@ -26,8 +26,10 @@ export async function switchPage(ctx) {
   ]);
   const userById = new Map(userList.items.map((u) => [u.id, u]));
   const people = seatList.items.map((a) => userById.get(a.user) || { id: a.user, upn: a.user, display_name: a.user });
+  // A retired plan is never a target, not even to merge into.
+  const retired = (id) => Boolean((catalog.plans.find((p) => p.id === id) || {}).retired);
   // Where everyone can move into: the tenant's other active base subscriptions.
-  const intos = subList.items.filter((s) => s.id !== sub.id && s.status === 'active' && !s.addon_of && !s.replaced_by);
+  const intos = subList.items.filter((s) => s.id !== sub.id && s.status === 'active' && !s.addon_of && !s.replaced_by && !retired(s.plan));
   const fromName = sub.plan_name || planName(catalog, sub.plan);
   // Targets: the Upgrade tab's offers (supported first), or, when it has
   // none (no upgrade path), every plan the tenant could buy.
@@ -35,7 +37,7 @@ export async function switchPage(ctx) {
   if (!targets.length) {
     const seg = ctx.tenantInfo && ctx.tenantInfo.segment;
     targets = catalog.plans
-      .filter((p) => !p.addon && p.id !== sub.plan && p.currency === ctx.currency && (p.segment === 'commercial' || p.segment === seg))
+      .filter((p) => !p.addon && !p.retired && p.id !== sub.plan && p.currency === ctx.currency && (p.segment === 'commercial' || p.segment === seg))
       .map((p) => ({ id: p.id, name: p.name, monthly: p.price_per_seat_month * Math.max(sub.quantity, sub.assigned), currency: p.currency, auto: false }));
   }
   const wanted = ctx.query.get('target');
