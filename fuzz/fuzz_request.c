@@ -108,7 +108,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!ps_catalog_parse(ps_demo_catalog, ps_demo_catalog_len, &cat, &faults))
 		die("demo catalog", NULL);
 	if (st->ops->begin(st, PS_TX_WRITE, &err) != PS_OK ||
-	    st->ops->catalog_put(st, cat->json, cat->json_len, 1700000000, &err) != PS_OK ||
+	    st->ops->catalog_put(st, cat->json, cat->json_len, 1700000000, "cli", NULL, &err) != PS_OK ||
 	    st->ops->commit(st, &err) != PS_OK)
 		die("catalog", &err);
 	ps_catalog_free(cat);
