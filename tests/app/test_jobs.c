@@ -39,20 +39,14 @@ static struct ps_store *st;
 
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof dir, "%s/planshift-jobs-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	ps_fixture_temp("jobs", dir, sizeof dir, path, sizeof path);
 	ps_fixture_store(path, catalog, sizeof catalog - 1, NOW, &app, &st);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	ps_store_close(st);
-	ps_app_fini(&app);
-	ps_fixture_remove(path);
-	rmdir(dir);
+	ps_fixture_drop(st, &app, path, dir);
 	return 0;
 }
 

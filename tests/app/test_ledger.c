@@ -46,20 +46,14 @@ static void ctx_on(struct ps_ctx *c)
 
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof dir, "%s/planshift-ledger-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/ledger.db", dir);
+	ps_fixture_temp("ledger", dir, sizeof dir, path, sizeof path);
 	ps_fixture_store(path, catalog, sizeof catalog - 1, NOW, &app, &st);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	ps_store_close(st);
-	ps_app_fini(&app);
-	ps_fixture_remove(path);
-	rmdir(dir);
+	ps_fixture_drop(st, &app, path, dir);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #define PS_APP_FIXTURE_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,26 @@ static inline void ps_fixture_remove(const char *path)
 		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
 		unlink(p);
 	}
+}
+
+/* A new temporary folder dir ($TMPDIR/planshift-NAME-XXXXXX) and, in it,
+ * the path of a store NAME.db (not made: ps_fixture_store makes it). */
+static inline void ps_fixture_temp(const char *name, char *dir, size_t dir_len, char *path, size_t path_len)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, dir_len, "%s/planshift-%s-XXXXXX", tmp ? tmp : "/tmp", name);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, path_len, "%s/%s.db", dir, name);
+}
+
+/* The other end of ps_fixture_temp and ps_fixture_store: the store closed,
+ * the app's catalog freed, the files and the folder removed. */
+static inline void ps_fixture_drop(struct ps_store *st, struct ps_app *app, const char *path, const char *dir)
+{
+	ps_store_close(st);
+	ps_app_fini(app);
+	ps_fixture_remove(path);
+	rmdir(dir);
 }
 
 #endif
