@@ -71,7 +71,9 @@ test('operator: the catalog, its versions, a load refused with its faults by fie
   const coho = srv.tenants.find((x) => x.name === 'Coho Winery');
   const [cs] = (await srv.api('GET', `/v1/tenants/${coho.id}/subscriptions`)).json.items;
   await page.goto(`${srv.url}/#/t/${coho.id}/subscriptions/${cs.id}`);
-  await page.locator('#sub-price').waitFor();
+  // A hash change: the previous subscription's #sub-price stays until the
+  // new page is drawn, so wait for this one's price, not for the element.
+  await page.locator('#sub-price', { hasText: '€5.00' }).waitFor();
   assert.match(await page.locator('#sub-price').textContent(), /€5\.00 per license per month · a retired plan/);
   await shot(page, 'subscription-retired-plan');
   assert.equal(page.jsErrors.length, 0, page.jsErrors.join('\n'));
