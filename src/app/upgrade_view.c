@@ -229,6 +229,18 @@ static void message(struct ps_buf *out, struct msg_times *times, const struct ps
 			ps_buf_puts(b, sv ? sv->name : sid);
 		}
 		arg_end(&a);
+		if (r->wait_until > 0 && r->overdue) {
+			/* Past the provider's eta: call support first. */
+			arg_time(&a, "until", r->wait_until);
+			msgid = r->n_incidents == 1
+					? "A service of this plan has an open incident ({services}). The provider expected "
+					  "it resolved by {until}, and it is not: call support. You can upgrade once all "
+					  "services are healthy."
+					: "{count} open incidents affect services of this plan ({services}). The provider "
+					  "expected them resolved by {until}, and they are not: call support. You can "
+					  "upgrade once all services are healthy.";
+			break;
+		}
 		if (r->wait_until > 0) {
 			/* The provider's eta: the time the wait says. */
 			arg_time(&a, "until", r->wait_until);

@@ -122,7 +122,7 @@ enum ps_other_kind {
 struct ps_reason {
 	enum ps_reason_code code;
 	int64_t wait_until; /* for wait / retry_later: until when; 0 when it cannot be known */
-	bool overdue;       /* not_ready: wait_until has passed (call_support first) */
+	bool overdue;       /* not_ready, incident: wait_until has passed (call_support first) */
 	/* details; which are set depends on code */
 	enum ps_sub_status status;                      /* not_ready, not_eligible */
 	bool no_upgrade_path;                           /* not_eligible */

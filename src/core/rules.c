@@ -66,8 +66,9 @@ const enum ps_remedy *ps_reason_remedies_of(const struct ps_reason *r, size_t *n
 		*n = 1;
 		return rem_support;
 	}
-	/* Not ready past the time the provider expects: call support first. */
-	if (r->code == PS_R_SUBSCRIPTION_NOT_READY && r->overdue) {
+	/* Not ready, or an incident not resolved, past the time the provider
+	 * expects: call support first. */
+	if ((r->code == PS_R_SUBSCRIPTION_NOT_READY || r->code == PS_R_SERVICE_INCIDENT) && r->overdue) {
 		*n = 2;
 		return rem_support_wait;
 	}
@@ -144,8 +145,10 @@ static void check_license_conflict(struct ps_verdict *v, const struct ps_snapsho
 	}
 }
 
-/* 3: an open incident on a service of this subscription's plan. */
-static void check_incidents(struct ps_verdict *v, const struct ps_snapshot *snap)
+/* 3: an open incident on a service of this subscription's plan; overdue
+ * once the last eta has passed (every incident has one and none is
+ * resolved by then). */
+static void check_incidents(struct ps_verdict *v, const struct ps_snapshot *snap, int64_t now)
 {
 	const struct ps_plan *plan = v->sub->plan;
 	struct ps_reason *r = NULL;
@@ -166,6 +169,8 @@ static void check_incidents(struct ps_verdict *v, const struct ps_snapshot *snap
 			r->incidents[r->n_incidents] = in;
 		r->n_incidents++;
 	}
+	if (r)
+		r->overdue = r->wait_until != 0 && now >= r->wait_until;
 }
 
 /* 4: the tenant has an operation not yet finished. */
@@ -387,7 +392,7 @@ void ps_rules_evaluate(const struct ps_catalog *cat, const struct ps_snapshot *s
 		r->wait_until = s->created_at + ps_snapshot_provisioning_sla(snap);
 		r->overdue = now >= r->wait_until;
 	}
-	check_incidents(v, snap);
+	check_incidents(v, snap, now);
 	check_in_progress(v, snap);
 	if (snap->has_credit_check) {
 		struct ps_reason *r = add_reason(v, PS_R_CREDIT_CHECK_PENDING);

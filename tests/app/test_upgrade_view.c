@@ -861,6 +861,17 @@ static void test_every_message_translated(void **state)
 	  r_->n_incidents = 1);
 	V("service_incident, two", r_->code = PS_R_SERVICE_INCIDENT; r_->incidents[0] = &s.incidents[0];
 	  r_->incidents[1] = &s.incidents[1]; r_->n_incidents = 2);
+	V("subscription_not_ready, overdue", r_->code = PS_R_SUBSCRIPTION_NOT_READY; r_->wait_until = NOW - 60;
+	  r_->overdue = true);
+	V("service_incident, one, eta", r_->code = PS_R_SERVICE_INCIDENT; r_->incidents[0] = &s.incidents[0];
+	  r_->n_incidents = 1; r_->wait_until = NOW + 3600);
+	V("service_incident, two, eta", r_->code = PS_R_SERVICE_INCIDENT; r_->incidents[0] = &s.incidents[0];
+	  r_->incidents[1] = &s.incidents[1]; r_->n_incidents = 2; r_->wait_until = NOW + 3600);
+	V("service_incident, one, past its eta", r_->code = PS_R_SERVICE_INCIDENT; r_->incidents[0] = &s.incidents[0];
+	  r_->n_incidents = 1; r_->wait_until = NOW - 60; r_->overdue = true);
+	V("service_incident, two, past their eta", r_->code = PS_R_SERVICE_INCIDENT;
+	  r_->incidents[0] = &s.incidents[0]; r_->incidents[1] = &s.incidents[1]; r_->n_incidents = 2;
+	  r_->wait_until = NOW - 60; r_->overdue = true);
 	V("upgrade_in_progress, this one", r_->code = PS_R_UPGRADE_IN_PROGRESS; r_->operation_id = 5);
 	V("upgrade_in_progress, another", r_->code = PS_R_UPGRADE_IN_PROGRESS; r_->operation_id = 6);
 	V("upgrade_in_progress, unknown operation", r_->code = PS_R_UPGRADE_IN_PROGRESS; r_->operation_id = 99);

@@ -186,6 +186,30 @@ static void incident(struct ps_snapshot *s)
 	in->status = PS_INC_INVESTIGATING;
 }
 
+/* The incident of incident() with an eta: ahead of now, passed, or with a
+ * second incident on the plan that has none (then nobody knows until when). */
+static void incident_eta_ahead(struct ps_snapshot *s)
+{
+	incident(s);
+	s->incidents[1].eta = NOW + 3 * 3600;
+}
+
+static void incident_eta_passed(struct ps_snapshot *s)
+{
+	incident(s);
+	s->incidents[1].eta = NOW - 60;
+}
+
+static void incident_eta_and_none(struct ps_snapshot *s)
+{
+	incident(s);
+	s->incidents[1].eta = NOW - 60;
+	struct ps_snap_incident *in = ps_snapshot_add_incident(s);
+	in->id = 35;
+	snprintf(in->service_id, sizeof in->service_id, "files-1");
+	in->status = PS_INC_DEGRADED;
+}
+
 static void in_progress(struct ps_snapshot *s)
 {
 	base(s);
@@ -440,6 +464,37 @@ static void ck_incident(const char *n, const struct ps_verdict *v)
 	     (long long)r->wait_until);
 }
 
+/* An incident's wait: until its eta (the last one; unknown when one has
+ * none), call_support first once it has passed. */
+static void ck_incident_eta(const char *n, const struct ps_verdict *v, int64_t until, bool overdue)
+{
+	const struct ps_reason *r = need(n, v, PS_R_SERVICE_INCIDENT);
+	WANT(r->wait_until == until, "case %s: got wait_until %lld, want %lld", n, (long long)r->wait_until,
+	     (long long)until);
+	WANT(r->overdue == overdue, "case %s: got overdue %d, want %d", n, r->overdue, overdue);
+	size_t nr = 0;
+	const enum ps_remedy *rem = ps_reason_remedies_of(r, &nr);
+	WANT(nr == 2 && rem[0] == (overdue ? PS_REM_CALL_SUPPORT : PS_REM_WAIT) &&
+		     rem[1] == (overdue ? PS_REM_WAIT : PS_REM_CALL_SUPPORT),
+	     "case %s: got first remedy %s, want %s", n, nr ? ps_remedy_name(rem[0]) : "none",
+	     overdue ? "call_support" : "wait");
+}
+
+static void ck_incident_ahead(const char *n, const struct ps_verdict *v)
+{
+	ck_incident_eta(n, v, NOW + 3 * 3600, false);
+}
+
+static void ck_incident_passed(const char *n, const struct ps_verdict *v)
+{
+	ck_incident_eta(n, v, NOW - 60, true);
+}
+
+static void ck_incident_none(const char *n, const struct ps_verdict *v)
+{
+	ck_incident_eta(n, v, 0, false);
+}
+
 static void ck_in_progress(const char *n, const struct ps_verdict *v)
 {
 	const struct ps_reason *r = need(n, v, PS_R_UPGRADE_IN_PROGRESS);
@@ -635,6 +690,12 @@ static const struct row rows[] = {
 	 {PS_R_SUBSCRIPTION_NOT_READY, END}, "biz-standard,ent-e3", ck_not_ready},
 	{"a service of the plan has an incident: service_incident", incident, 1, 0, {PS_R_SERVICE_INCIDENT, END},
 	 "biz-standard,ent-e3", ck_incident},
+	{"an incident with an eta ahead: wait until then", incident_eta_ahead, 1, 0, {PS_R_SERVICE_INCIDENT, END},
+	 "biz-standard,ent-e3", ck_incident_ahead},
+	{"an incident past its eta: call_support first", incident_eta_passed, 1, 0, {PS_R_SERVICE_INCIDENT, END},
+	 "biz-standard,ent-e3", ck_incident_passed},
+	{"two incidents, one without an eta: until unknown, not overdue", incident_eta_and_none, 1, 0,
+	 {PS_R_SERVICE_INCIDENT, END}, "biz-standard,ent-e3", ck_incident_none},
 	{"another plan is being upgraded: upgrade_in_progress", in_progress, 1, 0, {PS_R_UPGRADE_IN_PROGRESS, END},
 	 "biz-standard,ent-e3", ck_in_progress},
 	{"pending credit check: credit_check_pending", credit_check, 1, 0, {PS_R_CREDIT_CHECK_PENDING, END},
