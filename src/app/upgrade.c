@@ -817,7 +817,15 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 		dst.term_end = ps_term_end(c->now, src.term);
 		dst.prepaid = src.prepaid;
 	}
+	/* A cancellation at term end goes with the plan to the same term's
+	 * end (an upgrade keeps the term); a manual change buys the target
+	 * afresh, and the source's cancellation ends with the source. */
+	if (upgrade && live)
+		dst.cancel_at = src.cancel_at;
+	src.cancel_at = 0;
 	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK)
+		return rc;
+	if (dst.cancel_at && (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, t->id, dst.id, dst.cancel_at)) != PS_OK)
 		return rc;
 	int64_t moved = 0;
 	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};

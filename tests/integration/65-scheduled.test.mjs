@@ -190,3 +190,33 @@ test('a scheduled operation can be cancelled until its time: cancelled, audited,
   const b = await billing(srv, T);
   assert.ok(b.invoices.length >= 2, 'case billing readable');
 });
+
+test('a cancellation at term end follows an upgrade to the same term end (the new plan ends then, not renewed); a manual change buys afresh and leaves no stale cancel_at', async () => {
+  await setClock(srv, '2035-06-01T09:00:00Z');
+  const T = await tenantWithTokens(srv, { name: 'Leaving Soon Org', payment: 'card' });
+  const s = await buy(srv, T, { plan: 'biz-basic', quantity: 2 });
+  const cancel = (id) => srv.api('POST', `${subsPath(T)}/${id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  const c = await cancel(s.id);
+  assert.equal(c.status, 200, `case cancellation at term end: got ${c.status} ${c.text}`);
+  assert.equal(c.json.cancel_at, '2035-07-01T09:00:00Z', 'case cancel_at = term_end');
+
+  await setClock(srv, '2035-06-10T09:00:00Z');
+  const up = await upgrade(srv, T, s.id, { target_plan: 'biz-standard' });
+  assert.equal(up.status, 201, `case upgraded: got ${up.status} ${up.text}`);
+  const nu = await getSub(srv, T, up.json.new_subscription);
+  assert.equal(nu.term_end, '2035-07-01T09:00:00Z', 'case same term end');
+  assert.equal(nu.cancel_at, '2035-07-01T09:00:00Z', 'case the cancellation went with the plan');
+  assert.equal((await getSub(srv, T, s.id)).cancel_at, null, 'case no stale cancel_at on the replaced subscription');
+  await setClock(srv, '2035-07-02T09:00:00Z');
+  const ended = await getSub(srv, T, nu.id);
+  assert.equal(ended.status, 'cancelled', `case the new plan ended at the term end: ${JSON.stringify(ended)}`);
+  assert.equal(lines(store.db, nu.id, 'renewal'), '0:0', 'case not renewed');
+
+  const s2 = await buy(srv, T, { plan: 'biz-basic', quantity: 1 });
+  assert.equal((await cancel(s2.id)).status, 200, 'case the second cancellation at term end');
+  const sw = await change(srv, T, s2.id, { target_plan: 'biz-standard' });
+  assert.equal(sw.status, 201, `case switched: got ${sw.status} ${sw.text}`);
+  const bought = await getSub(srv, T, sw.json.new_subscription);
+  assert.equal(bought.cancel_at, null, 'case the target bought afresh: no cancellation');
+  assert.equal((await getSub(srv, T, s2.id)).cancel_at, null, 'case no stale cancel_at on the cancelled source');
+});
