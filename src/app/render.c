@@ -204,7 +204,7 @@ void ps_render_operation(struct ps_jw *w, const struct ps_operation *op)
 	ps_jw_kstr(w, "type", ps_op_kind_name(op->kind)); /* API.md's name; kind is kept for older clients */
 	ps_jw_kstr(w, "state", ps_op_state_name(op->state));
 	ps_jw_kid(w, "source", PS_PFX_SUB, op->source_sub);
-	ps_jw_kstr(w, "target_plan", op->target_plan);
+	ps_jw_kstr(w, "target_plan", op->target_plan[0] ? op->target_plan : NULL); /* null: a cancellation */
 	ps_jw_kid(w, "new_subscription", PS_PFX_SUB, op->new_sub);
 	/* A switch into an existing subscription: that subscription. */
 	ps_jw_kid(w, "target_subscription", PS_PFX_SUB,

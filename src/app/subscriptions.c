@@ -316,9 +316,24 @@ static ps_code cancel_later_tx(struct ps_ctx *c, void *arg)
 	if ((rc = ps_app_no_scheduled(c, a->out)) != PS_OK)
 		return rc;
 	a->out->cancel_at = a->out->term_end;
+	/* The operation that records it (type cancel, scheduled: it can be
+	 * cancelled like any change at term end); the job ends it then. */
+	struct ps_operation op;
+	memset(&op, 0, sizeof op);
+	op.tenant_id = a->tenant;
+	op.kind = PS_OPK_CANCEL;
+	op.state = PS_OP_SCHEDULED;
+	op.source_sub = a->sub;
+	op.quantity = a->out->quantity;
+	op.created_at = op.updated_at = c->now;
+	op.effective_at = a->out->cancel_at;
+	snprintf(op.request_id, sizeof op.request_id, "%s", c->request_id);
+	snprintf(op.detail, sizeof op.detail, "{}");
 	if ((rc = c->st->ops->sub_update(c->st, a->out, &c->err)) != PS_OK ||
+	    (rc = c->st->ops->operation_insert(c->st, &op, &c->err)) != PS_OK ||
 	    (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, a->tenant, a->sub, a->out->cancel_at)) != PS_OK)
 		return rc;
+	a->out->scheduled = op.id;
 	return audit_sub(c, a->out, "subscription.cancel_scheduled");
 }
 
@@ -365,6 +380,26 @@ static ps_code cancel_failed(struct ps_ctx *c, struct ps_subscription *s)
 	return rc;
 }
 
+/* The refusal in c->err as the detail of the cancel operation op that
+ * failed: the field and the message (its reasons: none of the tab's). */
+static void op_refusal(struct ps_ctx *c, struct ps_operation *op)
+{
+	struct ps_buf b;
+	struct ps_jw w;
+	ps_buf_init(&b, sizeof op->detail - 1);
+	ps_jw_init(&w, &b);
+	ps_jw_obj(&w);
+	ps_jw_kstr(&w, "failure", "blocked");
+	ps_jw_kstr(&w, "field", c->err.field);
+	ps_jw_kstr(&w, "message", c->err.msg);
+	ps_jw_key(&w, "reasons");
+	ps_jw_arr(&w);
+	ps_jw_arr_end(&w);
+	ps_jw_obj_end(&w);
+	snprintf(op->detail, sizeof op->detail, "%s", ps_buf_str(&b));
+	ps_buf_fini(&b);
+}
+
 ps_code ps_app_cancel_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t *again)
 {
 	struct ps_subscription s;
@@ -380,14 +415,32 @@ ps_code ps_app_cancel_job(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t
 		*again = s.cancel_at;
 		return PS_OK;
 	}
-	/* It ends at its time, whenever the runner gets to it. */
+	/* It ends at its time, whenever the runner gets to it; its operation
+	 * (none in a store made before schema 10) ends with it. */
+	struct ps_operation op;
+	bool has_op = false;
+	if ((rc = c->st->ops->operation_find_scheduled(c->st, tenant, sub, &op, &c->err)) == PS_OK)
+		has_op = op.kind == PS_OPK_CANCEL;
+	else if (rc == PS_NOT_FOUND)
+		ps_err_clear(&c->err);
+	else
+		return rc;
 	int64_t now = c->now;
 	c->now = s.cancel_at;
+	bool failed = false;
 	rc = cancel_refusal(c, &s);
-	if (rc == PS_CONFLICT)
+	if (rc == PS_CONFLICT) {
+		failed = true;
+		if (has_op)
+			op_refusal(c, &op);
 		rc = cancel_failed(c, &s);
-	else if (rc == PS_OK)
+	} else if (rc == PS_OK)
 		rc = cancel_apply(c, &s);
+	if (rc == PS_OK && has_op) {
+		op.state = failed ? PS_OP_FAILED : PS_OP_COMPLETED;
+		op.updated_at = c->now;
+		rc = c->st->ops->operation_update(c->st, &op, &c->err);
+	}
 	c->now = now;
 	return rc;
 }

@@ -755,6 +755,36 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op);
 
 /* The change itself, on op (already inserted): by its mode. */
+
+/* src, which had a cancellation at term end, is replaced by dst now: an
+ * upgrade keeps the term, so the cancellation (its operation and its job)
+ * moves to dst, ending it at the same time; a manual change buys the
+ * target afresh, so the cancellation ends with the source (its operation
+ * cancelled). src->cancel_at is cleared either way (saved by the caller). */
+static ps_code cancellation_follows(struct ps_ctx *c, struct ps_subscription *src, const struct ps_subscription *dst)
+{
+	struct ps_store *st = c->st;
+	struct ps_operation op;
+	ps_code rc = st->ops->operation_find_scheduled(st, src->tenant_id, src->id, &op, &c->err);
+	if (rc == PS_NOT_FOUND)
+		ps_err_clear(&c->err);
+	else if (rc != PS_OK)
+		return rc;
+	bool moves = dst->cancel_at != 0;
+	if (rc == PS_OK && op.kind == PS_OPK_CANCEL) {
+		op.source_sub = moves ? dst->id : op.source_sub;
+		op.state = moves ? PS_OP_SCHEDULED : PS_OP_CANCELLED;
+		op.updated_at = c->now;
+		if ((rc = st->ops->operation_update(st, &op, &c->err)) != PS_OK)
+			return rc;
+	}
+	if ((rc = st->ops->job_remove(st, PS_JOB_CANCEL, src->tenant_id, src->id, &c->err)) != PS_OK ||
+	    (moves && (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, dst->tenant_id, dst->id, dst->cancel_at)) != PS_OK))
+		return rc;
+	src->cancel_at = 0;
+	return PS_OK;
+}
+
 ps_code ps_change_apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op)
 {
 	if (op->kind == PS_OPK_SWITCH && ps_op_mode(op) == PS_SWITCH_SOME)
@@ -822,10 +852,8 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	 * afresh, and the source's cancellation ends with the source. */
 	if (upgrade && live)
 		dst.cancel_at = src.cancel_at;
-	src.cancel_at = 0;
-	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK)
-		return rc;
-	if (dst.cancel_at && (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, t->id, dst.id, dst.cancel_at)) != PS_OK)
+	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK ||
+	    (src.cancel_at && (rc = cancellation_follows(c, &src, &dst)) != PS_OK))
 		return rc;
 	int64_t moved = 0;
 	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};

@@ -869,7 +869,7 @@ static void scheduled_change(struct ps_jw *w, const struct ps_snapshot *snap, co
 	ps_jw_obj(w);
 	ps_jw_kid(w, "operation", PS_PFX_OPERATION, op->id);
 	ps_jw_kstr(w, "kind", ps_op_kind_name(op->kind));
-	ps_jw_kstr(w, "target_plan", op->target_plan);
+	ps_jw_kstr(w, "target_plan", op->target_plan[0] ? op->target_plan : NULL); /* null: a cancellation */
 	ps_jw_ktime(w, "effective_at", op->effective_at);
 	ps_jw_obj_end(w);
 }

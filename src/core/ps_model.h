@@ -59,7 +59,8 @@
 
 #define PS_OP_KIND_MAP(X)                       \
 	X(UPGRADE, "upgrade")                   \
-	X(SWITCH, "switch")
+	X(SWITCH, "switch")                     \
+	X(CANCEL, "cancel")
 
 #define PS_INCIDENT_STATUS_MAP(X)               \
 	X(INVESTIGATING, "investigating")       \

@@ -775,6 +775,7 @@ ps_code ps_sql_operation_update(struct ps_store *st, const struct ps_operation *
 	ps_q_opt(&q, op->credit_check_id);
 	ps_q_i64(&q, op->updated_at);
 	PS_Q_FIELD(&q, op->detail);
+	ps_q_i64(&q, op->source_sub); /* a cancellation at term end follows an upgrade */
 	return x_of(st)->change_one(st, &q, "operation", "the operation does not exist", err);
 }
 

@@ -423,7 +423,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 9
+#define PS_SCHEMA_VERSION 10
 /* The version whose step keeps each subscription's price as sold and
  * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
  * takes each subscription's price from its last invoice. */

@@ -305,7 +305,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		  .sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_OP_UPDATE] = {.name = "operation_update",
 		     .sql = "UPDATE operations SET state = ?3, new_sub = ?4, credit_check_id = ?5, updated_at = ?6,"
-			    " detail = ?7 WHERE tenant_id = ?1 AND id = ?2",
+			    " detail = ?7, source_sub = ?8 WHERE tenant_id = ?1 AND id = ?2",
 		     .conflict = "operation",
 		     .conflict_msg = "the tenant already has an upgrade in progress: one upgrade at a time",
 		     .missing = "new_subscription",

@@ -77,3 +77,24 @@ test('a prepaid plan upgraded at the end of its term: scheduled from the tab, sh
   await fr.locator('.scheduled', { hasText: 'planifié pour le' }).waitFor();
   assert.deepEqual(page.jsErrors.concat(fr.jsErrors), [], 'no script errors');
 });
+
+test('a cancellation at the end of the term shows on the Upgrade tab and can be called off there: the subscription renews', async () => {
+  await setClock(srv, '2035-03-01T09:00:00Z');
+  const T = await tenantWithTokens(srv, { name: 'Changed Mind Ltd', payment: 'card' });
+  const s = await buy(srv, T, { plan: 'biz-basic', quantity: 2 });
+  const c = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(c.status, 200, `case cancellation at term end: ${c.text}`);
+  const page = await newPage(browser, { timezoneId: 'UTC' });
+  await signIn(page, srv.url, T.tok.billing_admin);
+  await page.goto(`${srv.url}/#/t/${T.id}/subscriptions/${s.id}/upgrade`);
+  await settled(page);
+  const box = page.locator('.scheduled');
+  await box.waitFor();
+  assert.match(await box.textContent(), /Cancellation at the end of the term, on .*2035: the subscription is not renewed/);
+  await shot(page, 'scheduled-cancellation');
+  await page.getByRole('button', { name: 'Cancel the scheduled change' }).click();
+  await page.locator('.scheduled').waitFor({ state: 'detached' });
+  const sub = (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions/${s.id}`, { token: T.tok.reader })).json;
+  assert.deepEqual([sub.cancel_at, sub.scheduled], [null, null], 'case nothing scheduled any more');
+  await page.close();
+});

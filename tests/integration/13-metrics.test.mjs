@@ -136,7 +136,7 @@ test('operations by type and state are read from the store', async () => {
   const labels = { type: 'upgrade', state: r.json.state };
   assert.equal(value(now, 'planshift_operations_total', labels) - value(before, 'planshift_operations_total', labels), 1,
     `case operations_total ${JSON.stringify(labels)}`);
-  assert.equal(now.samples.filter((s) => s.name === 'planshift_operations_total').length, 2 * 6, // upgrade, switch x 6 states
+  assert.equal(now.samples.filter((s) => s.name === 'planshift_operations_total').length, 3 * 6, // upgrade, switch, cancel x 6 states
     'case every type x state is a series');
 });
 

@@ -266,6 +266,8 @@ test('cancel at term end blocked at its time (users still hold seats): it fails,
   assert.equal(renewals(store.db, `subscription_id = ${subId(s.id)}`), 1, 'case one renewal');
   const failed = storeSql(store.db, `SELECT detail FROM audit WHERE object = '${s.id}' AND action = 'subscription.cancel_failed'`);
   assert.equal(JSON.parse(failed).field, 'assigned', `case the failure says why: got ${failed}`);
+  const op = await quiet.api('GET', `/v1/tenants/${T.id}/operations/${r.json.scheduled}`, { token: T.tok.reader });
+  assert.deepEqual([op.json.type, op.json.state], ['cancel', 'failed'], `case its cancel operation failed: ${op.text}`);
 });
 
 test('an annual term billed monthly, cancelled at term end: each month renews until the term ends, then it is cancelled', async () => {

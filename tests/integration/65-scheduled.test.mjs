@@ -199,6 +199,9 @@ test('a cancellation at term end follows an upgrade to the same term end (the ne
   const c = await cancel(s.id);
   assert.equal(c.status, 200, `case cancellation at term end: got ${c.status} ${c.text}`);
   assert.equal(c.json.cancel_at, '2035-07-01T09:00:00Z', 'case cancel_at = term_end');
+  const cop = await operation(T, c.json.scheduled);
+  assert.deepEqual([cop.type, cop.state, cop.source, cop.target_plan, cop.effective_at],
+    ['cancel', 'scheduled', s.id, null, '2035-07-01T09:00:00Z'], `case a scheduled operation of type cancel: ${JSON.stringify(cop)}`);
 
   await setClock(srv, '2035-06-10T09:00:00Z');
   const up = await upgrade(srv, T, s.id, { target_plan: 'biz-standard' });
@@ -207,16 +210,42 @@ test('a cancellation at term end follows an upgrade to the same term end (the ne
   assert.equal(nu.term_end, '2035-07-01T09:00:00Z', 'case same term end');
   assert.equal(nu.cancel_at, '2035-07-01T09:00:00Z', 'case the cancellation went with the plan');
   assert.equal((await getSub(srv, T, s.id)).cancel_at, null, 'case no stale cancel_at on the replaced subscription');
+  const moved = await operation(T, cop.id);
+  assert.deepEqual([moved.state, moved.source], ['scheduled', nu.id], 'case the cancel operation follows the new subscription');
+  assert.equal(nu.scheduled, cop.id, 'case the new subscription shows it as its scheduled change');
   await setClock(srv, '2035-07-02T09:00:00Z');
   const ended = await getSub(srv, T, nu.id);
   assert.equal(ended.status, 'cancelled', `case the new plan ended at the term end: ${JSON.stringify(ended)}`);
   assert.equal(lines(store.db, nu.id, 'renewal'), '0:0', 'case not renewed');
+  assert.equal((await operation(T, cop.id)).state, 'completed', 'case the cancel operation completed');
 
   const s2 = await buy(srv, T, { plan: 'biz-basic', quantity: 1 });
-  assert.equal((await cancel(s2.id)).status, 200, 'case the second cancellation at term end');
+  const c2 = await cancel(s2.id);
+  assert.equal(c2.status, 200, 'case the second cancellation at term end');
   const sw = await change(srv, T, s2.id, { target_plan: 'biz-standard' });
   assert.equal(sw.status, 201, `case switched: got ${sw.status} ${sw.text}`);
   const bought = await getSub(srv, T, sw.json.new_subscription);
   assert.equal(bought.cancel_at, null, 'case the target bought afresh: no cancellation');
   assert.equal((await getSub(srv, T, s2.id)).cancel_at, null, 'case no stale cancel_at on the cancelled source');
+  assert.equal((await operation(T, c2.json.scheduled)).state, 'cancelled', 'case its cancel operation ends cancelled');
+});
+
+test('a cancellation at term end is an operation that can be called off: cancel_at cleared, renewed as usual', async () => {
+  await setClock(srv, '2036-02-01T09:00:00Z');
+  const T = await tenantWithTokens(srv, { name: 'Second Thoughts Org', payment: 'card' });
+  const s = await buy(srv, T, { plan: 'biz-basic', quantity: 2 });
+  const c = await srv.api('POST', `${subsPath(T)}/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(c.status, 200, `case cancellation at term end: got ${c.status} ${c.text}`);
+  assert.equal((await tab(srv, T, s.id)).scheduled?.operation, c.json.scheduled, 'case the tab shows the scheduled cancellation');
+  const off = await srv.api('POST', `/v1/tenants/${T.id}/operations/${c.json.scheduled}/cancel`, { token: T.tok.billing_admin });
+  assert.equal(off.status, 200, `case called off: got ${off.status} ${off.text}`);
+  assert.equal(off.json.state, 'cancelled', 'case the operation cancelled');
+  const sub = await getSub(srv, T, s.id);
+  assert.deepEqual([sub.cancel_at, sub.scheduled], [null, null], 'case nothing scheduled any more');
+  await setClock(srv, '2036-03-02T09:00:00Z');
+  const after = await getSub(srv, T, s.id);
+  assert.equal(after.status, 'active', 'case still active after the term end');
+  assert.equal(after.billed_through, '2036-04-01T09:00:00Z', 'case renewed as usual');
+  const again = await srv.api('POST', `${subsPath(T)}/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(again.status, 200, `case a new cancellation at term end may be asked: got ${again.status} ${again.text}`);
 });

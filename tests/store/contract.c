@@ -2500,16 +2500,17 @@ static void t_operations(void **state)
 	WANT_FIELD("operation", "operation_get via another tenant");
 	WANT_CODE(f->o->operation_get(f->st, a, 999, &got, &f->err), PS_NOT_FOUND, "operation_get missing id");
 
-	/* Update writes state, new_sub, credit_check_id, updated_at and detail. */
+	/* Update writes state, new_sub, credit_check_id, updated_at, detail and
+	 * source_sub (a cancellation at term end follows an upgrade). */
 	struct ps_operation up = op;
 	up.state = PS_OP_PROVISIONING;
 	up.new_sub = s2;
 	up.credit_check_id = 0;
 	up.updated_at = NOW + 60;
 	snprintf(up.detail, sizeof up.detail, "{\"license_errors\":[{\"user\":\"usr_3\"}]}");
+	up.source_sub = s2;
 	/* Not written by update: */
 	up.kind = PS_OPK_SWITCH;
-	up.source_sub = s2;
 	snprintf(up.target_plan, sizeof up.target_plan, "other");
 	up.quantity = 1;
 	snprintf(up.request_id, sizeof up.request_id, "other");
@@ -2521,6 +2522,7 @@ static void t_operations(void **state)
 	want.new_sub = s2;
 	want.credit_check_id = 0;
 	want.updated_at = NOW + 60;
+	want.source_sub = s2;
 	snprintf(want.detail, sizeof want.detail, "%s", up.detail);
 	same_op(&got, &want, "operation after update");
 	up.credit_check_id = ca.id;

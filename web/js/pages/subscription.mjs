@@ -234,7 +234,9 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
     const errors = errorSlot();
     const box = h('section', { class: 'scheduled card', 'aria-labelledby': 'scheduled-title' },
       h('h2', { id: 'scheduled-title' }, t('upgrade.scheduled_title')),
-      h('p', { class: 'scheduled-text' }, t('upgrade.scheduled_text', { plan: planName(catalog, s.target_plan), date: fmtDate(s.effective_at) })));
+      h('p', { class: 'scheduled-text' }, s.kind === 'cancel'
+        ? t('upgrade.scheduled_cancel_text', { date: fmtDate(s.effective_at) })
+        : t('upgrade.scheduled_text', { plan: planName(catalog, s.target_plan), date: fmtDate(s.effective_at) })));
     if (may('billing')) {
       let idem = null;
       const btn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: async () => {
