@@ -779,6 +779,16 @@ ps_code ps_sql_operation_update(struct ps_store *st, const struct ps_operation *
 	return x_of(st)->change_one(st, &q, "operation", "the operation does not exist", err);
 }
 
+ps_code ps_sql_operation_count(struct ps_store *st, enum ps_op_kind kind, enum ps_op_state state, int64_t *n,
+			       struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_OP_COUNT, 0);
+	ps_q_str(&q, ps_op_kind_name(kind));
+	ps_q_str(&q, ps_op_state_name(state));
+	return x_of(st)->get_one(st, &q, ps_read_i64, n, "operation", "no count", err);
+}
+
 ps_code ps_sql_operation_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_operation_cb cb,
 			      void *arg, struct ps_err *err)
 {

@@ -310,6 +310,11 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	X(ps_code, operation_find_scheduled, (struct ps_store *st, int64_t tenant, int64_t sub,                        \
 	  struct ps_operation *out, struct ps_err *err),                                                               \
 	  (st, tenant, sub, out, err))                                                                                 \
+	/* operation_count: how many operations of every tenant are of kind and                                        \
+	 * in state (an index-only count: GET /metrics at any fleet size). */                                          \
+	X(ps_code, operation_count, (struct ps_store *st, enum ps_op_kind kind, enum ps_op_state state, int64_t *n,    \
+	  struct ps_err *err),                                                                                         \
+	  (st, kind, state, n, err))                                                                                   \
                                                                                                                        \
 	/* Move every seat of subscription `from` to `to` in one statement,                                            \
 	 * setting their product to product_id; *moved gets the count. Both                                            \

@@ -319,6 +319,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_OP_SCHEDULED] = {.name = "operation_find_scheduled",
 			.sql = "SELECT " OP_COLS " FROM operations WHERE tenant_id = ?1 AND source_sub = ?2"
 			       " AND state = 'scheduled'"},
+    [PS_S_OP_COUNT] = {.name = "operation_count",
+		    .sql = "SELECT count(*) FROM operations WHERE kind = ?1 AND state = ?2"},
     [PS_S_AUDIT_INSERT] = {.name = "audit_insert",
 			.sql =
 			    "INSERT INTO audit (tenant_id, id, at, token_id, role, action, object, request_id, detail)"

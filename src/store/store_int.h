@@ -101,6 +101,7 @@ enum ps_stmt {
 	PS_S_OP_LIST,
 	PS_S_OP_BY_NEW_SUB,
 	PS_S_OP_SCHEDULED,
+	PS_S_OP_COUNT,
 	PS_S_AUDIT_INSERT,
 	PS_S_AUDIT_LIST,
 	PS_S_EXISTS_TENANT,
@@ -420,6 +421,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(operation_list)                                                                                              \
 	X(operation_find_by_new_sub)                                                                                   \
 	X(operation_find_scheduled)                                                                                    \
+	X(operation_count)                                                                                             \
 	X(audit_insert)                                                                                                \
 	X(audit_list)                                                                                                  \
 	X(clock_get)                                                                                                   \

@@ -2561,6 +2561,7 @@ static void t_operations(void **state)
 	WANT_I64(got.new_sub, s2, "new_sub after refused updates");
 	WANT_I64(got.credit_check_id, ca.id, "credit_check_id after refused updates");
 
+
 	struct ps_operation stray = op;
 	stray.credit_check_id = cb_.id;
 	stray.kind = PS_OPK_SWITCH;
@@ -2592,6 +2593,31 @@ static void t_operations(void **state)
 	WANT_IDS(&ids, "operation_list A stopped after 3", op.id, seen[0], seen[1]);
 	OK(f->o->operation_list(f->st, b, 0, 0, op_cb, ids_reset(&ids, 0), &f->err), "operation_list B");
 	WANT_IDS(&ids, "operation_list B", ob);
+
+	/* operation_count: every tenant's, by kind and state. Above: A's
+	 * upgrades, provisioning and completed, a switch in every state; B's
+	 * upgrade, failed; and now B's cancellation, scheduled (no target). */
+	struct ps_operation cancel;
+	memset(&cancel, 0, sizeof cancel);
+	cancel.tenant_id = b;
+	cancel.kind = PS_OPK_CANCEL;
+	cancel.state = PS_OP_SCHEDULED;
+	cancel.source_sub = sb;
+	cancel.created_at = cancel.updated_at = cancel.effective_at = NOW;
+	snprintf(cancel.detail, sizeof cancel.detail, "{}");
+	OK(f->o->operation_insert(f->st, &cancel, &f->err), "operation_insert of a cancellation, no target plan");
+	for (int k = 0; k < PS_OPK__COUNT; k++)
+		for (int st = 0; st < PS_OP__COUNT; st++) {
+			int64_t n = -1;
+			OK(f->o->operation_count(f->st, (enum ps_op_kind)k, (enum ps_op_state)st, &n, &f->err),
+			   "operation_count");
+			int64_t want_n = k == PS_OPK_SWITCH ||
+						 (k == PS_OPK_UPGRADE &&
+						  (st == PS_OP_PROVISIONING || st == PS_OP_COMPLETED || st == PS_OP_FAILED)) ||
+						 (k == PS_OPK_CANCEL && st == PS_OP_SCHEDULED);
+			WANT(n == want_n, "case operation_count %s %s: got %lld, want %lld", ps_op_kind_name(k),
+			     ps_op_state_name(st), (long long)n, (long long)want_n);
+		}
 }
 
 /* The scheduled operation of a subscription: at most one (CONFLICT), found
