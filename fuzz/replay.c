@@ -3,7 +3,9 @@
  * once to LLVMFuzzerTestOneInput, after LLVMFuzzerInitialize when the
  * harness has one. The normal build makes one per harness and `meson test`
  * replays each seed corpus, so the harnesses compile with the rest of the
- * tree and the corpus keeps passing. A finding aborts, as under libFuzzer. */
+ * tree and the corpus keeps passing. Prints TAP, one test per input; a
+ * finding aborts, as under libFuzzer (the inputs not reached then count as
+ * failed by the plan). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,36 +16,40 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char **paths;
+static size_t n_paths, cap_paths;
 
-static int replay_file(const char *path)
+static void add_path(const char *p)
+{
+	if (n_paths == cap_paths) {
+		cap_paths = cap_paths ? cap_paths * 2 : 64;
+		paths = realloc(paths, cap_paths * sizeof *paths);
+		if (!paths)
+			abort();
+	}
+	paths[n_paths++] = strdup(p);
+}
+
+/* The file's bytes (malloc'd; *len set), NULL when it cannot be read. */
+static uint8_t *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	size_t cap = 4096, len = 0;
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n;
 	uint8_t *data = malloc(cap);
-	size_t n;
-	while (data && (n = fread(data + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap)
+	*len = 0;
+	while (data && (n = fread(data + *len, 1, cap - *len, f)) > 0) {
+		*len += n;
+		if (*len == cap)
 			data = realloc(data, cap *= 2);
 	}
 	fclose(f);
-	if (!data)
-		return 1;
-	LLVMFuzzerTestOneInput(data, len);
-	free(data);
-	return 0;
+	return data;
 }
 
 int main(int argc, char **argv)
 {
-	if (LLVMFuzzerInitialize)
-		LLVMFuzzerInitialize(&argc, &argv);
-	int failed = 0;
-	size_t count = 0;
 	for (int a = 1; a < argc; a++) {
 		struct stat st;
 		if (stat(argv[a], &st) != 0) {
@@ -51,8 +57,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			failed |= replay_file(argv[a]);
-			count++;
+			add_path(argv[a]);
 			continue;
 		}
 		struct dirent **list;
@@ -65,13 +70,33 @@ int main(int argc, char **argv)
 			if (list[i]->d_name[0] != '.') {
 				char path[4096];
 				snprintf(path, sizeof path, "%s/%s", argv[a], list[i]->d_name);
-				failed |= replay_file(path);
-				count++;
+				add_path(path);
 			}
 			free(list[i]);
 		}
 		free(list);
 	}
-	printf("%zu input(s) replayed\n", count);
-	return failed || count == 0;
+	if (n_paths == 0) {
+		printf("1..1\nnot ok 1 - no input to replay\n");
+		return 1;
+	}
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
+	printf("1..%zu\n", n_paths);
+	fflush(stdout);
+	int failed = 0;
+	for (size_t i = 0; i < n_paths; i++) {
+		size_t len;
+		uint8_t *data = read_all(paths[i], &len);
+		if (data)
+			LLVMFuzzerTestOneInput(data, len);
+		else
+			failed = 1;
+		printf("%s %zu - %s\n", data ? "ok" : "not ok", i + 1, paths[i]);
+		fflush(stdout);
+		free(data);
+		free(paths[i]);
+	}
+	free(paths);
+	return failed;
 }
