@@ -28,7 +28,10 @@
  * follow-up, and a chunk seen mid-body, at the cost of one comparison per
  * answer. tests/integration/11-http-limits.test.mjs sends each case over a
  * raw socket. What the library closes without any answer (a request line
- * without a space, or one starting with a space) stays without one. */
+ * without a space, or one starting with a space) stays without one.
+ * Written against 0.9.75's connection.c; a later version that made its
+ * bodies with another function (0.9.76 has ..._from_buffer_static) would
+ * answer HTML again, and that test would say so. */
 #define _GNU_SOURCE
 #include "ps_http_int.h"
 
