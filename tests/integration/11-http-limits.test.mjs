@@ -129,6 +129,8 @@ const refusals = [
     status: 413, code: 'payload_too_large', field: 'Transfer-Encoding' },
   { name: 'Transfer-Encoding gzip', req: `POST /v1/tenants HTTP/1.1\r\n${HEAD}Transfer-Encoding: gzip\r\n\r\n`,
     status: 400, code: 'invalid_field', field: 'Transfer-Encoding' },
+  { name: 'Transfer-Encoding identity without a length', req: `POST /v1/tenants HTTP/1.1\r\n${HEAD}Transfer-Encoding: identity\r\n\r\n{}`,
+    status: 400, code: 'invalid_field', field: 'Transfer-Encoding' },
   { name: 'request line of 64 KiB (414)', req: `GET /${'a'.repeat(64 * 1024)} HTTP/1.1\r\n${HEAD}\r\n`,
     status: 414, code: 'uri_too_long' },
   { name: 'headers of 64 KiB (431)', req: `GET /healthz HTTP/1.1\r\n${HEAD}${'X-Pad: '.concat('b'.repeat(1000), '\r\n').repeat(64)}\r\n`,
