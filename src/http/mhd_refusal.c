@@ -119,7 +119,8 @@ static void refusal_error(unsigned status, const char *text, struct ps_err *e)
 }
 
 /* Write msg to the connection's socket (non-blocking: a short answer into
- * an empty send buffer; a little waiting at most), then end the sending. */
+ * an empty send buffer: the previous answer was sent before the library
+ * read this request; 60 ms of waiting at most), then end the sending. */
 static void write_direct(struct MHD_Connection *conn, const struct ps_buf *msg)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -127,7 +128,7 @@ static void write_direct(struct MHD_Connection *conn, const struct ps_buf *msg)
 		return;
 	int fd = ci->connect_fd;
 	size_t done = 0;
-	for (int tries = 0; done < msg->len && tries < 10; tries++) {
+	for (int tries = 0; done < msg->len && tries < 3; tries++) {
 		ssize_t n = send(fd, msg->p + done, msg->len - done, MSG_NOSIGNAL);
 		if (n > 0) {
 			done += (size_t)n;
@@ -136,7 +137,7 @@ static void write_direct(struct MHD_Connection *conn, const struct ps_buf *msg)
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return;
 		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-		poll(&pfd, 1, 50);
+		poll(&pfd, 1, 20);
 	}
 	shutdown(fd, SHUT_WR);
 }
