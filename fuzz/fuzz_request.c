@@ -89,6 +89,19 @@ static int roundtrip(const char *method, const char *path, const char *body, siz
 	return status;
 }
 
+/* The temporary store is removed at exit (the server's worker may still
+ * hold it open: unlinking is enough). */
+static void remove_store(void)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char path[96];
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -97,6 +110,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct ps_err err = {0};
 	if (!mkdtemp(dir))
 		die("mkdtemp", NULL);
+	atexit(remove_store);
 	snprintf(db, sizeof db, "%s/store.db", dir);
 	if (ps_i18n_init(&err) != PS_OK)
 		die("i18n", &err);

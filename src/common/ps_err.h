@@ -14,6 +14,7 @@
 	X(OK,                  "ok",                   200)    \
 	X(INVALID_JSON,        "invalid_json",         400)    \
 	X(INVALID_FIELD,       "invalid_field",        400)    \
+	X(BAD_REQUEST,         "bad_request",          400)    \
 	X(UNAUTHORIZED,        "unauthorized",         401)    \
 	X(FORBIDDEN,           "forbidden",            403)    \
 	X(NOT_FOUND,           "not_found",            404)    \
@@ -21,13 +22,16 @@
 	X(CONFLICT,            "conflict",             409)    \
 	X(UPGRADE_BLOCKED,     "upgrade_blocked",      409)    \
 	X(PAYLOAD_TOO_LARGE,   "payload_too_large",    413)    \
+	X(URI_TOO_LONG,        "uri_too_long",         414)    \
 	X(IDEMPOTENCY_MISMATCH,"idempotency_mismatch", 422)    \
 	X(RATE_LIMITED,        "rate_limited",         429)    \
+	X(HEADERS_TOO_LARGE,   "headers_too_large",    431)    \
 	X(INTERNAL,            "internal_error",       500)    \
 	X(STORE,               "store_unavailable",    503)    \
 	X(SCHEMA,              "schema_mismatch",      503)    \
 	X(RETRY,               "store_unavailable",    503)    \
-	X(IO,                  "io_error",             500)
+	X(IO,                  "io_error",             500)    \
+	X(HTTP_VERSION,        "http_version_not_supported", 505)
 
 typedef enum {
 #define X(name, api, http) PS_##name,

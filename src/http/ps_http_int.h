@@ -129,4 +129,12 @@ bool ps_static_wants(const char *method, const char *path);
 ps_code ps_static_serve(const char *web_dir, const char *path, struct ps_buf *out, const char **ctype,
 			struct ps_err *err);
 
+/* The JSON answer to a request libmicrohttpd refused itself (server.c; made
+ * by mhd_refusal.c): the error shape, the headers of every answer,
+ * `Connection: close`, counted under "unmatched". NULL when out of memory. */
+struct MHD_Response *ps_http_refusal(const struct ps_err *e);
+/* The same answer as a whole HTTP/1.1 message appended to msg, for a
+ * refusal that must be written to the socket directly (mhd_refusal.c). */
+void ps_http_refusal_message(const struct ps_err *e, struct ps_buf *msg);
+
 #endif

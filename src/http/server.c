@@ -37,6 +37,8 @@
 #define SLOT_NONE (ps_n_routes + 1)
 #define N_SLOTS (ps_n_routes + 2)
 
+#define JSON_CTYPE "application/json; charset=utf-8"
+
 struct ps_server {
 	struct MHD_Daemon *d;
 	struct MHD_Daemon *metrics_d; /* --metrics-listen, or NULL */
@@ -71,6 +73,13 @@ static pthread_key_t worker_key;
 static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
 static uint64_t request_seq; /* atomically increased */
 static pid_t server_pid;      /* for request ids: getpid(2) is a system call each time */
+
+/* A new request id: req_<pid>_<sequence>. */
+static void new_request_id(char out[32])
+{
+	snprintf(out, 32, "req_%llx_%llu", (unsigned long long)server_pid,
+		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+}
 
 static void worker_free(void *p)
 {
@@ -115,6 +124,7 @@ struct conn {
 	const char *method;
 	int64_t tenant, token; /* for the access log: 0 when none */
 	char set_cookie[160];  /* the answer's Set-Cookie, when a handler gave one */
+	bool close;            /* the body's framing is not trusted: the connection ends after the answer */
 };
 
 static uint64_t now_us(void)
@@ -168,16 +178,21 @@ static void access_log(struct ps_server *srv, const struct conn *cs, int status,
  * nothing runs but the admin center's own files (no inline script or
  * style), no page may frame it, types are not guessed, no address leaks in
  * a Referer. */
+static const char *const safe_header[][2] = {
+    {"Cache-Control", "no-store"},
+    {"Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+				"connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+				"form-action 'self'; frame-ancestors 'none'"},
+    {"X-Frame-Options", "DENY"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+};
+#define N_SAFE_HEADERS (sizeof safe_header / sizeof safe_header[0])
+
 static void safe_headers(struct MHD_Response *resp)
 {
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-				"connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
-				"form-action 'self'; frame-ancestors 'none'");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	for (size_t i = 0; i < N_SAFE_HEADERS; i++)
+		MHD_add_response_header(resp, safe_header[i][0], safe_header[i][1]);
 }
 
 /* Queue the answer, once per request, count it and log it. */
@@ -201,7 +216,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int
 	safe_headers(resp);
 	if (cs && cs->set_cookie[0])
 		MHD_add_response_header(resp, "Set-Cookie", cs->set_cookie);
-	if (cs && __atomic_load_n(&cs->srv->draining, __ATOMIC_RELAXED))
+	if (cs && (cs->close || __atomic_load_n(&cs->srv->draining, __ATOMIC_RELAXED)))
 		MHD_add_response_header(resp, "Connection", "close");
 	if (request_id && request_id[0])
 		MHD_add_response_header(resp, "X-Request-Id", request_id);
@@ -214,6 +229,52 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct conn *cs, int
 	return ret;
 }
 
+/* A refusal's body, counted, and a request id for it. */
+static void refusal_body(const struct ps_err *e, struct ps_buf *out, char request_id[32])
+{
+	struct ps_jw w;
+	ps_jw_init(&w, out);
+	ps_render_error(&w, e);
+	ps_metrics_request(SLOT_NONE, ps_code_http(e->code), 0);
+	new_request_id(request_id);
+}
+
+struct MHD_Response *ps_http_refusal(const struct ps_err *e)
+{
+	struct ps_buf out;
+	char request_id[32];
+	ps_buf_init(&out, 4096);
+	refusal_body(e, &out, request_id);
+	size_t len = out.len;
+	char *text = ps_buf_take(&out);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		ps_free(text);
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Type", JSON_CTYPE);
+	safe_headers(resp);
+	MHD_add_response_header(resp, "Connection", "close");
+	MHD_add_response_header(resp, "X-Request-Id", request_id);
+	return resp;
+}
+
+void ps_http_refusal_message(const struct ps_err *e, struct ps_buf *msg)
+{
+	struct ps_buf body;
+	char request_id[32];
+	ps_buf_init(&body, 4096);
+	refusal_body(e, &body, request_id);
+	int status = ps_code_http(e->code);
+	ps_buf_printf(msg, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: " JSON_CTYPE "\r\n", status,
+		      MHD_get_reason_phrase_for((unsigned)status));
+	for (size_t i = 0; i < N_SAFE_HEADERS; i++)
+		ps_buf_printf(msg, "%s: %s\r\n", safe_header[i][0], safe_header[i][1]);
+	ps_buf_printf(msg, "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n", request_id, body.len);
+	ps_buf_put(msg, body.p, body.len);
+	ps_buf_fini(&body);
+}
+
 static enum MHD_Result respond_error(struct MHD_Connection *conn, struct conn *cs, struct ps_buf *out,
 				     const struct ps_err *e, const char *request_id, const char *retry_after,
 				     const char *allow)
@@ -222,7 +283,7 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, struct conn *c
 	ps_buf_reset(out);
 	ps_jw_init(&w, out);
 	ps_render_error(&w, e);
-	return respond(conn, cs, ps_code_http(e->code), out, "application/json; charset=utf-8", request_id,
+	return respond(conn, cs, ps_code_http(e->code), out, JSON_CTYPE, request_id,
 		       retry_after, allow);
 }
 
@@ -328,8 +389,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 {
 	struct ps_err open_err = {0};
 	char request_id[32];
-	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
-		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	new_request_id(request_id);
 	struct worker *wk = worker_get(srv->app, &open_err);
 	if (!wk) {
 		struct ps_buf tmp;
@@ -435,7 +495,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (r.body)
 		json_decref(r.body);
 	if (replayed)
-		return respond(conn, cs, r.status, r.out, "application/json; charset=utf-8", request_id, NULL, NULL);
+		return respond(conn, cs, r.status, r.out, JSON_CTYPE, request_id, NULL, NULL);
 	if (rc != PS_OK) {
 		if (rc == PS_STORE || rc == PS_RETRY || rc == PS_INTERNAL || rc == PS_SCHEMA || rc == PS_IO)
 			ps_log(PS_LOG_ERROR, "%s %s: %s %s", method, url, ps_code_api(rc), c->err.msg);
@@ -454,7 +514,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	if (rc == PS_OK)
 		snprintf(cs->set_cookie, sizeof cs->set_cookie, "%s", r.set_cookie);
 	return respond(conn, cs, r.status, r.out,
-		       rc == PS_OK && r.ctype ? r.ctype : "application/json; charset=utf-8", request_id,
+		       rc == PS_OK && r.ctype ? r.ctype : JSON_CTYPE, request_id,
 		       r.retry_after, rc == PS_METHOD_NOT_ALLOWED ? allow : NULL);
 }
 
@@ -497,8 +557,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn
 		return MHD_YES;
 	}
 	char request_id[32];
-	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
-		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	new_request_id(request_id);
 	struct ps_err err = {0};
 	struct worker *wk = worker_get(srv->app, &err);
 	struct ps_buf tmp;
@@ -532,8 +591,7 @@ static enum MHD_Result refuse_early(struct MHD_Connection *conn, struct conn *cs
 	struct ps_buf tmp;
 	struct ps_err e;
 	char request_id[32];
-	snprintf(request_id, sizeof request_id, "req_%llx_%llu", (unsigned long long)server_pid,
-		 (unsigned long long)__atomic_add_fetch(&request_seq, 1, __ATOMIC_RELAXED));
+	new_request_id(request_id);
 	va_list ap;
 	va_start(ap, fmt);
 	ps_err_vset(&e, code, field, fmt, ap);
@@ -588,6 +646,21 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	ps_log_vflood(PS_LOG_WARN, fmt, ap);
 }
 
+/* Whether a request has a Content-Length other than its first. */
+struct lengths {
+	const char *first;
+	bool differ;
+};
+
+static enum MHD_Result other_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct lengths *ls = cls;
+	(void)kind;
+	if (strcasecmp(key, "Content-Length") == 0 && ls->first && strcmp(value, ls->first) != 0)
+		ls->differ = true;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -608,10 +681,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
 		if (te && strcasecmp(te, "chunked") != 0) {
 			cs->started = true;
+			cs->close = true;
 			return refuse_early(conn, cs, PS_INVALID_FIELD, "Transfer-Encoding",
 					    "Transfer-Encoding: only chunked is accepted");
 		}
+		/* libmicrohttpd reads the first Content-Length; two that differ
+		 * leave the body's end uncertain (request smuggling). */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		struct lengths ls = {.first = cl};
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, other_length, &ls);
+		if (ls.differ) {
+			cs->started = true;
+			cs->close = true;
+			return refuse_early(conn, cs, PS_INVALID_FIELD, "Content-Length",
+					    "Content-Length is given twice with different values");
+		}
 		if (cl) {
 			char *end;
 			unsigned long long n = strtoull(cl, &end, 10);

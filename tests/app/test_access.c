@@ -20,7 +20,10 @@
 #include "app/ps_idem.h"
 #include "common/ps_mem.h"
 #include "common/ps_time.h"
+#include "core/ps_catalog.h"
 #include "store/ps_store.h"
+
+#include "../common/ps_app_fixture.h"
 
 struct fixture {
 	char dir[256], path[300];
@@ -33,11 +36,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	const char *tmp = getenv("TMPDIR");
 	struct ps_err err = {0};
-	snprintf(f->dir, sizeof f->dir, "%s/planshift-access-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+	ps_fixture_temp("access", f->dir, sizeof f->dir, f->path, sizeof f->path);
 	assert_int_equal(ps_store_open(f->path, &f->st, &err), PS_OK);
 	assert_int_equal(f->st->ops->migrate(f->st, &err), PS_OK);
 	f->app.db_url = f->path;
@@ -53,17 +53,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const ext[] = {"", "-wal", "-shm"};
 	ps_buf_fini(&f->replay);
 	ps_ctx_fini(&f->c);
-	ps_app_fini(&f->app);
-	ps_store_close(f->st);
-	for (size_t i = 0; i < 3; i++) {
-		char p[320];
-		snprintf(p, sizeof p, "%s%s", f->path, ext[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
+	ps_fixture_drop(f->st, &f->app, f->path, f->dir);
 	free(f);
 	return 0;
 }

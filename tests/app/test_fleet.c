@@ -18,6 +18,8 @@
 #include "core/ps_catalog.h"
 #include "store/ps_store.h"
 
+#include "../common/ps_app_fixture.h"
+
 #define NOW 1795770000 /* 2026-11-27T09:00:00Z */
 #define TENANTS 5000
 
@@ -33,10 +35,7 @@ static void test_parallel_equals_ordered(void **state)
 {
 	(void)state;
 	char dir[256], path[300];
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof dir, "%s/planshift-sweep-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/store.db", dir);
+	ps_fixture_temp("sweep", dir, sizeof dir, path, sizeof path);
 	struct ps_err err = {0};
 	struct ps_store *st;
 	assert_int_equal(ps_store_open(path, &st, &err), PS_OK);
@@ -88,15 +87,7 @@ static void test_parallel_equals_ordered(void **state)
 		assert_int_equal(all.blocked_by[r], ordered.blocked_by[r]);
 	assert_true(all.subscriptions > 0 && all.eligible > 0 && all.eligible < all.subscriptions);
 	ps_ctx_fini(&c);
-	ps_app_fini(&app);
-	ps_store_close(st);
-	unlink(path);
-	char wal[320];
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", path);
-	unlink(wal);
-	rmdir(dir);
+	ps_fixture_drop(st, &app, path, dir);
 }
 
 int main(void)

@@ -157,10 +157,7 @@ static int64_t tenant_id, sub_id;
 
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof dir, "%s/planshift-io-XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
-	snprintf(pristine, sizeof pristine, "%s/pristine.db", dir);
+	ps_fixture_temp("io", dir, sizeof dir, pristine, sizeof pristine);
 	snprintf(work, sizeof work, "%s/work.db", dir);
 	shim_register();
 	struct ps_store *st;
@@ -192,10 +189,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	ps_app_fini(&app);
-	ps_fixture_remove(pristine);
 	ps_fixture_remove(work);
-	rmdir(dir);
+	ps_fixture_drop(NULL, &app, pristine, dir);
 	return 0;
 }
 

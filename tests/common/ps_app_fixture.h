@@ -62,8 +62,9 @@ static inline void ps_fixture_temp(const char *name, char *dir, size_t dir_len, 
 	snprintf(path, path_len, "%s/%s.db", dir, name);
 }
 
-/* The other end of ps_fixture_temp and ps_fixture_store: the store closed,
- * the app's catalog freed, the files and the folder removed. */
+/* The other end of ps_fixture_temp and ps_fixture_store: the store closed
+ * (st NULL: closed already), the app's catalog freed, the files and the
+ * folder removed. */
 static inline void ps_fixture_drop(struct ps_store *st, struct ps_app *app, const char *path, const char *dir)
 {
 	ps_store_close(st);
