@@ -257,6 +257,13 @@ test('every listed type is emitted by its change and by nothing else, with the o
   const m = /    EventType:\n(?:.*\n)*?      enum: \[(.*)\]/.exec(spec);
   assert.ok(m, 'case doc/openapi.yaml has EventType\'s enum');
   assert.deepEqual(m[1].split(', '), types, 'case doc/openapi.yaml lists the binary\'s event types');
+  const web = readFileSync(join(ROOT, 'web', 'js', 'pages', 'events.mjs'), 'utf8');
+  const w = /EVENT_TYPES = \[([^\]]*)\]/.exec(web);
+  assert.deepEqual(w[1].split(',').map((x) => x.trim().replace(/'/g, '')).filter(Boolean), types, 'case the admin center\'s filter lists the binary\'s event types');
+  for (const lang of ['en', 'fr']) {
+    const strings = JSON.parse(readFileSync(join(ROOT, 'web', 'i18n', `${lang}.json`), 'utf8'));
+    for (const x of types) assert.ok(strings[`events.type.${x}`], `case web/i18n/${lang}.json names ${x}`);
+  }
 });
 
 test('lists: tenant and type filters, the tenant route, an unknown type 400, who may read', async () => {
