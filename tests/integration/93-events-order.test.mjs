@@ -8,7 +8,7 @@
 // commits: A is still returned to that reader (B is held back until A ends).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { test, before, after, startServers, stopServers, makeStore, removeStore, newTenant, PG_URL, until, within } from './harness.mjs';
+import { test, before, after, startServers, stopServers, makeStore, removeStore, newTenant, PG_URL, until, within, storeSql } from './harness.mjs';
 
 const SEED = Number(process.env.PS_TEST_SEED) || 93;
 console.log(`# seed ${SEED} (PS_TEST_SEED to repeat)`);
@@ -121,7 +121,8 @@ if (PG_URL) {
     const A = session(store.db);
     const B = session(store.db);
     try {
-      const insert = "INSERT INTO events (type, tenant, created, data) VALUES ('catalog.loaded', NULL, 0, '{}') RETURNING id;";
+      // Two writers as the store writes an event of no one tenant (its position: its transaction's id).
+      const insert = "INSERT INTO events (txid, type, tenant, created, data) VALUES (txid_current(), 'catalog.loaded', NULL, 0, '{}') RETURNING id;";
       await A.run('BEGIN;');
       const [a] = await A.run(insert, 1);
       await B.run('BEGIN;');
@@ -140,6 +141,36 @@ if (PG_URL) {
     } finally {
       await A.end();
       await B.end();
+    }
+  });
+
+  test('PostgreSQL: a purchase takes its transaction id, then waits for the tenant\'s lock behind a writer that commits first: listed after it, in commit order', async () => {
+    const srv = servers[1];
+    const T = await newTenant(srv, { name: 'Late locker' });
+    const tnum = Number(T.id.slice(4));
+    const key = (0x504C534800000000n + BigInt(tnum)).toString(); // the store's lock of the tenant (pg_int.h)
+    let c0 = '';
+    await until(async () => (c0 = await lastId(srv)) && (await page(srv, '', 500)).some((e) => e.data.id === T.id), 10000, 'the tenant\'s event');
+    c0 = await lastId(srv);
+    const Y = session(store.db);
+    try {
+      await Y.run('BEGIN;');
+      await Y.run(`SELECT pg_advisory_xact_lock(${key});`);
+      // X: a purchase; it holds the catalog row (so it has its transaction id), then waits for the tenant.
+      const X = srv.api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 1 } });
+      await until(() => storeSql(store.db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"
+        + ' AND backend_xid IS NOT NULL') === '1', 10000, 'the purchase waiting for the tenant\'s lock, with its id');
+      // Y takes a later id, writes an event of the tenant and commits first.
+      const [yId] = await Y.run(`INSERT INTO events (txid, type, tenant, created, data) VALUES (txid_current(), 'user.created', ${tnum}, 0, '{}') RETURNING id;`, 1);
+      await Y.run('COMMIT;');
+      const r = await X;
+      assert.equal(r.status, 201, `case the purchase: ${r.status} ${r.text}`);
+      let got = [];
+      await until(async () => { got = await page(srv, c0); return got.length >= 3; }, 10000, 'the three events');
+      assert.deepEqual(got.map((e) => [e.id === `evt_${yId}` ? 'Y' : e.type]), [['Y'], ['subscription.created'], ['invoice.issued']],
+        'case Y committed first: listed first, the purchase after it');
+    } finally {
+      await Y.end();
     }
   });
 } else {
