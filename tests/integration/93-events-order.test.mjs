@@ -63,6 +63,23 @@ test(`concurrent writers on three daemons, a reader paging meanwhile: every even
       made.get(T.id).push(upn);
     }
   });
+  // Races on one subscription per tenant of the first four: three clients
+  // set its seats at once; its last event must say what the store holds.
+  const raced = [];
+  for (const T of tenants.slice(0, 4)) {
+    const r = await servers[0].api('POST', `/v1/tenants/${T.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 5 } });
+    assert.equal(r.status, 201, `case purchase for ${T.id}: ${r.status} ${r.text}`);
+    raced.push({ T, sub: r.json.id });
+  }
+  const racers = raced.flatMap(({ T, sub }) => [0, 1, 2].map(async (k) => {
+    for (let i = 0; i < 6; i++) {
+      let r;
+      await until(async () => (r = await servers[k].api('PATCH', `/v1/tenants/${T.id}/subscriptions/${sub}`,
+        { body: { quantity: 2 + Math.floor(random() * 40) } })).status !== 503, 30000, 'a seat change past 503');
+      assert.equal(r.status, 200, `case seats of ${sub} on daemon ${k}: ${r.status} ${r.text}`);
+    }
+  }));
+  writers.push(...racers);
   const seen = [];
   let cursor = start;
   const reader = (async () => {
@@ -87,6 +104,11 @@ test(`concurrent writers on three daemons, a reader paging meanwhile: every even
     return all.filter((e) => e.type === 'user.created').length === N_TENANTS * N_USERS;
   }, 20000, 'every user.created event');
   assert.deepEqual(ids, all.map((e) => e.id), 'case the reader saw every committed event, in the order a fresh read gives');
+  for (const { T, sub } of raced) {
+    const last = seen.filter((e) => e.type === 'subscription.updated' && e.data.id === sub).at(-1);
+    const now = (await servers[0].api('GET', `/v1/tenants/${T.id}/subscriptions/${sub}`)).json;
+    assert.equal(last.data.quantity, now.quantity, `case ${sub}: its last event says ${last.data.quantity} seats, the store ${now.quantity}`);
+  }
   for (const T of tenants) {
     const upns = seen.filter((e) => e.tenant === T.id && e.type === 'user.created').map((e) => e.data.upn);
     assert.deepEqual(upns, made.get(T.id), `case ${T.id}: its events in the order its changes were made`);
