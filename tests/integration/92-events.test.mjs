@@ -236,8 +236,9 @@ test('every listed type is emitted by its change and by nothing else, with the o
   // A tenant paying by card is charged at once.
   const K = await tenantWithTokens(srv, { name: 'Events Card Org', payment: 'card' });
   cursor = (await eventsAfter(cursor)).at(-1).id;
+  let kSub;
   await run('purchase by card', ['subscription.created', 'payment.received', 'invoice.issued'], async () => {
-    await buy(srv, K, { plan: 'mail-p1', quantity: 2 });
+    kSub = await buy(srv, K, { plan: 'mail-p1', quantity: 2 });
   });
 
   // The job runner's changes: renewals at the period's end.
@@ -249,6 +250,26 @@ test('every listed type is emitted by its change and by nothing else, with the o
     await setClock(srv, '2026-12-10T10:00:00Z');
   });
   assert.ok(renewed.events.every((e) => e.created === '2026-12-10T10:00:00Z'), 'case renewal events on the store\'s clock');
+
+  // A change and a cancellation at the term's end, made by the job runner then.
+  await run('upgrade at term end (card)', ['operation.created'], async () => {
+    const r = await upgrade(srv, K, kSub.id, { target_plan: 'mail-p2', when: 'term_end' });
+    assert.equal(r.status, 202, `case scheduled: ${r.status} ${r.text}`);
+  });
+  await run('cancel at term end', ['subscription.updated'], async () => {
+    const r = await srv.api('POST', `${subsPath(C)}/${pending.id}/cancel`, { token: C.tok.billing_admin, body: { when: 'term_end' } });
+    assert.equal(r.status, 200, `case cancel at term end: ${r.status} ${r.text}`);
+  });
+  const ran = await run('term end: the scheduled change, the cancellation, the renewals', [
+    'subscription.created', 'subscription.updated', 'operation.updated', // K's change: the new subscription, the source replaced, the operation done
+    'subscription.updated', // C's subscription cancelled
+    'invoice.issued', 'subscription.updated', // T's renewal
+    'payment.received', 'invoice.issued', 'subscription.updated', // K's new subscription renewed, by card
+  ], async () => {
+    await setClock(srv, '2027-01-10T10:00:00Z');
+  });
+  assert.equal(ran.events[2].data.state, 'completed', 'case operation.updated: the operation as it ended');
+  assert.equal(ran.events[3].data.status, 'cancelled', 'case C\'s subscription.updated: cancelled');
 
   // The one list of types (PS_EVENT_TYPE_MAP): the binary's, the docs', and every one driven here.
   const types = cli(['events', 'types']).stdout.trim().split('\n');
