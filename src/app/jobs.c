@@ -180,11 +180,19 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The first step of a pass (and again when runs may have made renewals
+ * due): the renewals due become jobs, and the events older than the
+ * retention are pruned (events.c), on the store's clock, in the same
+ * transaction (no write of its own). Pruning goes by age only: an event a
+ * webhook has not delivered yet is kept as long as any other, so the
+ * retention must outlast the deliveries' retries (3 days against 30 by
+ * default). */
 static ps_code seed_tx(struct ps_ctx *c, void *arg)
 {
 	(void)arg;
 	const struct job_kind *k = kind_of(PS_JOB_RENEW);
-	return c->st->ops->job_seed_renewals(c->st, k->name, k->rank, c->now, &c->err);
+	ps_code rc = c->st->ops->job_seed_renewals(c->st, k->name, k->rank, c->now, &c->err);
+	return rc == PS_OK ? ps_app_events_prune(c) : rc;
 }
 
 ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)

@@ -31,7 +31,7 @@ static const char serve_usage[] =
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"                       [--session-idle DURATION] [--session-max DURATION]\n"
-	"                       [--jobs-interval DURATION]\n"
+	"                       [--jobs-interval DURATION] [--event-retention DURATION]\n"
 	"                       [--max-connections N] [--max-connections-per-address N]\n"
 	"                       [--request-timeout S] [--idle-timeout S] [--config FILE]\n"
 	"\n"
@@ -74,6 +74,10 @@ static const char serve_usage[] =
 	"                         come due by the store's clock: renewals, scheduled\n"
 	"                         changes (default 1s; 250ms, 10s, 1m; 0 turns the\n"
 	"                         runner off: then only setting the manual clock runs it)\n"
+	"  --event-retention DURATION\n"
+	"                         events (GET /v1/events) older than this, by the\n"
+	"                         store's clock, are pruned by the job runner (default\n"
+	"                         30d): keep it longer than webhook retries (3 days)\n"
 	"  --max-connections N    open connections in all (default 4096)\n"
 	"  --max-connections-per-address N\n"
 	"                         open connections from one client address (default 64;\n"
@@ -151,6 +155,7 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"session-idle", required_argument, NULL, 'I'},
 					   {"session-max", required_argument, NULL, 'X'},
 					   {"jobs-interval", required_argument, NULL, 'J'},
+					   {"event-retention", required_argument, NULL, 'E'},
 					   {"max-connections", required_argument, NULL, 'N'},
 					   {"max-connections-per-address", required_argument, NULL, 'P'},
 					   {"request-timeout", required_argument, NULL, 'R'},
@@ -213,6 +218,10 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 	case 'I':
 		if (!ps_duration_parse(v, &sc->app.session_idle))
 			return "must be a duration such as 90s, 30m, 4h or 90d";
+		break;
+	case 'E':
+		if (!ps_duration_parse(v, &sc->app.event_retention) || sc->app.event_retention <= 0)
+			return "must be a duration such as 90s, 30m, 4h or 30d";
 		break;
 	case 'X':
 		if (!ps_duration_parse(v, &sc->app.session_absolute))
