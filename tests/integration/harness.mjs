@@ -71,6 +71,8 @@ let pgStores = 0;
 // A new database on the PS_TEST_DB_URL server; returns its URL.
 function pgStore() {
   const name = `ps_${process.pid}_${++pgStores}`;
+  // A process id comes back: a database left by a killed run of an earlier one goes first.
+  spawnSync('psql', [PG_URL, '-XAtq', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { timeout: CLI_TIMEOUT_MS });
   const r = spawnSync('psql', [PG_URL, '-XAtq', '-c', `CREATE DATABASE ${name}`], { encoding: 'utf8', timeout: CLI_TIMEOUT_MS });
   if (r.status !== 0) throw new Error(`CREATE DATABASE ${name}: ${r.error || r.stderr}`);
   return PG_URL.replace(/\/planshift(\?|$)/, `/${name}$1`);
