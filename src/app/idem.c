@@ -195,6 +195,19 @@ static ps_code take_key(struct ps_ctx *c, struct ps_idem_call *call, struct ps_i
 			return PS_OK;
 		}
 		ps_free(got.response);
+		size_t changed = strlen(PS_IDEM_CHANGED);
+		if (strncmp(got.owner, PS_IDEM_CHANGED, changed) == 0) {
+			/* Its change committed; its answer was never kept (its
+			 * daemon lost the store between the two): never run again. */
+			if (!owner_is_gone(got.owner + changed, got.created_at, now, tenant, key)) {
+				call->retry_after_s = PS_IDEM_RETRY_S;
+				return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
+						  "a request with this Idempotency-Key is still running; retry shortly");
+			}
+			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
+					  "the request with this Idempotency-Key was carried out, but its answer was "
+					  "lost with the connection to the store: read the result instead of retrying");
+		}
 		if (!owner_is_gone(got.owner, got.created_at, now, tenant, key)) {
 			call->retry_after_s = PS_IDEM_RETRY_S;
 			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
@@ -260,18 +273,33 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 	}
 	call->tenant = tenant;
 	snprintf(call->key, sizeof call->key, "%s", key);
+	c->idem = call;
+	c->idem_changed = false;
 	return PS_OK;
+}
+
+ps_code ps_app_idem_mark(struct ps_ctx *c)
+{
+	if (!c->idem || !c->idem->key[0])
+		return PS_OK;
+	return c->st->ops->idem_changed(c->st, c->idem->tenant, c->idem->key, &c->err);
 }
 
 void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int status, const char *response)
 {
 	struct ps_idem k;
 	struct ps_err e;
+	bool changed = c->idem_changed;
+	c->idem = NULL;
+	c->idem_changed = false;
 	if (!call->key[0])
 		return;
 	/* Written first, then no longer running here: a twin never finds the
-	 * key both unfinished and free to take over while this call ends. */
-	if (status < 200 || status >= 300) {
+	 * key both unfinished and free to take over while this call ends. A
+	 * failure after a committed change keeps its answer: a retry would
+	 * run the change again. (A key whose change committed unknown to this
+	 * call, its commit's answer lost, the store refuses to delete.) */
+	if ((status < 200 || status >= 300) && !changed) {
 		c->st->ops->idem_delete(c->st, call->tenant, call->key, &e);
 		running_remove(call->tenant, call->key);
 		return;

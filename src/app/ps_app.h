@@ -51,6 +51,8 @@ struct ps_app {
 /* A token's last use, and a session's, is written at most this often. */
 #define PS_TOUCH_EVERY 60
 
+struct ps_idem_call;
+
 struct ps_ctx {
 	struct ps_app *app;
 	struct ps_store *st; /* borrowed: the thread's handle */
@@ -72,6 +74,11 @@ struct ps_ctx {
 	struct ps_snapshot snap;
 	struct ps_verdict *verdict; /* allocated once, reused */
 	struct ps_choice *choice;   /* the one decision on a target (ps_decide.h); allocated once */
+	/* The request's reserved Idempotency-Key (idem.c), or NULL: each
+	 * transaction of the request marks it in its own commit (ps_app_tx),
+	 * and idem_changed says one did commit. Cleared by ps_ctx_reset. */
+	const struct ps_idem_call *idem;
+	bool idem_changed;
 };
 
 void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st);

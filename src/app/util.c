@@ -1,5 +1,6 @@
 /* util.c: input checks and the one transaction wrapper (app layer). */
 #include "ps_app_int.h"
+#include "ps_idem.h"
 
 #include "../common/ps_metrics.h"
 
@@ -70,7 +71,11 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 			return rc;
 		rc = fn(c, arg);
 		if (rc == PS_OK)
+			rc = ps_app_idem_mark(c);
+		if (rc == PS_OK)
 			rc = st->ops->commit(st, &c->err);
+		if (rc == PS_OK && c->idem)
+			c->idem_changed = true;
 		if (rc != PS_OK)
 			st->ops->rollback(st);
 		if (rc != PS_RETRY || attempt == PS_TX_ATTEMPTS)

@@ -909,6 +909,17 @@ ps_code ps_sql_idem_delete(struct ps_store *st, int64_t tenant, const char *key,
 	ps_q_init(&q, PS_S_IDEM_DELETE, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_str(&q, key);
+	ps_q_str(&q, PS_IDEM_CHANGED);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_idem_changed(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_IDEM_CHANGED, tenant);
+	ps_q_i64(&q, tenant);
+	ps_q_str(&q, key);
+	ps_q_str(&q, PS_IDEM_CHANGED);
 	return x_of(st)->exec(st, &q, err);
 }
 

@@ -12,6 +12,9 @@
 
 #define PS_PG_PAGE_ROWS	 1024 /* rows per round trip of a list walk, tenants per batch of a scan */
 #define PS_PG_LOCK_TIMEOUT_MS	 5000 /* as SQLite's busy timeout */
+/* How long a handle that lost its connection tries to connect again (to
+ * whichever host of the URL is the primary now) before the call fails. */
+#define PS_PG_RECONNECT_MS 3000
 #define PS_PG_TENANT_LOCKS_MAX 8
 
 /* Advisory lock keys: "PLSH" in the high half and a tenant id in the low,
