@@ -14,9 +14,10 @@
 // it makes its own pair of servers.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, after, startServers, stopServers, cli, tempDir, until, newTenant, tokenFor, setClock, storeSql,
+import { test, after, startServers, stopServers, cli, until, newTenant, tokenFor, setClock, storeSql,
   ROOT, DEMO_CATALOG, PG_URL } from './harness.mjs';
 
 const CLIENTS = 4;
@@ -31,9 +32,15 @@ function replica(cmd, dir) {
 }
 
 let dir;
+let started = false;
 let daemons = [];
 after(async () => {
-  try { await stopServers(daemons); } finally { if (dir) replica('stop', dir); }
+  try {
+    await stopServers(daemons);
+  } finally {
+    if (started) replica('stop', dir);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // A small deterministic generator, so a failing run can be replayed (PS_TEST_SEED).
@@ -47,8 +54,9 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     const t0 = Date.now();
     console.log(`# seed ${SEED}`);
     const rand = rng(SEED);
-    dir = tempDir();
+    dir = mkdtempSync(join(tmpdir(), 'ps-failover-')); // the servers' own: removed after they stop
     chmodSync(dir, 0o755); // the server's user (as root: postgres) works in it
+    started = true;
     const url = replica('start', dir);
     assert.match(url, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/planshift\?target_session_attrs=read-write$/);
     const init = cli(['init', '--db', url, '--catalog', DEMO_CATALOG]);
@@ -60,18 +68,20 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     const d = (i) => daemons[i % daemons.length];
     await setClock(d(0), '2026-11-02T09:00:00Z');
 
-    // Each client: its own tenant, a pool of seats, tokens.
+    // Each client: its own tenant with a pool of seats (an Enterprise plan)
+    // and tokens; it makes more tenants as it goes, each with one Business
+    // Basic subscription to upgrade (the operator may buy and upgrade).
     const orgs = [];
     for (let c = 0; c < CLIENTS; c++) {
       const t = await newTenant(d(c), { name: `Failover Org ${c}`, credit_limit: 1000000000 });
       const bill = await tokenFor(d(c), t.id, 'billing_admin');
       const lic = await tokenFor(d(c), t.id, 'license_admin');
       const r = await d(c).api('POST', `/v1/tenants/${t.id}/subscriptions`, { token: bill,
-        body: { plan: 'biz-basic', quantity: 200, term: 'monthly', prepaid: false } });
+        body: { plan: 'ent-e3', quantity: 200, term: 'monthly', prepaid: false } });
       assert.equal(r.status, 201, `case the seat pool of client ${c}: ${r.status} ${r.text}`);
-      orgs.push({ t, bill, lic, pool: r.json.id, users: [], subs: [], ops: [], paid: 0 });
+      orgs.push({ t, bill, lic, pool: r.json.id, users: [], seats: 0, paid: 0, more: [] });
     }
-
+    const opTok = store.operator;
     // ---- the stream ----
     const calls = []; // every change: {client, key, method, path, body, token, answers: [{status, at, body}]}
     let acked = 0;
@@ -121,38 +131,52 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
 
     async function client(c) {
       const o = orgs[c];
+      const T = `/v1/tenants/${o.t.id}`;
       for (let i = 0; i < OPS; i++) {
         const key = `fo-${c}-${i}`;
-        const T = `/v1/tenants/${o.t.id}`;
-        const kind = i < 2 ? 'user' : ['user', 'assign', 'pay', 'buy', 'upgrade'][Math.floor(rand() * 5)];
-        if (kind === 'user' || (kind === 'assign' && o.users.filter((u) => !u.seat).length === 0)) {
-          const r = await change(c, key, 'POST', `${T}/users`, { upn: `u${c}-${i}@failover.test`, display_name: `U ${c} ${i}` }, o.lic);
+        const free = o.users.filter((u) => u.id && !u.seat);
+        const toBuy = o.more.filter((m) => m.id && !m.sub);
+        const toUpgrade = o.more.filter((m) => m.sub && !m.upgraded);
+        let kind = ['user', 'assign', 'pay', 'tenant', 'upgrade'][Math.floor(rand() * 5)];
+        if (kind === 'assign' && !free.length) kind = 'user';
+        if (toBuy.length) kind = 'buy';
+        else if (kind === 'upgrade' && !toUpgrade.length) kind = 'tenant';
+        if (kind === 'user') {
+          const upn = `u${c}-${i}@failover.test`;
+          const r = await change(c, key, 'POST', `${T}/users`, { upn, display_name: `U ${c} ${i}` }, o.lic);
           assert.ok(carriedOut(r), `case user ${key}: got ${r.status} ${r.text}`);
-          if (r.status === 201) o.users.push({ id: r.json.id, key });
-          else o.users.push({ upn: `u${c}-${i}@failover.test`, key });
+          o.users.push({ id: r.status === 201 ? r.json.id : undefined, upn, key });
         } else if (kind === 'assign') {
-          const u = o.users.find((x) => !x.seat && x.id);
-          if (!u) continue;
+          const u = free[0];
           u.seat = true;
           const r = await change(c, key, 'PUT', `${T}/subscriptions/${o.pool}/assignments/${u.id}`, undefined, o.lic);
           assert.ok(carriedOut(r), `case assign ${key}: got ${r.status} ${r.text}`);
+          o.seats++;
         } else if (kind === 'pay') {
           const amount = 100 + Math.floor(rand() * 900);
           const r = await change(c, key, 'POST', `${T}/payments`, { amount }, o.bill);
           assert.ok(carriedOut(r), `case pay ${key}: got ${r.status} ${r.text}`);
           o.paid += amount;
+        } else if (kind === 'tenant') {
+          const name = `Failover ${c}.${i}`;
+          const r = await change(c, key, 'POST', '/v1/tenants', { name, segment: 'commercial', payment: 'invoice',
+            credit_limit: 1000000000, currency: 'EUR' }, opTok);
+          assert.ok(carriedOut(r), `case tenant ${key}: got ${r.status} ${r.text}`);
+          o.more.push({ id: r.status === 201 ? r.json.id : undefined, name, key });
         } else if (kind === 'buy') {
-          const r = await change(c, key, 'POST', `${T}/subscriptions`, { plan: 'biz-basic', quantity: 1, term: 'monthly', prepaid: false }, o.bill);
+          const m = toBuy[0];
+          const r = await change(c, key, 'POST', `/v1/tenants/${m.id}/subscriptions`,
+            { plan: 'biz-basic', quantity: 2, term: 'monthly', prepaid: false }, opTok);
           assert.ok(carriedOut(r), `case buy ${key}: got ${r.status} ${r.text}`);
-          o.subs.push(r.status === 201 ? { id: r.json.id, key } : { key });
+          m.sub = r.status === 201 ? r.json.id : 'lost';
         } else {
-          const s = o.subs.find((x) => x.id && !x.upgraded);
-          if (!s) continue;
-          s.upgraded = true;
-          const r = await change(c, key, 'POST', `${T}/subscriptions/${s.id}/upgrade`, { target_plan: 'biz-standard' }, o.bill);
+          const m = toUpgrade[0];
+          m.upgraded = true;
+          if (m.sub === 'lost') continue;
+          const r = await change(c, key, 'POST', `/v1/tenants/${m.id}/subscriptions/${m.sub}/upgrade`,
+            { target_plan: 'biz-standard' }, opTok);
           assert.ok(carriedOut(r), `case upgrade ${key}: got ${r.status} ${r.text}`);
-          if (r.status >= 200 && r.status < 300) o.ops.push({ id: r.json.id, key });
-          else o.ops.push({ key });
+          m.op = r.status >= 200 && r.status < 300 ? r.json.id : 'lost';
         }
       }
     }
@@ -170,35 +194,41 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     const ackedBefore = calls.filter((k) => k.answers.some((a) => a.status >= 200 && a.status < 300 && a.at < killedAt));
 
     // ---- what the promoted store holds ----
+    const tenants = await d(0).api('GET', '/v1/tenants?limit=500');
+    assert.equal(tenants.status, 200, `case tenants after the switch: ${tenants.status} ${tenants.text}`);
     for (const [c, o] of orgs.entries()) {
       const T = `/v1/tenants/${o.t.id}`;
-      const users = await d(c).api('GET', `${T}/users?limit=1000`, { token: o.lic });
+      const users = await d(c).api('GET', `${T}/users?limit=500`, { token: o.lic });
       assert.equal(users.status, 200, `case users of client ${c} after the switch: ${users.status} ${users.text}`);
-      const upns = users.json.items.map((u) => u.upn);
-      const wantUsers = o.users.length;
-      assert.equal(users.json.items.length, wantUsers, `case users of client ${c}: got ${users.json.items.length}, want one per key carried out (${wantUsers})`);
-      assert.equal(new Set(upns).size, upns.length, `case no user twice for client ${c}`);
-      for (const u of o.users.filter((x) => x.id)) {
-        assert.ok(users.json.items.some((x) => x.id === u.id), `case user ${u.id} (key ${u.key}) in the promoted store`);
+      for (const u of o.users) {
+        const n = users.json.items.filter((x) => x.upn === u.upn).length;
+        assert.equal(n, 1, `case user ${u.upn} (key ${u.key}): ${n} in the promoted store, want 1`);
+        if (u.id) assert.ok(users.json.items.some((x) => x.id === u.id), `case user ${u.id} (key ${u.key}) in the promoted store`);
       }
-      const subs = await d(c).api('GET', `${T}/subscriptions?limit=1000`, { token: o.bill });
-      assert.equal(subs.status, 200, `case subscriptions of client ${c}: ${subs.status}`);
-      const ops = await d(c).api('GET', `${T}/operations?limit=1000`, { token: o.bill });
-      assert.equal(ops.status, 200, `case operations of client ${c}: ${ops.status}`);
-      assert.equal(ops.json.items.length, o.ops.length, `case operations of client ${c}: got ${ops.json.items.length}, want one per upgrade key carried out (${o.ops.length})`);
-      for (const x of o.ops.filter((y) => y.id)) {
-        assert.ok(ops.json.items.some((y) => y.id === x.id), `case operation ${x.id} (key ${x.key}) in the promoted store`);
-      }
-      // The pool, each purchase, and each upgrade's new subscription.
-      const wantSubs = 1 + o.subs.length + ops.json.items.filter((y) => y.new_subscription).length;
-      assert.equal(subs.json.items.length, wantSubs, `case subscriptions of client ${c}: got ${subs.json.items.length}, want ${wantSubs}`);
-      for (const s of o.subs.filter((y) => y.id)) {
-        assert.ok(subs.json.items.some((y) => y.id === s.id), `case subscription ${s.id} (key ${s.key}) in the promoted store`);
-      }
+      assert.equal(users.json.items.length, o.users.length, `case users of client ${c}: one per key carried out`);
+      const lic = await d(c).api('GET', `${T}/licenses`, { token: o.lic });
+      const pool = lic.json.items.find((x) => x.subscription === o.pool);
+      assert.equal(pool?.assigned, o.seats, `case seats of client ${c}: got ${JSON.stringify(pool)}, want ${o.seats} assigned`);
       const bill = await d(c).api('GET', `${T}/billing`, { token: o.bill });
       assert.equal(bill.status, 200, `case billing of client ${c}: ${bill.status}`);
-      const paid = bill.json.payments.reduce((a, p) => a + p.amount, 0);
+      const paid = bill.json.payments.reduce((a, x) => a + x.amount, 0);
       assert.equal(paid, o.paid, `case payments of client ${c}: got ${paid} in all, want ${o.paid} (each key once)`);
+      for (const m of o.more) {
+        const same = tenants.json.items.filter((x) => x.name === m.name);
+        assert.equal(same.length, 1, `case tenant ${m.name} (key ${m.key}): ${same.length} in the promoted store, want 1`);
+        if (m.id) assert.equal(same[0].id, m.id, `case tenant ${m.name}: the id answered`);
+        const id = same[0].id;
+        const subs = await d(c).api('GET', `/v1/tenants/${id}/subscriptions?limit=100`);
+        const ops = await d(c).api('GET', `/v1/tenants/${id}/operations?limit=100`);
+        assert.equal(subs.status, 200, `case subscriptions of ${m.name}: ${subs.status}`);
+        const bought = m.sub ? 1 : 0;
+        const upgraded = m.op ? 1 : 0;
+        assert.equal(ops.json.items.length, upgraded, `case operations of ${m.name}: got ${ops.json.items.length}, want ${upgraded}`);
+        if (m.sub && m.sub !== 'lost') assert.ok(subs.json.items.some((x) => x.id === m.sub), `case subscription ${m.sub} of ${m.name}`);
+        if (m.op && m.op !== 'lost') assert.equal(ops.json.items[0].id, m.op, `case operation ${m.op} of ${m.name}`);
+        const wantSubs = bought + ops.json.items.filter((x) => x.new_subscription).length;
+        assert.equal(subs.json.items.length, wantSubs, `case subscriptions of ${m.name}: got ${subs.json.items.length}, want ${wantSubs}`);
+      }
     }
 
     // Each key answers again as it was answered: its replay.
@@ -214,7 +244,7 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     // The job runner carries on: a renewal due after the switch runs. The
     // clock is moved in the store, not through a daemon (which would run the
     // due work itself): the runners find it due on their next pass.
-    const renewed = () => orgs.map(async (o) => (await d(0).api('GET', `/v1/tenants/${o.t.id}/billing`, { token: o.bill })).json.invoices.length);
+    const renewed = () => orgs.map(async (o) => (await d(0).api('GET', `/v1/tenants/${o.t.id}/billing`)).json.invoices.length);
     const before = await Promise.all(renewed());
     storeSql(url, `UPDATE clock SET now = now + ${40 * 86400} WHERE one = 1`);
     await until(async () => (await Promise.all(renewed())).every((n, i) => n > before[i]), 20000,
