@@ -38,8 +38,11 @@ after(async () => {
   try {
     await stopServers(daemons);
   } finally {
-    if (started) replica('stop', dir);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      if (started) replica('stop', dir);
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   }
 });
 
@@ -94,7 +97,7 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     // Send a change until it is answered other than 503 (or a lost connection),
     // with the same key each time.
     async function change(c, key, method, path, body, token) {
-      const call = { client: c, key, method, path, body, token, answers: [] };
+      const call = { client: c, key, method, path, body, token, answers: [], start: Date.now() };
       calls.push(call);
       for (let attempt = 0; ; attempt++) {
         if (Date.now() > deadline) throw new Error(`case ${method} ${path} (key ${key}): still unanswered after ${attempt} attempts`);
@@ -253,8 +256,15 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     // The daemons served through it all.
     for (const s of daemons) assert.equal(s.proc.exitCode, null, 'case the daemon is still running');
     const recovered = firstAfter ? firstAfter - killedAt : -1;
-    console.log(`# ${calls.length} changes, ${acked} acknowledged, ${ackedBefore.length} before the kill, ${retries} retries; ` +
+    let txRetries = 0;
+    for (const s of daemons) {
+      const m = await s.api('GET', '/metrics');
+      txRetries += Number(/^planshift_store_tx_retries_total (\d+)/m.exec(m.text)?.[1] || 0);
+    }
+    const slowest = Math.max(...calls.map((k) => k.answers.at(-1).at - k.start));
+    console.log(`# ${calls.length} changes, ${acked} acknowledged, ${ackedBefore.length} before the kill, ${retries} retries by the clients, ${txRetries} transactions run again by the daemons; ` +
       `promoted ${promotedAt - killedAt} ms after the kill; first change acknowledged ${recovered} ms after the kill; ` +
-      `${calls.filter((k) => k.final.status === 409).length} carried out with the answer lost; whole test ${Date.now() - t0} ms`);
+      `${calls.filter((k) => k.final.status === 409).length} carried out with the answer lost; slowest change ${slowest} ms; ` +
+      `whole test ${Date.now() - t0} ms`);
     assert.ok(firstAfter, 'case a change sent after the kill was acknowledged');
   });
