@@ -88,6 +88,12 @@ static void make_key(void)
 	pthread_key_create(&worker_key, worker_free);
 }
 
+/* A thread's first store connection that cannot be made (the store down,
+ * a failover under way): 503, to be tried again shortly, as any store error. */
+#define STORE_RETRY_AFTER_(s) #s
+#define STORE_RETRY_AFTER_S(s) STORE_RETRY_AFTER_(s)
+#define STORE_RETRY_AFTER STORE_RETRY_AFTER_S(PS_STORE_RETRY_S)
+
 static struct worker *worker_get(struct ps_app *app, struct ps_err *err)
 {
 	pthread_once(&worker_once, make_key);
@@ -336,7 +342,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		ps_buf_init(&tmp, 4096);
 		ps_log(PS_LOG_ERROR, "store: %s", open_err.msg);
 		ps_err_set(&open_err, PS_STORE, NULL, "the store cannot be opened");
-		enum MHD_Result ret = respond_error(conn, cs, &tmp, &open_err, request_id, NULL, NULL);
+		enum MHD_Result ret = respond_error(conn, cs, &tmp, &open_err, request_id, STORE_RETRY_AFTER, NULL);
 		ps_buf_fini(&tmp);
 		return ret;
 	}
@@ -507,7 +513,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn
 	if (!wk) {
 		ps_log(PS_LOG_ERROR, "store: %s", err.msg);
 		ps_err_set(&err, PS_STORE, NULL, "the store cannot be opened");
-		ret = respond_error(conn, NULL, &tmp, &err, request_id, NULL, NULL);
+		ret = respond_error(conn, NULL, &tmp, &err, request_id, STORE_RETRY_AFTER, NULL);
 	} else if (strcmp(url, "/metrics") != 0 || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
 		ps_err_set(&err, PS_NOT_FOUND, NULL, "this listener serves GET /metrics only");
 		ret = respond_error(conn, NULL, &tmp, &err, request_id, NULL, NULL);

@@ -267,6 +267,13 @@ static bool send_exec(struct ps_pg *p, const struct ps_pg_q *q)
 	return PQsendQueryPrepared(p->conn, name, q->n, q->val, q->len, q->fmt, 1) == 1;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static bool connection_lost(const struct ps_pg *p)
 {
 	return PQstatus(p->conn) != CONNECTION_OK || PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF;
@@ -299,19 +306,22 @@ ps_code ps_pg_ensure_connected(struct ps_pg *p, const char *name, struct ps_err 
 		return lost_mid_tx(p, name, err);
 	/* A failover: the old primary is gone and the new one may not be
 	 * promoted yet; try again, more slowly each time, for a bounded time. */
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = mono_ms();
+	bool patient = t0 >= p->impatient_until;
 	ps_code c;
 	for (long pause_ms = 25;; pause_ms = pause_ms * 2 > 500 ? 500 : pause_ms * 2) {
 		if ((c = ps_pg_connect(p, err)) == PS_OK)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (spent + pause_ms > PS_PG_RECONNECT_MS)
+		int64_t now = mono_ms();
+		if (!patient || now - t0 + pause_ms > PS_PG_RECONNECT_MS) {
+			if (patient)
+				p->impatient_until = now + PS_PG_RECONNECT_MS;
 			return c;
+		}
 		struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 	}
+	p->impatient_until = 0;
 	p->tx_sent = false;
 	return PS_OK;
 }
