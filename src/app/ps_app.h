@@ -25,6 +25,7 @@
 
 struct ps_app {
 	const char *db_url;
+	const char *db_read_url; /* a hot standby for reads (serve --db-read), or NULL */
 	/* The catalog in use: the store's current version as this process
 	 * last saw it (ps_app_catalog_use keeps it current). Read and swapped
 	 * atomically; a replaced one is kept in catalog_old until

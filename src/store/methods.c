@@ -913,6 +913,13 @@ ps_code ps_sql_idem_delete(struct ps_store *st, int64_t tenant, const char *key,
 	return x_of(st)->exec(st, &q, err);
 }
 
+ps_code ps_sql_wal_position(struct ps_store *st, int64_t *lsn, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WAL_POSITION, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, lsn, NULL, "wal_position: no position", err);
+}
+
 ps_code ps_sql_idem_changed(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
 {
 	struct ps_query q;

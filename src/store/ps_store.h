@@ -358,6 +358,10 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	 * together (delete then keeps the key: a retry must not run it again). */                                     \
 	X(ps_code, idem_changed, (struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err),           \
 	  (st, tenant, key, err))                                                                                      \
+	/* Where the server's write-ahead log is, as a byte position: on a                                             \
+	 * primary, the last written; on a hot standby, the last replayed                                               \
+	 * (serve --db-read). 0 on SQLite, which has no replicas. */                                                   \
+	X(ps_code, wal_position, (struct ps_store *st, int64_t *lsn, struct ps_err *err), (st, lsn, err))              \
                                                                                                                        \
 	/* Support requests. insert assigns r->id. list: tenant 0 walks every                                          \
 	 * tenant's (for the provider's support staff), in id order. */                                                \

@@ -370,6 +370,10 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_IDEM_TAKE] = {.name = "idem_take",
 		     .sql = "UPDATE idempotency SET owner = ?4, created_at = ?5"
 			    " WHERE tenant_id = ?1 AND key = ?2 AND status = 0 AND owner = ?3"},
+    [PS_S_WAL_POSITION] = {.name = "wal_position",
+			.sqlite = "SELECT 0",
+			.pg = "SELECT (CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_replay_lsn(), '0/0')"
+			      " ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint"},
     [PS_S_IDEM_CHANGED] = {.name = "idem_changed",
 			.sql = "UPDATE idempotency SET owner = ?3 || owner WHERE tenant_id = ?1 AND key = ?2"
 			       " AND status = 0 AND substr(owner, 1, length(?3)) <> ?3"},

@@ -114,6 +114,7 @@ enum ps_stmt {
 	PS_S_IDEM_PURGE,
 	PS_S_IDEM_TAKE,
 	PS_S_IDEM_CHANGED,
+	PS_S_WAL_POSITION,
 	PS_S_SUPPORT_INSERT,
 	PS_S_SUPPORT_LIST,
 	PS_S_SUPPORT_LIST_ALL,
@@ -435,6 +436,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(idem_purge)                                                                                                  \
 	X(idem_take)                                                                                                   \
 	X(idem_changed)                                                                                                \
+	X(wal_position)                                                                                                \
 	X(support_insert)                                                                                              \
 	X(support_list)                                                                                                \
 	X(job_insert)                                                                                                  \

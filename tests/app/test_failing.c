@@ -497,6 +497,8 @@ static void test_every_failure_point(void **state)
 	    "idem_find", "idem_insert", "idem_purge", "idem_complete", "idem_delete", "idem_take",
 	    /* in a use case's transaction only when the request holds a key (failover) */
 	    "idem_changed",
+	    /* serve --db-read's, around a request (server.c) */
+	    "wal_position",
 	    /* the sweep's (test_sweep_failure_points) */
 	    "snapshot_scan",
 	};

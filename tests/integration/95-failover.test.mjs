@@ -72,7 +72,10 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
     const op = cli(['token', 'create', '--db', url, '--role', 'operator']);
     assert.equal(op.status, 0, `case operator token: ${op.stderr}`);
     const store = { dir, db: url, operator: op.stdout.trim(), tenants: [] };
-    daemons = await startServers([0, 1].map(() => ({ store, args: ['--clock', 'manual', '--jobs-interval', '100ms'] })));
+    // The second daemon reads from the standby where that is safe (--db-read).
+    const standby = replica('standby', dir);
+    daemons = await startServers([0, 1].map((i) => ({ store,
+      args: ['--clock', 'manual', '--jobs-interval', '100ms', ...(i ? ['--db-read', standby] : [])] })));
     const d = (i) => daemons[i % daemons.length];
     await setClock(d(0), '2026-11-02T09:00:00Z');
 
@@ -90,6 +93,34 @@ if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted
       orgs.push({ t, bill, lic, pool: r.json.id, users: [], seats: 0, paid: 0, more: [] });
     }
     const opTok = store.operator;
+
+    // ---- reads from the standby (--db-read on the second daemon) ----
+    // The standby replays everything so far, then stops replaying: a read
+    // it serves is then visibly old.
+    const lsn = (u, f) => storeSql(u, `SELECT ${f} - '0/0'::pg_lsn`);
+    const target = Number(lsn(url, 'pg_current_wal_lsn()'));
+    await until(() => Number(lsn(standby, 'pg_last_wal_replay_lsn()')) >= target, 10000, 'the standby replaying everything');
+    storeSql(standby, 'SELECT pg_wal_replay_pause()');
+    const [A, B] = orgs;
+    // A change through the daemon, then a read through it at once: the
+    // standby is behind, so the primary answers, and the change is there.
+    const w = await d(1).api('POST', `/v1/tenants/${A.t.id}/users`, { token: A.lic,
+      body: { upn: 'read-your-write@failover.test', display_name: 'Fresh' } });
+    assert.equal(w.status, 201, `case write before the read: ${w.status} ${w.text}`);
+    A.users.push({ id: w.json.id, upn: 'read-your-write@failover.test', key: '(none)' });
+    const rw = await d(1).api('GET', `/v1/tenants/${A.t.id}/users`, { token: A.lic });
+    assert.ok(rw.json.items.some((u) => u.id === w.json.id), `case read your write with --db-read: got ${rw.text}`);
+    // A tenant this daemon did not change since the standby stopped is
+    // read from the standby: a change made behind the daemons' back (on
+    // the primary) is not seen there yet, and is through the other daemon.
+    storeSql(url, `UPDATE tenants SET name = 'Renamed On The Primary' WHERE id = ${B.t.id.replace(/^ten_/, '')}`);
+    const onStandby = await d(1).api('GET', `/v1/tenants/${B.t.id}`, { token: B.bill });
+    const onPrimary = await d(0).api('GET', `/v1/tenants/${B.t.id}`, { token: B.bill });
+    assert.equal(onPrimary.json?.name, 'Renamed On The Primary', `case the primary's read: ${onPrimary.text}`);
+    assert.equal(onStandby.json?.name, B.t.name, `case the standby's read of an unchanged tenant: ${onStandby.text}`);
+    storeSql(standby, 'SELECT pg_wal_replay_resume()');
+    await until(async () => (await d(1).api('GET', `/v1/tenants/${B.t.id}`, { token: B.bill })).json?.name === 'Renamed On The Primary',
+      10000, 'the standby replaying again');
     // ---- the stream ----
     const calls = []; // every change: {client, key, method, path, body, token, answers: [{status, at, body}]}
     let acked = 0;
