@@ -484,17 +484,18 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 					       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
 					       method, url, cs->body.p, cs->body.len, r.out, &r.status, &replayed);
 		bool reads = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-		if (rc == PS_OK && !replayed && reads && (r.t || strcmp(route->pattern, "/v1/fleet") == 0)) {
+		bool runs = rc == PS_OK && !replayed;
+		if (runs && reads && (r.t || strcmp(route->pattern, "/v1/fleet") == 0)) {
 			/* A read of a tenant's, or the sweep: the standby may serve it. */
 			c->st = read_store(srv->app, wk, r.t);
 			rc = route->fn(&r);
 			if (c->st != wk->st && (rc == PS_STORE || rc == PS_RETRY))
 				wk->read_off_until = now_us() / 1000 + 5000;
 			c->st = wk->st;
-		} else if (rc == PS_OK && !replayed) {
+		} else if (runs) {
 			rc = route->fn(&r);
 		}
-		if (!reads && !replayed && route->perm != PS_PERM_PUBLIC)
+		if (runs && !reads)
 			note_change(srv->app, wk, r.t);
 	}
 	if (r.body)

@@ -58,7 +58,7 @@ function rng(seed) {
 }
 
 if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted, nothing acknowledged is lost, nothing runs twice',
-  { timeout: 90000 }, async () => {
+  { timeout: 120000 }, async () => {
     const t0 = Date.now();
     console.log(`# seed ${SEED}`);
     const rand = rng(SEED);
