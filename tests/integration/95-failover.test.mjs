@@ -57,6 +57,23 @@ function rng(seed) {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
+// On every pass (and so that the file always has a test: node 20 hangs on
+// a file whose only hook is an after()): the script refuses what it cannot do.
+test('scripts/pg-replica: a usage error, and a folder with no pair in it, are refused with a reason', () => {
+  const run = (...args) => spawnSync(join(ROOT, 'scripts', 'pg-replica'), args, { encoding: 'utf8', timeout: 30000 });
+  const usage = run('start');
+  assert.notEqual(usage.status, 0, 'case no folder');
+  assert.match(usage.stderr, /usage: scripts\/pg-replica/, `case no folder: ${usage.stderr}`);
+  const empty = mkdtempSync(join(tmpdir(), 'ps-failover-'));
+  try {
+    const kill = run('kill', empty);
+    assert.notEqual(kill.status, 0, 'case kill in an empty folder');
+    assert.match(kill.stderr, /not running/, `case kill in an empty folder: ${kill.stderr}`);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
+
 if (PG_URL) test('failover: the primary dies mid-stream, the standby is promoted, nothing acknowledged is lost, nothing runs twice',
   { timeout: 120000 }, async () => {
     const t0 = Date.now();
