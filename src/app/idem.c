@@ -350,10 +350,12 @@ void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int stat
 		return;
 	/* Written first, then no longer running here: a twin never finds the
 	 * key both unfinished and free to take over while this call ends. A
-	 * failure after a committed change keeps its answer: a retry would
-	 * run the change again. (A key whose change committed unknown to this
-	 * call, its commit's answer lost, the store refuses to delete.) */
-	if ((status < 200 || status >= 300) && !changed) {
+	 * refusal (4xx) after a committed change keeps its answer: a retry
+	 * would run the change again. Any other failure lets go of the key,
+	 * which the store refuses for a key marked changed (a change committed,
+	 * known to this call or not): a retry is then told it was carried out. */
+	bool keep = (status >= 200 && status < 300) || (changed && status >= 400 && status < 500);
+	if (!keep) {
 		c->st->ops->idem_delete(c->st, call->tenant, call->key, &e);
 		running_remove(call->tenant, call->key);
 		return;

@@ -406,6 +406,16 @@ static void test_idempotency_unknown_commit(void **state)
 	assert_true(replayed);
 	assert_int_equal(status, 409);
 	assert_string_equal(ps_buf_str(&f->replay), "{\"error\":{\"code\":\"conflict\"}}");
+
+	/* The store failing after a committed change (503): not kept, which
+	 * would answer 503 for ever; the retry is told it was carried out. */
+	assert_int_equal(begin(f, &call, "u6", "{}", &replayed, &status), PS_OK);
+	in.name = "Store Failed Later Ltd";
+	assert_int_equal(ps_app_tenant_create(&f->c, &in, &t), PS_OK);
+	ps_app_idem_end(&f->c, &call, 503, "{\"error\":{\"code\":\"store_unavailable\"}}");
+	assert_int_equal(begin(f, &call, "u6", "{}", &replayed, &status), PS_CONFLICT);
+	assert_false(replayed);
+	assert_non_null(strstr(f->c.err.msg, "carried out"));
 	f->st->ops = real_ops;
 }
 
