@@ -39,6 +39,8 @@ void ps_ctx_reset(struct ps_ctx *c, int64_t now, const char *request_id)
 	snprintf(c->request_id, sizeof c->request_id, "%s", request_id ? request_id : "");
 	c->cat = c->app ? __atomic_load_n(&c->app->catalog, __ATOMIC_ACQUIRE) : NULL;
 	faults_clear(c);
+	c->idem = NULL;
+	c->idem_changed = false;
 	if (c->verdict)
 		c->verdict->sub = NULL;
 }

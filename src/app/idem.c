@@ -124,6 +124,58 @@ static bool running_elsewhere(int64_t tenant, const char *key)
 	return n >= 2;
 }
 
+/* The answers of changes made whose keeping failed (the store lost between
+ * the change's commit and the answer: a failover): kept by the next call
+ * of this process that reaches the store, before it looks at any key, so
+ * that a retry gets the answer instead of "carried out, answer lost". Only
+ * keys marked changed: no other call can take them over meanwhile. */
+struct later {
+	struct later *next;
+	struct ps_idem k;
+};
+static struct later *keep_list;
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_later(const struct ps_idem *k)
+{
+	struct later *l = ps_calloc(1, sizeof *l);
+	l->k = *k;
+	l->k.response = ps_strdup(k->response ? k->response : "");
+	pthread_mutex_lock(&keep_lock);
+	l->next = keep_list;
+	keep_list = l;
+	pthread_mutex_unlock(&keep_lock);
+}
+
+/* Taken off the list while this thread writes them (no other thread waits
+ * on the store for it); those left go back. */
+static void keep_now(struct ps_store *st)
+{
+	struct ps_err e;
+	pthread_mutex_lock(&keep_lock);
+	struct later *todo = keep_list;
+	keep_list = NULL;
+	pthread_mutex_unlock(&keep_lock);
+	while (todo) {
+		ps_code rc = st->ops->idem_complete(st, &todo->k, &e);
+		if (rc != PS_OK && rc != PS_NOT_FOUND)
+			break; /* the store still fails: the next call tries again */
+		struct later *l = todo;
+		todo = l->next;
+		ps_free(l->k.response);
+		ps_free(l);
+	}
+	if (!todo)
+		return;
+	struct later *last = todo;
+	while (last->next)
+		last = last->next;
+	pthread_mutex_lock(&keep_lock);
+	last->next = keep_list;
+	keep_list = todo;
+	pthread_mutex_unlock(&keep_lock);
+}
+
 /* Whether the daemon that reserved a key (owner, at created_at) is gone, or
  * is this process and no longer runs it. */
 static bool owner_is_gone(const char *owner, int64_t created_at, int64_t now, int64_t tenant, const char *key)
@@ -195,6 +247,19 @@ static ps_code take_key(struct ps_ctx *c, struct ps_idem_call *call, struct ps_i
 			return PS_OK;
 		}
 		ps_free(got.response);
+		size_t changed = strlen(PS_IDEM_CHANGED);
+		if (strncmp(got.owner, PS_IDEM_CHANGED, changed) == 0) {
+			/* Its change committed; its answer was never kept (its
+			 * daemon lost the store between the two): never run again. */
+			if (!owner_is_gone(got.owner + changed, got.created_at, now, tenant, key)) {
+				call->retry_after_s = PS_IDEM_RETRY_S;
+				return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
+						  "a request with this Idempotency-Key is still running; retry shortly");
+			}
+			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
+					  "the request with this Idempotency-Key was carried out, but its answer was "
+					  "lost with the connection to the store: read the result instead of retrying");
+		}
 		if (!owner_is_gone(got.owner, got.created_at, now, tenant, key)) {
 			call->retry_after_s = PS_IDEM_RETRY_S;
 			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
@@ -252,6 +317,8 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 	/* In this process's list of running keys before the store's, so that
 	 * a twin here never finds the key unfinished and not running. */
 	running_add(tenant, key);
+	if (__atomic_load_n(&keep_list, __ATOMIC_RELAXED))
+		keep_now(c->st);
 	bool ours;
 	ps_code rc = take_key(c, call, &k, now, replay, status, replayed, &ours);
 	if (!ours) {
@@ -260,18 +327,35 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 	}
 	call->tenant = tenant;
 	snprintf(call->key, sizeof call->key, "%s", key);
+	c->idem = call;
+	c->idem_changed = false;
 	return PS_OK;
+}
+
+ps_code ps_app_idem_mark(struct ps_ctx *c)
+{
+	if (!c->idem || !c->idem->key[0])
+		return PS_OK;
+	return c->st->ops->idem_changed(c->st, c->idem->tenant, c->idem->key, &c->err);
 }
 
 void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int status, const char *response)
 {
 	struct ps_idem k;
 	struct ps_err e;
+	bool changed = c->idem_changed;
+	c->idem = NULL;
+	c->idem_changed = false;
 	if (!call->key[0])
 		return;
 	/* Written first, then no longer running here: a twin never finds the
-	 * key both unfinished and free to take over while this call ends. */
-	if (status < 200 || status >= 300) {
+	 * key both unfinished and free to take over while this call ends. A
+	 * refusal (4xx) after a committed change keeps its answer: a retry
+	 * would run the change again. Any other failure lets go of the key,
+	 * which the store refuses for a key marked changed (a change committed,
+	 * known to this call or not): a retry is then told it was carried out. */
+	bool keep = (status >= 200 && status < 300) || (changed && status >= 400 && status < 500);
+	if (!keep) {
 		c->st->ops->idem_delete(c->st, call->tenant, call->key, &e);
 		running_remove(call->tenant, call->key);
 		return;
@@ -281,7 +365,8 @@ void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int stat
 	snprintf(k.key, sizeof k.key, "%s", call->key);
 	k.status = status;
 	k.response = (char *)response;
-	c->st->ops->idem_complete(c->st, &k, &e);
+	if (c->st->ops->idem_complete(c->st, &k, &e) != PS_OK && changed)
+		keep_later(&k);
 	running_remove(call->tenant, call->key);
 	if (__atomic_add_fetch(&c->app->idem_kept, 1, __ATOMIC_RELAXED) % PS_IDEM_PURGE_EVERY == 0)
 		c->st->ops->idem_purge(c->st, ps_time_system() - PS_IDEM_KEEP_S, &e);

@@ -25,6 +25,7 @@
 
 struct ps_app {
 	const char *db_url;
+	const char *db_read_url; /* a hot standby for reads (serve --db-read), or NULL */
 	/* The catalog in use: the store's current version as this process
 	 * last saw it (ps_app_catalog_use keeps it current). Read and swapped
 	 * atomically; a replaced one is kept in catalog_old until
@@ -56,6 +57,8 @@ struct ps_app {
 /* A token's last use, and a session's, is written at most this often. */
 #define PS_TOUCH_EVERY 60
 
+struct ps_idem_call;
+
 struct ps_ctx {
 	struct ps_app *app;
 	struct ps_store *st; /* borrowed: the thread's handle */
@@ -78,6 +81,11 @@ struct ps_ctx {
 	struct ps_verdict *verdict; /* allocated once, reused */
 	struct ps_choice *choice;   /* the one decision on a target (ps_decide.h); allocated once */
 	struct ps_events *events;   /* the events the running transaction declared (events.c); private */
+	/* The request's reserved Idempotency-Key (idem.c), or NULL: each
+	 * transaction of the request marks it in its own commit (ps_app_tx),
+	 * and idem_changed says one did commit. Cleared by ps_ctx_reset. */
+	const struct ps_idem_call *idem;
+	bool idem_changed;
 };
 
 void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st);

@@ -33,5 +33,11 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
 /* After the change: keep a 2xx answer under the key, else let go of it.
  * Errors are not reported: the answer stands either way. */
 void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int status, const char *response);
+/* In a write transaction of the request (ps_app_tx, before its commit):
+ * mark its reserved key as changed in that transaction, so that a retry
+ * after a commit whose outcome was unknown (the connection lost during
+ * COMMIT, a failover) never runs the change twice. PS_OK when the request
+ * holds no key. */
+ps_code ps_app_idem_mark(struct ps_ctx *c);
 
 #endif

@@ -1,5 +1,6 @@
 /* util.c: input checks and the one transaction wrapper (app layer). */
 #include "ps_app_int.h"
+#include "ps_idem.h"
 
 #include "../common/ps_metrics.h"
 
@@ -73,7 +74,11 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 		if (rc == PS_OK) /* the change's events, with it (events.c) */
 			rc = ps_app_events_write(c);
 		if (rc == PS_OK)
+			rc = ps_app_idem_mark(c);
+		if (rc == PS_OK)
 			rc = st->ops->commit(st, &c->err);
+		if (rc == PS_OK && c->idem)
+			c->idem_changed = true;
 		if (rc != PS_OK)
 			st->ops->rollback(st);
 		if (rc != PS_RETRY || attempt == PS_TX_ATTEMPTS)

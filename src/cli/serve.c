@@ -25,7 +25,7 @@
 #define PS_CONFIG_DEFAULT "/etc/planshift/planshift.conf"
 
 static const char serve_usage[] =
-	"usage: planshift serve --db URL [--listen ADDR:PORT] [--clock system|manual]\n"
+	"usage: planshift serve --db URL [--db-read URL] [--listen ADDR:PORT] [--clock system|manual]\n"
 	"                       [--provisioning auto|manual] [--provisioning-sla DURATION]\n"
 	"                       [--upgrade-capacity N]\n"
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
@@ -37,6 +37,9 @@ static const char serve_usage[] =
 	"\n"
 	"Serve the HTTP API under /v1 and the admin center at /.\n"
 	"  --db URL               the store (PATH or sqlite:PATH), made by `planshift init`\n"
+	"  --db-read URL          a hot standby of a PostgreSQL store: reads of a tenant\n"
+	"                         (the Upgrade tab, lists, the fleet sweep) go to it once\n"
+	"                         it has replayed this daemon's last change of that tenant\n"
 	"  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks a\n"
 	"                         free one; [::1]:8080 for IPv6)\n"
 	"  --clock system|manual  manual lets the operator set the time (POST /v1/clock)\n"
@@ -142,6 +145,7 @@ static bool find_web_dir(char *out, size_t cap)
 }
 
 static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
+					   {"db-read", required_argument, NULL, 'r'},
 					   {"listen", required_argument, NULL, 'l'},
 					   {"clock", required_argument, NULL, 'c'},
 					   {"provisioning", required_argument, NULL, 'p'},
@@ -182,6 +186,7 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 	char *end;
 	switch (o) {
 	case 'd': sc->db = v; break;
+	case 'r': sc->app.db_read_url = v; break;
 	case 'l': sc->so.listen = v; break;
 	case 'c':
 		if (strcmp(v, "manual") != 0 && strcmp(v, "system") != 0)

@@ -406,6 +406,10 @@ struct ps_idem {
 	int64_t created_at;
 	char owner[128];       /* the daemon running it (app/idem.c), "" when unknown */
 };
+/* The prefix a running key's owner gets in the transaction of its call's
+ * change (idem_changed): a key found running with it made its change,
+ * whatever became of the connection that committed it. */
+#define PS_IDEM_CHANGED "changed:"
 
 struct ps_audit {
 	int64_t tenant_id; /* 0 for provider-wide events */

@@ -11,6 +11,7 @@
 #include "../app/ps_access.h"
 #include "../app/ps_app_metrics.h"
 #include "../app/ps_idem.h"
+#include "../app/ps_replica.h"
 #include "../app/ps_render.h"
 #include "../app/ps_view.h"
 #include "../common/ps_log.h"
@@ -67,6 +68,12 @@ struct worker {
 	struct ps_store *st;
 	struct ps_ctx c;
 	struct ps_buf out;
+	/* serve --db-read: the standby's handle (opened on first use), how far
+	 * it had replayed when last asked, and until when (ms, monotonic) not
+	 * to use it after it failed. */
+	struct ps_store *st_read;
+	int64_t replayed;
+	uint64_t read_off_until;
 };
 
 static pthread_key_t worker_key;
@@ -88,6 +95,7 @@ static void worker_free(void *p)
 		return;
 	ps_ctx_fini(&w->c);
 	ps_store_close(w->st);
+	ps_store_close(w->st_read);
 	ps_buf_fini(&w->out);
 	ps_free(w);
 }
@@ -96,6 +104,12 @@ static void make_key(void)
 {
 	pthread_key_create(&worker_key, worker_free);
 }
+
+/* A thread's first store connection that cannot be made (the store down,
+ * a failover under way): 503, to be tried again shortly, as any store error. */
+#define STORE_RETRY_AFTER_(s) #s
+#define STORE_RETRY_AFTER_S(s) STORE_RETRY_AFTER_(s)
+#define STORE_RETRY_AFTER STORE_RETRY_AFTER_S(PS_STORE_RETRY_S)
 
 static struct worker *worker_get(struct ps_app *app, struct ps_err *err)
 {
@@ -384,6 +398,46 @@ static ps_code parse_body(struct ps_req *r, const struct ps_buf *body, bool need
 	return PS_OK;
 }
 
+/* serve --db-read: the handle a read of tenant (0: of every tenant) goes
+ * to: the standby's when it has replayed every change this daemon
+ * answered for that tenant (ps_replica.h), else the primary's. */
+static struct ps_store *read_store(struct ps_app *app, struct worker *wk, int64_t tenant)
+{
+	struct ps_err err = {0};
+	if (!app->db_read_url || now_us() / 1000 < wk->read_off_until)
+		return wk->st;
+	if (!wk->st_read && ps_store_open(app->db_read_url, &wk->st_read, &err) != PS_OK) {
+		ps_log(PS_LOG_WARN, "--db-read: %s: reading from the primary for a while", err.msg);
+		ps_store_close(wk->st_read);
+		wk->st_read = NULL;
+		wk->read_off_until = now_us() / 1000 + 5000;
+		return wk->st;
+	}
+	int64_t need = ps_replica_need(tenant);
+	if (wk->replayed < need && wk->st_read->ops->wal_position(wk->st_read, &wk->replayed, &err) != PS_OK) {
+		ps_log(PS_LOG_WARN, "--db-read: %s: reading from the primary for a while", err.msg);
+		wk->read_off_until = now_us() / 1000 + 5000;
+		return wk->st;
+	}
+	return wk->replayed >= need ? wk->st_read : wk->st;
+}
+
+/* serve --db-read: after a change answered, note where the primary's WAL
+ * is, for the tenant's next reads. */
+static void note_change(struct ps_app *app, struct worker *wk, int64_t tenant)
+{
+	struct ps_err err = {0};
+	int64_t lsn = 0;
+	if (!app->db_read_url)
+		return;
+	if (wk->st->ops->wal_position(wk->st, &lsn, &err) != PS_OK) {
+		/* Not known: every read goes to the primary until it is again. */
+		lsn = INT64_MAX;
+		tenant = 0;
+	}
+	ps_replica_written(tenant, lsn);
+}
+
 static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *conn, const char *method,
 				const char *url, struct conn *cs)
 {
@@ -396,7 +450,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 		ps_buf_init(&tmp, 4096);
 		ps_log(PS_LOG_ERROR, "store: %s", open_err.msg);
 		ps_err_set(&open_err, PS_STORE, NULL, "the store cannot be opened");
-		enum MHD_Result ret = respond_error(conn, cs, &tmp, &open_err, request_id, NULL, NULL);
+		enum MHD_Result ret = respond_error(conn, cs, &tmp, &open_err, request_id, STORE_RETRY_AFTER, NULL);
 		ps_buf_fini(&tmp);
 		return ret;
 	}
@@ -489,8 +543,20 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			rc = ps_app_idem_begin(c, &r.idem, r.t,
 					       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
 					       method, url, cs->body.p, cs->body.len, r.out, &r.status, &replayed);
-		if (rc == PS_OK && !replayed)
+		bool reads = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+		bool runs = rc == PS_OK && !replayed;
+		if (runs && reads && (r.t || strcmp(route->pattern, "/v1/fleet") == 0)) {
+			/* A read of a tenant's, or the sweep: the standby may serve it. */
+			c->st = read_store(srv->app, wk, r.t);
 			rc = route->fn(&r);
+			if (c->st != wk->st && (rc == PS_STORE || rc == PS_RETRY))
+				wk->read_off_until = now_us() / 1000 + 5000;
+			c->st = wk->st;
+		} else if (runs) {
+			rc = route->fn(&r);
+		}
+		if (runs && !reads)
+			note_change(srv->app, wk, r.t);
 	}
 	if (r.body)
 		json_decref(r.body);
@@ -566,7 +632,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn
 	if (!wk) {
 		ps_log(PS_LOG_ERROR, "store: %s", err.msg);
 		ps_err_set(&err, PS_STORE, NULL, "the store cannot be opened");
-		ret = respond_error(conn, NULL, &tmp, &err, request_id, NULL, NULL);
+		ret = respond_error(conn, NULL, &tmp, &err, request_id, STORE_RETRY_AFTER, NULL);
 	} else if (strcmp(url, "/metrics") != 0 || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
 		ps_err_set(&err, PS_NOT_FOUND, NULL, "this listener serves GET /metrics only");
 		ret = respond_error(conn, NULL, &tmp, &err, request_id, NULL, NULL);

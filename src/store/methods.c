@@ -915,13 +915,33 @@ ps_code ps_sql_idem_complete(struct ps_store *st, const struct ps_idem *k, struc
 	return x_of(st)->change_one(st, &q, "Idempotency-Key", "no such idempotency key", err);
 }
 
-ps_code ps_sql_idem_delete(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
+/* A write of one key whose statement takes (tenant, key, the changed mark). */
+static ps_code idem_key_exec(struct ps_store *st, enum ps_stmt id, int64_t tenant, const char *key,
+			     struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, PS_S_IDEM_DELETE, tenant);
+	ps_q_init(&q, id, tenant);
 	ps_q_i64(&q, tenant);
 	ps_q_str(&q, key);
+	ps_q_str(&q, PS_IDEM_CHANGED);
 	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_idem_delete(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
+{
+	return idem_key_exec(st, PS_S_IDEM_DELETE, tenant, key, err);
+}
+
+ps_code ps_sql_wal_position(struct ps_store *st, int64_t *lsn, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WAL_POSITION, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, lsn, NULL, "wal_position: no position", err);
+}
+
+ps_code ps_sql_idem_changed(struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err)
+{
+	return idem_key_exec(st, PS_S_IDEM_CHANGED, tenant, key, err);
 }
 
 ps_code ps_sql_idem_purge(struct ps_store *st, int64_t before, struct ps_err *err)

@@ -12,6 +12,10 @@
 
 #define PS_PG_PAGE_ROWS	 1024 /* rows per round trip of a list walk, tenants per batch of a scan */
 #define PS_PG_LOCK_TIMEOUT_MS	 5000 /* as SQLite's busy timeout */
+/* How long a handle that lost its connection tries to connect again (to
+ * whichever host of the URL is the primary now) before the call fails; for
+ * as long after that, it tries once per call. */
+#define PS_PG_RECONNECT_MS 3000
 #define PS_PG_TENANT_LOCKS_MAX 8
 
 /* Advisory lock keys: "PLSH" in the high half and a tenant id in the low,
@@ -31,6 +35,10 @@ struct ps_pg {
 	bool in_tx, tx_sent, tx_broken;
 	enum ps_tx tx_kind;
 	char broken[512]; /* why the transaction can only be rolled back */
+	/* Until then (CLOCK_MONOTONIC ms), after a reconnection that failed
+	 * for PS_PG_RECONNECT_MS, a call tries once without waiting: a request
+	 * pays the wait once, not at each of its calls. */
+	int64_t impatient_until;
 	int64_t locked[PS_PG_TENANT_LOCKS_MAX];
 	size_t n_locked;
 	/* What this write transaction's last snapshot counted of the

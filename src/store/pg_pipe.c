@@ -267,9 +267,33 @@ static bool send_exec(struct ps_pg *p, const struct ps_pg_q *q)
 	return PQsendQueryPrepared(p->conn, name, q->n, q->val, q->len, q->fmt, 1) == 1;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static bool connection_lost(const struct ps_pg *p)
 {
 	return PQstatus(p->conn) != CONNECTION_OK || PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF;
+}
+
+/* The connection broke inside a transaction before its COMMIT was sent:
+ * nothing of it was kept (a transaction without COMMIT never commits), so
+ * it may run again as a whole, from begin, on a connection made anew
+ * (PS_RETRY: ps_app_tx does). The transaction can only be rolled back. */
+static ps_code lost_mid_tx(struct ps_pg *p, const char *name, struct ps_err *err)
+{
+	char why[sizeof err->msg];
+	snprintf(why, sizeof why, "%s", err && err->msg[0] ? err->msg : "");
+	if (!p->tx_broken) {
+		p->tx_broken = true;
+		snprintf(p->broken, sizeof p->broken,
+			 "the connection to PostgreSQL at %s was lost mid-transaction, before its commit", p->where);
+	}
+	return ps_err_set(err, PS_RETRY, NULL, "%s: %s: nothing of it was kept; run it again%s%s%s", name, p->broken,
+			  why[0] ? " (" : "", why, why[0] ? ")" : "");
 }
 
 /* The connection is gone (or was never there): connect again when no
@@ -278,15 +302,26 @@ ps_code ps_pg_ensure_connected(struct ps_pg *p, const char *name, struct ps_err 
 {
 	if (p->conn && !connection_lost(p))
 		return PS_OK;
-	if (p->in_tx && p->tx_sent) {
-		p->tx_broken = true;
-		snprintf(p->broken, sizeof p->broken, "the connection to PostgreSQL at %s was lost mid-transaction",
-			 p->where);
-		return ps_err_set(err, PS_STORE, NULL, "%s: %s", name, p->broken);
+	if (p->in_tx && p->tx_sent)
+		return lost_mid_tx(p, name, err);
+	/* A failover: the old primary is gone and the new one may not be
+	 * promoted yet; try again, more slowly each time, for a bounded time. */
+	int64_t t0 = mono_ms();
+	bool patient = t0 >= p->impatient_until;
+	ps_code c;
+	for (long pause_ms = 25;; pause_ms = pause_ms * 2 > 500 ? 500 : pause_ms * 2) {
+		if ((c = ps_pg_connect(p, err)) == PS_OK)
+			break;
+		int64_t now = mono_ms();
+		if (!patient || now - t0 + pause_ms > PS_PG_RECONNECT_MS) {
+			if (patient)
+				p->impatient_until = now + PS_PG_RECONNECT_MS;
+			return c;
+		}
+		struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
 	}
-	ps_code c = ps_pg_connect(p, err);
-	if (c != PS_OK)
-		return c;
+	p->impatient_until = 0;
 	p->tx_sent = false;
 	return PS_OK;
 }
@@ -410,7 +445,8 @@ static ps_code run_once(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned 
 		for (size_t i = 0; i < n; i++)
 			ps_pg_q_clear(&qs[i]);
 		memset(p->prepared, 0, sizeof p->prepared);
-		break_tx(p, err);
+		if (p->in_tx)
+			return lost_mid_tx(p, name, err);
 		return c;
 	}
 	if (first == NULL)
@@ -436,6 +472,8 @@ static ps_code run_once(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned 
 		/* BEGIN, the lock or a read failed: the transaction is aborted. */
 		c = ps_pg_server_error(p, kind == SL_EXEC ? name : slots[fail_at].what, first, err);
 		PQclear(first);
+		if (connection_lost(p))
+			return lost_mid_tx(p, name, err);
 		break_tx(p, err);
 		return c;
 	} else if (PQtransactionStatus(p->conn) != PQTRANS_IDLE) {
@@ -453,8 +491,9 @@ static ps_code run_once(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned 
 
 /* Run qs (see run_once), lock taking `lock`'s tenant lock first in a write
  * transaction (0: none). Outside a transaction, a lost race runs again,
- * and so does a read that found the connection gone (a server restart, a
- * failover): reading twice changes nothing. */
+ * and so does a read, or a repeatable write (ps_stmt_def), that found the
+ * connection gone (a server restart, a failover): running it twice changes
+ * nothing. */
 ps_code ps_pg_run(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned flags, int64_t lock, struct ps_err *err)
 {
 	if (p->in_tx && p->tx_broken)
@@ -464,8 +503,8 @@ ps_code ps_pg_run(struct ps_pg *p, struct ps_pg_q *qs, size_t n, unsigned flags,
 		PGresult *bad = NULL;
 		size_t k = 0;
 		ps_code c = run_once(p, qs, n, flags, lock, &bad, &k, err);
-		if (bad == NULL && c != PS_OK && attempt == 0 && !p->in_tx && !(flags & PS_PG_RUN_WRITE) &&
-		    connection_lost(p))
+		if (bad == NULL && c != PS_OK && attempt == 0 && !p->in_tx &&
+		    (!(flags & PS_PG_RUN_WRITE) || (n == 1 && ps_stmts[qs[0].id].repeatable)) && connection_lost(p))
 			continue;
 		if (bad == NULL)
 			return c;

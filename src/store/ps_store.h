@@ -349,7 +349,8 @@ typedef bool (*ps_event_cb)(void *arg, const struct ps_event *e);
 	X(ps_code, idem_purge, (struct ps_store *st, int64_t before, struct ps_err *err), (st, before, err))           \
 	/* A key is reserved by inserting it with status 0 (the call is                                                \
 	 * running), then completed with the answer, or deleted when the call                                          \
-	 * failed. complete: NOT_FOUND when the key is gone. */                                                        \
+	 * failed (never once marked by idem_changed). complete: NOT_FOUND when                                        \
+	 * the key is gone. */                                                                                         \
 	X(ps_code, idem_complete, (struct ps_store *st, const struct ps_idem *k, struct ps_err *err), (st, k, err))    \
 	X(ps_code, idem_delete, (struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err),            \
 	  (st, tenant, key, err))                                                                                      \
@@ -358,6 +359,15 @@ typedef bool (*ps_event_cb)(void *arg, const struct ps_event *e);
 	 * NOT_FOUND when the key is no longer running under `from`. */                                                \
 	X(ps_code, idem_take, (struct ps_store *st, const struct ps_idem *k, const char *from, struct ps_err *err),    \
 	  (st, k, from, err))                                                                                          \
+	/* In the transaction of a call's change: its running key's owner gets                                         \
+	 * the prefix PS_IDEM_CHANGED, so that the change and the mark commit                                          \
+	 * together (delete then keeps the key: a retry must not run it again). */                                     \
+	X(ps_code, idem_changed, (struct ps_store *st, int64_t tenant, const char *key, struct ps_err *err),           \
+	  (st, tenant, key, err))                                                                                      \
+	/* Where the server's write-ahead log is, as a byte position: on a                                             \
+	 * primary, the last written; on a hot standby, the last replayed                                               \
+	 * (serve --db-read). 0 on SQLite, which has no replicas. */                                                   \
+	X(ps_code, wal_position, (struct ps_store *st, int64_t *lsn, struct ps_err *err), (st, lsn, err))              \
                                                                                                                        \
 	/* Support requests. insert assigns r->id. list: tenant 0 walks every                                          \
 	 * tenant's (for the provider's support staff), in id order. */                                                \

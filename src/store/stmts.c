@@ -363,12 +363,23 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		       .conflict = "Idempotency-Key",
 		       .conflict_msg = "this idempotency key has already been used"},
     [PS_S_IDEM_COMPLETE] = {.name = "idem_complete",
-			 .sql = "UPDATE idempotency SET status = ?3, response = ?4 WHERE tenant_id = ?1 AND key = ?2"},
-    [PS_S_IDEM_DELETE] = {.name = "idem_delete", .sql = "DELETE FROM idempotency WHERE tenant_id = ?1 AND key = ?2"},
+			 .sql = "UPDATE idempotency SET status = ?3, response = ?4 WHERE tenant_id = ?1 AND key = ?2",
+			 .repeatable = true},
+    [PS_S_IDEM_DELETE] = {.name = "idem_delete",
+		       .sql = "DELETE FROM idempotency WHERE tenant_id = ?1 AND key = ?2"
+			      " AND substr(owner, 1, length(?3)) <> ?3",
+		       .repeatable = true},
     [PS_S_IDEM_PURGE] = {.name = "idem_purge", .sql = "DELETE FROM idempotency WHERE created_at < ?1"},
     [PS_S_IDEM_TAKE] = {.name = "idem_take",
 		     .sql = "UPDATE idempotency SET owner = ?4, created_at = ?5"
 			    " WHERE tenant_id = ?1 AND key = ?2 AND status = 0 AND owner = ?3"},
+    [PS_S_WAL_POSITION] = {.name = "wal_position",
+			.sqlite = "SELECT 0",
+			.pg = "SELECT (CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_replay_lsn(), '0/0')"
+			      " ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint"},
+    [PS_S_IDEM_CHANGED] = {.name = "idem_changed",
+			.sql = "UPDATE idempotency SET owner = ?3 || owner WHERE tenant_id = ?1 AND key = ?2"
+			       " AND status = 0 AND substr(owner, 1, length(?3)) <> ?3"},
     [PS_S_SUPPORT_INSERT] = {.name = "support_insert",
 			  .sql = "INSERT INTO support_requests (tenant_id, id, subscription_id, reason_codes,"
 				 " description, status, created_at, token_id)"

@@ -114,6 +114,8 @@ enum ps_stmt {
 	PS_S_IDEM_DELETE,
 	PS_S_IDEM_PURGE,
 	PS_S_IDEM_TAKE,
+	PS_S_IDEM_CHANGED,
+	PS_S_WAL_POSITION,
 	PS_S_SUPPORT_INSERT,
 	PS_S_SUPPORT_LIST,
 	PS_S_SUPPORT_LIST_ALL,
@@ -162,6 +164,9 @@ struct ps_stmt_def {
 	const char *conflict_msg;
 	const char *missing;
 	const char *missing_msg;
+	/* Outside a transaction, running it twice leaves what running it once
+	 * does: after a lost connection it runs again on a new one. */
+	bool repeatable;
 };
 
 extern const struct ps_stmt_def ps_stmts[PS_S__COUNT];
@@ -439,6 +444,8 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(idem_delete)                                                                                                 \
 	X(idem_purge)                                                                                                  \
 	X(idem_take)                                                                                                   \
+	X(idem_changed)                                                                                                \
+	X(wal_position)                                                                                                \
 	X(support_insert)                                                                                              \
 	X(support_list)                                                                                                \
 	X(job_insert)                                                                                                  \

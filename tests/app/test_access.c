@@ -276,12 +276,148 @@ static void test_idempotency(void **state)
 	}
 }
 
+/* A store whose commit or keeping of an answer fails as a lost connection
+ * makes it fail: the commit done or not (its outcome unknown to the caller),
+ * the answer not kept. */
+static const struct ps_store_ops *real_ops;
+static struct ps_store_ops lying_ops;
+static enum { LIE_NONE, LIE_COMMIT_DONE, LIE_COMMIT_LOST, LIE_KEEP } lie;
+
+static ps_code lying_commit(struct ps_store *st, struct ps_err *err)
+{
+	if (lie == LIE_COMMIT_LOST) {
+		real_ops->rollback(st);
+		return ps_err_set(err, PS_STORE, NULL, "commit: the connection was lost; whether it was kept is unknown");
+	}
+	ps_code rc = real_ops->commit(st, err);
+	if (rc == PS_OK && lie == LIE_COMMIT_DONE)
+		return ps_err_set(err, PS_STORE, NULL, "commit: the connection was lost; whether it was kept is unknown");
+	return rc;
+}
+
+static ps_code lying_complete(struct ps_store *st, const struct ps_idem *k, struct ps_err *err)
+{
+	if (lie == LIE_KEEP)
+		return ps_err_set(err, PS_STORE, NULL, "idem_complete: the connection was lost");
+	return real_ops->idem_complete(st, k, err);
+}
+
+/* One change under key: begin, a tenant created, end with the answer the
+ * transport would give; returns the use case's code (or begin's). */
+static ps_code tenant_call(struct fixture *f, const char *key, int64_t *id)
+{
+	struct ps_idem_call call;
+	bool replayed;
+	int status;
+	const char *body = "{\"name\":\"Lost Answers Ltd\"}";
+	*id = 0;
+	ps_code rc = begin(f, &call, key, body, &replayed, &status);
+	if (rc != PS_OK || replayed)
+		return rc;
+	struct ps_tenant_in in = {.name = "Lost Answers Ltd", .segment = "commercial", .payment = "invoice",
+				  .currency = "EUR", .credit_limit = 1000, .has_credit_limit = true};
+	struct ps_tenant t;
+	memset(&t, 0, sizeof t);
+	rc = ps_app_tenant_create(&f->c, &in, &t);
+	if (rc == PS_OK)
+		*id = t.id;
+	ps_app_idem_end(&f->c, &call, rc == PS_OK ? 201 : ps_code_http(rc), rc == PS_OK ? "{\"id\":\"ten\"}" : "{}");
+	return rc;
+}
+
+static bool tenant_exists(struct fixture *f, int64_t id)
+{
+	struct ps_tenant t;
+	return f->st->ops->tenant_get(f->st, id, &t, &f->c.err) == PS_OK;
+}
+
+/* A commit whose outcome the daemon never learnt (the connection lost
+ * during COMMIT, a failover): the change is marked in its key in the same
+ * transaction, so a retry with the key never runs it twice: it is refused
+ * as carried out when the change committed, and runs when it did not. An
+ * answer that could not be kept is kept by the process's next call. */
+static void test_idempotency_unknown_commit(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id;
+	bool replayed;
+	int status;
+	struct ps_idem_call call;
+	real_ops = f->st->ops;
+	lying_ops = *real_ops;
+	lying_ops.commit = lying_commit;
+	lying_ops.idem_complete = lying_complete;
+	f->st->ops = &lying_ops;
+
+	/* Committed, the caller told otherwise: 503; the retry does not run. */
+	lie = LIE_COMMIT_DONE;
+	assert_int_equal(tenant_call(f, "u1", &id), PS_STORE);
+	lie = LIE_NONE;
+	assert_true(tenant_exists(f, 1));
+	ps_code rc = tenant_call(f, "u1", &id);
+	if (rc != PS_CONFLICT)
+		fail_msg("case retry after a commit kept but unknown: got %s (%s), want conflict", ps_code_api(rc),
+			 f->c.err.msg);
+	assert_string_equal(f->c.err.field, "Idempotency-Key");
+	assert_non_null(strstr(f->c.err.msg, "carried out"));
+	assert_false(tenant_exists(f, 2));
+
+	/* Not committed (the connection died before it): the retry runs, once. */
+	lie = LIE_COMMIT_LOST;
+	assert_int_equal(tenant_call(f, "u2", &id), PS_STORE);
+	lie = LIE_NONE;
+	assert_false(tenant_exists(f, 2));
+	assert_int_equal(tenant_call(f, "u2", &id), PS_OK);
+	assert_int_equal(id, 2);
+	assert_int_equal(begin(f, &call, "u2", "{\"name\":\"Lost Answers Ltd\"}", &replayed, &status), PS_OK);
+	assert_true(replayed);
+	assert_int_equal(status, 201);
+
+	/* Committed and answered 201, its answer not kept then: kept by the
+	 * process's next call, so the retry gets it (and does not run). */
+	lie = LIE_KEEP;
+	assert_int_equal(tenant_call(f, "u3", &id), PS_OK);
+	assert_int_equal(id, 3);
+	assert_int_equal(tenant_call(f, "u5", &id), PS_OK); /* its answer not kept either */
+	lie = LIE_NONE;
+	assert_int_equal(begin(f, &call, "u3", "{\"name\":\"Lost Answers Ltd\"}", &replayed, &status), PS_OK);
+	assert_true(replayed);
+	assert_int_equal(status, 201);
+	assert_int_equal(begin(f, &call, "u5", "{\"name\":\"Lost Answers Ltd\"}", &replayed, &status), PS_OK);
+	assert_true(replayed);
+	assert_false(tenant_exists(f, 5));
+
+	/* A refusal after a committed change keeps its answer: the retry gets it. */
+	assert_int_equal(begin(f, &call, "u4", "{}", &replayed, &status), PS_OK);
+	struct ps_tenant_in in = {.name = "Half Done Ltd", .segment = "commercial", .payment = "invoice",
+				  .currency = "EUR", .credit_limit = 1000, .has_credit_limit = true};
+	struct ps_tenant t;
+	assert_int_equal(ps_app_tenant_create(&f->c, &in, &t), PS_OK);
+	ps_app_idem_end(&f->c, &call, 409, "{\"error\":{\"code\":\"conflict\"}}");
+	assert_int_equal(begin(f, &call, "u4", "{}", &replayed, &status), PS_OK);
+	assert_true(replayed);
+	assert_int_equal(status, 409);
+	assert_string_equal(ps_buf_str(&f->replay), "{\"error\":{\"code\":\"conflict\"}}");
+
+	/* The store failing after a committed change (503): not kept, which
+	 * would answer 503 for ever; the retry is told it was carried out. */
+	assert_int_equal(begin(f, &call, "u6", "{}", &replayed, &status), PS_OK);
+	in.name = "Store Failed Later Ltd";
+	assert_int_equal(ps_app_tenant_create(&f->c, &in, &t), PS_OK);
+	ps_app_idem_end(&f->c, &call, 503, "{\"error\":{\"code\":\"store_unavailable\"}}");
+	assert_int_equal(begin(f, &call, "u6", "{}", &replayed, &status), PS_CONFLICT);
+	assert_false(replayed);
+	assert_non_null(strstr(f->c.err.msg, "carried out"));
+	f->st->ops = real_ops;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_authenticate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency_unknown_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

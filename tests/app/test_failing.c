@@ -495,6 +495,10 @@ static void test_every_failure_point(void **state)
 	    "job_delete", "job_update", "job_remove",
 	    /* around a use case, not in it (idem.c; test_access.c) */
 	    "idem_find", "idem_insert", "idem_purge", "idem_complete", "idem_delete", "idem_take",
+	    /* in a use case's transaction only when the request holds a key (failover) */
+	    "idem_changed",
+	    /* serve --db-read's, around a request (server.c) */
+	    "wal_position",
 	    /* the sweep's (test_sweep_failure_points) */
 	    "snapshot_scan",
 	    /* GET /metrics, a read (13-metrics) */
