@@ -39,6 +39,7 @@ void ps_ctx_reset(struct ps_ctx *c, int64_t now, const char *request_id)
 	snprintf(c->request_id, sizeof c->request_id, "%s", request_id ? request_id : "");
 	c->cat = c->app ? __atomic_load_n(&c->app->catalog, __ATOMIC_ACQUIRE) : NULL;
 	faults_clear(c);
+	c->versions_read = false;
 	if (c->verdict)
 		c->verdict->sub = NULL;
 }
@@ -50,6 +51,8 @@ void ps_ctx_fini(struct ps_ctx *c)
 	c->verdict = NULL;
 	ps_free(c->choice);
 	c->choice = NULL;
+	ps_free(c->auth_cache);
+	c->auth_cache = NULL;
 	faults_clear(c);
 }
 
@@ -115,11 +118,24 @@ static ps_code take_version(struct ps_ctx *c, int64_t v)
 	return PS_OK;
 }
 
+ps_code ps_app_versions(struct ps_ctx *c)
+{
+	if (c->versions_read)
+		return PS_OK;
+	ps_code rc = c->st->ops->versions(c->st, &c->auth_version, &c->catalog_seen, &c->err);
+	c->versions_read = rc == PS_OK;
+	return rc;
+}
+
 ps_code ps_app_catalog_use(struct ps_ctx *c)
 {
-	int64_t v = 0;
-	ps_code rc = c->st->ops->catalog_version(c->st, &v, &c->err);
-	return rc == PS_OK ? take_version(c, v) : rc;
+	ps_code rc = ps_app_versions(c);
+	if (rc != PS_OK)
+		return rc;
+	if (c->catalog_seen == 0)
+		return ps_err_set(&c->err, PS_NOT_FOUND, "catalog",
+				  "no catalog has been loaded: run `planshift init --catalog FILE`");
+	return take_version(c, c->catalog_seen);
 }
 
 ps_code ps_app_catalog_hold(struct ps_ctx *c)
