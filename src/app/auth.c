@@ -12,7 +12,8 @@
  * idle may have been touched by another daemon: it is looked up again,
  * never refused from memory. The last use is written at most once every
  * PS_TOUCH_EVERY seconds, when the stored one is older; a write that fails
- * does not fail the request. */
+ * does not fail the request, and is not tried again by this worker before
+ * PS_TOUCH_EVERY seconds. */
 #include "ps_access.h"
 #include "ps_app.h"
 
@@ -85,8 +86,11 @@ static ps_code find(struct ps_ctx *c, const char *hash, bool session, int64_t id
 	return rc;
 }
 
-/* The last use just written: kept with the principal, so that the next
- * request does not write it again. */
+/* The last use just written, or tried: kept with the principal, so that
+ * the next requests do not write it again for PS_TOUCH_EVERY seconds. A
+ * write that failed (the store busy with a long write transaction, such as
+ * the job runner's) is not tried again at every request: each would wait
+ * for the write lock in turn. */
 static void touched(struct ps_ctx *c, const char *hash)
 {
 	struct ps_auth_slot *sl = slot_of(c, hash);
@@ -107,8 +111,8 @@ ps_code ps_app_authenticate(struct ps_ctx *c, const char *h)
 				  "the token is not valid (unknown, expired or revoked)");
 	if (rc == PS_OK && touch_due(c)) {
 		struct ps_err ignored;
-		if (c->st->ops->token_touch(c->st, c->who.token_id, c->now, c->now - PS_TOUCH_EVERY, &ignored) == PS_OK)
-			touched(c, hash);
+		c->st->ops->token_touch(c->st, c->who.token_id, c->now, c->now - PS_TOUCH_EVERY, &ignored);
+		touched(c, hash);
 	}
 	return rc;
 }
@@ -144,8 +148,8 @@ static ps_code by_session(struct ps_ctx *c, const struct ps_credentials *cr)
 	}
 	if (touch_due(c)) {
 		struct ps_err ignored;
-		if (c->st->ops->session_touch(c->st, hash, c->now, c->now - PS_TOUCH_EVERY, &ignored) == PS_OK)
-			touched(c, hash);
+		c->st->ops->session_touch(c->st, hash, c->now, c->now - PS_TOUCH_EVERY, &ignored);
+		touched(c, hash);
 	}
 	return PS_OK;
 }
