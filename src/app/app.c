@@ -41,6 +41,7 @@ void ps_ctx_reset(struct ps_ctx *c, int64_t now, const char *request_id)
 	faults_clear(c);
 	c->idem = NULL;
 	c->idem_changed = false;
+	c->versions_read = false;
 	if (c->verdict)
 		c->verdict->sub = NULL;
 }
@@ -52,6 +53,8 @@ void ps_ctx_fini(struct ps_ctx *c)
 	c->verdict = NULL;
 	ps_free(c->choice);
 	c->choice = NULL;
+	ps_free(c->auth_cache);
+	c->auth_cache = NULL;
 	faults_clear(c);
 	ps_app_events_fini(c);
 }
@@ -118,11 +121,24 @@ static ps_code take_version(struct ps_ctx *c, int64_t v)
 	return PS_OK;
 }
 
+ps_code ps_app_versions(struct ps_ctx *c)
+{
+	if (c->versions_read)
+		return PS_OK;
+	ps_code rc = c->st->ops->versions(c->st, &c->auth_version, &c->catalog_seen, &c->err);
+	c->versions_read = rc == PS_OK;
+	return rc;
+}
+
 ps_code ps_app_catalog_use(struct ps_ctx *c)
 {
-	int64_t v = 0;
-	ps_code rc = c->st->ops->catalog_version(c->st, &v, &c->err);
-	return rc == PS_OK ? take_version(c, v) : rc;
+	ps_code rc = ps_app_versions(c);
+	if (rc != PS_OK)
+		return rc;
+	if (c->catalog_seen == 0)
+		return ps_err_set(&c->err, PS_NOT_FOUND, "catalog",
+				  "no catalog has been loaded: run `planshift init --catalog FILE`");
+	return take_version(c, c->catalog_seen);
 }
 
 ps_code ps_app_catalog_hold(struct ps_ctx *c)

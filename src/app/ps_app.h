@@ -86,6 +86,15 @@ struct ps_ctx {
 	 * and idem_changed says one did commit. Cleared by ps_ctx_reset. */
 	const struct ps_idem_call *idem;
 	bool idem_changed;
+	/* The store's versions as this request read them (ps_app_versions:
+	 * once per request, cleared by ps_ctx_reset): the credentials' and the
+	 * catalog's (0: none loaded). */
+	bool versions_read;
+	int64_t auth_version;
+	int64_t catalog_seen;
+	/* The principals this context found, each with the credentials'
+	 * version it was found at (auth.c; private to the app layer). */
+	struct ps_auth_cache *auth_cache;
 };
 
 void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st);
@@ -115,9 +124,13 @@ struct ps_decision {
 /* Load the store's current catalog into app->catalog (replacing it).
  * PS_NOT_FOUND when the store has none (run `planshift init --catalog`). */
 ps_code ps_app_load_catalog(struct ps_app *app, struct ps_store *st, struct ps_err *err);
-/* At the start of a request: one cheap read of the store's current
- * catalog version; when another load made a newer one, it is read and
- * parsed once for the whole process. c->cat is then the one to use. */
+/* The store's versions (the credentials', the catalog's) into c, read
+ * once per request (one row; again after ps_ctx_reset). */
+ps_code ps_app_versions(struct ps_ctx *c);
+/* At the start of a request: the store's current catalog version (the
+ * one read of ps_app_versions, shared with authentication); when another
+ * load made a newer one, it is read and parsed once for the whole
+ * process. c->cat is then the one to use. */
 ps_code ps_app_catalog_use(struct ps_ctx *c);
 /* A new catalog version (RULES "The catalog changes without a restart"):
  * validated as at `init` (PS_INVALID_FIELD, field "catalog", with every

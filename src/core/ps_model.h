@@ -204,6 +204,7 @@ struct ps_principal {
 	 * (the token's expiry, or the session's absolute end; 0: none). */
 	int64_t last_used_at;
 	int64_t expires_at;
+	int64_t token_expires_at; /* the token's expiry (a session's too); 0: none */
 	bool session; /* authenticated by the admin center's session cookie */
 };
 

@@ -162,6 +162,18 @@ ps_code ps_sql_catalog_version(struct ps_store *st, int64_t *version, struct ps_
 				 "no catalog has been loaded: run `planshift init --catalog FILE`", err);
 }
 
+ps_code ps_sql_versions(struct ps_store *st, int64_t *auth, int64_t *catalog, struct ps_err *err)
+{
+	struct ps_query q;
+	int64_t v[2] = {0, 0};
+	ps_q_init(&q, PS_S_VERSIONS, 0);
+	ps_code rc = x_of(st)->get_one(st, &q, ps_read_i64_pair, v, "auth_version",
+				       "the store has no credentials' version: run `planshift migrate`", err);
+	*auth = v[0];
+	*catalog = v[1];
+	return rc;
+}
+
 ps_code ps_sql_catalog_hold(struct ps_store *st, bool alone, int64_t *version, struct ps_err *err)
 {
 	struct ps_query q;

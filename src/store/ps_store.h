@@ -84,6 +84,13 @@ typedef bool (*ps_event_cb)(void *arg, const struct ps_event *e);
 	/* The current version's number alone: one row read, cheap enough for                                          \
 	 * every request. NOT_FOUND: none loaded */                                                                    \
 	X(ps_code, catalog_version, (struct ps_store *st, int64_t *version, struct ps_err *err), (st, version, err))   \
+	/* What a daemon checks its memory against at every request, in one                                            \
+	 * row read: *auth, the credentials' version (moved by every                                                   \
+	 * revocation, every session ended: a principal found at another one is                                        \
+	 * looked up again), and *catalog, the current catalog's (0: none).                                             \
+	 * Same answers as catalog_version for the catalog. */                                                         \
+	X(ps_code, versions, (struct ps_store *st, int64_t *auth, int64_t *catalog, struct ps_err *err),              \
+	  (st, auth, catalog, err))                                                                                    \
 	/* Inside a write transaction: the current version's number, held until                                        \
 	 * commit. A change that sells plans holds it shared (a load waits for                                         \
 	 * it to commit); a load (alone = true) holds it alone (such changes                                           \
@@ -454,7 +461,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 11
+#define PS_SCHEMA_VERSION 12
 /* The version whose step keeps each subscription's price as sold and
  * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
  * takes each subscription's price from its last invoice. */

@@ -261,6 +261,7 @@ ps_code ps_read_principal(const struct ps_row *r, void *out, struct ps_err *err)
 	p->tenant_id = I64(2);
 	p->last_used_at = I64(3);
 	p->expires_at = I64(4);
+	p->token_expires_at = I64(5);
 	return PS_OK;
 }
 
@@ -353,6 +354,14 @@ ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err)
 {
 	*(int64_t *)out = I64(0);
+	return PS_OK;
+}
+
+ps_code ps_read_i64_pair(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	int64_t *v = out;
+	v[0] = I64(0);
+	v[1] = I64(1);
 	return PS_OK;
 }
 

