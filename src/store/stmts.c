@@ -36,6 +36,19 @@
 /* What a snapshot holds of the operations: the unfinished and the scheduled. */
 #define OPEN_OPS "('scheduled', 'pending_credit_check', 'provisioning')"
 #define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
+#define WEBHOOK_COLS "id, url, types, tenant_id, enabled, secret, created_at, cursor"
+#define DLV_COLS                                                                                                       \
+	"id, webhook_id, event_id, tenant_id, seq, attempt, state, due_at, first_due_at, time, status_code, error, "    \
+	"next_attempt_at"
+/* The pending attempt that heads its (endpoint, tenant) chain: a later
+ * event of a tenant waits while an earlier one is being retried. */
+#define DLV_CLAIM                                                                                                      \
+	"SELECT " DLV_COLS " FROM webhook_deliveries AS d WHERE d.state = 'pending' AND d.due_at <= ?1"                \
+	" AND d.leased_until <= ?2"                                                                                     \
+	" AND EXISTS (SELECT 1 FROM webhooks AS w WHERE w.id = d.webhook_id AND w.enabled = ?3)"                       \
+	" AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.webhook_id = d.webhook_id"                      \
+	" AND e.tenant_id = d.tenant_id AND e.state = 'pending' AND e.seq < d.seq)"                                     \
+	" ORDER BY d.due_at, d.id LIMIT 1"
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
  * triggers), PostgreSQL's from each table's identity; ps_stmt_text() puts
@@ -466,6 +479,39 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_JOB_UPDATE] = {.name = "job_update",
 		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
+
+    [PS_S_WEBHOOK_INSERT] = {.name = "webhook_insert",
+			  .sql = "INSERT INTO webhooks (url, types, tenant_id, enabled, secret, created_at, cursor)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+			  .missing = "tenant",
+			  .missing_msg = "the webhook's tenant does not exist"},
+    [PS_S_WEBHOOK_GET] = {.name = "webhook_get", .sql = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = ?1"},
+    [PS_S_WEBHOOK_LIST] = {.name = "webhook_list",
+			.sql = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    [PS_S_WEBHOOK_UPDATE] = {.name = "webhook_update",
+			  .sql = "UPDATE webhooks SET url = ?2, types = ?3, enabled = ?4, secret = ?5 WHERE id = ?1"},
+    [PS_S_WEBHOOK_DELETE] = {.name = "webhook_delete", .sql = "DELETE FROM webhooks WHERE id = ?1"},
+    [PS_S_WEBHOOK_ADVANCE] = {.name = "webhook_advance",
+			   .sql = "UPDATE webhooks SET cursor = ?2 WHERE (?1 = 0 OR id = ?1) AND cursor < ?2"},
+    [PS_S_DELIVERY_INSERT] = {.name = "delivery_insert",
+			   .sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, tenant_id, seq, attempt, state,"
+				  " due_at, first_due_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)"
+				  " ON CONFLICT (webhook_id, event_id, attempt) DO NOTHING"},
+    /* Newest first: the walk's `after` is the page's lower bound here. */
+    [PS_S_DELIVERY_LIST] = {.name = "delivery_list",
+			 .sql = "SELECT " DLV_COLS " FROM webhook_deliveries WHERE webhook_id = ?1"
+				" AND state <> 'pending' AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3"},
+    /* SQLite holds the whole store under the write lock; PostgreSQL locks
+     * the row, and other daemons skip it until the lease is committed. */
+    [PS_S_DELIVERY_CLAIM] = {.name = "delivery_claim", .sqlite = DLV_CLAIM, .pg = DLV_CLAIM " FOR UPDATE OF d SKIP LOCKED"},
+    [PS_S_DELIVERY_LEASE] = {.name = "delivery_claim",
+			  .sql = "UPDATE webhook_deliveries SET leased_until = ?2, leased_by = ?3 WHERE id = ?1"},
+    [PS_S_DELIVERY_RECORD] = {.name = "delivery_record",
+			   .sql = "UPDATE webhook_deliveries SET state = ?3, time = ?4, status_code = ?5, error = ?6,"
+				  " next_attempt_at = ?7, leased_until = 0 WHERE id = ?1 AND state = 'pending'"
+				  " AND leased_by = ?2"},
+    [PS_S_DELIVERY_COUNT_DUE] = {.name = "delivery_count_due",
+			      .sql = "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending' AND due_at <= ?1"},
 };
 
 /* Append n bytes of s to buf at *at; false when they do not fit. */

@@ -136,6 +136,18 @@ enum ps_stmt {
 	PS_S_JOB_REMOVE,
 	PS_S_JOB_UPDATE,
 	PS_S_JOB_COUNT_DUE,
+	PS_S_WEBHOOK_INSERT,
+	PS_S_WEBHOOK_GET,
+	PS_S_WEBHOOK_LIST,
+	PS_S_WEBHOOK_UPDATE,
+	PS_S_WEBHOOK_DELETE,
+	PS_S_WEBHOOK_ADVANCE,
+	PS_S_DELIVERY_INSERT,
+	PS_S_DELIVERY_LIST,
+	PS_S_DELIVERY_CLAIM,
+	PS_S_DELIVERY_LEASE,
+	PS_S_DELIVERY_RECORD,
+	PS_S_DELIVERY_COUNT_DUE,
 	PS_S__COUNT
 };
 
@@ -169,8 +181,8 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_pg_001[], ps_sql_pg_002[],
-    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_010[], ps_sql_pg_001[], ps_sql_pg_002[],
+    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_010[];
 
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
@@ -270,6 +282,8 @@ ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err); /* 
 ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_webhook(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_delivery(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
 /* Snapshot rows: an open incident, the past-due sum (columns `col`,
  * `col`+1), the capacity window's count (columns 0, 1). */
@@ -302,6 +316,8 @@ union ps_list_cb {
 	ps_operation_cb operation;
 	ps_support_cb support;
 	ps_catalog_version_cb catalog_version;
+	ps_webhook_cb webhook;
+	ps_delivery_cb delivery;
 };
 
 /* What ps_read_catalog fills. */
@@ -438,7 +454,18 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(job_delete)                                                                                                  \
 	X(job_remove)                                                                                                  \
 	X(job_update)                                                                                                  \
-	X(job_count_due)
+	X(job_count_due)                                                                                               \
+	X(webhook_insert)                                                                                              \
+	X(webhook_get)                                                                                                 \
+	X(webhook_list)                                                                                                \
+	X(webhook_update)                                                                                              \
+	X(webhook_delete)                                                                                              \
+	X(webhook_advance)                                                                                             \
+	X(delivery_insert)                                                                                             \
+	X(delivery_list)                                                                                               \
+	X(delivery_claim)                                                                                              \
+	X(delivery_record)                                                                                             \
+	X(delivery_count_due)
 
 /* Each with the type of its method in ps_store.h. */
 #define PS_SQL_DECL_(name) PS_STORE_METHOD(ps_sql_##name, name);
