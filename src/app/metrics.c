@@ -4,6 +4,7 @@
 #include "ps_app_metrics.h"
 #include "ps_jobs.h"
 #include "ps_lists.h"
+#include "ps_webhooks.h"
 
 #include "../common/ps_mem.h"
 
@@ -50,11 +51,7 @@ ps_code ps_app_metrics_write(struct ps_ctx *c, struct ps_buf *out)
 			ps_buf_printf(out, "planshift_operations_total{type=\"%s\",state=\"%s\"} %llu\n",
 				      ps_op_kind_name((enum ps_op_kind)k), ps_op_state_name((enum ps_op_state)s),
 				      (unsigned long long)w.count[k][s]);
-	/* Webhooks are not in this version of the store yet: the series are
-	 * declared (API.md names them) and stay at zero. */
-	ps_buf_puts(out, "# HELP planshift_webhook_deliveries_total Webhook delivery attempts, by result\n"
-			 "# TYPE planshift_webhook_deliveries_total counter\n"
-			 "planshift_webhook_deliveries_total{result=\"delivered\"} 0\n"
-			 "planshift_webhook_deliveries_total{result=\"failed\"} 0\n");
+	if ((rc = ps_deliver_metrics_write(c, out)) != PS_OK)
+		return rc;
 	return ps_jobs_metrics_write(c, out);
 }

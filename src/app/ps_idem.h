@@ -34,4 +34,9 @@ ps_code ps_app_idem_begin(struct ps_ctx *c, struct ps_idem_call *call, int64_t t
  * Errors are not reported: the answer stands either way. */
 void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int status, const char *response);
 
+/* This process: "INSTANCE/BOOT/PID/START" (a random id made at its start,
+ * the machine's boot id, its process id and start time): the owner of the
+ * idempotency keys it runs and of the webhook attempts it leases. */
+const char *ps_app_self(void);
+
 #endif
