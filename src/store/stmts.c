@@ -36,9 +36,9 @@
 /* What a snapshot holds of the operations: the unfinished and the scheduled. */
 #define OPEN_OPS "('scheduled', 'pending_credit_check', 'provisioning')"
 #define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
-#define WEBHOOK_COLS "id, url, types, tenant_id, enabled, secret, created_at, cursor"
+#define WEBHOOK_COLS "id, url, types, filter_tenant, enabled, secret, created_at, cursor"
 #define DLV_COLS                                                                                                       \
-	"id, webhook_id, event_id, tenant_id, seq, attempt, state, due_at, first_due_at, time, status_code, error, "    \
+	"id, webhook_id, event_id, event_tenant, seq, attempt, state, due_at, first_due_at, time, status_code, error, "    \
 	"next_attempt_at"
 /* The pending attempt that heads its (endpoint, tenant) chain: a later
  * event of a tenant waits while an earlier one is being retried. */
@@ -47,7 +47,7 @@
 	" AND d.leased_until <= ?2"                                                                                     \
 	" AND EXISTS (SELECT 1 FROM webhooks AS w WHERE w.id = d.webhook_id AND w.enabled = ?3)"                       \
 	" AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.webhook_id = d.webhook_id"                      \
-	" AND e.tenant_id = d.tenant_id AND e.state = 'pending' AND e.seq < d.seq)"                                     \
+	" AND e.event_tenant = d.event_tenant AND e.state = 'pending' AND e.seq < d.seq)"                                     \
 	" ORDER BY d.due_at, d.id LIMIT 1"
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
@@ -481,7 +481,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
 
     [PS_S_WEBHOOK_INSERT] = {.name = "webhook_insert",
-			  .sql = "INSERT INTO webhooks (url, types, tenant_id, enabled, secret, created_at, cursor)"
+			  .sql = "INSERT INTO webhooks (url, types, filter_tenant, enabled, secret, created_at, cursor)"
 				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
 			  .missing = "tenant",
 			  .missing_msg = "the webhook's tenant does not exist"},
@@ -494,7 +494,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_WEBHOOK_ADVANCE] = {.name = "webhook_advance",
 			   .sql = "UPDATE webhooks SET cursor = ?2 WHERE (?1 = 0 OR id = ?1) AND cursor < ?2"},
     [PS_S_DELIVERY_INSERT] = {.name = "delivery_insert",
-			   .sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, tenant_id, seq, attempt, state,"
+			   .sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, event_tenant, seq, attempt, state,"
 				  " due_at, first_due_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)"
 				  " ON CONFLICT (webhook_id, event_id, attempt) DO NOTHING"},
     /* Newest first: the walk's `after` is the page's lower bound here. */

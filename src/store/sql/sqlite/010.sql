@@ -3,7 +3,7 @@
 -- Only adds tables of its own.
 --
 -- webhooks: an endpoint. types: the event types it wants, comma-separated
--- ('' = every type); tenant_id: only that tenant's events (NULL: all);
+-- ('' = every type); filter_tenant: only that tenant's events (NULL: all);
 -- secret: kept in clear, since each delivery is signed with it; cursor:
 -- the position (in the events' commit order) of the last event the
 -- runner has turned into deliveries for it (set to the head when it is
@@ -12,7 +12,7 @@ CREATE TABLE webhooks (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	url TEXT NOT NULL CONSTRAINT url CHECK (length(url) BETWEEN 8 AND 2048),
 	types TEXT NOT NULL DEFAULT '',
-	tenant_id INTEGER CONSTRAINT tenant REFERENCES tenants (id),
+	filter_tenant INTEGER CONSTRAINT tenant REFERENCES tenants (id),
 	enabled INTEGER NOT NULL DEFAULT 1 CONSTRAINT enabled CHECK (enabled IN (0, 1)),
 	secret TEXT NOT NULL,
 	created_at INTEGER NOT NULL,
@@ -22,7 +22,7 @@ CREATE TABLE webhooks (
 -- state: 'pending' (the next attempt, due at due_at), 'delivered' (2xx),
 -- 'retried' (failed, the next attempt is another row, at next_attempt_at),
 -- 'failed' (failed, and the 3 days are over). seq: the event's position in
--- commit order; tenant_id: the event's (0: none): an endpoint's pending
+-- commit order; event_tenant: the event's (0: none): an endpoint's pending
 -- deliveries of one tenant go one at a time in seq order. first_due_at:
 -- when the first attempt was due (the 3 days count from it). A claim
 -- leases the row (leased_until, in the system's seconds, and leased_by,
@@ -31,7 +31,7 @@ CREATE TABLE webhook_deliveries (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
 	event_id INTEGER NOT NULL,
-	tenant_id INTEGER NOT NULL DEFAULT 0,
+	event_tenant INTEGER NOT NULL DEFAULT 0,
 	seq INTEGER NOT NULL,
 	attempt INTEGER NOT NULL,
 	state TEXT NOT NULL CONSTRAINT state CHECK (state IN ('pending', 'delivered', 'retried', 'failed')),
@@ -46,5 +46,5 @@ CREATE TABLE webhook_deliveries (
 	UNIQUE (webhook_id, event_id, attempt)
 ) STRICT;
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (state, due_at) WHERE state = 'pending';
-CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (webhook_id, tenant_id, seq) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (webhook_id, event_tenant, seq) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, id);
