@@ -1,4 +1,4 @@
--- sqlite/010.sql: the SQLite store's schema version 10 (store layer): webhook
+-- sqlite/011.sql: the SQLite store's schema version 11 (store layer): webhook
 -- endpoints and their deliveries (src/app/webhooks.c, src/app/deliver.c).
 -- Only adds tables of its own.
 --
