@@ -51,6 +51,7 @@ void ps_ctx_fini(struct ps_ctx *c)
 	ps_free(c->choice);
 	c->choice = NULL;
 	faults_clear(c);
+	ps_app_events_fini(c);
 }
 
 /* Make cat (version v) the process's catalog, unless it already has that

@@ -84,7 +84,7 @@ static ps_code renew_sub(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 		}
 		(*issued)++;
 	}
-	if ((rc = c->st->ops->sub_update(c->st, s, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, s)) != PS_OK)
 		return rc;
 	char ref[32], detail[128];
 	char through[PS_TIME_LEN];
@@ -170,6 +170,7 @@ static ps_code pay_tx(struct ps_ctx *c, void *arg)
 				  (long long)PS_LEDGER_MAX, t.currency);
 	if ((rc = c->st->ops->payment_insert(c->st, a->p, &c->err)) != PS_OK)
 		return rc;
+	ps_render_receipt(ps_app_event(c, PS_EV_PAYMENT_RECEIVED, t.id, a->p->id), a->p);
 	if ((rc = ps_ledger_settle(c, t.id)) != PS_OK)
 		return rc;
 	char ref[32], detail[128];

@@ -108,6 +108,9 @@ static ps_code load_tx(struct ps_ctx *c, void *arg)
 		return PS_RETRY; /* another load took the number: run again on top of it */
 	if (rc != PS_OK)
 		return rc;
+	struct ps_catalog_version v = {.version = a->version, .loaded_at = c->now};
+	snprintf(v.loaded_by, sizeof v.loaded_by, "%s", a->by);
+	ps_render_catalog_version(ps_app_event(c, PS_EV_CATALOG_LOADED, 0, a->version), &v);
 	char ref[32], detail[160];
 	snprintf(detail, sizeof detail, "{\"version\":%lld,\"services\":%zu,\"products\":%zu,\"plans\":%zu}",
 		 (long long)a->version, a->next->n_services, a->next->n_products, a->next->n_plans);

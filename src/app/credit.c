@@ -32,6 +32,7 @@ static ps_code request(struct ps_ctx *c, const struct ps_tenant *t, int64_t amou
 	ps_code rc = c->st->ops->credit_check_insert(c->st, out, &c->err);
 	if (rc != PS_OK)
 		return rc;
+	ps_render_credit_check(ps_app_event(c, PS_EV_CREDIT_CHECK_REQUESTED, t->id, out->id), out);
 	char ref[32], detail[128];
 	if (op_id)
 		snprintf(detail, sizeof detail, "{\"amount\":%lld,\"operation\":\"%s%lld\"}", (long long)amount,
@@ -74,7 +75,7 @@ static ps_code seats_decided(struct ps_ctx *c, const struct ps_tenant *t, const 
 		return rc;
 	int64_t delta = cc->quantity - s.quantity;
 	s.quantity = cc->quantity;
-	if ((rc = c->st->ops->sub_update(c->st, &s, &c->err)) != PS_OK ||
+	if ((rc = ps_app_sub_update(c, &s)) != PS_OK ||
 	    (rc = ps_ledger_seats(c, t, &s, delta, PS_LINE_QUANTITY)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
@@ -104,7 +105,7 @@ static ps_code purchase_decided(struct ps_ctx *c, const struct ps_tenant *t, con
 		s.term_end = c->now;
 	}
 	if (rc == PS_OK)
-		rc = c->st->ops->sub_update(c->st, &s, &c->err);
+		rc = ps_app_sub_update(c, &s);
 	return rc;
 }
 
@@ -136,6 +137,7 @@ static ps_code decide_tx(struct ps_ctx *c, void *arg)
 	cc->decided_at = c->now;
 	if ((rc = c->st->ops->credit_check_update(c->st, cc, &c->err)) != PS_OK)
 		return rc;
+	ps_render_credit_check(ps_app_event(c, PS_EV_CREDIT_CHECK_DECIDED, cc->tenant_id, cc->id), cc);
 	if (d->approved && cc->amount > t.credit_limit) {
 		t.credit_limit = cc->amount;
 		if ((rc = c->st->ops->tenant_update(c->st, &t, &c->err)) != PS_OK)

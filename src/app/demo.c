@@ -94,7 +94,7 @@ static ps_code extra_tx(struct ps_ctx *c, void *arg)
 		op.source_sub = e->sub;
 		snprintf(op.target_plan, sizeof op.target_plan, "%s", "mail-p2");
 		op.created_at = op.updated_at = c->now;
-		return st->ops->operation_insert(st, &op, &c->err);
+		return ps_app_op_insert(c, &op);
 	}
 	case 2: { /* a credit check requested now */
 		struct ps_credit_check cc;
@@ -136,10 +136,10 @@ static ps_code extra_tx(struct ps_ctx *c, void *arg)
 		s.term_start = c->now;
 		s.term_end = ps_term_end(c->now, PS_TERM_MONTHLY);
 		s.created_at = c->now;
-		if ((rc = st->ops->sub_insert(st, &s, &c->err)) != PS_OK || (rc = ps_ledger_first(c, &t, &s)) != PS_OK)
+		if ((rc = ps_app_sub_insert(c, &s)) != PS_OK || (rc = ps_ledger_first(c, &t, &s)) != PS_OK)
 			return rc;
 		e->sub = s.id;
-		return st->ops->sub_update(st, &s, &c->err);
+		return ps_app_sub_update(c, &s);
 	}
 	}
 	return PS_OK;

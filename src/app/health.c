@@ -10,10 +10,25 @@
 #include <stdio.h>
 #include <string.h>
 
+static bool take_update(void *arg, const struct ps_incident_update *u);
+
+/* Incident i's event, i rendered with its updates as the API shows it. */
+static ps_code incident_event(struct ps_ctx *c, enum ps_event_type type, const struct ps_incident *i)
+{
+	struct ps_incident_updates k = {0};
+	ps_code rc = c->st->ops->incident_note_list(c->st, i->id, take_update, &k, &c->err);
+	if (rc == PS_OK)
+		ps_render_incident(ps_app_event(c, type, 0, i->id), i, c->cat, k.v, k.n);
+	ps_free(k.v);
+	return rc;
+}
+
 static ps_code open_tx(struct ps_ctx *c, void *arg)
 {
 	struct ps_incident *i = arg;
 	ps_code rc = c->st->ops->incident_insert(c->st, i, &c->err);
+	if (rc == PS_OK)
+		rc = incident_event(c, PS_EV_INCIDENT_OPENED, i);
 	if (rc != PS_OK)
 		return rc;
 	char ref[32], detail[256];
@@ -81,7 +96,8 @@ static ps_code resolve_tx(struct ps_ctx *c, void *arg)
 	struct ps_incident_update u = {.incident_id = i->id, .at = c->now, .status = PS_INC_RESOLVED};
 	snprintf(u.message, sizeof u.message, "resolved");
 	if ((rc = c->st->ops->incident_update(c->st, i, &c->err)) != PS_OK ||
-	    (rc = c->st->ops->incident_note_insert(c->st, &u, &c->err)) != PS_OK)
+	    (rc = c->st->ops->incident_note_insert(c->st, &u, &c->err)) != PS_OK ||
+	    (rc = incident_event(c, PS_EV_INCIDENT_RESOLVED, i)) != PS_OK)
 		return rc;
 	char ref[32];
 	return ps_app_audit(c, 0, "incident.resolve", ps_app_ref(ref, sizeof ref, PS_PFX_INCIDENT, i->id), NULL);
@@ -118,7 +134,9 @@ static ps_code update_tx(struct ps_ctx *c, void *arg)
 	a->u.at = c->now;
 	a->u.status = i->status;
 	if ((rc = c->st->ops->incident_update(c->st, i, &c->err)) != PS_OK ||
-	    (rc = c->st->ops->incident_note_insert(c->st, &a->u, &c->err)) != PS_OK)
+	    (rc = c->st->ops->incident_note_insert(c->st, &a->u, &c->err)) != PS_OK ||
+	    (rc = incident_event(c, i->status == PS_INC_RESOLVED ? PS_EV_INCIDENT_RESOLVED : PS_EV_INCIDENT_UPDATED,
+				 i)) != PS_OK)
 		return rc;
 	char ref[32], detail[160], eta[PS_TIME_LEN] = "";
 	if (i->eta)
@@ -181,6 +199,7 @@ static ps_code support_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = c->st->ops->support_insert(c->st, s, &c->err);
 	if (rc != PS_OK)
 		return rc;
+	ps_render_support(ps_app_event(c, PS_EV_SUPPORT_REQUEST_CREATED, s->tenant_id, s->id), s);
 	char ref[32], detail[400];
 	snprintf(detail, sizeof detail, "{\"subscription\":\"%s%lld\",\"reason_codes\":\"%s\"}", PS_PFX_SUB,
 		 (long long)s->subscription_id, s->reason_codes);

@@ -188,6 +188,16 @@ static ps_code seed_tx(struct ps_ctx *c, void *arg)
 	return c->st->ops->job_seed_renewals(c->st, k->name, k->rank, c->now, &c->err);
 }
 
+/* A step of each pass: events older than the retention are pruned
+ * (events.c), on the store's clock. Only by age: an event a webhook has not
+ * delivered yet is kept as long as any other, so the retention must
+ * outlast the deliveries' retries (3 days against 30 by default). */
+static ps_code prune_tx(struct ps_ctx *c, void *arg)
+{
+	(void)arg;
+	return ps_app_events_prune(c);
+}
+
 ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 {
 	int n = 0, conflicts = 0, seeded_at = 0;
@@ -198,7 +208,9 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 	 * its audit rows carry no token, and the job's id as the request. */
 	struct ps_principal who = c->who;
 	memset(&c->who, 0, sizeof c->who);
-	ps_code rc = ps_app_tx(c, seed_tx, NULL);
+	ps_code rc = ps_app_tx(c, prune_tx, NULL);
+	if (rc == PS_OK)
+		rc = ps_app_tx(c, seed_tx, NULL);
 	while (rc == PS_OK && n < PS_JOBS_PASS_MAX) {
 		struct run r;
 		rc = ps_app_tx(c, run_tx, &r);

@@ -181,10 +181,15 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 			snprintf(p.currency, sizeof p.currency, "%s", t->currency);
 			p.received_at = c->now;
 			rc = st->ops->payment_insert(st, &p, &c->err);
+			if (rc == PS_OK)
+				ps_render_receipt(ps_app_event(c, PS_EV_PAYMENT_RECEIVED, t->id, p.id), &p);
 		}
 	}
 	if (rc == PS_OK)
 		rc = ps_ledger_settle(c, t->id);
+	/* The invoice as it stands once settled. */
+	if (rc == PS_OK && (rc = st->ops->invoice_get(st, t->id, inv.id, &inv, &c->err)) == PS_OK)
+		ps_render_invoice(ps_app_event(c, PS_EV_INVOICE_ISSUED, t->id, inv.id), &inv, c->now);
 	if (rc == PS_OK && invoice_id)
 		*invoice_id = inv.id;
 	return rc;

@@ -44,7 +44,12 @@ struct ps_app {
 	struct ps_fleet_cache *fleet; /* the last fleet summary (fleet.c), made on first use; owned */
 	int64_t session_idle;     /* seconds an admin center session lives unused; 0: the default */
 	int64_t session_absolute; /* seconds a session lives at most; 0: the default */
+	int64_t event_retention;  /* seconds events are kept (serve --event-retention); 0: the default */
+	bool events_off;          /* the benchmark's "no outbox" side only (bench/): no event is written */
 };
+
+/* Events are kept this long by default, then pruned by the job runner. */
+#define PS_EVENT_RETENTION_DEFAULT (30 * 86400)
 
 #define PS_SESSION_IDLE_DEFAULT (30 * 60)
 #define PS_SESSION_ABSOLUTE_DEFAULT (12 * 3600)
@@ -72,6 +77,7 @@ struct ps_ctx {
 	struct ps_snapshot snap;
 	struct ps_verdict *verdict; /* allocated once, reused */
 	struct ps_choice *choice;   /* the one decision on a target (ps_decide.h); allocated once */
+	struct ps_events *events;   /* the events the running transaction declared (events.c); private */
 };
 
 void ps_ctx_init(struct ps_ctx *c, struct ps_app *app, struct ps_store *st);
@@ -117,6 +123,16 @@ ps_code ps_app_catalog_load(struct ps_ctx *c, const char *json, size_t len, stru
 /* Every version, by number. */
 ps_code ps_app_catalog_versions(struct ps_ctx *c, int64_t after, size_t limit, ps_catalog_version_cb cb, void *arg);
 void ps_app_fini(struct ps_app *app);
+
+/* The events after event `after` in commit order (tenant 0: every
+ * tenant's; type NULL or "": any, else PS_INVALID_FIELD naming `type` when
+ * it is no event type), at most limit (0: all). e->data is valid during cb. */
+ps_code ps_app_events_list(struct ps_ctx *c, int64_t tenant, const char *type, int64_t after, size_t limit,
+			   ps_event_cb cb, void *arg);
+/* The job runner's pruning: events created more than the retention
+ * (app->event_retention, else PS_EVENT_RETENTION_DEFAULT) before c->now
+ * are deleted, inside the caller's transaction. */
+ps_code ps_app_events_prune(struct ps_ctx *c);
 
 /* The tenant `id` into *out; PS_NOT_FOUND ("no such tenant") when missing. */
 ps_code ps_app_tenant(struct ps_ctx *c, int64_t id, struct ps_tenant *out);

@@ -15,6 +15,7 @@
 #define PS_APP_INT_H
 
 #include "ps_app.h"
+#include "ps_render.h"
 
 /* Check a text field: present, 1..max bytes, valid UTF-8, no control chars. */
 ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t max);
@@ -23,6 +24,26 @@ ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t m
 ps_code ps_app_no_scheduled(struct ps_ctx *c, const struct ps_subscription *s);
 /* Run fn inside one write transaction: begin, fn, commit; rollback on error. */
 ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), void *arg);
+/* Declare an event of the change under way (events.c): ps_app_tx writes
+ * it in the change's transaction, before commit; a rollback or a run again
+ * forgets it. Returns the writer of its `data`: the caller writes one JSON
+ * value, the object as the API shows it (render.c). obj: the object's id
+ * (0: none); declaring (type, obj) again in one transaction replaces its
+ * data, and an `updated` of an object `created` in it replaces the
+ * created's (one event, the object as it is at commit). */
+struct ps_jw *ps_app_event(struct ps_ctx *c, enum ps_event_type type, int64_t tenant, int64_t obj);
+/* ps_app_tx's: forget the declared events; write them (PS_OK when none). */
+void ps_app_events_clear(struct ps_ctx *c);
+ps_code ps_app_events_write(struct ps_ctx *c);
+void ps_app_events_fini(struct ps_ctx *c);
+/* The store's sub_insert, sub_update, operation_insert and operation_update,
+ * each declaring its event (subscription.created / .updated,
+ * operation.created / .updated) when it succeeds: the app layer saves
+ * subscriptions and operations only through these. */
+ps_code ps_app_sub_insert(struct ps_ctx *c, struct ps_subscription *s);
+ps_code ps_app_sub_update(struct ps_ctx *c, const struct ps_subscription *s);
+ps_code ps_app_op_insert(struct ps_ctx *c, struct ps_operation *op);
+ps_code ps_app_op_update(struct ps_ctx *c, const struct ps_operation *op);
 /* "sub_12" for an id, into out. */
 const char *ps_app_ref(char *out, size_t cap, const char *prefix, int64_t id);
 

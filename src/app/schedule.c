@@ -108,7 +108,7 @@ static ps_code schedule_tx(struct ps_ctx *c, void *arg)
 	op->effective_at = s->s.term_end > c->now ? s->s.term_end : c->now;
 	snprintf(op->request_id, sizeof op->request_id, "%s", c->request_id);
 	scheduled_detail(op, a->in);
-	rc = c->st->ops->operation_insert(c->st, op, &c->err);
+	rc = ps_app_op_insert(c, op);
 	if (rc == PS_CONFLICT) /* a twin request got there first */
 		return ps_err_set(&c->err, PS_CONFLICT, "scheduled", "this subscription already has a scheduled change");
 	if (rc != PS_OK ||
@@ -149,7 +149,7 @@ static ps_code op_cancel_tx(struct ps_ctx *c, void *arg)
 				  ps_op_state_name(a->out->state));
 	a->out->state = PS_OP_CANCELLED;
 	a->out->updated_at = c->now;
-	if ((rc = c->st->ops->operation_update(c->st, a->out, &c->err)) != PS_OK ||
+	if ((rc = ps_app_op_update(c, a->out)) != PS_OK ||
 	    (rc = c->st->ops->job_remove(c->st, PS_JOB_OPERATION, a->tenant, a->op, &c->err)) != PS_OK)
 		return rc;
 	char ref[32];
@@ -193,7 +193,7 @@ static ps_code scheduled_failed(struct ps_ctx *c, struct ps_operation *op, const
 	ps_buf_fini(&b);
 	op->state = PS_OP_FAILED;
 	op->updated_at = c->now;
-	ps_code rc = c->st->ops->operation_update(c->st, op, &c->err);
+	ps_code rc = ps_app_op_update(c, op);
 	char ref[32];
 	if (rc == PS_OK)
 		rc = ps_app_audit(c, op->tenant_id, "operation.fail", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id),
@@ -244,7 +244,7 @@ static ps_code run_scheduled(struct ps_ctx *c, struct ps_operation *op)
 		op->credit_check_id = cc.id;
 		op->state = PS_OP_PENDING_CREDIT_CHECK;
 		op->updated_at = c->now;
-		return c->st->ops->operation_update(c->st, op, &c->err);
+		return ps_app_op_update(c, op);
 	}
 	return ps_change_apply(c, t, op);
 }

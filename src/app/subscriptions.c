@@ -100,17 +100,17 @@ static ps_code purchase_tx(struct ps_ctx *c, void *arg)
 		int64_t after = ps_money_add(before, ps_monthly_charge(plan, s->quantity));
 		if (ps_credit_check_is_needed(&t, before, after)) {
 			s->status = PS_SUB_PROVISIONING;
-			if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK ||
+			if ((rc = ps_app_sub_insert(c, s)) != PS_OK ||
 			    (rc = ps_credit_request(c, &t, after, s->id, 0, a->cc)) != PS_OK)
 				return rc;
 			return audit_sub(c, s, "subscription.purchase");
 		}
 	}
-	if ((rc = c->st->ops->sub_insert(c->st, s, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_insert(c, s)) != PS_OK)
 		return rc;
 	if ((rc = ps_ledger_first(c, &t, s)) != PS_OK)
 		return rc;
-	if ((rc = c->st->ops->sub_update(c->st, s, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, s)) != PS_OK)
 		return rc;
 	return audit_sub(c, s, "subscription.purchase");
 }
@@ -200,7 +200,7 @@ static ps_code quantity_tx(struct ps_ctx *c, void *arg)
 	}
 	int64_t delta = a->quantity - a->out->quantity;
 	a->out->quantity = a->quantity;
-	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	rc = ps_app_sub_update(c, a->out);
 	if (rc == PS_OK)
 		rc = ps_ledger_seats(c, &t, a->out, delta, PS_LINE_QUANTITY);
 	if (rc != PS_OK)
@@ -273,7 +273,7 @@ static ps_code cancel_apply(struct ps_ctx *c, struct ps_subscription *s)
 	s->status = PS_SUB_CANCELLED;
 	s->term_end = c->now < s->term_end ? c->now : s->term_end;
 	s->billed_through = c->now < s->billed_through ? c->now : s->billed_through;
-	if ((rc = c->st->ops->sub_update(c->st, s, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, s)) != PS_OK)
 		return rc;
 	return audit_sub(c, s, "subscription.cancel");
 }
@@ -316,7 +316,7 @@ static ps_code cancel_later_tx(struct ps_ctx *c, void *arg)
 	if ((rc = ps_app_no_scheduled(c, a->out)) != PS_OK)
 		return rc;
 	a->out->cancel_at = a->out->term_end;
-	if ((rc = c->st->ops->sub_update(c->st, a->out, &c->err)) != PS_OK ||
+	if ((rc = ps_app_sub_update(c, a->out)) != PS_OK ||
 	    (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, a->tenant, a->sub, a->out->cancel_at)) != PS_OK)
 		return rc;
 	return audit_sub(c, a->out, "subscription.cancel_scheduled");
@@ -357,7 +357,7 @@ static ps_code cancel_failed(struct ps_ctx *c, struct ps_subscription *s)
 	ps_jw_obj_end(&w);
 	ps_err_clear(&c->err);
 	s->cancel_at = 0;
-	ps_code rc = c->st->ops->sub_update(c->st, s, &c->err);
+	ps_code rc = ps_app_sub_update(c, s);
 	if (rc == PS_OK)
 		rc = ps_app_audit(c, s->tenant_id, "subscription.cancel_failed",
 				  ps_app_ref(ref, sizeof ref, PS_PFX_SUB, s->id), ps_buf_str(&b));
@@ -405,7 +405,7 @@ static ps_code status_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "status",
 				  "this purchase waits on a credit check: decide the credit check instead");
 	a->out->status = a->status;
-	rc = c->st->ops->sub_update(c->st, a->out, &c->err);
+	rc = ps_app_sub_update(c, a->out);
 	if (rc == PS_OK && (a->status == PS_SUB_ACTIVE || a->status == PS_SUB_DISABLED))
 		rc = ps_app_provisioned(c, a->out);
 	if (rc != PS_OK)
@@ -478,6 +478,7 @@ static ps_code assign_tx(struct ps_ctx *c, void *arg)
 				  s.product_id);
 	if (rc != PS_OK)
 		return rc;
+	ps_render_seat(ps_app_event(c, PS_EV_LICENSE_ASSIGNED, a->tenant, 0), a->sub, a->user, true);
 	char ref[32], detail[128];
 	snprintf(detail, sizeof detail, "{\"user\":\"%s%lld\"}", PS_PFX_USER, (long long)a->user);
 	return ps_app_audit(c, a->tenant, "license.assign", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub), detail);
@@ -505,6 +506,7 @@ static ps_code unassign_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_NOT_FOUND, "user", "that user holds no license of this subscription");
 	if (rc != PS_OK)
 		return rc;
+	ps_render_seat(ps_app_event(c, PS_EV_LICENSE_UNASSIGNED, a->tenant, 0), a->sub, a->user, false);
 	char ref[32], detail[128];
 	snprintf(detail, sizeof detail, "{\"user\":\"%s%lld\"}", PS_PFX_USER, (long long)a->user);
 	return ps_app_audit(c, a->tenant, "license.unassign", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub),

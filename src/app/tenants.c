@@ -24,6 +24,7 @@ static ps_code tenant_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = c->st->ops->tenant_insert(c->st, a->t, &c->err);
 	if (rc != PS_OK)
 		return rc;
+	ps_render_tenant(ps_app_event(c, PS_EV_TENANT_CREATED, a->t->id, a->t->id), a->t);
 	char ref[32], detail[512];
 	snprintf(detail, sizeof detail, "{\"segment\":\"%s\",\"payment\":\"%s\",\"currency\":\"%s\"}",
 		 ps_segment_name(a->t->segment), ps_payment_name(a->t->payment), a->t->currency);
@@ -73,6 +74,7 @@ static ps_code user_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "upn", "a user with upn %s already exists", a->u->upn);
 	if (rc != PS_OK)
 		return rc;
+	ps_render_user(ps_app_event(c, PS_EV_USER_CREATED, a->u->tenant_id, a->u->id), a->u);
 	char ref[32];
 	return ps_app_audit(c, a->u->tenant_id, "user.create", ps_app_ref(ref, sizeof ref, PS_PFX_USER, a->u->id),
 			    NULL);

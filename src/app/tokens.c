@@ -24,6 +24,7 @@ static ps_code token_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = c->st->ops->token_insert(c->st, a->hash, a->t, &c->err);
 	if (rc != PS_OK)
 		return rc;
+	ps_render_token(ps_app_event(c, PS_EV_TOKEN_CREATED, a->t->tenant_id, a->t->id), a->t);
 	char ref[32];
 	struct ps_buf b;
 	struct ps_jw w;
@@ -120,6 +121,9 @@ static ps_code revoke_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = c->st->ops->token_revoke(c->st, t->id, c->now, &c->err);
 	if (rc != PS_OK)
 		return rc;
+	struct ps_token revoked = *t;
+	revoked.revoked_at = c->now;
+	ps_render_token(ps_app_event(c, PS_EV_TOKEN_REVOKED, t->tenant_id, t->id), &revoked);
 	char ref[32], detail[64];
 	snprintf(detail, sizeof detail, "{\"role\":\"%s\"}", ps_role_name(t->role));
 	return ps_app_audit(c, t->tenant_id, "token.revoke", ps_app_ref(ref, sizeof ref, PS_PFX_TOKEN, t->id), detail);

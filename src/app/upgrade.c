@@ -562,7 +562,7 @@ static ps_code addons_follow(struct ps_ctx *c, const struct ps_tenant *t, struct
 			continue;
 		}
 		addons->v[i].addon_of = base;
-		rc = c->st->ops->sub_update(c->st, &addons->v[i], &c->err);
+		rc = ps_app_sub_update(c, &addons->v[i]);
 	}
 	if (rc == PS_OK)
 		rc = detail_add_cancelled(c, op, &gone);
@@ -579,7 +579,8 @@ static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct 
 	struct seat_ids k = {.v = NULL};
 	ps_code rc = st->ops->assignment_list(st, t->id, a->id, 0, 0, take_seat, &k, &c->err);
 	for (size_t i = 0; rc == PS_OK && i < k.n; i++)
-		rc = st->ops->assignment_delete(st, t->id, a->id, k.v[i], &c->err);
+		if ((rc = st->ops->assignment_delete(st, t->id, a->id, k.v[i], &c->err)) == PS_OK)
+			ps_render_seat(ps_app_event(c, PS_EV_LICENSE_UNASSIGNED, t->id, 0), a->id, k.v[i], false);
 	if (rc == PS_OK)
 		note_cancelled(noted, a->id, &k);
 	ps_free(k.v);
@@ -589,7 +590,7 @@ static ps_code cancel_addon(struct ps_ctx *c, const struct ps_tenant *t, struct 
 	    (rc = ps_ledger_seats(c, t, a, -a->quantity, PS_LINE_CANCEL)) != PS_OK)
 		return rc;
 	end_now(a, PS_SUB_CANCELLED, c->now);
-	if ((rc = st->ops->sub_update(st, a, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, a)) != PS_OK)
 		return rc;
 	char ref[32];
 	return ps_app_audit(c, t->id, "subscription.cancel", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->id),
@@ -663,7 +664,7 @@ static ps_code apply_some(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	if (src.status != PS_SUB_ACTIVE)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s", ps_sub_status_name(src.status));
 	new_of_some(c, &src, to, op->quantity, &dst);
-	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK ||
+	if ((rc = ps_app_sub_insert(c, &dst)) != PS_OK ||
 	    (rc = st->ops->seats_move_some(st, t->id, src.id, dst.id, op->id, &c->err)) != PS_OK ||
 	    (rc = st->ops->sub_get(st, t->id, src.id, &after, &c->err)) != PS_OK ||
 	    (rc = st->ops->sub_get(st, t->id, dst.id, &dst, &c->err)) != PS_OK)
@@ -673,7 +674,7 @@ static ps_code apply_some(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	if (released > 0 && (rc = ps_ledger_seats(c, t, &after, -released, PS_LINE_SWITCH)) != PS_OK)
 		return rc;
 	after.quantity -= released;
-	if ((rc = st->ops->sub_update(st, &after, &c->err)) != PS_OK ||
+	if ((rc = ps_app_sub_update(c, &after)) != PS_OK ||
 	    (rc = ps_ledger_seats(c, t, &dst, dst.quantity, PS_LINE_PURCHASE)) != PS_OK)
 		return rc;
 	char more[48];
@@ -683,7 +684,7 @@ static ps_code apply_some(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	op->new_sub = dst.id;
 	op->state = dst.status == PS_SUB_PROVISIONING ? PS_OP_PROVISIONING : PS_OP_COMPLETED;
 	op->updated_at = c->now;
-	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+	if ((rc = ps_app_op_update(c, op)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
 	snprintf(detail, sizeof detail,
@@ -725,7 +726,7 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 		if ((rc = ps_ledger_seats(c, t, &into, more, PS_LINE_SWITCH)) != PS_OK)
 			return rc;
 		into.quantity += more;
-		if ((rc = st->ops->sub_update(st, &into, &c->err)) != PS_OK)
+		if ((rc = ps_app_sub_update(c, &into)) != PS_OK)
 			return rc;
 	}
 	if ((rc = addons_follow(c, t, op, &addons, to, into.id)) != PS_OK)
@@ -737,13 +738,13 @@ static ps_code apply_into(struct ps_ctx *c, const struct ps_tenant *t, struct ps
 	src.replaced_by = into.id;
 	if (live)
 		end_now(&src, PS_SUB_REPLACED, c->now);
-	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, &src)) != PS_OK)
 		return rc;
 	detail_moved(op, into.assigned - before);
 	op->quantity = into.quantity;
 	op->state = PS_OP_COMPLETED;
 	op->updated_at = c->now;
-	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+	if ((rc = ps_app_op_update(c, op)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
 	snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"into\":\"%s%lld\",\"moved\":%lld,\"added_seats\":%lld}",
@@ -817,7 +818,7 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 		dst.term_end = ps_term_end(c->now, src.term);
 		dst.prepaid = src.prepaid;
 	}
-	if ((rc = st->ops->sub_insert(st, &dst, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_insert(c, &dst)) != PS_OK)
 		return rc;
 	int64_t moved = 0;
 	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
@@ -863,13 +864,13 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 			return rc;
 		if ((rc = ps_ledger_first(c, t, &dst)) != PS_OK)
 			return rc;
-		if ((rc = st->ops->sub_update(st, &dst, &c->err)) != PS_OK)
+		if ((rc = ps_app_sub_update(c, &dst)) != PS_OK)
 			return rc;
 	}
 	src.replaced_by = dst.id;
 	if (live)
 		end_now(&src, upgrade ? PS_SUB_REPLACED : PS_SUB_CANCELLED, c->now);
-	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, &src)) != PS_OK)
 		return rc;
 
 	op->new_sub = dst.id;
@@ -877,7 +878,7 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	op->updated_at = c->now;
 	if (upgrade)
 		op_detail(op, moved, NULL, NULL, NULL, 0);
-	if ((rc = st->ops->operation_update(st, op, &c->err)) != PS_OK)
+	if ((rc = ps_app_op_update(c, op)) != PS_OK)
 		return rc;
 	char ref[32], detail[256];
 	snprintf(detail, sizeof detail, "{\"from\":\"%s\",\"to\":\"%s\",\"new_subscription\":\"%s%lld\",\"moved\":%lld}",
@@ -926,7 +927,7 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	enum ps_switch_mode mode = ch->kind == PS_OPK_SWITCH ? mode_of(ch->in) : PS_SWITCH_ALL;
 	if (mode != PS_SWITCH_ALL && !by_seat_start(c, ch, op, mode))
 		return ps_err_set(&c->err, PS_INVALID_FIELD, "users", "too many users keep a license elsewhere to list");
-	ps_code rc = st->ops->operation_insert(st, op, &c->err);
+	ps_code rc = ps_app_op_insert(c, op);
 	if (rc == PS_CONFLICT) {
 		twin_in_progress(c, c->verdict, c->choice);
 		return ps_err_set(&c->err, PS_UPGRADE_BLOCKED, NULL, "another upgrade of this tenant is in progress");
@@ -941,7 +942,7 @@ static ps_code start(struct ps_ctx *c, struct change *ch, const struct ps_change
 	if ((rc = ps_credit_request(c, t, plan->mrc_after, 0, op->id, &cc)) != PS_OK)
 		return rc;
 	op->credit_check_id = cc.id;
-	return st->ops->operation_update(st, op, &c->err);
+	return ps_app_op_update(c, op);
 }
 
 /* The change to `to` when the one decision allows it; else its refusal,
@@ -1034,7 +1035,7 @@ static ps_code credit_decided(struct ps_ctx *c, const struct ps_tenant *t, const
 	op_detail(&op, 0, cc->status == PS_CC_APPROVED ? "no_longer_possible" : "credit_check_denied", NULL, NULL, 0);
 	op.state = PS_OP_FAILED;
 	op.updated_at = c->now;
-	return c->st->ops->operation_update(c->st, &op, &c->err);
+	return ps_app_op_update(c, &op);
 }
 
 ps_code ps_app_credit_decide(struct ps_ctx *c, int64_t id, bool approved, struct ps_credit_check *out)
@@ -1108,7 +1109,7 @@ static ps_code revive_addon(struct ps_ctx *c, const struct ps_tenant *t, const s
 		a.billed_through = r.src_end;
 	if (a.term_end < a.billed_through)
 		a.term_end = a.billed_through;
-	if ((rc = st->ops->sub_update(st, &a, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, &a)) != PS_OK)
 		return rc;
 	if (r.src_credit != 0) {
 		struct ps_line_spec l = {.kind = PS_LINE_CANCEL, .sub = &a, .quantity = a.quantity, .start = c->now,
@@ -1127,6 +1128,8 @@ static ps_code revive_addon(struct ps_ctx *c, const struct ps_tenant *t, const s
 		if ((rc = st->ops->assignment_insert(st, &s, &c->err)) == PS_CONFLICT) {
 			ps_err_clear(&c->err); /* the user got that product elsewhere since */
 			rc = PS_OK;
+		} else if (rc == PS_OK) {
+			ps_render_seat(ps_app_event(c, PS_EV_LICENSE_ASSIGNED, t->id, 0), a.id, s.user_id, true);
 		}
 		if (rc != PS_OK)
 			return rc;
@@ -1173,7 +1176,7 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 		return rc;
 	for (size_t i = 0; i < addons.n; i++) {
 		addons.v[i].addon_of = src.id;
-		if ((rc = st->ops->sub_update(st, &addons.v[i], &c->err)) != PS_OK)
+		if ((rc = ps_app_sub_update(c, &addons.v[i])) != PS_OK)
 			return rc;
 	}
 	/* The money: what the change credited and charged, reversed. */
@@ -1209,10 +1212,10 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 		if (src.term_end < src.billed_through)
 			src.term_end = src.billed_through;
 	}
-	if ((rc = st->ops->sub_update(st, &src, &c->err)) != PS_OK)
+	if ((rc = ps_app_sub_update(c, &src)) != PS_OK)
 		return rc;
 	end_now(&dst, PS_SUB_CANCELLED, c->now);
-	return st->ops->sub_update(st, &dst, &c->err);
+	return ps_app_sub_update(c, &dst);
 }
 
 /* op (unfinished) fails: undone when it was applied, audited. */
@@ -1224,7 +1227,7 @@ static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_op
 	op_detail(op, 0, why, NULL, NULL, 0);
 	op->state = PS_OP_FAILED;
 	op->updated_at = c->now;
-	if ((rc = c->st->ops->operation_update(c->st, op, &c->err)) != PS_OK)
+	if ((rc = ps_app_op_update(c, op)) != PS_OK)
 		return rc;
 	char ref[32], detail[160];
 	snprintf(detail, sizeof detail, "{\"failure\":\"%s\",\"new_subscription\":\"%s%lld\"}", why, PS_PFX_SUB,
@@ -1284,5 +1287,5 @@ ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 		return PS_OK;
 	op.state = PS_OP_COMPLETED;
 	op.updated_at = c->now;
-	return c->st->ops->operation_update(c->st, &op, &c->err);
+	return ps_app_op_update(c, &op);
 }

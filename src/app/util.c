@@ -65,10 +65,13 @@ ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), 
 {
 	struct ps_store *st = c->st;
 	for (int attempt = 1;; attempt++) {
+		ps_app_events_clear(c);
 		ps_code rc = st->ops->begin(st, PS_TX_WRITE, &c->err);
 		if (rc != PS_OK)
 			return rc;
 		rc = fn(c, arg);
+		if (rc == PS_OK) /* the change's events, with it (events.c) */
+			rc = ps_app_events_write(c);
 		if (rc == PS_OK)
 			rc = st->ops->commit(st, &c->err);
 		if (rc != PS_OK)

@@ -16,6 +16,7 @@ PS_DEFINE_ENUM(ps_credit_status, PS_CC, PS_CREDIT_STATUS_MAP)
 PS_DEFINE_ENUM(ps_invoice_status, PS_INV, PS_INVOICE_STATUS_MAP)
 PS_DEFINE_ENUM(ps_line_kind, PS_LINE, PS_LINE_KIND_MAP)
 PS_DEFINE_ENUM(ps_support_status, PS_SR, PS_SUPPORT_STATUS_MAP)
+PS_DEFINE_ENUM(ps_event_type, PS_EV, PS_EVENT_TYPE_MAP)
 
 bool ps_role_is_tenant(enum ps_role r)
 {

@@ -92,6 +92,30 @@
 	X(OPEN, "open")                         \
 	X(CLOSED, "closed")
 
+/* The event types (RULES "Events and webhooks"), the one list: the events
+ * a change writes (src/app/events.c), the API's `type=` filter, the
+ * webhooks' `types` and the docs' test come from it. */
+#define PS_EVENT_TYPE_MAP(X)                            \
+	X(TENANT_CREATED, "tenant.created")             \
+	X(USER_CREATED, "user.created")                 \
+	X(SUBSCRIPTION_CREATED, "subscription.created") \
+	X(SUBSCRIPTION_UPDATED, "subscription.updated") \
+	X(LICENSE_ASSIGNED, "license.assigned")         \
+	X(LICENSE_UNASSIGNED, "license.unassigned")     \
+	X(OPERATION_CREATED, "operation.created")       \
+	X(OPERATION_UPDATED, "operation.updated")       \
+	X(INVOICE_ISSUED, "invoice.issued")             \
+	X(PAYMENT_RECEIVED, "payment.received")         \
+	X(CREDIT_CHECK_REQUESTED, "credit_check.requested") \
+	X(CREDIT_CHECK_DECIDED, "credit_check.decided") \
+	X(INCIDENT_OPENED, "incident.opened")           \
+	X(INCIDENT_UPDATED, "incident.updated")         \
+	X(INCIDENT_RESOLVED, "incident.resolved")       \
+	X(SUPPORT_REQUEST_CREATED, "support_request.created") \
+	X(CATALOG_LOADED, "catalog.loaded")             \
+	X(TOKEN_CREATED, "token.created")               \
+	X(TOKEN_REVOKED, "token.revoked")
+
 #define PS__ENUM(prefix, name, str) prefix##_##name,
 #define PS_DECLARE_ENUM(tag, prefix, MAP)                                       \
 	enum tag { MAP(PS__ENUM_##prefix) prefix##__COUNT };                      \
@@ -110,6 +134,7 @@
 #define PS__ENUM_PS_INV(n, s) PS_INV_##n,
 #define PS__ENUM_PS_LINE(n, s) PS_LINE_##n,
 #define PS__ENUM_PS_SR(n, s) PS_SR_##n,
+#define PS__ENUM_PS_EV(n, s) PS_EV_##n,
 
 /* enum ps_role { PS_ROLE_OPERATOR, ... }; ps_role_name(); ps_role_parse(); and so on. */
 PS_DECLARE_ENUM(ps_role, PS_ROLE, PS_ROLE_MAP)
@@ -124,6 +149,7 @@ PS_DECLARE_ENUM(ps_credit_status, PS_CC, PS_CREDIT_STATUS_MAP)
 PS_DECLARE_ENUM(ps_invoice_status, PS_INV, PS_INVOICE_STATUS_MAP)
 PS_DECLARE_ENUM(ps_line_kind, PS_LINE, PS_LINE_KIND_MAP)
 PS_DECLARE_ENUM(ps_support_status, PS_SR, PS_SUPPORT_STATUS_MAP)
+PS_DECLARE_ENUM(ps_event_type, PS_EV, PS_EVENT_TYPE_MAP)
 
 /* Defines tag_name() and tag_parse() for an enum declared above; one .c file
  * per enum uses it. */
@@ -163,6 +189,7 @@ bool ps_sub_status_is_live(enum ps_sub_status s);
 #define PS_PFX_TOKEN "tok_"
 #define PS_PFX_AUDIT "aud_"
 #define PS_PFX_PAYMENT "pay_"
+#define PS_PFX_EVENT "evt_"
 /* Parse "sub_12" (with that prefix) into 12; false when it is not one. */
 bool ps_id_parse(const char *s, const char *prefix, int64_t *out);
 
@@ -389,6 +416,19 @@ struct ps_audit {
 	char object[64];     /* "sub_12" */
 	char request_id[64];
 	char detail[PS_TEXT_MAX + 1]; /* a small JSON object */
+};
+
+/* An event of the outbox: {id, type, tenant, created, data}. data is the
+ * JSON text of the changed object as the API shows it (data_len bytes, not
+ * NUL-terminated when read from the store: it points into the row, valid
+ * during the list's callback only). */
+struct ps_event {
+	int64_t id;
+	enum ps_event_type type;
+	int64_t tenant_id; /* 0: of no one tenant (catalog.loaded, incidents) */
+	int64_t created;
+	const char *data;
+	size_t data_len;
 };
 
 /* ---- Webhooks (src/app/webhooks.c, src/app/deliver.c) ---- */

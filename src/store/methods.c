@@ -117,6 +117,7 @@ VISIT(visit_payment, struct ps_receipt, ps_read_payment, payment)
 VISIT(visit_credit, struct ps_credit_check, ps_read_credit, credit)
 VISIT(visit_operation, struct ps_operation, ps_read_op, operation)
 VISIT(visit_support, struct ps_support_request, ps_read_support, support)
+VISIT(visit_event, struct ps_event, ps_read_event, event)
 
 /* ---- Catalog and tokens ------------------------------------------------ */
 
@@ -1054,6 +1055,37 @@ ps_code ps_sql_seats_move_some(struct ps_store *st, int64_t tenant, int64_t from
 	return rc;
 }
 
+/* ---- The event outbox ---------------------------------------------------- */
+
+ps_code ps_sql_event_append(struct ps_store *st, struct ps_event *e, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_EVENT_APPEND, 0);
+	ps_q_str(&q, ps_event_type_name(e->type));
+	ps_q_opt(&q, e->tenant_id);
+	ps_q_i64(&q, e->created);
+	ps_q_text(&q, e->data, e->data_len);
+	return x_of(st)->insert_id(st, &q, &e->id, err);
+}
+
+ps_code ps_sql_event_list(struct ps_store *st, int64_t tenant, const char *type, int64_t after, size_t limit,
+			  ps_event_cb cb, void *arg, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, tenant ? PS_S_EVENT_LIST_TENANT : PS_S_EVENT_LIST, 0);
+	if (tenant)
+		ps_q_i64(&q, tenant);
+	ps_q_str(&q, type);
+	return x_of(st)->walk(st, &q, 0, after, limit, visit_event, (union ps_list_cb){.event = cb}, arg, err);
+}
+
+ps_code ps_sql_event_prune(struct ps_store *st, int64_t before, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_EVENT_PRUNE, 0);
+	ps_q_i64(&q, before);
+	return x_of(st)->exec(st, &q, err);
+}
 /* ---- Webhooks and their deliveries -------------------------------------- */
 
 VISIT(visit_webhook, struct ps_webhook, ps_read_webhook, webhook)

@@ -50,6 +50,7 @@ typedef bool (*ps_operation_cb)(void *arg, const struct ps_operation *op);
 typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
 typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version *v);
+typedef bool (*ps_event_cb)(void *arg, const struct ps_event *e);
 typedef bool (*ps_webhook_cb)(void *arg, const struct ps_webhook *w);
 typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 
@@ -388,6 +389,20 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	X(ps_code, job_count_due, (struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err),                  \
 	  (st, now, n, err))                                                                                           \
                                                                                                                        \
+	/* The event outbox (RULES "Events and webhooks"). event_append: an                                            \
+	 * event, inside the caller's write transaction (e->id assigned; data                                         \
+	 * as given). event_list: the events after the event `after` (0: from                                         \
+	 * the first) in commit order, tenant 0 and type NULL for any, at most                                        \
+	 * limit (0: all); only events no running transaction can still come                                          \
+	 * before (PostgreSQL: by (txid, id) below the snapshot's xmin; SQLite:                                       \
+	 * by id), so a reader paging with the last id it saw misses none.                                            \
+	 * e->data points into the row: valid during cb only. event_prune:                                            \
+	 * the events created before `before` (the store's clock) are gone.   */                                            \
+	X(ps_code, event_append, (struct ps_store *st, struct ps_event *e, struct ps_err *err), (st, e, err))          \
+	X(ps_code, event_list, (struct ps_store *st, int64_t tenant, const char *type, int64_t after, size_t limit,     \
+	  ps_event_cb cb, void *arg, struct ps_err *err),                                                              \
+	  (st, tenant, type, after, limit, cb, arg, err))                                                              \
+	X(ps_code, event_prune, (struct ps_store *st, int64_t before, struct ps_err *err), (st, before, err))          \
 	/* Webhook endpoints (src/app/webhooks.c). insert assigns w->id;                                               \
 	 * get/update/delete: NOT_FOUND (field "webhook") when none; update                                            \
 	 * writes url, types, enabled and secret; list: in id order;                                                  \
@@ -463,7 +478,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 10
+#define PS_SCHEMA_VERSION 11
 /* The version whose step keeps each subscription's price as sold and
  * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
  * takes each subscription's price from its last invoice. */

@@ -328,6 +328,18 @@ ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err)
 	return PS_OK;
 }
 
+ps_code ps_read_event(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_event *e = out;
+	memset(e, 0, sizeof *e);
+	e->id = I64(0);
+	ENUM(1, ps_event_type_parse, e->type, "events.type");
+	e->tenant_id = I64(2);
+	e->created = I64(3);
+	e->data = r->ops->text(r, 4, &e->data_len);
+	return PS_OK;
+}
+
 ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err *err)
 {
 	struct ps_catalog_version *v = out;

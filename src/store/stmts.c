@@ -35,6 +35,7 @@
 #define AUDIT_COLS "tenant_id, id, at, token_id, role, action, object, request_id, detail"
 /* What a snapshot holds of the operations: the unfinished and the scheduled. */
 #define OPEN_OPS "('scheduled', 'pending_credit_check', 'provisioning')"
+#define EVENT_COLS "id, type, tenant, created, data"
 #define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
 #define WEBHOOK_COLS "id, url, types, filter_tenant, enabled, secret, created_at, cursor"
 #define DLV_COLS                                                                                                       \
@@ -479,6 +480,31 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_JOB_UPDATE] = {.name = "job_update",
 		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
+    /* The outbox. PostgreSQL fills txid by the column's default. */
+    [PS_S_EVENT_APPEND] = {.name = "event_append",
+			.sql = "INSERT INTO events (type, tenant, created, data) VALUES (?1, ?2, ?3, ?4) RETURNING id"},
+    /* Commit order. SQLite has one writer: id order is commit order.
+     * PostgreSQL orders by (txid, id) from the position of event ?N-1 (when
+     * it was pruned or never was: after its id), and returns only events
+     * of transactions below the snapshot's xmin: all of those have ended,
+     * and any transaction still running, or yet to take its txid, sorts
+     * after every event returned, so nothing appears later behind the
+     * reader's position. ?2 '' is any type. */
+    [PS_S_EVENT_LIST] = {.name = "event_list",
+		      .sqlite = "SELECT " EVENT_COLS " FROM events WHERE (?1 = '' OR type = ?1) AND id > ?2"
+				" ORDER BY id LIMIT ?3",
+		      .pg = "WITH c AS (SELECT coalesce((SELECT txid FROM events WHERE id = ?2), '0'::xid8) AS tx)"
+			    " SELECT " EVENT_COLS " FROM events, c WHERE (?1 = '' OR type = ?1)"
+			    " AND (txid, id) > (c.tx, ?2) AND (c.tx <> '0'::xid8 OR id > ?2)"
+			    " AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, id LIMIT ?3"},
+    [PS_S_EVENT_LIST_TENANT] = {.name = "event_list",
+			     .sqlite = "SELECT " EVENT_COLS " FROM events WHERE tenant = ?1"
+				       " AND (?2 = '' OR type = ?2) AND id > ?3 ORDER BY id LIMIT ?4",
+			     .pg = "WITH c AS (SELECT coalesce((SELECT txid FROM events WHERE id = ?3), '0'::xid8) AS tx)"
+				   " SELECT " EVENT_COLS " FROM events, c WHERE tenant = ?1 AND (?2 = '' OR type = ?2)"
+				   " AND (txid, id) > (c.tx, ?3) AND (c.tx <> '0'::xid8 OR id > ?3)"
+				   " AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, id LIMIT ?4"},
+    [PS_S_EVENT_PRUNE] = {.name = "event_prune", .sql = "DELETE FROM events WHERE created < ?1"},
 
     [PS_S_WEBHOOK_INSERT] = {.name = "webhook_insert",
 			  .sql = "INSERT INTO webhooks (url, types, filter_tenant, enabled, secret, created_at, cursor)"

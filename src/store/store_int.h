@@ -136,6 +136,10 @@ enum ps_stmt {
 	PS_S_JOB_REMOVE,
 	PS_S_JOB_UPDATE,
 	PS_S_JOB_COUNT_DUE,
+	PS_S_EVENT_APPEND,
+	PS_S_EVENT_LIST,
+	PS_S_EVENT_LIST_TENANT,
+	PS_S_EVENT_PRUNE,
 	PS_S_WEBHOOK_INSERT,
 	PS_S_WEBHOOK_GET,
 	PS_S_WEBHOOK_LIST,
@@ -181,8 +185,9 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_011[], ps_sql_pg_001[], ps_sql_pg_002[],
-    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_011[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_010[], ps_sql_pg_001[], ps_sql_pg_002[],
+    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_010[],
+    ps_sql_sqlite_011[], ps_sql_pg_011[];
 
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
@@ -282,6 +287,8 @@ ps_code ps_read_idem(const struct ps_row *r, void *out, struct ps_err *err); /* 
 ps_code ps_read_catalog(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err);
+/* out: struct ps_event, its data pointing into the row */
+ps_code ps_read_event(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_webhook(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_delivery(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
@@ -316,6 +323,7 @@ union ps_list_cb {
 	ps_operation_cb operation;
 	ps_support_cb support;
 	ps_catalog_version_cb catalog_version;
+	ps_event_cb event;
 	ps_webhook_cb webhook;
 	ps_delivery_cb delivery;
 };
@@ -455,6 +463,9 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(job_remove)                                                                                                  \
 	X(job_update)                                                                                                  \
 	X(job_count_due)                                                                                               \
+	X(event_append)                                                                                                \
+	X(event_list)                                                                                                  \
+	X(event_prune)                                                                                                 \
 	X(webhook_insert)                                                                                              \
 	X(webhook_get)                                                                                                 \
 	X(webhook_list)                                                                                                \
