@@ -124,14 +124,14 @@ static ps_code fanout_tx(struct ps_ctx *c, void *arg)
 			struct ps_delivery d = {.webhook_id = w->id,
 						.event_id = f->ev[k].id,
 						.tenant_id = f->ev[k].tenant_id,
-						.seq = f->ev[k].seq,
+						.seq = 0, /* the next of the endpoint's */
 						.attempt = 1,
 						.due_at = c->now,
 						.first_due_at = c->now};
 			rc = c->st->ops->delivery_insert(c->st, &d, &c->err);
 		}
 		if (rc == PS_OK)
-			rc = c->st->ops->webhook_advance(c->st, w->id, f->ev[n - 1].seq, &c->err);
+			rc = c->st->ops->webhook_advance(c->st, w->id, f->ev[n - 1].id, &c->err);
 	}
 	return rc;
 }
@@ -160,6 +160,7 @@ struct item {
 	long status;
 	char error[256];
 	char state[16]; /* as recorded */
+	bool gone;      /* the event is no longer kept (pruned): failed, not sent */
 	CURL *h;
 	struct curl_slist *headers;
 };
@@ -185,8 +186,12 @@ static ps_code claim_tx(struct ps_ctx *c, void *arg)
 		struct ps_webhook w;
 		if (rc == PS_OK)
 			rc = c->st->ops->webhook_get(c->st, it->d.webhook_id, &w, &c->err);
-		if (rc == PS_OK)
-			rc = ps_hook_event_body(c, it->d.event_id, &it->body);
+		it->gone = false;
+		if (rc == PS_OK && (rc = ps_hook_event_body(c, it->d.event_id, &it->body)) == PS_NOT_FOUND) {
+			ps_err_clear(&c->err);
+			it->gone = true;
+			rc = PS_OK;
+		}
 		if (rc != PS_OK)
 			return rc;
 		snprintf(it->url, sizeof it->url, "%s", w.url);
@@ -249,6 +254,10 @@ static void post_all(struct item *items, size_t n, int64_t wall)
 		char h[160];
 		it->status = 0;
 		it->error[0] = '\0';
+		if (it->gone) {
+			snprintf(it->error, sizeof it->error, "the event is no longer kept");
+			continue;
+		}
 		it->h = curl_easy_init();
 		it->headers = curl_slist_append(NULL, "Content-Type: application/json");
 		snprintf(h, sizeof h, "Planshift-Event-Id: %s%lld", PS_PFX_EVENT, (long long)it->d.event_id);
@@ -292,6 +301,8 @@ static void post_all(struct item *items, size_t n, int64_t wall)
 		struct item *it = &items[i];
 		if (!it->error[0] && (it->status < 200 || it->status > 299))
 			snprintf(it->error, sizeof it->error, it->status ? "HTTP %ld" : "no answer", it->status);
+		if (!it->h)
+			continue;
 		curl_multi_remove_handle(multi, it->h);
 		curl_easy_cleanup(it->h);
 		curl_slist_free_all(it->headers);
@@ -315,7 +326,7 @@ static ps_code record_tx(struct ps_ctx *c, void *arg)
 		snprintf(d.state, sizeof d.state, "delivered");
 	} else {
 		next = c->now + ps_deliver_backoff(d.attempt);
-		if (next > d.first_due_at + PS_DELIVER_FOR) {
+		if (it->gone || next > d.first_due_at + PS_DELIVER_FOR) {
 			snprintf(d.state, sizeof d.state, "failed");
 			next = 0;
 		} else {

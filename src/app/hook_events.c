@@ -1,40 +1,63 @@
-/* hook_events.c: what the webhook deliveries read of the events (app
- * layer), in one place: the seam between deliver.c and the events'
- * outbox. Until the outbox is merged there are no events. */
+/* hook_events.c: what the webhook deliveries read of the events' outbox
+ * (app layer), in one place: the seam between deliver.c and events.c. */
 #include "ps_webhooks.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool ps_event_type_known(const char *name)
 {
-	static const char *const types[] = {
-	    "tenant.created", "user.created", "subscription.created", "subscription.updated", "license.assigned",
-	    "license.unassigned", "operation.created", "operation.updated", "invoice.issued", "payment.received",
-	    "credit_check.requested", "credit_check.decided", "incident.opened", "incident.updated",
-	    "incident.resolved", "support_request.created", "catalog.loaded", "token.created", "token.revoked"};
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcmp(types[i], name) == 0)
-			return true;
-	return false;
+	enum ps_event_type t;
+	return name && ps_event_type_parse(name, &t);
 }
 
-ps_code ps_event_head(struct ps_ctx *c, int64_t *seq)
+ps_code ps_event_head(struct ps_ctx *c, int64_t *id)
 {
-	(void)c;
-	*seq = 0;
-	return PS_OK;
+	return c->st->ops->event_head(c->st, id, &c->err);
+}
+
+struct after {
+	struct ps_hook_event *out;
+	size_t n;
+};
+
+static bool after_row(void *arg, const struct ps_event *e)
+{
+	struct after *a = arg;
+	struct ps_hook_event *h = &a->out[a->n++];
+	h->id = e->id;
+	h->tenant_id = e->tenant_id;
+	snprintf(h->type, sizeof h->type, "%s", ps_event_type_name(e->type));
+	return true;
 }
 
 ps_code ps_hook_events_after(struct ps_ctx *c, int64_t after, size_t limit, struct ps_hook_event *out, size_t *n)
 {
-	(void)c, (void)after, (void)limit, (void)out;
-	*n = 0;
-	return PS_OK;
+	struct after a = {out, 0};
+	ps_code rc = c->st->ops->event_list(c->st, 0, NULL, after, limit, after_row, &a, &c->err);
+	*n = a.n;
+	return rc;
+}
+
+/* {id, type, tenant, created, data}: the event as the API shows it. */
+static bool body_row(void *arg, const struct ps_event *e)
+{
+	struct ps_buf *b = arg;
+	struct ps_jw w;
+	ps_buf_reset(b);
+	ps_jw_init(&w, b);
+	ps_jw_obj(&w);
+	ps_jw_kid(&w, "id", PS_PFX_EVENT, e->id);
+	ps_jw_kstr(&w, "type", ps_event_type_name(e->type));
+	ps_jw_kid(&w, "tenant", PS_PFX_TENANT, e->tenant_id);
+	ps_jw_ktime(&w, "created", e->created);
+	ps_jw_key(&w, "data");
+	ps_jw_raw(&w, e->data, e->data_len);
+	ps_jw_obj_end(&w);
+	return true;
 }
 
 ps_code ps_hook_event_body(struct ps_ctx *c, int64_t id, struct ps_buf *body)
 {
-	(void)id;
-	ps_buf_reset(body);
-	return ps_err_set(&c->err, PS_NOT_FOUND, "event", "no such event");
+	return c->st->ops->event_get(c->st, id, body_row, body, &c->err);
 }

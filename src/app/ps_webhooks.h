@@ -11,9 +11,6 @@
 
 #include "ps_app.h"
 
-#ifndef PS_PFX_EVENT
-#define PS_PFX_EVENT "evt_"
-#endif
 
 /* A change of an endpoint: each field NULL / *_set false to keep it.
  * types: the event types, comma-separated ("" = every type). */
@@ -55,20 +52,20 @@ void ps_render_delivery(struct ps_jw *w, const struct ps_delivery *d);
 
 /* ---- the seam with the events (hook_events.c): what deliveries read of them ---- */
 
-/* An event as a delivery needs it: its id, its position in commit order,
- * its tenant (0: none) and type. */
+/* An event as the fan-out needs it. */
 struct ps_hook_event {
-	int64_t id, seq, tenant_id;
+	int64_t id, tenant_id;
 	char type[64];
 };
-/* Whether name is one of the events' types. */
+/* Whether name is one of the events' types (PS_EVENT_TYPE_MAP). */
 bool ps_event_type_known(const char *name);
-/* The position of the last event committed (0: none). */
-ps_code ps_event_head(struct ps_ctx *c, int64_t *seq);
-/* The events after position `after`, in commit order, at most limit, into
+/* The id of the last event committed, in commit order (0: none). */
+ps_code ps_event_head(struct ps_ctx *c, int64_t *id);
+/* The events after event `after`, in commit order, at most limit, into
  * out (caller's array); *n gets how many. */
 ps_code ps_hook_events_after(struct ps_ctx *c, int64_t after, size_t limit, struct ps_hook_event *out, size_t *n);
-/* The event's JSON as GET /v1/events shows it, into body. */
+/* The event's JSON as GET /v1/events shows it ({id, type, tenant, created,
+ * data}), into body. PS_NOT_FOUND when it is gone (pruned). */
 ps_code ps_hook_event_body(struct ps_ctx *c, int64_t id, struct ps_buf *body);
 
 /* ---- deliver.c: the runner's deliveries ---- */

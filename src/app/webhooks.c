@@ -164,20 +164,12 @@ static ps_code update_tx(struct ps_ctx *c, void *arg)
 		if ((rc = secret_new(c, a->w->secret)) != PS_OK)
 			return rc;
 	} else {
-		bool was = a->w->enabled;
 		if (a->in->url)
 			snprintf(a->w->url, sizeof a->w->url, "%s", a->in->url);
 		if (a->in->types_set)
 			snprintf(a->w->types, sizeof a->w->types, "%s", a->in->types ? a->in->types : "");
 		if (a->in->enabled_set)
 			a->w->enabled = a->in->enabled;
-		/* Enabled again: from the events committed from now on. */
-		if (!was && a->w->enabled) {
-			int64_t head = 0;
-			if ((rc = ps_event_head(c, &head)) != PS_OK ||
-			    (rc = c->st->ops->webhook_advance(c->st, a->w->id, head, &c->err)) != PS_OK)
-				return rc;
-		}
 	}
 	if ((rc = c->st->ops->webhook_update(c->st, a->w, &c->err)) != PS_OK)
 		return rc;

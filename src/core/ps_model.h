@@ -439,8 +439,8 @@ struct ps_event {
 #define PS_WEBHOOK_SECRET_LEN 56 /* "whsec_" + 43 base64url chars, and NUL */
 
 /* An endpoint: types the event types it wants, comma-separated ("" = every
- * type); tenant_id 0 = every tenant's events; cursor the position (in the
- * events' commit order) of the last event turned into its deliveries. */
+ * type); tenant_id 0 = every tenant's events; cursor the id of the last
+ * event (in the events' commit order) turned into its deliveries. */
 struct ps_webhook {
 	int64_t id;
 	char url[PS_WEBHOOK_URL_MAX + 1];
@@ -461,7 +461,7 @@ struct ps_delivery {
 	int64_t webhook_id;
 	int64_t event_id;
 	int64_t tenant_id; /* the event's, 0: none */
-	int64_t seq;       /* the event's position in commit order */
+	int64_t seq;       /* the event's rank among the endpoint's, in commit order */
 	int64_t attempt;   /* 1, 2, ... */
 	char state[16];
 	int64_t due_at;

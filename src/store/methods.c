@@ -1214,3 +1214,35 @@ ps_code ps_sql_delivery_count_due(struct ps_store *st, int64_t now, int64_t *n, 
 	ps_q_i64(&q, now);
 	return x_of(st)->get_one(st, &q, ps_read_i64, n, "delivery", "no count", err);
 }
+
+ps_code ps_sql_event_head(struct ps_store *st, int64_t *id, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_EVENT_HEAD, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, id, "event", "no head", err);
+}
+
+struct event_one {
+	ps_event_cb cb;
+	void *arg;
+	bool seen;
+};
+
+static bool event_one_row(void *arg, const struct ps_event *e)
+{
+	struct event_one *o = arg;
+	o->seen = true;
+	return o->cb(o->arg, e);
+}
+
+ps_code ps_sql_event_get(struct ps_store *st, int64_t id, ps_event_cb cb, void *arg, struct ps_err *err)
+{
+	struct ps_query q;
+	struct event_one o = {cb, arg, false};
+	ps_q_init(&q, PS_S_EVENT_GET, 0);
+	ps_q_i64(&q, id);
+	ps_code rc = x_of(st)->walk(st, &q, 0, 0, 1, visit_event, (union ps_list_cb){.event = event_one_row}, &o, err);
+	if (rc == PS_OK && !o.seen)
+		return ps_err_set(err, PS_NOT_FOUND, "event", "no such event");
+	return rc;
+}

@@ -406,7 +406,7 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	/* Webhook endpoints (src/app/webhooks.c). insert assigns w->id;                                               \
 	 * get/update/delete: NOT_FOUND (field "webhook") when none; update                                            \
 	 * writes url, types, enabled and secret; list: in id order;                                                  \
-	 * advance: the endpoint's cursor (every endpoint's when id is 0). */                                          \
+	 * advance: the endpoint's cursor, an event id (event_list's `after`). */                                         \
 	X(ps_code, webhook_insert, (struct ps_store *st, struct ps_webhook *w, struct ps_err *err), (st, w, err))      \
 	X(ps_code, webhook_get, (struct ps_store *st, int64_t id, struct ps_webhook *out, struct ps_err *err),         \
 	  (st, id, out, err))                                                                                          \
@@ -420,8 +420,10 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	/* Their deliveries (src/app/deliver.c). insert: a pending attempt                                            \
 	 * (nothing when that attempt is there already). list: one endpoint's attempts made (not the                                              \
 	 * pending ones), newest first: ids below `before` (0: from the                                               \
-	 * newest). claim: the pending attempt due by `now` (the store's clock)                                        \
-	 * of an enabled endpoint, first of its (endpoint, tenant) chain in seq                                       \
+	 * newest). insert with seq 0 gives the attempt the next seq of its                                          \
+	 * endpoint (a new event); a retry passes its event's. claim: the pending                                      \
+	 * attempt due by `now` (the store's clock) of an enabled endpoint,                                            \
+	 * first of its (endpoint, tenant) chain in seq                                                                \
 	 * order, not leased at `wall` (the system's seconds), in (due_at, id)                                         \
 	 * order, leased to `owner` until lease_until; NOT_FOUND when none                                            \
 	 * (PostgreSQL: FOR UPDATE SKIP LOCKED). record: the outcome of a                                             \
@@ -440,6 +442,13 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	  (st, d, owner, err))                                                                                         \
 	X(ps_code, delivery_count_due, (struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err),             \
 	  (st, now, n, err))                                                                                           \
+	/* What the deliveries read of the events (the outbox's own methods are                                      \
+	 * above): event_head: the id of the last event event_list would give                                          \
+	 * now (0: none), where a new endpoint's cursor starts. event_get: the                                         \
+	 * event `id` to cb (data valid during cb only); NOT_FOUND when none. */                                       \
+	X(ps_code, event_head, (struct ps_store *st, int64_t *id, struct ps_err *err), (st, id, err))                  \
+	X(ps_code, event_get, (struct ps_store *st, int64_t id, ps_event_cb cb, void *arg, struct ps_err *err),        \
+	  (st, id, cb, arg, err))                                                                                      \
                                                                                                                        \
 	/* For sweeps (optional: NULL when a backend has none, and callers                                             \
 	 * then call snapshot_load per tenant). The snapshots of the tenants                                           \

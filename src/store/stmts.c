@@ -518,10 +518,12 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 			  .sql = "UPDATE webhooks SET url = ?2, types = ?3, enabled = ?4, secret = ?5 WHERE id = ?1"},
     [PS_S_WEBHOOK_DELETE] = {.name = "webhook_delete", .sql = "DELETE FROM webhooks WHERE id = ?1"},
     [PS_S_WEBHOOK_ADVANCE] = {.name = "webhook_advance",
-			   .sql = "UPDATE webhooks SET cursor = ?2 WHERE (?1 = 0 OR id = ?1) AND cursor < ?2"},
+			   .sql = "UPDATE webhooks SET cursor = ?2 WHERE id = ?1"},
     [PS_S_DELIVERY_INSERT] = {.name = "delivery_insert",
 			   .sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, event_tenant, seq, attempt, state,"
-				  " due_at, first_due_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)"
+				  " due_at, first_due_at) VALUES (?1, ?2, ?3, CASE WHEN ?4 > 0 THEN ?4 ELSE"
+				  " (SELECT coalesce(max(seq), 0) + 1 FROM webhook_deliveries WHERE webhook_id = ?1) END,"
+				  " ?5, 'pending', ?6, ?7)"
 				  " ON CONFLICT (webhook_id, event_id, attempt) DO NOTHING"},
     /* Newest first: the walk's `after` is the page's lower bound here. */
     [PS_S_DELIVERY_LIST] = {.name = "delivery_list",
@@ -538,6 +540,16 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 				  " AND leased_by = ?2"},
     [PS_S_DELIVERY_COUNT_DUE] = {.name = "delivery_count_due",
 			      .sql = "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending' AND due_at <= ?1"},
+    /* The last event of event_list's order that it would give now (see
+     * PS_S_EVENT_LIST): SQLite by id; PostgreSQL by (txid, id) among the
+     * transactions below the snapshot's xmin. */
+    [PS_S_EVENT_HEAD] = {.name = "event_head",
+		      .sqlite = "SELECT coalesce(max(id), 0) FROM events",
+		      .pg = "SELECT coalesce((SELECT id FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
+			    " ORDER BY txid DESC, id DESC LIMIT 1), 0)"},
+    /* One event by id, as a walk of one row (?2, ?3: the walk's). */
+    [PS_S_EVENT_GET] = {.name = "event_get",
+		     .sql = "SELECT " EVENT_COLS " FROM events WHERE id = ?1 AND id > ?2 LIMIT ?3"},
 };
 
 /* Append n bytes of s to buf at *at; false when they do not fit. */

@@ -152,6 +152,8 @@ enum ps_stmt {
 	PS_S_DELIVERY_LEASE,
 	PS_S_DELIVERY_RECORD,
 	PS_S_DELIVERY_COUNT_DUE,
+	PS_S_EVENT_HEAD,
+	PS_S_EVENT_GET,
 	PS_S__COUNT
 };
 
@@ -476,7 +478,9 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(delivery_list)                                                                                               \
 	X(delivery_claim)                                                                                              \
 	X(delivery_record)                                                                                             \
-	X(delivery_count_due)
+	X(delivery_count_due)                                                                                          \
+	X(event_head)                                                                                                  \
+	X(event_get)
 
 /* Each with the type of its method in ps_store.h. */
 #define PS_SQL_DECL_(name) PS_STORE_METHOD(ps_sql_##name, name);

@@ -551,8 +551,8 @@ static void test_every_failure_point(void **state)
 	    /* webhooks: the lists, and the delivery pass's own short transactions
 	     * around its POSTs (deliver.c; 75-webhooks: a kill -9 between commit
 	     * and delivery, three daemons on one store) */
-	    "webhook_list", "delivery_list", "delivery_count_due", "delivery_insert", "delivery_claim",
-	    "delivery_record",
+	    "webhook_list", "webhook_advance", "delivery_list", "delivery_count_due", "delivery_insert",
+	    "delivery_claim", "delivery_record", "event_get",
 	};
 	for (int m = 0; m < FS_M__COUNT; m++) {
 		bool listed = false;

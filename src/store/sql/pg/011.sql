@@ -32,3 +32,4 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (due_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (webhook_id, event_tenant, seq) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, id);
+CREATE INDEX webhook_deliveries_seq ON webhook_deliveries (webhook_id, seq);

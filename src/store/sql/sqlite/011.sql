@@ -5,9 +5,9 @@
 -- webhooks: an endpoint. types: the event types it wants, comma-separated
 -- ('' = every type); filter_tenant: only that tenant's events (NULL: all);
 -- secret: kept in clear, since each delivery is signed with it; cursor:
--- the position (in the events' commit order) of the last event the
--- runner has turned into deliveries for it (set to the head when it is
--- made: events committed before the endpoint existed are not sent).
+-- the id of the last event (in the events' commit order, event_list's
+-- `after`) the runner has turned into deliveries for it (the head when it
+-- is made: events committed before the endpoint existed are not sent).
 CREATE TABLE webhooks (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	url TEXT NOT NULL CONSTRAINT url CHECK (length(url) BETWEEN 8 AND 2048),
@@ -21,8 +21,9 @@ CREATE TABLE webhooks (
 -- webhook_deliveries: one row per attempt of one event to one endpoint.
 -- state: 'pending' (the next attempt, due at due_at), 'delivered' (2xx),
 -- 'retried' (failed, the next attempt is another row, at next_attempt_at),
--- 'failed' (failed, and the 3 days are over). seq: the event's position in
--- commit order; event_tenant: the event's (0: none): an endpoint's pending
+-- 'failed' (failed, and the 3 days are over). seq: the event's rank among
+-- the endpoint's, in commit order (given when its first attempt is
+-- written, kept by its retries); event_tenant: the event's (0: none): an endpoint's pending
 -- deliveries of one tenant go one at a time in seq order. first_due_at:
 -- when the first attempt was due (the 3 days count from it). A claim
 -- leases the row (leased_until, in the system's seconds, and leased_by,
@@ -48,3 +49,4 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (state, due_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (webhook_id, event_tenant, seq) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_list ON webhook_deliveries (webhook_id, id);
+CREATE INDEX webhook_deliveries_seq ON webhook_deliveries (webhook_id, seq);
