@@ -303,7 +303,7 @@ test('a receiver that never answers: the attempt fails after 10 s and is retried
 test('an event committed before a kill -9, not delivered yet, is delivered after the restart', async () => {
   const r = await newReceiver();
   const store = makeStore();
-  let srv = await startServer({ store, args: ['--jobs-interval', '1h'] }); // one pass at start, then none
+  let srv = await startServer({ store, args: ['--jobs-interval', '60m'] }); // one pass at start, then none for an hour
   try {
     await hook(srv, { url: r.url });
     const t = await newTenant(srv, { name: 'Killed' });
