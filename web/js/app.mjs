@@ -40,8 +40,8 @@ const ROUTES = [
   { path: '/provider/fleet', page: fleetPage, nav: 'p-fleet', need: 'provider' },
   { path: '/provider/support', page: supportQueuePage, nav: 'p-support', need: 'provider' },
   { path: '/provider/catalog', page: catalogPage, nav: 'p-catalog', need: 'provider' },
-  { path: '/provider/webhooks', page: webhooksPage, nav: 'p-webhooks', need: 'provider' },
-  { path: '/provider/webhooks/:w', page: deliveriesPage, nav: 'p-webhooks', need: 'provider' },
+  { path: '/provider/webhooks', page: webhooksPage, nav: 'p-webhooks', need: 'operator' },
+  { path: '/provider/webhooks/:w', page: deliveriesPage, nav: 'p-webhooks', need: 'operator' },
 ];
 
 const main = document.getElementById('main');
@@ -156,7 +156,7 @@ function renderNav(current, tenantId, tenantName) {
         link('p-fleet', '#/provider/fleet', t('nav.fleet')),
         link('p-support', '#/provider/support', t('nav.support_queue')),
         link('p-catalog', '#/provider/catalog', t('nav.catalog')),
-        link('p-webhooks', '#/provider/webhooks', t('nav.webhooks'))));
+        session.may('operator') ? link('p-webhooks', '#/provider/webhooks', t('nav.webhooks')) : null));
   } else if (!tenantId) {
     sections.push(h('ul', {}, link('health', '#/health', t('nav.health'))));
   }
