@@ -16,10 +16,12 @@
  * dies leaves a lease that ends. The event's JSON is read there too.
  * (3) the POSTs, outside any transaction, all at once on one libcurl multi
  * handle kept for the process (connections reused, at most the pool's
- * size open), each bounded by 10 s. (4) each outcome in its own short
+ * size open), each bounded by 10 s. (4) the outcomes, in one short
  * transaction: 2xx within the time: delivered; else retried after 1 min,
  * doubling up to 6 h, on the store's clock, while within 3 days of the
- * first attempt's due time; else failed. */
+ * first attempt's due time; else failed. The outcomes of one round are
+ * recorded together, in one short transaction (one commit, not one per
+ * attempt). */
 #include "ps_webhooks.h"
 #include "ps_app_int.h"
 #include "ps_idem.h"
@@ -161,6 +163,7 @@ struct item {
 	char error[256];
 	char state[16]; /* as recorded */
 	bool gone;      /* the event is no longer kept (pruned): failed, not sent */
+	bool recorded;  /* its outcome was written */
 	CURL *h;
 	struct curl_slist *headers;
 };
@@ -344,6 +347,24 @@ static ps_code record_tx(struct ps_ctx *c, void *arg)
 	return c->st->ops->delivery_insert(c->st, &again, &c->err);
 }
 
+/* The outcomes of a round's attempts, in one short transaction: an
+ * attempt no longer leased to this daemon (its lease ran out and another
+ * took it) is left to that one. */
+static ps_code records_tx(struct ps_ctx *c, void *arg)
+{
+	struct claim *cl = arg;
+	for (size_t i = 0; i < cl->n; i++) {
+		struct item *it = &cl->items[i];
+		ps_code rc = record_tx(c, it);
+		it->recorded = rc == PS_OK;
+		if (rc == PS_NOT_FOUND)
+			ps_err_clear(&c->err);
+		else if (rc != PS_OK)
+			return rc;
+	}
+	return PS_OK;
+}
+
 static void count(const char *state)
 {
 	for (int k = 0; k < R__COUNT; k++)
@@ -364,22 +385,16 @@ ps_code ps_deliver_pass(struct ps_ctx *c, int *sent)
 		if ((rc = ps_app_tx(c, claim_tx, &cl)) != PS_OK || cl.n == 0)
 			break;
 		post_all(cl.items, cl.n, cl.wall);
-		for (size_t i = 0; i < cl.n; i++) {
-			struct item *it = &cl.items[i];
-			ps_code r = ps_app_tx(c, record_tx, it);
-			if (r == PS_NOT_FOUND) { /* the lease ran out and another took it */
-				ps_err_clear(&c->err);
-				continue;
-			}
-			if (r != PS_OK) {
-				ps_log(PS_LOG_WARN, "webhook delivery %lld: the outcome was not recorded: %s",
-				       (long long)it->d.id, c->err.msg);
-				rc = r;
-				continue;
-			}
-			made++;
-			count(it->state);
+		if ((rc = ps_app_tx(c, records_tx, &cl)) != PS_OK) {
+			ps_log(PS_LOG_WARN, "webhook deliveries: %zu outcomes not recorded (sent again after the lease): %s",
+			       cl.n, c->err.msg);
+			break;
 		}
+		for (size_t i = 0; i < cl.n; i++)
+			if (cl.items[i].recorded) {
+				made++;
+				count(cl.items[i].state);
+			}
 	}
 	for (size_t i = 0; i < max; i++)
 		ps_buf_fini(&cl.items[i].body);
