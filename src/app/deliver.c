@@ -174,34 +174,35 @@ struct claim {
 	int64_t wall;
 };
 
+static bool claimed_row(void *arg, const struct ps_delivery *d)
+{
+	struct claim *cl = arg;
+	if (cl->n < cl->max)
+		cl->items[cl->n++].d = *d;
+	return true;
+}
+
 static ps_code claim_tx(struct ps_ctx *c, void *arg)
 {
 	struct claim *cl = arg;
 	cl->n = 0;
-	while (cl->n < cl->max) {
-		struct item *it = &cl->items[cl->n];
-		ps_code rc = c->st->ops->delivery_claim(c->st, c->now, cl->wall, cl->wall + PS_LEASE_S, ps_app_self(),
-							&it->d, &c->err);
-		if (rc == PS_NOT_FOUND) {
-			ps_err_clear(&c->err);
-			return PS_OK;
-		}
+	ps_code rc = c->st->ops->delivery_claim(c->st, c->now, cl->wall, cl->wall + PS_LEASE_S, ps_app_self(), cl->max,
+						 claimed_row, cl, &c->err);
+	for (size_t i = 0; rc == PS_OK && i < cl->n; i++) {
+		struct item *it = &cl->items[i];
 		struct ps_webhook w;
-		if (rc == PS_OK)
-			rc = c->st->ops->webhook_get(c->st, it->d.webhook_id, &w, &c->err);
 		it->gone = false;
-		if (rc == PS_OK && (rc = ps_hook_event_body(c, it->d.event_id, &it->body)) == PS_NOT_FOUND) {
+		if ((rc = c->st->ops->webhook_get(c->st, it->d.webhook_id, &w, &c->err)) != PS_OK)
+			break;
+		if ((rc = ps_hook_event_body(c, it->d.event_id, &it->body)) == PS_NOT_FOUND) {
 			ps_err_clear(&c->err);
 			it->gone = true;
 			rc = PS_OK;
 		}
-		if (rc != PS_OK)
-			return rc;
 		snprintf(it->url, sizeof it->url, "%s", w.url);
 		snprintf(it->secret, sizeof it->secret, "%s", w.secret);
-		cl->n++;
 	}
-	return PS_OK;
+	return rc;
 }
 
 /* ---- (3) the POSTs ---- */

@@ -1175,21 +1175,17 @@ ps_code ps_sql_delivery_list(struct ps_store *st, int64_t webhook, int64_t befor
 }
 
 ps_code ps_sql_delivery_claim(struct ps_store *st, int64_t now, int64_t wall, int64_t lease_until, const char *owner,
-			      struct ps_delivery *out, struct ps_err *err)
+			      size_t max, ps_delivery_cb cb, void *arg, struct ps_err *err)
 {
 	struct ps_query q;
 	ps_q_init(&q, PS_S_DELIVERY_CLAIM, 0);
 	ps_q_i64(&q, now);
 	ps_q_i64(&q, wall);
 	ps_q_bool(&q, true);
-	ps_code rc = x_of(st)->get_one(st, &q, ps_read_delivery, out, "delivery", "no delivery is due", err);
-	if (rc != PS_OK)
-		return rc;
-	ps_q_init(&q, PS_S_DELIVERY_LEASE, 0);
-	ps_q_i64(&q, out->id);
 	ps_q_i64(&q, lease_until);
 	ps_q_str(&q, owner);
-	return x_of(st)->change_one(st, &q, "delivery", "the delivery does not exist", err);
+	return x_of(st)->walk(st, &q, 0, 0, max ? max : 1, visit_delivery, (union ps_list_cb){.delivery = cb}, arg,
+			      err);
 }
 
 ps_code ps_sql_delivery_record(struct ps_store *st, const struct ps_delivery *d, const char *owner,

@@ -424,9 +424,10 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	 * endpoint (a new event); a retry passes its event's. claim: the pending                                      \
 	 * attempt due by `now` (the store's clock) of an enabled endpoint,                                            \
 	 * first of its (endpoint, tenant) chain in seq                                                                \
-	 * order, not leased at `wall` (the system's seconds), in (due_at, id)                                         \
-	 * order, leased to `owner` until lease_until; NOT_FOUND when none                                            \
-	 * (PostgreSQL: FOR UPDATE SKIP LOCKED). record: the outcome of a                                             \
+	 * order, not leased at `wall` (the system's seconds), at most `max` of                                        \
+	 * them in (due_at, id) order, each leased to `owner` until lease_until                                        \
+	 * and given to cb, in one statement (PostgreSQL: FOR UPDATE SKIP                                              \
+	 * LOCKED); none: cb is not called. record: the outcome of a                                             \
 	 * claimed attempt (state, time, status_code, error, next_attempt_at),                                        \
 	 * lease let go; NOT_FOUND when it is no longer pending nor leased to                                         \
 	 * owner. count: pending attempts due by now. */                                                              \
@@ -435,8 +436,8 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	  ps_delivery_cb cb, void *arg, struct ps_err *err),                                                           \
 	  (st, webhook, before, limit, cb, arg, err))                                                                  \
 	X(ps_code, delivery_claim, (struct ps_store *st, int64_t now, int64_t wall, int64_t lease_until,              \
-	  const char *owner, struct ps_delivery *out, struct ps_err *err),                                             \
-	  (st, now, wall, lease_until, owner, out, err))                                                               \
+	  const char *owner, size_t max, ps_delivery_cb cb, void *arg, struct ps_err *err),                            \
+	  (st, now, wall, lease_until, owner, max, cb, arg, err))                                                      \
 	X(ps_code, delivery_record, (struct ps_store *st, const struct ps_delivery *d, const char *owner,             \
 	  struct ps_err *err),                                                                                         \
 	  (st, d, owner, err))                                                                                         \

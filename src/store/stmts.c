@@ -41,15 +41,19 @@
 #define DLV_COLS                                                                                                       \
 	"id, webhook_id, event_id, event_tenant, seq, attempt, state, due_at, first_due_at, time, status_code, error, "    \
 	"next_attempt_at"
-/* The pending attempt that heads its (endpoint, tenant) chain: a later
- * event of a tenant waits while an earlier one is being retried. */
-#define DLV_CLAIM                                                                                                      \
-	"SELECT " DLV_COLS " FROM webhook_deliveries AS d WHERE d.state = 'pending' AND d.due_at <= ?1"                \
-	" AND d.leased_until <= ?2"                                                                                     \
+/* The ids of the pending attempts due by ?1, not leased at ?2, of an
+ * enabled endpoint (?3), each the head of its (endpoint, tenant) chain (a
+ * later event of a tenant waits while an earlier one is being retried), in
+ * (due_at, id) order, at most ?7 (?6: the walk's `after`, 0). */
+#define DLV_HEADS                                                                                                      \
+	"SELECT d.id FROM webhook_deliveries AS d WHERE d.state = 'pending' AND d.due_at <= ?1"                        \
+	" AND d.leased_until <= ?2 AND d.id > ?6"                                                                       \
 	" AND EXISTS (SELECT 1 FROM webhooks AS w WHERE w.id = d.webhook_id AND w.enabled = ?3)"                       \
 	" AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.webhook_id = d.webhook_id"                      \
-	" AND e.event_tenant = d.event_tenant AND e.state = 'pending' AND e.seq < d.seq)"                                     \
-	" ORDER BY d.due_at, d.id LIMIT 1"
+	" AND e.event_tenant = d.event_tenant AND e.state = 'pending' AND e.seq < d.seq)"                               \
+	" ORDER BY d.due_at, d.id LIMIT ?7"
+#define DLV_LEASE(heads)                                                                                               \
+	"UPDATE webhook_deliveries SET leased_until = ?4, leased_by = ?5 WHERE id IN (" heads ") RETURNING " DLV_COLS
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
  * triggers), PostgreSQL's from each table's identity; ps_stmt_text() puts
@@ -531,9 +535,11 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 				" AND state <> 'pending' AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3"},
     /* SQLite holds the whole store under the write lock; PostgreSQL locks
      * the row, and other daemons skip it until the lease is committed. */
-    [PS_S_DELIVERY_CLAIM] = {.name = "delivery_claim", .sqlite = DLV_CLAIM, .pg = DLV_CLAIM " FOR UPDATE OF d SKIP LOCKED"},
-    [PS_S_DELIVERY_LEASE] = {.name = "delivery_claim",
-			  .sql = "UPDATE webhook_deliveries SET leased_until = ?2, leased_by = ?3 WHERE id = ?1"},
+    /* SQLite holds the whole store under the write lock; PostgreSQL locks
+     * the rows, and other daemons skip them until the lease is committed. */
+    [PS_S_DELIVERY_CLAIM] = {.name = "delivery_claim",
+			  .sqlite = DLV_LEASE(DLV_HEADS),
+			  .pg = DLV_LEASE(DLV_HEADS " FOR UPDATE OF d SKIP LOCKED")},
     [PS_S_DELIVERY_RECORD] = {.name = "delivery_record",
 			   .sql = "UPDATE webhook_deliveries SET state = ?3, time = ?4, status_code = ?5, error = ?6,"
 				  " next_attempt_at = ?7, leased_until = 0 WHERE id = ?1 AND state = 'pending'"
