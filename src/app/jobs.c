@@ -181,21 +181,19 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The first step of a pass (and again when runs may have made renewals
+ * due): the renewals due become jobs, and the events older than the
+ * retention are pruned (events.c), on the store's clock, in the same
+ * transaction (no write of its own). Pruning goes by age only: an event a
+ * webhook has not delivered yet is kept as long as any other, so the
+ * retention must outlast the deliveries' retries (3 days against 30 by
+ * default). */
 static ps_code seed_tx(struct ps_ctx *c, void *arg)
 {
 	(void)arg;
 	const struct job_kind *k = kind_of(PS_JOB_RENEW);
-	return c->st->ops->job_seed_renewals(c->st, k->name, k->rank, c->now, &c->err);
-}
-
-/* A step of each pass: events older than the retention are pruned
- * (events.c), on the store's clock. Only by age: an event a webhook has not
- * delivered yet is kept as long as any other, so the retention must
- * outlast the deliveries' retries (3 days against 30 by default). */
-static ps_code prune_tx(struct ps_ctx *c, void *arg)
-{
-	(void)arg;
-	return ps_app_events_prune(c);
+	ps_code rc = c->st->ops->job_seed_renewals(c->st, k->name, k->rank, c->now, &c->err);
+	return rc == PS_OK ? ps_app_events_prune(c) : rc;
 }
 
 ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
@@ -208,9 +206,7 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 	 * its audit rows carry no token, and the job's id as the request. */
 	struct ps_principal who = c->who;
 	memset(&c->who, 0, sizeof c->who);
-	ps_code rc = ps_app_tx(c, prune_tx, NULL);
-	if (rc == PS_OK)
-		rc = ps_app_tx(c, seed_tx, NULL);
+	ps_code rc = ps_app_tx(c, seed_tx, NULL);
 	while (rc == PS_OK && n < PS_JOBS_PASS_MAX) {
 		struct run r;
 		rc = ps_app_tx(c, run_tx, &r);

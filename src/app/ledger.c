@@ -102,6 +102,12 @@ static void describe(char *out, size_t cap, const struct ps_line_spec *l, const 
 		 (long long)l->quantity, l->quantity == 1 ? "" : "s", a, b, w[0] ? ": " : "", w);
 }
 
+static bool event_line(void *arg, const struct ps_invoice_line *l)
+{
+	ps_render_line(arg, l);
+	return true;
+}
+
 ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const struct ps_line_spec *lines, size_t n,
 			  bool pay_now, int64_t *invoice_id)
 {
@@ -187,9 +193,17 @@ ps_code ps_ledger_invoice(struct ps_ctx *c, const struct ps_tenant *t, const str
 	}
 	if (rc == PS_OK)
 		rc = ps_ledger_settle(c, t->id);
-	/* The invoice as it stands once settled. */
-	if (rc == PS_OK && (rc = st->ops->invoice_get(st, t->id, inv.id, &inv, &c->err)) == PS_OK)
-		ps_render_invoice(ps_app_event(c, PS_EV_INVOICE_ISSUED, t->id, inv.id), &inv, c->now);
+	/* Its event: the invoice as it stands once settled, with its lines,
+	 * as GET .../billing shows it. */
+	if (rc == PS_OK && (rc = st->ops->invoice_get(st, t->id, inv.id, &inv, &c->err)) == PS_OK) {
+		struct ps_jw *w = ps_app_event(c, PS_EV_INVOICE_ISSUED, t->id, inv.id);
+		ps_render_invoice(w, &inv, c->now);
+		ps_jw_key(w, "lines");
+		ps_jw_arr(w);
+		rc = st->ops->invoice_line_list(st, t->id, inv.id, event_line, w, &c->err);
+		ps_jw_arr_end(w);
+		ps_jw_obj_end(w);
+	}
 	if (rc == PS_OK && invoice_id)
 		*invoice_id = inv.id;
 	return rc;

@@ -27,6 +27,7 @@ enum ps_perm {
 	PS_PERM_LICENSES,     /* users and seats: license_admin+ */
 	PS_PERM_MAKE_TOKENS,  /* a tenant's tokens: global_admin, operator */
 	PS_PERM_AUDIT,        /* a tenant's audit log: global_admin, operator */
+	PS_PERM_EVENTS,       /* a tenant's events: global_admin, operator */
 	PS_PERM_OPERATOR,     /* the provider's own operations: operator only */
 	PS_PERM__COUNT
 };

@@ -29,6 +29,9 @@ void ps_render_assignment(struct ps_jw *w, const struct ps_assignment *a);
 void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const struct ps_catalog *cat,
 			const struct ps_incident_update *u, size_t n);
 void ps_render_audit(struct ps_jw *w, const struct ps_audit *a);
+/* {id, type, tenant, created, data}: data the object as it was rendered
+ * when the change was made; tenant null for an event of no one tenant. */
+void ps_render_event(struct ps_jw *w, const struct ps_event *e);
 /* {id, tenant, kind, state, source, target_plan, new_subscription, quantity,
  *  credit_check, license_errors, result, created_at, updated_at, request_id} */
 void ps_render_operation(struct ps_jw *w, const struct ps_operation *op);

@@ -176,6 +176,18 @@ void ps_render_incident(struct ps_jw *w, const struct ps_incident *i, const stru
 	ps_jw_obj_end(w);
 }
 
+void ps_render_event(struct ps_jw *w, const struct ps_event *e)
+{
+	ps_jw_obj(w);
+	ps_jw_kid(w, "id", PS_PFX_EVENT, e->id);
+	ps_jw_kstr(w, "type", ps_event_type_name(e->type));
+	ps_jw_kid(w, "tenant", PS_PFX_TENANT, e->tenant_id);
+	ps_jw_ktime(w, "created", e->created);
+	ps_jw_key(w, "data");
+	ps_jw_raw(w, e->data, e->data_len);
+	ps_jw_obj_end(w);
+}
+
 void ps_render_audit(struct ps_jw *w, const struct ps_audit *a)
 {
 	ps_jw_obj(w);

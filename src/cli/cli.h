@@ -20,6 +20,7 @@ int ps_cmd_routes(int argc, char **argv);
 int ps_cmd_sweep(int argc, char **argv);
 int ps_cmd_backup(int argc, char **argv);
 int ps_cmd_check(int argc, char **argv);
+int ps_cmd_events(int argc, char **argv);
 
 /* Print "planshift CMD: message" for err on stderr and return PS_EXIT_REFUSED. */
 int ps_cli_fail(const char *cmd, const struct ps_err *err);

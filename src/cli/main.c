@@ -24,6 +24,8 @@ static const char usage[] =
 	"  routes            list the HTTP API's routes and who may call them\n"
 	"  backup            copy a SQLite store while daemons serve it\n"
 	"  check             check a store's invariants and name each violation\n"
+	"  events tail       print the store's events as they commit, one JSON line each\n"
+	"  events types      list the event types\n"
 	"  --version         print the version (planshift X.Y.Z)\n"
 	"\n"
 	"Every command takes --help. --db takes a SQLite file (PATH or sqlite:PATH).\n"
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
 		return ps_cmd_backup(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return ps_cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "events") == 0)
+		return ps_cmd_events(argc - 1, argv + 1);
 	if (strcmp(cmd, "routes") == 0)
 		return ps_cmd_routes(argc - 1, argv + 1);
 	fprintf(stderr, "planshift: unknown command '%s'\n\n%s", cmd, usage);

@@ -32,7 +32,8 @@ static const char serve_usage[] =
 	"                       [--threads N] [--holidays FILE] [--web-dir DIR]\n"
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"                       [--session-idle DURATION] [--session-max DURATION]\n"
-	"                       [--jobs-interval DURATION] [--webhook-connections N]\n"
+	"                       [--jobs-interval DURATION] [--event-retention DURATION]\n"
+	"                       [--webhook-connections N]\n"
 	"                       [--max-connections N] [--max-connections-per-address N]\n"
 	"                       [--request-timeout S] [--idle-timeout S] [--config FILE]\n"
 	"\n"
@@ -79,6 +80,10 @@ static const char serve_usage[] =
 	"                         webhook deliveries made at once by this daemon's runner,\n"
 	"                         each on a connection kept for the next (1 to 64,\n"
 	"                         default 8; doc/WEBHOOKS.md)\n"
+	"  --event-retention DURATION\n"
+	"                         events (GET /v1/events) older than this, by the\n"
+	"                         store's clock, are pruned by the job runner (default\n"
+	"                         30d): keep it longer than webhook retries (3 days)\n"
 	"  --max-connections N    open connections in all (default 4096)\n"
 	"  --max-connections-per-address N\n"
 	"                         open connections from one client address (default 64;\n"
@@ -157,6 +162,7 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"session-max", required_argument, NULL, 'X'},
 					   {"jobs-interval", required_argument, NULL, 'J'},
 					   {"webhook-connections", required_argument, NULL, 'w'},
+					   {"event-retention", required_argument, NULL, 'E'},
 					   {"max-connections", required_argument, NULL, 'N'},
 					   {"max-connections-per-address", required_argument, NULL, 'P'},
 					   {"request-timeout", required_argument, NULL, 'R'},
@@ -219,6 +225,10 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 	case 'I':
 		if (!ps_duration_parse(v, &sc->app.session_idle))
 			return "must be a duration such as 90s, 30m, 4h or 90d";
+		break;
+	case 'E':
+		if (!ps_duration_parse(v, &sc->app.event_retention) || sc->app.event_retention <= 0)
+			return "must be a duration such as 90s, 30m, 4h or 30d";
 		break;
 	case 'X':
 		if (!ps_duration_parse(v, &sc->app.session_absolute))

@@ -203,6 +203,23 @@ ps_code ps_h_user_get(struct ps_req *r)
 	return PS_OK;
 }
 
+PS_LIST_ROW(event_row, struct ps_event, id, ps_render_event)
+
+/* GET /v1/events[?tenant=] (operator) and GET /v1/tenants/{t}/events: in
+ * commit order, after=evt_N resumes after that event. */
+ps_code ps_h_events_list(struct ps_req *r)
+{
+	struct ps_walk wk;
+	int64_t after, tenant = r->t;
+	const char *q = r->t ? NULL : ps_query(r, "tenant");
+	if (q && !ps_id_parse(q, PS_PFX_TENANT, &tenant))
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "tenant", "tenant must be an id like ten_12");
+	ps_code rc = ps_list_open(r, PS_PFX_EVENT, &wk, &after);
+	return ps_list_close(&wk, rc ? rc
+				     : ps_app_events_list(r->c, tenant, ps_query(r, "type"), after, wk.limit + 1,
+							  event_row, &wk));
+}
+
 PS_LIST_ROW(audit_row, struct ps_audit, id, ps_render_audit)
 
 ps_code ps_h_audit_list(struct ps_req *r)

@@ -52,6 +52,7 @@ ps_code ps_h_users_list(struct ps_req *r);
 ps_code ps_h_user_create(struct ps_req *r);
 ps_code ps_h_user_get(struct ps_req *r);
 ps_code ps_h_audit_list(struct ps_req *r);
+ps_code ps_h_events_list(struct ps_req *r);
 ps_code ps_h_preview(struct ps_req *r);
 ps_code ps_h_switch_preview(struct ps_req *r);
 ps_code ps_h_upgrade(struct ps_req *r);

@@ -61,6 +61,8 @@ const struct ps_route ps_routes[] = {
 	{"POST", "/v1/service-health/incidents/{i}/resolve", ps_h_incident_resolve, PS_PERM_OPERATOR, IDEM,
 	 "resolve an incident"},
 	{"GET", T "/audit", ps_h_audit_list, PS_PERM_AUDIT, 0, "the tenant's audit log"},
+	{"GET", "/v1/events", ps_h_events_list, PS_PERM_OPERATOR, 0, "every event in commit order (?type=, ?tenant=)"},
+	{"GET", T "/events", ps_h_events_list, PS_PERM_EVENTS, 0, "the tenant's events in commit order (?type=)"},
 	{"POST", S "/upgrade/preview", ps_h_preview, PS_PERM_READ_TENANT, BODY | IDEM,
 	 "what an upgrade (or, with kind switch, a manual change) would do, changing nothing"},
 	{"POST", S "/upgrade", ps_h_upgrade, PS_PERM_BUY, BODY | IDEM, "the automatic upgrade, one atomic step"},

@@ -1060,7 +1060,7 @@ ps_code ps_sql_seats_move_some(struct ps_store *st, int64_t tenant, int64_t from
 ps_code ps_sql_event_append(struct ps_store *st, struct ps_event *e, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, PS_S_EVENT_APPEND, 0);
+	ps_q_init(&q, PS_S_EVENT_APPEND, e->tenant_id); /* PostgreSQL: the tenant's events in its lock's order */
 	ps_q_str(&q, ps_event_type_name(e->type));
 	ps_q_opt(&q, e->tenant_id);
 	ps_q_i64(&q, e->created);

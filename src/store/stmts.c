@@ -484,9 +484,19 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_JOB_UPDATE] = {.name = "job_update",
 		      .sql = "UPDATE jobs SET due_at = ?3, attempts = ?4, last_error = ?5 WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_JOB_COUNT_DUE] = {.name = "job_count_due", .sql = "SELECT count(*) FROM jobs WHERE due_at <= ?1"},
-    /* The outbox. PostgreSQL fills txid by the column's default. */
+    /* The outbox. PostgreSQL keeps a position, txid: the transaction's id,
+     * or the tenant's last event's when that is higher (a transaction that
+     * took its id before the tenant's lock, committing after one that took
+     * a later id: the tenant's events stay in commit order). The tenant's
+     * lock is held (the query's lock), so that last event has committed;
+     * a position is never below the writer's own id, so the readers' rule
+     * (below xmin) still holds back every event a running writer could
+     * still put before it. */
     [PS_S_EVENT_APPEND] = {.name = "event_append",
-			.sql = "INSERT INTO events (type, tenant, created, data) VALUES (?1, ?2, ?3, ?4) RETURNING id"},
+			.sqlite = "INSERT INTO events (type, tenant, created, data) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+			.pg = "INSERT INTO events (txid, type, tenant, created, data) VALUES (greatest(txid_current(),"
+			      " coalesce((SELECT txid FROM events WHERE tenant = ?2 ORDER BY txid DESC LIMIT 1), 0)),"
+			      " ?1, ?2, ?3, ?4) RETURNING id"},
     /* Commit order. SQLite has one writer: id order is commit order.
      * PostgreSQL orders by (txid, id) from the position of event ?N-1 (when
      * it was pruned or never was: after its id), and returns only events
@@ -497,17 +507,17 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_EVENT_LIST] = {.name = "event_list",
 		      .sqlite = "SELECT " EVENT_COLS " FROM events WHERE (?1 = '' OR type = ?1) AND id > ?2"
 				" ORDER BY id LIMIT ?3",
-		      .pg = "WITH c AS (SELECT coalesce((SELECT txid FROM events WHERE id = ?2), '0'::xid8) AS tx)"
+		      .pg = "WITH c AS (SELECT coalesce((SELECT txid FROM events WHERE id = ?2), 0) AS tx)"
 			    " SELECT " EVENT_COLS " FROM events, c WHERE (?1 = '' OR type = ?1)"
-			    " AND (txid, id) > (c.tx, ?2) AND (c.tx <> '0'::xid8 OR id > ?2)"
-			    " AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, id LIMIT ?3"},
+			    " AND (txid, id) > (c.tx, ?2) AND (c.tx <> 0 OR id > ?2)"
+			    " AND txid < txid_snapshot_xmin(txid_current_snapshot()) ORDER BY txid, id LIMIT ?3"},
     [PS_S_EVENT_LIST_TENANT] = {.name = "event_list",
 			     .sqlite = "SELECT " EVENT_COLS " FROM events WHERE tenant = ?1"
 				       " AND (?2 = '' OR type = ?2) AND id > ?3 ORDER BY id LIMIT ?4",
-			     .pg = "WITH c AS (SELECT coalesce((SELECT txid FROM events WHERE id = ?3), '0'::xid8) AS tx)"
+			     .pg = "WITH c AS (SELECT coalesce((SELECT txid FROM events WHERE id = ?3), 0) AS tx)"
 				   " SELECT " EVENT_COLS " FROM events, c WHERE tenant = ?1 AND (?2 = '' OR type = ?2)"
-				   " AND (txid, id) > (c.tx, ?3) AND (c.tx <> '0'::xid8 OR id > ?3)"
-				   " AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, id LIMIT ?4"},
+				   " AND (txid, id) > (c.tx, ?3) AND (c.tx <> 0 OR id > ?3)"
+				   " AND txid < txid_snapshot_xmin(txid_current_snapshot()) ORDER BY txid, id LIMIT ?4"},
     [PS_S_EVENT_PRUNE] = {.name = "event_prune", .sql = "DELETE FROM events WHERE created < ?1"},
 
     [PS_S_WEBHOOK_INSERT] = {.name = "webhook_insert",
@@ -551,7 +561,7 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
      * transactions below the snapshot's xmin. */
     [PS_S_EVENT_HEAD] = {.name = "event_head",
 		      .sqlite = "SELECT coalesce(max(id), 0) FROM events",
-		      .pg = "SELECT coalesce((SELECT id FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())"
+		      .pg = "SELECT coalesce((SELECT id FROM events WHERE txid < txid_snapshot_xmin(txid_current_snapshot())"
 			    " ORDER BY txid DESC, id DESC LIMIT 1), 0)"},
     /* One event by id, as a walk of one row (?2, ?3: the walk's). */
     [PS_S_EVENT_GET] = {.name = "event_get",

@@ -66,6 +66,8 @@ static const struct {
 	{"POST", "/v1/service-health/incidents/{i}/resolve", OP},
 	{"PATCH", "/v1/service-health/incidents/{i}", OP},
 	{"GET", "/v1/tenants/{t}/audit", OP | GA},
+	{"GET", "/v1/events", OP},
+	{"GET", "/v1/tenants/{t}/events", OP | GA},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/upgrade/preview", ALL},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/switch/preview", ALL},
 	{"POST", "/v1/tenants/{t}/subscriptions/{s}/upgrade", OP | GA | BA},

@@ -546,7 +546,7 @@ static void test_every_failure_point(void **state)
 	    "idem_find", "idem_insert", "idem_purge", "idem_complete", "idem_delete", "idem_take",
 	    /* the sweep's (test_sweep_failure_points) */
 	    "snapshot_scan",
-	    /* the event outbox's reads (the events list, `events tail`: 90-events) */
+	    /* the event outbox's reads (the events list, `events tail`: 92-events) */
 	    "event_list",
 	    /* webhooks: the lists, and the delivery pass's own short transactions
 	     * around its POSTs (deliver.c; 75-webhooks: a kill -9 between commit

@@ -55,6 +55,8 @@ const EXPECTED = [
   ['POST', '/v1/service-health/incidents/{i}/resolve', OPERATOR],
   ['PATCH', '/v1/service-health/incidents/{i}', OPERATOR],
   ['GET', `${T}/audit`, ADMINS],
+  ['GET', '/v1/events', OPERATOR],
+  ['GET', `${T}/events`, ADMINS],
   ['POST', `${S}/upgrade/preview`, ALL],
   ['POST', `${S}/switch/preview`, ALL],
   ['POST', `${S}/upgrade`, BUYERS],

@@ -3274,6 +3274,89 @@ static void t_jobs(void **state)
 	WANT_I64(got.due_at, NOW - 5, "seeded due at billed_through");
 }
 
+/* The event outbox: appended inside a write transaction (gone with a
+ * rollback), listed after an event in order, by tenant and type, pruned by
+ * age; data kept byte for byte. */
+struct ev_seen {
+	int64_t id[16];
+	int64_t tenant[16];
+	char data[16][64];
+	size_t n;
+};
+
+static bool take_event(void *arg, const struct ps_event *e)
+{
+	struct ev_seen *k = arg;
+	if (k->n < 16) {
+		k->id[k->n] = e->id;
+		k->tenant[k->n] = e->tenant_id;
+		snprintf(k->data[k->n], sizeof k->data[0], "%.*s", (int)e->data_len, e->data);
+		k->n++;
+	}
+	return true;
+}
+
+static int64_t append_event(struct fx *f, enum ps_event_type type, int64_t tenant, int64_t created, const char *data)
+{
+	struct ps_event e = {.type = type, .tenant_id = tenant, .created = created, .data = data, .data_len = strlen(data)};
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->event_append(f->st, &e, &f->err), "event_append");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	return e.id;
+}
+
+static void t_events(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	int64_t e1 = append_event(f, PS_EV_TENANT_CREATED, a, NOW - 100, "{\"id\":\"ten_1\"}");
+	int64_t e2 = append_event(f, PS_EV_CATALOG_LOADED, 0, NOW - 50, "{\"version\":2}");
+	int64_t e3 = append_event(f, PS_EV_USER_CREATED, b, NOW, "{\"upn\":\"\u00e9@b\"}");
+	int64_t e4 = append_event(f, PS_EV_USER_CREATED, a, NOW, "{}");
+	/* A rolled back event is not there. */
+	struct ps_event gone = {.type = PS_EV_TOKEN_CREATED, .tenant_id = a, .created = NOW, .data = "{}", .data_len = 2};
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->event_append(f->st, &gone, &f->err), "event_append then rollback");
+	f->o->rollback(f->st);
+	struct ev_seen k = {0};
+	OK(f->o->event_list(f->st, 0, NULL, 0, 0, take_event, &k, &f->err), "event_list all");
+	WANT_I64((int64_t)k.n, 4, "every committed event, not the rolled back one");
+	WANT_I64(k.id[0], e1, "first");
+	WANT_I64(k.id[3], e4, "last");
+	WANT_I64(k.tenant[1], 0, "an event of no one tenant");
+	WANT_STR(k.data[2], "{\"upn\":\"\u00e9@b\"}", "data byte for byte");
+	k.n = 0;
+	OK(f->o->event_list(f->st, 0, NULL, e2, 0, take_event, &k, &f->err), "event_list after e2");
+	WANT_I64((int64_t)k.n, 2, "after e2: two");
+	WANT_I64(k.id[0], e3, "after e2: e3 first");
+	k.n = 0;
+	OK(f->o->event_list(f->st, a, NULL, 0, 0, take_event, &k, &f->err), "event_list of A");
+	WANT_I64((int64_t)k.n, 2, "A's events");
+	WANT_I64(k.id[1], e4, "A's second");
+	k.n = 0;
+	OK(f->o->event_list(f->st, 0, "user.created", 0, 1, take_event, &k, &f->err), "event_list by type, limit 1");
+	WANT_I64((int64_t)k.n, 1, "limit 1");
+	WANT_I64(k.id[0], e3, "the first user.created");
+	k.n = 0;
+	OK(f->o->event_list(f->st, b, "user.created", e3, 0, take_event, &k, &f->err), "event_list of B after its last");
+	WANT_I64((int64_t)k.n, 0, "nothing after B's last");
+	/* Pruning by age: created before the time given. */
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->event_prune(f->st, NOW - 50, &f->err), "event_prune");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	k.n = 0;
+	OK(f->o->event_list(f->st, 0, NULL, 0, 0, take_event, &k, &f->err), "event_list after pruning");
+	WANT_I64((int64_t)k.n, 3, "the older one pruned, the one exactly at the limit kept");
+	WANT_I64(k.id[0], e2, "e2 kept");
+	/* A cursor on a pruned event still pages on after it. */
+	k.n = 0;
+	OK(f->o->event_list(f->st, 0, NULL, e1, 0, take_event, &k, &f->err), "event_list after a pruned event");
+	WANT_I64((int64_t)k.n, 3, "every event after the pruned one");
+	/* A new event after pruning gets a new id. */
+	int64_t e5 = append_event(f, PS_EV_TOKEN_REVOKED, a, NOW, "{}");
+	WANT(e5 > e4, "ids are not reused: got %lld after %lld", (long long)e5, (long long)e4);
+}
+
 /* ---- Webhooks and their deliveries ---------------------------------------- */
 
 struct dlv_seen {
@@ -3509,6 +3592,7 @@ static const struct CMUnitTest contract_tests[] = {
 	T(t_support),
 	T(t_ids_v2),
 	T(t_jobs),
+	T(t_events),
 };
 /* clang-format on */
 

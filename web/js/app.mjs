@@ -20,6 +20,7 @@ import { tokensPage } from './pages/tokens.mjs';
 import { tenantsPage, creditChecksPage, fleetPage, supportQueuePage } from './pages/provider.mjs';
 import { catalogPage } from './pages/catalog.mjs';
 import { webhooksPage, deliveriesPage } from './pages/webhooks.mjs';
+import { eventsPage } from './pages/events.mjs';
 
 const ROUTES = [
   { path: '/signin', page: signinPage, public: true },
@@ -33,6 +34,7 @@ const ROUTES = [
   { path: '/t/:t/support/new', page: supportNewPage, nav: 'support', need: 'billing' },
   { path: '/t/:t/operations', page: operationsPage, nav: 'operations' },
   { path: '/t/:t/tokens', page: tokensPage, nav: 'tokens', need: 'tokens' },
+  { path: '/t/:t/events', page: eventsPage, nav: 'events', need: 'events' },
   { path: '/health', page: healthPage, nav: 'health' },
   { path: '/provider/tenants', page: tenantsPage, nav: 'p-tenants', need: 'provider' },
   { path: '/provider/incidents', page: healthPage, nav: 'p-incidents', need: 'provider', provider: true },
@@ -145,7 +147,8 @@ function renderNav(current, tenantId, tenantName) {
         link('health', '#/health', t('nav.health')),
         link('support', `#/t/${tenantId}/support`, t('nav.support')),
         link('operations', `#/t/${tenantId}/operations`, t('nav.operations')),
-        session.may('tokens') ? link('tokens', `#/t/${tenantId}/tokens`, t('nav.tokens')) : null));
+        session.may('tokens') ? link('tokens', `#/t/${tenantId}/tokens`, t('nav.tokens')) : null,
+        session.may('events') ? link('events', `#/t/${tenantId}/events`, t('nav.events')) : null));
   }
   if (session.may('provider')) {
     sections.push(h('h2', { id: 'nav-provider' }, t('nav.provider')),
