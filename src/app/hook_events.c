@@ -1,6 +1,7 @@
 /* hook_events.c: what the webhook deliveries read of the events' outbox
  * (app layer), in one place: the seam between deliver.c and events.c. */
 #include "ps_webhooks.h"
+#include "ps_render.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,21 +40,14 @@ ps_code ps_hook_events_after(struct ps_ctx *c, int64_t after, size_t limit, stru
 	return rc;
 }
 
-/* {id, type, tenant, created, data}: the event as the API shows it. */
+/* The event as GET /v1/events shows it (render.c). */
 static bool body_row(void *arg, const struct ps_event *e)
 {
 	struct ps_buf *b = arg;
 	struct ps_jw w;
 	ps_buf_reset(b);
 	ps_jw_init(&w, b);
-	ps_jw_obj(&w);
-	ps_jw_kid(&w, "id", PS_PFX_EVENT, e->id);
-	ps_jw_kstr(&w, "type", ps_event_type_name(e->type));
-	ps_jw_kid(&w, "tenant", PS_PFX_TENANT, e->tenant_id);
-	ps_jw_ktime(&w, "created", e->created);
-	ps_jw_key(&w, "data");
-	ps_jw_raw(&w, e->data, e->data_len);
-	ps_jw_obj_end(&w);
+	ps_render_event(&w, e);
 	return true;
 }
 

@@ -170,6 +170,11 @@ test('a receiver gets each event it wants, signed, a tenant\'s in order; a filte
       assert.deepEqual(Object.keys(r.json).sort(), ['created', 'data', 'id', 'tenant', 'type']);
     }
     for (const r of rUsers.got) assert.ok(signatureOk(r, users.secret), 'case filtered endpoint: signature');
+    // The body is the event as GET /v1/events shows it.
+    const listed = (await srv.api('GET', '/v1/events?limit=500')).json.items;
+    for (const r of rAll.got) {
+      assert.deepEqual(r.json, listed.find((e) => e.id === r.json.id), `case body of ${r.json.id}: not the listed event`);
+    }
     assert.ok(!rAll.got.some((r) => r.json.tenant === before.id), 'case an event before the endpoint: sent');
     assert.ok(rAll.got.some((r) => r.json.type === 'tenant.created' && r.json.tenant === b.id), 'case tenant.created of B: not sent');
     assert.deepEqual(rUsers.got.map((r) => `${r.json.type} ${r.json.tenant}`).filter((x) => x !== `user.created ${a.id}`), [],
