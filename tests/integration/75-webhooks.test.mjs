@@ -324,7 +324,7 @@ test('an event committed before a kill -9, not delivered yet, is delivered after
   }
 });
 
-test('three daemons on one store deliver each attempt once', async () => {
+test('three daemons on one store deliver each attempt once, in the tenant\'s commit order', async () => {
   const r = await newReceiver();
   const store = makeStore();
   const daemons = await startServers([0, 1, 2].map(() => ({ store, args: ['--jobs-interval', '5ms'] })));
@@ -345,6 +345,9 @@ test('three daemons on one store deliver each attempt once', async () => {
     assert.equal(seen, N);
     const total = (await Promise.all(daemons.map((d) => metric(d, 'delivered')))).reduce((a, b) => a + b);
     assert.equal(total, N, 'case the daemons counted another number of deliveries');
+    // In the tenant's commit order, whichever daemon delivered each.
+    const listed = (await one.api('GET', `/v1/tenants/${t.id}/events?type=user.created&limit=500`)).json.items.map((e) => e.id);
+    assert.deepEqual(r.got.map((x) => x.json.id), listed, 'case order across three daemons: not the commit order');
   } finally {
     await stopServers(daemons);
     removeStore(store);
