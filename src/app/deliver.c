@@ -20,8 +20,8 @@
  * transaction: 2xx within the time: delivered; else retried after 1 min,
  * doubling up to 6 h, on the store's clock, while within 3 days of the
  * first attempt's due time; else failed. The outcomes of one round are
- * recorded together, in one short transaction (one commit, not one per
- * attempt). */
+ * recorded together with the next round's claim, in one short transaction:
+ * one commit per round, not one per attempt. */
 #include "ps_webhooks.h"
 #include "ps_app_int.h"
 #include "ps_idem.h"
@@ -43,6 +43,8 @@
 #define PS_LEASE_S 60
 /* Events turned into attempts per endpoint per transaction. */
 #define PS_FANOUT_BATCH 500
+/* A round's outcomes are tried this many times when the store is busy. */
+#define PS_RECORD_TRIES 5
 /* Rounds of claims per pass (each up to the pool's size). */
 #define PS_DELIVER_ROUNDS 1000
 
@@ -138,11 +140,32 @@ static ps_code fanout_tx(struct ps_ctx *c, void *arg)
 	return rc;
 }
 
+/* Whether any endpoint has an event after its cursor: read first, outside
+ * any transaction, so that an idle pass takes no write lock. */
+static ps_code fanout_due(struct ps_ctx *c, struct fanout *f, bool *due)
+{
+	f->hooks.n = 0;
+	*due = false;
+	ps_code rc = c->st->ops->webhook_list(c->st, 0, 0, hook_row, &f->hooks, &c->err);
+	for (size_t i = 0; rc == PS_OK && !*due && i < f->hooks.n; i++) {
+		size_t n = 0;
+		rc = ps_hook_events_after(c, f->hooks.v[i].cursor, 1, f->ev, &n);
+		*due = n > 0;
+	}
+	return rc;
+}
+
 static ps_code fanout(struct ps_ctx *c)
 {
 	struct fanout f = {.ev = ps_calloc(PS_FANOUT_BATCH, sizeof *f.ev)};
-	ps_code rc;
+	bool due = false;
+	ps_code rc = fanout_due(c, &f, &due);
 	int rounds = 0;
+	if (rc != PS_OK || !due) {
+		ps_free(f.hooks.v);
+		ps_free(f.ev);
+		return rc;
+	}
 	do
 		rc = ps_app_tx(c, fanout_tx, &f);
 	while (rc == PS_OK && f.more && ++rounds < 100);
@@ -373,33 +396,85 @@ static void count(const char *state)
 			atomic_fetch_add_explicit(&results[k], 1, memory_order_relaxed);
 }
 
+/* A round's outcomes, then the next round's claim, in one transaction: one
+ * commit per round. */
+struct round {
+	struct claim *done, *next;
+};
+
+static ps_code records_claim_tx(struct ps_ctx *c, void *arg)
+{
+	struct round *r = arg;
+	ps_code rc = records_tx(c, r->done);
+	return rc == PS_OK ? claim_tx(c, r->next) : rc;
+}
+
+static void claim_init(struct claim *cl, size_t max)
+{
+	cl->items = ps_calloc(max, sizeof *cl->items);
+	cl->max = max;
+	cl->n = 0;
+	for (size_t i = 0; i < max; i++)
+		ps_buf_init(&cl->items[i].body, 1 << 20);
+}
+
+static void claim_fini(struct claim *cl)
+{
+	for (size_t i = 0; i < cl->max; i++)
+		ps_buf_fini(&cl->items[i].body);
+	ps_free(cl->items);
+}
+
 ps_code ps_deliver_pass(struct ps_ctx *c, int *sent)
 {
 	int made = 0;
 	ps_code rc = fanout(c);
 	size_t max = atomic_load(&pool_size);
-	struct claim cl = {.items = ps_calloc(max, sizeof *cl.items), .max = max};
-	for (size_t i = 0; i < max; i++)
-		ps_buf_init(&cl.items[i].body, 1 << 20);
-	for (int round = 0; rc == PS_OK && round < PS_DELIVER_ROUNDS; round++) {
-		cl.wall = (int64_t)time(NULL); /* leases and signatures: the system's time */
-		if ((rc = ps_app_tx(c, claim_tx, &cl)) != PS_OK || cl.n == 0)
-			break;
-		post_all(cl.items, cl.n, cl.wall);
-		if ((rc = ps_app_tx(c, records_tx, &cl)) != PS_OK) {
+	struct claim two[2];
+	claim_init(&two[0], max);
+	claim_init(&two[1], max);
+	struct claim *cur = &two[0], *next = &two[1];
+	cur->wall = (int64_t)time(NULL); /* leases and signatures: the system's time */
+	int64_t due = 0;
+	if (rc == PS_OK) /* read first: an idle pass takes no write lock */
+		rc = c->st->ops->delivery_count_due(c->st, c->now, &due, &c->err);
+	if (rc == PS_OK && due > 0)
+		rc = ps_app_tx(c, claim_tx, cur);
+	for (int round = 0; rc == PS_OK && cur->n > 0 && round < PS_DELIVER_ROUNDS; round++) {
+		post_all(cur->items, cur->n, cur->wall);
+		next->wall = (int64_t)time(NULL);
+		struct round r = {cur, round + 1 < PS_DELIVER_ROUNDS ? next : NULL};
+		/* The POSTs are made: their outcomes are tried a few times (the
+		 * store busy), else they are sent again after the lease. */
+		for (int k = 0; k < PS_RECORD_TRIES; k++) {
+			if (k > 0) {
+				ps_err_clear(&c->err);
+				r.next = NULL; /* then the outcomes alone */
+				struct timespec ts = {0, 20L * 1000000L * k};
+				nanosleep(&ts, NULL);
+			}
+			rc = r.next ? ps_app_tx(c, records_claim_tx, &r) : ps_app_tx(c, records_tx, cur);
+			if (rc != PS_STORE && rc != PS_RETRY)
+				break;
+		}
+		if (!r.next)
+			next->n = 0;
+		if (rc != PS_OK) {
 			ps_log(PS_LOG_WARN, "webhook deliveries: %zu outcomes not recorded (sent again after the lease): %s",
-			       cl.n, c->err.msg);
+			       cur->n, c->err.msg);
 			break;
 		}
-		for (size_t i = 0; i < cl.n; i++)
-			if (cl.items[i].recorded) {
+		for (size_t i = 0; i < cur->n; i++)
+			if (cur->items[i].recorded) {
 				made++;
-				count(cl.items[i].state);
+				count(cur->items[i].state);
 			}
+		struct claim *t = cur;
+		cur = next;
+		next = t;
 	}
-	for (size_t i = 0; i < max; i++)
-		ps_buf_fini(&cl.items[i].body);
-	ps_free(cl.items);
+	claim_fini(&two[0]);
+	claim_fini(&two[1]);
 	if (sent)
 		*sent = made;
 	return rc;
