@@ -43,6 +43,9 @@
 #define PS_LEASE_S 60
 /* Events turned into attempts per endpoint per transaction. */
 #define PS_FANOUT_BATCH 500
+/* A pass starts no new round of deliveries after this many seconds, so
+ * that the runner's jobs are not held up by slow receivers. */
+#define PS_DELIVER_PASS_S 15
 /* A round's outcomes are tried this many times when the store is busy. */
 #define PS_RECORD_TRIES 5
 /* Rounds of claims per pass (each up to the pool's size). */
@@ -435,6 +438,7 @@ ps_code ps_deliver_pass(struct ps_ctx *c, int *sent)
 	claim_init(&two[1], max);
 	struct claim *cur = &two[0], *next = &two[1];
 	cur->wall = (int64_t)time(NULL); /* leases and signatures: the system's time */
+	int64_t started = cur->wall;
 	int64_t due = 0;
 	if (rc == PS_OK) /* read first: an idle pass takes no write lock */
 		rc = c->st->ops->delivery_count_due(c->st, c->now, &due, &c->err);
@@ -443,7 +447,10 @@ ps_code ps_deliver_pass(struct ps_ctx *c, int *sent)
 	for (int round = 0; rc == PS_OK && cur->n > 0 && round < PS_DELIVER_ROUNDS; round++) {
 		post_all(cur->items, cur->n, cur->wall);
 		next->wall = (int64_t)time(NULL);
-		struct round r = {cur, round + 1 < PS_DELIVER_ROUNDS ? next : NULL};
+		/* The runner's jobs wait while it delivers: a pass starts no round
+		 * past PS_DELIVER_PASS_S (the rest at the next pass). */
+		bool last = round + 1 >= PS_DELIVER_ROUNDS || (int64_t)time(NULL) - started >= PS_DELIVER_PASS_S;
+		struct round r = {cur, last ? NULL : next};
 		/* The POSTs are made: their outcomes are tried a few times (the
 		 * store busy), else they are sent again after the lease. */
 		for (int k = 0; k < PS_RECORD_TRIES; k++) {
