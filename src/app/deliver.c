@@ -46,8 +46,9 @@
 /* A pass starts no new round of deliveries after this many seconds, so
  * that the runner's jobs are not held up by slow receivers. */
 #define PS_DELIVER_PASS_S 15
-/* A round's outcomes are tried this many times when the store is busy. */
-#define PS_RECORD_TRIES 5
+/* A round's outcomes are tried again for this long while the store is busy
+ * (well within the lease). */
+#define PS_RECORD_FOR_S 20
 /* Rounds of claims per pass (each up to the pool's size). */
 #define PS_DELIVER_ROUNDS 1000
 
@@ -453,15 +454,17 @@ ps_code ps_deliver_pass(struct ps_ctx *c, int *sent)
 		struct round r = {cur, last ? NULL : next};
 		/* The POSTs are made: their outcomes are tried a few times (the
 		 * store busy), else they are sent again after the lease. */
-		for (int k = 0; k < PS_RECORD_TRIES; k++) {
+		int64_t posted = (int64_t)time(NULL);
+		for (int k = 0;; k++) {
 			if (k > 0) {
 				ps_err_clear(&c->err);
 				r.next = NULL; /* then the outcomes alone */
-				struct timespec ts = {0, 20L * 1000000L * k};
+				long ms = k < 25 ? 20L * k : 500L;
+				struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 				nanosleep(&ts, NULL);
 			}
 			rc = r.next ? ps_app_tx(c, records_claim_tx, &r) : ps_app_tx(c, records_tx, cur);
-			if (rc != PS_STORE && rc != PS_RETRY)
+			if ((rc != PS_STORE && rc != PS_RETRY) || (int64_t)time(NULL) - posted >= PS_RECORD_FOR_S)
 				break;
 		}
 		if (!r.next)
