@@ -299,6 +299,10 @@ static void post_all(struct item *items, size_t n, int64_t wall)
 		curl_easy_setopt(it->h, CURLOPT_URL, it->url);
 		curl_easy_setopt(it->h, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(it->h, CURLOPT_NOSIGNAL, 1L);
+		/* A kept connection idle this long is not used again: many servers
+		 * close theirs after 5 s (Node.js, Apache), and a POST sent as one
+		 * closes fails (then waits a minute for its retry). */
+		curl_easy_setopt(it->h, CURLOPT_MAXAGE_CONN, 3L);
 		curl_easy_setopt(it->h, CURLOPT_TIMEOUT_MS, (long)PS_DELIVER_TIMEOUT_S * 1000L);
 		curl_easy_setopt(it->h, CURLOPT_HTTPHEADER, it->headers);
 		curl_easy_setopt(it->h, CURLOPT_POSTFIELDSIZE, (long)it->body.len);
