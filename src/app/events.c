@@ -81,11 +81,14 @@ ps_code ps_app_events_write(struct ps_ctx *c)
 	ps_code rc = PS_OK;
 	if (!ev)
 		return PS_OK;
-	for (size_t i = 0; i < ev->n && rc == PS_OK && !c->app->events_off; i++) {
+	bool off = c->app && c->app->events_off;
+	for (size_t i = 0; i < ev->n && rc == PS_OK && !off; i++) {
 		struct ps_pending_event *p = &ev->v[i];
 		if (p->data.toobig || p->data.len == 0)
-			return ps_err_set(&c->err, PS_INTERNAL, NULL, "the data of a %s event is too big",
-					  ps_event_type_name(p->type));
+			rc = ps_err_set(&c->err, PS_INTERNAL, NULL, "the data of a %s event is %s",
+					ps_event_type_name(p->type), p->data.len ? "too big" : "missing");
+		if (rc != PS_OK)
+			break;
 		struct ps_event e = {.type = p->type,
 				     .tenant_id = p->tenant,
 				     .created = c->now,
