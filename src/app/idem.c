@@ -77,6 +77,12 @@ static void self_init(void)
 		 proc_start(self_pid));
 }
 
+const char *ps_app_self(void)
+{
+	pthread_once(&self_once, self_init);
+	return self_owner;
+}
+
 /* The keys this process runs now, each call listed from before it tries
  * the store until its end is written: one of its own
  * keys found running that is not here was left by a call whose end could

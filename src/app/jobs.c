@@ -7,6 +7,7 @@
  * only runs them. */
 #include "ps_jobs.h"
 #include "ps_app_int.h"
+#include "ps_webhooks.h"
 
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
@@ -318,6 +319,10 @@ static void *runner_main(void *arg)
 			ps_log(PS_LOG_WARN, "job runner: no pass: %s", r->c.err.msg);
 		else if (now > 0 && ps_jobs_run_due(&r->c, false, &ran) != PS_OK)
 			ps_log(PS_LOG_WARN, "job runner: %s", r->c.err.msg);
+		/* Then the webhook deliveries due (deliver.c), outside any job's
+		 * transaction. */
+		if (now > 0 && ps_deliver_pass(&r->c, NULL) != PS_OK)
+			ps_log(PS_LOG_WARN, "webhook deliveries: %s", r->c.err.msg);
 		pthread_mutex_lock(&r->mu);
 		if (r->stop)
 			break;

@@ -4,6 +4,7 @@
  * are common/metrics.c). */
 #include "ps_app_metrics.h"
 #include "ps_jobs.h"
+#include "ps_webhooks.h"
 
 
 ps_code ps_app_metrics_write(struct ps_ctx *c, struct ps_buf *out)
@@ -21,11 +22,8 @@ ps_code ps_app_metrics_write(struct ps_ctx *c, struct ps_buf *out)
 				      ps_op_kind_name((enum ps_op_kind)k), ps_op_state_name((enum ps_op_state)s),
 				      (long long)n);
 		}
-	/* Webhooks are not in this version of the store yet: the series are
-	 * declared (API.md names them) and stay at zero. */
-	ps_buf_puts(out, "# HELP planshift_webhook_deliveries_total Webhook delivery attempts, by result\n"
-			 "# TYPE planshift_webhook_deliveries_total counter\n"
-			 "planshift_webhook_deliveries_total{result=\"delivered\"} 0\n"
-			 "planshift_webhook_deliveries_total{result=\"failed\"} 0\n");
+	ps_code rc = ps_deliver_metrics_write(c, out);
+	if (rc != PS_OK)
+		return rc;
 	return ps_jobs_metrics_write(c, out);
 }

@@ -40,4 +40,9 @@ void ps_app_idem_end(struct ps_ctx *c, const struct ps_idem_call *call, int stat
  * holds no key. */
 ps_code ps_app_idem_mark(struct ps_ctx *c);
 
+/* This process: "INSTANCE/BOOT/PID/START" (a random id made at its start,
+ * the machine's boot id, its process id and start time): the owner of the
+ * idempotency keys it runs and of the webhook attempts it leases. */
+const char *ps_app_self(void);
+
 #endif

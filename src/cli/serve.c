@@ -5,6 +5,7 @@
 
 #include "../app/ps_app.h"
 #include "../app/ps_jobs.h"
+#include "../app/ps_webhooks.h"
 #include "../common/ps_i18n.h"
 #include "../common/ps_log.h"
 #include "../common/ps_mem.h"
@@ -32,6 +33,7 @@ static const char serve_usage[] =
 	"                       [--metrics-listen ADDR:PORT] [--access-log FILE|-]\n"
 	"                       [--session-idle DURATION] [--session-max DURATION]\n"
 	"                       [--jobs-interval DURATION] [--event-retention DURATION]\n"
+	"                       [--webhook-connections N]\n"
 	"                       [--max-connections N] [--max-connections-per-address N]\n"
 	"                       [--request-timeout S] [--idle-timeout S] [--config FILE]\n"
 	"\n"
@@ -77,6 +79,10 @@ static const char serve_usage[] =
 	"                         come due by the store's clock: renewals, scheduled\n"
 	"                         changes (default 1s; 250ms, 10s, 1m; 0 turns the\n"
 	"                         runner off: then only setting the manual clock runs it)\n"
+	"  --webhook-connections N\n"
+	"                         webhook deliveries made at once by this daemon's runner,\n"
+	"                         each on a connection kept for the next (1 to 64,\n"
+	"                         default 8; doc/WEBHOOKS.md)\n"
 	"  --event-retention DURATION\n"
 	"                         events (GET /v1/events) older than this, by the\n"
 	"                         store's clock, are pruned by the job runner (default\n"
@@ -159,6 +165,7 @@ static const struct option serve_opts[] = {{"db", required_argument, NULL, 'd'},
 					   {"session-idle", required_argument, NULL, 'I'},
 					   {"session-max", required_argument, NULL, 'X'},
 					   {"jobs-interval", required_argument, NULL, 'J'},
+					   {"webhook-connections", required_argument, NULL, 'w'},
 					   {"event-retention", required_argument, NULL, 'E'},
 					   {"max-connections", required_argument, NULL, 'N'},
 					   {"max-connections-per-address", required_argument, NULL, 'P'},
@@ -256,6 +263,13 @@ static const char *apply(struct serve_conf *sc, int o, const char *v)
 				  : o == 'R' ? &sc->so.request_timeout_s
 					     : &sc->so.idle_timeout_s;
 		*field = (unsigned)n;
+		break;
+	}
+	case 'w': {
+		long n = strtol(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 64)
+			return "must be from 1 to 64";
+		ps_deliver_set_pool((unsigned)n); /* the process's one pool (deliver.c) */
 		break;
 	}
 	default: return "is not a serve option";

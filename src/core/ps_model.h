@@ -437,4 +437,45 @@ struct ps_event {
 	size_t data_len;
 };
 
+/* ---- Webhooks (src/app/webhooks.c, src/app/deliver.c) ---- */
+
+#define PS_PFX_WEBHOOK "wh_"
+#define PS_PFX_DELIVERY "dlv_"
+#define PS_WEBHOOK_URL_MAX 2048
+#define PS_WEBHOOK_SECRET_LEN 56 /* "whsec_" + 43 base64url chars, and NUL */
+
+/* An endpoint: types the event types it wants, comma-separated ("" = every
+ * type); tenant_id 0 = every tenant's events; cursor the id of the last
+ * event (in the events' commit order) turned into its deliveries. */
+struct ps_webhook {
+	int64_t id;
+	char url[PS_WEBHOOK_URL_MAX + 1];
+	char types[1024];
+	int64_t tenant_id;
+	bool enabled;
+	char secret[PS_WEBHOOK_SECRET_LEN];
+	int64_t created_at;
+	int64_t cursor;
+};
+
+/* One attempt of one event to one endpoint. state: "pending" (not made
+ * yet, due at due_at), "delivered", "retried" (failed; the next attempt is
+ * another row, at next_attempt_at), "failed" (failed, retries over).
+ * time, status_code: when it was made and the answer (0: none). */
+struct ps_delivery {
+	int64_t id;
+	int64_t webhook_id;
+	int64_t event_id;
+	int64_t tenant_id; /* the event's, 0: none */
+	int64_t seq;       /* the event's rank among the endpoint's, in commit order */
+	int64_t attempt;   /* 1, 2, ... */
+	char state[16];
+	int64_t due_at;
+	int64_t first_due_at;
+	int64_t time;
+	int64_t status_code;
+	char error[256];
+	int64_t next_attempt_at;
+};
+
 #endif

@@ -37,6 +37,14 @@ ps_code ps_h_tenant_get(struct ps_req *r);
 ps_code ps_h_token_create(struct ps_req *r);
 ps_code ps_h_tokens_list(struct ps_req *r);
 ps_code ps_h_token_revoke(struct ps_req *r);
+/* h_webhooks.c */
+ps_code ps_h_webhook_create(struct ps_req *r);
+ps_code ps_h_webhooks_list(struct ps_req *r);
+ps_code ps_h_webhook_get(struct ps_req *r);
+ps_code ps_h_webhook_patch(struct ps_req *r);
+ps_code ps_h_webhook_delete(struct ps_req *r);
+ps_code ps_h_webhook_secret(struct ps_req *r);
+ps_code ps_h_deliveries_list(struct ps_req *r);
 ps_code ps_h_session_create(struct ps_req *r);
 ps_code ps_h_session_get(struct ps_req *r);
 ps_code ps_h_session_delete(struct ps_req *r);

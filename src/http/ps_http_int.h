@@ -35,6 +35,7 @@ struct ps_req {
 	json_t *body;          /* the parsed body, NULL when there was none */
 	/* ids from the path, 0 when the route has none */
 	int64_t t, s, user, inc, cc, op, tok;
+	int64_t wh; /* a webhook (h_webhooks.c) */
 	char retry_after[24];  /* a Retry-After header value, when set */
 	char set_cookie[160];  /* a Set-Cookie header value, when set */
 	struct ps_idem_call idem; /* the Idempotency-Key of a call to remember */

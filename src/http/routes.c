@@ -12,7 +12,7 @@
 
 /* Flags: BODY a JSON body is needed; IDEM an Idempotency-Key applies (every
  * change but a new token or session, whose answer is shown once and never
- * kept, and signing out). */
+ * kept, and signing out; likewise a webhook's new secret). */
 #define BODY PS_RF_BODY
 #define IDEM PS_RF_IDEM
 
@@ -88,6 +88,18 @@ const struct ps_route ps_routes[] = {
 	 "how many subscriptions each reason blocks, across every tenant (kept a minute; ?fresh to recompute)"},
 	{"GET", "/v1/clock", ps_h_clock_get, PS_PERM_OPERATOR, 0, "the manual clock (--clock manual only)"},
 	{"POST", "/v1/clock", ps_h_clock_set, PS_PERM_OPERATOR, BODY | IDEM, "set the manual clock (--clock manual only)"},
+	{"POST", "/v1/webhooks", ps_h_webhook_create, PS_PERM_OPERATOR, BODY,
+	 "a webhook endpoint {url, types?, tenant?}; its secret is shown in this answer only"},
+	{"GET", "/v1/webhooks", ps_h_webhooks_list, PS_PERM_OPERATOR, 0, "the webhook endpoints, never their secret"},
+	{"GET", "/v1/webhooks/{w}", ps_h_webhook_get, PS_PERM_OPERATOR, 0, "a webhook endpoint"},
+	{"PATCH", "/v1/webhooks/{w}", ps_h_webhook_patch, PS_PERM_OPERATOR, BODY | IDEM,
+	 "change an endpoint: url, types, enabled"},
+	{"DELETE", "/v1/webhooks/{w}", ps_h_webhook_delete, PS_PERM_OPERATOR, IDEM,
+	 "remove an endpoint and its deliveries"},
+	{"POST", "/v1/webhooks/{w}/secret", ps_h_webhook_secret, PS_PERM_OPERATOR, 0,
+	 "a new secret for the endpoint, shown in this answer only"},
+	{"GET", "/v1/webhooks/{w}/deliveries", ps_h_deliveries_list, PS_PERM_OPERATOR, 0,
+	 "the endpoint's delivery attempts, newest first"},
 	{"GET", "/metrics", ps_h_metrics, PS_PERM_OPERATOR, 0,
 	 "counters in Prometheus' text format (serve --metrics-listen: without a token)"},
 };
@@ -101,6 +113,7 @@ const struct ps_path_param ps_path_params[] = {
 	{"c", PS_PFX_CREDIT, offsetof(struct ps_req, cc)},
 	{"o", PS_PFX_OPERATION, offsetof(struct ps_req, op)},
 	{"tok", PS_PFX_TOKEN, offsetof(struct ps_req, tok)},
+	{"w", PS_PFX_WEBHOOK, offsetof(struct ps_req, wh)},
 };
 const size_t ps_n_path_params = sizeof ps_path_params / sizeof ps_path_params[0];
 

@@ -492,6 +492,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 	for (size_t i = 0; i < ps_n_routes; i++) {
 		bool bad = false;
 		probe.t = probe.s = probe.user = probe.inc = probe.cc = probe.op = probe.tok = 0;
+		probe.wh = 0;
 		if (!match(ps_routes[i].pattern, url, &probe, &bad))
 			continue;
 		path_known = true;
@@ -510,6 +511,7 @@ static enum MHD_Result dispatch(struct ps_server *srv, struct MHD_Connection *co
 			r.cc = probe.cc;
 			r.op = probe.op;
 			r.tok = probe.tok;
+			r.wh = probe.wh;
 		}
 	}
 	ps_code rc = PS_OK;

@@ -1129,3 +1129,159 @@ ps_code ps_sql_event_prune(struct ps_store *st, int64_t before, struct ps_err *e
 	ps_q_i64(&q, before);
 	return x_of(st)->exec(st, &q, err);
 }
+/* ---- Webhooks and their deliveries -------------------------------------- */
+
+VISIT(visit_webhook, struct ps_webhook, ps_read_webhook, webhook)
+VISIT(visit_delivery, struct ps_delivery, ps_read_delivery, delivery)
+
+ps_code ps_sql_webhook_insert(struct ps_store *st, struct ps_webhook *w, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WEBHOOK_INSERT, 0);
+	PS_Q_FIELD(&q, w->url);
+	PS_Q_FIELD(&q, w->types);
+	ps_q_opt(&q, w->tenant_id);
+	ps_q_bool(&q, w->enabled);
+	PS_Q_FIELD(&q, w->secret);
+	ps_q_i64(&q, w->created_at);
+	ps_q_i64(&q, w->cursor);
+	return x_of(st)->insert_id(st, &q, &w->id, err);
+}
+
+ps_code ps_sql_webhook_get(struct ps_store *st, int64_t id, struct ps_webhook *out, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WEBHOOK_GET, 0);
+	ps_q_i64(&q, id);
+	return x_of(st)->get_one(st, &q, ps_read_webhook, out, "webhook", "no such webhook", err);
+}
+
+ps_code ps_sql_webhook_list(struct ps_store *st, int64_t after, size_t limit, ps_webhook_cb cb, void *arg,
+			    struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WEBHOOK_LIST, 0);
+	return x_of(st)->walk(st, &q, 0, after, limit, visit_webhook, (union ps_list_cb){.webhook = cb}, arg, err);
+}
+
+ps_code ps_sql_webhook_update(struct ps_store *st, const struct ps_webhook *w, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WEBHOOK_UPDATE, 0);
+	ps_q_i64(&q, w->id);
+	PS_Q_FIELD(&q, w->url);
+	PS_Q_FIELD(&q, w->types);
+	ps_q_bool(&q, w->enabled);
+	PS_Q_FIELD(&q, w->secret);
+	return x_of(st)->change_one(st, &q, "webhook", "no such webhook", err);
+}
+
+ps_code ps_sql_webhook_delete(struct ps_store *st, int64_t id, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WEBHOOK_DELETE, 0);
+	ps_q_i64(&q, id);
+	return x_of(st)->change_one(st, &q, "webhook", "no such webhook", err);
+}
+
+ps_code ps_sql_webhook_advance(struct ps_store *st, int64_t id, int64_t cursor, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_WEBHOOK_ADVANCE, 0);
+	ps_q_i64(&q, id);
+	ps_q_i64(&q, cursor);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_delivery_insert(struct ps_store *st, struct ps_delivery *d, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_DELIVERY_INSERT, 0);
+	ps_q_i64(&q, d->webhook_id);
+	ps_q_i64(&q, d->event_id);
+	ps_q_i64(&q, d->tenant_id);
+	ps_q_i64(&q, d->seq);
+	ps_q_i64(&q, d->attempt);
+	ps_q_i64(&q, d->due_at);
+	ps_q_i64(&q, d->first_due_at);
+	return x_of(st)->exec(st, &q, err);
+}
+
+ps_code ps_sql_delivery_list(struct ps_store *st, int64_t webhook, int64_t before, size_t limit, ps_delivery_cb cb,
+			     void *arg, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_DELIVERY_LIST, 0);
+	ps_q_i64(&q, webhook);
+	return x_of(st)->walk(st, &q, 0, before, limit, visit_delivery, (union ps_list_cb){.delivery = cb}, arg,
+			      err);
+}
+
+ps_code ps_sql_delivery_claim(struct ps_store *st, int64_t now, int64_t wall, int64_t lease_until, const char *owner,
+			      size_t max, ps_delivery_cb cb, void *arg, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_DELIVERY_CLAIM, 0);
+	ps_q_i64(&q, now);
+	ps_q_i64(&q, wall);
+	ps_q_bool(&q, true);
+	ps_q_i64(&q, lease_until);
+	ps_q_str(&q, owner);
+	return x_of(st)->walk(st, &q, 0, 0, max ? max : 1, visit_delivery, (union ps_list_cb){.delivery = cb}, arg,
+			      err);
+}
+
+ps_code ps_sql_delivery_record(struct ps_store *st, const struct ps_delivery *d, const char *owner,
+			       struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_DELIVERY_RECORD, 0);
+	ps_q_i64(&q, d->id);
+	ps_q_str(&q, owner);
+	PS_Q_FIELD(&q, d->state);
+	ps_q_i64(&q, d->time);
+	ps_q_opt(&q, d->status_code);
+	PS_Q_FIELD(&q, d->error);
+	ps_q_opt(&q, d->next_attempt_at);
+	return x_of(st)->change_one(st, &q, "delivery", "the delivery is no longer this daemon's", err);
+}
+
+ps_code ps_sql_delivery_count_due(struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_DELIVERY_COUNT_DUE, 0);
+	ps_q_i64(&q, now);
+	return x_of(st)->get_one(st, &q, ps_read_i64, n, "delivery", "no count", err);
+}
+
+ps_code ps_sql_event_head(struct ps_store *st, int64_t *id, struct ps_err *err)
+{
+	struct ps_query q;
+	ps_q_init(&q, PS_S_EVENT_HEAD, 0);
+	return x_of(st)->get_one(st, &q, ps_read_i64, id, "event", "no head", err);
+}
+
+struct event_one {
+	ps_event_cb cb;
+	void *arg;
+	bool seen;
+};
+
+static bool event_one_row(void *arg, const struct ps_event *e)
+{
+	struct event_one *o = arg;
+	o->seen = true;
+	return o->cb(o->arg, e);
+}
+
+ps_code ps_sql_event_get(struct ps_store *st, int64_t id, ps_event_cb cb, void *arg, struct ps_err *err)
+{
+	struct ps_query q;
+	struct event_one o = {cb, arg, false};
+	ps_q_init(&q, PS_S_EVENT_GET, 0);
+	ps_q_i64(&q, id);
+	ps_code rc = x_of(st)->walk(st, &q, 0, 0, 1, visit_event, (union ps_list_cb){.event = event_one_row}, &o, err);
+	if (rc == PS_OK && !o.seen)
+		return ps_err_set(err, PS_NOT_FOUND, "event", "no such event");
+	return rc;
+}

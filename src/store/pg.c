@@ -25,7 +25,7 @@
  * embedded at build time. A released step is never edited: changes go in
  * a new step. */
 const char *const ps_pg_migrations[] = {ps_sql_pg_001, ps_sql_pg_002, ps_sql_pg_003, ps_sql_pg_004, ps_sql_pg_005,
-					ps_sql_pg_006, ps_sql_pg_007, ps_sql_pg_008, ps_sql_pg_009, ps_sql_pg_010, ps_sql_pg_011, ps_sql_pg_012};
+					ps_sql_pg_006, ps_sql_pg_007, ps_sql_pg_008, ps_sql_pg_009, ps_sql_pg_010, ps_sql_pg_011, ps_sql_pg_012, ps_sql_pg_013};
 
 _Static_assert(PS_ARRAY_LEN(ps_pg_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 

@@ -51,6 +51,8 @@ typedef bool (*ps_support_cb)(void *arg, const struct ps_support_request *r);
 typedef bool (*ps_snapshot_cb)(void *arg, struct ps_snapshot *snap);
 typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version *v);
 typedef bool (*ps_event_cb)(void *arg, const struct ps_event *e);
+typedef bool (*ps_webhook_cb)(void *arg, const struct ps_webhook *w);
+typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 
 /* The methods, written once: X(return type, name, parameters, arguments).
  * From this list come struct ps_store_ops, each backend's table
@@ -423,6 +425,53 @@ typedef bool (*ps_event_cb)(void *arg, const struct ps_event *e);
 	  ps_event_cb cb, void *arg, struct ps_err *err),                                                              \
 	  (st, tenant, type, after, limit, cb, arg, err))                                                              \
 	X(ps_code, event_prune, (struct ps_store *st, int64_t before, struct ps_err *err), (st, before, err))          \
+	/* Webhook endpoints (src/app/webhooks.c). insert assigns w->id;                                               \
+	 * get/update/delete: NOT_FOUND (field "webhook") when none; update                                            \
+	 * writes url, types, enabled and secret; list: in id order;                                                  \
+	 * advance: the endpoint's cursor, an event id (event_list's `after`). */                                         \
+	X(ps_code, webhook_insert, (struct ps_store *st, struct ps_webhook *w, struct ps_err *err), (st, w, err))      \
+	X(ps_code, webhook_get, (struct ps_store *st, int64_t id, struct ps_webhook *out, struct ps_err *err),         \
+	  (st, id, out, err))                                                                                          \
+	X(ps_code, webhook_list, (struct ps_store *st, int64_t after, size_t limit, ps_webhook_cb cb, void *arg,       \
+	  struct ps_err *err),                                                                                         \
+	  (st, after, limit, cb, arg, err))                                                                            \
+	X(ps_code, webhook_update, (struct ps_store *st, const struct ps_webhook *w, struct ps_err *err), (st, w, err)) \
+	X(ps_code, webhook_delete, (struct ps_store *st, int64_t id, struct ps_err *err), (st, id, err))               \
+	X(ps_code, webhook_advance, (struct ps_store *st, int64_t id, int64_t cursor, struct ps_err *err),             \
+	  (st, id, cursor, err))                                                                                       \
+	/* Their deliveries (src/app/deliver.c). insert: a pending attempt                                            \
+	 * (nothing when that attempt is there already). list: one endpoint's attempts made (not the                                              \
+	 * pending ones), newest first: ids below `before` (0: from the                                               \
+	 * newest). insert with seq 0 gives the attempt the next seq of its                                          \
+	 * endpoint (a new event); a retry passes its event's. claim: the pending                                      \
+	 * attempt due by `now` (the store's clock) of an enabled endpoint,                                            \
+	 * first of its (endpoint, tenant) chain in seq                                                                \
+	 * order, not leased at `wall` (the system's seconds), at most `max` of                                        \
+	 * them in (due_at, id) order, each leased to `owner` until lease_until                                        \
+	 * and given to cb, in one statement (PostgreSQL: FOR UPDATE SKIP                                              \
+	 * LOCKED); none: cb is not called. record: the outcome of a                                             \
+	 * claimed attempt (state, time, status_code, error, next_attempt_at),                                        \
+	 * lease let go; NOT_FOUND when it is no longer pending nor leased to                                         \
+	 * owner. count: pending attempts due by now. */                                                              \
+	X(ps_code, delivery_insert, (struct ps_store *st, struct ps_delivery *d, struct ps_err *err), (st, d, err))    \
+	X(ps_code, delivery_list, (struct ps_store *st, int64_t webhook, int64_t before, size_t limit,                \
+	  ps_delivery_cb cb, void *arg, struct ps_err *err),                                                           \
+	  (st, webhook, before, limit, cb, arg, err))                                                                  \
+	X(ps_code, delivery_claim, (struct ps_store *st, int64_t now, int64_t wall, int64_t lease_until,              \
+	  const char *owner, size_t max, ps_delivery_cb cb, void *arg, struct ps_err *err),                            \
+	  (st, now, wall, lease_until, owner, max, cb, arg, err))                                                      \
+	X(ps_code, delivery_record, (struct ps_store *st, const struct ps_delivery *d, const char *owner,             \
+	  struct ps_err *err),                                                                                         \
+	  (st, d, owner, err))                                                                                         \
+	X(ps_code, delivery_count_due, (struct ps_store *st, int64_t now, int64_t *n, struct ps_err *err),             \
+	  (st, now, n, err))                                                                                           \
+	/* What the deliveries read of the events (the outbox's own methods are                                      \
+	 * above): event_head: the id of the last event event_list would give                                          \
+	 * now (0: none), where a new endpoint's cursor starts. event_get: the                                         \
+	 * event `id` to cb (data valid during cb only); NOT_FOUND when none. */                                       \
+	X(ps_code, event_head, (struct ps_store *st, int64_t *id, struct ps_err *err), (st, id, err))                  \
+	X(ps_code, event_get, (struct ps_store *st, int64_t id, ps_event_cb cb, void *arg, struct ps_err *err),        \
+	  (st, id, cb, arg, err))                                                                                      \
                                                                                                                        \
 	/* For sweeps (optional: NULL when a backend has none, and callers                                             \
 	 * then call snapshot_load per tenant). The snapshots of the tenants                                           \
@@ -461,7 +510,7 @@ ps_code ps_sqlite_open(const char *path, struct ps_store **out, struct ps_err *e
 ps_code ps_pg_open(const char *url, struct ps_store **out, struct ps_err *err);
 
 /* The current schema version of this binary. */
-#define PS_SCHEMA_VERSION 12
+#define PS_SCHEMA_VERSION 13
 /* The version whose step keeps each subscription's price as sold and
  * numbers the catalog's versions (sql/BACKEND/007.sql): a store below it
  * takes each subscription's price from its last invoice. */

@@ -395,3 +395,38 @@ int64_t ps_capacity_window_start(int64_t now)
 {
 	return now > INT64_MIN + PS_CAPACITY_WINDOW_S ? now - PS_CAPACITY_WINDOW_S : INT64_MIN;
 }
+
+ps_code ps_read_webhook(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_webhook *w = out;
+	memset(w, 0, sizeof *w);
+	w->id = I64(0);
+	STR(1, w->url, "webhooks.url");
+	STR(2, w->types, "webhooks.types");
+	w->tenant_id = I64(3);
+	w->enabled = I64(4) != 0;
+	STR(5, w->secret, "webhooks.secret");
+	w->created_at = I64(6);
+	w->cursor = I64(7);
+	return PS_OK;
+}
+
+ps_code ps_read_delivery(const struct ps_row *r, void *out, struct ps_err *err)
+{
+	struct ps_delivery *d = out;
+	memset(d, 0, sizeof *d);
+	d->id = I64(0);
+	d->webhook_id = I64(1);
+	d->event_id = I64(2);
+	d->tenant_id = I64(3);
+	d->seq = I64(4);
+	d->attempt = I64(5);
+	STR(6, d->state, "webhook_deliveries.state");
+	d->due_at = I64(7);
+	d->first_due_at = I64(8);
+	d->time = I64(9);
+	d->status_code = I64(10);
+	STR(11, d->error, "webhook_deliveries.error");
+	d->next_attempt_at = I64(12);
+	return PS_OK;
+}

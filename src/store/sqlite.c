@@ -59,7 +59,7 @@ static int busy_wait(void *arg, int count)
  * reason; the contract suite round-trips every enum value to catch drift. */
 const char *const ps_sqlite_migrations[] = {ps_sql_sqlite_001, ps_sql_sqlite_002, ps_sql_sqlite_003,
 					    ps_sql_sqlite_004, ps_sql_sqlite_005, ps_sql_sqlite_006,
-					    ps_sql_sqlite_007, ps_sql_sqlite_008, ps_sql_sqlite_009, ps_sql_sqlite_010, ps_sql_sqlite_011, ps_sql_sqlite_012};
+					    ps_sql_sqlite_007, ps_sql_sqlite_008, ps_sql_sqlite_009, ps_sql_sqlite_010, ps_sql_sqlite_011, ps_sql_sqlite_012, ps_sql_sqlite_013};
 
 _Static_assert(PS_ARRAY_LEN(ps_sqlite_migrations) == PS_SCHEMA_VERSION, "one migration step per schema version");
 

@@ -37,6 +37,23 @@
 #define OPEN_OPS "('scheduled', 'pending_credit_check', 'provisioning')"
 #define EVENT_COLS "id, type, tenant, created, data"
 #define JOB_COLS   "id, kind, rank, tenant_id, subject, due_at, attempts, last_error, created_at"
+#define WEBHOOK_COLS "id, url, types, filter_tenant, enabled, secret, created_at, cursor"
+#define DLV_COLS                                                                                                       \
+	"id, webhook_id, event_id, event_tenant, seq, attempt, state, due_at, first_due_at, time, status_code, error, "    \
+	"next_attempt_at"
+/* The ids of the pending attempts due by ?1, not leased at ?2, of an
+ * enabled endpoint (?3), each the head of its (endpoint, tenant) chain (a
+ * later event of a tenant waits while an earlier one is being retried), in
+ * (due_at, id) order, at most ?7 (?6: the walk's `after`, 0). */
+#define DLV_HEADS                                                                                                      \
+	"SELECT d.id FROM webhook_deliveries AS d WHERE d.state = 'pending' AND d.due_at <= ?1"                        \
+	" AND d.leased_until <= ?2 AND d.id > ?6"                                                                       \
+	" AND EXISTS (SELECT 1 FROM webhooks AS w WHERE w.id = d.webhook_id AND w.enabled = ?3)"                       \
+	" AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.webhook_id = d.webhook_id"                      \
+	" AND e.event_tenant = d.event_tenant AND e.state = 'pending' AND e.seq < d.seq)"                               \
+	" ORDER BY d.due_at, d.id LIMIT ?7"
+#define DLV_LEASE(heads)                                                                                               \
+	"UPDATE webhook_deliveries SET leased_until = ?4, leased_by = ?5 WHERE id IN (" heads ") RETURNING " DLV_COLS
 
 /* A new row's id: SQLite's come from the `sequences` table (kept ahead by
  * triggers), PostgreSQL's from each table's identity; ps_stmt_text() puts
@@ -519,6 +536,53 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 				   " AND (txid, id) > (c.tx, ?3) AND (c.tx <> 0 OR id > ?3)"
 				   " AND txid < txid_snapshot_xmin(txid_current_snapshot()) ORDER BY txid, id LIMIT ?4"},
     [PS_S_EVENT_PRUNE] = {.name = "event_prune", .sql = "DELETE FROM events WHERE created < ?1"},
+
+    [PS_S_WEBHOOK_INSERT] = {.name = "webhook_insert",
+			  .sql = "INSERT INTO webhooks (url, types, filter_tenant, enabled, secret, created_at, cursor)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+			  .missing = "tenant",
+			  .missing_msg = "the webhook's tenant does not exist"},
+    [PS_S_WEBHOOK_GET] = {.name = "webhook_get", .sql = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = ?1"},
+    [PS_S_WEBHOOK_LIST] = {.name = "webhook_list",
+			.sql = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id > ?1 ORDER BY id LIMIT ?2"},
+    [PS_S_WEBHOOK_UPDATE] = {.name = "webhook_update",
+			  .sql = "UPDATE webhooks SET url = ?2, types = ?3, enabled = ?4, secret = ?5 WHERE id = ?1"},
+    [PS_S_WEBHOOK_DELETE] = {.name = "webhook_delete", .sql = "DELETE FROM webhooks WHERE id = ?1"},
+    [PS_S_WEBHOOK_ADVANCE] = {.name = "webhook_advance",
+			   .sql = "UPDATE webhooks SET cursor = ?2 WHERE id = ?1"},
+    [PS_S_DELIVERY_INSERT] = {.name = "delivery_insert",
+			   .sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, event_tenant, seq, attempt, state,"
+				  " due_at, first_due_at) VALUES (?1, ?2, ?3, CASE WHEN ?4 > 0 THEN ?4 ELSE"
+				  " (SELECT coalesce(max(seq), 0) + 1 FROM webhook_deliveries WHERE webhook_id = ?1) END,"
+				  " ?5, 'pending', ?6, ?7)"
+				  " ON CONFLICT (webhook_id, event_id, attempt) DO NOTHING"},
+    /* Newest first: the walk's `after` is the page's lower bound here. */
+    [PS_S_DELIVERY_LIST] = {.name = "delivery_list",
+			 .sql = "SELECT " DLV_COLS " FROM webhook_deliveries WHERE webhook_id = ?1"
+				" AND state <> 'pending' AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3"},
+    /* SQLite holds the whole store under the write lock; PostgreSQL locks
+     * the row, and other daemons skip it until the lease is committed. */
+    /* SQLite holds the whole store under the write lock; PostgreSQL locks
+     * the rows, and other daemons skip them until the lease is committed. */
+    [PS_S_DELIVERY_CLAIM] = {.name = "delivery_claim",
+			  .sqlite = DLV_LEASE(DLV_HEADS),
+			  .pg = DLV_LEASE(DLV_HEADS " FOR UPDATE OF d SKIP LOCKED")},
+    [PS_S_DELIVERY_RECORD] = {.name = "delivery_record",
+			   .sql = "UPDATE webhook_deliveries SET state = ?3, time = ?4, status_code = ?5, error = ?6,"
+				  " next_attempt_at = ?7, leased_until = 0 WHERE id = ?1 AND state = 'pending'"
+				  " AND leased_by = ?2"},
+    [PS_S_DELIVERY_COUNT_DUE] = {.name = "delivery_count_due",
+			      .sql = "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending' AND due_at <= ?1"},
+    /* The last event of event_list's order that it would give now (see
+     * PS_S_EVENT_LIST): SQLite by id; PostgreSQL by (txid, id) among the
+     * transactions below the snapshot's xmin. */
+    [PS_S_EVENT_HEAD] = {.name = "event_head",
+		      .sqlite = "SELECT coalesce(max(id), 0) FROM events",
+		      .pg = "SELECT coalesce((SELECT id FROM events WHERE txid < txid_snapshot_xmin(txid_current_snapshot())"
+			    " ORDER BY txid DESC, id DESC LIMIT 1), 0)"},
+    /* One event by id, as a walk of one row (?2, ?3: the walk's). */
+    [PS_S_EVENT_GET] = {.name = "event_get",
+		     .sql = "SELECT " EVENT_COLS " FROM events WHERE id = ?1 AND id > ?2 LIMIT ?3"},
 };
 
 /* Append n bytes of s to buf at *at; false when they do not fit. */

@@ -144,6 +144,19 @@ enum ps_stmt {
 	PS_S_EVENT_LIST,
 	PS_S_EVENT_LIST_TENANT,
 	PS_S_EVENT_PRUNE,
+	PS_S_WEBHOOK_INSERT,
+	PS_S_WEBHOOK_GET,
+	PS_S_WEBHOOK_LIST,
+	PS_S_WEBHOOK_UPDATE,
+	PS_S_WEBHOOK_DELETE,
+	PS_S_WEBHOOK_ADVANCE,
+	PS_S_DELIVERY_INSERT,
+	PS_S_DELIVERY_LIST,
+	PS_S_DELIVERY_CLAIM,
+	PS_S_DELIVERY_RECORD,
+	PS_S_DELIVERY_COUNT_DUE,
+	PS_S_EVENT_HEAD,
+	PS_S_EVENT_GET,
 	PS_S__COUNT
 };
 
@@ -180,8 +193,8 @@ const char *ps_stmt_text(enum ps_sql_backend be, enum ps_stmt id, char *buf, siz
 
 /* The migrations, src/store/sql/BACKEND/NNN.sql, embedded by tools/embed.c. */
 extern const char ps_sql_sqlite_001[], ps_sql_sqlite_002[], ps_sql_sqlite_003[], ps_sql_sqlite_004[], ps_sql_sqlite_005[],
-    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_010[], ps_sql_sqlite_011[], ps_sql_sqlite_012[], ps_sql_pg_001[], ps_sql_pg_002[],
-    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_010[], ps_sql_pg_011[], ps_sql_pg_012[];
+    ps_sql_sqlite_006[], ps_sql_sqlite_007[], ps_sql_sqlite_008[], ps_sql_sqlite_009[], ps_sql_sqlite_010[], ps_sql_sqlite_011[], ps_sql_sqlite_012[], ps_sql_sqlite_013[], ps_sql_pg_001[], ps_sql_pg_002[],
+    ps_sql_pg_003[], ps_sql_pg_004[], ps_sql_pg_005[], ps_sql_pg_006[], ps_sql_pg_007[], ps_sql_pg_008[], ps_sql_pg_009[], ps_sql_pg_010[], ps_sql_pg_011[], ps_sql_pg_012[], ps_sql_pg_013[];
 
 /* SQLite's steps in order: [k] takes the schema from version k to k + 1
  * (the tests build an older store with them). */
@@ -283,6 +296,8 @@ ps_code ps_read_catalog_version(const struct ps_row *r, void *out, struct ps_err
 ps_code ps_read_job(const struct ps_row *r, void *out, struct ps_err *err);
 /* out: struct ps_event, its data pointing into the row */
 ps_code ps_read_event(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_webhook(const struct ps_row *r, void *out, struct ps_err *err);
+ps_code ps_read_delivery(const struct ps_row *r, void *out, struct ps_err *err);
 ps_code ps_read_i64(const struct ps_row *r, void *out, struct ps_err *err);  /* column 0 */
 ps_code ps_read_i64_pair(const struct ps_row *r, void *out, struct ps_err *err); /* columns 0 and 1, an int64_t[2] */
 /* Snapshot rows: an open incident, the past-due sum (columns `col`,
@@ -317,6 +332,8 @@ union ps_list_cb {
 	ps_support_cb support;
 	ps_catalog_version_cb catalog_version;
 	ps_event_cb event;
+	ps_webhook_cb webhook;
+	ps_delivery_cb delivery;
 };
 
 /* What ps_read_catalog fills. */
@@ -460,7 +477,20 @@ ps_code ps_schema_version(int64_t version, struct ps_err *err);
 	X(job_count_due)                                                                                               \
 	X(event_append)                                                                                                \
 	X(event_list)                                                                                                  \
-	X(event_prune)
+	X(event_prune)                                                                                                 \
+	X(webhook_insert)                                                                                              \
+	X(webhook_get)                                                                                                 \
+	X(webhook_list)                                                                                                \
+	X(webhook_update)                                                                                              \
+	X(webhook_delete)                                                                                              \
+	X(webhook_advance)                                                                                             \
+	X(delivery_insert)                                                                                             \
+	X(delivery_list)                                                                                               \
+	X(delivery_claim)                                                                                              \
+	X(delivery_record)                                                                                             \
+	X(delivery_count_due)                                                                                          \
+	X(event_head)                                                                                                  \
+	X(event_get)
 
 /* Each with the type of its method in ps_store.h. */
 #define PS_SQL_DECL_(name) PS_STORE_METHOD(ps_sql_##name, name);

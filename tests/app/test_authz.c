@@ -87,6 +87,13 @@ static const struct {
 	{"GET", "/v1/clock", OP},
 	{"POST", "/v1/clock", OP},
 	{"GET", "/metrics", OP},
+	{"POST", "/v1/webhooks", OP},
+	{"GET", "/v1/webhooks", OP},
+	{"GET", "/v1/webhooks/{w}", OP},
+	{"PATCH", "/v1/webhooks/{w}", OP},
+	{"DELETE", "/v1/webhooks/{w}", OP},
+	{"POST", "/v1/webhooks/{w}/secret", OP},
+	{"GET", "/v1/webhooks/{w}/deliveries", OP},
 };
 #define N_WANT (sizeof want / sizeof want[0])
 
@@ -205,7 +212,8 @@ static void test_path_params_are_typed(void **state)
 }
 
 /* An Idempotency-Key applies to every change but a new token or session
- * (shown once, never stored) and signing out; never to a read. */
+ * or webhook secret (shown once, never stored) and signing out; never to a
+ * read. */
 static void test_idempotency_flags(void **state)
 {
 	(void)state;
@@ -213,7 +221,9 @@ static void test_idempotency_flags(void **state)
 		const struct ps_route *r = &ps_routes[i];
 		bool change = strcmp(r->method, "GET") != 0;
 		bool token = (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/tenants/{t}/tokens") == 0) ||
-			     strcmp(r->pattern, "/v1/sessions") == 0 || strcmp(r->pattern, "/v1/sessions/current") == 0;
+			     strcmp(r->pattern, "/v1/sessions") == 0 || strcmp(r->pattern, "/v1/sessions/current") == 0 ||
+			     (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/v1/webhooks") == 0) ||
+			     strcmp(r->pattern, "/v1/webhooks/{w}/secret") == 0;
 		bool expect = change && !token;
 		if (((r->flags & PS_RF_IDEM) != 0) != expect)
 			fail_msg("case %s %s: got Idempotency-Key %s, want %s", r->method, r->pattern,

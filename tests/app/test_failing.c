@@ -19,6 +19,7 @@
 #include "app/ps_app.h"
 #include "app/ps_app_int.h"
 #include "app/ps_demo.h"
+#include "app/ps_webhooks.h"
 #include "common/ps_time.h"
 #include "common/ps_mem.h"
 #include "common/ps_secret.h"
@@ -38,6 +39,7 @@ static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
 /* A tenant whose upgrade waits in provisioning: its operation, its new subscription. */
 static int64_t stuck_tenant, stuck_op, stuck_new;
 static int64_t token_id;
+static int64_t webhook_on, webhook_off; /* an enabled and a disabled webhook endpoint */
 static char token_secret[PS_TOKEN_LEN], session_secret[PS_TOKEN_LEN];
 
 static void ctx_on(struct ps_ctx *c, struct ps_store *st)
@@ -119,6 +121,17 @@ static int setup(void **state)
 	assert_int_equal(ps_app_session_create(&c, token_secret, &ses), PS_OK);
 	snprintf(session_secret, sizeof session_secret, "%s", ses.secret);
 	assert_int_equal(ps_app_token_create(&c, "reader", t.id, token_secret, sizeof token_secret, NULL), PS_OK);
+	/* Two webhook endpoints, one of them disabled. */
+	struct ps_webhook wh;
+	struct ps_webhook_in win = {.url = "http://127.0.0.1:9/hook"};
+	assert_int_equal(ps_app_webhook_create(&c, &win, &wh), PS_OK);
+	webhook_on = wh.id;
+	struct ps_webhook_in wtypes = {.url = "https://crm.example/h", .types = "invoice.issued", .types_set = true,
+				       .tenant = t.id};
+	assert_int_equal(ps_app_webhook_create(&c, &wtypes, &wh), PS_OK);
+	struct ps_webhook_in woff = {.enabled_set = true, .enabled = false};
+	assert_int_equal(ps_app_webhook_update(&c, wh.id, &woff, &wh), PS_OK);
+	webhook_off = wh.id;
 	ps_ctx_fini(&c);
 	ps_store_close(st);
 	return 0;
@@ -381,6 +394,39 @@ static ps_code uc_catalog_load(struct ps_ctx *c)
 	return ps_app_catalog_load(c, (const char *)ps_demo_catalog, ps_demo_catalog_len, &v);
 }
 
+static ps_code uc_webhook_create(struct ps_ctx *c)
+{
+	struct ps_webhook w;
+	struct ps_webhook_in in = {.url = "https://erp.example/in", .types = "payment.received,invoice.issued",
+				   .types_set = true, .tenant = tenant_id};
+	return ps_app_webhook_create(c, &in, &w);
+}
+
+static ps_code uc_webhook_disable(struct ps_ctx *c)
+{
+	struct ps_webhook w;
+	struct ps_webhook_in in = {.url = "http://127.0.0.1:9/moved", .enabled_set = true, .enabled = false};
+	return ps_app_webhook_update(c, webhook_on, &in, &w);
+}
+
+static ps_code uc_webhook_enable(struct ps_ctx *c)
+{
+	struct ps_webhook w;
+	struct ps_webhook_in in = {.enabled_set = true, .enabled = true};
+	return ps_app_webhook_update(c, webhook_off, &in, &w);
+}
+
+static ps_code uc_webhook_rotate(struct ps_ctx *c)
+{
+	struct ps_webhook w;
+	return ps_app_webhook_rotate(c, webhook_on, &w);
+}
+
+static ps_code uc_webhook_delete(struct ps_ctx *c)
+{
+	return ps_app_webhook_delete(c, webhook_on);
+}
+
 static const struct {
 	const char *name;
 	use_case fn;
@@ -399,6 +445,9 @@ static const struct {
 	{"clock set", uc_clock},
 	{"switch of some users", uc_switch_some},
 	{"catalog load", uc_catalog_load},
+	{"webhook create", uc_webhook_create}, {"webhook disable", uc_webhook_disable},
+	{"webhook enable", uc_webhook_enable}, {"webhook rotate", uc_webhook_rotate},
+	{"webhook delete", uc_webhook_delete},
 };
 
 /* A use case of several transactions: the state after its first commit
@@ -505,6 +554,11 @@ static void test_every_failure_point(void **state)
 	    "operation_count",
 	    /* the event outbox's reads (the events list, `events tail`: 92-events) */
 	    "event_list",
+	    /* webhooks: the lists, and the delivery pass's own short transactions
+	     * around its POSTs (deliver.c; 75-webhooks: a kill -9 between commit
+	     * and delivery, three daemons on one store) */
+	    "webhook_list", "webhook_advance", "delivery_list", "delivery_count_due", "delivery_insert",
+	    "delivery_claim", "delivery_record", "event_get",
 	};
 	for (int m = 0; m < FS_M__COUNT; m++) {
 		bool listed = false;

@@ -76,6 +76,13 @@ const EXPECTED = [
   ['GET', '/v1/clock', OPERATOR],
   ['POST', '/v1/clock', OPERATOR],
   ['GET', '/metrics', OPERATOR],
+  ['POST', '/v1/webhooks', OPERATOR],
+  ['GET', '/v1/webhooks', OPERATOR],
+  ['GET', '/v1/webhooks/{w}', OPERATOR],
+  ['PATCH', '/v1/webhooks/{w}', OPERATOR],
+  ['DELETE', '/v1/webhooks/{w}', OPERATOR],
+  ['POST', '/v1/webhooks/{w}/secret', OPERATOR],
+  ['GET', '/v1/webhooks/{w}/deliveries', OPERATOR],
 ];
 
 let srv;
@@ -132,7 +139,7 @@ after(async () => {
 function fill(path, t) {
   return path.replace('{t}', t.id).replace('{s}', t.s).replace('{user}', t.user).replace('{o}', t.op)
     .replace('{i}', incident).replace('{c}', 'cc_1')
-    .replace('{tok}', 'tok_987654');
+    .replace('{tok}', 'tok_987654').replace('{w}', 'wh_987654');
 }
 
 // Every change is sent with a field no call takes, so that a caller who
@@ -148,9 +155,9 @@ async function call(method, path, token) {
 function outcome(r) {
   if (r.status === 403 && r.json?.error?.code === 'forbidden') return 'forbidden';
   if (r.status === 404 && r.json?.error?.message === 'no such tenant') return 'hidden';
-  // Past the checks, an object that is not there (a token id no one has, a
-  // session a bearer token does not have): the caller was let through.
-  if (r.status === 404 && /^no (such token|session)/.test(r.json?.error?.message || '')) return 'allowed';
+  // Past the checks, an object that is not there (a token or webhook id no
+  // one has, a session a bearer token does not have): the caller was let through.
+  if (r.status === 404 && /^no (such token|such webhook|session)/.test(r.json?.error?.message || '')) return 'allowed';
   if (r.status === 401 || r.status === 403 || r.status === 404) return `unexpected ${r.status} ${r.text}`;
   return 'allowed';
 }

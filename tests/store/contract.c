@@ -3424,12 +3424,198 @@ static void t_events(void **state)
 	WANT(e5 > e4, "ids are not reused: got %lld after %lld", (long long)e5, (long long)e4);
 }
 
+/* ---- Webhooks and their deliveries ---------------------------------------- */
+
+struct dlv_seen {
+	struct ps_delivery v[16];
+	size_t n;
+};
+
+static bool dlv_row(void *arg, const struct ps_delivery *d)
+{
+	struct dlv_seen *s = arg;
+	if (s->n < 16)
+		s->v[s->n++] = *d;
+	return true;
+}
+
+static struct ps_delivery dlv_rec(int64_t webhook, int64_t event, int64_t tenant, int64_t due)
+{
+	struct ps_delivery d;
+	memset(&d, 0, sizeof d);
+	d.webhook_id = webhook;
+	d.event_id = event;
+	d.tenant_id = tenant;
+	d.attempt = 1;
+	d.due_at = due;
+	d.first_due_at = due;
+	return d;
+}
+
+static struct dlv_seen claim(struct fx *f, int64_t now, int64_t wall, const char *owner, size_t max, const char *what)
+{
+	struct dlv_seen s = {.n = 0};
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), what);
+	OK(f->o->delivery_claim(f->st, now, wall, wall + 60, owner, max, dlv_row, &s, &f->err), what);
+	OK(f->o->commit(f->st, &f->err), what);
+	return s;
+}
+
+static bool claimed(const struct dlv_seen *s, int64_t event, int64_t attempt)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].event_id == event && s->v[i].attempt == attempt)
+			return true;
+	return false;
+}
+
+/* Endpoints round-trip; attempts are claimed only as the heads of their
+ * (endpoint, tenant) chain, due, of an enabled endpoint, not leased; an
+ * outcome is written only by the lease's holder; the list shows the
+ * attempts made, newest first; an endpoint's deletion takes its attempts. */
+static void t_webhooks(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
+	struct ps_webhook w = {.enabled = true, .tenant_id = a, .created_at = NOW, .cursor = 5}, off, got;
+	snprintf(w.url, sizeof w.url, "https://a.example/h");
+	snprintf(w.types, sizeof w.types, "invoice.issued,user.created");
+	snprintf(w.secret, sizeof w.secret, "whsec_one");
+	OK(f->o->webhook_insert(f->st, &w, &f->err), "webhook_insert");
+	OK(f->o->webhook_get(f->st, w.id, &got, &f->err), "webhook_get");
+	WANT_STR(got.url, w.url, "url");
+	WANT_STR(got.types, w.types, "types");
+	WANT_STR(got.secret, "whsec_one", "secret");
+	WANT_I64(got.tenant_id, a, "tenant");
+	WANT_I64(got.cursor, 5, "cursor");
+	WANT_I64(got.enabled, 1, "enabled");
+	off = w;
+	off.tenant_id = 0;
+	OK(f->o->webhook_insert(f->st, &off, &f->err), "webhook_insert 2");
+	off.enabled = false;
+	snprintf(off.secret, sizeof off.secret, "whsec_two");
+	OK(f->o->webhook_update(f->st, &off, &f->err), "webhook_update");
+	OK(f->o->webhook_advance(f->st, off.id, 9, &f->err), "webhook_advance");
+	OK(f->o->webhook_get(f->st, off.id, &got, &f->err), "webhook_get 2");
+	WANT_I64(got.enabled, 0, "disabled");
+	WANT_I64(got.tenant_id, 0, "no tenant filter");
+	WANT_STR(got.secret, "whsec_two", "new secret");
+	WANT_I64(got.cursor, 9, "advanced");
+	WANT_CODE(f->o->webhook_get(f->st, 999, &got, &f->err), PS_NOT_FOUND, "webhook_get of none");
+	struct ps_webhook ghost = w;
+	ghost.id = 999;
+	WANT_CODE(f->o->webhook_update(f->st, &ghost, &f->err), PS_NOT_FOUND, "webhook_update of none");
+
+	/* Events 1, 2 of tenant A and 3 of B to w; 4 to the disabled one. */
+	struct ps_delivery d1 = dlv_rec(w.id, 1, a, NOW), d2 = dlv_rec(w.id, 2, a, NOW), d3 = dlv_rec(w.id, 3, b, NOW),
+			   d4 = dlv_rec(off.id, 4, a, NOW);
+	OK(f->o->delivery_insert(f->st, &d1, &f->err), "delivery_insert 1");
+	OK(f->o->delivery_insert(f->st, &d2, &f->err), "delivery_insert 2");
+	OK(f->o->delivery_insert(f->st, &d3, &f->err), "delivery_insert 3");
+	OK(f->o->delivery_insert(f->st, &d4, &f->err), "delivery_insert 4");
+	OK(f->o->delivery_insert(f->st, &d1, &f->err), "delivery_insert of one there already");
+	int64_t n = -1;
+	OK(f->o->delivery_count_due(f->st, NOW, &n, &f->err), "delivery_count_due");
+	WANT_I64(n, 4, "pending attempts due");
+	struct dlv_seen s = claim(f, NOW - 1, NOW, "me", 8, "claim before due");
+	WANT_I64((int64_t)s.n, 0, "nothing due before NOW");
+	s = claim(f, NOW, NOW, "me", 8, "claim");
+	WANT_I64((int64_t)s.n, 2, "the heads of A's and B's chains");
+	WANT(claimed(&s, 1, 1) && claimed(&s, 3, 1), "case %s: got false, want true", "events 1 and 3 claimed, not 2 (behind 1), not 4 (disabled)");
+	struct dlv_seen again = claim(f, NOW, NOW + 59, "other", 8, "claim while leased");
+	WANT_I64((int64_t)again.n, 0, "leased attempts are not claimed again");
+
+	/* Event 1 fails: retried at NOW + 60 (attempt 2, its seq); 3 delivered. */
+	struct ps_delivery r1 = claimed(&s, 1, 1) && s.v[0].event_id == 1 ? s.v[0] : s.v[1];
+	struct ps_delivery r3 = s.v[0].event_id == 3 ? s.v[0] : s.v[1];
+	r1.time = NOW;
+	r1.status_code = 500;
+	snprintf(r1.state, sizeof r1.state, "retried");
+	snprintf(r1.error, sizeof r1.error, "HTTP 500");
+	r1.next_attempt_at = NOW + 60;
+	WANT_CODE(f->o->delivery_record(f->st, &r1, "other", &f->err), PS_NOT_FOUND, "record by another daemon");
+	OK(f->o->delivery_record(f->st, &r1, "me", &f->err), "record retried");
+	WANT_CODE(f->o->delivery_record(f->st, &r1, "me", &f->err), PS_NOT_FOUND, "record twice");
+	struct ps_delivery n1 = r1;
+	n1.attempt = 2;
+	n1.due_at = NOW + 60;
+	OK(f->o->delivery_insert(f->st, &n1, &f->err), "insert attempt 2");
+	r3.time = NOW;
+	r3.status_code = 204;
+	snprintf(r3.state, sizeof r3.state, "delivered");
+	OK(f->o->delivery_record(f->st, &r3, "me", &f->err), "record delivered");
+	s = claim(f, NOW + 30, NOW + 100, "me", 8, "claim while 1 waits");
+	WANT_I64((int64_t)s.n, 0, "event 2 waits behind event 1's retry");
+	s = claim(f, NOW + 60, NOW + 100, "me", 1, "claim the retry");
+	WANT_I64((int64_t)s.n, 1, "one claimed (max 1)");
+	WANT(claimed(&s, 1, 2), "case %s: got false, want true", "event 1's attempt 2");
+	/* Its lease runs out: another daemon takes it, and the first may not record. */
+	struct dlv_seen took = claim(f, NOW + 60, NOW + 161, "other", 8, "claim after the lease");
+	WANT(claimed(&took, 1, 2), "case %s: got false, want true", "the attempt taken over after its lease");
+	struct ps_delivery late = s.v[0];
+	snprintf(late.state, sizeof late.state, "delivered");
+	late.time = NOW + 60;
+	WANT_CODE(f->o->delivery_record(f->st, &late, "me", &f->err), PS_NOT_FOUND, "record after losing the lease");
+	OK(f->o->delivery_record(f->st, &late, "other", &f->err), "record by the holder");
+	s = claim(f, NOW + 60, NOW + 161, "me", 8, "claim event 2");
+	WANT(s.n == 1 && claimed(&s, 2, 1), "case %s: got false, want true", "event 2 once 1 was delivered");
+
+	/* The list: attempts made, newest first, paged below an id. */
+	struct dlv_seen l = {.n = 0};
+	OK(f->o->delivery_list(f->st, w.id, 0, 0, dlv_row, &l, &f->err), "delivery_list");
+	WANT_I64((int64_t)l.n, 3, "attempts made (event 2's pending one not listed)");
+	WANT(l.v[0].id > l.v[1].id && l.v[1].id > l.v[2].id, "case %s: got false, want true", "newest first");
+	WANT_STR(l.v[2].state, "retried", "oldest: event 1's first attempt");
+	WANT_I64(l.v[2].status_code, 500, "its status");
+	WANT_I64(l.v[2].next_attempt_at, NOW + 60, "its next attempt");
+	struct dlv_seen l2 = {.n = 0};
+	OK(f->o->delivery_list(f->st, w.id, l.v[0].id, 1, dlv_row, &l2, &f->err), "delivery_list page 2");
+	WANT(l2.n == 1 && l2.v[0].id == l.v[1].id, "case %s: got false, want true", "the page below the first");
+
+	OK(f->o->webhook_delete(f->st, w.id, &f->err), "webhook_delete");
+	WANT_CODE(f->o->webhook_delete(f->st, w.id, &f->err), PS_NOT_FOUND, "webhook_delete twice");
+	l.n = 0;
+	OK(f->o->delivery_list(f->st, w.id, 0, 0, dlv_row, &l, &f->err), "delivery_list after delete");
+	WANT_I64((int64_t)l.n, 0, "the attempts went with the endpoint");
+	OK(f->o->delivery_count_due(f->st, NOW + 1000, &n, &f->err), "count after delete");
+	WANT_I64(n, 1, "only the disabled endpoint's attempt left");
+}
+
+/* event_head: the last event; event_get: one by id. */
+static bool event_type_row(void *arg, const struct ps_event *e)
+{
+	*(int *)arg = (int)e->type;
+	return true;
+}
+
+static void t_event_head_get(void **state)
+{
+	struct fx *f = *state;
+	int64_t head = -1;
+	OK(f->o->event_head(f->st, &head, &f->err), "event_head of none");
+	WANT_I64(head, 0, "no event");
+	struct ps_event e1 = {.type = PS_EV_TENANT_CREATED, .created = NOW, .data = "{}", .data_len = 2},
+			e2 = {.type = PS_EV_TOKEN_CREATED, .created = NOW, .data = "{}", .data_len = 2};
+	OK(f->o->begin(f->st, PS_TX_WRITE, &f->err), "begin");
+	OK(f->o->event_append(f->st, &e1, &f->err), "event_append 1");
+	OK(f->o->event_append(f->st, &e2, &f->err), "event_append 2");
+	OK(f->o->commit(f->st, &f->err), "commit");
+	OK(f->o->event_head(f->st, &head, &f->err), "event_head");
+	WANT_I64(head, e2.id, "the last event");
+	int type = -1;
+	OK(f->o->event_get(f->st, e1.id, event_type_row, &type, &f->err), "event_get");
+	WANT_I64(type, PS_EV_TENANT_CREATED, "its type");
+	WANT_CODE(f->o->event_get(f->st, e2.id + 100, event_type_row, &type, &f->err), PS_NOT_FOUND, "event_get of none");
+}
+
 /* ---- Running ------------------------------------------------------------ */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* clang-format off */
 static const struct CMUnitTest contract_tests[] = {
+	T(t_webhooks),
+	T(t_event_head_get),
 	T(t_ids_start_at_one),
 	T(t_references),
 	T(t_tenant_roundtrip),

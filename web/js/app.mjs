@@ -19,6 +19,7 @@ import { operationsPage } from './pages/operations.mjs';
 import { tokensPage } from './pages/tokens.mjs';
 import { tenantsPage, creditChecksPage, fleetPage, supportQueuePage } from './pages/provider.mjs';
 import { catalogPage } from './pages/catalog.mjs';
+import { webhooksPage, deliveriesPage } from './pages/webhooks.mjs';
 import { eventsPage } from './pages/events.mjs';
 
 const ROUTES = [
@@ -41,6 +42,8 @@ const ROUTES = [
   { path: '/provider/fleet', page: fleetPage, nav: 'p-fleet', need: 'provider' },
   { path: '/provider/support', page: supportQueuePage, nav: 'p-support', need: 'provider' },
   { path: '/provider/catalog', page: catalogPage, nav: 'p-catalog', need: 'provider' },
+  { path: '/provider/webhooks', page: webhooksPage, nav: 'p-webhooks', need: 'operator' },
+  { path: '/provider/webhooks/:w', page: deliveriesPage, nav: 'p-webhooks', need: 'operator' },
 ];
 
 const main = document.getElementById('main');
@@ -155,7 +158,8 @@ function renderNav(current, tenantId, tenantName) {
         link('p-credit', '#/provider/credit-checks', t('nav.credit_checks')),
         link('p-fleet', '#/provider/fleet', t('nav.fleet')),
         link('p-support', '#/provider/support', t('nav.support_queue')),
-        link('p-catalog', '#/provider/catalog', t('nav.catalog'))));
+        link('p-catalog', '#/provider/catalog', t('nav.catalog')),
+        session.may('operator') ? link('p-webhooks', '#/provider/webhooks', t('nav.webhooks')) : null));
   } else if (!tenantId) {
     sections.push(h('ul', {}, link('health', '#/health', t('nav.health'))));
   }
