@@ -174,7 +174,7 @@ ps_code ps_h_users_list(struct ps_req *r)
 	struct ps_walk wk;
 	int64_t after;
 	ps_code rc = ps_list_open(r, PS_PFX_USER, &wk, &after);
-	return ps_list_close(&wk, rc ? rc : ps_app_users_list(r->c, r->t, after, wk.limit + 1, user_row, &wk));
+	return ps_list_close(&wk, rc ? rc : ps_app_users_list(r->c, r->t, ps_query(r, "q"), after, wk.limit + 1, user_row, &wk));
 }
 
 ps_code ps_h_user_create(struct ps_req *r)

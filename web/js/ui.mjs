@@ -319,3 +319,94 @@ export function serviceName(catalog, id) {
   const sv = catalog && catalog.services.find((x) => x.id === id);
   return sv ? sv.name : id;
 }
+
+// ---- confirmation ------------------------------------------------------------
+
+/**
+ * Ask before an action that costs money or takes something away: a modal
+ * dialog saying what it will do (facts: [[label, value]], a warning) with
+ * the action's own words on its button. Resolves true when confirmed;
+ * Escape or Cancel resolve false. The one confirmation of the admin center.
+ */
+export function confirmDialog({ title, text, facts = [], warning, confirmLabel, danger = false }) {
+  return new Promise((resolve) => {
+    const titleId = newId('confirm');
+    const yes = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn', dataset: { confirm: 'yes' } }, confirmLabel || t('confirm.yes'));
+    const no = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { confirm: 'no' } }, t('common.cancel'));
+    const dlg = h('dialog', { class: 'confirm-dialog', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, title),
+      text ? h('p', {}, text) : null,
+      facts.length ? h('dl', { class: 'facts confirm-facts' }, facts.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
+      warning ? h('p', { class: 'alert alert-warn confirm-warning' }, warning) : null,
+      h('div', { class: 'actions' }, yes, no));
+    const opener = document.activeElement;
+    let done = false;
+    const finish = (ok) => {
+      if (done) return;
+      done = true;
+      if (dlg.open) dlg.close();
+      dlg.remove();
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      resolve(ok);
+    };
+    yes.addEventListener('click', () => finish(true));
+    no.addEventListener('click', () => finish(false));
+    dlg.addEventListener('close', () => finish(false));
+    document.body.append(dlg);
+    dlg.showModal();
+    yes.focus();
+  });
+}
+
+// ---- paging ------------------------------------------------------------------
+
+/**
+ * A server-side paged list (the API's limit/after): fetchPage(after, limit)
+ * -> {items, next}; render(items) -> node. Previous goes back through the
+ * cursors seen. Returns {node, reload(), first()}. The one pager of the
+ * admin center (users, licenses, audit).
+ */
+export function pager({ fetchPage, render, limit = 25, label, signal }) {
+  const body = h('div', { class: 'pager-body' });
+  const status = h('span', { class: 'pager-status', 'aria-live': 'polite' });
+  const prev = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { pager: 'prev' } }, t('pager.prev'));
+  const next = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { pager: 'next' } }, t('pager.next'));
+  const nav = h('nav', { class: 'pager', 'aria-label': label || t('pager.label') }, prev, status, next);
+  const node = h('div', { class: 'paged' }, body, nav);
+  const cursors = ['']; // cursors[i]: the `after` of page i
+  let index = 0;
+  let nextCursor = null;
+  let items = [];
+  async function show(i) {
+    prev.disabled = true;
+    next.disabled = true;
+    let page;
+    try {
+      page = await fetchPage(cursors[i], limit);
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      replace(body, h('p', { class: 'form-error', role: 'alert' }, errorText(e)));
+      prev.disabled = i === 0;
+      return;
+    }
+    if (signal && signal.aborted) return;
+    index = i;
+    items = page.items;
+    nextCursor = page.next;
+    if (nextCursor) cursors[i + 1] = nextCursor;
+    replace(body, render(items));
+    const from = i * limit + (items.length ? 1 : 0);
+    status.textContent = t('pager.status', { page: fmtNumber(i + 1), from: fmtNumber(from), to: fmtNumber(i * limit + items.length) });
+    prev.disabled = i === 0;
+    next.disabled = !nextCursor;
+    node.dataset.page = String(i + 1);
+  }
+  prev.addEventListener('click', () => show(Math.max(0, index - 1)));
+  next.addEventListener('click', () => { if (nextCursor) show(index + 1); });
+  return {
+    node,
+    reload: () => show(index),
+    first: () => { cursors.length = 1; return show(0); },
+    items: () => items,
+  };
+}
