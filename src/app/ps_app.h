@@ -210,6 +210,21 @@ ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const c
 /* *created is false when the user already held that seat (PUT is idempotent). */
 ps_code ps_app_assign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user, bool *created);
 ps_code ps_app_unassign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user);
+/* Many seats of one subscription at once, in one transaction with one audit
+ * row ("license.bulk"): the unassignments first, then the assignments; all
+ * or nothing. Refused (nothing changed) with every bad user in c->faults,
+ * one sentence each naming the user and the list ("assign" or "unassign"):
+ * 400 invalid_field for users that do not exist or hold no seat to take,
+ * 409 conflict when a user holds the product from another subscription or
+ * the seats would outnumber the licenses. A user already holding the seat
+ * (assign) is left as is. */
+#define PS_BULK_SEATS_MAX 10000
+struct ps_seats_bulk {
+	int64_t assigned, unassigned, unchanged; /* counts of this request */
+	int64_t quantity, total;		 /* the subscription's licenses and seats after */
+};
+ps_code ps_app_seats_bulk(struct ps_ctx *c, int64_t tenant, int64_t sub, const int64_t *assign, size_t n_assign,
+			  const int64_t *unassign, size_t n_unassign, struct ps_seats_bulk *out);
 /* eta: NULL, or an RFC 3339 time (when the provider expects it resolved). */
 ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *status, const char *title,
 			     const char *eta, struct ps_incident *out);

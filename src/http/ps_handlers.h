@@ -30,6 +30,7 @@ ps_code ps_h_sub_status(struct ps_req *r);
 ps_code ps_h_seats_list(struct ps_req *r);
 ps_code ps_h_seat_put(struct ps_req *r);
 ps_code ps_h_seat_delete(struct ps_req *r);
+ps_code ps_h_seats_bulk(struct ps_req *r);
 ps_code ps_h_upgrades(struct ps_req *r);
 ps_code ps_h_tenants_list(struct ps_req *r);
 ps_code ps_h_tenant_create(struct ps_req *r);

@@ -52,6 +52,8 @@ const struct ps_route ps_routes[] = {
 	{"GET", S "/assignments", ps_h_seats_list, PS_PERM_READ_TENANT, 0, "the users holding a seat"},
 	{"PUT", S "/assignments/{user}", ps_h_seat_put, PS_PERM_LICENSES, IDEM, "assign one seat"},
 	{"DELETE", S "/assignments/{user}", ps_h_seat_delete, PS_PERM_LICENSES, IDEM, "unassign one seat"},
+	{"POST", S "/licenses/bulk", ps_h_seats_bulk, PS_PERM_LICENSES, BODY | IDEM,
+	 "assign and unassign many seats: one transaction, all or nothing"},
 	{"GET", T "/licenses", ps_h_licenses, PS_PERM_READ_TENANT, 0, "purchased, assigned and conflicts"},
 	{"GET", S "/upgrades", ps_h_upgrades, PS_PERM_READ_TENANT, 0, "the Upgrade tab"},
 	{"GET", "/v1/service-health", ps_h_service_health, PS_PERM_ANY, 0, "services and incidents"},

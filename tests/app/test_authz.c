@@ -59,6 +59,7 @@ static const struct {
 	{"GET", "/v1/tenants/{t}/subscriptions/{s}/assignments", ALL},
 	{"PUT", "/v1/tenants/{t}/subscriptions/{s}/assignments/{user}", OP | GA | LA},
 	{"DELETE", "/v1/tenants/{t}/subscriptions/{s}/assignments/{user}", OP | GA | LA},
+	{"POST", "/v1/tenants/{t}/subscriptions/{s}/licenses/bulk", OP | GA | LA},
 	{"GET", "/v1/tenants/{t}/licenses", ALL},
 	{"GET", "/v1/tenants/{t}/subscriptions/{s}/upgrades", ALL},
 	{"GET", "/v1/service-health", ALL},
