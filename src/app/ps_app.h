@@ -179,6 +179,15 @@ int64_t ps_app_session_idle(const struct ps_app *app);
 int64_t ps_app_session_absolute(const struct ps_app *app);
 ps_code ps_app_user_create(struct ps_ctx *c, int64_t tenant, const char *upn, const char *display_name,
 			   struct ps_user *out);
+/* Many users at once, in one transaction with one audit row
+ * ("user.bulk_create"): all or nothing. Refused with every bad user in
+ * c->faults ("user \"3\": ... (field \"upn\")", by index): 400 for a
+ * field at fault or an upn given twice, 409 for an upn the tenant has. */
+#define PS_BULK_USERS_MAX 5000
+struct ps_user_in {
+	const char *upn, *display_name;
+};
+ps_code ps_app_users_create(struct ps_ctx *c, int64_t tenant, const struct ps_user_in *in, size_t n, int64_t *created);
 /* A purchase: the subscription and its first invoice; for a tenant paying
  * by invoice whose monthly charge would pass its credit limit, the
  * subscription waits in `provisioning` on a credit check (*cc_out gets it,

@@ -43,6 +43,7 @@ ps_code ps_h_session_get(struct ps_req *r);
 ps_code ps_h_session_delete(struct ps_req *r);
 ps_code ps_h_users_list(struct ps_req *r);
 ps_code ps_h_user_create(struct ps_req *r);
+ps_code ps_h_users_bulk(struct ps_req *r);
 ps_code ps_h_user_get(struct ps_req *r);
 ps_code ps_h_audit_list(struct ps_req *r);
 ps_code ps_h_preview(struct ps_req *r);

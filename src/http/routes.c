@@ -41,6 +41,8 @@ const struct ps_route ps_routes[] = {
 	{"DELETE", "/v1/sessions/current", ps_h_session_delete, PS_PERM_ANY, 0, "sign out: the session ends"},
 	{"GET", T "/users", ps_h_users_list, PS_PERM_READ_TENANT, 0, "the tenant's users"},
 	{"POST", T "/users", ps_h_user_create, PS_PERM_LICENSES, BODY | IDEM, "create a user"},
+	{"POST", T "/users/bulk", ps_h_users_bulk, PS_PERM_LICENSES, BODY | IDEM,
+	 "create many users: one transaction, all or nothing"},
 	{"GET", T "/users/{user}", ps_h_user_get, PS_PERM_READ_TENANT, 0, "a user"},
 	{"GET", T "/subscriptions", ps_h_subs_list, PS_PERM_READ_TENANT, 0, "the tenant's subscriptions"},
 	{"POST", T "/subscriptions", ps_h_sub_create, PS_PERM_BUY, BODY | IDEM,

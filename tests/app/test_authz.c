@@ -49,6 +49,7 @@ static const struct {
 	{"DELETE", "/v1/sessions/current", ALL},
 	{"GET", "/v1/tenants/{t}/users", ALL},
 	{"POST", "/v1/tenants/{t}/users", OP | GA | LA},
+	{"POST", "/v1/tenants/{t}/users/bulk", OP | GA | LA},
 	{"GET", "/v1/tenants/{t}/users/{user}", ALL},
 	{"GET", "/v1/tenants/{t}/subscriptions", ALL},
 	{"POST", "/v1/tenants/{t}/subscriptions", OP | GA | BA},

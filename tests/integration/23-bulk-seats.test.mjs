@@ -90,3 +90,38 @@ test('bad bodies name the field; readers and billing admins are refused; another
   const r = await srv.api('POST', `/v1/tenants/${O.id}/subscriptions/${sub}/licenses/bulk`, { token: O.tok.license_admin, body: { assign: ['usr_1'] } });
   assert.equal(r.status, 404, `case other tenant's subscription: got ${r.status} ${r.text}`);
 });
+
+// ---- users in bulk (the CSV import) -------------------------------------------
+
+test('users in bulk: all created in one request with one audit row; any bad user: none, each named by index', async () => {
+  const path = `/v1/tenants/${T.id}/users/bulk`;
+  const auditBefore = (await srv.api('GET', `/v1/tenants/${T.id}/audit?limit=500`)).json.items.length;
+  let r = await srv.api('POST', path, { token: T.tok.license_admin,
+    body: { users: [{ upn: 'imp1@bulk.example', display_name: 'Imported One' }, { upn: 'imp2@bulk.example', display_name: 'Imported Two' }] } });
+  assert.equal(r.status, 201, `case create 2: got ${r.status} ${r.text}`);
+  assert.deepEqual(r.json, { created: 2 });
+  const audit = (await srv.api('GET', `/v1/tenants/${T.id}/audit?limit=500`)).json.items.slice(auditBefore);
+  assert.deepEqual(audit.map((a) => a.action), ['user.bulk_create'], 'case one audit row');
+  const found = (await srv.api('GET', `/v1/tenants/${T.id}/users?q=imported`)).json.items.map((u) => u.upn);
+  assert.deepEqual(found, ['imp1@bulk.example', 'imp2@bulk.example']);
+  const count = async () => (await srv.api('GET', `/v1/tenants/${T.id}/users?limit=500`)).json.items.length;
+  const n0 = await count();
+  // Fields at fault and a repeated upn: 400, every one by index; nothing created.
+  r = await srv.api('POST', path, { token: T.tok.license_admin, body: { users: [
+    { upn: 'ok@bulk.example', display_name: 'Fine' }, { upn: 'no-at-sign', display_name: 'Bad' },
+    { upn: 'x@bulk.example', display_name: '' }, { upn: 'OK@bulk.example', display_name: 'Twice' }] } });
+  expectError(r, 400, 'invalid_field', 'users', 'bad fields');
+  assert.deepEqual(r.json.error.faults.map((f) => f.path), ['users[1].upn', 'users[2].display_name', 'users[3].upn'],
+    `case fault paths: ${JSON.stringify(r.json.error.faults)}`);
+  // An upn the tenant has: 409 naming it; the good one before it not created either.
+  r = await srv.api('POST', path, { token: T.tok.license_admin, body: { users: [
+    { upn: 'new@bulk.example', display_name: 'New' }, { upn: 'imp1@bulk.example', display_name: 'Again' }] } });
+  expectError(r, 409, 'conflict', 'users', 'upn taken');
+  assert.deepEqual(r.json.error.faults.map((f) => f.path), ['users[1].upn']);
+  assert.equal(await count(), n0, 'case nothing created after refusals');
+  for (const [body, name] of [[{}, 'no users'], [{ users: [] }, 'empty'], [{ users: ['x'] }, 'not objects'],
+    [{ users: [{ upn: 'a@b.c', display_name: 'A', role: 'x' }] }, 'extra field']]) {
+    expectError(await srv.api('POST', path, { token: T.tok.license_admin, body }), 400, 'invalid_field', 'users', name);
+  }
+  expectError(await srv.api('POST', path, { token: T.tok.reader, body: { users: [{ upn: 'r@b.c', display_name: 'R' }] } }), 403, 'forbidden', undefined, 'reader');
+});
