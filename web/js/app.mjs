@@ -19,9 +19,15 @@ import { operationsPage } from './pages/operations.mjs';
 import { tokensPage } from './pages/tokens.mjs';
 import { tenantsPage, creditChecksPage, fleetPage, supportQueuePage } from './pages/provider.mjs';
 import { catalogPage } from './pages/catalog.mjs';
+import { homePage } from './pages/home.mjs';
+import { usersPage } from './pages/users.mjs';
+import { auditPage } from './pages/audit.mjs';
 
 const ROUTES = [
   { path: '/signin', page: signinPage, public: true },
+  { path: '/t/:t', page: homePage, nav: 'home' },
+  { path: '/t/:t/users', page: usersPage, nav: 'users' },
+  { path: '/t/:t/audit', page: auditPage, nav: 'audit', need: 'audit' },
   { path: '/t/:t/products', page: productsPage, nav: 'products' },
   { path: '/t/:t/subscriptions/:s', page: subscriptionPage, nav: 'products', tab: 'overview' },
   { path: '/t/:t/subscriptions/:s/upgrade', page: subscriptionPage, nav: 'products', tab: 'upgrade' },
@@ -87,7 +93,7 @@ function signinHash(path, query) {
 
 function homeHash(who) {
   if (!who) return '#/signin';
-  return session.isTenantRole(who) ? `#/t/${who.tenant}/products` : '#/provider/tenants';
+  return session.isTenantRole(who) ? `#/t/${who.tenant}` : '#/provider/tenants';
 }
 
 async function getTenantInfo(id, signal) {
@@ -136,13 +142,16 @@ function renderNav(current, tenantId, tenantName) {
   if (tenantId) {
     sections.push(h('h2', { id: 'nav-tenant' }, tenantName || tenantId),
       h('ul', { 'aria-labelledby': 'nav-tenant' },
+        link('home', `#/t/${tenantId}`, t('nav.home')),
         link('products', `#/t/${tenantId}/products`, t('nav.products')),
+        link('users', `#/t/${tenantId}/users`, t('nav.users')),
         link('licenses', `#/t/${tenantId}/licenses`, t('nav.licenses')),
         link('billing', `#/t/${tenantId}/billing`, t('nav.billing')),
         link('health', '#/health', t('nav.health')),
         link('support', `#/t/${tenantId}/support`, t('nav.support')),
         link('operations', `#/t/${tenantId}/operations`, t('nav.operations')),
-        session.may('tokens') ? link('tokens', `#/t/${tenantId}/tokens`, t('nav.tokens')) : null));
+        session.may('tokens') ? link('tokens', `#/t/${tenantId}/tokens`, t('nav.tokens')) : null,
+        session.may('audit') ? link('audit', `#/t/${tenantId}/audit`, t('nav.audit')) : null));
   }
   if (session.may('provider')) {
     sections.push(h('h2', { id: 'nav-provider' }, t('nav.provider')),

@@ -89,6 +89,7 @@ const can = {
   billing: ['operator', 'global_admin', 'billing_admin'], // buy, upgrade, switch, pay, support requests
   licenses: ['operator', 'global_admin', 'license_admin'], // users and seats
   tokens: ['operator', 'global_admin'], // a tenant's API tokens
+  audit: ['operator', 'global_admin'], // a tenant's audit log
   provider: ['operator', 'support'], // provider pages (read)
   operator: ['operator'], // provider actions
 };

@@ -4,7 +4,7 @@ import { h, replace } from '../dom.mjs';
 import { t, fmtDate, fmtDateTime, fmtMoney, getLang } from '../i18n.mjs';
 import { api, listAll, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, confirmDialog } from '../ui.mjs';
 import { parseMajor, minorToInput } from '../money.mjs';
 
 export async function billingPage(ctx) {
@@ -107,6 +107,32 @@ export async function billingPage(ctx) {
       if (parsed.error) {
         return showError(form, localError(t(`money.${parsed.error}`, { n: parsed.digits, example: minorToInput(12000, cur, getLang()) }), 'amount'), ctx);
       }
+      // What it settles (the oldest invoices first), and any amount over what is owed.
+      const owed = Math.max(0, b.balance);
+      const open = b.invoices.filter((inv) => !inv.credit_note && inv.unpaid > 0)
+        .sort((x, y) => (Date.parse(x.due) - Date.parse(y.due)) || (Date.parse(x.issued) - Date.parse(y.issued)));
+      let left = parsed.minor;
+      const settles = [];
+      for (const inv of open) {
+        if (left <= 0) break;
+        const part = Math.min(left, inv.unpaid);
+        settles.push(t(part === inv.unpaid ? 'billing.settles_whole' : 'billing.settles_part', { id: inv.id, amount: fmtMoney(part, cur) }));
+        left -= part;
+      }
+      const over = parsed.minor > owed ? parsed.minor - owed : 0;
+      const ok = await confirmDialog({
+        title: t('billing.pay_confirm_title', { amount: fmtMoney(parsed.minor, cur) }),
+        facts: [
+          [t('confirm.amount'), fmtMoney(parsed.minor, cur)],
+          [t('billing.past_due'), fmtMoney(b.past_due, cur)],
+          [t('billing.balance'), fmtMoney(owed, cur)],
+          [t('confirm.settles'), settles.length ? h('ul', { class: 'plain', id: 'pay-settles' }, settles.map((x) => h('li', {}, x))) : t('billing.settles_nothing')],
+          over ? [t('confirm.over'), h('strong', { id: 'pay-over' }, fmtMoney(over, cur))] : null,
+        ],
+        warning: over ? t('billing.overpay_warning', { over: fmtMoney(over, cur), owed: fmtMoney(owed, cur) }) : null,
+        confirmLabel: over ? t('billing.pay_over_confirm', { amount: fmtMoney(parsed.minor, cur), over: fmtMoney(over, cur) }) : t('billing.pay_confirm', { amount: fmtMoney(parsed.minor, cur) }),
+      });
+      if (!ok) return;
       // Same amount after a network failure: same key, so it is paid once.
       if (lastAmount !== parsed.minor) idem = null;
       idem = idem || newIdemKey('pay');

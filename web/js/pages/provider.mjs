@@ -5,7 +5,7 @@ import { h, s, replace } from '../dom.mjs';
 import { t, fmtDateTime, fmtMoney, fmtNumber } from '../i18n.mjs';
 import { api, listAll, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, REASON_CODES } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, REASON_CODES, confirmDialog } from '../ui.mjs';
 
 const reasonTitle = (code) => t(`fleet.reason.${code}`);
 import { requestsTable } from './support.mjs';
@@ -54,7 +54,7 @@ export async function creditChecksPage(ctx) {
         [{ label: t('credit.col.id'), rowHeader: true }, { label: t('credit.col.tenant') }, { label: t('credit.col.for') }, { label: t('credit.col.amount'), num: true }, { label: t('credit.col.expected') }, ...(operator ? [{ label: t('credit.col.decision') }] : [])],
         pending.map((c) => {
           const row = [c.id, tenantLink(c), what(c), m(c), fmtDateTime(c.expected_by)];
-          if (operator) row.push(decisionButtons(c, (names.get(c.tenant) || {}).name || c.tenant));
+          if (operator) row.push(decisionButtons(c, (names.get(c.tenant) || {}).name || c.tenant, what, m));
           return row;
         }), { label: t('credit.pending') })
       : empty(t('credit.none_pending'));
@@ -70,10 +70,19 @@ export async function creditChecksPage(ctx) {
     if (focusSel) root.querySelector(focusSel)?.focus();
   }
 
-  function decisionButtons(c, tenantName) {
+  function decisionButtons(c, tenantName, what, m) {
     const wrap = h('div', { class: 'actions mt-0' });
     const decide = async (approved, btn) => {
       clearErrors(wrap);
+      if (!approved) {
+        const ok = await confirmDialog({
+          title: t('credit.deny_confirm_title', { id: c.id }),
+          facts: [[t('confirm.tenant'), tenantName], [t('confirm.for'), what(c)], [t('confirm.amount'), m(c)]],
+          text: t('credit.deny_confirm_text'),
+          confirmLabel: t('credit.deny'), danger: true,
+        });
+        if (!ok) return;
+      }
       for (const b of wrap.querySelectorAll('button')) b.disabled = true;
       try {
         await api('POST', `/v1/credit-checks/${c.id}/decision`, { body: { approved }, idem: newIdemKey('decide') });

@@ -54,7 +54,7 @@ export function userPicker(ctx, { id, name, label }) {
   return { node, value: () => select.value };
 }
 
-function download(name, text) {
+export function download(name, text) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
   const a = h('a', { href: url, download: name, hidden: true });
   document.body.append(a);
