@@ -107,9 +107,9 @@ test('users: server search and paging, many assigned in one request after a conf
   for (const n of ['Pager Person 10', 'Pager Person 11', 'Pager Person 12']) await page.getByLabel(`Select ${n}`, { exact: true }).check();
   await page.getByText('3 users selected').waitFor();
   await page.locator('#bulk-sub').selectOption(sub);
-  await page.getByRole('button', { name: 'Assign licenses' }).click();
+  await page.getByRole('button', { name: 'Assign licenses', exact: true }).click();
   await dialog(page).waitFor();
-  assert.match(await dialog(page).textContent(), /Assign licenses to 3 users\?.*Exchange Online \(Plan 1\).*0 of 5/);
+  assert.match(await dialog(page).textContent(), /Assign licenses to 3 users\?PlanMail Plan 1 \(sub_\d+\)Users3Assigned0 assigned of 5/);
   await shot(page, 'users-bulk-confirm');
   await dialog(page).getByRole('button', { name: 'Assign licenses' }).click();
   await page.locator('#bulk-done').waitFor();
@@ -120,7 +120,7 @@ test('users: server search and paging, many assigned in one request after a conf
 
   // Too many for the licenses: refused as a whole, said next to the bulk action; nothing changed.
   await page.locator('#select-all').check();
-  await page.getByRole('button', { name: 'Assign licenses' }).click();
+  await page.getByRole('button', { name: 'Assign licenses', exact: true }).click();
   await dialog(page).getByRole('button', { name: 'Assign licenses' }).click();
   await page.locator('#bulk-bar .form-error').getByText(/seats for 5 licenses/).first().waitFor();
   assert.equal((await srv.api('GET', `/v1/tenants/${T.id}/subscriptions/${sub}/assignments`)).json.items.length, 3);
@@ -174,7 +174,7 @@ test('licenses: buying shows the quantity and the monthly total first; Cancel ch
   assert.equal((await srv.api('GET', `/v1/tenants/${T.id}/subscriptions/sub_2`)).json.quantity, 10, 'case cancelled: nothing bought');
   await panel.getByRole('button', { name: 'Buy licenses' }).click();
   await dialog(page).getByRole('button', { name: 'Buy 3 licenses' }).click();
-  await page.locator('#lic-sub_2 summary').getByText('12 of 13 assigned').waitFor();
+  await page.locator('#lic-sub_2 summary').getByText('12 assigned of 13').waitFor();
   assert.equal(await page.locator('#conflict-alert').count(), 0, 'case the conflict is resolved');
 
   // Unassign: who loses what, then done.
@@ -184,7 +184,7 @@ test('licenses: buying shows the quantity and the monthly total first; Cancel ch
   await dialog(page).waitFor();
   assert.match(await dialog(page).textContent(), new RegExp(`${who} loses access to Business Standard at once`));
   await dialog(page).getByRole('button', { name: 'Unassign' }).click();
-  await page.locator('#lic-sub_2 summary').getByText('11 of 13 assigned').waitFor();
+  await page.locator('#lic-sub_2 summary').getByText('11 assigned of 13').waitFor();
   assert.deepEqual(page.jsErrors, []);
 });
 
@@ -241,7 +241,7 @@ test('audit log: who did what and when, paged; readers are told they lack the ri
   await signIn(reader, srv.url, await tokenFor(T.id, 'reader'));
   assert.equal(await reader.locator('#nav').getByRole('link', { name: 'Audit log' }).count(), 0);
   await reader.goto(`${srv.url}/#/t/${T.id}/audit`);
-  await reader.getByRole('heading', { name: 'You can’t open this page', level: 1 }).or(reader.getByRole('heading', { level: 1 })).first().waitFor();
+  await reader.getByRole('heading', { name: 'Not available for your role', level: 1 }).waitFor();
   assert.equal(await reader.locator('#audit-table').count(), 0);
 });
 
@@ -264,6 +264,7 @@ test('French at 390 px: home, users and audit without sideways scrolling, money 
   await page.getByRole('heading', { name: 'Licences', level: 1 }).waitFor();
   await settled(page);
   const panel = page.locator('#lic-sub_2');
+  if (!(await panel.getAttribute('open') !== null)) await panel.locator('summary').click();
   await panel.locator('.paged[data-page="1"]').waitFor();
   await panel.getByLabel(/Licences à ajouter/).fill('2000');
   await panel.getByRole('button', { name: /Acheter des licences/ }).click();

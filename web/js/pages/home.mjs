@@ -50,7 +50,10 @@ export async function homePage(ctx) {
     add('cancel_at', 'info', t('home.cancel_at', { plan: subName(s.id), date: fmtDate(s.cancel_at) }),
       `#/t/${ctx.tenant}/subscriptions/${s.id}`, t('remedy.see_subscription'));
   }
-  const open = (health.items || []).filter((i) => !i.resolved_at);
+  // Only incidents on a service of the tenant's live plans.
+  const used = new Set(subs.items.filter((x) => LIVE.includes(x.status))
+    .flatMap((x) => ((catalog.plans.find((p) => p.id === x.plan) || {}).services || [])));
+  const open = (health.items || []).filter((i) => !i.resolved_at && used.has(i.service));
   for (const i of open) {
     add('incident', 'warn', t(i.eta ? 'home.incident_eta' : 'home.incident', { title: i.title, service: i.service_name || i.service, time: fmtDateTime(i.eta) }),
       '#/health', t('remedy.see_health'));
