@@ -284,7 +284,19 @@ async function boot() {
   document.getElementById('lang-select').addEventListener('change', async (ev) => {
     await setLang(ev.target.value, { remember: true });
   });
-  onLangChange(() => route());
+  // A new language draws the page again: what was typed stays.
+  onLangChange(async () => {
+    const typed = [...main.querySelectorAll('input[id], select[id], textarea[id]')]
+      .filter((el) => el.type !== 'file' && el.type !== 'hidden')
+      .map((el) => [el.id, el.type === 'checkbox' || el.type === 'radio' ? el.checked : el.value]);
+    await route();
+    for (const [id, v] of typed) {
+      const el = document.getElementById(id);
+      if (!el || !main.contains(el)) continue;
+      if (typeof v === 'boolean') el.checked = v;
+      else if (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v)) el.value = v;
+    }
+  });
   document.getElementById('signout').addEventListener('click', async () => {
     await session.signOut();
     resetCache();

@@ -69,9 +69,12 @@ export function errorText(err) {
   if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
   if (err.local || err.code === 'network') return err.message;
   if (err.reasons && err.reasons.length) return t('error.refused_reasons');
+  // The API's error messages are in English: in another language, ours by
+  // code and field (error.conflict.quantity), else by code, naming the field.
+  if (getLang() === 'en') return err.message;
+  if (err.field && has(`error.${err.code}.${err.field}`)) return t(`error.${err.code}.${err.field}`);
   const label = has(`error.${err.code}`) ? t(`error.${err.code}`) : t('error.generic');
-  // The API's error messages are in English; in another language lead with ours.
-  return getLang() === 'en' ? err.message : `${label} (${err.message})`;
+  return err.field ? t('error.with_field', { error: label, field: err.field }) : label;
 }
 
 export function clearErrors(scope) {
@@ -127,6 +130,19 @@ export const REASON_CODES = [
   'credit_check_pending', 'not_eligible', 'multiple_plans_same_product', 'prepaid_plan',
   'segment_restricted', 'service_busy', 'target_not_supported', 'has_addon', 'unpaid_balance', 'other',
 ];
+
+// Reasons that pass by waiting or by an admin's action keeping this plan
+// (pay, resolve the conflict, the term's end): only then can the blocked
+// page say "once resolved". The others (an ended subscription, a
+// government or nonprofit plan, an add-on, no upgrade path) never pass.
+const PASSING = ['license_conflict', 'subscription_not_ready', 'service_incident', 'upgrade_in_progress', 'credit_check_pending',
+  'multiple_plans_same_product', 'prepaid_plan', 'service_busy', 'unpaid_balance'];
+
+/** Can the blocked subscription's offers be taken once its reasons pass? */
+export function reasonsPass(reasons, subscription) {
+  return reasons.every((r) => PASSING.includes(r.code)
+    && !(r.code === 'upgrade_in_progress' && r.details && r.details.subscription === subscription));
+}
 
 export function reasonTitle(code) {
   return has(`reason.${code}`) ? t(`reason.${code}`) : code;
@@ -205,8 +221,10 @@ export function localMessage(reason) {
 
 /** A reason: its title, the API's message (in the UI's language), its remedies as actions. */
 export function reasonItem(reason, ctx, opts = {}) {
+  // This very subscription's upgrade under way is not "another plan".
+  const self = reason.code === 'upgrade_in_progress' && reason.details && opts.subscription && reason.details.subscription === opts.subscription;
   return h('li', { class: 'reason', dataset: { reason: reason.code } },
-    h('h3', {}, reasonTitle(reason.code)),
+    h('h3', {}, self ? t('reason.upgrade_in_progress_self') : reasonTitle(reason.code)),
     h('p', { class: 'reason-message' }, localMessage(reason)),
     reason.remedies && reason.remedies.length
       ? h('ul', { class: 'remedies', 'aria-label': t('upgrade.what_you_can_do') },

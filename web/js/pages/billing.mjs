@@ -1,8 +1,8 @@
 // Billing: balance, past due, invoices with their lines, payments, credit
 // checks, and Pay now (amounts typed in major units, converted exactly).
 import { h, replace } from '../dom.mjs';
-import { t, fmtDate, fmtDateTime, fmtMoney, getLang } from '../i18n.mjs';
-import { api, listAll, newIdemKey } from '../api.mjs';
+import { t, fmtDate, fmtDateTime, fmtMoney, fmtNumber, getLang } from '../i18n.mjs';
+import { api, listAll, newIdemKey, getCatalog } from '../api.mjs';
 import { may } from '../session.mjs';
 import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, confirmDialog } from '../ui.mjs';
 import { parseMajor, minorToInput } from '../money.mjs';
@@ -10,12 +10,21 @@ import { parseMajor, minorToInput } from '../money.mjs';
 export async function billingPage(ctx) {
   const root = h('div', {});
   let justPaid = null;
+  let catalog = null;
+  // An invoice line in the page's language: its plan, seats and period
+  // (dates by Intl), from its fields; the API's English text when it has none.
+  const lineText = (l) => {
+    const plan = l.plan && catalog ? (catalog.plans.find((p) => p.id === l.plan) || {}).name : null;
+    if (!plan || !l.period_start || !l.period_end || l.quantity === null || l.quantity === undefined) return l.description;
+    return t('billing.line_text', { plan, n: l.quantity, count: fmtNumber(l.quantity), start: fmtDate(l.period_start), end: fmtDate(l.period_end) });
+  };
 
   async function load() {
     const [b, checks] = await Promise.all([
       api('GET', `/v1/tenants/${ctx.tenant}/billing`, { signal: ctx.signal }),
       listAll(`/v1/tenants/${ctx.tenant}/credit-checks`, { signal: ctx.signal }),
     ]);
+    catalog = await getCatalog();
     const cur = b.currency;
     const m = (x) => fmtMoney(x, cur);
 
@@ -78,7 +87,7 @@ export async function billingPage(ctx) {
         ? h('details', { class: 'inline' },
           h('summary', {}, t('billing.lines', { n: inv.lines.length })),
           table([{ label: t('billing.col.line') }, { label: t('billing.col.kind') }, { label: t('billing.col.amount'), num: true }],
-            inv.lines.map((l) => [l.description, t(`line.${l.kind}`), m(l.amount)]), { label: t('billing.lines', { n: inv.lines.length }) }))
+            inv.lines.map((l) => [h('span', { class: 'line-text' }, lineText(l)), t(`line.${l.kind}`), m(l.amount)]), { label: t('billing.lines', { n: inv.lines.length }) }))
         : h('p', { class: 'muted' }, t('billing.no_lines')));
   }
 

@@ -8,8 +8,7 @@ import { api, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
 import {
   pageHead, badge, loading, reasonList, showError, clearErrors, errorSlot, errorText,
-  operationProgress, planName, serviceName, empty,
-} from '../ui.mjs';
+  operationProgress, planName, serviceName, empty, reasonsPass } from '../ui.mjs';
 
 const LIVE = ['provisioning', 'active', 'disabled'];
 
@@ -196,13 +195,21 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
     const termEnd = tab.offers.filter((o) => o.term_end_eligible);
     const termEndSection = !tab.scheduled && termEnd.length && may('billing') ? termEndBox(termEnd) : null;
     if (!tab.eligible) {
-      const later = tab.offers.filter((o) => o.upgrade_type === 'automatic').map((o) => o.name);
+      // "Once resolved" only when the reasons pass; never for a permanent one.
+      const later = reasonsPass(tab.reasons, sub.id) ? tab.offers.filter((o) => o.upgrade_type === 'automatic').map((o) => o.name) : [];
       replace(root, scheduled, termEndSection,
         h('section', { class: 'blocked', 'aria-labelledby': 'blocked-title' },
-          h('h2', { id: 'blocked-title' }, t('upgrade.blocked_title')),
+          h('h2', { id: 'blocked-title', tabindex: '-1' }, t('upgrade.blocked_title')),
           h('p', {}, t('upgrade.blocked_intro', { n: tab.reasons.length })),
           reasonList(tab.reasons, ctx, { subscription: sub.id, codes }),
           later.length ? h('p', { class: 'muted later-offers' }, t('upgrade.later', { plans: fmtList(later) })) : null,
+          // The Upgrade buttons, shown blocked, each pointing at the reasons above.
+          later.length && may('billing')
+            ? h('div', { class: 'actions blocked-offers' },
+              later.map((n) => h('button', { type: 'button', class: 'btn btn-blocked', disabled: true, 'aria-describedby': 'blocked-why' }, t('upgrade.button', { plan: n }))),
+              h('a', { href: '#blocked-title', id: 'blocked-why', class: 'remedy-link', onclick: (ev) => { ev.preventDefault(); root.querySelector('#blocked-title').focus(); } },
+                t('upgrade.why_blocked', { n: tab.reasons.length })))
+            : null,
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: load }, t('upgrade.check_again')))));
       return;
@@ -304,6 +311,10 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
       changesList(catalog, sub.plan, o.plan),
       previewBox, actions, errors);
     loadPreview(o, previewBox);
+    if (!may('billing')) {
+      // A reader sees the offer and why there is no button.
+      actions.append(h('p', { class: 'remedy-note offer-needs' }, t('remedy.needs', { action: t('upgrade.button', { plan: o.name }), role: t('role.needs.billing') })));
+    }
     if (may('billing') && o.eligible) {
       const start = h('button', { type: 'button', class: 'btn', onclick: () => confirm() }, t('upgrade.button', { plan: o.name }));
       actions.append(start);
