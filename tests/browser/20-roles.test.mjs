@@ -31,7 +31,7 @@ async function visit(page, hash, heading) {
   await settled(page);
 }
 
-const READ_ONLY_BUTTONS = ['Sign out', 'Check again', 'Refresh now'];
+const READ_ONLY_BUTTONS = ['Sign out', 'Check again', 'Refresh now', 'Previous', 'Next'];
 
 test('sign-in: an empty or unknown token is refused next to the token field; sign out ends the session', async () => {
   const page = await newPage(browser);
@@ -58,6 +58,7 @@ test('sign-in: an empty or unknown token is refused next to the token field; sig
   assert.ok(!stored.includes(token), 'case no token in the page\'s storage');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  assert.equal(await page.locator('#signout').isVisible(), false, 'case no Sign out on the sign-in page');
   const gone = await srv.api('GET', '/v1/whoami', { token: null, headers: { Cookie: `planshift_session=${cookie.value}` } });
   assert.equal(gone.status, 401, 'case signed out: the session ended in the store');
   assert.deepEqual(page.jsErrors, []);
@@ -92,6 +93,9 @@ test('a reader (Contoso) finds no button that would be refused, on every page', 
       // The offers and their prices are there to read, without an Upgrade button.
       await page.locator('.offer .preview dd.net').first().waitFor();
       assert.equal(await page.locator('.offer').count(), 3);
+      // Each says why it has no button.
+      assert.deepEqual(await page.locator('.offer .offer-needs').allTextContents(),
+        ['Business Standard', 'Business Premium', 'Enterprise E3'].map((p) => `Upgrade to ${p}: ask a global or billing admin`));
     }
     if (hash.endsWith('/licenses')) {
       // Open the subscription's panel: its users are listed, without Unassign.
@@ -108,6 +112,10 @@ test('a reader (Contoso) finds no button that would be refused, on every page', 
   // Pages a reader may not use say so rather than show a form.
   await page.goto(`${srv.url}/#/t/ten_1/support/new`);
   await page.getByRole('heading', { name: 'Not available for your role' }).waitFor();
+  // Nor the manual change, opened by its URL.
+  await page.goto(`${srv.url}/#/t/ten_1/subscriptions/sub_1/switch`);
+  await page.getByRole('heading', { name: 'Not available for your role' }).waitFor();
+  assert.equal(await page.locator('main form').count(), 0);
   await page.goto(`${srv.url}/#/provider/fleet`);
   await page.getByRole('heading', { name: 'Not available for your role' }).waitFor();
   assert.equal(await page.locator('#nav').getByRole('link', { name: 'Fleet' }).count(), 0);

@@ -31,7 +31,7 @@ const ROUTES = [
   { path: '/t/:t/products', page: productsPage, nav: 'products' },
   { path: '/t/:t/subscriptions/:s', page: subscriptionPage, nav: 'products', tab: 'overview' },
   { path: '/t/:t/subscriptions/:s/upgrade', page: subscriptionPage, nav: 'products', tab: 'upgrade' },
-  { path: '/t/:t/subscriptions/:s/switch', page: switchPage, nav: 'products' },
+  { path: '/t/:t/subscriptions/:s/switch', page: switchPage, nav: 'products', need: 'billing' },
   { path: '/t/:t/licenses', page: licensesPage, nav: 'licenses' },
   { path: '/t/:t/billing', page: billingPage, nav: 'billing' },
   { path: '/t/:t/support', page: supportListPage, nav: 'support' },
