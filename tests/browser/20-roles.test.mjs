@@ -189,6 +189,7 @@ test('a license admin assigns seats and adds users but cannot buy licenses or pa
   // Buying the two missing licenses resolves the conflict.
   assert.equal(await bill.getByLabel('Licenses to add').inputValue(), '2');
   await bill.getByRole('button', { name: 'Buy licenses' }).click();
+  await bill.locator('dialog.confirm-dialog').getByRole('button', { name: 'Buy 2 licenses' }).click();
   await bill.locator('#no-conflict').waitFor();
   assert.match(await bill.locator('table').first().locator('tbody tr').textContent(), /12\s*12\s*0/);
   await visit(bill, '#/t/ten_2/billing', 'Billing');

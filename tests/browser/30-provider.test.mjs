@@ -70,6 +70,10 @@ test('operator: tenants, the fleet chart, resolving the incident, and the Upgrad
   assert.equal(inc.eta, '2031-05-04T13:30:00Z', 'the eta sent in UTC');
   await shot(page, 'provider-incidents-open');
   await page.getByRole('button', { name: 'Resolve incident: Advanced Security: delays in applying new policies' }).click();
+  // What it resolves, confirmed first.
+  const dlg = page.locator('dialog.confirm-dialog');
+  assert.match(await dlg.textContent(), /Resolve “Advanced Security: delays in applying new policies”\?/);
+  await dlg.getByRole('button', { name: 'Resolve' }).click();
   await page.locator('#all-healthy').waitFor();
   assert.match(await page.getByRole('region', { name: 'Resolved incidents' }).textContent(), /Advanced Security: delays in applying new policies/);
   await shot(page, 'provider-incidents-resolved');
