@@ -47,7 +47,9 @@ export async function creditChecksPage(ctx) {
     const decided = all.filter((c) => c.status !== 'pending');
     const m = (c) => fmtMoney(c.amount, (names.get(c.tenant) || {}).currency || 'EUR');
     const tenantLink = (c) => h('a', { href: `#/t/${c.tenant}/billing?section=credit-checks` }, (names.get(c.tenant) || {}).name || c.tenant);
-    const what = (c) => (c.operation ? t('credit.for_operation', { id: c.operation }) : c.subscription ? t('credit.for_purchase', { id: c.subscription }) : '—');
+    const what = (c) => (c.operation ? t('credit.for_operation', { id: c.operation })
+      : c.subscription && c.quantity !== null && c.quantity !== undefined ? t('credit.for_seats', { id: c.subscription, count: fmtNumber(c.quantity) })
+        : c.subscription ? t('credit.for_purchase', { id: c.subscription }) : '—');
 
     const pendingBox = pending.length
       ? table(
@@ -77,7 +79,7 @@ export async function creditChecksPage(ctx) {
       if (!approved) {
         const ok = await confirmDialog({
           title: t('credit.deny_confirm_title', { id: c.id }),
-          facts: [[t('confirm.tenant'), tenantName], [t('confirm.for'), what(c)], [t('confirm.amount'), m(c)]],
+          facts: [[t('confirm.tenant'), tenantName], [t('confirm.for'), what(c)], [t('credit.col.amount'), m(c)]],
           text: t('credit.deny_confirm_text'),
           confirmLabel: t('credit.deny'), danger: true,
         });
