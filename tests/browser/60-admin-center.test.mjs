@@ -331,3 +331,101 @@ test('credit checks: a purchase and more licenses wait, saying until when; the o
   await shot(page, 'products-credit-denied');
   assert.deepEqual([...page.jsErrors, ...op.jsErrors], []);
 });
+
+// ---- the listed defects -------------------------------------------------------
+
+async function firstSub(T) {
+  return (await srv.api('GET', `/v1/tenants/${T.id}/subscriptions`)).json.items.find((s) => !s.addon_of).id;
+}
+
+test('defects: permanent reasons never say "Once resolved"; Woodgrove\'s own upgrade under way says so', async () => {
+  const page = await newPage(browser, WIDE);
+  await signIn(page, srv.url, srv.operator);
+  const tab = async (T, sub) => {
+    await page.goto(`${srv.url}/#/t/${T.id}/subscriptions/${sub}/upgrade`);
+    await page.locator('.reason').first().waitFor();
+    await settled(page);
+  };
+  for (const name of ['Ville de Lyon', 'Alpine Ski House', 'Adatum']) {
+    const T = tenant(srv, name);
+    await tab(T, await firstSub(T));
+    assert.equal(await page.locator('.later-offers').count(), 0, `case ${name}: no "Once resolved"`);
+    assert.equal(await page.locator('.blocked-offers').count(), 0, `case ${name}: no blocked Upgrade button`);
+  }
+  // A reason that passes (an incident) still says what comes once resolved.
+  const tail = tenant(srv, 'Tailspin');
+  await tab(tail, await firstSub(tail));
+  assert.match(await page.locator('.later-offers').textContent(), /^Once resolved, you can upgrade to /);
+  // Woodgrove: sub_6 is the one being upgraded; sub_5 waits for it.
+  const wood = tenant(srv, 'Woodgrove');
+  const ops = (await srv.api('GET', `/v1/tenants/${wood.id}/operations`)).json.items;
+  const source = ops.find((o) => o.state === 'provisioning').source;
+  const other = (await srv.api('GET', `/v1/tenants/${wood.id}/subscriptions`)).json.items.find((s) => s.id !== source && !s.addon_of).id;
+  await tab(wood, source);
+  assert.equal(await page.locator('.reason h3').first().textContent(), 'This subscription is being upgraded');
+  assert.match(await page.locator('.reason-message').first().textContent(), /This subscription is already being upgraded/);
+  assert.equal(await page.locator('.later-offers').count(), 0, 'case no "Once resolved, you can upgrade to" the plan it is becoming');
+  await tab(wood, other);
+  assert.equal(await page.locator('.reason h3').first().textContent(), 'Another plan is being upgraded');
+  assert.equal(await page.locator('.later-offers').count(), 1);
+  assert.deepEqual(page.jsErrors, []);
+});
+
+test('defects: typed text survives a language switch; a network error shows next to the action that failed; French invoice lines and API errors', async () => {
+  const T = tenant(srv, 'Fabrikam');
+  const page = await newPage(browser, WIDE);
+  await signIn(page, srv.url, T.token);
+  await page.goto(`${srv.url}/#/t/${T.id}/users`);
+  await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+  await settled(page);
+  await page.locator('#users-q').fill('typed before');
+  await french(page);
+  await page.getByRole('heading', { name: 'Utilisateurs', level: 1 }).waitFor();
+  assert.equal(await page.locator('#users-q').inputValue(), 'typed before');
+  await page.locator('#lang-select').selectOption('en');
+  await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+  assert.equal(await page.locator('#users-q').inputValue(), 'typed before');
+
+  // Unassign while the network fails: the error is on that user's row.
+  await page.goto(`${srv.url}/#/t/${T.id}/licenses`);
+  await page.getByRole('heading', { name: 'Licenses', level: 1 }).waitFor();
+  await settled(page);
+  const panel = page.locator('#lic-sub_2');
+  if (await panel.getAttribute('open') === null) await panel.locator('summary').click();
+  await panel.locator('.paged[data-page="1"]').waitFor();
+  await page.route('**/assignments/**', (r) => (r.request().method() === 'DELETE' ? r.abort('internetdisconnected') : r.continue()));
+  const row = panel.locator('tbody tr').nth(1);
+  await row.getByRole('button', { name: 'Unassign' }).click();
+  await dialog(page).locator('[data-confirm="yes"]').click();
+  const err = panel.locator('tr.row-error-row');
+  await err.waitFor();
+  assert.match(await err.textContent(), /server cannot be reached|unreachable|connection/i);
+  assert.equal(await err.evaluate((e) => e.previousElementSibling === e.parentNode.children[1]), true, 'case the error follows the row that failed');
+  assert.equal(await panel.locator('.buy-licenses .form-error').textContent(), '', 'case nothing next to Buy licenses');
+  await page.unroute('**/assignments/**');
+  // In French, the API's refusal in French: all seats of sub_2 are taken.
+  await french(page);
+  const fpanel = page.locator('#lic-sub_2');
+  if (await fpanel.getAttribute('open') === null) await fpanel.locator('summary').click();
+  await fpanel.locator('.paged[data-page="1"]').waitFor();
+  const extra = await srv.api('POST', `/v1/tenants/${T.id}/users`, { body: { upn: 'extra.person@fabrikam.example', display_name: 'Extra Person' } });
+  assert.equal(extra.status, 201);
+  await fpanel.getByLabel('Trouver un utilisateur').fill('extra.person');
+  await fpanel.locator('select[name="user"][data-results="1"]').waitFor();
+  await fpanel.getByRole('button', { name: 'Attribuer la licence' }).click();
+  const refused = fpanel.locator('.form-error').filter({ hasText: /\S/ }).last();
+  await refused.waitFor();
+  assert.equal((await refused.textContent()).trim(), 'Toutes les licences sont attribuées : achetez-en d’autres ou retirez d’abord un utilisateur.');
+
+  // Invoice lines in French, dates by Intl.
+  const blue = tenant(srv, 'Blue Yonder');
+  const fr = await newPage(browser, { ...WIDE, locale: 'fr-FR' });
+  await signIn(fr, srv.url, blue.token);
+  await fr.goto(`${srv.url}/#/t/${blue.id}/billing`);
+  await fr.getByRole('heading', { name: 'Facturation', level: 1 }).waitFor();
+  await settled(fr);
+  await fr.locator('.invoice details summary').first().click();
+  const line = (await fr.locator('.line-text').first().textContent()).replace(/\s/g, ' ');
+  assert.match(line, /^Business Basic, 12 licences, du \d{1,2} [a-zéû]+\.? \d{4} au \d{1,2} [a-zéû]+\.? \d{4}$/);
+  assert.deepEqual([...page.jsErrors.filter((e) => !/internetdisconnected|ERR_INTERNET_DISCONNECTED/.test(e)), ...fr.jsErrors], []);
+});
