@@ -181,7 +181,7 @@ test('Contoso: upgrade to Business Standard, follow the operation to completion,
   const token = tenant(srv, 'Contoso').token;
   assert.equal((await srv.api('PATCH', '/v1/tenants/ten_1/subscriptions/sub_1', { token, body: { quantity: 19 } })).status, 200);
   await offer.getByRole('button', { name: 'Upgrade to Business Standard' }).click();
-  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Confirm upgrade' }).click();
   const refused = offer.locator('.form-error');
   await refused.locator('.reason').waitFor();
   assert.equal(await refused.locator('p').first().textContent(), 'Refused, nothing was changed, because:');
@@ -191,8 +191,8 @@ test('Contoso: upgrade to Business Standard, follow the operation to completion,
   assert.equal((await srv.api('PATCH', '/v1/tenants/ten_1/subscriptions/sub_1', { token, body: { quantity: 25 } })).status, 200);
 
   await offer.getByRole('button', { name: 'Upgrade to Business Standard' }).click();
-  assert.match(await offer.locator('.confirm-text').textContent(), /Upgrade 25 licenses from Business Basic to Business Standard\?/);
-  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  assert.match(await page.locator('dialog.confirm-dialog').textContent(), /Upgrade 25 licenses from Business Basic to Business Standard\?.*Licenses25.*New total per month€312\.50 instead of €150\.00/);
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Confirm upgrade' }).click();
   const progress = page.locator('.op-progress');
   await page.locator('.op-progress[data-state="completed"]').waitFor();
   assert.match(await progress.textContent(), /Upgrade to Business Standard requested \(op_\d+\)/);

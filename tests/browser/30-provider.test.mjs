@@ -130,7 +130,7 @@ test('Contoso: an upgrade waiting in provisioning is polled until the operator a
   await page.goto(`${srv.url}/#/t/ten_1/subscriptions/sub_1/upgrade`);
   const offer = page.locator('.offer[data-plan="biz-premium"]');
   await offer.getByRole('button', { name: 'Upgrade to Business Premium' }).click();
-  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Confirm upgrade' }).click();
   await page.locator('.op-progress[data-state="provisioning"]').waitFor();
   assert.match(await page.locator('.op-progress').textContent(), /Setting up the new subscription…/);
   await shot(page, 'upgrade-provisioning-contoso');
