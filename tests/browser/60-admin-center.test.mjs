@@ -429,3 +429,29 @@ test('defects: typed text survives a language switch; a network error shows next
   assert.match(line, /^Business Basic, 12 licences, du \d{1,2} [a-zéû]+\.? \d{4} au \d{1,2} [a-zéû]+\.? \d{4}$/);
   assert.deepEqual([...page.jsErrors.filter((e) => !/internetdisconnected|ERR_INTERNET_DISCONNECTED/.test(e)), ...fr.jsErrors], []);
 });
+
+test('provider: the operator fails an unfinished operation after a summary, with the reason the tenant sees', async () => {
+  const wood = tenant(srv, 'Woodgrove');
+  const op = (await srv.api('GET', `/v1/tenants/${wood.id}/operations`)).json.items.find((o) => o.state === 'provisioning');
+  const page = await newPage(browser, WIDE);
+  await signIn(page, srv.url, srv.operator);
+  await page.goto(`${srv.url}/#/t/${wood.id}/operations`);
+  await page.getByRole('heading', { name: 'Operations', level: 1 }).waitFor();
+  await settled(page);
+  await page.getByRole('button', { name: `Fail ${op.id}` }).click();
+  await dialog(page).waitFor();
+  assert.match(await dialog(page).textContent(), new RegExp(`Fail operation ${op.id}\\?.*undone`));
+  await dialog(page).getByLabel('Reason the tenant sees').fill('The mailbox move could not finish');
+  await shot(page, 'provider-fail-confirm');
+  await dialog(page).getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await srv.api('GET', `/v1/tenants/${wood.id}/operations/${op.id}`)).json.state, 'provisioning', 'case Cancel: nothing failed');
+  await page.getByRole('button', { name: `Fail ${op.id}` }).click();
+  await dialog(page).getByLabel('Reason the tenant sees').fill('The mailbox move could not finish');
+  await dialog(page).getByRole('button', { name: 'Fail' }).click();
+  await page.locator('#ops-table tr', { hasText: op.id }).filter({ hasText: 'Failed' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: `Fail ${op.id}` }).count(), 0);
+  const after = (await srv.api('GET', `/v1/tenants/${wood.id}/operations/${op.id}`)).json;
+  assert.equal(after.state, 'failed');
+  assert.match(JSON.stringify(after), /The mailbox move could not finish/);
+  assert.deepEqual(page.jsErrors, []);
+});

@@ -346,7 +346,7 @@ export function serviceName(catalog, id) {
  * the action's own words on its button. Resolves true when confirmed;
  * Escape or Cancel resolve false. The one confirmation of the admin center.
  */
-export function confirmDialog({ title, text, facts = [], warning, confirmLabel, danger = false }) {
+export function confirmDialog({ title, text, facts = [], warning, content, confirmLabel, danger = false }) {
   return new Promise((resolve) => {
     const titleId = newId('confirm');
     const yes = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn', dataset: { confirm: 'yes' } }, confirmLabel || t('confirm.yes'));
@@ -356,6 +356,7 @@ export function confirmDialog({ title, text, facts = [], warning, confirmLabel, 
       text ? h('p', {}, text) : null,
       facts.length ? h('dl', { class: 'facts confirm-facts' }, facts.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
       warning ? h('p', { class: 'alert alert-warn confirm-warning' }, warning) : null,
+      content || null,
       h('div', { class: 'actions' }, yes, no));
     const opener = document.activeElement;
     let done = false;
