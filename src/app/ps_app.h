@@ -399,10 +399,15 @@ ps_code ps_app_operation_job(struct ps_ctx *c, int64_t tenant, int64_t op, int64
 /* ---- the fleet (fleet.c) ---- */
 
 struct ps_fleet_sum {
-	int64_t tenants, subscriptions, live, eligible;
+	int64_t tenants, subscriptions, live, eligible; /* eligible: live ones only */
 	int64_t scheduled; /* live subscriptions with a change at term end: cancel_at or a scheduled operation */
-	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
+	int64_t blocked_by[PS_R__COUNT]; /* live subscriptions each reason blocks */
 };
+/* The live subscriptions blocked: eligible + blocked = live (an ended one is neither). */
+static inline int64_t ps_fleet_blocked(const struct ps_fleet_sum *f)
+{
+	return f->live - f->eligible;
+}
 /* Called for every subscription evaluated; false stops the sweep. */
 typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v);
 /* Evaluate every subscription of every tenant at c->now (reads only). */

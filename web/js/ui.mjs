@@ -286,7 +286,7 @@ export function operationProgress(op, ctx, { names = {}, onFinish } = {}) {
       const f = o.result && o.result.failure;
       outcome = h('div', { class: 'alert alert-danger op-failed' },
         h('h3', {}, t(`op.${kind}.failed_title`)),
-        h('p', {}, f === 'credit_check_denied' ? t('op.failure.credit_check_denied') : (f || t('op.failure.unknown'))));
+        h('p', {}, f && has(`op.failure.${f}`) ? t(`op.failure.${f}`) : (f || t('op.failure.unknown'))));
     }
     replace(box,
       h('ol', { class: 'progress', 'aria-label': t('op.progress_label') }, steps),

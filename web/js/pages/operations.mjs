@@ -1,7 +1,7 @@
 // Operations: the tenant's upgrades and manual changes, newest first; the
 // operator fails an unfinished one (undone), after a summary.
 import { h } from '../dom.mjs';
-import { t, fmtDateTime, fmtNumber } from '../i18n.mjs';
+import { t, fmtDateTime, fmtNumber, has } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
 import { pageHead, table, badge, empty, planName, confirmDialog, showError, errorSlot } from '../ui.mjs';
@@ -15,7 +15,10 @@ export async function operationsPage(ctx) {
   ]);
   const subLink = (id) => (id ? h('a', { href: `#/t/${ctx.tenant}/subscriptions/${id}` }, id) : '—');
   const outcome = (o) => {
-    if (o.state === 'failed') return o.result && o.result.failure === 'credit_check_denied' ? t('op.failure.credit_check_denied') : ((o.result && o.result.failure) || '—');
+    if (o.state === 'failed') {
+      const f = o.result && o.result.failure;
+      return f && has(`op.failure.${f}`) ? t(`op.failure.${f}`) : (f || '—');
+    }
     if (o.state === 'completed' || o.state === 'provisioning') return t('op.moved', { n: (o.result && o.result.moved) || 0, count: fmtNumber((o.result && o.result.moved) || 0) });
     if (o.state === 'pending_credit_check') return t('op.credit_check_wait');
     return '—';
@@ -26,18 +29,16 @@ export async function operationsPage(ctx) {
     const btn = h('button', {
       type: 'button', class: 'btn btn-small btn-danger', 'aria-label': t('ops.fail_named', { id: o.id }),
       onclick: async () => {
-        const reason = h('input', { id: `fail-reason-${o.id}`, name: 'reason', type: 'text', value: t('ops.fail_default_reason'), autocomplete: 'off' });
         const ok = await confirmDialog({
           title: t('ops.fail_confirm_title', { id: o.id }),
           text: t('ops.fail_confirm_text'),
           facts: [[t('ops.col.kind'), t(`ops.kind.${o.kind}`)], [t('ops.col.from'), o.source || '—'], [t('ops.col.to'), planName(catalog, o.target_plan)], [t('ops.col.state'), badge(o.state)]],
-          content: h('div', { class: 'field' }, h('label', { for: reason.id }, t('ops.fail_reason')), reason),
           confirmLabel: t('ops.fail'), danger: true,
         });
         if (!ok) return;
         btn.disabled = true;
         try {
-          await api('POST', `/v1/tenants/${ctx.tenant}/operations/${o.id}/fail`, { body: reason.value.trim() ? { reason: reason.value.trim() } : {}, idem: newIdemKey('fail') });
+          await api('POST', `/v1/tenants/${ctx.tenant}/operations/${o.id}/fail`, { body: {}, idem: newIdemKey('fail') });
           ctx.announce(t('ops.failed_ok', { id: o.id }));
           ctx.rerender();
         } catch (e) {
