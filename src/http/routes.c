@@ -80,6 +80,7 @@ const struct ps_route ps_routes[] = {
 	{"GET", T "/billing", ps_h_billing, PS_PERM_READ_TENANT, 0, "balance, past due, invoices with lines, payments"},
 	{"POST", T "/payments", ps_h_payment, PS_PERM_BUY, BODY | IDEM, "pay now: settles the oldest invoices first"},
 	{"GET", T "/credit-checks", ps_h_credit_checks, PS_PERM_READ_TENANT, 0, "the tenant's credit checks"},
+	{"GET", "/v1/credit-checks", ps_h_credit_checks, PS_PERM_PROVIDER, 0, "every tenant's credit checks, in one list"},
 	{"POST", "/v1/credit-checks/{c}/decision", ps_h_credit_decision, PS_PERM_OPERATOR, BODY | IDEM,
 	 "approve or deny a credit check"},
 	{"POST", T "/support-requests", ps_h_support_create, PS_PERM_BUY, BODY | IDEM,

@@ -737,8 +737,10 @@ ps_code ps_sql_credit_check_list(struct ps_store *st, int64_t tenant, int64_t af
 				 void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, PS_S_CREDIT_LIST, tenant);
-	ps_q_i64(&q, tenant);
+	/* tenant 0: every tenant's, in id order (the provider's list) */
+	ps_q_init(&q, tenant ? PS_S_CREDIT_LIST : PS_S_CREDIT_LIST_ALL, tenant);
+	if (tenant)
+		ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_credit, (union ps_list_cb){.credit = cb}, arg, err);
 }
 

@@ -285,6 +285,7 @@ typedef bool (*ps_catalog_version_cb)(void *arg, const struct ps_catalog_version
 	  (st, id, out, err))                                                                                          \
 	X(ps_code, credit_check_update, (struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err),    \
 	  (st, c, err))                                                                                                \
+	/* credit_check_list: tenant 0 lists every tenant's, in id order. */                                          \
 	X(ps_code, credit_check_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,               \
 	  ps_credit_cb cb, void *arg, struct ps_err *err),                                                             \
 	  (st, tenant, after, limit, cb, arg, err))                                                                    \

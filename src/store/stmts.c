@@ -295,6 +295,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_CREDIT_LIST] = {.name = "credit_check_list",
 		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = ?1 AND id > ?2"
 			      " ORDER BY id LIMIT ?3"},
+    [PS_S_CREDIT_LIST_ALL] = {.name = "credit_check_list_all",
+			   .sql = "SELECT " CC_COLS " FROM credit_checks WHERE id > ?1 ORDER BY id LIMIT ?2"},
     [PS_S_OP_INSERT] = {.name = "operation_insert",
 		     .sql = "INSERT INTO operations (tenant_id, id, kind, state, source_sub, target_plan, new_sub,"
 			    " created_at, updated_at, quantity, credit_check_id, request_id, detail, effective_at)"

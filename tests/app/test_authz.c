@@ -80,6 +80,7 @@ static const struct {
 	{"POST", "/v1/tenants/{t}/payments", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/credit-checks", ALL},
 	{"POST", "/v1/credit-checks/{c}/decision", OP},
+	{"GET", "/v1/credit-checks", OP | SUP},
 	{"POST", "/v1/tenants/{t}/support-requests", OP | GA | BA},
 	{"GET", "/v1/tenants/{t}/support-requests", ALL},
 	{"GET", "/v1/support-requests", OP | SUP},

@@ -1,8 +1,9 @@
 // 23-bulk-seats: POST .../subscriptions/{s}/licenses/bulk assigns and
 // unassigns many seats in one transaction with one audit row: all or
-// nothing, every bad user named in faults; who may call it.
+// nothing, every bad user named in faults; who may call it. Also the CSV
+// import's POST .../users/bulk and the provider's GET /v1/credit-checks.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, tenantWithTokens, expectError } from './harness.mjs';
+import { test, before, after, startServer, tenantWithTokens, expectError, supportToken } from './harness.mjs';
 import { buy, subsPath, seats, list } from './tenant-calls.mjs';
 
 let srv;
@@ -124,4 +125,35 @@ test('users in bulk: all created in one request with one audit row; any bad user
     expectError(await srv.api('POST', path, { token: T.tok.license_admin, body }), 400, 'invalid_field', 'users', name);
   }
   expectError(await srv.api('POST', path, { token: T.tok.reader, body: { users: [{ upn: 'r@b.c', display_name: 'R' }] } }), 403, 'forbidden', undefined, 'reader');
+});
+
+// ---- the provider's credit checks in one list -----------------------------------
+
+test('GET /v1/credit-checks: every tenant\'s credit checks in one list, paged, for the provider only', async () => {
+  const made = [];
+  for (const name of ['Check Org 1', 'Check Org 2']) {
+    const X = await tenantWithTokens(srv, { name, credit_limit: 100 });
+    const r = await srv.api('POST', `/v1/tenants/${X.id}/subscriptions`, { token: X.tok.billing_admin, body: { plan: 'biz-basic', quantity: 5 } });
+    assert.ok(r.json && r.json.credit_check, `case ${name} waits on a credit check: ${r.status} ${r.text}`);
+    made.push([X, r.json.credit_check.id]);
+  }
+  const seen = [];
+  let next = null;
+  do {
+    const r = await srv.api('GET', `/v1/credit-checks?limit=1${next ? `&after=${next}` : ''}`);
+    assert.equal(r.status, 200, r.text);
+    seen.push(...r.json.items);
+    next = r.json.next;
+  } while (next);
+  for (const [X, id] of made) {
+    const c = seen.find((x) => x.id === id);
+    assert.ok(c, `case ${id} listed`);
+    assert.equal(c.tenant, X.id);
+    assert.equal(c.status, 'pending');
+  }
+  const ids = seen.map((c) => Number(c.id.slice(3)));
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'case oldest first');
+  const sup = supportToken(srv);
+  assert.equal((await srv.api('GET', '/v1/credit-checks', { token: sup })).status, 200, 'case support reads it');
+  expectError(await srv.api('GET', '/v1/credit-checks', { token: made[0][0].tok.global_admin }), 403, 'forbidden', undefined, 'a tenant role');
 });

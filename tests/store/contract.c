@@ -2459,6 +2459,12 @@ static void t_credit_checks(void **state)
 	WANT_IDS(&ids, "credit_check_list A limit 1", ca.id);
 	OK(f->o->credit_check_list(f->st, b, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err), "credit_check_list B");
 	WANT_IDS(&ids, "credit_check_list B", cb_.id);
+	/* tenant 0: every tenant's, in id order, paged like the others */
+	OK(f->o->credit_check_list(f->st, 0, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err), "credit_check_list all");
+	WANT_IDS(&ids, "credit_check_list all", ca.id, cb_.id, ca2.id);
+	OK(f->o->credit_check_list(f->st, 0, ca.id, 1, credit_cb, ids_reset(&ids, 0), &f->err),
+	   "credit_check_list all after ca limit 1");
+	WANT_IDS(&ids, "credit_check_list all after ca limit 1", cb_.id);
 
 	/* What waits on a credit check is the tenant's own. */
 	struct ps_credit_check bad = ca2;

@@ -130,6 +130,7 @@ function overviewContent(ctx, sub, catalog, rerender) {
         rerender(s);
       } catch (e) {
         if (e.status !== 0 && !(e.status >= 500)) idem = null;
+        start.disabled = false;
         replace(actions, ...keep, start);
         showError(errors.parentNode || actions, e, ctx);
         start.focus();
@@ -351,6 +352,8 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
         } catch (e) {
           // A refusal is final for this key; a network failure may be retried with it.
           if (e.status !== 0 && !(e.status >= 500)) idem = null;
+          start.disabled = false;
+          start.textContent = t('upgrade.button', { plan: o.name });
           replace(actions, start);
           showError(card, e, ctx);
           start.focus();
