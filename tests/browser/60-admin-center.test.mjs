@@ -63,7 +63,20 @@ test('home: the alerts that need the admin, each with a link where to act', asyn
   await settled(contoso);
   assert.equal(await contoso.locator('#home-alerts').count(), 0);
   await contoso.getByText('Nothing needs you right now.').waitFor();
-  for (const p of [page, blue, lit, contoso]) assert.deepEqual(p.jsErrors, []);
+  // A cancellation at the end of the term and an open support request: each an alert with its link.
+  const made = await srv.api('POST', '/v1/tenants', { body: { name: 'Home Org', segment: 'commercial', payment: 'invoice', credit_limit: 1000000, currency: 'EUR' } });
+  const H = made.json;
+  const sub = (await srv.api('POST', `/v1/tenants/${H.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 3, term: 'annual' } })).json;
+  assert.equal((await srv.api('POST', `/v1/tenants/${H.id}/subscriptions/${sub.id}/cancel`, { body: { when: 'term_end' } })).status, 200);
+  assert.equal((await srv.api('POST', `/v1/tenants/${H.id}/support-requests`, { body: { subscription: sub.id, reason_codes: [], description: 'Help' } })).status, 201);
+  const home = await newPage(browser, WIDE);
+  await signIn(home, srv.url, await tokenFor(H.id, 'reader'));
+  await settled(home);
+  assert.match(await home.locator('[data-alert="cancel_at"]').textContent(), /Business Basic ends on .+ \(cancelled at the end of its term\)/);
+  assert.equal(await home.locator('[data-alert="cancel_at"] a').getAttribute('href'), `#/t/${H.id}/subscriptions/${sub.id}`);
+  assert.match(await home.locator('[data-alert="support"]').textContent(), /1 support request is open/);
+  assert.equal(await home.locator('[data-alert="support"] a').getAttribute('href'), `#/t/${H.id}/support`);
+  for (const p of [page, blue, lit, contoso, home]) assert.deepEqual(p.jsErrors, []);
 });
 
 test('users: server search and paging, many assigned in one request after a confirmation, CSV export and import', async () => {

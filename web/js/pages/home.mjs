@@ -6,6 +6,7 @@ import { h } from '../dom.mjs';
 import { t, fmtNumber, fmtDate, fmtDateTime, fmtMoney } from '../i18n.mjs';
 import { api, listAll, getCatalog } from '../api.mjs';
 import { pageHead, empty, planName } from '../ui.mjs';
+import { may } from '../session.mjs';
 
 const LIVE = ['provisioning', 'active', 'disabled'];
 
@@ -31,7 +32,8 @@ export async function homePage(ctx) {
   }
   if (billing.past_due > 0) {
     add('past_due', 'danger', t('home.past_due', { amount: fmtMoney(billing.past_due, billing.currency), date: fmtDate(billing.oldest_due) }),
-      `#/t/${ctx.tenant}/billing?pay=1`, t('remedy.pay_now'));
+      // Pay now for who may pay; the billing page for the others.
+      may('billing') ? `#/t/${ctx.tenant}/billing?pay=1` : `#/t/${ctx.tenant}/billing`, may('billing') ? t('remedy.pay_now') : t('home.see_billing'));
   }
   for (const c of checks.items.filter((x) => x.status === 'pending')) {
     add('credit_check', 'warn', t(c.quantity !== null && c.subscription ? 'home.credit_check_seats' : 'home.credit_check', {
