@@ -272,6 +272,15 @@ test('French at 390 px: home, users and audit without sideways scrolling, money 
     await settled(page);
     await noSideScroll(page, name);
     await shot(page, name);
+    if (name === 'narrow-fr-users') {
+      // More users than licenses: refused as a whole, said in French.
+      await page.locator('#select-all').check();
+      await page.getByRole('button', { name: 'Attribuer des licences', exact: true }).click();
+      await dialog(page).locator('[data-confirm="yes"]').click();
+      await page.locator('#bulk-bar .faults li').first().waitFor();
+      assert.match(await page.locator('#bulk-bar .form-error').textContent(), /Certains utilisateurs ne peuvent pas recevoir cette licence ; rien n’a été modifié :.*plus d’utilisateurs que de licences/);
+      await noSideScroll(page, 'bulk refusal fr');
+    }
   }
   await page.goto(`${srv.url}/#/t/${T.id}/licenses`);
   await page.getByRole('heading', { name: 'Licences', level: 1 }).waitFor();

@@ -3,7 +3,7 @@
 // unassigned in one request (.../licenses/bulk, all or nothing); CSV export
 // and import. Also the pieces other pages use to name and find users.
 import { h, replace } from '../dom.mjs';
-import { t, fmtNumber, fmtDate } from '../i18n.mjs';
+import { t, fmtNumber, fmtDate, getLang, has } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
 import { pageHead, table, empty, showError, clearErrors, errorSlot, localError, planName, confirmDialog, pager } from '../ui.mjs';
@@ -122,19 +122,21 @@ export async function usersPage(ctx) {
         type: 'checkbox', name: 'pick', value: u.id, checked: selected.has(u.id), 'aria-label': t('users.select_user', { user: u.display_name }),
         onchange: (ev) => { if (ev.target.checked) selected.add(u.id); else selected.delete(u.id); updateCount(); },
       }));
+      // Above the table (a narrow screen shows no header row).
       const all = h('input', {
-        type: 'checkbox', id: 'select-all', 'aria-label': t('users.select_all_shown'),
+        type: 'checkbox', id: 'select-all',
         checked: items.every((u) => selected.has(u.id)),
         onchange: (ev) => {
           for (const b of boxes) { b.checked = ev.target.checked; if (b.checked) selected.add(b.value); else selected.delete(b.value); }
           updateCount();
         },
       });
-      return table(
-        [...(canEdit ? [{ label: all }] : []), { label: t('users.display_name'), rowHeader: !canEdit }, { label: t('users.upn') }, { label: t('users.created'), class: 'hide-narrow' }],
+      const tbl = table(
+        [...(canEdit ? [{ label: h('span', { class: 'sr-only' }, t('users.select')) }] : []), { label: t('users.display_name'), rowHeader: !canEdit }, { label: t('users.upn') }, { label: t('users.created'), class: 'hide-narrow' }],
         items.map((u, i) => [...(canEdit ? [boxes[i]] : []), h('span', { class: 'user-name' }, u.display_name, h('br'), h('small', { class: 'muted' }, u.id)), u.upn,
           h('span', { class: 'hide-narrow' }, u.created_at ? fmtDate(u.created_at) : '—')]),
         { label: t('users.title'), id: 'users-table' });
+      return canEdit ? [h('label', { class: 'checkbox select-all' }, all, t('users.select_all_shown')), tbl] : tbl;
     },
   });
 
@@ -173,7 +175,7 @@ export async function usersPage(ctx) {
         bulkBar.querySelector('.form-error').append(h('ul', { class: 'faults' }, e.faults.map((f) => {
           const id = (/^users\[(usr_\d+)\]/.exec(f.path) || [])[1];
           const u = id && who.get(id);
-          return h('li', {}, u ? `${u.display_name} (${u.upn}): ` : '', f.message);
+          return h('li', {}, u ? `${u.display_name} (${u.upn}): ` : '', faultText(f, e));
         })));
       }
     }
@@ -229,7 +231,7 @@ export async function usersPage(ctx) {
         if (e.faults && e.faults.length) {
           form.querySelector('.form-error').append(h('ul', { class: 'faults' }, e.faults.map((f) => {
             const m = /^users\[(\d+)\]/.exec(f.path);
-            return h('li', {}, m ? t('users.import_line', { line: Number(m[1]) + 2, message: f.message }) : f.message);
+            return h('li', {}, m ? t('users.import_line', { line: Number(m[1]) + 2, message: faultText(f, e) }) : faultText(f, e));
           })));
         }
       }
@@ -246,6 +248,20 @@ export async function usersPage(ctx) {
     canEdit ? importForm() : null);
   await list.first();
   return node;
+}
+
+/** A bulk request's fault in the page's language: the API's sentence in
+ * English, else ours by what its path names (users[usr_3].assign,
+ * subscriptions[sub_7].assign, users[2].upn) and the answer's status. */
+export function faultText(f, err) {
+  if (getLang() === 'en') return f.message;
+  const m = /^(users|subscriptions)\[[^\]]+\]\.(\w+)$/.exec(f.path || '');
+  if (!m) return f.message;
+  const key = m[1] === 'subscriptions' ? 'users.fault.over'
+    : m[2] === 'unassign' ? 'users.fault.no_seat'
+      : m[2] === 'assign' ? (err.status === 409 ? 'users.fault.elsewhere' : 'users.fault.no_user')
+        : err.status === 409 ? 'error.conflict.upn' : `error.invalid_field.${m[2]}`;
+  return has(key) ? t(key) : f.message;
 }
 
 /** The users of an imported CSV (a header naming display_name and upn, in
