@@ -5,6 +5,7 @@
 // owed); the audit log. English at 1366 px, French at 390 px.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { afterEach } from 'node:test';
 import { test, browserSuite, newPage, signIn, shot, settled, tenant } from './helpers.mjs';
 
 let srv;
@@ -34,8 +35,19 @@ async function noSideScroll(page, what) {
 
 const dialog = (page) => page.locator('dialog.confirm-dialog');
 
+// Each test's pages, closed after it: a busy machine keeps no stale tabs.
+const opened = [];
+async function open(opts) {
+  const p = await newPage(browser, opts);
+  opened.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.allSettled(opened.splice(0).map((p) => p.context().close()));
+});
+
 test('home: the alerts that need the admin, each with a link where to act', async () => {
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, tenant(srv, 'Fabrikam').token);
   await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
   await settled(page);
@@ -46,19 +58,19 @@ test('home: the alerts that need the admin, each with a link where to act', asyn
   await page.getByRole('heading', { name: 'Licenses', level: 1 }).waitFor();
 
   // Blue Yonder owes money; Litware waits on a credit check, its time stated.
-  const blue = await newPage(browser, WIDE);
+  const blue = await open(WIDE);
   await signIn(blue, srv.url, tenant(srv, 'Blue Yonder').token);
   await settled(blue);
   const due = blue.locator('[data-alert="past_due"]');
   assert.match(await due.textContent(), /€[\d,.]+ is past due since/);
   assert.equal(await due.getByRole('link').getAttribute('href'), `#/t/${tenant(srv, 'Blue Yonder').id}/billing?pay=1`);
-  const lit = await newPage(browser, WIDE);
+  const lit = await open(WIDE);
   await signIn(lit, srv.url, tenant(srv, 'Litware').token);
   await settled(lit);
   assert.ok(await lit.locator('[data-alert="credit_check"], [data-alert="operation"]').count() >= 1, 'case Litware: a wait shown');
   assert.match(await lit.locator('#home-alerts').textContent(), /expected by|waits for a credit check/);
   // Contoso: nothing needs the admin.
-  const contoso = await newPage(browser, WIDE);
+  const contoso = await open(WIDE);
   await signIn(contoso, srv.url, tenant(srv, 'Contoso').token);
   await settled(contoso);
   assert.equal(await contoso.locator('#home-alerts').count(), 0);
@@ -69,7 +81,7 @@ test('home: the alerts that need the admin, each with a link where to act', asyn
   const sub = (await srv.api('POST', `/v1/tenants/${H.id}/subscriptions`, { body: { plan: 'biz-basic', quantity: 3, term: 'annual' } })).json;
   assert.equal((await srv.api('POST', `/v1/tenants/${H.id}/subscriptions/${sub.id}/cancel`, { body: { when: 'term_end' } })).status, 200);
   assert.equal((await srv.api('POST', `/v1/tenants/${H.id}/support-requests`, { body: { subscription: sub.id, reason_codes: [], description: 'Help' } })).status, 201);
-  const home = await newPage(browser, WIDE);
+  const home = await open(WIDE);
   await signIn(home, srv.url, await tokenFor(H.id, 'reader'));
   await settled(home);
   assert.match(await home.locator('[data-alert="cancel_at"]').textContent(), /Business Basic ends on .+ \(cancelled at the end of its term\)/);
@@ -92,7 +104,7 @@ test('users: server search and paging, many assigned in one request after a conf
   assert.equal(bought.status, 201, bought.text);
   const sub = bought.json.id;
 
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, T.token);
   const requests = [];
   page.on('request', (r) => { if (r.method() !== 'GET') requests.push(`${r.method()} ${new URL(r.url()).pathname}`); });
@@ -166,7 +178,7 @@ test('users: server search and paging, many assigned in one request after a conf
 
 test('licenses: buying shows the quantity and the monthly total first; Cancel changes nothing; unassign asks too', async () => {
   const T = tenant(srv, 'Fabrikam');
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, T.token);
   await page.goto(`${srv.url}/#/t/${T.id}/licenses`);
   await page.getByRole('heading', { name: 'Licenses', level: 1 }).waitFor();
@@ -203,7 +215,7 @@ test('licenses: buying shows the quantity and the monthly total first; Cancel ch
 
 test('pay: the amount, what it settles and the amount over what is owed, confirmed explicitly', async () => {
   const T = tenant(srv, 'Blue Yonder');
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, T.token);
   await page.goto(`${srv.url}/#/t/${T.id}/billing`);
   await page.getByRole('heading', { name: 'Billing', level: 1 }).waitFor();
@@ -236,7 +248,7 @@ test('pay: the amount, what it settles and the amount over what is owed, confirm
 
 test('audit log: who did what and when, paged; readers are told they lack the right', async () => {
   const T = tenant(srv, 'Contoso');
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, T.token);
   await page.goto(`${srv.url}/#/t/${T.id}/audit`);
   await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
@@ -250,7 +262,7 @@ test('audit log: who did what and when, paged; readers are told they lack the ri
   await shot(page, 'audit-contoso');
   assert.deepEqual(page.jsErrors, []);
 
-  const reader = await newPage(browser, WIDE);
+  const reader = await open(WIDE);
   await signIn(reader, srv.url, await tokenFor(T.id, 'reader'));
   assert.equal(await reader.locator('#nav').getByRole('link', { name: 'Audit log' }).count(), 0);
   await reader.goto(`${srv.url}/#/t/${T.id}/audit`);
@@ -260,7 +272,7 @@ test('audit log: who did what and when, paged; readers are told they lack the ri
 
 test('French at 390 px: home, users and audit without sideways scrolling, money and counts in French', async () => {
   const T = tenant(srv, 'Fabrikam');
-  const page = await newPage(browser, NARROW_FR);
+  const page = await open(NARROW_FR);
   await signIn(page, srv.url, T.token);
   await french(page);
   await page.getByRole('heading', { name: 'Accueil', level: 1 }).waitFor();
@@ -312,7 +324,7 @@ test('credit checks: a purchase and more licenses wait, saying until when; the o
   const more = await srv.api('PATCH', `/v1/tenants/${T.id}/subscriptions/${small.json.id}`, { body: { quantity: 6 } });
   assert.equal(more.status, 202, `case more licenses wait: ${more.text}`);
 
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, token);
   await page.goto(`${srv.url}/#/t/${T.id}/products`);
   await page.getByRole('heading', { name: 'Products & services', level: 1 }).waitFor();
@@ -329,7 +341,7 @@ test('credit checks: a purchase and more licenses wait, saying until when; the o
   assert.ok(await page.locator('[data-alert="credit_check"]').count() >= 2, 'case home: each wait with its time');
 
   // The operator: what the check is for, the amount; Cancel keeps it pending; Deny denies it.
-  const op = await newPage(browser, WIDE);
+  const op = await open(WIDE);
   await signIn(op, srv.url, srv.operator);
   await op.goto(`${srv.url}/#/provider/credit-checks`);
   await op.getByRole('heading', { name: 'Credit checks', level: 1 }).waitFor();
@@ -361,7 +373,7 @@ async function firstSub(T) {
 }
 
 test('defects: permanent reasons never say "Once resolved"; Woodgrove\'s own upgrade under way says so', async () => {
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, srv.operator);
   const tab = async (T, sub) => {
     await page.goto(`${srv.url}/#/t/${T.id}/subscriptions/${sub}/upgrade`);
@@ -395,7 +407,7 @@ test('defects: permanent reasons never say "Once resolved"; Woodgrove\'s own upg
 
 test('defects: typed text survives a language switch; a network error shows next to the action that failed; French invoice lines and API errors', async () => {
   const T = tenant(srv, 'Fabrikam');
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, T.token);
   await page.goto(`${srv.url}/#/t/${T.id}/users`);
   await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
@@ -448,7 +460,7 @@ test('defects: typed text survives a language switch; a network error shows next
 
   // Invoice lines in French, dates by Intl.
   const blue = tenant(srv, 'Blue Yonder');
-  const fr = await newPage(browser, { ...WIDE, locale: 'fr-FR' });
+  const fr = await open({ ...WIDE, locale: 'fr-FR' });
   await signIn(fr, srv.url, blue.token);
   await fr.goto(`${srv.url}/#/t/${blue.id}/billing`);
   await fr.getByRole('heading', { name: 'Facturation', level: 1 }).waitFor();
@@ -462,7 +474,7 @@ test('defects: typed text survives a language switch; a network error shows next
 test('provider: the operator fails an unfinished operation after a summary; the tenant sees who failed it', async () => {
   const wood = tenant(srv, 'Woodgrove');
   const op = (await srv.api('GET', `/v1/tenants/${wood.id}/operations`)).json.items.find((o) => o.state === 'provisioning');
-  const page = await newPage(browser, WIDE);
+  const page = await open(WIDE);
   await signIn(page, srv.url, srv.operator);
   await page.goto(`${srv.url}/#/t/${wood.id}/operations`);
   await page.getByRole('heading', { name: 'Operations', level: 1 }).waitFor();
