@@ -20,7 +20,8 @@ function who(a) {
 
 function detailText(d) {
   if (d === null || d === undefined || d === '') return '';
-  return typeof d === 'string' ? d : Object.entries(d).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
+  return typeof d === 'string' ? d : Object.entries(d).filter(([, v]) => v !== '' && v !== null)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
 }
 
 export async function auditPage(ctx) {
@@ -37,7 +38,7 @@ export async function auditPage(ctx) {
           h('time', { datetime: a.at }, fmtDateTime(a.at)), who(a),
           h('span', { dataset: { action: a.action } }, actionLabel(a.action)),
           a.object || '—',
-          h('small', { class: 'hide-narrow muted' }, detailText(a.detail), a.request_id ? ` · ${a.request_id}` : ''),
+          h('small', { class: 'hide-narrow muted' }, [detailText(a.detail), a.request_id].filter(Boolean).join(' · ')),
         ]), { label: t('audit.title'), id: 'audit-table' })
       : empty(t('audit.none'))),
   });
