@@ -65,9 +65,11 @@ static bool sweep_tenant(void *arg, struct ps_snapshot *snap)
 		if (ps_sub_has_scheduled_change(&s->s) ||
 		    (ps_sub_status_is_live(s->s.status) && ps_snapshot_scheduled_op(snap, s->s.id)))
 			sum->scheduled++;
-		if (v->eligible)
+		/* Only live subscriptions are eligible or blocked (live = eligible + blocked):
+		 * an ended one is neither. */
+		if (ps_sub_status_is_live(s->s.status) && v->eligible)
 			sum->eligible++;
-		for (size_t r = 0; r < v->n_reasons; r++)
+		for (size_t r = 0; ps_sub_status_is_live(s->s.status) && r < v->n_reasons; r++)
 			sum->blocked_by[v->reasons[r].code]++;
 		if (w->cb && !w->cb(w->arg, snap, v)) {
 			w->stopped = true;

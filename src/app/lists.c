@@ -10,13 +10,16 @@ ps_code ps_app_tenants_list(struct ps_ctx *c, int64_t after, size_t limit, ps_te
 	return c->st->ops->tenant_list(c->st, after, limit, cb, arg, &c->err);
 }
 
-ps_code ps_app_users_list(struct ps_ctx *c, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb, void *arg)
+ps_code ps_app_users_list(struct ps_ctx *c, int64_t tenant, const char *q, int64_t after, size_t limit, ps_user_cb cb,
+			  void *arg)
 {
 	struct ps_tenant t;
+	if (q && strlen(q) > PS_USER_Q_MAX)
+		return ps_err_set(&c->err, PS_INVALID_FIELD, "q", "q must be at most %d characters", PS_USER_Q_MAX);
 	ps_code rc = ps_app_tenant(c, tenant, &t);
 	if (rc != PS_OK)
 		return rc;
-	return c->st->ops->user_list(c->st, tenant, after, limit, cb, arg, &c->err);
+	return c->st->ops->user_list(c->st, tenant, q, after, limit, cb, arg, &c->err);
 }
 
 ps_code ps_app_user_get(struct ps_ctx *c, int64_t tenant, int64_t id, struct ps_user *out)

@@ -216,6 +216,15 @@ int64_t ps_app_session_idle(const struct ps_app *app);
 int64_t ps_app_session_absolute(const struct ps_app *app);
 ps_code ps_app_user_create(struct ps_ctx *c, int64_t tenant, const char *upn, const char *display_name,
 			   struct ps_user *out);
+/* Many users at once, in one transaction with one audit row
+ * ("user.bulk_create"): all or nothing. Refused with every bad user in
+ * c->faults ("user \"3\": ... (field \"upn\")", by index): 400 for a
+ * field at fault or an upn given twice, 409 for an upn the tenant has. */
+#define PS_BULK_USERS_MAX 5000
+struct ps_user_in {
+	const char *upn, *display_name;
+};
+ps_code ps_app_users_create(struct ps_ctx *c, int64_t tenant, const struct ps_user_in *in, size_t n, int64_t *created);
 /* A purchase: the subscription and its first invoice; for a tenant paying
  * by invoice whose monthly charge would pass its credit limit, the
  * subscription waits in `provisioning` on a credit check (*cc_out gets it,
@@ -247,6 +256,21 @@ ps_code ps_app_set_status(struct ps_ctx *c, int64_t tenant, int64_t sub, const c
 /* *created is false when the user already held that seat (PUT is idempotent). */
 ps_code ps_app_assign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user, bool *created);
 ps_code ps_app_unassign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user);
+/* Many seats of one subscription at once, in one transaction with one audit
+ * row ("license.bulk"): the unassignments first, then the assignments; all
+ * or nothing. Refused (nothing changed) with every bad user in c->faults,
+ * one sentence each naming the user and the list ("assign" or "unassign"):
+ * 400 invalid_field for users that do not exist or hold no seat to take,
+ * 409 conflict when a user holds the product from another subscription or
+ * the seats would outnumber the licenses. A user already holding the seat
+ * (assign) is left as is. */
+#define PS_BULK_SEATS_MAX 10000
+struct ps_seats_bulk {
+	int64_t assigned, unassigned, unchanged; /* counts of this request */
+	int64_t quantity, total;		 /* the subscription's licenses and seats after */
+};
+ps_code ps_app_seats_bulk(struct ps_ctx *c, int64_t tenant, int64_t sub, const int64_t *assign, size_t n_assign,
+			  const int64_t *unassign, size_t n_unassign, struct ps_seats_bulk *out);
 /* eta: NULL, or an RFC 3339 time (when the provider expects it resolved). */
 ps_code ps_app_incident_open(struct ps_ctx *c, const char *service, const char *status, const char *title,
 			     const char *eta, struct ps_incident *out);
@@ -412,10 +436,15 @@ ps_code ps_app_operation_job(struct ps_ctx *c, int64_t tenant, int64_t op, int64
 /* ---- the fleet (fleet.c) ---- */
 
 struct ps_fleet_sum {
-	int64_t tenants, subscriptions, live, eligible;
+	int64_t tenants, subscriptions, live, eligible; /* eligible: live ones only */
 	int64_t scheduled; /* live subscriptions with a change at term end: cancel_at or a scheduled operation */
-	int64_t blocked_by[PS_R__COUNT]; /* subscriptions each reason blocks */
+	int64_t blocked_by[PS_R__COUNT]; /* live subscriptions each reason blocks */
 };
+/* The live subscriptions blocked: eligible + blocked = live (an ended one is neither). */
+static inline int64_t ps_fleet_blocked(const struct ps_fleet_sum *f)
+{
+	return f->live - f->eligible;
+}
 /* Called for every subscription evaluated; false stops the sweep. */
 typedef bool (*ps_sweep_cb)(void *arg, const struct ps_snapshot *snap, const struct ps_verdict *v);
 /* Evaluate every subscription of every tenant at c->now (reads only). */

@@ -10,7 +10,9 @@
 
 ps_code ps_app_tenants_list(struct ps_ctx *c, int64_t after, size_t limit, ps_tenant_cb cb, void *arg);
 /* PS_NOT_FOUND "no such tenant" when tenant is missing. */
-ps_code ps_app_users_list(struct ps_ctx *c, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb, void *arg);
+/* q: NULL for every user, else those whose name or upn contains it (at most PS_USER_Q_MAX bytes). */
+ps_code ps_app_users_list(struct ps_ctx *c, int64_t tenant, const char *q, int64_t after, size_t limit, ps_user_cb cb,
+			  void *arg);
 ps_code ps_app_user_get(struct ps_ctx *c, int64_t tenant, int64_t id, struct ps_user *out);
 /* PS_NOT_FOUND "no such tenant" when tenant is missing. */
 ps_code ps_app_subs_list(struct ps_ctx *c, int64_t tenant, int64_t after, size_t limit, ps_sub_cb cb, void *arg);

@@ -420,7 +420,7 @@ void ps_render_fleet(struct ps_jw *w, const struct ps_fleet_sum *sum, int64_t at
 	ps_jw_kint(w, "subscriptions", sum->subscriptions);
 	ps_jw_kint(w, "live", sum->live);
 	ps_jw_kint(w, "eligible", sum->eligible);
-	ps_jw_kint(w, "blocked", sum->subscriptions - sum->eligible);
+	ps_jw_kint(w, "blocked", ps_fleet_blocked(sum));
 	ps_jw_kint(w, "scheduled", sum->scheduled);
 	ps_jw_key(w, "blocked_by");
 	ps_jw_obj(w);

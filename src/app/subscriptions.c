@@ -570,3 +570,121 @@ ps_code ps_app_unassign(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t u
 	struct seat_arg a = {tenant, sub, user, false};
 	return ps_app_tx(c, unassign_tx, &a);
 }
+
+/* ---- many seats at once ---- */
+
+struct bulk_arg {
+	int64_t tenant, sub;
+	const int64_t *assign, *unassign;
+	size_t n_assign, n_unassign;
+	struct ps_faults faults;
+	bool conflict; /* a fault that is a conflict (409) rather than a bad id (400) */
+	struct ps_seats_bulk *out;
+};
+
+static ps_code bulk_assign_one(struct ps_ctx *c, struct bulk_arg *a, const struct ps_subscription *s, int64_t user)
+{
+	struct ps_user u;
+	ps_code rc = c->st->ops->user_get(c->st, a->tenant, user, &u, &c->err);
+	if (rc == PS_NOT_FOUND) {
+		ps_err_clear(&c->err);
+		ps_faults_add(&a->faults, "user \"%s%lld\": no such user (field \"assign\")", PS_PFX_USER, (long long)user);
+		return PS_OK;
+	}
+	if (rc != PS_OK)
+		return rc;
+	struct seat_arg seat = {a->tenant, a->sub, user, true};
+	rc = c->st->ops->assignment_list(c->st, a->tenant, a->sub, user - 1, 1, find_seat, &seat, &c->err);
+	if (rc != PS_OK)
+		return rc;
+	if (!seat.created) {
+		a->out->unchanged++;
+		return PS_OK;
+	}
+	struct ps_assignment as;
+	memset(&as, 0, sizeof as);
+	as.tenant_id = a->tenant;
+	as.subscription_id = a->sub;
+	as.user_id = user;
+	snprintf(as.product_id, sizeof as.product_id, "%s", s->product_id);
+	as.assigned_at = c->now;
+	rc = c->st->ops->assignment_insert(c->st, &as, &c->err);
+	if (rc == PS_CONFLICT) {
+		ps_err_clear(&c->err);
+		a->conflict = true;
+		ps_faults_add(&a->faults,
+			      "user \"%s%lld\": %s already holds a license of product %s from another subscription (field "
+			      "\"assign\")",
+			      PS_PFX_USER, (long long)user, u.upn, s->product_id);
+		return PS_OK;
+	}
+	if (rc == PS_OK)
+		a->out->assigned++;
+	return rc;
+}
+
+static ps_code bulk_tx(struct ps_ctx *c, void *arg)
+{
+	struct bulk_arg *a = arg;
+	struct ps_subscription s;
+	ps_faults_fini(&a->faults); /* a retried transaction starts again */
+	a->conflict = false;
+	memset(a->out, 0, sizeof *a->out);
+	ps_code rc = load_sub(c, a->tenant, a->sub, &s);
+	if (rc != PS_OK)
+		return rc;
+	if (a->n_assign && s.status != PS_SUB_ACTIVE && s.status != PS_SUB_PROVISIONING)
+		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: no seat can be assigned",
+				  ps_sub_status_name(s.status));
+	for (size_t i = 0; i < a->n_unassign; i++) {
+		rc = c->st->ops->assignment_delete(c->st, a->tenant, a->sub, a->unassign[i], &c->err);
+		if (rc == PS_NOT_FOUND) {
+			ps_err_clear(&c->err);
+			ps_faults_add(&a->faults,
+				      "user \"%s%lld\": holds no license of this subscription (field \"unassign\")",
+				      PS_PFX_USER, (long long)a->unassign[i]);
+			continue;
+		}
+		if (rc != PS_OK)
+			return rc;
+		a->out->unassigned++;
+	}
+	for (size_t i = 0; i < a->n_assign; i++)
+		if ((rc = bulk_assign_one(c, a, &s, a->assign[i])) != PS_OK)
+			return rc;
+	if ((rc = load_sub(c, a->tenant, a->sub, &s)) != PS_OK)
+		return rc;
+	if (a->out->assigned > 0 && s.assigned > s.quantity) {
+		a->conflict = true;
+		ps_faults_add(&a->faults,
+			      "subscription \"%s%lld\": %lld seats for %lld licenses: buy more licenses or assign fewer "
+			      "users (field \"assign\")",
+			      PS_PFX_SUB, (long long)a->sub, (long long)s.assigned, (long long)s.quantity);
+	}
+	if (a->faults.n)
+		return ps_err_set(&c->err, a->conflict ? PS_CONFLICT : PS_INVALID_FIELD,
+				  strstr(a->faults.msgs[0], "(field \"unassign\")") ? "unassign" : "assign",
+				  "%zu of the changes cannot be made; nothing was changed: %s", a->faults.n,
+				  a->faults.msgs[0]);
+	a->out->quantity = s.quantity;
+	a->out->total = s.assigned;
+	char ref[32], detail[128];
+	snprintf(detail, sizeof detail, "{\"assigned\":%lld,\"unassigned\":%lld}", (long long)a->out->assigned,
+		 (long long)a->out->unassigned);
+	return ps_app_audit(c, a->tenant, "license.bulk", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub), detail);
+}
+
+ps_code ps_app_seats_bulk(struct ps_ctx *c, int64_t tenant, int64_t sub, const int64_t *assign, size_t n_assign,
+			  const int64_t *unassign, size_t n_unassign, struct ps_seats_bulk *out)
+{
+	struct bulk_arg a = {tenant, sub, assign, unassign, n_assign, n_unassign, {0}, false, out};
+	ps_code rc = ps_app_tx(c, bulk_tx, &a);
+	if (rc != PS_OK && a.faults.n) {
+		/* Every fault for the caller (the answer's "faults"). */
+		c->faults = a.faults.msgs;
+		c->n_faults = a.faults.n;
+		return rc;
+	}
+	ps_faults_fini(&a.faults);
+	return rc;
+}

@@ -96,7 +96,7 @@ static void summary(struct sweep *sw, const struct ps_fleet_sum *f, int64_t now)
 		printf("\n  ],\n  \"summary\": {\"at\": \"%s\", \"tenants\": %lld, \"subscriptions\": %lld, "
 		       "\"eligible\": %lld, \"blocked\": %lld, \"scheduled\": %lld, \"blocked_by\": {",
 		       when, (long long)f->tenants, (long long)f->subscriptions, (long long)f->eligible,
-		       (long long)(f->subscriptions - f->eligible), (long long)f->scheduled);
+		       (long long)ps_fleet_blocked(f), (long long)f->scheduled);
 		for (int r = 0; r < PS_R__COUNT; r++)
 			printf("%s\"%s\": %lld", r ? ", " : "", ps_reason_code_name((enum ps_reason_code)r),
 			       (long long)f->blocked_by[r]);
@@ -105,7 +105,7 @@ static void summary(struct sweep *sw, const struct ps_fleet_sum *f, int64_t now)
 	}
 	fprintf(stderr, "%ssweep at %s: %lld tenants, %lld subscriptions, %lld eligible, %lld blocked, %lld scheduled\n",
 		sw->tty ? "\r" : "", when, (long long)f->tenants, (long long)f->subscriptions, (long long)f->eligible,
-		(long long)(f->subscriptions - f->eligible), (long long)f->scheduled);
+		(long long)ps_fleet_blocked(f), (long long)f->scheduled);
 	fprintf(stderr, "%-30s %12s\n", "blocked by", "subscriptions");
 	for (int r = 0; r < PS_R__COUNT; r++)
 		fprintf(stderr, "%-30s %12lld\n", ps_reason_code_name((enum ps_reason_code)r), (long long)f->blocked_by[r]);

@@ -15,6 +15,7 @@
 #define PS_ID_MAX 64     /* catalog ids: services, products, plans */
 #define PS_NAME_MAX 200  /* tenant names, catalog names */
 #define PS_UPN_MAX 254   /* user principal names (an e-mail address) */
+#define PS_USER_Q_MAX 100 /* a search of the users list (?q=) */
 #define PS_TEXT_MAX 1000 /* titles, descriptions */
 
 #define PS_ROLE_MAP(X)                          \

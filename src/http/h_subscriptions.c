@@ -7,6 +7,9 @@
 #include "../app/ps_render.h"
 #include "../app/ps_upgrade_view.h"
 
+#include "../common/ps_mem.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 struct sub_walk {
@@ -157,6 +160,89 @@ ps_code ps_h_seat_delete(struct ps_req *r)
 	if (rc != PS_OK)
 		return rc;
 	ps_render_seat(&r->w, r->s, r->user, false);
+	return PS_OK;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A body list of user ids ("assign" or "unassign"), in order, duplicates
+ * dropped; absent or null: none. *ids is the caller's to free. */
+static ps_code user_ids(struct ps_req *r, const char *key, int64_t **ids, size_t *n)
+{
+	json_t *v = r->body ? json_object_get(r->body, key) : NULL;
+	size_t i;
+	json_t *e;
+	*ids = NULL;
+	*n = 0;
+	if (!v || json_is_null(v))
+		return PS_OK;
+	if (!json_is_array(v) || json_array_size(v) > PS_BULK_SEATS_MAX)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, key, "%s must be an array of at most %d user ids", key,
+				  PS_BULK_SEATS_MAX);
+	*ids = ps_malloc((json_array_size(v) + 1) * sizeof **ids);
+	json_array_foreach(v, i, e)
+	{
+		int64_t id;
+		if (!json_is_string(e) || !ps_id_parse(json_string_value(e), PS_PFX_USER, &id))
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, key, "%s[%zu] must be a user id like %s12", key, i,
+					  PS_PFX_USER);
+		(*ids)[(*n)++] = id;
+	}
+	qsort(*ids, *n, sizeof **ids, cmp_id);
+	size_t w = 0;
+	for (i = 0; i < *n; i++)
+		if (w == 0 || (*ids)[w - 1] != (*ids)[i])
+			(*ids)[w++] = (*ids)[i];
+	*n = w;
+	return PS_OK;
+}
+
+/* POST .../licenses/bulk {assign?, unassign?}: all or nothing, every bad
+ * user named in "faults". */
+ps_code ps_h_seats_bulk(struct ps_req *r)
+{
+	static const char *const fields[] = {"assign", "unassign", NULL};
+	int64_t *as = NULL, *un = NULL;
+	size_t na = 0, nu = 0;
+	struct ps_seats_bulk out;
+	ps_code rc = ps_body_only(r, fields);
+	if (rc == PS_OK)
+		rc = user_ids(r, "assign", &as, &na);
+	if (rc == PS_OK)
+		rc = user_ids(r, "unassign", &un, &nu);
+	if (rc == PS_OK && na + nu == 0)
+		rc = ps_err_set(&r->c->err, PS_INVALID_FIELD, "assign", "name at least one user to assign or unassign");
+	for (size_t i = 0, j = 0; rc == PS_OK && i < na && j < nu;) /* both in order */
+		if (as[i] == un[j])
+			rc = ps_err_set(&r->c->err, PS_INVALID_FIELD, "unassign",
+					"user %s%lld is both to assign and to unassign", PS_PFX_USER, (long long)as[i]);
+		else if (as[i] < un[j])
+			i++;
+		else
+			j++;
+	if (rc == PS_OK) {
+		rc = ps_app_seats_bulk(r->c, r->t, r->s, as, na, un, nu, &out);
+		if (rc != PS_OK && r->c->n_faults) {
+			r->refusal.faults = (const char *const *)r->c->faults;
+			r->refusal.n_faults = r->c->n_faults;
+		}
+	}
+	ps_free(as);
+	ps_free(un);
+	if (rc != PS_OK)
+		return rc;
+	ps_jw_obj(&r->w);
+	ps_jw_kid(&r->w, "subscription", PS_PFX_SUB, r->s);
+	ps_jw_kint(&r->w, "assigned", out.assigned);
+	ps_jw_kint(&r->w, "unassigned", out.unassigned);
+	ps_jw_kint(&r->w, "unchanged", out.unchanged);
+	ps_jw_kint(&r->w, "quantity", out.quantity);
+	ps_jw_kint(&r->w, "total_assigned", out.total);
+	ps_jw_obj_end(&r->w);
 	return PS_OK;
 }
 

@@ -2,6 +2,8 @@
 #include "ps_http_int.h"
 #include "ps_handlers.h"
 
+#include "../common/ps_mem.h"
+
 #include "../app/ps_lists.h"
 #include "../app/ps_render.h"
 #include "../common/ps_secret.h"
@@ -174,7 +176,7 @@ ps_code ps_h_users_list(struct ps_req *r)
 	struct ps_walk wk;
 	int64_t after;
 	ps_code rc = ps_list_open(r, PS_PFX_USER, &wk, &after);
-	return ps_list_close(&wk, rc ? rc : ps_app_users_list(r->c, r->t, after, wk.limit + 1, user_row, &wk));
+	return ps_list_close(&wk, rc ? rc : ps_app_users_list(r->c, r->t, ps_query(r, "q"), after, wk.limit + 1, user_row, &wk));
 }
 
 ps_code ps_h_user_create(struct ps_req *r)
@@ -190,6 +192,48 @@ ps_code ps_h_user_create(struct ps_req *r)
 		return rc;
 	r->status = 201;
 	ps_render_user(&r->w, &u);
+	return PS_OK;
+}
+
+/* POST /v1/tenants/{t}/users/bulk {users: [{upn, display_name}]}: all or
+ * nothing, every bad user named in "faults" by its index. */
+ps_code ps_h_users_bulk(struct ps_req *r)
+{
+	static const char *const fields[] = {"users", NULL};
+	ps_code rc = ps_body_only(r, fields);
+	if (rc != PS_OK)
+		return rc;
+	json_t *v = json_object_get(r->body, "users");
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > PS_BULK_USERS_MAX)
+		return ps_err_set(&r->c->err, PS_INVALID_FIELD, "users",
+				  "users must be an array of 1 to %d objects {upn, display_name}", PS_BULK_USERS_MAX);
+	size_t n = json_array_size(v), i;
+	json_t *e;
+	struct ps_user_in *in = ps_malloc(n * sizeof *in);
+	json_array_foreach(v, i, e)
+	{
+		json_t *upn = json_object_get(e, "upn"), *name = json_object_get(e, "display_name");
+		if (!json_is_object(e) || json_object_size(e) != (size_t)(upn != NULL) + (name != NULL) ||
+		    (upn && !json_is_string(upn)) || (name && !json_is_string(name))) {
+			ps_free(in);
+			return ps_err_set(&r->c->err, PS_INVALID_FIELD, "users",
+					  "users[%zu] must be an object {upn, display_name} of strings", i);
+		}
+		in[i].upn = upn ? json_string_value(upn) : NULL;
+		in[i].display_name = name ? json_string_value(name) : NULL;
+	}
+	int64_t created = 0;
+	rc = ps_app_users_create(r->c, r->t, in, n, &created);
+	ps_free(in);
+	if (rc != PS_OK) {
+		r->refusal.faults = (const char *const *)r->c->faults;
+		r->refusal.n_faults = r->c->n_faults;
+		return rc;
+	}
+	r->status = 201;
+	ps_jw_obj(&r->w);
+	ps_jw_kint(&r->w, "created", created);
+	ps_jw_obj_end(&r->w);
 	return PS_OK;
 }
 

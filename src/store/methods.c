@@ -388,12 +388,26 @@ ps_code ps_sql_user_get(struct ps_store *st, int64_t tenant, int64_t id, struct 
 	return x_of(st)->get_one(st, &q, ps_read_user, out, "user", "the user does not exist", err);
 }
 
-ps_code ps_sql_user_list(struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb, void *arg,
-			 struct ps_err *err)
+ps_code ps_sql_user_list(struct ps_store *st, int64_t tenant, const char *text, int64_t after, size_t limit,
+			 ps_user_cb cb, void *arg, struct ps_err *err)
 {
 	struct ps_query q;
+	/* "%text%" lowered, with %, _ and the escape '!' taken literally */
+	char pat[2 * PS_USER_Q_MAX + 3];
+	size_t n = 0;
+	if (text && *text) {
+		pat[n++] = '%';
+		for (const char *p = text; *p && n < sizeof pat - 3; p++) {
+			if (*p == '%' || *p == '_' || *p == '!')
+				pat[n++] = '!';
+			pat[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+		}
+		pat[n++] = '%';
+	}
+	pat[n] = '\0';
 	ps_q_init(&q, PS_S_USER_LIST, tenant);
 	ps_q_i64(&q, tenant);
+	ps_q_str(&q, pat);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_user, (union ps_list_cb){.user = cb}, arg, err);
 }
 
@@ -736,8 +750,10 @@ ps_code ps_sql_credit_check_list(struct ps_store *st, int64_t tenant, int64_t af
 				 void *arg, struct ps_err *err)
 {
 	struct ps_query q;
-	ps_q_init(&q, PS_S_CREDIT_LIST, tenant);
-	ps_q_i64(&q, tenant);
+	/* tenant 0: every tenant's, in id order (the provider's list) */
+	ps_q_init(&q, tenant ? PS_S_CREDIT_LIST : PS_S_CREDIT_LIST_ALL, tenant);
+	if (tenant)
+		ps_q_i64(&q, tenant);
 	return x_of(st)->walk(st, &q, 1, after, limit, visit_credit, (union ps_list_cb){.credit = cb}, arg, err);
 }
 

@@ -165,9 +165,11 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	X(ps_code, user_get, (struct ps_store *st, int64_t tenant, int64_t id, struct ps_user *out,                    \
 	  struct ps_err *err),                                                                                         \
 	  (st, tenant, id, out, err))                                                                                  \
-	X(ps_code, user_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit, ps_user_cb cb,        \
-	  void *arg, struct ps_err *err),                                                                              \
-	  (st, tenant, after, limit, cb, arg, err))                                                                    \
+	/* user_list: q NULL or "" for every user, else those whose display name or upn                              \
+	 * contains q (ASCII letters in any case). */                                                                  \
+	X(ps_code, user_list, (struct ps_store *st, int64_t tenant, const char *q, int64_t after, size_t limit,        \
+	  ps_user_cb cb, void *arg, struct ps_err *err),                                                               \
+	  (st, tenant, q, after, limit, cb, arg, err))                                                                 \
                                                                                                                        \
 	/* Subscriptions. insert assigns s->id (s->assigned is stored as 0).                                           \
 	 * update writes quantity, status, term_start, term_end, replaced_by,                                          \
@@ -293,6 +295,7 @@ typedef bool (*ps_delivery_cb)(void *arg, const struct ps_delivery *d);
 	  (st, id, out, err))                                                                                          \
 	X(ps_code, credit_check_update, (struct ps_store *st, const struct ps_credit_check *c, struct ps_err *err),    \
 	  (st, c, err))                                                                                                \
+	/* credit_check_list: tenant 0 lists every tenant's, in id order. */                                          \
 	X(ps_code, credit_check_list, (struct ps_store *st, int64_t tenant, int64_t after, size_t limit,               \
 	  ps_credit_cb cb, void *arg, struct ps_err *err),                                                             \
 	  (st, tenant, after, limit, cb, arg, err))                                                                    \

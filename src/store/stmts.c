@@ -181,7 +181,10 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
 		       .missing_msg = "the tenant does not exist"},
     [PS_S_USER_GET] = {.name = "user_get", .sql = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id = ?2"},
     [PS_S_USER_LIST] = {.name = "user_list",
-		     .sql = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+		     /* ?2: a LIKE pattern (lowered, '!' escapes) on name or upn; '' is every user */
+		     .sql = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1"
+			    " AND (?2 = '' OR lower(display_name) LIKE ?2 ESCAPE '!' OR lower(upn) LIKE ?2 ESCAPE '!')"
+			    " AND id > ?3 ORDER BY id LIMIT ?4"},
     [PS_S_SUB_INSERT] = {.name = "sub_insert",
 		      /* clang-format off */
 		      .sql = "INSERT INTO subscriptions (tenant_id, id, plan_id, product_id, quantity, assigned, status,"
@@ -314,6 +317,8 @@ const struct ps_stmt_def ps_stmts[PS_S__COUNT] = {
     [PS_S_CREDIT_LIST] = {.name = "credit_check_list",
 		       .sql = "SELECT " CC_COLS " FROM credit_checks WHERE tenant_id = ?1 AND id > ?2"
 			      " ORDER BY id LIMIT ?3"},
+    [PS_S_CREDIT_LIST_ALL] = {.name = "credit_check_list_all",
+			   .sql = "SELECT " CC_COLS " FROM credit_checks WHERE id > ?1 ORDER BY id LIMIT ?2"},
     [PS_S_OP_INSERT] = {.name = "operation_insert",
 		     .sql = "INSERT INTO operations (tenant_id, id, kind, state, source_sub, target_plan, new_sub,"
 			    " created_at, updated_at, quantity, credit_check_id, request_id, detail, effective_at)"

@@ -255,6 +255,20 @@ static ps_code uc_unassign(struct ps_ctx *c)
 	return ps_app_unassign(c, tenant_id, sub_id, user_ids[0]);
 }
 
+static ps_code uc_users_bulk(struct ps_ctx *c)
+{
+	int64_t n;
+	const struct ps_user_in in[] = {{"bulk1@f.example", "Bulk 1"}, {"bulk2@f.example", "Bulk 2"}};
+	return ps_app_users_create(c, tenant_id, in, 2, &n);
+}
+
+static ps_code uc_seats_bulk(struct ps_ctx *c)
+{
+	struct ps_seats_bulk out;
+	const int64_t assign[] = {user_ids[3]}, unassign[] = {user_ids[0]};
+	return ps_app_seats_bulk(c, tenant_id, sub_id, assign, 1, unassign, 1, &out);
+}
+
 static ps_code uc_incident(struct ps_ctx *c)
 {
 	struct ps_incident i;
@@ -437,7 +451,7 @@ static const struct {
 	{"purchase", uc_purchase},      {"quantity up", uc_quantity_up}, {"quantity down", uc_quantity_down},
 	{"quantity over the limit", uc_quantity_over_limit},
 	{"cancel", uc_cancel},          {"cancel at term end", uc_cancel_later}, {"status", uc_status},          {"assign", uc_assign},
-	{"unassign", uc_unassign},      {"incident open", uc_incident}, {"incident resolve", uc_resolve},
+	{"unassign", uc_unassign},      {"seats in bulk", uc_seats_bulk}, {"users in bulk", uc_users_bulk}, {"incident open", uc_incident}, {"incident resolve", uc_resolve},
 	{"payment", uc_pay},            {"upgrade", uc_upgrade},        {"switch", uc_switch},
 	{"upgrade at term end", uc_schedule},
 	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},

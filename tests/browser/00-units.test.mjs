@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, ROOT } from '../integration/harness.mjs';
-import { parseMajor, formatMoney, minorToDecimal, minorToInput, minorDigits } from '../../web/js/money.mjs';
+import { parseMajor, formatMoney, minorToDecimal, minorToInput, minorDigits, mulMinor } from '../../web/js/money.mjs';
+import { toCsv, parseCsv } from '../../web/js/csv.mjs';
 
 const nbsp = (s) => s.replace(/[\u00a0\u202f]/g, ' ');
 
@@ -106,4 +107,23 @@ test('the pages use only what the daemon serves: /assets/ paths of allowed chara
   }
   const html = readFileSync(join(ROOT, 'web/index.html'), 'utf8');
   assert.ok(!/https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'no network resources');
+});
+
+test('a monthly total is price × quantity exactly, or nothing when it would not be exact', () => {
+  assert.equal(mulMinor(5700, 2000), 11400000); // 2,000 Enterprise E5 at €57.00: €114,000.00
+  assert.equal(formatMoney(mulMinor(5700, 2000), 'EUR', 'en'), '€114,000.00');
+  assert.equal(mulMinor(2 ** 40, 2 ** 20), null);
+});
+
+test('CSV: written quoted where needed, formulas defused, read back the same (quotes, commas, line breaks, BOM)', () => {
+  const rows = [['usr_1', 'Ada, Countess', 'ada@x.example'], ['usr_2', 'Say "hi"', 'b@x.example'], ['usr_3', 'Two\nlines', 'c@x.example'],
+    ['usr_4', '=HYPERLINK("x")', 'd@x.example'], ['usr_5', '', 'e@x.example']];
+  const text = toCsv(['id', 'display_name', 'upn'], rows);
+  assert.ok(text.startsWith('id,display_name,upn\r\nusr_1,"Ada, Countess",ada@x.example\r\n'), text);
+  assert.ok(text.includes('usr_4,"\'=HYPERLINK(""x"")",d@x.example'), 'a formula is written as text');
+  const back = parseCsv(`\ufeff${text}`);
+  assert.deepEqual(back[0], ['id', 'display_name', 'upn']);
+  assert.deepEqual(back.slice(1).map((r) => r[1]), ['Ada, Countess', 'Say "hi"', 'Two\nlines', '\'=HYPERLINK("x")', '']);
+  assert.deepEqual(parseCsv('a,b\nc,d'), [['a', 'b'], ['c', 'd']], 'LF line ends, no final one');
+  assert.deepEqual(parseCsv(''), []);
 });

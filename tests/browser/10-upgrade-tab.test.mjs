@@ -17,7 +17,10 @@ test('Fabrikam: sign in, see who you are, and the blocked Upgrade tab with the l
   await signIn(page, srv.url, tenant(srv, 'Fabrikam').token);
   assert.equal(await page.locator('#who-role').textContent(), 'Global admin');
   assert.equal(await page.locator('#who-tenant').textContent(), 'Fabrikam Inc (ten_2)');
-  assert.equal(await page.locator('h1').textContent(), 'Products & services');
+  // Signed in at Home; the subscriptions are a click away.
+  assert.equal(await page.locator('h1').textContent(), 'Home');
+  await page.locator('#nav').getByRole('link', { name: 'Products & services' }).click();
+  await page.getByRole('heading', { name: 'Products & services', level: 1 }).waitFor();
   const rows = page.locator('table tbody tr');
   assert.equal(await rows.count(), 1);
   assert.match(await rows.first().textContent(), /Business Standard.*12 of 10 assigned.*Active/);
@@ -36,7 +39,14 @@ test('Fabrikam: sign in, see who you are, and the blocked Upgrade tab with the l
     /more licenses assigned than purchased \(Business Standard: 12 assigned, 10 purchased\)/);
   assert.deepEqual(await texts(reasons.first().locator('.remedies a')),
     ['Resolve license conflicts', 'Change plans manually', 'Call support']);
-  assert.equal(await page.getByRole('button', { name: /^Upgrade to / }).count(), 0, 'no plan offered while blocked');
+  // The Upgrade buttons look blocked (disabled), their reason linked.
+  const blocked = page.getByRole('button', { name: /^Upgrade to / });
+  assert.deepEqual(await texts(blocked), ['Upgrade to Business Premium', 'Upgrade to Enterprise E3']);
+  for (const b of await blocked.all()) {
+    assert.equal(await b.isDisabled(), true, 'no plan can be taken while blocked');
+    assert.equal(await b.getAttribute('aria-describedby'), 'blocked-why');
+  }
+  assert.equal(await page.locator('#blocked-why').textContent(), 'Why you can’t upgrade yet: the reason above');
   assert.match(await page.locator('.later-offers').textContent(), /Business Premium and Enterprise E3/);
   await shot(page, 'upgrade-blocked-fabrikam');
 
@@ -74,9 +84,11 @@ test('Fabrikam: resolve the conflict on the Licenses page by unassigning two use
   await shot(page, 'licenses-conflict-fabrikam');
 
   await page.getByRole('button', { name: 'Unassign Ada A. from Business Standard' }).click();
+  await page.locator('dialog.confirm-dialog [data-confirm="yes"]').click(); // who loses what, confirmed
   await page.getByText('11 users have a license').waitFor();
   assert.match(await alert.textContent(), /11 assigned, 10 purchased — unassign 1 user or buy 1 more license/);
   await page.getByRole('button', { name: 'Unassign Bruno A. from Business Standard' }).click();
+  await page.locator('dialog.confirm-dialog [data-confirm="yes"]').click(); // who loses what, confirmed
   await page.locator('#no-conflict').waitFor();
   assert.equal(await page.locator('#conflict-alert').count(), 0);
   const row = page.locator('table').first().locator('tbody tr');
@@ -130,6 +142,10 @@ test('Blue Yonder: Pay now pays the past-due amount exactly and the Upgrade tab 
   await amount.fill('120.00');
   const paid = page.waitForResponse((r) => r.url().endsWith('/v1/tenants/ten_13/payments') && r.request().method() === 'POST');
   await page.getByRole('button', { name: 'Pay now' }).click();
+  // The amount and what it settles, confirmed before it is paid.
+  await page.locator('dialog.confirm-dialog').waitFor();
+  assert.match(await page.locator('dialog.confirm-dialog').textContent(), /Pay €120\.00\?.*in full \(€120\.00\)/);
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Pay €120.00' }).click();
   const res = await paid;
   assert.equal(res.status(), 201);
   assert.deepEqual(JSON.parse(res.request().postData()), { amount: 12000 });
@@ -165,7 +181,7 @@ test('Contoso: upgrade to Business Standard, follow the operation to completion,
   const token = tenant(srv, 'Contoso').token;
   assert.equal((await srv.api('PATCH', '/v1/tenants/ten_1/subscriptions/sub_1', { token, body: { quantity: 19 } })).status, 200);
   await offer.getByRole('button', { name: 'Upgrade to Business Standard' }).click();
-  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Confirm upgrade' }).click();
   const refused = offer.locator('.form-error');
   await refused.locator('.reason').waitFor();
   assert.equal(await refused.locator('p').first().textContent(), 'Refused, nothing was changed, because:');
@@ -175,8 +191,8 @@ test('Contoso: upgrade to Business Standard, follow the operation to completion,
   assert.equal((await srv.api('PATCH', '/v1/tenants/ten_1/subscriptions/sub_1', { token, body: { quantity: 25 } })).status, 200);
 
   await offer.getByRole('button', { name: 'Upgrade to Business Standard' }).click();
-  assert.match(await offer.locator('.confirm-text').textContent(), /Upgrade 25 licenses from Business Basic to Business Standard\?/);
-  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  assert.match(await page.locator('dialog.confirm-dialog').textContent(), /Upgrade 25 licenses from Business Basic to Business Standard\?.*Licenses25.*New total per month€312\.50 instead of €150\.00/);
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Confirm upgrade' }).click();
   const progress = page.locator('.op-progress');
   await page.locator('.op-progress[data-state="completed"]').waitFor();
   assert.match(await progress.textContent(), /Upgrade to Business Standard requested \(op_\d+\)/);

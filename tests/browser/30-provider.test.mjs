@@ -70,6 +70,10 @@ test('operator: tenants, the fleet chart, resolving the incident, and the Upgrad
   assert.equal(inc.eta, '2031-05-04T13:30:00Z', 'the eta sent in UTC');
   await shot(page, 'provider-incidents-open');
   await page.getByRole('button', { name: 'Resolve incident: Advanced Security: delays in applying new policies' }).click();
+  // What it resolves, confirmed first.
+  const dlg = page.locator('dialog.confirm-dialog');
+  assert.match(await dlg.textContent(), /Resolve “Advanced Security: delays in applying new policies”\?/);
+  await dlg.getByRole('button', { name: 'Resolve' }).click();
   await page.locator('#all-healthy').waitFor();
   assert.match(await page.getByRole('region', { name: 'Resolved incidents' }).textContent(), /Advanced Security: delays in applying new policies/);
   await shot(page, 'provider-incidents-resolved');
@@ -126,7 +130,7 @@ test('Contoso: an upgrade waiting in provisioning is polled until the operator a
   await page.goto(`${srv.url}/#/t/ten_1/subscriptions/sub_1/upgrade`);
   const offer = page.locator('.offer[data-plan="biz-premium"]');
   await offer.getByRole('button', { name: 'Upgrade to Business Premium' }).click();
-  await offer.getByRole('button', { name: 'Confirm upgrade' }).click();
+  await page.locator('dialog.confirm-dialog').getByRole('button', { name: 'Confirm upgrade' }).click();
   await page.locator('.op-progress[data-state="provisioning"]').waitFor();
   assert.match(await page.locator('.op-progress').textContent(), /Setting up the new subscription…/);
   await shot(page, 'upgrade-provisioning-contoso');

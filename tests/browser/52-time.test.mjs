@@ -23,7 +23,7 @@ test('cancel at end of term: asked from the overview, shown with its date, done 
   await settled(page);
   const ask = page.getByRole('button', { name: 'Cancel at end of term' });
   await ask.click();
-  assert.match(await page.locator('.confirm-text').textContent(), /stays active until .*2031.*not renewed/);
+  assert.match(await page.locator('dialog.confirm-dialog').textContent(), /stays active until .*2031.*not renewed/);
   // Changing one's mind leaves everything as it was.
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   assert.equal(await ask.count(), 1, 'the button is back');

@@ -34,7 +34,7 @@ test('a prepaid plan upgraded at the end of its term: scheduled from the tab, sh
   assert.match(await remedy.textContent(), /end of the term .*2034.*nothing is lost/);
   const ask = page.getByRole('button', { name: /Schedule Business Standard for .*2034/ });
   await ask.click();
-  assert.match(await page.locator('.term-end .confirm-text').textContent(), /Business Basic to Business Standard on .*2034/);
+  assert.match(await page.locator('dialog.confirm-dialog').textContent(), /Business Basic to Business Standard on .*2034/);
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   await ask.click();
   await page.getByRole('button', { name: 'Schedule the upgrade' }).click();

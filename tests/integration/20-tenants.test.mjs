@@ -287,6 +287,45 @@ test('users list pages with ?limit=2 and next, every user once, in order', async
   }
 });
 
+test('users list ?q= keeps the users whose name or upn contains it, in any case, paged, % and _ plain', async () => {
+  const D = await newTenant(srv, { name: 'Search Org' });
+  const people = [['Ada Lovelace', 'ada@d.example'], ['Grace Hopper', 'grace@d.example'], ['Alan Turing', 'alan_t@d.example'],
+    ['Edsger Dijkstra', 'ed%@d.example'], ['Adele Goldberg', 'adele@d.example'], ['Barbara Liskov', 'bl@d.example']];
+  for (const [name, upn] of people) {
+    const r = await srv.api('POST', `/v1/tenants/${D.id}/users`, { body: { upn, display_name: name } });
+    assert.equal(r.status, 201, `case search user ${upn}: got ${r.status} ${r.text}`);
+  }
+  const all = async (q, limit = 2) => {
+    const seen = [];
+    let next = null;
+    do {
+      const r = await srv.api('GET', `/v1/tenants/${D.id}/users?limit=${limit}&q=${encodeURIComponent(q)}${next ? `&after=${next}` : ''}`);
+      assert.equal(r.status, 200, `case q=${q}: got ${r.status} ${r.text}`);
+      seen.push(...r.json.items.map((u) => u.upn));
+      next = r.json.next;
+    } while (next);
+    return seen;
+  };
+  const cases = [
+    ['ad', ['ada@d.example', 'adele@d.example']], // names and upns, in id order
+    ['ADA', ['ada@d.example']],
+    ['hopper', ['grace@d.example']],
+    ['_', ['alan_t@d.example']],
+    ['%', ['ed%@d.example']],
+    ['d.example', people.map((p) => p[1])],
+    ['nobody', []],
+  ];
+  for (const [q, want] of cases) assert.deepEqual(await all(q), want, `case q=${q}`);
+  // Another tenant's users are never found; a reader may search.
+  const r = await srv.api('GET', `/v1/tenants/${A.id}/users?q=ada`, { token: tokA.reader });
+  assert.equal(r.status, 200, `case reader search: got ${r.status}`);
+  assert.ok(r.json.items.every((u) => u.tenant === A.id), 'case reader search: another tenant\'s user');
+  const long = await srv.api('GET', `/v1/tenants/${D.id}/users?q=${'x'.repeat(101)}`);
+  expectError(long, 400, 'invalid_field', 'q', 'q of 101 bytes');
+  const empty = await srv.api('GET', `/v1/tenants/${D.id}/users?q=&limit=500`);
+  assert.equal(empty.json.items.length, people.length, 'case q empty: every user');
+});
+
 // ---- audit -----------------------------------------------------------------
 
 test('the audit log: global_admin and operator see who did what, from which request', async () => {

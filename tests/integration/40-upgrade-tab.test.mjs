@@ -127,6 +127,19 @@ test('demo: every tenant of the seed is there with a token', () => {
   }
 });
 
+test('the fleet adds up: only live subscriptions are eligible or blocked (Adatum\'s expired one is neither)', async () => {
+  const f = (await demo.api('GET', '/v1/fleet?fresh=1')).json;
+  const subs = [];
+  for (const t of demo.tenants) subs.push(...(await demo.api('GET', `/v1/tenants/${t.id}/subscriptions?limit=500`)).json.items);
+  const live = subs.filter((x) => ['provisioning', 'active', 'disabled'].includes(x.status)).length;
+  assert.equal(f.subscriptions, subs.length, 'case every subscription swept');
+  assert.ok(live < subs.length, 'case the demo has an ended subscription');
+  assert.equal(f.live, live, 'case live');
+  assert.equal(f.eligible + f.blocked, f.live, `case eligible ${f.eligible} + blocked ${f.blocked} = live ${f.live}`);
+  // A reason counts live subscriptions only: no more than are blocked.
+  for (const [code, n] of Object.entries(f.blocked_by)) assert.ok(n <= f.blocked, `case blocked_by.${code} ${n} <= blocked ${f.blocked}`);
+});
+
 test('Contoso: eligible, offers biz-standard, biz-premium, ent-e3 with prices', async () => {
   const t = tenant(demo, 'Contoso Ltd');
   const [s] = await subsOf(demo, t);

@@ -766,16 +766,34 @@ static void t_user_list(void **state)
 	int64_t a = add_tenant(f, "A"), b = add_tenant(f, "B");
 	int64_t a1 = add_user(f, a, "1@a"), b1 = add_user(f, b, "1@b"), a2 = add_user(f, a, "2@a");
 	int64_t a3 = add_user(f, a, "3@a");
-	OK(f->o->user_list(f->st, a, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list A");
+	OK(f->o->user_list(f->st, a, NULL, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list A");
 	WANT_IDS(&ids, "user_list A", a1, a2, a3);
-	OK(f->o->user_list(f->st, b, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list B");
+	OK(f->o->user_list(f->st, b, NULL, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list B");
 	WANT_IDS(&ids, "user_list B", b1);
-	OK(f->o->user_list(f->st, a, a1, 1, user_cb, ids_reset(&ids, 0), &f->err), "user_list A after a1 limit 1");
+	OK(f->o->user_list(f->st, a, NULL, a1, 1, user_cb, ids_reset(&ids, 0), &f->err), "user_list A after a1 limit 1");
 	WANT_IDS(&ids, "user_list A after a1 limit 1", a2);
-	OK(f->o->user_list(f->st, a, 0, 0, user_cb, ids_reset(&ids, 1), &f->err), "user_list A stopped after 1");
+	OK(f->o->user_list(f->st, a, NULL, 0, 0, user_cb, ids_reset(&ids, 1), &f->err), "user_list A stopped after 1");
 	WANT_IDS(&ids, "user_list A stopped after 1", a1);
-	OK(f->o->user_list(f->st, 999, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list missing tenant");
+	OK(f->o->user_list(f->st, 999, NULL, 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list missing tenant");
 	WANT_NO_IDS(&ids, "user_list missing tenant");
+	/* q: a part of the upn or the name, in any case; %, _ and ! are literal */
+	struct ps_user u = user_rec(a, "ada_50%@a");
+	snprintf(u.display_name, sizeof u.display_name, "%s", "Ada Lovelace!");
+	OK(f->o->user_insert(f->st, &u, &f->err), "user_insert ada");
+	OK(f->o->user_list(f->st, a, "2@A", 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list q 2@A");
+	WANT_IDS(&ids, "user_list q 2@A", a2);
+	OK(f->o->user_list(f->st, a, "LOVE", 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list q LOVE");
+	WANT_IDS(&ids, "user_list q LOVE", u.id);
+	OK(f->o->user_list(f->st, a, "_50%", 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list q _50%");
+	WANT_IDS(&ids, "user_list q _50%", u.id);
+	OK(f->o->user_list(f->st, a, "e!", 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list q e!");
+	WANT_IDS(&ids, "user_list q e!", u.id);
+	OK(f->o->user_list(f->st, a, "%", 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list q %");
+	WANT_IDS(&ids, "user_list q %", u.id);
+	OK(f->o->user_list(f->st, a, "@", a1, 2, user_cb, ids_reset(&ids, 0), &f->err), "user_list q @ after a1 limit 2");
+	WANT_IDS(&ids, "user_list q @ after a1 limit 2", a2, a3);
+	OK(f->o->user_list(f->st, b, "2@", 0, 0, user_cb, ids_reset(&ids, 0), &f->err), "user_list q other tenant");
+	WANT_NO_IDS(&ids, "user_list q other tenant");
 }
 
 /* ---- Subscriptions ------------------------------------------------------ */
@@ -2480,6 +2498,12 @@ static void t_credit_checks(void **state)
 	WANT_IDS(&ids, "credit_check_list A limit 1", ca.id);
 	OK(f->o->credit_check_list(f->st, b, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err), "credit_check_list B");
 	WANT_IDS(&ids, "credit_check_list B", cb_.id);
+	/* tenant 0: every tenant's, in id order, paged like the others */
+	OK(f->o->credit_check_list(f->st, 0, 0, 0, credit_cb, ids_reset(&ids, 0), &f->err), "credit_check_list all");
+	WANT_IDS(&ids, "credit_check_list all", ca.id, cb_.id, ca2.id);
+	OK(f->o->credit_check_list(f->st, 0, ca.id, 1, credit_cb, ids_reset(&ids, 0), &f->err),
+	   "credit_check_list all after ca limit 1");
+	WANT_IDS(&ids, "credit_check_list all after ca limit 1", cb_.id);
 
 	/* What waits on a credit check is the tenant's own. */
 	struct ps_credit_check bad = ca2;

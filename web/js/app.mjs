@@ -21,13 +21,19 @@ import { tenantsPage, creditChecksPage, fleetPage, supportQueuePage } from './pa
 import { catalogPage } from './pages/catalog.mjs';
 import { webhooksPage, deliveriesPage } from './pages/webhooks.mjs';
 import { eventsPage } from './pages/events.mjs';
+import { homePage } from './pages/home.mjs';
+import { usersPage } from './pages/users.mjs';
+import { auditPage } from './pages/audit.mjs';
 
 const ROUTES = [
   { path: '/signin', page: signinPage, public: true },
+  { path: '/t/:t', page: homePage, nav: 'home' },
+  { path: '/t/:t/users', page: usersPage, nav: 'users' },
+  { path: '/t/:t/audit', page: auditPage, nav: 'audit', need: 'audit' },
   { path: '/t/:t/products', page: productsPage, nav: 'products' },
   { path: '/t/:t/subscriptions/:s', page: subscriptionPage, nav: 'products', tab: 'overview' },
   { path: '/t/:t/subscriptions/:s/upgrade', page: subscriptionPage, nav: 'products', tab: 'upgrade' },
-  { path: '/t/:t/subscriptions/:s/switch', page: switchPage, nav: 'products' },
+  { path: '/t/:t/subscriptions/:s/switch', page: switchPage, nav: 'products', need: 'billing' },
   { path: '/t/:t/licenses', page: licensesPage, nav: 'licenses' },
   { path: '/t/:t/billing', page: billingPage, nav: 'billing' },
   { path: '/t/:t/support', page: supportListPage, nav: 'support' },
@@ -92,7 +98,7 @@ function signinHash(path, query) {
 
 function homeHash(who) {
   if (!who) return '#/signin';
-  return session.isTenantRole(who) ? `#/t/${who.tenant}/products` : '#/provider/tenants';
+  return session.isTenantRole(who) ? `#/t/${who.tenant}` : '#/provider/tenants';
 }
 
 async function getTenantInfo(id, signal) {
@@ -141,13 +147,16 @@ function renderNav(current, tenantId, tenantName) {
   if (tenantId) {
     sections.push(h('h2', { id: 'nav-tenant' }, tenantName || tenantId),
       h('ul', { 'aria-labelledby': 'nav-tenant' },
+        link('home', `#/t/${tenantId}`, t('nav.home')),
         link('products', `#/t/${tenantId}/products`, t('nav.products')),
+        link('users', `#/t/${tenantId}/users`, t('nav.users')),
         link('licenses', `#/t/${tenantId}/licenses`, t('nav.licenses')),
         link('billing', `#/t/${tenantId}/billing`, t('nav.billing')),
         link('health', '#/health', t('nav.health')),
         link('support', `#/t/${tenantId}/support`, t('nav.support')),
         link('operations', `#/t/${tenantId}/operations`, t('nav.operations')),
         session.may('tokens') ? link('tokens', `#/t/${tenantId}/tokens`, t('nav.tokens')) : null,
+        session.may('audit') ? link('audit', `#/t/${tenantId}/audit`, t('nav.audit')) : null,
         session.may('events') ? link('events', `#/t/${tenantId}/events`, t('nav.events')) : null));
   }
   if (session.may('provider')) {
@@ -282,7 +291,19 @@ async function boot() {
   document.getElementById('lang-select').addEventListener('change', async (ev) => {
     await setLang(ev.target.value, { remember: true });
   });
-  onLangChange(() => route());
+  // A new language draws the page again: what was typed stays.
+  onLangChange(async () => {
+    const typed = [...main.querySelectorAll('input[id], select[id], textarea[id]')]
+      .filter((el) => el.type !== 'file' && el.type !== 'hidden')
+      .map((el) => [el.id, el.type === 'checkbox' || el.type === 'radio' ? el.checked : el.value]);
+    await route();
+    for (const [id, v] of typed) {
+      const el = document.getElementById(id);
+      if (!el || !main.contains(el)) continue;
+      if (typeof v === 'boolean') el.checked = v;
+      else if (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v)) el.value = v;
+    }
+  });
   document.getElementById('signout').addEventListener('click', async () => {
     await session.signOut();
     resetCache();

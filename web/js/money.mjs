@@ -119,3 +119,9 @@ export function parseMajor(input, currency, locale = 'en') {
   if (minor > MAX_AMOUNT) return { error: 'range', digits };
   return { minor: Number(minor) };
 }
+
+/** price (minor units) × quantity, exactly; null when it would not be exact. */
+export function mulMinor(price, quantity) {
+  const r = BigInt(price) * BigInt(quantity);
+  return r <= BigInt(Number.MAX_SAFE_INTEGER) && r >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(r) : null;
+}

@@ -90,6 +90,7 @@ const can = {
   licenses: ['operator', 'global_admin', 'license_admin'], // users and seats
   tokens: ['operator', 'global_admin'], // a tenant's API tokens
   events: ['operator', 'global_admin'], // a tenant's event timeline
+  audit: ['operator', 'global_admin'], // a tenant's audit log
   provider: ['operator', 'support'], // provider pages (read)
   operator: ['operator'], // provider actions
 };

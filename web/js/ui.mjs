@@ -69,9 +69,12 @@ export function errorText(err) {
   if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
   if (err.local || err.code === 'network') return err.message;
   if (err.reasons && err.reasons.length) return t('error.refused_reasons');
+  // The API's error messages are in English: in another language, ours by
+  // code and field (error.conflict.quantity), else by code, naming the field.
+  if (getLang() === 'en') return err.message;
+  if (err.field && has(`error.${err.code}.${err.field}`)) return t(`error.${err.code}.${err.field}`);
   const label = has(`error.${err.code}`) ? t(`error.${err.code}`) : t('error.generic');
-  // The API's error messages are in English; in another language lead with ours.
-  return getLang() === 'en' ? err.message : `${label} (${err.message})`;
+  return err.field ? t('error.with_field', { error: label, field: err.field }) : label;
 }
 
 export function clearErrors(scope) {
@@ -127,6 +130,19 @@ export const REASON_CODES = [
   'credit_check_pending', 'not_eligible', 'multiple_plans_same_product', 'prepaid_plan',
   'segment_restricted', 'service_busy', 'target_not_supported', 'has_addon', 'unpaid_balance', 'other',
 ];
+
+// Reasons that pass by waiting or by an admin's action keeping this plan
+// (pay, resolve the conflict, the term's end): only then can the blocked
+// page say "once resolved". The others (an ended subscription, a
+// government or nonprofit plan, an add-on, no upgrade path) never pass.
+const PASSING = ['license_conflict', 'subscription_not_ready', 'service_incident', 'upgrade_in_progress', 'credit_check_pending',
+  'multiple_plans_same_product', 'prepaid_plan', 'service_busy', 'unpaid_balance'];
+
+/** Can the blocked subscription's offers be taken once its reasons pass? */
+export function reasonsPass(reasons, subscription) {
+  return reasons.every((r) => PASSING.includes(r.code)
+    && !(r.code === 'upgrade_in_progress' && r.details && r.details.subscription === subscription));
+}
 
 export function reasonTitle(code) {
   return has(`reason.${code}`) ? t(`reason.${code}`) : code;
@@ -205,8 +221,10 @@ export function localMessage(reason) {
 
 /** A reason: its title, the API's message (in the UI's language), its remedies as actions. */
 export function reasonItem(reason, ctx, opts = {}) {
+  // This very subscription's upgrade under way is not "another plan".
+  const self = reason.code === 'upgrade_in_progress' && reason.details && opts.subscription && reason.details.subscription === opts.subscription;
   return h('li', { class: 'reason', dataset: { reason: reason.code } },
-    h('h3', {}, reasonTitle(reason.code)),
+    h('h3', {}, self ? t('reason.upgrade_in_progress_self') : reasonTitle(reason.code)),
     h('p', { class: 'reason-message' }, localMessage(reason)),
     reason.remedies && reason.remedies.length
       ? h('ul', { class: 'remedies', 'aria-label': t('upgrade.what_you_can_do') },
@@ -268,7 +286,7 @@ export function operationProgress(op, ctx, { names = {}, onFinish } = {}) {
       const f = o.result && o.result.failure;
       outcome = h('div', { class: 'alert alert-danger op-failed' },
         h('h3', {}, t(`op.${kind}.failed_title`)),
-        h('p', {}, f === 'credit_check_denied' ? t('op.failure.credit_check_denied') : (f || t('op.failure.unknown'))));
+        h('p', {}, f && has(`op.failure.${f}`) ? t(`op.failure.${f}`) : (f || t('op.failure.unknown'))));
     }
     replace(box,
       h('ol', { class: 'progress', 'aria-label': t('op.progress_label') }, steps),
@@ -318,4 +336,96 @@ export function planName(catalog, id) {
 export function serviceName(catalog, id) {
   const sv = catalog && catalog.services.find((x) => x.id === id);
   return sv ? sv.name : id;
+}
+
+// ---- confirmation ------------------------------------------------------------
+
+/**
+ * Ask before an action that costs money or takes something away: a modal
+ * dialog saying what it will do (facts: [[label, value]], a warning) with
+ * the action's own words on its button. Resolves true when confirmed;
+ * Escape or Cancel resolve false. The one confirmation of the admin center.
+ */
+export function confirmDialog({ title, text, facts = [], warning, content, confirmLabel, danger = false }) {
+  return new Promise((resolve) => {
+    const titleId = newId('confirm');
+    const yes = h('button', { type: 'button', class: danger ? 'btn btn-danger' : 'btn', dataset: { confirm: 'yes' } }, confirmLabel || t('confirm.yes'));
+    const no = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { confirm: 'no' } }, t('common.cancel'));
+    const dlg = h('dialog', { class: 'confirm-dialog', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, title),
+      text ? h('p', {}, text) : null,
+      facts.length ? h('dl', { class: 'facts confirm-facts' }, facts.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])) : null,
+      warning ? h('p', { class: 'alert alert-warn confirm-warning' }, warning) : null,
+      content || null,
+      h('div', { class: 'actions' }, yes, no));
+    const opener = document.activeElement;
+    let done = false;
+    const finish = (ok) => {
+      if (done) return;
+      done = true;
+      if (dlg.open) dlg.close();
+      dlg.remove();
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      resolve(ok);
+    };
+    yes.addEventListener('click', () => finish(true));
+    no.addEventListener('click', () => finish(false));
+    dlg.addEventListener('close', () => finish(false));
+    document.body.append(dlg);
+    dlg.showModal();
+    yes.focus();
+  });
+}
+
+// ---- paging ------------------------------------------------------------------
+
+/**
+ * A server-side paged list (the API's limit/after): fetchPage(after, limit)
+ * -> {items, next}; render(items) -> node. Previous goes back through the
+ * cursors seen. Returns {node, reload(), first()}. The one pager of the
+ * admin center (users, licenses, audit).
+ */
+export function pager({ fetchPage, render, limit = 25, label, signal }) {
+  const body = h('div', { class: 'pager-body' });
+  const status = h('span', { class: 'pager-status', 'aria-live': 'polite' });
+  const prev = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { pager: 'prev' } }, t('pager.prev'));
+  const next = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { pager: 'next' } }, t('pager.next'));
+  const nav = h('nav', { class: 'pager', 'aria-label': label || t('pager.label') }, prev, status, next);
+  const node = h('div', { class: 'paged' }, body, nav);
+  const cursors = ['']; // cursors[i]: the `after` of page i
+  let index = 0;
+  let nextCursor = null;
+  let items = [];
+  async function show(i) {
+    prev.disabled = true;
+    next.disabled = true;
+    let page;
+    try {
+      page = await fetchPage(cursors[i], limit);
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      replace(body, h('p', { class: 'form-error', role: 'alert' }, errorText(e)));
+      prev.disabled = i === 0;
+      return;
+    }
+    if (signal && signal.aborted) return;
+    index = i;
+    items = page.items;
+    nextCursor = page.next;
+    if (nextCursor) cursors[i + 1] = nextCursor;
+    replace(body, render(items));
+    const from = i * limit + (items.length ? 1 : 0);
+    status.textContent = t('pager.status', { page: fmtNumber(i + 1), from: fmtNumber(from), to: fmtNumber(i * limit + items.length) });
+    prev.disabled = i === 0;
+    next.disabled = !nextCursor;
+    node.dataset.page = String(i + 1);
+  }
+  prev.addEventListener('click', () => show(Math.max(0, index - 1)));
+  next.addEventListener('click', () => { if (nextCursor) show(index + 1); });
+  return {
+    node,
+    reload: () => show(index),
+    first: () => { cursors.length = 1; return show(0); },
+    items: () => items,
+  };
 }

@@ -1,21 +1,30 @@
 // Billing: balance, past due, invoices with their lines, payments, credit
 // checks, and Pay now (amounts typed in major units, converted exactly).
 import { h, replace } from '../dom.mjs';
-import { t, fmtDate, fmtDateTime, fmtMoney, getLang } from '../i18n.mjs';
-import { api, listAll, newIdemKey } from '../api.mjs';
+import { t, fmtDate, fmtDateTime, fmtMoney, fmtNumber, getLang } from '../i18n.mjs';
+import { api, listAll, newIdemKey, getCatalog } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, confirmDialog } from '../ui.mjs';
 import { parseMajor, minorToInput } from '../money.mjs';
 
 export async function billingPage(ctx) {
   const root = h('div', {});
   let justPaid = null;
+  let catalog = null;
+  // An invoice line in the page's language: its plan, seats and period
+  // (dates by Intl), from its fields; the API's English text when it has none.
+  const lineText = (l) => {
+    const plan = l.plan && catalog ? (catalog.plans.find((p) => p.id === l.plan) || {}).name : null;
+    if (!plan || !l.period_start || !l.period_end || l.quantity === null || l.quantity === undefined) return l.description;
+    return t('billing.line_text', { plan, n: l.quantity, count: fmtNumber(l.quantity), start: fmtDate(l.period_start), end: fmtDate(l.period_end) });
+  };
 
   async function load() {
     const [b, checks] = await Promise.all([
       api('GET', `/v1/tenants/${ctx.tenant}/billing`, { signal: ctx.signal }),
       listAll(`/v1/tenants/${ctx.tenant}/credit-checks`, { signal: ctx.signal }),
     ]);
+    catalog = await getCatalog();
     const cur = b.currency;
     const m = (x) => fmtMoney(x, cur);
 
@@ -78,7 +87,7 @@ export async function billingPage(ctx) {
         ? h('details', { class: 'inline' },
           h('summary', {}, t('billing.lines', { n: inv.lines.length })),
           table([{ label: t('billing.col.line') }, { label: t('billing.col.kind') }, { label: t('billing.col.amount'), num: true }],
-            inv.lines.map((l) => [l.description, t(`line.${l.kind}`), m(l.amount)]), { label: t('billing.lines', { n: inv.lines.length }) }))
+            inv.lines.map((l) => [h('span', { class: 'line-text' }, lineText(l)), t(`line.${l.kind}`), m(l.amount)]), { label: t('billing.lines', { n: inv.lines.length }) }))
         : h('p', { class: 'muted' }, t('billing.no_lines')));
   }
 
@@ -107,6 +116,32 @@ export async function billingPage(ctx) {
       if (parsed.error) {
         return showError(form, localError(t(`money.${parsed.error}`, { n: parsed.digits, example: minorToInput(12000, cur, getLang()) }), 'amount'), ctx);
       }
+      // What it settles (the oldest invoices first), and any amount over what is owed.
+      const owed = Math.max(0, b.balance);
+      const open = b.invoices.filter((inv) => !inv.credit_note && inv.unpaid > 0)
+        .sort((x, y) => (Date.parse(x.due) - Date.parse(y.due)) || (Date.parse(x.issued) - Date.parse(y.issued)));
+      let left = parsed.minor;
+      const settles = [];
+      for (const inv of open) {
+        if (left <= 0) break;
+        const part = Math.min(left, inv.unpaid);
+        settles.push(t(part === inv.unpaid ? 'billing.settles_whole' : 'billing.settles_part', { id: inv.id, amount: fmtMoney(part, cur) }));
+        left -= part;
+      }
+      const over = parsed.minor > owed ? parsed.minor - owed : 0;
+      const ok = await confirmDialog({
+        title: t('billing.pay_confirm_title', { amount: fmtMoney(parsed.minor, cur) }),
+        facts: [
+          [t('confirm.amount'), fmtMoney(parsed.minor, cur)],
+          [t('billing.past_due'), fmtMoney(b.past_due, cur)],
+          [t('billing.balance'), fmtMoney(owed, cur)],
+          [t('confirm.settles'), settles.length ? h('ul', { class: 'plain', id: 'pay-settles' }, settles.map((x) => h('li', {}, x))) : t('billing.settles_nothing')],
+          over ? [t('confirm.over'), h('strong', { id: 'pay-over' }, fmtMoney(over, cur))] : null,
+        ],
+        warning: over ? t('billing.overpay_warning', { over: fmtMoney(over, cur), owed: fmtMoney(owed, cur) }) : null,
+        confirmLabel: over ? t('billing.pay_over_confirm', { amount: fmtMoney(parsed.minor, cur), over: fmtMoney(over, cur) }) : t('billing.pay_confirm', { amount: fmtMoney(parsed.minor, cur) }),
+      });
+      if (!ok) return;
       // Same amount after a network failure: same key, so it is paid once.
       if (lastAmount !== parsed.minor) idem = null;
       idem = idem || newIdemKey('pay');

@@ -5,7 +5,7 @@ import { h, replace } from '../dom.mjs';
 import { t, fmtDateTime } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, confirmDialog } from '../ui.mjs';
 
 const INCIDENT_STATUSES = ['investigating', 'degraded', 'interrupted', 'restoring'];
 
@@ -71,6 +71,13 @@ export async function healthPage(ctx) {
       type: 'button', class: 'btn btn-small', 'aria-label': t('health.resolve_named', { title: i.title }),
       onclick: async () => {
         clearErrors(wrap);
+        const ok = await confirmDialog({
+          title: t('health.resolve_confirm_title', { title: i.title }),
+          facts: [[t('health.col.service'), i.service_name || i.service], [t('health.col.opened'), fmtDateTime(i.opened_at)]],
+          text: t('health.resolve_confirm_text'),
+          confirmLabel: t('health.resolve'),
+        });
+        if (!ok) return;
         btn.disabled = true;
         try {
           await api('POST', `/v1/service-health/incidents/${i.id}/resolve`, { idem: newIdemKey('resolve') });

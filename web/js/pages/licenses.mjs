@@ -2,10 +2,12 @@
 // license conflict alert (more users than licenses); assign and unassign
 // users; buy more licenses; add a user.
 import { h, replace } from '../dom.mjs';
-import { t, fmtNumber, fmtDateTime } from '../i18n.mjs';
+import { t, fmtNumber, fmtDateTime, fmtMoney } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, loading, showError, clearErrors, errorSlot, localError, planName } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, planName, confirmDialog, pager } from '../ui.mjs';
+import { mulMinor } from '../money.mjs';
+import { userPicker, userNames } from './users.mjs';
 
 export async function licensesPage(ctx) {
   const root = h('div', {});
@@ -13,12 +15,16 @@ export async function licensesPage(ctx) {
   let firstLoad = true;
 
   async function load() {
-    const [lic, users, catalog] = await Promise.all([
+    const [lic, subs, checks, catalog] = await Promise.all([
       listAll(`/v1/tenants/${ctx.tenant}/licenses`, { signal: ctx.signal }),
-      listAll(`/v1/tenants/${ctx.tenant}/users`, { signal: ctx.signal }),
+      listAll(`/v1/tenants/${ctx.tenant}/subscriptions`, { signal: ctx.signal }),
+      listAll(`/v1/tenants/${ctx.tenant}/credit-checks`, { signal: ctx.signal }),
       getCatalog(),
     ]);
-    const userById = new Map(users.items.map((u) => [u.id, u]));
+    const subById = new Map(subs.items.map((x) => [x.id, x]));
+    // Licenses bought over the credit limit wait on a credit check.
+    const waiting = new Map(checks.items.filter((c) => c.status === 'pending' && c.subscription && c.quantity !== null)
+      .map((c) => [c.subscription, c]));
     const conflicts = lic.items.filter((l) => l.conflict);
     const name = (l) => planName(catalog, l.plan);
     if (firstLoad) for (const l of conflicts) openPanels.add(l.subscription);
@@ -41,11 +47,12 @@ export async function licensesPage(ctx) {
       lic.items.map((l) => [
         h('a', { href: `#/t/${ctx.tenant}/subscriptions/${l.subscription}` }, name(l)),
         fmtNumber(l.purchased), fmtNumber(l.assigned), fmtNumber(l.available),
-        l.conflict ? badge('incident', t('licenses.conflict_badge')) : badge(l.status),
+        h('span', {}, l.conflict ? badge('incident', t('licenses.conflict_badge')) : badge(l.status),
+          waiting.has(l.subscription) ? [' ', waitingNote(waiting.get(l.subscription))] : null),
       ]),
       { label: t('licenses.summary'), rowClass: (i) => (lic.items[i].conflict ? 'row-danger' : null) });
 
-    const panels = lic.items.map((l) => subscriptionPanel(l, name(l), users.items, userById));
+    const panels = lic.items.map((l) => subscriptionPanel(l, name(l), subById.get(l.subscription), waiting.get(l.subscription)));
 
     replace(root,
       pageHead(t('licenses.title'), t('licenses.subtitle')),
@@ -56,7 +63,12 @@ export async function licensesPage(ctx) {
       may('licenses') ? addUserForm() : null);
   }
 
-  function subscriptionPanel(l, name, users, userById) {
+  function waitingNote(c) {
+    return h('span', { class: 'badge badge-warn waiting-credit-check', dataset: { check: c.id } },
+      t('licenses.waiting_credit_check', { count: fmtNumber(c.quantity), time: fmtDateTime(c.expected_by) }));
+  }
+
+  function subscriptionPanel(l, name, sub, wait) {
     const body = h('div', { class: 'panel-body' });
     const details = h('details', { class: 'panel', id: `lic-${l.subscription}`, open: openPanels.has(l.subscription) },
       h('summary', {}, h('span', {}, name), h('span', { class: 'muted' }, t('licenses.panel_counts', { assigned: fmtNumber(l.assigned), purchased: fmtNumber(l.purchased) })),
@@ -66,36 +78,41 @@ export async function licensesPage(ctx) {
     const fill = async () => {
       if (loaded) return;
       loaded = true;
-      replace(body, loading());
-      const seats = await listAll(`/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}/assignments`, { signal: ctx.signal, max: 2000 });
-      const holders = new Set(seats.items.map((a) => a.user));
       const parts = [];
       if (l.conflict) {
         parts.push(h('p', { class: 'alert alert-warn' }, t('licenses.resolve_hint', { n: l.assigned - l.purchased, count: fmtNumber(l.assigned - l.purchased) })));
       }
-      if (may('billing')) parts.push(buyForm(l, name));
-      parts.push(h('h3', {}, t('licenses.assigned_users', { n: seats.items.length, count: fmtNumber(l.assigned) })));
-      if (seats.items.length) {
-        parts.push(table(
-          [{ label: t('licenses.col.user'), rowHeader: true }, { label: t('licenses.col.upn'), class: 'hide-narrow' }, ...(may('licenses') ? [{ label: h('span', { class: 'sr-only' }, t('products.col.actions')) }] : [])],
-          seats.items.map((a) => {
-            const u = userById.get(a.user) || { display_name: a.user, upn: '' };
-            const cells = [h('span', {}, u.display_name, h('br'), h('small', { class: 'muted' }, a.user)), h('span', { class: 'hide-narrow' }, u.upn)];
-            if (may('licenses')) {
-              cells.push(h('button', {
-                type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': t('licenses.unassign_user', { user: u.display_name, plan: name }),
-                onclick: (ev) => unassign(ev.currentTarget, l, a.user, u.display_name, name),
-              }, t('licenses.unassign')));
-            }
-            return cells;
-          }), { label: t('licenses.assigned_users', { n: seats.items.length, count: fmtNumber(l.assigned) }) }));
-        if (seats.more) parts.push(h('p', { class: 'muted' }, t('licenses.more_users')));
-      } else {
-        parts.push(empty(t('licenses.no_users')));
-      }
-      if (may('licenses')) parts.push(assignForm(l, name, users.filter((u) => !holders.has(u.id))));
+      if (wait) parts.push(h('p', { class: 'alert alert-info' }, waitingNote(wait)));
+      if (may('billing')) parts.push(buyForm(l, name, sub));
+      parts.push(h('h3', {}, t('licenses.assigned_users', { n: l.assigned, count: fmtNumber(l.assigned) })));
+      const cols = [{ label: t('licenses.col.user'), rowHeader: true }, { label: t('licenses.col.upn'), class: 'hide-narrow' }, ...(may('licenses') ? [{ label: h('span', { class: 'sr-only' }, t('products.col.actions')) }] : [])];
+      // One page of holders at a time, their names asked for that page only.
+      let names = new Map();
+      const holders = pager({
+        signal: ctx.signal,
+        label: t('licenses.assigned_users', { n: l.assigned, count: fmtNumber(l.assigned) }),
+        fetchPage: async (after, limit) => {
+          const page = await api('GET', `/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}/assignments?limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`, { signal: ctx.signal });
+          names = await userNames(ctx, page.items.map((a) => a.user));
+          return page;
+        },
+        render: (items) => (items.length ? table(cols, items.map((a) => {
+          const u = names.get(a.user) || { display_name: a.user, upn: '' };
+          const cells = [h('span', {}, u.display_name, h('br'), h('small', { class: 'muted' }, a.user)), h('span', { class: 'hide-narrow' }, u.upn)];
+          if (may('licenses')) {
+            cells.push(h('button', {
+              type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': t('licenses.unassign_user', { user: u.display_name, plan: name }),
+              onclick: (ev) => unassign(ev.currentTarget, l, a.user, u.display_name, name),
+            }, t('licenses.unassign')));
+          }
+          return cells;
+        }), { label: t('licenses.assigned_users', { n: l.assigned, count: fmtNumber(l.assigned) }) }) : empty(t('licenses.no_users'))),
+      });
+      parts.push(holders.node);
+      if (may('licenses')) parts.push(assignForm(l, name));
       parts.push(errorSlot());
       replace(body, parts);
+      await holders.first();
     };
     details.addEventListener('toggle', () => {
       if (details.open) { openPanels.add(l.subscription); fill().catch((e) => { if (e.name !== 'AbortError') showError(body, e, ctx); }); }
@@ -108,6 +125,13 @@ export async function licensesPage(ctx) {
   async function unassign(btn, l, userId, userName, planLabel) {
     const panel = btn.closest('.panel-body');
     clearErrors(panel);
+    const ok = await confirmDialog({
+      title: t('licenses.unassign_confirm_title'),
+      text: t('licenses.unassign_confirm_text', { user: userName, plan: planLabel }),
+      facts: [[t('licenses.col.user'), userName], [t('licenses.col.subscription'), planLabel]],
+      confirmLabel: t('licenses.unassign'), danger: true,
+    });
+    if (!ok) return;
     btn.disabled = true;
     try {
       await api('DELETE', `/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}/assignments/${userId}`, { idem: newIdemKey('unassign') });
@@ -115,24 +139,26 @@ export async function licensesPage(ctx) {
       await reload(l.subscription);
     } catch (e) {
       btn.disabled = false;
-      showError(panel, e, ctx);
+      // Next to the button that failed, not in the panel's first form.
+      const row = btn.closest('tr') || btn.parentNode;
+      const slot = h('td', { class: 'row-error', colspan: '3' });
+      const tr = h('tr', { class: 'row-error-row' }, slot);
+      if (row.tagName === 'TR') { (row.nextElementSibling && row.nextElementSibling.classList.contains('row-error-row') ? row.nextElementSibling : row).after(tr); } else panel.append(tr);
+      showError(slot, e, ctx, { focus: false });
     }
   }
 
-  function assignForm(l, name, candidates) {
+  function assignForm(l, name) {
     const id = `assign-${l.subscription}`;
+    const picker = userPicker(ctx, { id, name: 'user', label: t('licenses.assign_label') });
     const form = h('form', { class: 'inline-form', novalidate: true },
-      h('div', { class: 'field' },
-        h('label', { for: id }, t('licenses.assign_label')),
-        h('select', { id, name: 'user' },
-          h('option', { value: '' }, t('licenses.choose_user')),
-          candidates.map((u) => h('option', { value: u.id }, `${u.display_name} (${u.upn})`)))),
+      picker.node,
       h('button', { type: 'submit', class: 'btn btn-small' }, t('licenses.assign')),
       errorSlot());
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clearErrors(form);
-      const user = form.elements.user.value;
+      const user = picker.value();
       if (!user) return showError(form, localError(t('licenses.choose_user_first'), 'user'), ctx);
       try {
         await api('PUT', `/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}/assignments/${user}`, { idem: newIdemKey('assign') });
@@ -145,7 +171,7 @@ export async function licensesPage(ctx) {
     return h('div', {}, h('h3', {}, t('licenses.assign_title')), form);
   }
 
-  function buyForm(l, name) {
+  function buyForm(l, name, sub) {
     const id = `buy-${l.subscription}`;
     const form = h('form', { class: 'inline-form buy-licenses', novalidate: true },
       h('div', { class: 'field' },
@@ -160,6 +186,19 @@ export async function licensesPage(ctx) {
       if (!Number.isInteger(add) || add < 1 || l.purchased + add > 1000000) {
         return showError(form, localError(t('licenses.buy_invalid'), 'quantity'), ctx);
       }
+      const price = sub ? sub.price_per_seat_month : null;
+      const cur = sub ? sub.currency : ctx.currency;
+      const ok = await confirmDialog({
+        title: t('licenses.buy_confirm_title', { plan: name }),
+        facts: [
+          [t('confirm.plan'), name],
+          [t('confirm.quantity'), t('licenses.buy_confirm_quantity', { add: fmtNumber(add), from: fmtNumber(l.purchased), to: fmtNumber(l.purchased + add) })],
+          price !== null ? [t('confirm.added_per_month'), fmtMoney(mulMinor(price, add), cur)] : null,
+          price !== null ? [t('confirm.total_per_month'), fmtMoney(mulMinor(price, l.purchased + add), cur)] : null,
+        ],
+        confirmLabel: t('licenses.buy_confirm', { n: add, count: fmtNumber(add) }),
+      });
+      if (!ok) return;
       try {
         const s = await api('PATCH', `/v1/tenants/${ctx.tenant}/subscriptions/${l.subscription}`, { body: { quantity: l.purchased + add }, idem: newIdemKey('buy') });
         // Over the credit limit the licenses wait on a credit check (202).

@@ -1,10 +1,11 @@
 // Products & services: the tenant's subscriptions, each with a way to its
 // Upgrade tab; buying a plan for billing admins.
-import { h } from '../dom.mjs';
+import { h, replace } from '../dom.mjs';
 import { t, fmtDate, fmtDateTime, fmtMoney, fmtNumber } from '../i18n.mjs';
 import { api, listAll, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, planName } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, localError, planName, confirmDialog } from '../ui.mjs';
+import { mulMinor } from '../money.mjs';
 
 const LIVE = ['provisioning', 'active', 'disabled'];
 
@@ -13,48 +14,68 @@ export function subName(sub, catalog) {
 }
 
 export async function productsPage(ctx) {
-  const [subs, catalog] = await Promise.all([
-    listAll(`/v1/tenants/${ctx.tenant}/subscriptions`, { signal: ctx.signal }),
-    getCatalog(),
-  ]);
-  const live = subs.items.filter((s) => LIVE.includes(s.status));
-  const ended = subs.items.filter((s) => !LIVE.includes(s.status));
-  const byId = new Map(subs.items.map((s) => [s.id, s]));
-
-  const row = (s) => [
-    h('div', {},
-      h('a', { href: `#/t/${ctx.tenant}/subscriptions/${s.id}`, class: 'sub-link' }, subName(s, catalog)),
-      h('div', { class: 'muted' }, h('small', {}, s.id,
-        s.addon_of ? ` · ${t('products.addon_of', { base: subName(byId.get(s.addon_of) || { plan: s.addon_of }, catalog) })}` : '',
-        s.prepaid ? ` · ${t('products.prepaid')}` : ''))),
-    t('products.seats', { assigned: fmtNumber(s.assigned), quantity: fmtNumber(s.quantity) }),
-    badge(s.status),
-    t(`term.${s.term}`),
-    LIVE.includes(s.status) ? fmtDate(s.term_end) : (s.replaced_by ? h('a', { href: `#/t/${ctx.tenant}/subscriptions/${s.replaced_by}` }, t('products.replaced_by', { id: s.replaced_by })) : fmtDate(s.term_end)),
-    LIVE.includes(s.status) && !s.addon_of
-      ? h('a', { class: 'btn btn-secondary btn-small', href: `#/t/${ctx.tenant}/subscriptions/${s.id}/upgrade`, 'aria-label': t('products.upgrade_tab_for', { plan: subName(s, catalog) }) }, t('products.upgrade_tab'))
-      : '',
-  ];
-  const cols = [
-    { label: t('products.col.plan') }, { label: t('products.col.licenses') }, { label: t('products.col.status') },
-    { label: t('products.col.term') }, { label: t('products.col.term_end') }, { label: h('span', { class: 'sr-only' }, t('products.col.actions')) },
-  ];
-  const colsEnded = [...cols.slice(0, 4), { label: t('products.col.ended') }, cols[5]];
-
-  return h('div', {},
+  const root = h('div', {});
+  const lists = h('div', {});
+  let catalog;
+  // The subscriptions, drawn again after a purchase (no reload needed).
+  async function draw() {
+    const [subs, checks, cat] = await Promise.all([
+      listAll(`/v1/tenants/${ctx.tenant}/subscriptions`, { signal: ctx.signal }),
+      listAll(`/v1/tenants/${ctx.tenant}/credit-checks`, { signal: ctx.signal }),
+      getCatalog(),
+    ]);
+    catalog = cat;
+    const live = subs.items.filter((s) => LIVE.includes(s.status));
+    const ended = subs.items.filter((s) => !LIVE.includes(s.status));
+    const byId = new Map(subs.items.map((s) => [s.id, s]));
+    // A purchase's own credit check (not a later seat increase's: quantity is null).
+    const checkOf = new Map(checks.items.filter((c) => c.subscription && c.quantity === null && !c.operation).map((c) => [c.subscription, c]));
+    const status = (s) => {
+      const c = checkOf.get(s.id);
+      if (c && c.status === 'pending') return badge('pending_credit_check', t('products.waiting_credit_check', { time: fmtDateTime(c.expected_by) }));
+      if (c && c.status === 'denied' && s.status === 'cancelled') return badge('denied', t('products.cancelled_credit_denied'));
+      return badge(s.status);
+    };
+    const row = (s) => [
+      h('div', {},
+        h('a', { href: `#/t/${ctx.tenant}/subscriptions/${s.id}`, class: 'sub-link' }, subName(s, catalog)),
+        h('div', { class: 'muted' }, h('small', {}, s.id,
+          s.addon_of ? ` · ${t('products.addon_of', { base: subName(byId.get(s.addon_of) || { plan: s.addon_of }, catalog) })}` : '',
+          s.prepaid ? ` · ${t('products.prepaid')}` : ''))),
+      h('span', {}, t('products.seats', { assigned: fmtNumber(s.assigned), quantity: fmtNumber(s.quantity) }),
+        LIVE.includes(s.status) && s.assigned > s.quantity ? [' ', badge('incident', t('licenses.conflict_badge'))] : null),
+      status(s),
+      t(`term.${s.term}`),
+      LIVE.includes(s.status) ? fmtDate(s.term_end) : (s.replaced_by ? h('a', { href: `#/t/${ctx.tenant}/subscriptions/${s.replaced_by}` }, t('products.replaced_by', { id: s.replaced_by })) : fmtDate(s.term_end)),
+      LIVE.includes(s.status) && !s.addon_of
+        ? h('a', { class: 'btn btn-secondary btn-small', href: `#/t/${ctx.tenant}/subscriptions/${s.id}/upgrade`, 'aria-label': t('products.upgrade_tab_for', { plan: subName(s, catalog) }) }, t('products.upgrade_tab'))
+        : '',
+    ];
+    const cols = [
+      { label: t('products.col.plan') }, { label: t('products.col.licenses') }, { label: t('products.col.status') },
+      { label: t('products.col.term') }, { label: t('products.col.term_end') }, { label: h('span', { class: 'sr-only' }, t('products.col.actions')) },
+    ];
+    const colsEnded = [...cols.slice(0, 4), { label: t('products.col.ended') }, cols[5]];
+    replace(lists,
+      h('section', {},
+        h('h2', { id: 'live-subs' }, t('products.live')),
+        live.length ? table(cols, live.map(row), { label: t('products.live'), id: 'live-table' }) : empty(t('products.none'))),
+      ended.length
+        ? h('section', {},
+          h('h2', { id: 'ended-subs' }, t('products.ended')),
+          table(colsEnded, ended.map(row), { label: t('products.ended'), id: 'ended-table' }))
+        : null);
+    return live;
+  }
+  const live = await draw();
+  replace(root,
     pageHead(t('products.title'), t('products.subtitle')),
-    h('section', {},
-      h('h2', { id: 'live-subs' }, t('products.live')),
-      live.length ? table(cols, live.map(row), { label: t('products.live') }) : empty(t('products.none'))),
-    ended.length
-      ? h('section', {},
-        h('h2', { id: 'ended-subs' }, t('products.ended')),
-        table(colsEnded, ended.map(row), { label: t('products.ended') }))
-      : null,
-    may('billing') ? buyForm(ctx, catalog, live) : null);
+    lists,
+    may('billing') ? buyForm(ctx, catalog, live, draw) : null);
+  return root;
 }
 
-function buyForm(ctx, catalog, live) {
+function buyForm(ctx, catalog, live, redraw) {
   const plans = catalog.plans.filter((p) => p.currency === ctx.currency
     && (p.segment === 'commercial' || p.segment === (ctx.tenantInfo && ctx.tenantInfo.segment)));
   const baseOptions = (planId) => {
@@ -102,6 +123,18 @@ function buyForm(ctx, catalog, live) {
     const body = { plan: planSelect.value, quantity: qty, term: form.elements.term.value, prepaid: form.elements.prepaid.checked };
     const plan = catalog.plans.find((p) => p.id === planSelect.value);
     if (plan && plan.addon) body.addon_of = form.elements.addon_of.value || null;
+    const perMonth = plan ? mulMinor(plan.price_per_seat_month, qty) : null;
+    const ok = await confirmDialog({
+      title: t('buy.confirm_title', { plan: plan ? plan.name : body.plan }),
+      facts: [
+        [t('confirm.plan'), plan ? plan.name : body.plan],
+        [t('confirm.quantity'), fmtNumber(qty)],
+        [t('buy.term'), t(`term.${body.term}`) + (body.prepaid ? ` · ${t('products.prepaid')}` : '')],
+        plan ? [t('confirm.total_per_month'), fmtMoney(perMonth, plan.currency)] : null,
+      ],
+      confirmLabel: t('buy.confirm', { n: qty, count: fmtNumber(qty) }),
+    });
+    if (!ok) return;
     submit.disabled = true;
     try {
       const sub = await api('POST', `/v1/tenants/${ctx.tenant}/subscriptions`, { body, idem: newIdemKey('buy') });
@@ -109,6 +142,8 @@ function buyForm(ctx, catalog, live) {
         sub.credit_check ? t('buy.done_pending', { plan: sub.plan_name || sub.plan, time: fmtDateTime(sub.credit_check.expected_by) }) : t('buy.done', { plan: sub.plan_name || sub.plan, id: sub.id }),
         ' ', h('a', { href: `#/t/${ctx.tenant}/subscriptions/${sub.id}` }, t('buy.open'))));
       ctx.announce(t('buy.done', { plan: sub.plan_name || sub.plan, id: sub.id }));
+      // The new subscription in the list at once.
+      await redraw();
     } catch (e) {
       showError(form, e, ctx);
     } finally {

@@ -5,7 +5,7 @@ import { h, s, replace } from '../dom.mjs';
 import { t, fmtDateTime, fmtMoney, fmtNumber } from '../i18n.mjs';
 import { api, listAll, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
-import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, REASON_CODES } from '../ui.mjs';
+import { pageHead, table, badge, empty, showError, clearErrors, errorSlot, REASON_CODES, confirmDialog } from '../ui.mjs';
 
 const reasonTitle = (code) => t(`fleet.reason.${code}`);
 import { requestsTable } from './support.mjs';
@@ -39,22 +39,27 @@ export async function creditChecksPage(ctx) {
   const operator = may('operator');
 
   async function load(focusSel) {
-    const tenants = await listAll('/v1/tenants', { signal: ctx.signal });
+    // Every tenant's credit checks in one list (not one request per tenant).
+    const [tenants, checks] = await Promise.all([
+      listAll('/v1/tenants', { signal: ctx.signal }),
+      listAll('/v1/credit-checks', { signal: ctx.signal }),
+    ]);
     const names = new Map(tenants.items.map((x) => [x.id, x]));
-    const lists = await Promise.all(tenants.items.map((x) => listAll(`/v1/tenants/${x.id}/credit-checks`, { signal: ctx.signal })));
-    const all = lists.flatMap((l) => l.items);
+    const all = checks.items;
     const pending = all.filter((c) => c.status === 'pending');
     const decided = all.filter((c) => c.status !== 'pending');
     const m = (c) => fmtMoney(c.amount, (names.get(c.tenant) || {}).currency || 'EUR');
     const tenantLink = (c) => h('a', { href: `#/t/${c.tenant}/billing?section=credit-checks` }, (names.get(c.tenant) || {}).name || c.tenant);
-    const what = (c) => (c.operation ? t('credit.for_operation', { id: c.operation }) : c.subscription ? t('credit.for_purchase', { id: c.subscription }) : '—');
+    const what = (c) => (c.operation ? t('credit.for_operation', { id: c.operation })
+      : c.subscription && c.quantity !== null && c.quantity !== undefined ? t('credit.for_seats', { id: c.subscription, count: fmtNumber(c.quantity) })
+        : c.subscription ? t('credit.for_purchase', { id: c.subscription }) : '—');
 
     const pendingBox = pending.length
       ? table(
         [{ label: t('credit.col.id'), rowHeader: true }, { label: t('credit.col.tenant') }, { label: t('credit.col.for') }, { label: t('credit.col.amount'), num: true }, { label: t('credit.col.expected') }, ...(operator ? [{ label: t('credit.col.decision') }] : [])],
         pending.map((c) => {
           const row = [c.id, tenantLink(c), what(c), m(c), fmtDateTime(c.expected_by)];
-          if (operator) row.push(decisionButtons(c, (names.get(c.tenant) || {}).name || c.tenant));
+          if (operator) row.push(decisionButtons(c, (names.get(c.tenant) || {}).name || c.tenant, what, m));
           return row;
         }), { label: t('credit.pending') })
       : empty(t('credit.none_pending'));
@@ -70,10 +75,19 @@ export async function creditChecksPage(ctx) {
     if (focusSel) root.querySelector(focusSel)?.focus();
   }
 
-  function decisionButtons(c, tenantName) {
+  function decisionButtons(c, tenantName, what, m) {
     const wrap = h('div', { class: 'actions mt-0' });
     const decide = async (approved, btn) => {
       clearErrors(wrap);
+      if (!approved) {
+        const ok = await confirmDialog({
+          title: t('credit.deny_confirm_title', { id: c.id }),
+          facts: [[t('confirm.tenant'), tenantName], [t('confirm.for'), what(c)], [t('credit.col.amount'), m(c)]],
+          text: t('credit.deny_confirm_text'),
+          confirmLabel: t('credit.deny'), danger: true,
+        });
+        if (!ok) return;
+      }
       for (const b of wrap.querySelectorAll('button')) b.disabled = true;
       try {
         await api('POST', `/v1/credit-checks/${c.id}/decision`, { body: { approved }, idem: newIdemKey('decide') });

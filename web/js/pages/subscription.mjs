@@ -8,8 +8,7 @@ import { api, getCatalog, newIdemKey } from '../api.mjs';
 import { may } from '../session.mjs';
 import {
   pageHead, badge, loading, reasonList, showError, clearErrors, errorSlot, errorText,
-  operationProgress, planName, serviceName, empty,
-} from '../ui.mjs';
+  operationProgress, planName, serviceName, empty, reasonsPass, confirmDialog } from '../ui.mjs';
 
 const LIVE = ['provisioning', 'active', 'disabled'];
 
@@ -113,12 +112,14 @@ function overviewContent(ctx, sub, catalog, rerender) {
     const start = h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => confirm() }, t('sub.cancel_term_end'));
     actions.append(start);
     let idem = null;
-    const confirm = () => {
-      const yes = h('button', { type: 'button', class: 'btn', onclick: () => run(yes) }, t('sub.cancel_term_end_yes'));
-      const no = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => { replace(actions, ...keep, start); start.focus(); } }, t('common.cancel'));
-      replace(actions, ...keep,
-        h('p', { class: 'confirm-text' }, t('sub.cancel_term_end_text', { date: fmtDate(sub.term_end) })), yes, no);
-      yes.focus();
+    const confirm = async () => {
+      const ok = await confirmDialog({
+        title: t('sub.cancel_confirm_title', { plan: sub.plan_name || planName(catalog, sub.plan) }),
+        text: t('sub.cancel_term_end_text', { date: fmtDate(sub.term_end) }),
+        facts: [[t('confirm.plan'), sub.plan_name || planName(catalog, sub.plan)], [t('sub.licenses'), t('products.seats', { assigned: fmtNumber(sub.assigned), quantity: fmtNumber(sub.quantity) })]],
+        confirmLabel: t('sub.cancel_term_end_yes'), danger: true,
+      });
+      if (ok) run(start);
     };
     const keep = [...actions.childNodes].filter((n) => n !== start);
     const run = async (btn) => {
@@ -129,6 +130,7 @@ function overviewContent(ctx, sub, catalog, rerender) {
         rerender(s);
       } catch (e) {
         if (e.status !== 0 && !(e.status >= 500)) idem = null;
+        start.disabled = false;
         replace(actions, ...keep, start);
         showError(errors.parentNode || actions, e, ctx);
         start.focus();
@@ -196,13 +198,21 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
     const termEnd = tab.offers.filter((o) => o.term_end_eligible);
     const termEndSection = !tab.scheduled && termEnd.length && may('billing') ? termEndBox(termEnd) : null;
     if (!tab.eligible) {
-      const later = tab.offers.filter((o) => o.upgrade_type === 'automatic').map((o) => o.name);
+      // "Once resolved" only when the reasons pass; never for a permanent one.
+      const later = reasonsPass(tab.reasons, sub.id) ? tab.offers.filter((o) => o.upgrade_type === 'automatic').map((o) => o.name) : [];
       replace(root, scheduled, termEndSection,
         h('section', { class: 'blocked', 'aria-labelledby': 'blocked-title' },
-          h('h2', { id: 'blocked-title' }, t('upgrade.blocked_title')),
+          h('h2', { id: 'blocked-title', tabindex: '-1' }, t('upgrade.blocked_title')),
           h('p', {}, t('upgrade.blocked_intro', { n: tab.reasons.length })),
           reasonList(tab.reasons, ctx, { subscription: sub.id, codes }),
           later.length ? h('p', { class: 'muted later-offers' }, t('upgrade.later', { plans: fmtList(later) })) : null,
+          // The Upgrade buttons, shown blocked, each pointing at the reasons above.
+          later.length && may('billing')
+            ? h('div', { class: 'actions blocked-offers' },
+              later.map((n) => h('button', { type: 'button', class: 'btn btn-blocked', disabled: true, 'aria-describedby': 'blocked-why' }, t('upgrade.button', { plan: n }))),
+              h('a', { href: '#blocked-title', id: 'blocked-why', class: 'remedy-link', onclick: (ev) => { ev.preventDefault(); root.querySelector('#blocked-title').focus(); } },
+                t('upgrade.why_blocked', { n: tab.reasons.length })))
+            : null,
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: load }, t('upgrade.check_again')))));
       return;
@@ -267,11 +277,15 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
     let idem = null;
     const buttons = () => offers.map((o) => h('button', { type: 'button', class: 'btn', dataset: { plan: o.plan }, onclick: () => confirm(o) },
       t('upgrade.term_end_button', { plan: o.name, date })));
-    const confirm = (o) => {
-      const yes = h('button', { type: 'button', class: 'btn', onclick: () => run(o, yes) }, t('upgrade.term_end_confirm'));
-      const no = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => replace(list, ...buttons()) }, t('common.cancel'));
-      replace(list, h('p', { class: 'confirm-text' }, t('upgrade.term_end_confirm_text', { from: fromName, to: o.name, date })), yes, no);
-      yes.focus();
+    const confirm = async (o) => {
+      const p = o.price;
+      const ok = await confirmDialog({
+        title: t('upgrade.term_end_confirm_text', { from: fromName, to: o.name, date }),
+        facts: p ? [[t('confirm.plan'), `${fromName} → ${o.name}`], [t('confirm.quantity'), fmtNumber(p.quantity)],
+          [t('confirm.total_per_month'), t('upgrade.confirm_monthly', { after: fmtMoney(p.monthly_after, p.currency), before: fmtMoney(p.monthly_before, p.currency) })]] : [],
+        confirmLabel: t('upgrade.term_end_confirm'),
+      });
+      if (ok) run(o, list.querySelector(`[data-plan="${CSS.escape(o.plan)}"]`) || list);
     };
     const run = async (o, btn) => {
       btn.disabled = true;
@@ -305,18 +319,28 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
       h('h4', {}, t('changes.title')),
       changesList(catalog, sub.plan, o.plan),
       previewBox, actions, errors);
-    loadPreview(o, previewBox);
+    let lastPreview = null;
+    loadPreview(o, previewBox).then((pv) => { lastPreview = pv; });
+    if (!may('billing')) {
+      // A reader sees the offer and why there is no button.
+      actions.append(h('p', { class: 'remedy-note offer-needs' }, t('remedy.needs', { action: t('upgrade.button', { plan: o.name }), role: t('role.needs.billing') })));
+    }
     if (may('billing') && o.eligible) {
       const start = h('button', { type: 'button', class: 'btn', onclick: () => confirm() }, t('upgrade.button', { plan: o.name }));
       actions.append(start);
-      const confirm = () => {
+      const confirm = async () => {
         clearErrors(card);
-        const yes = h('button', { type: 'button', class: 'btn', onclick: () => run(yes) }, t('upgrade.confirm'));
-        const no = h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => { replace(actions, start); start.focus(); } }, t('common.cancel'));
-        replace(actions,
-          h('p', { class: 'confirm-text' }, t('upgrade.confirm_text', { from: fromName, to: o.name, n: p.quantity, count: fmtNumber(p.quantity) })),
-          yes, no);
-        yes.focus();
+        const ok = await confirmDialog({
+          title: t('upgrade.confirm_text', { from: fromName, to: o.name, n: p.quantity, count: fmtNumber(p.quantity) }),
+          facts: [[t('confirm.plan'), `${fromName} → ${o.name}`], [t('confirm.quantity'), fmtNumber(p.quantity)],
+            [t('confirm.total_per_month'), t('upgrade.confirm_monthly', { after: fmtMoney(p.monthly_after, p.currency), before: fmtMoney(p.monthly_before, p.currency) })],
+            lastPreview ? [t('upgrade.net'), fmtMoney(lastPreview.period.net, lastPreview.price.currency)] : null],
+          warning: lastPreview && lastPreview.credit_check.needed ? t('upgrade.credit_check_needed', {
+            after: fmtMoney(lastPreview.credit_check.monthly_charge_after, lastPreview.price.currency), limit: fmtMoney(lastPreview.credit_check.credit_limit, lastPreview.price.currency),
+          }) : null,
+          confirmLabel: t('upgrade.confirm'),
+        });
+        if (ok) run(start);
       };
       let idem = null;
       const run = async (btn) => {
@@ -330,6 +354,8 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
         } catch (e) {
           // A refusal is final for this key; a network failure may be retried with it.
           if (e.status !== 0 && !(e.status >= 500)) idem = null;
+          start.disabled = false;
+          start.textContent = t('upgrade.button', { plan: o.name });
           replace(actions, start);
           showError(card, e, ctx);
           start.focus();
@@ -356,9 +382,11 @@ function upgradePanel(ctx, sub, catalog, refreshHead = () => {}) {
             after: fmtMoney(pv.credit_check.monthly_charge_after, cur), limit: fmtMoney(pv.credit_check.credit_limit, cur),
           }))
           : null);
+      return pv;
     } catch (e) {
-      if (e.name === 'AbortError') return;
+      if (e.name === 'AbortError') return null;
       replace(box, h('p', { class: 'form-error' }, errorText(e)));
+      return null;
     }
   }
 

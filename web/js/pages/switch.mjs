@@ -9,7 +9,7 @@ import { t, fmtDate, fmtMoney, fmtNumber, fmtList } from '../i18n.mjs';
 import { api, getCatalog, newIdemKey, listAll } from '../api.mjs';
 import { may } from '../session.mjs';
 import {
-  pageHead, loading, showError, clearErrors, errorSlot, localError, operationProgress, planName, serviceName,
+  pageHead, loading, showError, clearErrors, errorSlot, localError, operationProgress, planName,
   reasonList,
 } from '../ui.mjs';
 import { serviceChanges } from './subscription.mjs';
@@ -230,15 +230,21 @@ export async function switchPage(ctx) {
             t('switch.addons_ack', { addons: fmtList(dropped.map((a) => planName(catalog, a.plan))) }))));
       }
     }
-    if (!pv.data.safe) {
-      const names = [...pv.data.missing_services, ...pv.data.lower_services].map((id) => serviceName(catalog, id));
+    // Data at risk: named services only; a plan missing from the catalog
+    // says its data is unknown; a plan that keeps no data warns of nothing.
+    const fromPlan = catalog.plans.find((p) => p.id === sub.plan);
+    const keepsData = !fromPlan || fromPlan.services.some((id) => (catalog.services.find((x) => x.id === id) || {}).data_bearing);
+    if (!pv.data.safe && (keepsData || pv.data.acknowledgement_needed)) {
+      const names = [...(pv.data.missing_services || []), ...(pv.data.lower_services || [])]
+        .map((id) => (catalog.services.find((x) => x.id === id) || {}).name || id).filter((x) => x && x.trim());
+      const unknown = !fromPlan || !names.length;
       parts.push(h('div', { class: 'alert alert-danger data-warning', role: 'note' },
         h('h3', {}, t('switch.data_title')),
-        h('p', {}, t('switch.data_text', { services: fmtList(names), to: toName }))));
+        h('p', {}, unknown ? t('switch.data_text_unknown', { from: fromName, to: toName }) : t('switch.data_text', { services: fmtList(names), to: toName }))));
       form.append(h('div', { class: 'field' },
         h('label', { class: 'checkbox' },
           h('input', { type: 'checkbox', name: 'acknowledge_data_loss', id: 'ack-data', required: pv.data.acknowledgement_needed }),
-          t('switch.data_ack', { services: fmtList(names) }))));
+          unknown ? t('switch.data_ack_unknown') : t('switch.data_ack', { services: fmtList(names) }))));
     }
     if (may('billing') && !blocking.length) {
       const go = h('button', { type: 'submit', class: 'btn' }, t('switch.confirm', { to: toName }));
