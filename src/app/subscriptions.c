@@ -618,8 +618,10 @@ static ps_code bulk_assign_one(struct ps_ctx *c, struct bulk_arg *a, const struc
 			      PS_PFX_USER, (long long)user, u.upn, s->product_id);
 		return PS_OK;
 	}
-	if (rc == PS_OK)
+	if (rc == PS_OK) {
 		a->out->assigned++;
+		ps_render_seat(ps_app_event(c, PS_EV_LICENSE_ASSIGNED, a->tenant, 0), a->sub, user, true);
+	}
 	return rc;
 }
 
@@ -648,6 +650,7 @@ static ps_code bulk_tx(struct ps_ctx *c, void *arg)
 		if (rc != PS_OK)
 			return rc;
 		a->out->unassigned++;
+		ps_render_seat(ps_app_event(c, PS_EV_LICENSE_UNASSIGNED, a->tenant, 0), a->sub, a->unassign[i], false);
 	}
 	for (size_t i = 0; i < a->n_assign; i++)
 		if ((rc = bulk_assign_one(c, a, &s, a->assign[i])) != PS_OK)

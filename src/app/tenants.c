@@ -146,6 +146,7 @@ static ps_code users_tx(struct ps_ctx *c, void *arg)
 		if (rc != PS_OK)
 			return rc;
 		a->created++;
+		ps_render_user(ps_app_event(c, PS_EV_USER_CREATED, a->tenant, u.id), &u);
 	}
 	if (a->faults.n)
 		return ps_err_set(&c->err, PS_CONFLICT, "users", "%zu of the users cannot be created; none was: %s",

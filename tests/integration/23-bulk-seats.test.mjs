@@ -3,7 +3,7 @@
 // nothing, every bad user named in faults; who may call it. Also the CSV
 // import's POST .../users/bulk and the provider's GET /v1/credit-checks.
 import assert from 'node:assert/strict';
-import { test, before, after, startServer, tenantWithTokens, expectError, supportToken } from './harness.mjs';
+import { test, before, after, startServer, tenantWithTokens, expectError, supportToken, until } from './harness.mjs';
 import { buy, subsPath, seats, list } from './tenant-calls.mjs';
 
 let srv;
@@ -33,6 +33,17 @@ async function users(n, tag) {
   return ids;
 }
 
+// The tenant's events of a type, in commit order (events wait for older
+// transactions to end: until() gives them the time).
+async function eventsOf(type, want) {
+  let got = [];
+  await until(async () => {
+    got = (await srv.api('GET', `/v1/tenants/${T.id}/events?type=${type}&limit=500`)).json.items;
+    return got.length >= want;
+  }, 20000, `${want} ${type} events`);
+  return got;
+}
+
 const bulk = (sub, body, token = T.tok.license_admin) =>
   srv.api('POST', `${subsPath(T)}/${sub}/licenses/bulk`, { token, body });
 
@@ -52,6 +63,11 @@ test('assign and unassign many at once: counts, seats, one audit row', async () 
   assert.equal(audit.length - auditBefore, 2, `case audit: got ${audit.length - auditBefore} new rows, want 2 (one per request)`);
   assert.equal(rows.length, 2, 'case audit: want two license.bulk rows');
   assert.equal(rows[1].object, sub, `case audit object: got ${rows[1].object}`);
+  // Each seat changed has its event, as one seat at a time would.
+  const assigned = (await eventsOf('license.assigned', 5)).filter((e) => e.data.subscription === sub);
+  assert.deepEqual(assigned.map((e) => e.data.user), [u[0], u[1], u[2], u[3], u[4]], 'case license.assigned for each seat given');
+  const unassigned = (await eventsOf('license.unassigned', 1)).filter((e) => e.data.subscription === sub);
+  assert.deepEqual(unassigned.map((e) => e.data.user), [u[0]], 'case license.unassigned for the seat taken');
 });
 
 test('all or nothing: every bad user named, nothing changed', async () => {
@@ -105,6 +121,8 @@ test('users in bulk: all created in one request with one audit row; any bad user
   assert.deepEqual(audit.map((a) => a.action), ['user.bulk_create'], 'case one audit row');
   const found = (await srv.api('GET', `/v1/tenants/${T.id}/users?q=imported`)).json.items.map((u) => u.upn);
   assert.deepEqual(found, ['imp1@bulk.example', 'imp2@bulk.example']);
+  const made = (await eventsOf('user.created', 1)).filter((e) => e.data.upn.startsWith('imp'));
+  assert.deepEqual(made.map((e) => e.data.upn), ['imp1@bulk.example', 'imp2@bulk.example'], 'case user.created for each');
   const count = async () => (await srv.api('GET', `/v1/tenants/${T.id}/users?limit=500`)).json.items.length;
   const n0 = await count();
   // Fields at fault and a repeated upn: 400, every one by index; nothing created.
