@@ -14,6 +14,7 @@
 #include "core/ps_catalog.h"
 #include "store/ps_store.h"
 
+#define BENCH_NAME "bench_deliver"
 #include "bench_util.h"
 
 #include <curl/curl.h>
@@ -25,12 +26,6 @@
 #include <string.h>
 
 static _Atomic long received;
-
-static void die(const char *what, const struct ps_err *err)
-{
-	fprintf(stderr, "bench_deliver: %s: %s\n", what, err && err->msg[0] ? err->msg : "failed");
-	exit(1);
-}
 
 /* The receiver: reads the body, answers 204. */
 static enum MHD_Result on_post(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -93,23 +88,6 @@ static void bare_posts(const char *url, const char *body, int n, int pool)
 	curl_multi_cleanup(m);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die(path, NULL);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	if (!s || fread(s, 1, (size_t)n, f) != (size_t)n)
-		die(path, NULL);
-	fclose(f);
-	s[n] = '\0';
-	*len = (size_t)n;
-	return s;
-}
-
 int main(int argc, char **argv)
 {
 	const char *db = NULL, *catalog = "data/demo-catalog.json";
@@ -134,30 +112,17 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_post,
 						NULL, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_END);
 	if (!d)
-		die("receiver", NULL);
+		bench_die("receiver", NULL);
 	char url[64];
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/hook",
 		 (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
 
 	struct ps_err err = {0};
-	struct ps_store *st;
-	if (ps_i18n_init(&err) != PS_OK || ps_store_open(db, &st, &err) != PS_OK || st->ops->migrate(st, &err) != PS_OK)
-		die(db, &err);
-	size_t len;
-	char *json = read_all(catalog, &len);
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	if (!ps_catalog_parse(json, len, &cat, &faults))
-		die(catalog, NULL);
 	int64_t t0 = 1800000000;
-	if (st->ops->begin(st, PS_TX_WRITE, &err) || st->ops->catalog_put(st, cat->json, cat->json_len, t0, "cli", NULL, &err) ||
-	    st->ops->commit(st, &err))
-		die("catalog", &err);
-	ps_catalog_free(cat);
-	free(json);
+	struct ps_store *st = bench_store(db, catalog, t0);
 	struct ps_app app = {.db_url = db, .clock_manual = true};
 	if (ps_app_load_catalog(&app, st, &err) != PS_OK)
-		die("catalog", &err);
+		bench_die("catalog", &err);
 	struct ps_ctx c;
 	ps_ctx_init(&c, &app, st);
 	ps_ctx_reset(&c, t0, "bench");
@@ -166,7 +131,7 @@ int main(int argc, char **argv)
 	struct ps_webhook_in win = {.url = url};
 	struct ps_webhook w;
 	if (ps_app_webhook_create(&c, &win, &w) != PS_OK)
-		die("webhook", &c.err);
+		bench_die("webhook", &c.err);
 	char body[512];
 	snprintf(body, sizeof body,
 		 "{\"id\":\"evt_1\",\"type\":\"tenant.created\",\"tenant\":\"ten_1\",\"created\":\"2027-01-15T08:00:00Z\","
@@ -180,14 +145,14 @@ int main(int argc, char **argv)
 						   .currency = "EUR", .credit_limit = 0, .has_credit_limit = true};
 			struct ps_tenant t;
 			if (ps_app_tenant_create(&c, &tin, &t) != PS_OK)
-				die("tenant", &c.err);
+				bench_die("tenant", &c.err);
 		}
 		long before = atomic_load(&received);
 		int sent = 0, all = 0;
 		double a = now_s();
 		while (all < events) {
 			if (ps_deliver_pass(&c, &sent) != PS_OK)
-				die("deliver", &c.err);
+				bench_die("deliver", &c.err);
 			if (sent == 0)
 				break;
 			all += sent;

@@ -10,55 +10,15 @@
 #include "core/ps_catalog.h"
 #include "store/ps_store.h"
 
+#define BENCH_NAME "bench_events"
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAX_RUNS 9
 #define DAY	 86400
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof v[0], cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void die(const char *what, const struct ps_err *err)
-{
-	fprintf(stderr, "bench_events: %s: %s\n", what, err && err->msg[0] ? err->msg : "failed");
-	exit(1);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die(path, NULL);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	if (!s || fread(s, 1, (size_t)n, f) != (size_t)n)
-		die(path, NULL);
-	fclose(f);
-	s[n] = '\0';
-	*len = (size_t)n;
-	return s;
-}
 
 static double run_writes(struct ps_ctx *c, int64_t tenant, int n, int *serial)
 {
@@ -68,7 +28,7 @@ static double run_writes(struct ps_ctx *c, int64_t tenant, int n, int *serial)
 		struct ps_user u;
 		snprintf(upn, sizeof upn, "u%d@bench.example", (*serial)++);
 		if (ps_app_user_create(c, tenant, upn, "Bench User", &u) != PS_OK)
-			die("user", &c->err);
+			bench_die("user", &c->err);
 	}
 	return n / (now_s() - a);
 }
@@ -92,24 +52,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct ps_err err = {0};
-	struct ps_store *st;
-	if (ps_i18n_init(&err) != PS_OK || ps_store_open(db, &st, &err) != PS_OK || st->ops->migrate(st, &err) != PS_OK)
-		die(db, &err);
-	size_t len;
-	char *json = read_all(catalog, &len);
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	if (!ps_catalog_parse(json, len, &cat, &faults))
-		die(catalog, NULL);
 	int64_t t0 = 1800000000;
-	if (st->ops->begin(st, PS_TX_WRITE, &err) || st->ops->catalog_put(st, cat->json, cat->json_len, t0, "cli", NULL, &err) ||
-	    st->ops->commit(st, &err))
-		die("catalog", &err);
-	ps_catalog_free(cat);
-	free(json);
+	struct ps_store *st = bench_store(db, catalog, t0);
 	struct ps_app app = {.db_url = db};
 	if (ps_app_load_catalog(&app, st, &err) != PS_OK)
-		die("catalog", &err);
+		bench_die("catalog", &err);
 	struct ps_ctx c;
 	ps_ctx_init(&c, &app, st);
 	ps_ctx_reset(&c, t0, "bench");
@@ -117,7 +64,7 @@ int main(int argc, char **argv)
 	struct ps_tenant_in tin = {.name = "Bench", .segment = "commercial", .payment = "card", .currency = "EUR"};
 	struct ps_tenant t;
 	if (ps_app_tenant_create(&c, &tin, &t) != PS_OK)
-		die("tenant", &c.err);
+		bench_die("tenant", &c.err);
 	double on[MAX_RUNS], off[MAX_RUNS];
 	int serial = 0;
 	run_writes(&c, t.id, writes / 10 + 1, &serial); /* warm up */

@@ -24,6 +24,7 @@
 #include "common/ps_time.h"
 #include "store/ps_store.h"
 
+#define BENCH_NAME "bench_fleet"
 #include "bench_util.h"
 
 #include <sqlite3.h>

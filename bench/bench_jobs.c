@@ -14,55 +14,15 @@
 #include "core/ps_catalog.h"
 #include "store/ps_store.h"
 
+#define BENCH_NAME "bench_jobs"
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAX_RUNS 9
 #define DAY	 86400
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof v[0], cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void die(const char *what, const struct ps_err *err)
-{
-	fprintf(stderr, "bench_jobs: %s: %s\n", what, err && err->msg[0] ? err->msg : "failed");
-	exit(1);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die(path, NULL);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	if (!s || fread(s, 1, (size_t)n, f) != (size_t)n)
-		die(path, NULL);
-	fclose(f);
-	s[n] = '\0';
-	*len = (size_t)n;
-	return s;
-}
 
 int main(int argc, char **argv)
 {
@@ -83,24 +43,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct ps_err err = {0};
-	struct ps_store *st;
-	if (ps_i18n_init(&err) != PS_OK || ps_store_open(db, &st, &err) != PS_OK || st->ops->migrate(st, &err) != PS_OK)
-		die(db, &err);
-	size_t len;
-	char *json = read_all(catalog, &len);
-	struct ps_catalog *cat = NULL;
-	struct ps_faults faults = {0};
-	if (!ps_catalog_parse(json, len, &cat, &faults))
-		die(catalog, NULL);
 	int64_t t0 = 1800000000; /* 2027-01-15T08:00:00Z */
-	if (st->ops->begin(st, PS_TX_WRITE, &err) || st->ops->catalog_put(st, cat->json, cat->json_len, t0, "cli", NULL, &err) ||
-	    st->ops->commit(st, &err))
-		die("catalog", &err);
-	ps_catalog_free(cat);
-	free(json);
+	struct ps_store *st = bench_store(db, catalog, t0);
 	struct ps_app app = {.db_url = db, .clock_manual = true};
 	if (ps_app_load_catalog(&app, st, &err) != PS_OK)
-		die("catalog", &err);
+		bench_die("catalog", &err);
 	struct ps_ctx c;
 	ps_ctx_init(&c, &app, st);
 	double app_s[MAX_RUNS], sql_s[MAX_RUNS];
@@ -117,20 +64,20 @@ int main(int argc, char **argv)
 							   .currency = "EUR", .credit_limit = 0, .has_credit_limit = true};
 				struct ps_tenant t;
 				if (ps_app_tenant_create(&c, &tin, &t) != PS_OK)
-					die("tenant", &c.err);
+					bench_die("tenant", &c.err);
 				tenant = t.id;
 			}
 			struct ps_purchase_in pin = {.plan = "biz-basic", .quantity = 1, .term = "monthly"};
 			struct ps_subscription s;
 			struct ps_credit_check cc;
 			if (ps_app_purchase(&c, tenant, &pin, &s, &cc) != PS_OK)
-				die("purchase", &c.err);
+				bench_die("purchase", &c.err);
 		}
 		ps_ctx_reset(&c, bought + 32 * DAY, "bench");
 		int ran = 0;
 		double a = now_s();
 		if (ps_jobs_run_due(&c, false, &ran) != PS_OK)
-			die("jobs", &c.err);
+			bench_die("jobs", &c.err);
 		app_s[r] = now_s() - a;
 		if (ran != jobs) {
 			fprintf(stderr, "bench_jobs: run %d: %d jobs run, want %d\n", r + 1, ran, jobs);
@@ -140,7 +87,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < jobs; i++)
 			if (st->ops->begin(st, PS_TX_WRITE, &err) || st->ops->clock_set(st, bought + i, &err) ||
 			    st->ops->commit(st, &err))
-				die("single-row commit", &err);
+				bench_die("single-row commit", &err);
 		sql_s[r] = now_s() - a;
 		fprintf(stderr, "bench_jobs: run %d (%s): %d renewal jobs %.0f/s, single-row commits %.0f/s\n", r + 1,
 			st->ops->name, jobs, jobs / app_s[r], jobs / sql_s[r]);

@@ -10,6 +10,7 @@
  * Output: "RESULT<TAB>key<TAB>value" lines for bench/run; notes on stderr. */
 #include "store/ps_store.h"
 
+#define BENCH_NAME "bench_move"
 #include "bench_util.h"
 
 #include <sqlite3.h>
