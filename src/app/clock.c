@@ -6,6 +6,7 @@
 #include "ps_app.h"
 #include "ps_app_int.h"
 #include "ps_jobs.h"
+#include "ps_webhooks.h"
 
 #include "../common/ps_mem.h"
 #include "../common/ps_time.h"
@@ -47,8 +48,14 @@ ps_code ps_app_clock_set(struct ps_ctx *c, const char *rfc3339, int64_t *out)
 		return rc;
 	*out = t;
 	/* Every job due by the new time is done before the answer, in due
-	 * order (those other daemons hold too), so what follows sees it done. */
-	return ps_jobs_run_due(c, true, NULL);
+	 * order (those other daemons hold too), so what follows sees it done;
+	 * then the webhook deliveries due by then, one pass as the runner makes
+	 * it (leased: never twice with another daemon's; bounded in time). Only
+	 * the manual clock is set, so only it delivers on a request (RULES:
+	 * setting the clock runs every piece of work due before it answers). */
+	if ((rc = ps_jobs_run_due(c, true, NULL)) != PS_OK)
+		return rc;
+	return ps_deliver_pass(c, NULL);
 }
 
 ps_code ps_app_load_holidays(struct ps_app *app, const char *path, struct ps_err *err)

@@ -204,6 +204,25 @@ test('a receiver gets each event it wants, signed, a tenant\'s in order; a filte
   }
 });
 
+test('setting the manual clock delivers what is due before it answers (RULES: every piece of work due by the new time), with no runner', async () => {
+  const r = await newReceiver(() => 200);
+  // No runner (--jobs-interval 0s): only setting the clock can deliver here.
+  const srv = await startServer({ args: ['--clock', 'manual', '--jobs-interval', '0s'] });
+  try {
+    await setClock(srv, '2027-02-01T10:00:00Z');
+    const w = await hook(srv, { url: r.url });
+    const t = await newTenant(srv, { name: 'Clock Delivers' });
+    await setClock(srv, '2027-02-01T10:00:01Z');
+    // No waiting: the answer came after the delivery.
+    assert.ok(r.got.some((x) => x.json.type === 'tenant.created' && x.json.tenant === t.id),
+      `case delivered before the clock's answer: got ${JSON.stringify(r.got.map((x) => x.json.type))}`);
+    const ds = await deliveries(srv, w.id);
+    assert.ok(ds.length >= 1 && ds.every((d) => d.status_code === 200), `case listed as delivered: ${JSON.stringify(ds)}`);
+  } finally {
+    await srv.stop();
+  }
+});
+
 test('a failing receiver gets the retries after 1, 2, 4 minutes on the manual clock, and a later event of its tenant waits', async () => {
   let status = 500;
   const r = await newReceiver(() => status);
