@@ -6,7 +6,9 @@
 -- pending credit checks, past due) looked up once per tenant.
 -- ?1: now; ?2: the upgrade capacity per hour (0: not considered).
 -- Columns: subscriptions, live, eligible, then one per reason in the
--- engine's order (target_not_supported is per offer, never a reason: 0).
+-- engine's order (target_not_supported is per offer, never a reason: 0),
+-- each counting live subscriptions only, as the fleet view does (an ended
+-- subscription is neither eligible nor blocked: live = eligible + blocked).
 WITH plan(id, segment, addon, n_up, currency, incident) AS MATERIALIZED (
   SELECT json_extract(p.value, '$.id'), json_extract(p.value, '$.segment'), json_extract(p.value, '$.addon'),
          json_array_length(p.value, '$.upgrades_to'), json_extract(p.value, '$.currency'),
@@ -40,9 +42,9 @@ s AS (
 -- one row per tenant
 g AS (
   SELECT tenant_id, count(*) AS n, sum(live) AS live, max(conflicting) AS conflict,
-    sum(not_ready) AS not_ready, sum(incident) AS incident, sum(not_eligible) AS not_eligible,
-    sum(multi) AS multi, sum(prepaid) AS prepaid, sum(segment) AS segment, sum(addon) AS addon,
-    sum(other) AS other,
+    sum(not_ready) AS not_ready, sum(live AND incident) AS incident, sum(live AND not_eligible) AS not_eligible,
+    sum(live AND multi) AS multi, sum(live AND prepaid) AS prepaid, sum(live AND segment) AS segment,
+    sum(live AND addon) AS addon, sum(live AND other) AS other,
     sum(NOT (not_ready OR incident OR not_eligible OR multi OR prepaid OR segment OR addon OR other)) AS clean
   FROM s GROUP BY tenant_id),
 t AS (
@@ -55,7 +57,7 @@ t AS (
   FROM g)
 SELECT sum(n), sum(live),
   sum(CASE WHEN conflict OR in_progress OR cc OR unpaid OR (SELECT busy FROM busy) THEN 0 ELSE clean END),
-  sum(conflict * n), sum(not_ready), sum(incident), sum(in_progress * n), sum(cc * n), sum(not_eligible),
-  sum(multi), sum(prepaid), sum(segment), (SELECT busy FROM busy) * sum(n), 0, sum(addon), sum(unpaid * n),
+  sum(conflict * live), sum(not_ready), sum(incident), sum(in_progress * live), sum(cc * live), sum(not_eligible),
+  sum(multi), sum(prepaid), sum(segment), (SELECT busy FROM busy) * sum(live), 0, sum(addon), sum(unpaid * live),
   sum(other)
 FROM t;
