@@ -753,9 +753,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return refuse_early(conn, cs, PS_INVALID_FIELD, "Transfer-Encoding",
 					    "Transfer-Encoding: only chunked is accepted");
 		}
-		/* libmicrohttpd reads the first Content-Length; two that differ
-		 * leave the body's end uncertain (request smuggling). */
+		/* libmicrohttpd reads the first Content-Length; two that differ,
+		 * or a length beside chunked framing, leave the body's end
+		 * uncertain to whatever proxy stands in front (request
+		 * smuggling: RFC 9112 6.3 lets a server refuse it). */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (te && cl) {
+			cs->started = true;
+			cs->close = true;
+			return refuse_early(conn, cs, PS_INVALID_FIELD, "Content-Length",
+					    "Content-Length beside Transfer-Encoding: chunked: send one or the other");
+		}
 		struct lengths ls = {.first = cl};
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, other_length, &ls);
 		if (ls.differ) {

@@ -127,6 +127,8 @@ const refusals = [
     status: 400, code: 'bad_request', field: 'Transfer-Encoding' },
   { name: 'chunk size beyond 64 bits', req: `POST /v1/tenants HTTP/1.1\r\n${HEAD}Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\n`,
     status: 413, code: 'payload_too_large', field: 'Transfer-Encoding' },
+  { name: 'Content-Length beside chunked (request smuggling)', req: `POST /v1/tenants HTTP/1.1\r\n${HEAD}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+    status: 400, code: 'invalid_field', field: 'Content-Length' },
   { name: 'Transfer-Encoding gzip', req: `POST /v1/tenants HTTP/1.1\r\n${HEAD}Transfer-Encoding: gzip\r\n\r\n`,
     status: 400, code: 'invalid_field', field: 'Transfer-Encoding' },
   { name: 'Transfer-Encoding identity without a length', req: `POST /v1/tenants HTTP/1.1\r\n${HEAD}Transfer-Encoding: identity\r\n\r\n{}`,
