@@ -1254,6 +1254,22 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 	return ps_app_sub_update(c, &dst);
 }
 
+ps_code ps_change_call_off(struct ps_ctx *c, const struct ps_operation *op)
+{
+	ps_code rc;
+	if (op->kind != PS_OPK_CANCEL)
+		return c->st->ops->job_remove(c->st, PS_JOB_OPERATION, op->tenant_id, op->id, &c->err);
+	/* A cancellation at term end: the subscription renews as usual. Its
+	 * job is keyed by the subscription. */
+	struct ps_subscription s;
+	if ((rc = c->st->ops->sub_get(c->st, op->tenant_id, op->source_sub, &s, &c->err)) != PS_OK)
+		return rc;
+	s.cancel_at = 0;
+	if ((rc = ps_app_sub_update(c, &s)) != PS_OK)
+		return rc;
+	return c->st->ops->job_remove(c->st, PS_JOB_CANCEL, op->tenant_id, s.id, &c->err);
+}
+
 /* op (unfinished) fails: undone when it was applied, audited. */
 static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op, const char *why)
 {
@@ -1288,6 +1304,10 @@ static ps_code fail_tx(struct ps_ctx *c, void *arg)
 	if (a->out->state == PS_OP_COMPLETED || a->out->state == PS_OP_FAILED || a->out->state == PS_OP_CANCELLED)
 		return ps_err_set(&c->err, PS_CONFLICT, "state", "the operation has already finished (%s)",
 				  ps_op_state_name(a->out->state));
+	/* A scheduled one is called off too: its job would otherwise still
+	 * end the subscription of a cancellation at term end. */
+	if (a->out->state == PS_OP_SCHEDULED && (rc = ps_change_call_off(c, a->out)) != PS_OK)
+		return rc;
 	return fail_op(c, &t, a->out, "failed_by_provider");
 }
 
