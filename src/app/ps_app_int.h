@@ -4,10 +4,13 @@
  *   demo.c   clock.c (setting the manual clock runs the jobs due)
  *   jobs.c (the background runner: it calls the use cases below, which
  *     schedule their later work with its one leaf function ps_jobs_schedule)
+ *   deliver.c (webhook deliveries, from the runner) → hook_events.c, webhooks.c
  *   subscriptions.c (purchases, seats, lifecycle)   tenants.c, health.c
- *   upgrade.c (the Upgrade tab, preview, upgrade, manual change, what waited)
+ *   schedule.c (changes at term end) → upgrade.c (the Upgrade tab, preview,
+ *     upgrade, manual change, what waited; ps_change_int.h)
  *   billing.c (renewals, billing sum, payments)   credit.c (credit checks)
  *   ledger.c (invoices, lines, settlement)   fleet.c
+ *   events.c (the outbox: events declared, written by ps_app_tx)
  *   app.c, util.c (context, catalog, rights, audit, transactions, evaluation)
  * A credit check's decision (credit.c) reaches the operation waiting on it
  * through a callback (ps_credit_waiter) that upgrade.c hands it. */
