@@ -25,6 +25,12 @@ ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t m
 /* A subscription has at most one scheduled change (upgrade.c): PS_CONFLICT
  * (field scheduled or cancel_at) naming the one it has, else PS_OK. */
 ps_code ps_app_no_scheduled(struct ps_ctx *c, const struct ps_subscription *s);
+/* src's cancellation at term end (upgrade.c), inside the caller's
+ * transaction, when src is replaced by dst now: it moves to dst when dst
+ * keeps it (dst->cancel_at), else it ends with src (its operation
+ * cancelled, its job removed; dst NULL: src is cancelled now). Clears
+ * src->cancel_at (saved by the caller). */
+ps_code ps_app_cancellation_follows(struct ps_ctx *c, struct ps_subscription *src, const struct ps_subscription *dst);
 /* Run fn inside one write transaction: begin, fn, commit; rollback on error. */
 ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), void *arg);
 /* Declare an event of the change under way (events.c): ps_app_tx writes

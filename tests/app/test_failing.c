@@ -39,7 +39,7 @@ static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
 /* A tenant whose upgrade waits in provisioning: its operation, its new subscription. */
 static int64_t stuck_tenant, stuck_op, stuck_new;
 /* A tenant whose subscription is cancelled at term end: its scheduled operation. */
-static int64_t later_tenant, later_op;
+static int64_t later_tenant, later_sub, later_op;
 static int64_t token_id;
 static int64_t webhook_on, webhook_off; /* an enabled and a disabled webhook endpoint */
 static char token_secret[PS_TOKEN_LEN], session_secret[PS_TOKEN_LEN];
@@ -120,6 +120,7 @@ static int setup(void **state)
 	assert_int_equal(ps_app_tenant_create(&c, &tin5, &t5), PS_OK);
 	later_tenant = t5.id;
 	assert_int_equal(ps_app_purchase(&c, t5.id, &pin, &s, &cc), PS_OK);
+	later_sub = s.id;
 	assert_int_equal(ps_app_cancel_when(&c, t5.id, s.id, "term_end", &s), PS_OK);
 	assert_true(s.scheduled > 0);
 	later_op = s.scheduled;
@@ -367,6 +368,13 @@ static ps_code uc_op_fail_scheduled(struct ps_ctx *c)
 	return ps_app_operation_fail(c, later_tenant, later_op, NULL, &op);
 }
 
+/* Cancelled now, its cancellation at term end ends with it. */
+static ps_code uc_cancel_now_scheduled(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_cancel(c, later_tenant, later_sub, &s);
+}
+
 static ps_code uc_incident_update(struct ps_ctx *c)
 {
 	struct ps_incident_change in = {.status = "restoring", .message = "rerouting"};
@@ -490,7 +498,7 @@ static const struct {
 	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},
 	{"operation fail", uc_op_fail}, {"new subscription disabled", uc_disable_new},
 	{"scheduled op cancel", uc_op_cancel_scheduled}, {"scheduled op fail", uc_op_fail_scheduled},
-	{"incident update", uc_incident_update},
+	{"incident update", uc_incident_update}, {"cancel now, scheduled", uc_cancel_now_scheduled},
 	{"clock set", uc_clock},
 	{"switch of some users", uc_switch_some},
 	{"catalog load", uc_catalog_load},
