@@ -4,10 +4,13 @@
  *   demo.c   clock.c (setting the manual clock runs the jobs due)
  *   jobs.c (the background runner: it calls the use cases below, which
  *     schedule their later work with its one leaf function ps_jobs_schedule)
+ *   deliver.c (webhook deliveries, from the runner) → hook_events.c, webhooks.c
  *   subscriptions.c (purchases, seats, lifecycle)   tenants.c, health.c
- *   upgrade.c (the Upgrade tab, preview, upgrade, manual change, what waited)
+ *   schedule.c (changes at term end) → upgrade.c (the Upgrade tab, preview,
+ *     upgrade, manual change, what waited; ps_change_int.h)
  *   billing.c (renewals, billing sum, payments)   credit.c (credit checks)
  *   ledger.c (invoices, lines, settlement)   fleet.c
+ *   events.c (the outbox: events declared, written by ps_app_tx)
  *   app.c, util.c (context, catalog, rights, audit, transactions, evaluation)
  * A credit check's decision (credit.c) reaches the operation waiting on it
  * through a callback (ps_credit_waiter) that upgrade.c hands it. */
@@ -22,6 +25,12 @@ ps_code ps_app_text(struct ps_ctx *c, const char *field, const char *s, size_t m
 /* A subscription has at most one scheduled change (upgrade.c): PS_CONFLICT
  * (field scheduled or cancel_at) naming the one it has, else PS_OK. */
 ps_code ps_app_no_scheduled(struct ps_ctx *c, const struct ps_subscription *s);
+/* src's cancellation at term end (upgrade.c), inside the caller's
+ * transaction, when src is replaced by dst now: it moves to dst when dst
+ * keeps it (dst->cancel_at), else it ends with src (its operation
+ * cancelled, its job removed; dst NULL: src is cancelled now). Clears
+ * src->cancel_at (saved by the caller). */
+ps_code ps_app_cancellation_follows(struct ps_ctx *c, struct ps_subscription *src, const struct ps_subscription *dst);
 /* Run fn inside one write transaction: begin, fn, commit; rollback on error. */
 ps_code ps_app_tx(struct ps_ctx *c, ps_code (*fn)(struct ps_ctx *c, void *arg), void *arg);
 /* Declare an event of the change under way (events.c): ps_app_tx writes

@@ -21,5 +21,10 @@ void ps_change_plan_whole(struct ps_ctx *c, const struct ps_choice *d, const str
 /* Carry out op (its seats, money, subscriptions), inside the caller's
  * transaction. */
 ps_code ps_change_apply(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op);
+/* What a scheduled op waits to do is called off, inside the caller's
+ * transaction: its job removed; a cancellation at term end also clears
+ * the subscription's cancel_at (its subscription.updated declared). The
+ * caller ends op (cancelled by the tenant, failed by the provider). */
+ps_code ps_change_call_off(struct ps_ctx *c, const struct ps_operation *op);
 
 #endif

@@ -149,19 +149,7 @@ static ps_code op_cancel_tx(struct ps_ctx *c, void *arg)
 				  ps_op_state_name(a->out->state));
 	a->out->state = PS_OP_CANCELLED;
 	a->out->updated_at = c->now;
-	if ((rc = ps_app_op_update(c, a->out)) != PS_OK)
-		return rc;
-	if (a->out->kind == PS_OPK_CANCEL) {
-		/* A cancellation at term end called off: the subscription renews
-		 * as usual. Its job is keyed by the subscription. */
-		struct ps_subscription s;
-		if ((rc = c->st->ops->sub_get(c->st, a->tenant, a->out->source_sub, &s, &c->err)) != PS_OK)
-			return rc;
-		s.cancel_at = 0;
-		if ((rc = ps_app_sub_update(c, &s)) != PS_OK ||
-		    (rc = c->st->ops->job_remove(c->st, PS_JOB_CANCEL, a->tenant, s.id, &c->err)) != PS_OK)
-			return rc;
-	} else if ((rc = c->st->ops->job_remove(c->st, PS_JOB_OPERATION, a->tenant, a->op, &c->err)) != PS_OK)
+	if ((rc = ps_app_op_update(c, a->out)) != PS_OK || (rc = ps_change_call_off(c, a->out)) != PS_OK)
 		return rc;
 	char ref[32];
 	return ps_app_audit(c, a->tenant, "operation.cancel", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, a->op), "{}");

@@ -292,6 +292,10 @@ static ps_code cancel_tx(struct ps_ctx *c, void *arg)
 				  ps_sub_status_name(a->out->status));
 	if ((rc = cancel_refusal(c, a->out)) != PS_OK)
 		return rc;
+	/* Its cancellation at term end, if any, ends with it (never left
+	 * scheduled on an ended subscription). */
+	if (a->out->cancel_at && (rc = ps_app_cancellation_follows(c, a->out, NULL)) != PS_OK)
+		return rc;
 	return cancel_apply(c, a->out);
 }
 

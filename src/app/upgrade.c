@@ -761,8 +761,9 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
  * upgrade keeps the term, so the cancellation (its operation and its job)
  * moves to dst, ending it at the same time; a manual change buys the
  * target afresh, so the cancellation ends with the source (its operation
- * cancelled). src->cancel_at is cleared either way (saved by the caller). */
-static ps_code cancellation_follows(struct ps_ctx *c, struct ps_subscription *src, const struct ps_subscription *dst)
+ * cancelled), as it does when src is cancelled now (dst NULL).
+ * src->cancel_at is cleared either way (saved by the caller). */
+ps_code ps_app_cancellation_follows(struct ps_ctx *c, struct ps_subscription *src, const struct ps_subscription *dst)
 {
 	struct ps_store *st = c->st;
 	struct ps_operation op;
@@ -771,13 +772,14 @@ static ps_code cancellation_follows(struct ps_ctx *c, struct ps_subscription *sr
 		ps_err_clear(&c->err);
 	else if (rc != PS_OK)
 		return rc;
-	bool moves = dst->cancel_at != 0;
+	bool moves = dst && dst->cancel_at != 0;
 	if (rc == PS_OK && op.kind == PS_OPK_CANCEL) {
 		op.source_sub = moves ? dst->id : op.source_sub;
 		op.state = moves ? PS_OP_SCHEDULED : PS_OP_CANCELLED;
 		op.updated_at = c->now;
 		if ((rc = ps_app_op_update(c, &op)) != PS_OK)
 			return rc;
+		src->scheduled = 0; /* as src is shown from now on */
 	}
 	if ((rc = st->ops->job_remove(st, PS_JOB_CANCEL, src->tenant_id, src->id, &c->err)) != PS_OK ||
 	    (moves && (rc = ps_jobs_schedule(c, PS_JOB_CANCEL, dst->tenant_id, dst->id, dst->cancel_at)) != PS_OK))
@@ -854,7 +856,7 @@ static ps_code apply_all(struct ps_ctx *c, const struct ps_tenant *t, struct ps_
 	if (upgrade && live)
 		dst.cancel_at = src.cancel_at;
 	if ((rc = ps_app_sub_insert(c, &dst)) != PS_OK ||
-	    (src.cancel_at && (rc = cancellation_follows(c, &src, &dst)) != PS_OK))
+	    (src.cancel_at && (rc = ps_app_cancellation_follows(c, &src, &dst)) != PS_OK))
 		return rc;
 	int64_t moved = 0;
 	struct clashes k = {.src = {.v = NULL}, .all = {.v = NULL}};
@@ -1254,6 +1256,22 @@ static ps_code undo(struct ps_ctx *c, const struct ps_tenant *t, const struct ps
 	return ps_app_sub_update(c, &dst);
 }
 
+ps_code ps_change_call_off(struct ps_ctx *c, const struct ps_operation *op)
+{
+	ps_code rc;
+	if (op->kind != PS_OPK_CANCEL)
+		return c->st->ops->job_remove(c->st, PS_JOB_OPERATION, op->tenant_id, op->id, &c->err);
+	/* A cancellation at term end: the subscription renews as usual. Its
+	 * job is keyed by the subscription. */
+	struct ps_subscription s;
+	if ((rc = c->st->ops->sub_get(c->st, op->tenant_id, op->source_sub, &s, &c->err)) != PS_OK)
+		return rc;
+	s.cancel_at = 0;
+	if ((rc = ps_app_sub_update(c, &s)) != PS_OK)
+		return rc;
+	return c->st->ops->job_remove(c->st, PS_JOB_CANCEL, op->tenant_id, s.id, &c->err);
+}
+
 /* op (unfinished) fails: undone when it was applied, audited. */
 static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op, const char *why)
 {
@@ -1288,6 +1306,10 @@ static ps_code fail_tx(struct ps_ctx *c, void *arg)
 	if (a->out->state == PS_OP_COMPLETED || a->out->state == PS_OP_FAILED || a->out->state == PS_OP_CANCELLED)
 		return ps_err_set(&c->err, PS_CONFLICT, "state", "the operation has already finished (%s)",
 				  ps_op_state_name(a->out->state));
+	/* A scheduled one is called off too: its job would otherwise still
+	 * end the subscription of a cancellation at term end. */
+	if (a->out->state == PS_OP_SCHEDULED && (rc = ps_change_call_off(c, a->out)) != PS_OK)
+		return rc;
 	return fail_op(c, &t, a->out, "failed_by_provider");
 }
 

@@ -38,6 +38,8 @@ static struct ps_app app;
 static int64_t tenant_id, sub_id, sub2_id, user_ids[4], incident_id, credit_id;
 /* A tenant whose upgrade waits in provisioning: its operation, its new subscription. */
 static int64_t stuck_tenant, stuck_op, stuck_new;
+/* A tenant whose subscription is cancelled at term end: its scheduled operation. */
+static int64_t later_tenant, later_sub, later_op;
 static int64_t token_id;
 static int64_t webhook_on, webhook_off; /* an enabled and a disabled webhook endpoint */
 static char token_secret[PS_TOKEN_LEN], session_secret[PS_TOKEN_LEN];
@@ -112,6 +114,16 @@ static int setup(void **state)
 	assert_int_equal(op.state, PS_OP_PROVISIONING);
 	stuck_op = op.id;
 	stuck_new = op.new_sub;
+	/* A cancellation at term end, scheduled. */
+	struct ps_tenant_in tin5 = {.name = "Leaving Ltd", .segment = "commercial", .payment = "card", .currency = "EUR"};
+	struct ps_tenant t5;
+	assert_int_equal(ps_app_tenant_create(&c, &tin5, &t5), PS_OK);
+	later_tenant = t5.id;
+	assert_int_equal(ps_app_purchase(&c, t5.id, &pin, &s, &cc), PS_OK);
+	later_sub = s.id;
+	assert_int_equal(ps_app_cancel_when(&c, t5.id, s.id, "term_end", &s), PS_OK);
+	assert_true(s.scheduled > 0);
+	later_op = s.scheduled;
 	/* A token to revoke, a token to sign in with, and a session. */
 	struct ps_token tk;
 	struct ps_token_in tin4 = {.role = "reader", .name = "to revoke"};
@@ -341,6 +353,35 @@ static ps_code uc_op_fail(struct ps_ctx *c)
 	return ps_app_operation_fail(c, stuck_tenant, stuck_op, "provisioning failed", &op);
 }
 
+/* A scheduled cancellation at term end called off by the tenant, or
+ * failed by the provider: the operation ends, the subscription's cancel_at
+ * is cleared and its job removed, in one transaction. */
+static ps_code uc_op_cancel_scheduled(struct ps_ctx *c)
+{
+	struct ps_operation op;
+	return ps_app_operation_cancel(c, later_tenant, later_op, &op);
+}
+
+static ps_code uc_op_fail_scheduled(struct ps_ctx *c)
+{
+	struct ps_operation op;
+	return ps_app_operation_fail(c, later_tenant, later_op, NULL, &op);
+}
+
+/* Cancelled now, its cancellation at term end ends with it. */
+static ps_code uc_cancel_now_scheduled(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_cancel(c, later_tenant, later_sub, &s);
+}
+
+static ps_code uc_incident_update(struct ps_ctx *c)
+{
+	struct ps_incident_change in = {.status = "restoring", .message = "rerouting"};
+	struct ps_incident i;
+	return ps_app_incident_update(c, incident_id, &in, &i);
+}
+
 static ps_code uc_disable_new(struct ps_ctx *c)
 {
 	struct ps_subscription s;
@@ -456,6 +497,8 @@ static const struct {
 	{"upgrade at term end", uc_schedule},
 	{"renewals", uc_renewals},      {"credit decision", uc_credit}, {"support request", uc_support},
 	{"operation fail", uc_op_fail}, {"new subscription disabled", uc_disable_new},
+	{"scheduled op cancel", uc_op_cancel_scheduled}, {"scheduled op fail", uc_op_fail_scheduled},
+	{"incident update", uc_incident_update}, {"cancel now, scheduled", uc_cancel_now_scheduled},
 	{"clock set", uc_clock},
 	{"switch of some users", uc_switch_some},
 	{"catalog load", uc_catalog_load},
@@ -554,8 +597,8 @@ static void test_every_failure_point(void **state)
 	    /* around a request, once a minute (test_access.c) */
 	    "session_touch",
 	    /* the job runner's own transactions (test_jobs.c; 64-time's kill -9 in
-	     * the middle of a run), and a scheduled operation's cancel (65-scheduled) */
-	    "job_delete", "job_update", "job_remove",
+	     * the middle of a run) */
+	    "job_delete", "job_update",
 	    /* around a use case, not in it (idem.c; test_access.c) */
 	    "idem_find", "idem_insert", "idem_purge", "idem_complete", "idem_delete", "idem_take",
 	    /* in a use case's transaction only when the request holds a key (failover) */

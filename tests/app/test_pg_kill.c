@@ -7,7 +7,9 @@
  * store, looked at afterwards, is untouched or fully changed, and a use
  * case that says it succeeded has fully changed it. A transaction run again
  * takes new ids (sequences do not roll back): its store is then the fully
- * changed one up to the numbers in the rows it added. Each run starts from
+ * changed one up to the numbers in the rows it added (its events too).
+ * The cases: the core changes, the admin center's bulk writes and a
+ * cancellation at term end. Each run starts from
  * a copy of one prepared database (CREATE DATABASE ... TEMPLATE). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -315,6 +317,28 @@ static ps_code uc_renewals(struct ps_ctx *c)
 	return rc == PS_OK && issued == 0 ? PS_INTERNAL : rc;
 }
 
+/* The admin center's bulk writes, and the cancellation at term end (an
+ * operation): each one transaction, its events with it. */
+static ps_code uc_users_bulk(struct ps_ctx *c)
+{
+	struct ps_user_in in[] = {{"b0@killed.example", "Bulk 0"}, {"b1@killed.example", "Bulk 1"}};
+	int64_t created = 0;
+	ps_code rc = ps_app_users_create(c, tenant_id, in, 2, &created);
+	return rc == PS_OK && created != 2 ? PS_INTERNAL : rc;
+}
+
+static ps_code uc_seats_bulk(struct ps_ctx *c)
+{
+	struct ps_seats_bulk out;
+	return ps_app_seats_bulk(c, tenant_id, sub_id, &user_id, 1, NULL, 0, &out);
+}
+
+static ps_code uc_cancel_later(struct ps_ctx *c)
+{
+	struct ps_subscription s;
+	return ps_app_cancel_when(c, tenant_id, sub_id, "term_end", &s);
+}
+
 /* Run fn on a fresh copy of the prepared database, the session ended at
  * store call fail_at (0: never). */
 static bool work_dirty = true; /* the work database may differ from the prepared one */
@@ -350,7 +374,8 @@ static void test_killed_mid_transaction(void **state)
 		use_case fn;
 	} cases[] = {{"tenant create", uc_tenant}, {"purchase", uc_purchase}, {"quantity", uc_quantity},
 		     {"assign", uc_assign},	   {"upgrade", uc_upgrade},   {"switch", uc_switch},
-		     {"payment", uc_payment},	   {"renewals", uc_renewals}};
+		     {"payment", uc_payment},	   {"renewals", uc_renewals}, {"bulk users", uc_users_bulk},
+		     {"bulk seats", uc_seats_bulk}, {"cancel at end", uc_cancel_later}};
 	char *before = fingerprint(pristine_url);
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		bool reached;

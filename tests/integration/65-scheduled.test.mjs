@@ -249,3 +249,17 @@ test('a cancellation at term end is an operation that can be called off: cancel_
   const again = await srv.api('POST', `${subsPath(T)}/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
   assert.equal(again.status, 200, `case a new cancellation at term end may be asked: got ${again.status} ${again.text}`);
 });
+
+test('a subscription cancelled now ends its cancellation at term end with it: the operation cancelled, never left scheduled', async () => {
+  await setClock(srv, '2037-01-05T09:00:00Z');
+  const T = await tenantWithTokens(srv, { name: 'Leaving Now Org', payment: 'card' });
+  const s = await buy(srv, T, { plan: 'biz-basic', quantity: 1 });
+  const c = await srv.api('POST', `${subsPath(T)}/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(c.status, 200, `case cancellation at term end: got ${c.status} ${c.text}`);
+  const now = await srv.api('POST', `${subsPath(T)}/${s.id}/cancel`, { token: T.tok.billing_admin, body: { when: 'now' } });
+  assert.equal(now.status, 200, `case cancelled now: got ${now.status} ${now.text}`);
+  assert.deepEqual([now.json.status, now.json.cancel_at, now.json.scheduled], ['cancelled', null, null], `case the subscription ended, nothing scheduled: ${now.text}`);
+  assert.equal((await operation(T, c.json.scheduled)).state, 'cancelled', 'case the cancel operation ends cancelled');
+  await setClock(srv, '2037-02-06T09:00:00Z');
+  assert.equal((await operation(T, c.json.scheduled)).state, 'cancelled', 'case still cancelled after the term end');
+});

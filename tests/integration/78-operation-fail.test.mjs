@@ -5,7 +5,7 @@
 // subscription cancelled, credit and charge netting to zero, audited; the
 // tenant's other subscriptions are no longer blocked. The demo's Woodgrove.
 import assert from 'node:assert/strict';
-import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError } from './harness.mjs';
+import { test, before, after, startServers, stopServers, tenantWithTokens, setClock, expectError, until } from './harness.mjs';
 import { codes, expectFields, buy, seatUsers, getSub, list, seats, tab, upgrade, billing, demoTenant } from './tenant-calls.mjs';
 
 let srv; // --clock manual --provisioning manual
@@ -144,4 +144,32 @@ test('failing a switch of some users undoes it: their seats back, the source\'s 
   const after = await billing(srv, T);
   const sum = (b) => b.invoices.reduce((x, i) => x + i.amount, 0);
   assert.equal(sum(after), sum(before), `case credit and charge net to zero: got ${JSON.stringify(after.invoices)}`);
+});
+
+test('failing a scheduled cancellation at term end calls it off: cancel_at cleared, events written, the subscription renewed at its term end', async () => {
+  await setClock(srv, '2027-01-05T00:00:00Z');
+  const T = await tenantWithTokens(srv, { name: 'Fail Cancel Org', credit_limit: 10000000 });
+  const s = (await buy(srv, T, { plan: 'biz-basic', quantity: 1 })).id;
+  assert.equal((await setStatus(srv, T, s, 'active')).status, 200, 'case activate');
+  const c = await srv.api('POST', `/v1/tenants/${T.id}/subscriptions/${s}/cancel`, { token: T.tok.billing_admin, body: { when: 'term_end' } });
+  assert.equal(c.status, 200, `case cancellation at term end: got ${c.status} ${c.text}`);
+  const termEnd = c.json.cancel_at;
+  assert.ok(termEnd, `case cancel_at set: ${c.text}`);
+  const r = await srv.api('POST', `${opPath(T, c.json.scheduled)}/fail`, { body: { reason: 'the customer stays' } });
+  assert.equal(r.status, 200, `case fail the scheduled cancellation: got ${r.status} ${r.text}`);
+  expectFields(r.json, { state: 'failed', type: 'cancel' }, 'the answer');
+  expectFields(await getSub(srv, T, s), { status: 'active', cancel_at: null, scheduled: null }, 'the subscription, no longer cancelled at term end');
+  // The change's events: the operation failed and the subscription without its cancel_at.
+  let ev = [];
+  await until(async () => {
+    ev = (await srv.api('GET', `/v1/tenants/${T.id}/events?limit=100`, { token: T.tok.global_admin })).json.items;
+    return ev.some((e) => e.type === 'operation.updated' && e.data.state === 'failed');
+  }, 20000, 'the failed operation\'s event');
+  const subEv = ev.filter((e) => e.type === 'subscription.updated' && e.data.id === s);
+  assert.equal(subEv.at(-1)?.data.cancel_at, null, `case subscription.updated without cancel_at: ${JSON.stringify(subEv.map((e) => e.data.cancel_at))}`);
+  // Past the term end the job runner renews it instead of ending it.
+  await setClock(srv, new Date(Date.parse(termEnd) + 86400000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  const after = await getSub(srv, T, s);
+  assert.equal(after.status, 'active', `case still active past its term end: ${JSON.stringify(after)}`);
+  assert.ok(Date.parse(after.term_end) > Date.parse(termEnd), `case renewed: term_end ${after.term_end} after ${termEnd}`);
 });
