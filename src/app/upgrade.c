@@ -1272,25 +1272,47 @@ ps_code ps_change_call_off(struct ps_ctx *c, const struct ps_operation *op)
 	return c->st->ops->job_remove(c->st, PS_JOB_CANCEL, op->tenant_id, s.id, &c->err);
 }
 
-/* op (unfinished) fails: undone when it was applied, audited. */
-static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op, const char *why)
+/* op (unfinished) fails: undone when it was applied, audited; message
+ * (the operator's reason, or NULL) kept in its result and its audit row. */
+static ps_code fail_op(struct ps_ctx *c, const struct ps_tenant *t, struct ps_operation *op, const char *why,
+		       const char *message)
 {
 	ps_code rc;
 	if (op->state == PS_OP_PROVISIONING && op->new_sub && (rc = undo(c, t, op)) != PS_OK)
 		return rc;
 	op_detail(op, 0, why, NULL, NULL, 0);
+	struct ps_buf b;
+	struct ps_jw w;
+	ps_buf_init(&b, PS_TEXT_MAX);
+	if (message) {
+		ps_buf_puts(&b, "\"message\":");
+		ps_json_escape(&b, message, strlen(message));
+		detail_append(op, ps_buf_str(&b)); /* at most 500 characters: it fits */
+	}
 	op->state = PS_OP_FAILED;
 	op->updated_at = c->now;
-	if ((rc = ps_app_op_update(c, op)) != PS_OK)
+	if ((rc = ps_app_op_update(c, op)) != PS_OK) {
+		ps_buf_fini(&b);
 		return rc;
-	char ref[32], detail[160];
-	snprintf(detail, sizeof detail, "{\"failure\":\"%s\",\"new_subscription\":\"%s%lld\"}", why, PS_PFX_SUB,
-		 (long long)op->new_sub);
-	return ps_app_audit(c, t->id, "operation.fail", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id), detail);
+	}
+	char ref[32];
+	ps_buf_reset(&b);
+	ps_jw_init(&w, &b);
+	ps_jw_obj(&w);
+	ps_jw_kstr(&w, "failure", why);
+	ps_jw_kid(&w, "new_subscription", PS_PFX_SUB, op->new_sub);
+	if (message)
+		ps_jw_kstr(&w, "message", message);
+	ps_jw_obj_end(&w);
+	rc = ps_app_audit(c, t->id, "operation.fail", ps_app_ref(ref, sizeof ref, PS_PFX_OPERATION, op->id),
+			  ps_buf_str(&b));
+	ps_buf_fini(&b);
+	return rc;
 }
 
 struct fail_arg {
 	int64_t tenant, op;
+	const char *reason;
 	struct ps_operation *out;
 };
 
@@ -1310,7 +1332,7 @@ static ps_code fail_tx(struct ps_ctx *c, void *arg)
 	 * end the subscription of a cancellation at term end. */
 	if (a->out->state == PS_OP_SCHEDULED && (rc = ps_change_call_off(c, a->out)) != PS_OK)
 		return rc;
-	return fail_op(c, &t, a->out, "failed_by_provider");
+	return fail_op(c, &t, a->out, "failed_by_provider", a->reason);
 }
 
 ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, const char *reason,
@@ -1319,7 +1341,7 @@ ps_code ps_app_operation_fail(struct ps_ctx *c, int64_t tenant, int64_t op, cons
 	ps_code rc;
 	if (reason && (rc = ps_app_text(c, "reason", reason, 500)) != PS_OK)
 		return rc;
-	struct fail_arg a = {tenant, op, out};
+	struct fail_arg a = {tenant, op, reason, out};
 	return ps_app_tx(c, fail_tx, &a);
 }
 
@@ -1339,7 +1361,7 @@ ps_code ps_app_provisioned(struct ps_ctx *c, const struct ps_subscription *s)
 	if (s->status == PS_SUB_DISABLED) {
 		if ((rc = ps_app_tenant(c, s->tenant_id, &t)) != PS_OK)
 			return rc;
-		return fail_op(c, &t, &op, "provisioning_failed");
+		return fail_op(c, &t, &op, "provisioning_failed", NULL);
 	}
 	if (s->status != PS_SUB_ACTIVE)
 		return PS_OK;

@@ -68,6 +68,12 @@ test('POST .../operations/{o}/fail undoes a provisioning upgrade', async () => {
   assert.equal(r.status, 200, `case fail: got ${r.status} ${r.text}`);
   expectFields(r.json, { state: 'failed' }, 'the answer');
   await expectUndone(u, 'failed_by_provider', 'fail');
+  // The operator's reason is kept: in the operation's result and its audit row.
+  assert.equal(r.json.result.message, 'the mailboxes did not migrate', `case the reason in the result: ${JSON.stringify(r.json.result)}`);
+  const audit = (await srv.api('GET', `/v1/tenants/${u.T.id}/audit?limit=500`)).json.items.filter((a) => a.action === 'operation.fail' && a.object === u.op.id);
+  assert.equal(audit.length, 1, 'case one operation.fail audit row');
+  assert.equal(JSON.parse(typeof audit[0].detail === 'string' ? audit[0].detail : JSON.stringify(audit[0].detail)).message,
+    'the mailboxes did not migrate', `case the reason in the audit row: ${JSON.stringify(audit[0])}`);
   expectError(await srv.api('POST', `${opPath(u.T, u.op.id)}/fail`, { body: {} }), 409, 'conflict', 'state', 'fail twice');
   expectError(await srv.api('POST', `${opPath(u.T, 'op_999999')}/fail`, { body: {} }), 404, 'not_found', undefined, 'no such operation');
   // The source upgrades again.
