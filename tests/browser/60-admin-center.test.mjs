@@ -486,12 +486,15 @@ test('provider: the operator fails an unfinished operation after a summary; the 
   await dialog(page).getByRole('button', { name: 'Cancel' }).click();
   assert.equal((await srv.api('GET', `/v1/tenants/${wood.id}/operations/${op.id}`)).json.state, 'provisioning', 'case Cancel: nothing failed');
   await page.getByRole('button', { name: `Fail ${op.id}` }).click();
+  await dialog(page).getByLabel(/^Why/).fill('Mailboxes stuck in the datacenter move');
   await dialog(page).getByRole('button', { name: 'Fail' }).click();
   await page.locator('#ops-table tr', { hasText: op.id }).filter({ hasText: 'Failed' }).waitFor();
   assert.equal(await page.getByRole('button', { name: `Fail ${op.id}` }).count(), 0);
   const after = (await srv.api('GET', `/v1/tenants/${wood.id}/operations/${op.id}`)).json;
   assert.equal(after.state, 'failed');
   assert.equal(after.result.failure, 'failed_by_provider');
-  assert.match(await page.locator('#ops-table tr', { hasText: op.id }).textContent(), /Failed by the provider; nothing was changed\./);
+  assert.equal(after.result.message, 'Mailboxes stuck in the datacenter move', 'case the reason typed is kept');
+  assert.match(await page.locator('#ops-table tr', { hasText: op.id }).textContent(),
+    /Failed by the provider; nothing was changed\. Reason: Mailboxes stuck in the datacenter move/);
   assert.deepEqual(page.jsErrors, []);
 });

@@ -17,7 +17,9 @@ export async function operationsPage(ctx) {
   const outcome = (o) => {
     if (o.state === 'failed') {
       const f = o.result && o.result.failure;
-      return f && has(`op.failure.${f}`) ? t(`op.failure.${f}`) : (f || '—');
+      const named = f && has(`op.failure.${f}`) ? t(`op.failure.${f}`) : (f || '—');
+      // The operator's reason, as given.
+      return o.result && o.result.message ? `${named} ${t('ops.fail_reason_shown', { reason: o.result.message })}` : named;
     }
     if (o.state === 'completed' || o.state === 'provisioning') return t('op.moved', { n: (o.result && o.result.moved) || 0, count: fmtNumber((o.result && o.result.moved) || 0) });
     if (o.state === 'pending_credit_check') return t('op.credit_check_wait');
@@ -29,16 +31,21 @@ export async function operationsPage(ctx) {
     const btn = h('button', {
       type: 'button', class: 'btn btn-small btn-danger', 'aria-label': t('ops.fail_named', { id: o.id }),
       onclick: async () => {
+        // Why, kept with the operation and in the audit log (500 characters at most).
+        const reasonId = `fail-reason-${o.id}`;
+        const reason = h('textarea', { id: reasonId, class: 'fail-reason', rows: 2, maxlength: 500 });
         const ok = await confirmDialog({
           title: t('ops.fail_confirm_title', { id: o.id }),
           text: t('ops.fail_confirm_text'),
           facts: [[t('ops.col.kind'), t(`ops.kind.${o.kind}`)], [t('ops.col.from'), o.source || '—'], [t('ops.col.to'), planName(catalog, o.target_plan)], [t('ops.col.state'), badge(o.state)]],
+          content: h('div', { class: 'field' }, h('label', { for: reasonId }, t('ops.fail_reason')), reason),
           confirmLabel: t('ops.fail'), danger: true,
         });
         if (!ok) return;
         btn.disabled = true;
+        const why = reason.value.trim();
         try {
-          await api('POST', `/v1/tenants/${ctx.tenant}/operations/${o.id}/fail`, { body: {}, idem: newIdemKey('fail') });
+          await api('POST', `/v1/tenants/${ctx.tenant}/operations/${o.id}/fail`, { body: why ? { reason: why } : {}, idem: newIdemKey('fail') });
           ctx.announce(t('ops.failed_ok', { id: o.id }));
           ctx.rerender();
         } catch (e) {
