@@ -220,6 +220,7 @@ static ps_code take_key(struct ps_ctx *c, struct ps_idem_call *call, struct ps_i
 	int64_t tenant = k->tenant_id;
 	const char *key = k->key;
 	*ours = false;
+	bool rechecked = false;
 	/* No wait on this thread: the key is ours, or replayed, or refused now.
 	 * Each round follows a change made by another request meanwhile (the
 	 * key let go of, or taken over), so a few are plenty. */
@@ -261,6 +262,14 @@ static ps_code take_key(struct ps_ctx *c, struct ps_idem_call *call, struct ps_i
 				call->retry_after_s = PS_IDEM_RETRY_S;
 				return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
 						  "a request with this Idempotency-Key is still running; retry shortly");
+			}
+			/* Read once more before saying it: a call of this process
+			 * keeps its answer, then leaves the running list, and may
+			 * have done both between our read and our look at the list
+			 * (70-upgrade-execution B3, eight twins). */
+			if (!rechecked) {
+				rechecked = true;
+				continue;
 			}
 			return ps_err_set(&c->err, PS_CONFLICT, "Idempotency-Key",
 					  "the request with this Idempotency-Key was carried out, but its answer was "
