@@ -495,6 +495,34 @@ static bool find_seat(void *arg, const struct ps_assignment *as)
 	return false;
 }
 
+/* One seat of s given to user, with its event (license.assigned): the store
+ * refuses with CONFLICT a user holding the product elsewhere, for the
+ * caller to say. Used one at a time and in bulk. */
+static ps_code seat_insert(struct ps_ctx *c, const struct ps_subscription *s, int64_t user)
+{
+	struct ps_assignment as;
+	memset(&as, 0, sizeof as);
+	as.tenant_id = s->tenant_id;
+	as.subscription_id = s->id;
+	as.user_id = user;
+	snprintf(as.product_id, sizeof as.product_id, "%s", s->product_id);
+	as.assigned_at = c->now;
+	ps_code rc = c->st->ops->assignment_insert(c->st, &as, &c->err);
+	if (rc == PS_OK)
+		ps_render_seat(ps_app_event(c, PS_EV_LICENSE_ASSIGNED, s->tenant_id, 0), s->id, user, true);
+	return rc;
+}
+
+/* user's seat of subscription sub taken back, with its event
+ * (license.unassigned); NOT_FOUND when there is none. */
+static ps_code seat_delete(struct ps_ctx *c, int64_t tenant, int64_t sub, int64_t user)
+{
+	ps_code rc = c->st->ops->assignment_delete(c->st, tenant, sub, user, &c->err);
+	if (rc == PS_OK)
+		ps_render_seat(ps_app_event(c, PS_EV_LICENSE_UNASSIGNED, tenant, 0), sub, user, false);
+	return rc;
+}
+
 static ps_code assign_tx(struct ps_ctx *c, void *arg)
 {
 	struct seat_arg *a = arg;
@@ -520,21 +548,13 @@ static ps_code assign_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "quantity",
 				  "all %lld licenses are assigned: buy more licenses or unassign a user first",
 				  (long long)s.quantity);
-	struct ps_assignment as;
-	memset(&as, 0, sizeof as);
-	as.tenant_id = a->tenant;
-	as.subscription_id = a->sub;
-	as.user_id = a->user;
-	snprintf(as.product_id, sizeof as.product_id, "%s", s.product_id);
-	as.assigned_at = c->now;
-	rc = c->st->ops->assignment_insert(c->st, &as, &c->err);
+	rc = seat_insert(c, &s, a->user);
 	if (rc == PS_CONFLICT)
 		return ps_err_set(&c->err, PS_CONFLICT, "user",
 				  "%s already holds a license of product %s from another subscription", u.upn,
 				  s.product_id);
 	if (rc != PS_OK)
 		return rc;
-	ps_render_seat(ps_app_event(c, PS_EV_LICENSE_ASSIGNED, a->tenant, 0), a->sub, a->user, true);
 	char ref[32], detail[128];
 	snprintf(detail, sizeof detail, "{\"user\":\"%s%lld\"}", PS_PFX_USER, (long long)a->user);
 	return ps_app_audit(c, a->tenant, "license.assign", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub), detail);
@@ -557,12 +577,11 @@ static ps_code unassign_tx(struct ps_ctx *c, void *arg)
 	ps_code rc = load_sub(c, a->tenant, a->sub, &s);
 	if (rc != PS_OK)
 		return rc;
-	rc = c->st->ops->assignment_delete(c->st, a->tenant, a->sub, a->user, &c->err);
+	rc = seat_delete(c, a->tenant, a->sub, a->user);
 	if (rc == PS_NOT_FOUND)
 		return ps_err_set(&c->err, PS_NOT_FOUND, "user", "that user holds no license of this subscription");
 	if (rc != PS_OK)
 		return rc;
-	ps_render_seat(ps_app_event(c, PS_EV_LICENSE_UNASSIGNED, a->tenant, 0), a->sub, a->user, false);
 	char ref[32], detail[128];
 	snprintf(detail, sizeof detail, "{\"user\":\"%s%lld\"}", PS_PFX_USER, (long long)a->user);
 	return ps_app_audit(c, a->tenant, "license.unassign", ps_app_ref(ref, sizeof ref, PS_PFX_SUB, a->sub),
@@ -605,14 +624,7 @@ static ps_code bulk_assign_one(struct ps_ctx *c, struct bulk_arg *a, const struc
 		a->out->unchanged++;
 		return PS_OK;
 	}
-	struct ps_assignment as;
-	memset(&as, 0, sizeof as);
-	as.tenant_id = a->tenant;
-	as.subscription_id = a->sub;
-	as.user_id = user;
-	snprintf(as.product_id, sizeof as.product_id, "%s", s->product_id);
-	as.assigned_at = c->now;
-	rc = c->st->ops->assignment_insert(c->st, &as, &c->err);
+	rc = seat_insert(c, s, user);
 	if (rc == PS_CONFLICT) {
 		ps_err_clear(&c->err);
 		a->conflict = true;
@@ -622,10 +634,8 @@ static ps_code bulk_assign_one(struct ps_ctx *c, struct bulk_arg *a, const struc
 			      PS_PFX_USER, (long long)user, u.upn, s->product_id);
 		return PS_OK;
 	}
-	if (rc == PS_OK) {
+	if (rc == PS_OK)
 		a->out->assigned++;
-		ps_render_seat(ps_app_event(c, PS_EV_LICENSE_ASSIGNED, a->tenant, 0), a->sub, user, true);
-	}
 	return rc;
 }
 
@@ -643,7 +653,7 @@ static ps_code bulk_tx(struct ps_ctx *c, void *arg)
 		return ps_err_set(&c->err, PS_CONFLICT, "status", "subscription is %s: no seat can be assigned",
 				  ps_sub_status_name(s.status));
 	for (size_t i = 0; i < a->n_unassign; i++) {
-		rc = c->st->ops->assignment_delete(c->st, a->tenant, a->sub, a->unassign[i], &c->err);
+		rc = seat_delete(c, a->tenant, a->sub, a->unassign[i]);
 		if (rc == PS_NOT_FOUND) {
 			ps_err_clear(&c->err);
 			ps_faults_add(&a->faults,
@@ -654,7 +664,6 @@ static ps_code bulk_tx(struct ps_ctx *c, void *arg)
 		if (rc != PS_OK)
 			return rc;
 		a->out->unassigned++;
-		ps_render_seat(ps_app_event(c, PS_EV_LICENSE_UNASSIGNED, a->tenant, 0), a->sub, a->unassign[i], false);
 	}
 	for (size_t i = 0; i < a->n_assign; i++)
 		if ((rc = bulk_assign_one(c, a, &s, a->assign[i])) != PS_OK)
