@@ -208,7 +208,10 @@ ps_code ps_jobs_run_due(struct ps_ctx *c, bool wait_held, int *ran)
 	memset(&c->who, 0, sizeof c->who);
 	ps_code rc = ps_app_tx(c, seed_tx, NULL);
 	while (rc == PS_OK && n < PS_JOBS_PASS_MAX) {
+		/* Cleared each time: a transaction that could not even begin
+		 * never reaches run_tx, and must not look like a claimed run. */
 		struct run r;
+		memset(&r, 0, sizeof r);
 		rc = ps_app_tx(c, run_tx, &r);
 		memcpy(c->request_id, request_id, sizeof request_id);
 		if (rc == PS_OK && !r.none) {
